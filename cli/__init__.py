@@ -1,0 +1,1 @@
+"""The `duban` command line (Typer): thin commands over the same actions as the web app."""

@@ -1,0 +1,86 @@
+"""What every command shares: settings, a database session, `--now`, output helpers."""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import sys
+from collections.abc import Iterator
+from datetime import datetime
+from typing import Annotated, Any
+
+import typer
+from rich.console import Console
+from sqlalchemy.engine import Engine
+from sqlmodel import Session
+
+from config import clock
+from config.settings import Settings, get_settings
+from models.db import make_engine
+
+console = Console()
+err_console = Console(stderr=True)
+
+
+class CliError(Exception):
+    """Shown as a one-line message on stderr, exit code 1."""
+
+
+def _parse_now(value: str | None) -> datetime | None:
+    if value is None:
+        return None
+    try:
+        return clock.parse_instant(value)
+    except ValueError as exc:
+        raise typer.BadParameter(str(exc)) from None
+
+
+NowOption = Annotated[
+    str | None,
+    typer.Option("--now", help="Act as if it were this time (ISO 8601 with offset, e.g. 2024-06-30T09:00+08:00)."),
+]
+JsonOption = Annotated[bool, typer.Option("--json", help="Print JSON for scripts instead of tables.")]
+
+
+def resolve_now(value: str | None) -> datetime:
+    """The instant a command acts at: --now if given, else the clock (read once)."""
+    return _parse_now(value) or clock.now()
+
+
+def settings() -> Settings:
+    return get_settings()
+
+
+_engines: dict[str, Engine] = {}
+
+
+def engine() -> Engine:
+    url = settings().sqlalchemy_url
+    if url not in _engines:
+        _engines[url] = make_engine(url)
+    return _engines[url]
+
+
+@contextlib.contextmanager
+def open_session() -> Iterator[Session]:
+    """A session on the configured database; the command commits, anything else rolls back."""
+    from migrations.runner import current_revision, head_revision
+
+    eng = engine()
+    if current_revision(eng) != head_revision():
+        raise CliError(
+            f"the database at {settings().database_url} is not initialised or not up to date; run `duban init`"
+        )
+    with Session(eng) as session:
+        yield session
+
+
+def print_json(data: Any) -> None:
+    sys.stdout.write(json.dumps(data, ensure_ascii=False, indent=2, default=str) + "\n")
+
+
+def local(at: datetime | None) -> str:
+    """An instant shown in the configured timezone."""
+    if at is None:
+        return ""
+    return at.astimezone(settings().tz).strftime("%Y-%m-%d %H:%M")

@@ -1,0 +1,99 @@
+"""Acting on items: progress, submit, sign-off, return, cancel, extensions."""
+
+from __future__ import annotations
+
+from datetime import date
+from typing import Annotated, Any
+
+import typer
+
+from cli.common import NowOption, console, open_session, resolve_now
+from models.lifecycle import Action, apply, item_ref
+from models.queries import find_item, find_person
+
+ItemArg = Annotated[str, typer.Argument(metavar="ITEM", help="DOCUMENT/NUMBER (e.g. 新时代意见/12) or id.")]
+ByOption = Annotated[str, typer.Option("--by", help="Email of the person acting.")]
+
+
+def register(app: typer.Typer) -> None:
+    app.command("progress")(progress)
+    app.command("submit")(submit)
+    app.command("sign-off")(sign_off)
+    app.command("return")(return_)
+    app.command("cancel")(cancel)
+    extension = typer.Typer(help="Ask for, approve or reject a new deadline.", no_args_is_help=True)
+    extension.command("request")(extension_request)
+    extension.command("approve")(extension_approve)
+    extension.command("reject")(extension_reject)
+    app.add_typer(extension, name="extension")
+
+
+def act(ref: str, action: Action, by: str, now: str | None, **payload: Any) -> None:
+    """Load, apply, commit once; a refusal raises and nothing is written."""
+    at = resolve_now(now)
+    with open_session() as session:
+        item = find_item(session, ref)
+        actor = find_person(session, by)
+        event = apply(session, item, action, actor, at, **payload)
+        session.commit()
+        console.print(f"{item_ref(session, item)}: {event.kind} by {actor.email}; now {item.status}", highlight=False)
+
+
+def progress(
+    item: ItemArg, by: ByOption, text: Annotated[str, typer.Option(help="What was done.")],
+    percent: Annotated[int | None, typer.Option(min=0, max=100, help="Estimated completion, 0-100.")] = None,
+    now: NowOption = None,
+) -> None:
+    """Report progress on an item (lead unit or co-unit officers)."""
+    act(item, Action.REPORT_PROGRESS, by, now, text=text, percent=percent)
+
+
+def submit(item: ItemArg, by: ByOption, evidence: Annotated[str, typer.Option(help="What shows it is done.")],
+           now: NowOption = None) -> None:
+    """Claim completion (lead unit officers); a supervisor then signs off or returns it."""
+    act(item, Action.SUBMIT, by, now, evidence=evidence)
+
+
+def sign_off(item: ItemArg, by: ByOption, comment: Annotated[str | None, typer.Option()] = None,
+             now: NowOption = None) -> None:
+    """Sign off a submitted item (销号; supervisors and admins)."""
+    act(item, Action.SIGN_OFF, by, now, comment=comment)
+
+
+def return_(item: ItemArg, by: ByOption, reason: Annotated[str, typer.Option(help="Why it is not done.")],
+            now: NowOption = None) -> None:
+    """Return a submitted item to the lead unit with a reason."""
+    act(item, Action.RETURN, by, now, reason=reason)
+
+
+def cancel(item: ItemArg, by: ByOption, reason: Annotated[str, typer.Option()], now: NowOption = None) -> None:
+    """Cancel an item (supervisors and admins; final)."""
+    act(item, Action.CANCEL, by, now, reason=reason)
+
+
+def extension_request(
+    item: ItemArg, by: ByOption,
+    to: Annotated[str, typer.Option("--to", help="The new deadline, e.g. 2024-09-30 or 2024年9月底.")],
+    reason: Annotated[str, typer.Option()], now: NowOption = None,
+) -> None:
+    """Ask for a later deadline (lead unit officers)."""
+    act(item, Action.REQUEST_EXTENSION, by, now, deadline=_deadline(to), reason=reason)
+
+
+def extension_approve(item: ItemArg, by: ByOption, reason: Annotated[str | None, typer.Option()] = None,
+                      now: NowOption = None) -> None:
+    """Approve the waiting extension request: the deadline moves, the original is kept."""
+    act(item, Action.APPROVE_EXTENSION, by, now, reason=reason)
+
+
+def extension_reject(item: ItemArg, by: ByOption, reason: Annotated[str | None, typer.Option()] = None,
+                     now: NowOption = None) -> None:
+    """Reject the waiting extension request."""
+    act(item, Action.REJECT_EXTENSION, by, now, reason=reason)
+
+
+def _deadline(text: str) -> date:
+    try:
+        return date.fromisoformat(text.strip())
+    except ValueError:
+        raise typer.BadParameter(f"{text!r} is not a date; write e.g. 2024-09-30") from None

@@ -1,0 +1,33 @@
+"""The `duban` application: registers each group of commands and turns user errors into exit 1."""
+
+from __future__ import annotations
+
+import sys
+
+import typer
+
+from cli import ledger, lifecycle_cmds, mail, ops, sweep, users, views
+from cli.common import CliError, err_console
+
+app = typer.Typer(
+    name="duban",
+    help="督办 duban: supervise policy items with owners, deadlines, reminders, escalation and sign-off.",
+    no_args_is_help=True,
+    add_completion=False,
+    pretty_exceptions_enable=False,
+)
+
+for module in (ops, ledger, views, lifecycle_cmds, sweep, mail, users):
+    module.register(app)
+
+
+def main() -> None:
+    from config.settings import SettingsError
+    from models.errors import DubanError
+
+    # Click handles usage errors itself (exit 2); a user's mistake ends here (exit 1).
+    try:
+        app()
+    except (DubanError, CliError, SettingsError) as exc:
+        err_console.print(f"[bold red]error:[/] {exc}", highlight=False, soft_wrap=True)
+        sys.exit(1)

@@ -1,0 +1,142 @@
+"""Looking at the ledger: `duban items`, `duban show`, `duban report`."""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+
+import typer
+from rich.table import Table
+
+from cli.common import (
+    JsonOption,
+    NowOption,
+    console,
+    local,
+    open_session,
+    print_json,
+    resolve_now,
+    settings,
+)
+from models.deadlines import due_state
+from models.queries import ItemFilter, co_unit_names, find_item, list_items, timeline
+from models.report import build_report
+from models.tables import Document, Person, Status, Unit
+
+STATE_STYLE = {"overdue": "bold red", "awaiting_sign_off": "yellow", "signed_off": "green", "cancelled": "dim"}
+
+
+def register(app: typer.Typer) -> None:
+    app.command("items")(items)
+    app.command("show")(show)
+    app.command("report")(report)
+
+
+def items(
+    document: Annotated[str | None, typer.Option(help="Only this document (short name).")] = None,
+    unit: Annotated[str | None, typer.Option(help="Only items where this unit (name or code) is lead or co-unit.")] = None,
+    status: Annotated[Status | None, typer.Option(help="Only items in this state.")] = None,
+    overdue: Annotated[bool, typer.Option("--overdue", help="Only overdue items.")] = False,
+    limit: Annotated[int, typer.Option(help="At most this many rows (0: all).")] = 0,
+    now: NowOption = None,
+    as_json: JsonOption = False,
+) -> None:
+    """List items, with filters."""
+    at, tz = resolve_now(now), settings().tz
+    with open_session() as session:
+        rows = list_items(session, ItemFilter(document, unit, status, overdue), at, tz, limit or None)
+        data: list[dict[str, Any]] = [
+            {
+                "id": item.id, "ref": f"{doc.short_name}/{item.number}", "title": item.title,
+                "lead_unit": lead.name, "deadline": item.deadline.isoformat(), "status": item.status,
+                "due_state": due_state(item.status, item.deadline, at, tz), "escalation_level": item.escalation_level,
+            }
+            for item, doc, lead in rows
+        ]
+    if as_json:
+        print_json(data)
+        return
+    table = Table(title=f"{len(data)} items", title_justify="left")
+    for column in ("id", "item", "title", "lead unit", "deadline", "status"):
+        table.add_column(column, overflow="fold")
+    for row in data:
+        style = STATE_STYLE.get(row["due_state"], "")
+        shown = row["due_state"] if row["due_state"] == "overdue" else row["status"]
+        table.add_row(str(row["id"]), row["ref"], row["title"][:40], row["lead_unit"], row["deadline"],
+                      f"[{style}]{shown}[/]" if style else shown)
+    console.print(table)
+
+
+def show(
+    item_ref: Annotated[str, typer.Argument(metavar="ITEM", help="DOCUMENT/NUMBER (e.g. 新时代意见/12) or id.")],
+    now: NowOption = None,
+    as_json: JsonOption = False,
+) -> None:
+    """Show one item with its timeline."""
+    at, tz = resolve_now(now), settings().tz
+    with open_session() as session:
+        item = find_item(session, item_ref)
+        document = session.get(Document, item.document_id)
+        lead = session.get(Unit, item.lead_unit_id)
+        supervisor = session.get(Person, item.supervisor_id) if item.supervisor_id else None
+        data: dict[str, Any] = {
+            "id": item.id, "ref": f"{document.short_name}/{item.number}", "document": document.short_name,  # type: ignore[union-attr]
+            "number": item.number, "title": item.title, "category": item.category,
+            "lead_unit": lead.name, "co_units": co_unit_names(session, item),  # type: ignore[union-attr]
+            "supervisor": supervisor.email if supervisor else None,
+            "original_deadline": item.original_deadline.isoformat(), "deadline": item.deadline.isoformat(),
+            "status": item.status, "due_state": due_state(item.status, item.deadline, at, tz),
+            "escalation_level": item.escalation_level, "version": item.version,
+            "next_action_at": item.next_action_at.isoformat() if item.next_action_at else None,
+            "timeline": [
+                {"kind": e.kind, "at": e.at.isoformat(), "actor": e.actor_label, "from": e.from_status,
+                 "to": e.to_status, "payload": e.payload}
+                for e in timeline(session, item)
+            ],
+        }
+    if as_json:
+        print_json(data)
+        return
+    console.print(f"[bold]{data['ref']}[/]  {data['title']}")
+    fields = [("lead unit", data["lead_unit"]), ("co-units", "、".join(data["co_units"]) or "-"),
+              ("supervisor", data["supervisor"] or "-"), ("status", f"{data['status']} ({data['due_state']})"),
+              ("deadline", data["deadline"] + ("" if data["deadline"] == data["original_deadline"]
+                                               else f" (originally {data['original_deadline']})")),
+              ("escalation level", str(data["escalation_level"]))]
+    for name, value in fields:
+        console.print(f"  {name:>16}: {value}", highlight=False)
+    table = Table(title="timeline", title_justify="left")
+    for column in ("when", "what", "who", "details"):
+        table.add_column(column, overflow="fold")
+    for event in timeline_rows(data["timeline"]):
+        table.add_row(*event)
+    console.print(table)
+
+
+def timeline_rows(events: list[dict[str, Any]]) -> list[tuple[str, str, str, str]]:
+    from config.clock import parse_instant
+
+    rows = []
+    for e in events:
+        details = "; ".join(f"{k}: {v}" for k, v in e["payload"].items())
+        rows.append((local(parse_instant(e["at"])), e["kind"], e["actor"], details))
+    return rows
+
+
+def report(now: NowOption = None, as_json: JsonOption = False) -> None:
+    """The figures per document and per lead unit: total, signed off, rate, open, overdue."""
+    at = resolve_now(now)
+    with open_session() as session:
+        data = build_report(session, at, settings().tz)
+    if as_json:
+        print_json(data)
+        return
+    for key, title in (("documents", "document"), ("units", "lead unit")):
+        table = Table(title=f"by {title} (as of {data['as_of'][:16]})", title_justify="left")
+        table.add_column(title)
+        for column in ("total", "signed off", "rate", "open", "overdue"):
+            table.add_column(column, justify="right")
+        for row in data[key]:
+            overdue = f"[red]{row['overdue']}[/]" if row["overdue"] else "0"
+            table.add_row(row[key[:-1] if key == "units" else "document"], str(row["total"]), str(row["signed_off"]),
+                          f"{row['rate']:.1f}%", str(row["open"]), overdue)
+        console.print(table)

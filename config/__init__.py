@@ -1,0 +1,1 @@
+"""Settings, escalation policy, working-day calendar and the one clock."""

@@ -1,0 +1,71 @@
+#!/usr/bin/env python3
+"""Set up and run duban from a fresh clone, with only Python 3.11+.
+
+    python3 dev.py demo    # create .venv, install pinned dependencies, run the demo
+    python3 dev.py test    # the same setup, then lint and the whole test suite
+    python3 dev.py bench   # the same setup, then every benchmark under bench/
+
+Dependencies are pinned in constraints.txt; the install is skipped when nothing changed.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import subprocess
+import sys
+import venv
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent
+VENV = ROOT / ".venv"
+BIN = VENV / ("Scripts" if os.name == "nt" else "bin")
+STAMP = VENV / ".duban-installed"
+
+
+def _fingerprint() -> str:
+    digest = hashlib.sha256()
+    for name in ("pyproject.toml", "constraints.txt"):
+        digest.update((ROOT / name).read_bytes())
+    return digest.hexdigest()
+
+
+def setup() -> None:
+    if sys.version_info < (3, 11):  # noqa: UP036 - dev.py runs on whatever python3 is
+        sys.exit(f"duban needs Python 3.11 or newer; this is {sys.version.split()[0]}")
+    if not (BIN / "python").exists():
+        print("creating .venv ...", flush=True)
+        venv.EnvBuilder(with_pip=True).create(VENV)
+    if STAMP.exists() and STAMP.read_text() == _fingerprint():
+        return
+    print("installing pinned dependencies (constraints.txt) ...", flush=True)
+    pip = [str(BIN / "python"), "-m", "pip", "install", "--disable-pip-version-check", "-q"]
+    subprocess.run([*pip, "-c", "constraints.txt", "-e", ".[dev]"], cwd=ROOT, check=True)
+    STAMP.write_text(_fingerprint())
+
+
+def run(*args: str) -> int:
+    env = {**os.environ, "DO_NOT_TRACK": "1", "PREFECT_SERVER_ANALYTICS_ENABLED": "false"}
+    return subprocess.run(list(args), cwd=ROOT, env=env).returncode
+
+
+def main() -> int:
+    command = sys.argv[1] if len(sys.argv) > 1 else "help"
+    extra = sys.argv[2:]
+    if command not in ("demo", "test", "bench"):
+        print(__doc__)
+        return 2
+    setup()
+    if command == "demo":
+        return run(str(BIN / "duban"), "demo", *extra)
+    if command == "bench":
+        return run(str(BIN / "python"), "-m", "bench", *extra)
+    for check in ([str(BIN / "ruff"), "check", "."],
+                  [str(BIN / "mypy"), "config", "models", "notifications", "flows", "cli"]):
+        if code := run(*check):
+            return code
+    return run(str(BIN / "python"), "-m", "pytest", *extra)
+
+
+if __name__ == "__main__":
+    sys.exit(main())

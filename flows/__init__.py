@@ -1,0 +1,1 @@
+"""Prefect flows: thin orchestration of models/ and notifications/, one file a flow."""

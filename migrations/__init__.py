@@ -1,0 +1,1 @@
+"""Alembic migrations; `duban init` runs them (see migrations.runner)."""

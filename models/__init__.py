@@ -1,0 +1,31 @@
+"""SQLModel tables, the item lifecycle, deadline maths, queries and actions."""
+
+from models.tables import (
+    Document,
+    ExtensionRequest,
+    ExtensionStatus,
+    Item,
+    ItemCoUnit,
+    ItemEvent,
+    Notification,
+    Person,
+    ProgressReport,
+    Role,
+    Status,
+    Unit,
+)
+
+__all__ = [
+    "Document",
+    "ExtensionRequest",
+    "ExtensionStatus",
+    "Item",
+    "ItemCoUnit",
+    "ItemEvent",
+    "Notification",
+    "Person",
+    "ProgressReport",
+    "Role",
+    "Status",
+    "Unit",
+]

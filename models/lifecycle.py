@@ -1,0 +1,273 @@
+"""The item lifecycle, declared once: states, the transition table, and `apply`.
+
+Every interface (CLI, web, API, flows) changes an item's state through `apply`; nothing else
+sets `item.status`. `apply` checks the state and the actor, makes the change, writes exactly one
+ItemEvent and queues the notifications the change causes, all in the caller's transaction,
+which the caller commits.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date, datetime
+from enum import StrEnum
+from typing import Any
+
+from sqlalchemy.orm.exc import StaleDataError
+from sqlmodel import Session, select
+
+from models.errors import ConflictError, Forbidden, InvalidInput, InvalidTransition
+from models.tables import (
+    Document,
+    ExtensionRequest,
+    ExtensionStatus,
+    Item,
+    ItemCoUnit,
+    ItemEvent,
+    Notification,
+    Person,
+    ProgressReport,
+    Role,
+    Status,
+    Unit,
+)
+
+
+class Action(StrEnum):
+    REPORT_PROGRESS = "report_progress"
+    SUBMIT = "submit"
+    SIGN_OFF = "sign_off"
+    RETURN = "return"
+    CANCEL = "cancel"
+    REQUEST_EXTENSION = "request_extension"
+    APPROVE_EXTENSION = "approve_extension"
+    REJECT_EXTENSION = "reject_extension"
+
+
+class Who(StrEnum):
+    LEAD_OFFICER = "officers of the lead unit"
+    UNIT_OFFICER = "officers of the lead unit or a co-unit"
+    SUPERVISOR = "the item's supervisor (any supervisor if it has none) or an admin"
+
+
+@dataclass(frozen=True)
+class Transition:
+    sources: frozenset[Status]
+    target: Status | None  # None: the state stays as it is
+    who: Who
+    event: str
+    requires: tuple[str, ...] = ()
+
+
+_WORKING = frozenset({Status.ASSIGNED, Status.IN_PROGRESS})
+_OPEN = frozenset({Status.ASSIGNED, Status.IN_PROGRESS, Status.SUBMITTED})
+
+TRANSITIONS: dict[Action, Transition] = {
+    Action.REPORT_PROGRESS: Transition(_WORKING, Status.IN_PROGRESS, Who.UNIT_OFFICER, "progress_reported", ("text",)),
+    Action.SUBMIT: Transition(_WORKING, Status.SUBMITTED, Who.LEAD_OFFICER, "submitted", ("evidence",)),
+    Action.SIGN_OFF: Transition(frozenset({Status.SUBMITTED}), Status.SIGNED_OFF, Who.SUPERVISOR, "signed_off"),
+    Action.RETURN: Transition(frozenset({Status.SUBMITTED}), Status.IN_PROGRESS, Who.SUPERVISOR, "returned", ("reason",)),
+    Action.CANCEL: Transition(_OPEN, Status.CANCELLED, Who.SUPERVISOR, "cancelled", ("reason",)),
+    Action.REQUEST_EXTENSION: Transition(_WORKING, None, Who.LEAD_OFFICER, "extension_requested", ("reason", "deadline")),
+    Action.APPROVE_EXTENSION: Transition(_OPEN, None, Who.SUPERVISOR, "extension_approved"),
+    Action.REJECT_EXTENSION: Transition(_OPEN, None, Who.SUPERVISOR, "extension_rejected"),
+}
+
+
+def item_ref(session: Session, item: Item) -> str:
+    """How people write an item: DOCUMENT/NUMBER."""
+    document = session.get(Document, item.document_id)
+    return f"{document.short_name if document else item.document_id}/{item.number}"
+
+
+def co_unit_ids(session: Session, item: Item) -> set[int]:
+    return set(session.exec(select(ItemCoUnit.unit_id).where(ItemCoUnit.item_id == item.id)).all())
+
+
+def may_act(item: Item, who: Who, actor: Person, co_units: set[int]) -> bool:
+    if not actor.active:
+        return False
+    if who is Who.SUPERVISOR:
+        if actor.role == Role.ADMIN:
+            return True
+        return actor.role == Role.SUPERVISOR and item.supervisor_id in (None, actor.id)
+    if actor.role != Role.OFFICER or actor.unit_id is None:
+        return False
+    if who is Who.LEAD_OFFICER:
+        return actor.unit_id == item.lead_unit_id
+    return actor.unit_id == item.lead_unit_id or actor.unit_id in co_units
+
+
+def _refusal(action: Action, item: Item, actor: Person, co_units: set[int]) -> str | None:
+    """Why `actor` may not take `action` on `item` now, or None when it may."""
+    transition = TRANSITIONS[action]
+    if item.status not in transition.sources:
+        allowed = ", ".join(sorted(transition.sources))
+        return f"state:it is {item.status}; {action} is allowed only when it is {allowed}"
+    if not may_act(item, transition.who, actor, co_units):
+        return f"who:{action} may be done only by {transition.who}"
+    if action is Action.SIGN_OFF and actor.unit_id is not None and actor.unit_id == item.lead_unit_id:
+        return "who:nobody signs off an item whose lead unit is their own unit"
+    return None
+
+
+def allowed_actions(item: Item, actor: Person, co_units: set[int]) -> list[Action]:
+    """The actions `actor` may take on `item` now (for pages that offer only those)."""
+    return [action for action in Action if _refusal(action, item, actor, co_units) is None]
+
+
+def apply(
+    session: Session,
+    item: Item,
+    action: Action,
+    actor: Person,
+    now: datetime,
+    **payload: Any,
+) -> ItemEvent:
+    """Check and apply one action; write its event and notifications. The caller commits.
+
+    Raises InvalidTransition, Forbidden, InvalidInput or ConflictError, having changed nothing.
+    """
+    transition = TRANSITIONS[action]
+    ref, who = item_ref(session, item), actor.email
+    refusal = _refusal(action, item, actor, co_unit_ids(session, item))
+    if refusal is not None:
+        kind, reason = refusal.split(":", 1)
+        error = InvalidTransition if kind == "state" else Forbidden
+        raise error(f"{ref}: {actor.email} ({actor.role}) cannot {action}: {reason}")
+    for key in transition.requires:
+        if not str(payload.get(key) or "").strip():
+            raise InvalidInput(f"{ref}: {action} needs a {key}")
+
+    details = _EFFECTS.get(action, _no_effect)(session, item, actor, now, payload)
+    from_status = item.status
+    if transition.target is not None:
+        item.status = transition.target
+    if item.status in (Status.SIGNED_OFF, Status.CANCELLED):
+        item.next_action_at = None
+    item.updated_at = now  # always: every action bumps the version, so races are detected
+    event = ItemEvent(
+        item_id=item.id,  # type: ignore[arg-type]
+        kind=transition.event,
+        at=now,
+        actor_id=actor.id,
+        actor_label=actor.label(),
+        from_status=from_status,
+        to_status=item.status,
+        payload={k: _plain(v) for k, v in {**payload, **details}.items() if v is not None},
+    )
+    session.add(item)
+    session.add(event)
+    try:
+        session.flush()
+    except StaleDataError:
+        raise ConflictError(
+            f"{ref} was changed by someone else while {who} "
+            f"tried to {action}; nothing was applied. Reload the item and try again."
+        ) from None
+    _notify(session, item, event)
+    return event
+
+
+def _plain(value: Any) -> Any:
+    return value.isoformat() if isinstance(value, date | datetime) else value
+
+
+def _no_effect(session: Session, item: Item, actor: Person, now: datetime, payload: dict[str, Any]) -> dict[str, Any]:
+    return {}
+
+
+def _report_progress(session: Session, item: Item, actor: Person, now: datetime, payload: dict[str, Any]) -> dict[str, Any]:
+    percent = payload.get("percent")
+    if percent is not None and not 0 <= int(percent) <= 100:
+        raise InvalidInput(f"{item_ref(session, item)}: percent must be between 0 and 100, not {percent}")
+    session.add(ProgressReport(
+        item_id=item.id, unit_id=actor.unit_id, person_id=actor.id,  # type: ignore[arg-type]
+        text=payload["text"].strip(), percent=percent, at=now,
+    ))
+    return {}
+
+
+def _pending_extension(session: Session, item: Item) -> ExtensionRequest | None:
+    return session.exec(
+        select(ExtensionRequest).where(
+            ExtensionRequest.item_id == item.id, ExtensionRequest.status == ExtensionStatus.PENDING
+        )
+    ).first()
+
+
+def _request_extension(session: Session, item: Item, actor: Person, now: datetime, payload: dict[str, Any]) -> dict[str, Any]:
+    ref = item_ref(session, item)
+    requested: date = payload["deadline"]
+    if requested <= item.deadline:
+        raise InvalidInput(f"{ref}: the requested deadline {requested} is not later than the current deadline {item.deadline}")
+    if _pending_extension(session, item) is not None:
+        raise InvalidInput(f"{ref}: an extension request is already waiting for a decision")
+    session.add(ExtensionRequest(
+        item_id=item.id, requested_deadline=requested, reason=payload["reason"].strip(),  # type: ignore[arg-type]
+        requester_id=actor.id, requested_at=now,  # type: ignore[arg-type]
+    ))
+    return {"old_deadline": item.deadline}
+
+
+def _decide_extension(approve: bool):  # type: ignore[no-untyped-def]
+    def effect(session: Session, item: Item, actor: Person, now: datetime, payload: dict[str, Any]) -> dict[str, Any]:
+        request = _pending_extension(session, item)
+        if request is None:
+            raise InvalidInput(f"{item_ref(session, item)}: there is no extension request waiting for a decision")
+        request.status = ExtensionStatus.APPROVED if approve else ExtensionStatus.REJECTED
+        request.decider_id, request.decided_at = actor.id, now
+        request.decision_reason = str(payload.get("reason") or "").strip()
+        session.add(request)
+        details: dict[str, Any] = {"requested_deadline": request.requested_deadline, "request_id": request.id}
+        if approve:
+            details |= {"old_deadline": item.deadline, "new_deadline": request.requested_deadline}
+            change_deadline(item, request.requested_deadline)
+        return details
+
+    return effect
+
+
+def change_deadline(item: Item, new_deadline: date) -> None:
+    """A new deadline starts a new deadline version: escalation starts again from level 0."""
+    item.deadline = new_deadline
+    item.deadline_version += 1
+    item.escalation_level = 0
+
+
+_EFFECTS = {
+    Action.REPORT_PROGRESS: _report_progress,
+    Action.REQUEST_EXTENSION: _request_extension,
+    Action.APPROVE_EXTENSION: _decide_extension(True),
+    Action.REJECT_EXTENSION: _decide_extension(False),
+}
+
+# Which events someone is told about, and who: the lead unit, or the supervisor.
+_NOTIFY = {
+    "returned": "lead_unit",
+    "signed_off": "lead_unit",
+    "cancelled": "lead_unit",
+    "extension_approved": "lead_unit",
+    "extension_rejected": "lead_unit",
+    "submitted": "supervisor",
+    "extension_requested": "supervisor",
+}
+
+
+def _notify(session: Session, item: Item, event: ItemEvent) -> None:
+    audience = _NOTIFY.get(event.kind)
+    if audience is None:
+        return
+    if audience == "lead_unit":
+        unit = session.get(Unit, item.lead_unit_id)
+        to = list(unit.contact_emails) if unit else []
+    else:
+        supervisor = session.get(Person, item.supervisor_id) if item.supervisor_id else None
+        to = [supervisor.email] if supervisor else []
+    if not to:
+        return
+    session.add(Notification(
+        key=f"event:{event.id}", item_id=item.id, kind=event.kind,  # type: ignore[arg-type]
+        deadline_version=item.deadline_version, to_addrs=to, cc_addrs=[],
+        payload={"event_id": event.id, **event.payload}, created_at=event.at,
+    ))
