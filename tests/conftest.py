@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import shutil
+import tempfile
 import uuid
 from collections.abc import Iterator
 from datetime import UTC, datetime
@@ -25,6 +26,9 @@ IN_CI = os.environ.get("CI") == "true"
 
 os.environ.setdefault("DO_NOT_TRACK", "1")
 os.environ.setdefault("PREFECT_SERVER_ANALYTICS_ENABLED", "false")
+os.environ.setdefault("PREFECT_TASKS_DEFAULT_NO_CACHE", "true")
+# Prefect keeps its home (and the test server's database) out of ~ and out of the repo.
+os.environ.setdefault("PREFECT_HOME", tempfile.mkdtemp(prefix="duban-prefect-"))
 
 
 def _pg_reason() -> str | None:
@@ -115,3 +119,12 @@ def session(engine: Engine) -> Iterator[Session]:
 @pytest.fixture
 def now() -> datetime:
     return datetime(2024, 6, 3, 1, 0, tzinfo=UTC)  # Monday 09:00 in Shanghai
+
+
+@pytest.fixture(scope="session")
+def prefect_harness() -> Iterator[None]:
+    """One Prefect test server for the whole run (it takes seconds to start): real flows run on it."""
+    from prefect.testing.utilities import prefect_test_harness
+
+    with prefect_test_harness(server_startup_timeout=90):
+        yield
