@@ -1,0 +1,102 @@
+"""Running flows: in-process as plain functions, or through the Prefect engine.
+
+Importing Prefect costs seconds, and one-shot commands (`duban sweep`, `duban import`) must stay
+fast. So a flow is declared with `duban_flow`, which keeps the plain function and builds the
+Prefect flow only when it is first needed:
+
+    # flows/sweep.py
+    from flows.runtime import duban_flow
+
+    @duban_flow(name="sweep", flow_run_name="sweep-{now}")
+    def sweep(now: str) -> dict: ...        # thin: calls models/ and notifications/
+
+    # a command
+    outcome = run_flow(sweep, engine=engine, now=at.isoformat())
+    console.print(f"engine: {outcome.engine}")
+
+`run_flow` runs the plain function in-process ("local") unless a Prefect API is configured
+(PREFECT_API_URL) or engine="prefect" is asked for. `sweep.prefect()` is the real Prefect flow,
+for deployments (prefect.yaml entrypoints point at flows/deployments.py, which materialises them).
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any, Literal
+
+Engine = Literal["auto", "local", "prefect"]
+
+
+def configure_prefect_environment(data_dir: str | os.PathLike[str] | None = None) -> None:
+    """Prefect's home inside duban's data directory, telemetry off; call before importing Prefect."""
+    if data_dir is None:
+        from config.settings import get_settings
+
+        data_dir = get_settings().data_dir
+    os.environ.setdefault("PREFECT_HOME", os.path.abspath(os.path.join(data_dir, "prefect")))
+    os.environ.setdefault("DO_NOT_TRACK", "1")
+    os.environ.setdefault("PREFECT_SERVER_ANALYTICS_ENABLED", "false")
+    # An explicit cache policy would turn a second run with the same inputs into a silent no-op.
+    os.environ.setdefault("PREFECT_TASKS_DEFAULT_NO_CACHE", "true")
+
+
+class DubanFlow:
+    """A plain function plus the options of the Prefect flow built from it on demand."""
+
+    def __init__(self, fn: Callable[..., Any], options: dict[str, Any]) -> None:
+        self.fn = fn
+        self.options = options
+        self.name: str = options["name"]
+        self._flow: Any = None
+        self.__doc__ = fn.__doc__
+        self.__wrapped__ = fn
+
+    def prefect(self) -> Any:
+        """The real `prefect.Flow` (imports Prefect)."""
+        if self._flow is None:
+            configure_prefect_environment()
+            from prefect import flow
+
+            self._flow = flow(**self.options)(self.fn)
+        return self._flow
+
+    def __call__(self, **params: Any) -> Any:
+        return self.prefect()(**params)
+
+
+def duban_flow(**options: Any) -> Callable[[Callable[..., Any]], DubanFlow]:
+    """Declare a flow (options as for `prefect.flow`) without importing Prefect yet."""
+    options.setdefault("log_prints", True)
+
+    def wrap(fn: Callable[..., Any]) -> DubanFlow:
+        options.setdefault("name", fn.__name__.replace("_", "-"))
+        return DubanFlow(fn, options)
+
+    return wrap
+
+
+@dataclass(frozen=True)
+class FlowOutcome:
+    result: Any
+    engine: Literal["local", "prefect"]
+
+
+def choose_engine(requested: Engine = "auto") -> Literal["local", "prefect"]:
+    if requested == "auto":
+        return "prefect" if os.environ.get("PREFECT_API_URL") else "local"
+    return requested
+
+
+def run_flow(flow: DubanFlow | Any, *, engine: Engine = "auto", **params: Any) -> FlowOutcome:
+    """Run a flow once, in-process or through Prefect, and say which engine ran it."""
+    chosen = choose_engine(engine)
+    if chosen == "local":
+        return FlowOutcome(flow.fn(**params), "local")
+    prefect_flow = flow.prefect() if isinstance(flow, DubanFlow) else flow
+    from prefect.settings import PREFECT_FLOWS_HEARTBEAT_FREQUENCY, temporary_settings
+
+    # A sync flow run otherwise waits about a second for its heartbeat thread to stop.
+    with temporary_settings(updates={PREFECT_FLOWS_HEARTBEAT_FREQUENCY: None}):
+        return FlowOutcome(prefect_flow(**params), "prefect")
