@@ -1,0 +1,141 @@
+"""The CLI over the lifecycle: listing, showing, acting, refusing, reporting."""
+
+from __future__ import annotations
+
+from datetime import date
+
+import pytest
+from sqlmodel import Session
+
+from models.tables import Role, Status
+from tests.factories import make_document, make_item, make_person, make_unit
+
+NOW = "2024-07-03T09:00+08:00"
+
+
+@pytest.fixture
+def ledger(engine):  # type: ignore[no-untyped-def]
+    """Two documents; one item overdue, one due later, one signed off, one cancelled."""
+    with Session(engine) as s:
+        fgw, czj = make_unit(s, "市发改委", code="FGW"), make_unit(s, "市财政局", code="CZJ")
+        doc = make_document(s, "新时代意见")
+        other = make_document(s, "建设方案")
+        people = {
+            "fgw": make_person(s, Role.OFFICER, fgw, email="officer@fgw.gov.cn"),
+            "czj": make_person(s, Role.OFFICER, czj, email="officer@czj.gov.cn"),
+            "sup": make_person(s, Role.SUPERVISOR, email="sup@dc.gov.cn"),
+        }
+        make_item(s, document=doc, number="12", lead_unit=fgw, co_units=(czj,), deadline=date(2024, 6, 30))
+        make_item(s, document=doc, number="13", lead_unit=czj, deadline=date(2024, 12, 31))
+        make_item(s, document=doc, number="14", lead_unit=fgw, status=Status.SIGNED_OFF)
+        make_item(s, document=other, number="1", lead_unit=czj, status=Status.CANCELLED)
+        s.commit()
+        return {k: p.email for k, p in people.items()}
+
+
+def test_items_filters_by_unit_including_co_units_and_by_overdue(duban, ledger):
+    assert duban("init").code == 0
+    refs = [r["ref"] for r in duban("items", "--unit", "市财政局", "--json").json()]
+    assert refs == ["建设方案/1", "新时代意见/12", "新时代意见/13"]
+    overdue = duban("items", "--overdue", "--now", NOW, "--json").json()
+    assert [r["ref"] for r in overdue] == ["新时代意见/12"] and overdue[0]["due_state"] == "overdue"
+
+
+def test_the_full_story_through_the_cli_and_the_timeline(duban, ledger):
+    p = ledger
+    steps = [
+        ("progress", "新时代意见/12", "--by", p["czj"], "--text", "已召开协调会", "--percent", "40"),
+        ("submit", "新时代意见/12", "--by", p["fgw"], "--evidence", "文件已印发"),
+        ("return", "新时代意见/12", "--by", p["sup"], "--reason", "缺少文号"),
+        ("submit", "新时代意见/12", "--by", p["fgw"], "--evidence", "赣府发〔2024〕1号"),
+        ("sign-off", "新时代意见/12", "--by", p["sup"], "--comment", "同意销号"),
+    ]
+    for step in steps:
+        result = duban(*step, "--now", NOW)
+        assert result.code == 0, result.err
+    shown = duban("show", "新时代意见/12", "--json").json()
+    assert shown["status"] == "signed_off"
+    assert [e["kind"] for e in shown["timeline"]] == [
+        "progress_reported", "submitted", "returned", "submitted", "signed_off",
+    ]
+    returned = shown["timeline"][2]
+    assert returned["payload"]["reason"] == "缺少文号" and "sup@dc.gov.cn" in returned["actor"]
+    assert returned["at"].startswith("2024-07-03T01:00")  # stored and shown as UTC in JSON
+
+
+def test_refused_action_exits_1_with_a_clear_message_and_changes_nothing(duban, ledger):
+    result = duban("submit", "新时代意见/12", "--by", ledger["czj"], "--evidence", "x")
+    assert result.code == 1
+    assert "新时代意见/12" in result.err and "officer@czj.gov.cn" in result.err and "lead unit" in result.err
+    assert "Traceback" not in result.err
+    assert duban("show", "新时代意见/12", "--json").json()["timeline"] == []
+
+
+def test_extension_request_and_approval_move_the_deadline(duban, ledger):
+    p = ledger
+    assert duban("extension", "request", "新时代意见/12", "--by", p["fgw"], "--to", "2024-09-30",
+                 "--reason", "等待省级批复").code == 0
+    assert duban("extension", "approve", "新时代意见/12", "--by", p["sup"]).code == 0
+    shown = duban("show", "新时代意见/12", "--json").json()
+    assert (shown["original_deadline"], shown["deadline"]) == ("2024-06-30", "2024-09-30")
+
+
+@pytest.mark.parametrize(
+    ("args", "code", "message"),
+    [
+        (("show", "新时代意见/99"), 1, "has no item '99'"),
+        (("show", "不存在/1"), 1, "no document named '不存在'"),
+        (("show", "nonsense"), 1, "not an item reference"),
+        (("sign-off", "新时代意见/12", "--by", "nobody@x.cn"), 1, "no person with email"),
+        (("report", "--now", "2024-07-01"), 2, "no UTC offset"),
+        (("items", "--status", "bogus"), 2, "bogus"),
+    ],
+)
+def test_user_mistakes_get_a_message_not_a_traceback(duban, ledger, args, code, message):
+    result = duban(*args)
+    assert result.code == code
+    assert message in result.err and "Traceback" not in result.err
+
+
+def test_report_leaves_cancelled_out_and_counts_overdue(duban, ledger):
+    report = duban("report", "--json", "--now", NOW).json()
+    assert report["as_of"].startswith("2024-07-03T09:00")
+    assert report["documents"] == [
+        {"document": "新时代意见", "total": 3, "signed_off": 1, "rate": 33.3, "open": 2, "overdue": 1},
+    ]
+    units = {u["unit"]: u for u in report["units"]}
+    assert units["市发改委"] == {"unit": "市发改委", "total": 2, "signed_off": 1, "rate": 50.0, "open": 1, "overdue": 1}
+    assert units["市财政局"]["total"] == 1 and units["市财政局"]["overdue"] == 0
+
+
+def test_overdue_starts_at_midnight_after_the_deadline_in_shanghai(duban, ledger):
+    before = duban("report", "--json", "--now", "2024-06-30T23:59+08:00").json()
+    after = duban("report", "--json", "--now", "2024-07-01T00:00+08:00").json()
+    assert before["documents"][0]["overdue"] == 0 and after["documents"][0]["overdue"] == 1
+
+
+def test_uninitialised_database_says_to_run_init(duban, tmp_path, monkeypatch):
+    monkeypatch.setenv("DUBAN_DATABASE_URL", f"sqlite:///{tmp_path}/empty.db")
+    from config.settings import get_settings
+
+    get_settings.cache_clear()
+    result = duban("items")
+    assert result.code == 1 and "duban init" in result.err
+
+
+def test_commands_that_run_no_flow_never_import_prefect(sqlite_url, tmp_path):
+    """`duban items` must answer fast: importing Prefect alone costs seconds."""
+    import os
+    import subprocess
+    import sys
+
+    code = (
+        "import sys\n"
+        "sys.argv = ['duban', 'items']\n"
+        "from cli.main import main\n"
+        "try:\n    main()\nexcept SystemExit as e:\n    assert e.code in (0, None), e.code\n"
+        "print('PREFECT-IMPORTED' if 'prefect' in sys.modules else 'NO-PREFECT')\n"
+    )
+    env = {**os.environ, "DUBAN_DATABASE_URL": sqlite_url}
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, env=env, cwd=tmp_path)
+    assert out.stdout.strip().endswith("NO-PREFECT"), out.stdout + out.stderr
