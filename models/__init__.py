@@ -1,5 +1,7 @@
 """SQLModel tables, the item lifecycle, deadline maths, queries and actions."""
 
+import models.sweep_tables  # noqa: F401  (sweep: run log, scheduler lease)
+
 from models.tables import (
     Document,
     ExtensionRequest,

@@ -139,12 +139,15 @@ def apply(
         if not str(payload.get(key) or "").strip():
             raise InvalidInput(f"{ref}: {action} needs a {key}")
 
+    deadline_version = item.deadline_version
     details = _EFFECTS.get(action, _no_effect)(session, item, actor, now, payload)
     from_status = item.status
     if transition.target is not None:
         item.status = transition.target
-    if item.status in (Status.SIGNED_OFF, Status.CANCELLED):
-        item.next_action_at = None
+    if item.status in (Status.SIGNED_OFF, Status.CANCELLED, Status.SUBMITTED):
+        item.next_action_at = None  # no reminders: final, or waiting on the supervisor
+    elif from_status == Status.SUBMITTED or item.deadline_version != deadline_version:
+        item.next_action_at = now  # the sweep recomputes; thresholds already behind do not fire
     item.updated_at = now  # always: every action bumps the version, so races are detected
     event = ItemEvent(
         item_id=item.id,  # type: ignore[arg-type]
@@ -228,11 +231,16 @@ def _decide_extension(approve: bool):  # type: ignore[no-untyped-def]
     return effect
 
 
-def change_deadline(item: Item, new_deadline: date) -> None:
-    """A new deadline starts a new deadline version: escalation starts again from level 0."""
+def change_deadline(item: Item, new_deadline: date, now: datetime | None = None) -> None:
+    """A new deadline starts a new deadline version: escalation starts again from level 0.
+
+    Callers outside `apply` (the import) pass `now`: the next sweep recomputes from that instant.
+    """
     item.deadline = new_deadline
     item.deadline_version += 1
     item.escalation_level = 0
+    if now is not None and item.status in (Status.ASSIGNED, Status.IN_PROGRESS):
+        item.next_action_at = now
 
 
 _EFFECTS = {

@@ -1,0 +1,148 @@
+"""Pure threshold arithmetic: when an item's reminders, overdue notice, repeats and escalations fall.
+
+No database and no clock: everything (deadline, rules, calendar, timezone, `since`, `now`) comes in
+as arguments, so the sweep and the forecast share this code and tests need no database.
+
+The one rule that makes the sweep idempotent: an item's `next_action_at` is the instant from which
+its thresholds have not been handled yet. A sweep at `now` handles every threshold with
+`next_action_at <= at <= now` and stores the first instant after `now` as the next one; an
+item changed at `t` (created, deadline moved, returned) gets `next_action_at = t`, so thresholds
+already behind at that moment never fire.
+"""
+
+from __future__ import annotations
+
+import heapq
+import itertools
+from collections.abc import Iterator
+from dataclasses import dataclass
+from datetime import date, datetime, timedelta
+from zoneinfo import ZoneInfo
+
+from config.calendar import WorkCalendar
+from config.policy import Audience, Rules
+from models.deadlines import start_of_day
+
+# Severity of a kind at the same escalation level; the catch-up notifies only the most severe.
+_RANK = {"reminder": 0, "overdue": 1, "repeat_reminder": 2, "escalated": 3}
+
+
+@dataclass(frozen=True)
+class Threshold:
+    key: str  # unique per deadline version: before-7, overdue, level-1, repeat-10
+    kind: str  # reminder | overdue | repeat_reminder | escalated
+    at: datetime  # the instant it is crossed (aware)
+    workdays: int  # signed: -7 = seven working days before, 3 = three working days overdue
+    level: int  # the escalation level the item is at once this threshold is crossed
+    audience: Audience
+
+    @property
+    def severity(self) -> tuple[int, int, datetime]:
+        return (self.level, _RANK[self.kind], self.at)
+
+
+@dataclass(frozen=True)
+class Plan:
+    """What a sweep at `now` does to one item."""
+
+    crossed: list[Threshold]  # each gets an event, in time order
+    notify: Threshold | None  # the most severe one: the only one notified
+    next_action_at: datetime | None  # the first threshold after now
+    escalation_level: int
+
+
+def thresholds(deadline: date, rules: Rules, calendar: WorkCalendar, tz: ZoneInfo) -> Iterator[Threshold]:
+    """Every threshold of `deadline`, in time order (ties: least severe first); endless with repeats."""
+    fixed: list[Threshold] = []
+    for n in rules.reminders_before:
+        at = start_of_day(calendar.add_workdays(deadline, -n), tz)
+        fixed.append(Threshold(f"before-{n}", "reminder", at, -n, 0, rules.reminder))
+    fixed.append(Threshold("overdue", "overdue", start_of_day(deadline + timedelta(days=1), tz), 0, 0, rules.overdue))
+    for escalation in rules.escalations:
+        at = start_of_day(calendar.add_workdays(deadline, escalation.after), tz)
+        fixed.append(Threshold(
+            f"level-{escalation.level}", "escalated", at, escalation.after, escalation.level, escalation.audience
+        ))
+    fixed.sort(key=lambda t: (t.at, t.severity))
+    if rules.repeat_every <= 0:
+        yield from fixed
+        return
+
+    def level_at(n: int) -> int:
+        return max((e.level for e in rules.escalations if e.after <= n), default=0)
+
+    repeats = (
+        Threshold(f"repeat-{n}", "repeat_reminder", start_of_day(calendar.add_workdays(deadline, n), tz),
+                  n, level_at(n), rules.repeat)
+        for n in itertools.count(rules.repeat_every, rules.repeat_every)
+    )
+    yield from heapq.merge(fixed, repeats, key=lambda t: (t.at, t.severity))
+
+
+def plan(
+    deadline: date,
+    rules: Rules,
+    calendar: WorkCalendar,
+    tz: ZoneInfo,
+    *,
+    since: datetime,
+    now: datetime,
+    level: int = 0,
+) -> Plan:
+    """The thresholds crossed in [since, now], the one to notify, and the next instant after now."""
+    crossed: list[Threshold] = []
+    next_at: datetime | None = None
+    for threshold in thresholds(deadline, rules, calendar, tz):
+        if threshold.at > now:
+            next_at = threshold.at
+            break
+        if threshold.at >= since:
+            crossed.append(threshold)
+    notify = max(crossed, key=lambda t: t.severity) if crossed else None
+    new_level = max([level, *(t.level for t in crossed if t.kind == "escalated")])
+    return Plan(crossed, notify, next_at, new_level)
+
+
+def next_action_at(
+    deadline: date, rules: Rules, calendar: WorkCalendar, tz: ZoneInfo, *, after: datetime
+) -> datetime | None:
+    """The first threshold strictly after `after` (None when there is none)."""
+    return plan(deadline, rules, calendar, tz, since=after, now=after).next_action_at
+
+
+def due_thresholds(
+    deadline: date, rules: Rules, calendar: WorkCalendar, tz: ZoneInfo, *, since: datetime, now: datetime
+) -> list[Threshold]:
+    """The thresholds with since <= at <= now, in time order."""
+    return plan(deadline, rules, calendar, tz, since=since, now=now).crossed
+
+
+def upcoming(
+    deadline: date,
+    rules: Rules,
+    calendar: WorkCalendar,
+    tz: ZoneInfo,
+    *,
+    since: datetime,
+    now: datetime,
+    until: datetime,
+) -> list[tuple[datetime, Threshold, list[Threshold]]]:
+    """What sweeps would notify from `now` to `until`, as (when, notified, also crossed).
+
+    Assumes a sweep at `now` (catching up everything since `since`) and then one at each later
+    threshold instant: thresholds falling on the same instant are notified as one, the most severe.
+    """
+    result: list[tuple[datetime, Threshold, list[Threshold]]] = []
+    start, at = since, now
+    while True:
+        step = plan(deadline, rules, calendar, tz, since=start, now=at)
+        if step.notify is not None:
+            result.append((at, step.notify, [t for t in step.crossed if t is not step.notify]))
+        if step.next_action_at is None or step.next_action_at > until:
+            return result
+        start = at = step.next_action_at
+
+
+def workdays_left(deadline: date, now: datetime, calendar: WorkCalendar, tz: ZoneInfo) -> int:
+    """Working days from today (local) to the deadline date; negative once past it."""
+    return calendar.workdays_between(now.astimezone(tz).date(), deadline)

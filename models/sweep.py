@@ -1,0 +1,314 @@
+"""The sweep: handle every item whose next threshold has come, in batches, safely in parallel.
+
+For each due item it writes one event per crossed threshold, queues one Notification for the most
+severe of them (catch-up), and moves `next_action_at` and `escalation_level` on, all in the
+caller's transaction. Claiming is compare-and-set on the values read (`next_action_at`,
+`deadline_version`, `status`): a lost race updates nothing and writes nothing. The sweep does not
+bump the item's ORM `version`: it owns `next_action_at` and `escalation_level`, which no user
+edits, so a sweep never makes a user's concurrent action fail. On PostgreSQL the batch is also
+locked (`FOR UPDATE SKIP LOCKED`), so parallel sweeps share the work; on SQLite the sweep takes
+the write lock (its run-log row) before reading a batch. The unique Notification key (item,
+deadline version, threshold) is the last guard: ON CONFLICT DO NOTHING on both dialects.
+
+Items waiting on the supervisor (submitted) get no thresholds: the lifecycle parks them with
+`next_action_at = None` and sets it to the return time when they are returned, so the next
+sweep recomputes and only thresholds still ahead fire.
+"""
+
+from __future__ import annotations
+
+import time
+from collections import Counter
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass, field
+from datetime import date, datetime
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from sqlalchemy import Table, bindparam, insert, select, tuple_, update
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlmodel import Session, col
+
+from config.calendar import WorkCalendar, coverage
+from config.policy import Audience, Policy, Recipient
+from models.deadlines import ACTIVE_STATUSES
+from models.schedule import Plan, Threshold, plan
+from models.sweep_tables import SweepRun
+from models.tables import Document, Item, ItemCoUnit, ItemEvent, Notification, Person, Unit
+
+ACTOR_LABEL = "duban sweep"
+ITEM: Table = Item.__table__  # type: ignore[attr-defined]
+EVENT: Table = ItemEvent.__table__  # type: ignore[attr-defined]
+NOTIFICATION: Table = Notification.__table__  # type: ignore[attr-defined]
+RUN: Table = SweepRun.__table__  # type: ignore[attr-defined]
+
+
+@dataclass
+class SweepResult:
+    examined: int = 0
+    events: Counter[str] = field(default_factory=Counter)
+    notifications: int = 0
+    lost_races: int = 0
+    batches: int = 0
+    warnings: list[str] = field(default_factory=list)
+    run_id: int | None = None
+    seconds: float = 0.0
+
+
+@dataclass(frozen=True)
+class DueRow:
+    """The columns of a due item the sweep needs (read without the ORM, for speed)."""
+
+    id: int
+    next_action_at: datetime
+    status: str
+    deadline: date
+    deadline_version: int
+    escalation_level: int
+    document_id: int
+    number: str
+    title: str
+    category: str
+    lead_unit_id: int
+    supervisor_id: int | None
+
+
+class Directory:
+    """Who is who for a set of items: documents, units, co-units, supervisors (loaded in bulk)."""
+
+    def __init__(self, session: Session, policy: Policy) -> None:
+        self.session, self.policy = session, policy
+        self.documents: dict[int, str] = {}
+        self.units: dict[int, Unit] = {}
+        self.supervisors: dict[int, str] = {}
+        self.co_units: dict[int, list[int]] = {}
+
+    def load(self, rows: Sequence[DueRow]) -> None:
+        ids = [r.id for r in rows]
+        self.co_units = {}
+        for item_id, unit_id in self.session.execute(
+            select(ItemCoUnit.item_id, ItemCoUnit.unit_id).where(col(ItemCoUnit.item_id).in_(ids))
+        ):
+            self.co_units.setdefault(item_id, []).append(unit_id)
+        unit_ids = {r.lead_unit_id for r in rows} | {u for us in self.co_units.values() for u in us}
+        self._fill(self.units, unit_ids, lambda missing: (
+            (u.id, u) for u in self.session.scalars(select(Unit).where(col(Unit.id).in_(missing)))
+        ))
+        self._fill(self.documents, {r.document_id for r in rows}, lambda missing: self.session.execute(
+            select(Document.id, Document.short_name).where(col(Document.id).in_(missing))
+        ))
+        self._fill(self.supervisors, {r.supervisor_id for r in rows if r.supervisor_id}, lambda missing: (
+            self.session.execute(select(Person.id, Person.email).where(col(Person.id).in_(missing)))
+        ))
+
+    @staticmethod
+    def _fill(cache: dict[int, Any], wanted: set[int], fetch: Callable[[list[int]], Iterable[Any]]) -> None:
+        missing = sorted(wanted - cache.keys())
+        for start in range(0, len(missing), 500):
+            for key, value in fetch(missing[start:start + 500]):
+                cache[key] = value
+
+    def addresses(self, audience: Audience, row: DueRow) -> tuple[list[str], list[str]]:
+        """(to, cc) for `audience`; when nobody is in `to`, the cc list becomes the `to` list."""
+        lead = self.units.get(row.lead_unit_id)
+        co = [self.units[u] for u in self.co_units.get(row.id, []) if u in self.units]
+        supervisor = self.supervisors.get(row.supervisor_id) if row.supervisor_id else None
+
+        def emails(kinds: tuple[Recipient, ...]) -> list[str]:
+            found: list[str] = []
+            for kind in kinds:
+                if kind is Recipient.LEAD_UNIT and lead:
+                    found += lead.contact_emails
+                elif kind is Recipient.CO_UNITS:
+                    found += [e for unit in co for e in unit.contact_emails]
+                elif kind is Recipient.UNIT_LEADERS and lead:
+                    found += lead.leader_emails
+                elif kind is Recipient.LEADERSHIP:
+                    found += self.policy.leadership_emails
+                elif kind is Recipient.SUPERVISOR and supervisor:
+                    found.append(supervisor)
+            return list(dict.fromkeys(e.strip().lower() for e in found if e.strip()))
+
+        to = emails(audience.to)
+        cc = [e for e in emails(audience.cc) if e not in to]
+        return (to, cc) if to else (cc, [])
+
+
+def due_query(now: datetime, after: tuple[datetime, int] | None, limit: int, postgres: bool) -> Any:
+    columns = [ITEM.c[name] for name in DueRow.__dataclass_fields__]
+    query = select(*columns).where(ITEM.c.next_action_at <= now)
+    if after is not None:
+        # keyset paging on (next_action_at, id): every batch goes through the index, none is read twice
+        query = query.where(
+            ITEM.c.next_action_at >= after[0], tuple_(ITEM.c.next_action_at, ITEM.c.id) > tuple_(*after)
+        )
+    query = query.order_by(ITEM.c.next_action_at, ITEM.c.id).limit(limit)
+    return query.with_for_update(skip_locked=True) if postgres else query
+
+
+def sweep(
+    session: Session,
+    *,
+    now: datetime,
+    policy: Policy,
+    calendar: WorkCalendar,
+    tz: ZoneInfo,
+    batch_size: int = 500,
+    after_batch: Callable[[], None] | None = None,
+) -> SweepResult:
+    """Handle every item due at `now`. Writes nothing for items with nothing due.
+
+    `after_batch` (e.g. `session.commit`) runs after each batch so a long sweep does not hold
+    the write lock for its whole run; without it everything stays in the caller's transaction.
+    """
+    started = time.perf_counter()
+    result = SweepResult()
+    postgres = session.get_bind().dialect.name == "postgresql"
+    directory = Directory(session, policy)
+    # The run's log row is the sweep's first write: on SQLite it takes the write lock before any read.
+    result.run_id = session.execute(
+        insert(RUN).values(now=now, events={}, warnings=[], extra={}).returning(RUN.c.id)
+    ).scalar_one()
+    after: tuple[datetime, int] | None = None
+    while True:
+        if result.batches:
+            session.execute(update(RUN).where(RUN.c.id == result.run_id).values(batches=RUN.c.batches + 1))
+        rows = [DueRow(**r._mapping) for r in session.execute(due_query(now, after, batch_size, postgres))]
+        if not rows:
+            break
+        result.batches += 1
+        result.examined += len(rows)
+        after = (rows[-1].next_action_at, rows[-1].id)
+        directory.load(rows)
+        _handle_batch(session, rows, now, policy, calendar, tz, directory, result)
+        if after_batch is not None:
+            after_batch()
+        if len(rows) < batch_size:
+            break
+    result.warnings = calendar_warnings(calendar)
+    result.seconds = time.perf_counter() - started
+    session.execute(update(RUN).where(RUN.c.id == result.run_id).values(
+        examined=result.examined, events=dict(result.events), notifications=result.notifications,
+        batches=result.batches, warnings=result.warnings, duration_ms=int(result.seconds * 1000),
+        extra={"lost_races": result.lost_races},
+    ))
+    session.expire_all()  # the ORM's copies of swept items are stale now
+    return result
+
+
+def calendar_warnings(calendar: WorkCalendar) -> list[str]:
+    return [
+        f"calendar: {year} is covered neither by the chinese-calendar package nor by complete_years in "
+        f"{calendar.source}; working days fall back to Monday-Friday plus overrides. Fix: add that year's "
+        "official holidays and make-up working days to the overrides file and list it in complete_years."
+        for year in sorted(calendar.fallback_years) if coverage(calendar, year) == "fallback"
+    ]
+
+
+def _handle_batch(
+    session: Session,
+    rows: list[DueRow],
+    now: datetime,
+    policy: Policy,
+    calendar: WorkCalendar,
+    tz: ZoneInfo,
+    directory: Directory,
+    result: SweepResult,
+) -> None:
+    plans: dict[int, Plan | None] = {}
+    for row in rows:
+        if row.status not in ACTIVE_STATUSES:
+            plans[row.id] = None  # submitted (or final): nothing until the lifecycle says so
+            continue
+        rules = policy.rules_for(directory.documents.get(row.document_id, ""), row.category)
+        plans[row.id] = plan(row.deadline, rules, calendar, tz, since=row.next_action_at, now=now,
+                             level=row.escalation_level)
+    won = _claim(session, rows, plans)
+    result.lost_races += len(rows) - len(won)
+    events: list[dict[str, Any]] = []
+    notifications: list[dict[str, Any]] = []
+    for row in rows:
+        step = plans[row.id]
+        if row.id not in won or step is None:
+            continue
+        for threshold in step.crossed:
+            notification = None
+            if threshold is step.notify:
+                notification = _notification(row, threshold, step, now, tz, directory)
+            if notification is not None:
+                notifications.append(notification)
+            events.append({
+                "item_id": row.id, "kind": threshold.kind, "at": now, "actor_id": None,
+                "actor_label": ACTOR_LABEL, "from_status": row.status, "to_status": row.status,
+                "payload": {**_details(row, threshold, now, tz),
+                            "notified": notification["key"] if notification else None},
+            })
+            result.events[threshold.kind] += 1
+    if events:
+        session.execute(insert(EVENT), events)
+    if notifications:
+        dialect = postgresql if session.get_bind().dialect.name == "postgresql" else sqlite
+        statement = dialect.insert(NOTIFICATION).on_conflict_do_nothing(index_elements=["key"])
+        inserted = session.execute(statement.returning(NOTIFICATION.c.id), notifications).all()
+        result.notifications += len(inserted)
+
+
+def _claim(session: Session, rows: list[DueRow], plans: dict[int, Plan | None]) -> set[int]:
+    """Compare-and-set each row on the values read; the ids whose update went through."""
+    statement = (
+        update(ITEM)
+        .where(
+            ITEM.c.id == bindparam("b_id"),
+            ITEM.c.next_action_at == bindparam("b_seen"),
+            ITEM.c.deadline_version == bindparam("b_version"),
+            ITEM.c.status == bindparam("b_status"),
+        )
+        .values(next_action_at=bindparam("b_next"), escalation_level=bindparam("b_level"))
+    )
+    params: list[dict[str, Any]] = []
+    for row in rows:
+        step = plans[row.id]
+        params.append({
+            "b_id": row.id, "b_seen": row.next_action_at, "b_version": row.deadline_version,
+            "b_status": row.status, "b_next": step.next_action_at if step else None,
+            "b_level": step.escalation_level if step else row.escalation_level,
+        })
+    if session.get_bind().dialect.supports_sane_multi_rowcount:
+        savepoint = session.begin_nested()
+        if session.execute(statement, params).rowcount == len(params):  # type: ignore[attr-defined]
+            savepoint.commit()
+            return {row.id for row in rows}
+        savepoint.rollback()  # someone else changed some of these rows: find out which, one by one
+    return {int(p["b_id"]) for p in params if session.execute(statement, p).rowcount == 1}  # type: ignore[attr-defined]
+
+
+def _details(row: DueRow, threshold: Threshold, now: datetime, tz: ZoneInfo) -> dict[str, Any]:
+    days = (row.deadline - now.astimezone(tz).date()).days
+    return {
+        "threshold": threshold.key,
+        "threshold_at": threshold.at.isoformat(),
+        "level": threshold.level,
+        "workdays": threshold.workdays,
+        "deadline": row.deadline.isoformat(),
+        "deadline_version": row.deadline_version,
+        "days_left": max(days, 0),
+        "days_overdue": max(-days, 0),
+    }
+
+
+def _notification(
+    row: DueRow, threshold: Threshold, step: Plan, now: datetime, tz: ZoneInfo, directory: Directory
+) -> dict[str, Any] | None:
+    to, cc = directory.addresses(threshold.audience, row)
+    if not to:
+        return None
+    return {
+        "key": f"{threshold.kind}:{row.id}:v{row.deadline_version}:{threshold.key}",
+        "item_id": row.id, "kind": threshold.kind, "deadline_version": row.deadline_version,
+        "to_addrs": to, "cc_addrs": cc, "created_at": now, "outbox_id": None,
+        "payload": {
+            **_details(row, threshold, now, tz),
+            "document": directory.documents.get(row.document_id, ""), "number": row.number, "title": row.title,
+            "caught_up": [t.key for t in step.crossed if t is not threshold],
+        },
+    }
