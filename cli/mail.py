@@ -2,8 +2,148 @@
 
 from __future__ import annotations
 
+import time
+from pathlib import Path
+from typing import Annotated, Any
+
 import typer
+from rich.table import Table
+
+from cli.common import (
+    CliError,
+    JsonOption,
+    NowOption,
+    console,
+    local,
+    open_session,
+    print_json,
+    resolve_now,
+    settings,
+)
+
+EngineOption = Annotated[
+    str, typer.Option("--engine", help="auto (Prefect only if PREFECT_API_URL is set), local or prefect.")
+]
 
 
 def register(app: typer.Typer) -> None:
-    pass
+    app.command("deliver")(deliver)
+    app.command("outbox")(outbox)
+    app.command("digest")(digest)
+    app.command("mailcatcher")(mailcatcher)
+
+
+def _engine(value: str) -> Any:
+    if value not in ("auto", "local", "prefect"):
+        raise typer.BadParameter(f"{value!r}: use auto, local or prefect")
+    return value
+
+
+def deliver(now: NowOption = None, engine: EngineOption = "auto", json: JsonOption = False) -> None:
+    """Group pending notifications into mail and send what is due, once (inside the delivery window)."""
+    from flows.deliver import deliver as deliver_flow
+    from flows.runtime import run_flow
+
+    at = resolve_now(now)
+    with open_session():  # refuses early when the database is not initialised
+        pass
+    outcome = run_flow(deliver_flow, engine=_engine(engine), now=at.isoformat())
+    summary = outcome.result
+    if json:
+        print_json({**summary, "engine": outcome.engine})
+        return
+    console.print(
+        f"grouped {summary['grouped']} new message(s); sent {summary['sent']}, retried {summary['retried']}, "
+        f"dead {summary['dead']}, refused recipients {summary['refused_recipients']}; "
+        f"{summary['seconds']:.2f}s", highlight=False,
+    )
+    if summary["window_opens"]:
+        from config.clock import parse_instant
+
+        console.print(f"outside the delivery window: mail waits until {local(parse_instant(summary['window_opens']))}")
+    for error in summary["errors"]:
+        console.print(f"  [yellow]{error}[/]", highlight=False)
+    console.print(f"engine: {outcome.engine}")
+
+
+def outbox(
+    status: Annotated[str | None, typer.Option("--status", help="pending, failed, sent or dead.")] = None,
+    retry: Annotated[int | None, typer.Option("--retry", help="Queue this dead message again (admins).")] = None,
+    by: Annotated[str | None, typer.Option("--by", help="Email of the admin retrying.")] = None,
+    limit: Annotated[int, typer.Option("--limit", min=1)] = 50,
+    now: NowOption = None,
+    json: JsonOption = False,
+) -> None:
+    """List outbox messages with their status, or let an admin retry a dead one."""
+    from notifications.delivery import list_outbox, retry_dead
+
+    with open_session() as session:
+        if retry is not None:
+            if not by:
+                raise CliError("--retry needs --by EMAIL (an admin)")
+            message = retry_dead(session, retry, by, resolve_now(now))
+            session.commit()
+            console.print(f"message {message.id} to {', '.join(message.recipients)} is queued again", highlight=False)
+            return
+        rows = list_outbox(session, status, limit)
+    if json:
+        print_json([{k: v for k, v in row.model_dump().items() if k != "raw"} for row in rows])
+        return
+    table = Table("id", "status", "kind", "to", "subject", "attempts", "next / sent", "last error")
+    for row in rows:
+        when = local(row.sent_at) if row.sent_at else local(row.next_attempt_at)
+        table.add_row(str(row.id), row.status, row.kind, ", ".join(row.recipients), row.subject,
+                      str(row.attempts), when, row.last_error[:80])
+    console.print(table)
+
+
+def digest(
+    now: NowOption = None,
+    preview: Annotated[Path | None, typer.Option("--preview", help="Write the HTML digests here instead of queuing them.")] = None,
+    engine: EngineOption = "auto",
+) -> None:
+    """Compile this week's escalation digests and queue them (at most one per recipient and week)."""
+    at = resolve_now(now)
+    if preview is not None:
+        from notifications.digest import write_previews
+
+        with open_session() as session:
+            written = write_previews(session, at, settings(), preview)
+        console.print(f"wrote {len(written)} digest preview(s) to {preview}", highlight=False)
+        return
+    from flows.digest import digest as digest_flow
+    from flows.runtime import run_flow
+
+    with open_session():
+        pass
+    outcome = run_flow(digest_flow, engine=_engine(engine), now=at.isoformat())
+    summary = outcome.result
+    console.print(
+        f"week {summary['week']}: queued {summary['queued']} digest(s) "
+        f"(supervisors {summary['supervisor']}, leadership {summary['leadership']}, units {summary['unit']}); "
+        f"already sent this week {summary['already_sent']}, empty {summary['empty']}", highlight=False,
+    )
+    console.print(f"engine: {outcome.engine}")
+
+
+def mailcatcher(
+    port: Annotated[int, typer.Option("--port", min=1, max=65535)] = 1025,
+    maildir: Annotated[Path, typer.Option("--maildir", help="Where to store what arrives.")] = Path("duban-mail"),
+    host: Annotated[str, typer.Option("--host")] = "127.0.0.1",
+) -> None:
+    """Run an SMTP server that stores every message it receives in a Maildir (Ctrl-C stops it)."""
+    from notifications.mailcatcher import start_mailcatcher
+
+    try:
+        catcher = start_mailcatcher(maildir, host, port)
+    except (OSError, RuntimeError) as exc:
+        raise CliError(f"cannot listen on {host}:{port}: {exc}") from None
+    console.print(f"mail catcher on {host}:{port}, storing into {maildir.resolve()} (Ctrl-C to stop)", highlight=False)
+    try:
+        while True:
+            time.sleep(3600)
+    except KeyboardInterrupt:
+        pass
+    finally:
+        catcher.stop()
+        console.print(f"stored {catcher.handler_.count} message(s)")

@@ -5,6 +5,7 @@ from __future__ import annotations
 import functools
 import os
 import re
+from datetime import time
 from pathlib import Path
 from typing import Literal
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
@@ -45,6 +46,13 @@ class Settings(BaseSettings):
     smtp_password_file: Path | None = None
     smtp_timeout: float = Field(default=30.0, gt=0)
     mail_from: str = "duban@localhost"
+    # Mail (issue 4): connections per delivery run, when mail may go out, how long to retry.
+    smtp_max_connections: int = Field(default=4, ge=1, le=64)
+    delivery_window: bool = True
+    delivery_window_start: time = time(8, 30)
+    delivery_window_end: time = time(17, 30)
+    delivery_retry_max_age_hours: float = Field(default=48.0, gt=0)
+    digest_cron: str = "0 9 * * mon"
 
     policy_file: Path | None = None
     calendar_file: Path | None = None

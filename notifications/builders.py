@@ -1,0 +1,159 @@
+"""Pure message builders: data in, `email.message.EmailMessage` out (no database, no clock)."""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from datetime import date, datetime
+from email import policy
+from email.headerregistry import Address
+from email.message import EmailMessage
+from email.utils import format_datetime
+from typing import Any
+
+from notifications.render import clean_header, locale_or_default, render, render_subject
+
+# The order sections appear in a grouped mail: what needs action first.
+KIND_ORDER = (
+    "escalated", "overdue", "repeat_reminder", "reminder", "returned", "assigned",
+    "extension_approved", "extension_rejected", "submitted", "extension_requested",
+    "signed_off", "cancelled",
+)
+KNOWN_KINDS = frozenset(KIND_ORDER)
+GENERIC_KIND = "generic"
+XLSX_TYPE = ("application", "vnd.openxmlformats-officedocument.spreadsheetml.sheet")
+
+
+@dataclass(frozen=True)
+class ItemLine:
+    """One item as a mail shows it."""
+
+    item_id: int
+    ref: str
+    title: str
+    lead_unit: str
+    deadline: date
+    original_deadline: date
+    days_left: int  # negative once overdue
+    url: str
+    role: str = "lead"  # lead or co: how the recipient's unit is involved
+    details: Mapping[str, Any] = field(default_factory=dict)
+
+    @property
+    def days_overdue(self) -> int:
+        return max(0, -self.days_left)
+
+
+@dataclass(frozen=True)
+class Section:
+    kind: str
+    lines: Sequence[ItemLine]
+
+
+@dataclass(frozen=True)
+class Envelope:
+    """Who sends, who receives, the Message-ID and the Date: everything but the content."""
+
+    sender: str
+    sender_name: str
+    to: Sequence[str]
+    message_id: str
+    date: datetime
+
+
+@dataclass(frozen=True)
+class Attachment:
+    filename: str
+    content: bytes
+    maintype: str = XLSX_TYPE[0]
+    subtype: str = XLSX_TYPE[1]
+
+
+def message_id_for(key: str, sender: str) -> str:
+    """A Message-ID that depends only on the outbox key: every re-send carries the same one."""
+    domain = sender.rpartition("@")[2] or "localhost"
+    return f"<duban.{hashlib.sha256(key.encode()).hexdigest()[:40]}@{clean_header(domain)}>"
+
+
+def ordered_sections(by_kind: Mapping[str, Sequence[ItemLine]]) -> list[Section]:
+    rank = {kind: i for i, kind in enumerate(KIND_ORDER)}
+    kinds = sorted(by_kind, key=lambda k: (rank.get(k, len(rank)), k))
+    return [Section(kind if kind in KNOWN_KINDS else GENERIC_KIND, by_kind[kind]) for kind in kinds if by_kind[kind]]
+
+
+def build_notice(
+    envelope: Envelope,
+    *,
+    locale: str,
+    sections: Sequence[Section],
+    fyi: Sequence[Section] = (),
+    base_url: str = "",
+) -> EmailMessage:
+    """One grouped mail: a section per kind for items needing action, then those copied for information."""
+    locale = locale_or_default(locale)
+    kinds = {s.kind for s in (*sections, *fyi)}
+    count = len({line.item_id for s in (*sections, *fyi) for line in s.lines})
+    context: dict[str, Any] = {
+        "locale": locale, "sections": list(sections), "fyi": list(fyi), "count": count,
+        "counts": {s.kind: len(s.lines) for s in sections}, "base_url": base_url.rstrip("/"),
+        "only_fyi": not sections,
+    }
+    subject_template = next(iter(kinds)) if len(kinds) == 1 else "notice"
+    subject = render_subject(locale, subject_template, **context)
+    return _assemble(
+        envelope, subject,
+        text=render(locale, "notice.txt", **context),
+        html=render(locale, "notice.html", **context),
+    )
+
+
+def build_digest(
+    envelope: Envelope,
+    *,
+    audience: str,
+    locale: str,
+    context: Mapping[str, Any],
+    attachment: Attachment | None = None,
+) -> EmailMessage:
+    """A weekly digest (audience: supervisor, leadership or unit), with the escalation list attached."""
+    locale = locale_or_default(locale)
+    name = f"digest_{audience}"
+    ctx = {"locale": locale, **context}
+    message = _assemble(
+        envelope, render_subject(locale, name, **ctx),
+        text=render(locale, f"{name}.txt", **ctx),
+        html=render(locale, f"{name}.html", **ctx),
+    )
+    if attachment is not None:
+        message.add_attachment(
+            attachment.content, maintype=attachment.maintype, subtype=attachment.subtype,
+            filename=clean_header(attachment.filename),
+        )
+    return message
+
+
+def _assemble(envelope: Envelope, subject: str, *, text: str, html: str) -> EmailMessage:
+    message = EmailMessage(policy=policy.SMTP)
+    message["From"] = Address(clean_header(envelope.sender_name), addr_spec=clean_header(envelope.sender))
+    message["To"] = ", ".join(clean_header(addr) for addr in envelope.to)
+    message["Subject"] = clean_header(subject)
+    message["Date"] = format_datetime(envelope.date)
+    message["Message-ID"] = clean_header(envelope.message_id)
+    # Tell autoresponders and mail clients this is machine mail (RFC 3834).
+    message["Auto-Submitted"] = "auto-generated"
+    message["X-Auto-Response-Suppress"] = "All"
+    message.set_content(text, cte="base64")
+    message.add_alternative(html, subtype="html", cte="base64")
+    return message
+
+
+def as_raw(message: EmailMessage) -> str:
+    """The message as sent on the wire (CRLF line ends, 7-bit).
+
+    MIME boundaries are derived from the Message-ID, so the same data always gives the same bytes.
+    """
+    seed = hashlib.sha256(str(message["Message-ID"]).encode()).hexdigest()[:24]
+    for i, part in enumerate(p for p in message.walk() if p.is_multipart()):
+        part.set_boundary(f"=_duban_{seed}_{i}")
+    return message.as_string(policy=policy.SMTP)

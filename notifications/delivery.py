@@ -1,0 +1,266 @@
+"""Delivery: group pending notifications, claim due outbox rows, send them, record the outcome.
+
+Claims are compare-and-set (`UPDATE ... WHERE status IN (pending, failed) AND next_attempt_at <= now`,
+with `FOR UPDATE SKIP LOCKED` on PostgreSQL) and carry a lease: a claimed row's next_attempt_at is
+pushed out, so a process killed mid-send leaves it for a later run, which sends it again with the
+same bytes and Message-ID. A duplicate is therefore possible only between the server's acceptance
+and our commit, and it is recognisably the same message.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import random
+import time
+import uuid
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from typing import Any
+
+from sqlalchemy import bindparam, select, update
+from sqlalchemy.engine import Engine
+from sqlmodel import Session, col
+
+from config.settings import Settings
+from models.db import is_postgres
+from models.errors import Forbidden, InvalidInput, NotFound
+from models.outbox import DUE_STATUSES, OutboxMessage, OutboxStatus
+from models.queries import find_person
+from models.tables import Role
+from notifications.outbox import group_pending
+from notifications.transport import DeliveryError, SmtpConnection, SmtpTransport
+from notifications.window import IsWorkday, window_closed_until
+
+BACKOFF_BASE = timedelta(minutes=1)
+BACKOFF_CAP = timedelta(hours=6)
+
+
+@dataclass
+class DeliverySummary:
+    grouped: int = 0  # messages queued from notifications in this run
+    sent: int = 0
+    retried: int = 0  # temporary failures, to be tried again
+    dead: int = 0
+    refused_recipients: int = 0
+    seconds: float = 0.0
+    window_opens: datetime | None = None  # set when the delivery window was closed
+    errors: list[str] = field(default_factory=list)
+
+    def as_dict(self) -> dict[str, Any]:
+        return {
+            "grouped": self.grouped, "sent": self.sent, "retried": self.retried, "dead": self.dead,
+            "refused_recipients": self.refused_recipients, "seconds": round(self.seconds, 3),
+            "window_opens": self.window_opens.isoformat() if self.window_opens else None,
+            "errors": self.errors[:5],
+        }
+
+
+@dataclass(frozen=True)
+class Claimed:
+    id: int
+    recipients: list[str]
+    raw: str
+    attempts: int
+    created_at: datetime
+
+
+@dataclass
+class Outcome:
+    claimed: Claimed
+    refused: dict[str, str] = field(default_factory=dict)
+    error: DeliveryError | None = None
+
+
+def backoff(attempts: int, rng: random.Random | None = None) -> timedelta:
+    """Exponential, capped, with jitter (between half and all of the step) so retries spread out."""
+    step = min(BACKOFF_BASE * (2 ** max(0, attempts - 1)), BACKOFF_CAP)
+    return step * (0.5 + 0.5 * (rng or random).random())
+
+
+def lease(settings: Settings) -> timedelta:
+    """How long a claim holds: longer than any batch can take (each send is bounded by the timeout)."""
+    return max(timedelta(minutes=10), timedelta(seconds=settings.smtp_timeout * 20))
+
+
+def claim_due(session: Session, now: datetime, settings: Settings, limit: int) -> tuple[str, list[Claimed]]:
+    """Claim up to `limit` due rows for this run (commits); returns the claim token and the rows."""
+    token = uuid.uuid4().hex
+    due = (
+        select(OutboxMessage.id)  # type: ignore[call-overload]
+        .where(col(OutboxMessage.status).in_(DUE_STATUSES), OutboxMessage.next_attempt_at <= now)
+        .order_by(col(OutboxMessage.next_attempt_at), col(OutboxMessage.id))
+        .limit(limit)
+    )
+    if is_postgres(session):
+        due = due.with_for_update(skip_locked=True)
+    session.execute(
+        update(OutboxMessage)
+        .where(col(OutboxMessage.id).in_(due.scalar_subquery()),
+               col(OutboxMessage.status).in_(DUE_STATUSES), OutboxMessage.next_attempt_at <= now)
+        .values(claim=token, next_attempt_at=now + lease(settings), attempts=OutboxMessage.attempts + 1)
+        .execution_options(synchronize_session=False)
+    )
+    session.commit()
+    rows = session.execute(
+        select(OutboxMessage.id, OutboxMessage.recipients, OutboxMessage.raw,  # type: ignore[call-overload]
+               OutboxMessage.attempts, OutboxMessage.created_at)
+        .where(OutboxMessage.claim == token).order_by(OutboxMessage.id)
+    ).all()
+    return token, [Claimed(*row) for row in rows]
+
+
+def record(session: Session, token: str, outcomes: Sequence[Outcome], now: datetime, settings: Settings,
+           summary: DeliverySummary, rng: random.Random | None = None) -> None:
+    """Write what happened to each claimed row (commits); rows re-claimed by others are left alone."""
+    max_age = timedelta(hours=settings.delivery_retry_max_age_hours)
+    params: list[dict[str, Any]] = []
+    for o in outcomes:
+        row = {"b_id": o.claimed.id, "b_claim": token, "status": OutboxStatus.SENT, "sent_at": now,
+               "next_attempt_at": now, "last_error": "", "refused": o.refused}
+        if o.error is None:
+            summary.sent += 1
+            summary.refused_recipients += len(o.refused)
+            if o.refused:
+                row["last_error"] = "refused for some recipients: " + "; ".join(f"{a}: {r}" for a, r in o.refused.items())
+        elif o.error.permanent or now - o.claimed.created_at >= max_age:
+            summary.dead += 1
+            reason = o.error.reply if o.error.permanent else f"gave up after {o.claimed.attempts} attempts: {o.error.reply}"
+            row |= {"status": OutboxStatus.DEAD, "sent_at": None, "last_error": reason}
+        else:
+            summary.retried += 1
+            row |= {"status": OutboxStatus.FAILED, "sent_at": None, "last_error": o.error.reply,
+                    "next_attempt_at": now + backoff(o.claimed.attempts, rng)}
+        if o.error is not None:
+            summary.errors.append(o.error.reply)
+        params.append(row)
+    if not params:
+        return
+    table = OutboxMessage.__table__  # type: ignore[attr-defined]
+    statement = (
+        update(table)
+        .where(table.c.id == bindparam("b_id"), table.c.claim == bindparam("b_claim"))
+        .values(status=bindparam("status"), sent_at=bindparam("sent_at"), claim=None,
+                next_attempt_at=bindparam("next_attempt_at"), last_error=bindparam("last_error"),
+                refused_recipients=bindparam("refused"))
+    )
+    session.connection().execute(statement, params)
+    session.commit()
+
+
+async def send_batch(transport: SmtpTransport, pool: ConnectionPool, sender: str, batch: Sequence[Claimed]) -> list[Outcome]:
+    """Send a batch over the pool's connections; every claimed row gets an outcome."""
+    queue: asyncio.Queue[Claimed] = asyncio.Queue()
+    for claimed in batch:
+        queue.put_nowait(claimed)
+    outcomes: list[Outcome] = []
+
+    async def worker(slot: int) -> None:
+        while not queue.empty():
+            claimed = queue.get_nowait()
+            outcome = Outcome(claimed)
+            try:
+                if pool.down is not None:  # the server is unreachable: do not queue up timeouts
+                    raise pool.down
+                conn = await pool.get(slot)
+                outcome.refused = await conn.send(sender, claimed.recipients, claimed.raw.encode("ascii"))
+            except DeliveryError as exc:
+                outcome.error = exc
+                if exc.connection_lost:
+                    await pool.drop(slot)
+                if exc.unreachable and pool.down is None:
+                    pool.down = exc
+            outcomes.append(outcome)
+
+    await asyncio.gather(*(worker(slot) for slot in range(min(pool.size, len(batch)))))
+    return outcomes
+
+
+class ConnectionPool:
+    """At most `size` connections, each reused for many messages."""
+
+    def __init__(self, transport: SmtpTransport, size: int) -> None:
+        self.transport = transport
+        self.size = size
+        self.connections: dict[int, SmtpConnection] = {}
+        self.down: DeliveryError | None = None
+
+    async def get(self, slot: int) -> SmtpConnection:
+        conn = self.connections.get(slot)
+        if conn is None or not conn.usable:
+            conn = self.connections[slot] = await self.transport.connect()
+        return conn
+
+    async def drop(self, slot: int) -> None:
+        conn = self.connections.pop(slot, None)
+        if conn is not None:
+            conn.client.close()
+
+    async def close(self) -> None:
+        await asyncio.gather(*(conn.close() for conn in self.connections.values()))
+        self.connections.clear()
+
+
+def deliver(
+    engine: Engine,
+    now: datetime,
+    settings: Settings,
+    *,
+    transport: SmtpTransport | None = None,
+    batch_size: int = 500,
+    is_workday: IsWorkday | None = None,
+    group: bool = True,
+) -> DeliverySummary:
+    """One delivery run: group what is pending, then (inside the window) send everything due."""
+    started = time.perf_counter()
+    summary = DeliverySummary()
+    with Session(engine) as session:
+        if group:
+            while (queued := group_pending(session, now, settings)) > 0:
+                summary.grouped += queued
+        summary.window_opens = window_closed_until(now, settings, is_workday)
+        if summary.window_opens is None:
+            asyncio.run(_send_all(session, now, settings, transport or SmtpTransport.from_settings(settings),
+                                  batch_size, summary))
+    summary.seconds = time.perf_counter() - started
+    return summary
+
+
+async def _send_all(session: Session, now: datetime, settings: Settings, transport: SmtpTransport,
+                    batch_size: int, summary: DeliverySummary) -> None:
+    pool = ConnectionPool(transport, settings.smtp_max_connections)
+    try:
+        while pool.down is None:
+            token, batch = claim_due(session, now, settings, batch_size)
+            if not batch:
+                break
+            outcomes = await send_batch(transport, pool, settings.mail_from, batch)
+            record(session, token, outcomes, now, settings, summary)
+    finally:
+        await pool.close()
+
+
+def list_outbox(session: Session, status: str | None, limit: int) -> list[OutboxMessage]:
+    query = select(OutboxMessage).order_by(col(OutboxMessage.id).desc()).limit(limit)
+    if status:
+        if status not in set(OutboxStatus):
+            raise InvalidInput(f"unknown status {status!r}; use one of {', '.join(OutboxStatus)}")
+        query = query.where(OutboxMessage.status == status)
+    return list(session.scalars(query).all())
+
+
+def retry_dead(session: Session, message_id: int, by: str, now: datetime) -> OutboxMessage:
+    """Queue a dead message again (admins only); the retry age starts afresh. The caller commits."""
+    actor = find_person(session, by)
+    if actor.role != Role.ADMIN or not actor.active:
+        raise Forbidden(f"only an active admin may retry outbox messages; {actor.email} is {actor.role}")
+    message = session.get(OutboxMessage, message_id)
+    if message is None:
+        raise NotFound(f"no outbox message with id {message_id}")
+    if message.status != OutboxStatus.DEAD:
+        raise InvalidInput(f"outbox message {message_id} is {message.status}; only dead messages can be retried")
+    message.last_error = f"requeued by {actor.email} at {now.isoformat()} (first queued {message.created_at.isoformat()}); was: {message.last_error}"
+    message.status, message.attempts, message.claim = OutboxStatus.PENDING, 0, None
+    message.next_attempt_at = message.created_at = now
+    session.add(message)
+    return message

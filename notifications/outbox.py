@@ -1,0 +1,195 @@
+"""Grouping: pending notifications become one outbox message per recipient address.
+
+Each address gets one mail per run listing every item that needs its attention (the addresses
+in a notification's `to`), and, in a section of its own, the items it is copied on for
+information (`cc`). An address in both sees the item once, as needing attention.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections import defaultdict
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any, cast
+
+from sqlalchemy import CursorResult, func, update
+from sqlalchemy.exc import IntegrityError, OperationalError
+from sqlmodel import Session, col, select
+
+from config.settings import Settings
+from models.outbox import OutboxMessage, OutboxStatus
+from models.tables import Document, Item, ItemCoUnit, Notification, Person, Unit
+from notifications.builders import (
+    Envelope,
+    ItemLine,
+    as_raw,
+    build_notice,
+    message_id_for,
+    ordered_sections,
+)
+
+SENDER_NAME = {"zh-CN": "督办系统", "en": "duban"}
+_GROUPING = -1  # outbox_id while a run is grouping a notification (never committed)
+
+
+@dataclass
+class _Mailbox:
+    action: dict[str, dict[int, Notification]] = field(default_factory=lambda: defaultdict(dict))
+    fyi: dict[str, dict[int, Notification]] = field(default_factory=lambda: defaultdict(dict))
+
+    def notification_ids(self) -> list[int]:
+        return sorted({n.id for group in (*self.action.values(), *self.fyi.values())  # type: ignore[misc]
+                       for n in group.values()})
+
+
+def item_url(base_url: str, item_id: int) -> str:
+    return f"{base_url.rstrip('/')}/items/{item_id}"
+
+
+def group_pending(session: Session, now: datetime, settings: Settings, limit: int = 20000) -> int:
+    """Queue one message per address for the pending notifications; returns the messages queued.
+
+    Commits. A parallel run that got to the same notifications first makes this one roll back
+    and queue nothing (compare-and-set on `outbox_id`).
+    """
+    pending = session.exec(
+        select(Notification).where(col(Notification.outbox_id).is_(None)).order_by(col(Notification.id)).limit(limit)
+    ).all()
+    if not pending:
+        return 0
+    ids = [n.id for n in pending]
+    try:
+        claimed = cast(CursorResult[Any], session.execute(
+            update(Notification).where(col(Notification.id).in_(ids), col(Notification.outbox_id).is_(None))
+            .values(outbox_id=_GROUPING)
+        )).rowcount
+        if claimed != len(ids):  # another run is grouping (some of) them
+            session.rollback()
+            return 0
+        messages = _messages(session, pending, now, settings)
+        session.add_all(messages)
+        session.flush()
+        for message in messages:
+            session.execute(
+                update(Notification)
+                .where(col(Notification.id).in_(message.notification_ids), Notification.outbox_id == _GROUPING)
+                .values(outbox_id=message.id)
+            )
+        # Notifications with nobody to tell are done too: 0 marks them.
+        session.execute(update(Notification).where(Notification.outbox_id == _GROUPING).values(outbox_id=0))
+        session.commit()
+    except (IntegrityError, OperationalError):
+        # SQLite: another writer changed the snapshot; PostgreSQL: a parallel run queued the same key.
+        session.rollback()
+        return 0
+    return len(messages)
+
+
+def _messages(session: Session, pending: Sequence[Notification], now: datetime, settings: Settings) -> list[OutboxMessage]:
+    mailboxes: dict[str, _Mailbox] = defaultdict(_Mailbox)
+    for n in pending:
+        for addr in _addresses(n.to_addrs):
+            mailboxes[addr].action[n.kind][n.item_id] = n  # the newest notice of a kind per item wins
+        for addr in _addresses(n.cc_addrs):
+            mailboxes[addr].fyi[n.kind][n.item_id] = n
+    for box in mailboxes.values():
+        for kind, by_item in box.action.items():
+            for item_id in by_item:
+                box.fyi.get(kind, {}).pop(item_id, None)
+    lines = _item_lines(session, {n.item_id for n in pending}, now, settings)
+    locales = _locales(session, mailboxes.keys(), settings.locale)
+    units_by_contact = _units_by_contact(session)
+    out = []
+    for addr in sorted(mailboxes):
+        box = mailboxes[addr]
+        notification_ids = box.notification_ids()
+        key = "notice:" + hashlib.sha256(f"{addr}|{','.join(map(str, notification_ids))}".encode()).hexdigest()[:48]
+        locale = locales.get(addr, settings.locale)
+        unit_ids = units_by_contact.get(addr, set())
+
+        def section_lines(group: dict[int, Notification], _units: set[int] = unit_ids) -> list[ItemLine]:
+            return [_line(lines[item_id], n, _units, settings.base_url) for item_id, n in sorted(group.items())]
+
+        sections = ordered_sections({kind: section_lines(group) for kind, group in box.action.items()})
+        fyi = ordered_sections({kind: section_lines(group) for kind, group in box.fyi.items()})
+        if not sections and not fyi:
+            continue
+        envelope = Envelope(
+            sender=settings.mail_from, sender_name=SENDER_NAME.get(locale, "duban"), to=[addr],
+            message_id=message_id_for(key, settings.mail_from), date=now,
+        )
+        message = build_notice(envelope, locale=locale, sections=sections, fyi=fyi, base_url=settings.base_url)
+        kinds = {s.kind for s in (*sections, *fyi)}
+        out.append(OutboxMessage(
+            key=key, kind=kinds.pop() if len(kinds) == 1 else "notice", locale=locale, recipients=[addr],
+            item_ids=sorted({line.item_id for s in (*sections, *fyi) for line in s.lines}),
+            notification_ids=notification_ids, subject=str(message["Subject"]),
+            message_id=envelope.message_id, raw=as_raw(message), status=OutboxStatus.PENDING,
+            next_attempt_at=now, created_at=now,
+        ))
+    return out
+
+
+def _addresses(addrs: Iterable[str]) -> list[str]:
+    return sorted({a.strip().lower() for a in addrs if a and a.strip()})
+
+
+@dataclass(frozen=True)
+class _ItemFacts:
+    item: Item
+    document: str
+    lead_unit: str
+    co_unit_ids: frozenset[int]
+    days_left: int
+
+
+def _item_lines(session: Session, item_ids: set[int], now: datetime, settings: Settings) -> dict[int, _ItemFacts]:
+    today = now.astimezone(settings.tz).date()
+    rows = session.exec(
+        select(Item, Document.short_name, Unit.name)
+        .join(Document, col(Document.id) == Item.document_id)
+        .join(Unit, col(Unit.id) == Item.lead_unit_id)
+        .where(col(Item.id).in_(item_ids))
+    ).all()
+    co: dict[int, set[int]] = defaultdict(set)
+    for item_id, unit_id in session.exec(
+        select(ItemCoUnit.item_id, ItemCoUnit.unit_id).where(col(ItemCoUnit.item_id).in_(item_ids))
+    ).all():
+        co[item_id].add(unit_id)
+    return {
+        item.id: _ItemFacts(item, doc, unit, frozenset(co[item.id]), (item.deadline - today).days)  # type: ignore[index,misc]
+        for item, doc, unit in rows
+    }
+
+
+def _line(facts: _ItemFacts, n: Notification, unit_ids: set[int], base_url: str) -> ItemLine:
+    item = facts.item
+    role = "co" if unit_ids and item.lead_unit_id not in unit_ids and unit_ids & facts.co_unit_ids else "lead"
+    details: dict[str, Any] = dict(n.payload or {})
+    return ItemLine(
+        item_id=item.id, ref=f"{facts.document}/{item.number}", title=item.title,  # type: ignore[arg-type]
+        lead_unit=facts.lead_unit, deadline=item.deadline, original_deadline=item.original_deadline,
+        days_left=facts.days_left, url=item_url(base_url, item.id), role=role, details=details,  # type: ignore[arg-type]
+    )
+
+
+def _locales(session: Session, addrs: Iterable[str], default: str) -> dict[str, str]:
+    addrs = list(addrs)
+    found = {}
+    for chunk in range(0, len(addrs), 500):
+        for email, locale in session.exec(
+            select(Person.email, Person.locale).where(func.lower(Person.email).in_(addrs[chunk:chunk + 500]))
+        ).all():
+            found[email.lower()] = locale or default
+    return found
+
+
+def _units_by_contact(session: Session) -> dict[str, set[int]]:
+    """The units each address speaks for (as a contact), to tell lead from co-unit involvement."""
+    index: dict[str, set[int]] = defaultdict(set)
+    for unit_id, contacts in session.exec(select(Unit.id, Unit.contact_emails)).all():
+        for addr in contacts or []:
+            index[addr.strip().lower()].add(unit_id)  # type: ignore[arg-type]
+    return index
