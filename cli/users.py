@@ -1,9 +1,92 @@
-"""People and the web app (issue 5): `duban user`, `duban token`, `duban serve`."""
+"""People and their access to the web app: `duban user add|password`, `duban token create`."""
 
 from __future__ import annotations
 
+import sys
+from typing import Annotated
+
 import typer
+from sqlmodel import select
+
+from cli.common import CliError, NowOption, console, err_console, open_session, resolve_now
+from models.errors import InvalidInput
+from models.queries import find_person, find_unit
+from models.tables import Person, Role
 
 
 def register(app: typer.Typer) -> None:
-    pass
+    user = typer.Typer(help="People who log in to the web app.", no_args_is_help=True)
+    user.command("add")(add)
+    user.command("password")(password)
+    app.add_typer(user, name="user")
+    token = typer.Typer(help="API tokens for scripts (/api/v1).", no_args_is_help=True)
+    token.command("create")(token_create)
+    app.add_typer(token, name="token")
+
+
+def add(
+    email: Annotated[str, typer.Argument(help="Their email address (the login name).")],
+    role: Annotated[Role, typer.Option(help="officer, supervisor, leader or admin.")],
+    unit: Annotated[str | None, typer.Option(help="Their unit (name or code); officers need one.")] = None,
+    name: Annotated[str | None, typer.Option(help="Their name as shown on pages (default: the email).")] = None,
+) -> None:
+    """Add a person (or update the role, unit and name of an existing one)."""
+    from config.settings import EMAIL_RE
+
+    address = email.strip().lower()
+    if not EMAIL_RE.fullmatch(address):
+        raise InvalidInput(f"{email!r} is not an email address")
+    if role == Role.OFFICER and not unit:
+        raise InvalidInput(f"{address}: an officer needs --unit (the unit whose items they work on)")
+    with open_session() as session:
+        unit_id = find_unit(session, unit).id if unit else None
+        person = session.exec(select(Person).where(Person.email == address)).first()
+        created = person is None
+        if person is None:
+            person = Person(email=address, name=name or address, role=role, unit_id=unit_id)
+        else:
+            person.role, person.unit_id = role, unit_id
+            person.name = name or person.name
+        session.add(person)
+        session.commit()
+        verb = "added" if created else "updated"
+        console.print(f"{verb} {person.label()}; set a password with `duban user password {address}`",
+                      highlight=False)
+
+
+def _read_password() -> str:
+    if not sys.stdin.isatty():
+        line = sys.stdin.readline()
+        return line.rstrip("\r\n")
+    first = typer.prompt("new password", hide_input=True)
+    if typer.prompt("again", hide_input=True) != first:
+        raise CliError("the two passwords differ; nothing was changed")
+    return str(first)
+
+
+def password(email: Annotated[str, typer.Argument(help="Whose password to set.")]) -> None:
+    """Set a person's password (read from standard input when it is not a terminal)."""
+    from models.accounts import hash_password
+
+    with open_session() as session:
+        person = find_person(session, email)
+        person.password_hash = hash_password(_read_password())
+        session.add(person)
+        session.commit()
+    console.print(f"password set for {person.email}; their other sessions have ended", highlight=False)
+
+
+def token_create(email: Annotated[str, typer.Argument(help="Whose token (it acts with their rights).")],
+                 now: NowOption = None) -> None:
+    """Create an API token; it is printed once and only its hash is stored."""
+    from models.accounts import create_token
+
+    at = resolve_now(now)
+    with open_session() as session:
+        person = find_person(session, email)
+        if not person.active:
+            raise InvalidInput(f"{person.email} is not active")
+        token = create_token(session, person, at)
+        session.commit()
+    sys.stdout.write(token + "\n")
+    err_console.print(f"(for {person.email}; keep it secret: it cannot be shown again)", highlight=False)

@@ -57,6 +57,10 @@ class Settings(BaseSettings):
     policy_file: Path | None = None
     calendar_file: Path | None = None
 
+    # Signs the web app's session cookies; when neither is set, web.auth keeps one in data_dir.
+    secret_key: SecretStr | None = None
+    secret_key_file: Path | None = None
+
     @classmethod
     def settings_customise_sources(
         cls,

@@ -1,0 +1,98 @@
+"""Web accounts: API tokens (stored hashed) and login attempts (for throttling)."""
+
+from __future__ import annotations
+
+import hashlib
+import secrets
+from datetime import datetime
+
+from pwdlib import PasswordHash
+from pwdlib.hashers.argon2 import Argon2Hasher
+from sqlalchemy import func
+from sqlmodel import Field, Session, SQLModel, col, select
+
+from models.db import UTCDateTime
+from models.errors import InvalidInput
+from models.tables import Person
+
+TOKEN_PREFIX = "dbn_"
+MIN_PASSWORD_LENGTH = 8
+_hasher = PasswordHash((Argon2Hasher(),))
+# Verified when the account does not exist, so a wrong email costs as long as a wrong password.
+_DUMMY_HASH = _hasher.hash("not a password")
+
+
+class ApiToken(SQLModel, table=True):
+    __tablename__ = "api_token"
+    id: int | None = Field(default=None, primary_key=True)
+    person_id: int = Field(foreign_key="person.id", index=True)
+    # sha256 of the token: tokens are 256 random bits, so a fast hash is enough and a leaked
+    # table does not leak usable tokens.
+    token_hash: str = Field(unique=True, max_length=64)
+    hint: str = Field(max_length=16)  # the first characters, so a person can tell tokens apart
+    created_at: datetime = Field(sa_type=UTCDateTime)
+    last_used_at: datetime | None = Field(default=None, sa_type=UTCDateTime, nullable=True)
+    revoked_at: datetime | None = Field(default=None, sa_type=UTCDateTime, nullable=True)
+
+
+class LoginAttempt(SQLModel, table=True):
+    __tablename__ = "login_attempt"
+    id: int | None = Field(default=None, primary_key=True)
+    account: str = Field(max_length=320, index=True)
+    address: str = Field(max_length=64, index=True)
+    at: datetime = Field(sa_type=UTCDateTime, index=True)
+    succeeded: bool = False
+
+
+def hash_password(password: str) -> str:
+    """argon2id, with pwdlib's recommended parameters."""
+    if len(password) < MIN_PASSWORD_LENGTH:
+        raise InvalidInput(f"a password needs at least {MIN_PASSWORD_LENGTH} characters")
+    return _hasher.hash(password)
+
+
+def verify_password(password: str, password_hash: str | None) -> bool:
+    if password_hash is None:
+        _hasher.verify(password, _DUMMY_HASH)
+        return False
+    return _hasher.verify(password, password_hash)
+
+
+def hash_token(token: str) -> str:
+    return hashlib.sha256(token.encode()).hexdigest()
+
+
+def create_token(session: Session, person: Person, now: datetime) -> str:
+    """A new API token for `person`; the caller shows it once and commits. Only its hash is kept."""
+    token = TOKEN_PREFIX + secrets.token_urlsafe(32)
+    session.add(ApiToken(
+        person_id=person.id, token_hash=hash_token(token),  # type: ignore[arg-type]
+        hint=token[:10], created_at=now,
+    ))
+    return token
+
+
+def person_for_token(session: Session, token: str) -> Person | None:
+    row = session.exec(
+        select(ApiToken, Person).join(Person, col(Person.id) == ApiToken.person_id)
+        .where(ApiToken.token_hash == hash_token(token), col(ApiToken.revoked_at).is_(None))
+    ).first()
+    if row is None or not row[1].active:
+        return None
+    return row[1]
+
+
+def recent_failures(session: Session, *, account: str | None = None, address: str | None = None,
+                    since: datetime) -> int:
+    query = select(func.count()).select_from(LoginAttempt).where(
+        col(LoginAttempt.at) >= since, LoginAttempt.succeeded == False  # noqa: E712
+    )
+    if account is not None:
+        query = query.where(LoginAttempt.account == account)
+    if address is not None:
+        query = query.where(LoginAttempt.address == address)
+    return int(session.exec(query).one())
+
+
+def record_attempt(session: Session, account: str, address: str, now: datetime, succeeded: bool) -> None:
+    session.add(LoginAttempt(account=account, address=address, at=now, succeeded=succeeded))

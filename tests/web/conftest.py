@@ -1,0 +1,117 @@
+"""Web fixtures: the app on a clean database, a cast of people and items, clients logged in as each."""
+
+from __future__ import annotations
+
+import base64
+import functools
+import json
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from datetime import date, datetime
+from pathlib import Path
+
+import pytest
+from fastapi import FastAPI
+from fastapi.testclient import TestClient
+from itsdangerous import TimestampSigner
+from sqlmodel import Session
+
+from config import clock
+from config.settings import Settings
+from models.accounts import hash_password
+from models.tables import Item, Person, Role, Unit
+from tests.factories import make_document, make_item, make_person, make_unit
+from web.app import create_app
+from web.auth import session_stamp
+
+PASSWORD = "correct horse battery"
+SECRET = "test-secret-key-for-duban-web-tests"
+
+
+@functools.cache
+def password_hash() -> str:
+    """argon2id takes a quarter of a second: hash the shared test password once per run."""
+    return hash_password(PASSWORD)
+
+
+@pytest.fixture(autouse=True)
+def frozen_clock(now: datetime) -> Iterator[datetime]:
+    with clock.frozen(now) as at:
+        yield at
+
+
+@pytest.fixture
+def web_settings(db_url: str, tmp_path: Path) -> Settings:
+    return Settings(database_url=db_url, data_dir=tmp_path / "data", secret_key=SECRET)  # type: ignore[arg-type]
+
+
+@pytest.fixture
+def app(web_settings: Settings) -> Iterator[FastAPI]:
+    application = create_app(web_settings)
+    yield application
+    application.state.engine.dispose()
+
+
+@pytest.fixture
+def anon(app: FastAPI) -> TestClient:
+    return TestClient(app, follow_redirects=False)
+
+
+@dataclass
+class World:
+    units: dict[str, Unit]
+    people: dict[str, Person]
+    items: dict[str, Item]
+
+
+@pytest.fixture
+def world(session: Session) -> World:
+    """Three units; an item of each kind of ownership; one person of each role (and unit)."""
+    fgw, czj, swj = make_unit(session, "市发改委"), make_unit(session, "市财政局"), make_unit(session, "市商务局")
+    hashed = password_hash()
+    people = {
+        "lead": make_person(session, Role.OFFICER, fgw, email="lead@fgw.gov.cn", password_hash=hashed),
+        "co": make_person(session, Role.OFFICER, czj, email="co@czj.gov.cn", password_hash=hashed),
+        "other": make_person(session, Role.OFFICER, swj, email="other@swj.gov.cn", password_hash=hashed),
+        "sup": make_person(session, Role.SUPERVISOR, email="sup@dc.gov.cn", password_hash=hashed),
+        "sup2": make_person(session, Role.SUPERVISOR, email="sup2@dc.gov.cn", password_hash=hashed),
+        "leader": make_person(session, Role.LEADER, email="leader@dc.gov.cn", password_hash=hashed),
+        "admin": make_person(session, Role.ADMIN, email="admin@dc.gov.cn", password_hash=hashed),
+    }
+    document = make_document(session, "新时代意见")
+    items = {
+        # lead 发改委, co 财政局, supervised by sup
+        "ours": make_item(session, document=document, lead_unit=fgw, co_units=(czj,), supervisor=people["sup"],
+                          number="1", title="推进营商环境改革", deadline=date(2024, 6, 30)),
+        # lead 商务局, supervised by sup2
+        "theirs": make_item(session, document=document, lead_unit=swj, supervisor=people["sup2"],
+                            number="2", title="扩大对外开放", deadline=date(2024, 5, 31)),
+        # lead 商务局, no supervisor
+        "unsupervised": make_item(session, document=document, lead_unit=swj, number="3",
+                                  title="稳外贸稳外资", deadline=date(2024, 6, 5)),
+    }
+    session.commit()
+    return World({"fgw": fgw, "czj": czj, "swj": swj}, people, items)
+
+
+def session_cookie(data: dict[str, object]) -> str:
+    """What Starlette's SessionMiddleware would set for `data` (signed with the test secret)."""
+    payload = base64.b64encode(json.dumps(data).encode())
+    return TimestampSigner(SECRET).sign(payload).decode()
+
+
+CSRF = "test-csrf-token"
+
+
+@pytest.fixture
+def client_for(app: FastAPI) -> Callable[[Person], TestClient]:
+    """A client already logged in as `person` (skips argon2: the login itself has its own tests)."""
+
+    def make(person: Person) -> TestClient:
+        client = TestClient(app, follow_redirects=False)
+        client.cookies.set("duban_session", session_cookie(
+            {"uid": person.id, "stamp": session_stamp(person), "csrf": CSRF}
+        ))
+        return client
+
+    return make

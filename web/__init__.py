@@ -1,0 +1,1 @@
+"""The supervision desk: web pages and the JSON API (issue 5)."""

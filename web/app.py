@@ -1,0 +1,116 @@
+"""The web app: pages for people, JSON under /api/v1 for scripts; refusals become 4xx, never tracebacks."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from urllib.parse import quote, urlsplit
+
+from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse, RedirectResponse, Response
+from fastapi.staticfiles import StaticFiles
+from starlette.exceptions import HTTPException as StarletteHTTPException
+from starlette.middleware.sessions import SessionMiddleware
+
+from config.settings import Settings, get_settings
+from models.db import make_engine
+from models.errors import (
+    ConflictError,
+    DubanError,
+    Forbidden,
+    InvalidInput,
+    InvalidTransition,
+    NotFound,
+)
+from web.auth import TooManyAttempts, secret_key
+from web.deps import LoginRequired
+
+STATUS = {
+    NotFound: (404, "Not found"),
+    Forbidden: (403, "Not allowed"),
+    ConflictError: (409, "Changed by someone else"),
+    InvalidTransition: (409, "Refused"),
+    TooManyAttempts: (429, "Too many attempts"),
+    InvalidInput: (400, "Invalid input"),
+}
+
+
+def _status(exc: DubanError) -> tuple[int, str]:
+    for kind, result in STATUS.items():
+        if isinstance(exc, kind):
+            return result
+    return 400, "Refused"
+
+
+def _wants_json(request: Request) -> bool:
+    return request.url.path.startswith("/api/")
+
+
+def create_app(settings: Settings | None = None) -> FastAPI:
+    settings = settings or get_settings()
+    app = FastAPI(
+        title="duban",
+        summary="督办 duban: policy items, their owners, deadlines and sign-off.",
+        version="1",
+        openapi_url="/api/v1/openapi.json",
+        docs_url=None,  # the interactive docs load scripts from a CDN; offices are often offline
+        redoc_url=None,
+    )
+    app.state.settings = settings
+    app.state.engine = make_engine(settings.sqlalchemy_url)
+    app.add_middleware(
+        SessionMiddleware,
+        secret_key=secret_key(settings),
+        session_cookie="duban_session",
+        max_age=12 * 3600,
+        same_site="lax",
+        https_only=settings.base_url.startswith("https://"),
+    )
+    app.mount("/static", StaticFiles(directory=Path(__file__).parent / "static"), name="static")
+
+    from web.routes import api, approvals, auth, dashboard, items, ledger_import, outbox
+
+    for module in (auth, dashboard, items, approvals, ledger_import, outbox):
+        app.include_router(module.router)
+    app.include_router(api.router)
+
+    @app.exception_handler(DubanError)
+    async def refused(request: Request, exc: DubanError) -> Response:
+        if isinstance(exc, LoginRequired):
+            if _wants_json(request):
+                return JSONResponse({"detail": str(exc)}, status_code=401,
+                                    headers={"WWW-Authenticate": "Bearer"})
+            target = request.url.path + (f"?{request.url.query}" if request.url.query else "")
+            return RedirectResponse(f"/login?next={quote(target)}", status_code=303)
+        status_code, title = _status(exc)
+        if _wants_json(request):
+            return JSONResponse({"detail": str(exc)}, status_code=status_code)
+        from web.render import render
+
+        user = getattr(request.state, "user", None)
+        # Only a path on this site, whatever the Referer header says.
+        back = urlsplit(request.headers.get("referer", "")).path or None if request.method == "POST" else None
+        return render(request, "error.html", user, status_code, title=title, message=str(exc), back=back)
+
+    @app.exception_handler(StarletteHTTPException)
+    async def http_error(request: Request, exc: StarletteHTTPException) -> Response:
+        if _wants_json(request) or exc.status_code not in (404, 405):
+            return JSONResponse({"detail": exc.detail}, status_code=exc.status_code, headers=exc.headers)
+        from web.render import render
+
+        return render(request, "error.html", getattr(request.state, "user", None), exc.status_code,
+                      title="Not found", message=str(exc.detail))
+
+    @app.exception_handler(RequestValidationError)
+    async def bad_request(request: Request, exc: RequestValidationError) -> Response:
+        problems = "; ".join(
+            f"{'.'.join(str(p) for p in e['loc'][1:]) or 'request'}: {e['msg']}" for e in exc.errors()
+        )
+        if _wants_json(request):
+            return JSONResponse({"detail": problems}, status_code=422)
+        from web.render import render
+
+        return render(request, "error.html", getattr(request.state, "user", None), 422,
+                      title="Invalid input", message=problems)
+
+    return app

@@ -1,0 +1,111 @@
+"""Typed dependencies every route uses: the database session, the time, the person asking."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from datetime import datetime
+from typing import Annotated
+
+from fastapi import Depends, Request
+from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
+from sqlmodel import Session
+
+from config import clock
+from config.settings import Settings
+from models.accounts import person_for_token
+from models.errors import DubanError, Forbidden
+from models.tables import Person, Role
+from web.auth import csrf_matches, new_csrf_token, session_stamp
+
+
+class LoginRequired(DubanError):
+    """No (valid) login: pages redirect to /login, the API answers 401."""
+
+
+class CsrfError(Forbidden):
+    pass
+
+
+def get_settings(request: Request) -> Settings:
+    settings: Settings = request.app.state.settings
+    return settings
+
+
+def get_session(request: Request) -> Iterator[Session]:
+    with Session(request.app.state.engine) as session:
+        yield session
+
+
+def get_now() -> datetime:
+    """A request reads the clock once, here, and passes the instant down."""
+    return clock.now()
+
+
+SettingsDep = Annotated[Settings, Depends(get_settings)]
+SessionDep = Annotated[Session, Depends(get_session)]
+NowDep = Annotated[datetime, Depends(get_now)]
+
+
+def csrf_token(request: Request) -> str:
+    token = request.session.get("csrf")
+    if not token:
+        token = request.session["csrf"] = new_csrf_token()
+    return str(token)
+
+
+async def csrf_protect(request: Request) -> None:
+    """On every unsafe request to the pages: the form's token must match the session's."""
+    if request.method in ("GET", "HEAD", "OPTIONS"):
+        return
+    submitted = request.headers.get("x-csrf-token")
+    if submitted is None:
+        form = await request.form()  # Starlette caches it; the route's Form() fields still work
+        value = form.get("csrf_token")
+        submitted = value if isinstance(value, str) else None
+    if not csrf_matches(request.session.get("csrf"), submitted):
+        raise CsrfError("the form has expired or did not come from this site; reload the page and try again")
+
+
+def current_user(request: Request, session: SessionDep) -> Person:
+    person_id, stamp = request.session.get("uid"), request.session.get("stamp")
+    person = session.get(Person, person_id) if isinstance(person_id, int) else None
+    if person is None or not person.active or stamp != session_stamp(person):
+        request.session.pop("uid", None)
+        raise LoginRequired("please log in")
+    request.state.user = person
+    return person
+
+
+CurrentUser = Annotated[Person, Depends(current_user)]
+
+
+def supervisor_user(person: CurrentUser) -> Person:
+    if person.role not in (Role.SUPERVISOR, Role.ADMIN):
+        raise Forbidden(f"{person.email} ({person.role}): only supervisors and admins may do this")
+    return person
+
+
+def admin_user(person: CurrentUser) -> Person:
+    if person.role != Role.ADMIN:
+        raise Forbidden(f"{person.email} ({person.role}): only admins may do this")
+    return person
+
+
+SupervisorUser = Annotated[Person, Depends(supervisor_user)]
+AdminUser = Annotated[Person, Depends(admin_user)]
+
+_bearer = HTTPBearer(auto_error=False, description="An API token from `duban token create EMAIL`.")
+
+
+def api_user(
+    session: SessionDep,
+    credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)],
+) -> Person:
+    """The API authenticates by bearer token only (no cookies), so it needs no CSRF token."""
+    person = person_for_token(session, credentials.credentials) if credentials else None
+    if person is None:
+        raise LoginRequired("a valid API token is required (Authorization: Bearer <token>)")
+    return person
+
+
+ApiUser = Annotated[Person, Depends(api_user)]

@@ -1,0 +1,129 @@
+"""The dashboard's figures: per document and per unit, escalation counts, the weekly rate trend.
+
+Counted like models.report.build_report (cancelled items left out, rate = signed off / total),
+limited to the items the person may see.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import date, datetime, timedelta
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from sqlalchemy import and_, case, func
+from sqlmodel import Session, col, select
+
+from models.deadlines import ACTIVE_STATUSES, start_of_day
+from models.report import rate
+from models.tables import Document, Item, ItemEvent, Person, Status, Unit
+from web.access import visible_clause
+from web.calendar import due_soon_until
+
+TREND_WEEKS = 8
+
+
+@dataclass
+class Row:
+    name: str
+    total: int = 0
+    signed_off: int = 0
+    open: int = 0
+    due_soon: int = 0
+    overdue: int = 0
+    trend: list[float] = field(default_factory=list)
+
+    @property
+    def rate(self) -> float:
+        return rate(self.signed_off, self.total)
+
+    @property
+    def light(self) -> str:
+        return "red" if self.overdue else "yellow" if self.due_soon else "green"
+
+    def as_dict(self) -> dict[str, Any]:
+        return {"name": self.name, "total": self.total, "signed_off": self.signed_off, "rate": self.rate,
+                "open": self.open, "due_soon": self.due_soon, "overdue": self.overdue, "light": self.light,
+                **({"trend": self.trend} if self.trend else {})}
+
+
+@dataclass
+class Figures:
+    as_of: datetime
+    overall: Row
+    documents: list[Row]
+    units: list[Row]
+    escalation: dict[int, int]
+    week_starts: list[date]
+
+
+def week_starts(today: date, weeks: int = TREND_WEEKS) -> list[date]:
+    """Mondays of the past `weeks` weeks, oldest first; the last is this week's."""
+    monday = today - timedelta(days=today.weekday())
+    return [monday - timedelta(weeks=k) for k in range(weeks - 1, -1, -1)]
+
+
+def build_figures(session: Session, person: Person, now: datetime, tz: ZoneInfo) -> Figures:
+    today = now.astimezone(tz).date()
+    visible = visible_clause(person)
+    scope = [Item.status != Status.CANCELLED] + ([visible] if visible is not None else [])
+    active = col(Item.status).in_(list(ACTIVE_STATUSES))
+    sums = (
+        func.count(),
+        func.sum(case((Item.status == Status.SIGNED_OFF, 1), else_=0)),
+        func.sum(case((and_(active, col(Item.deadline) >= today, col(Item.deadline) <= due_soon_until(today)), 1),
+                      else_=0)),
+        func.sum(case((and_(active, col(Item.deadline) < today), 1), else_=0)),
+    )
+
+    def grouped(key: Any, name_col: Any, model: Any) -> dict[Any, Row]:
+        rows = session.exec(
+            select(key, *sums).where(*scope).group_by(key)
+        ).all()
+        names = dict(session.exec(select(model.id, name_col).where(col(model.id).in_([r[0] for r in rows]))).all())
+        out = {}
+        for key_value, total, signed_off, due_soon, overdue in rows:
+            signed_off = int(signed_off or 0)
+            out[key_value] = Row(names.get(key_value, str(key_value)), total, signed_off, total - signed_off,
+                                 int(due_soon or 0), int(overdue or 0))
+        return out
+
+    documents = grouped(Item.document_id, Document.short_name, Document)
+    units = grouped(Item.lead_unit_id, Unit.name, Unit)
+    overall = Row("", *(sum(getattr(r, f) for r in documents.values())
+                        for f in ("total", "signed_off", "open", "due_soon", "overdue")))
+    escalation = dict(session.exec(
+        select(Item.escalation_level, func.count()).where(*scope, active, col(Item.escalation_level) > 0)
+        .group_by(Item.escalation_level).order_by(Item.escalation_level)
+    ).all())
+    starts = week_starts(today)
+    _add_trend(session, scope, starts[1:], now, tz, documents, overall)
+    return Figures(
+        as_of=now, overall=overall,
+        documents=sorted(documents.values(), key=lambda r: r.name),
+        units=sorted(units.values(), key=lambda r: (-r.overdue, -r.due_soon, r.name)),
+        escalation=escalation, week_starts=starts,
+    )
+
+
+def _add_trend(session: Session, scope: list[Any], boundaries: list[date], now: datetime, tz: ZoneInfo,
+               documents: dict[Any, Row], overall: Row) -> None:
+    """The rate at the end of each past week: today's sign-offs minus those made since then.
+
+    Signing off is final, so every signed-off item has exactly one `signed_off` event. Today's
+    total is used for every week (items added or cancelled since are not taken back).
+    """
+    instants = [start_of_day(day, tz) for day in boundaries]
+    later = [func.sum(case((col(ItemEvent.at) >= at, 1), else_=0)) for at in instants]
+    rows: list[Any] = list(session.exec(
+        select(Item.document_id, *later).select_from(ItemEvent)
+        .join(Item, col(Item.id) == ItemEvent.item_id)
+        .where(ItemEvent.kind == "signed_off", col(ItemEvent.at) >= instants[0], *scope)
+        .group_by(Item.document_id)
+    ).all())
+    since = {row[0]: [int(v or 0) for v in row[1:]] for row in rows}
+    zero = [0] * len(instants)
+    overall_since = [sum(values[i] for values in since.values()) for i in range(len(instants))]
+    for document_id, row in documents.items():
+        row.trend = [rate(row.signed_off - n, row.total) for n in since.get(document_id, zero)] + [row.rate]
+    overall.trend = [rate(overall.signed_off - n, overall.total) for n in overall_since] + [overall.rate]

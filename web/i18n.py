@@ -1,0 +1,76 @@
+"""The pages' words: English message ids, translated to zh-CN (the default)."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+LOCALES = ("zh-CN", "en")
+
+ZH: dict[str, str] = {
+    # frame
+    "duban": "督办", "Supervision desk": "督办工作台", "Dashboard": "总览", "Items": "事项",
+    "My work": "我的工作", "Approvals": "待审批", "Import": "台账导入", "Outbox": "发件箱",
+    "Digest": "周报预览", "Log in": "登录", "Log out": "退出", "Email": "邮箱", "Password": "密码",
+    "Change password": "修改密码", "Current password": "当前密码", "New password": "新密码",
+    "New password again": "再次输入新密码", "Times shown in": "时间按时区显示：", "Back": "返回",
+    "Password changed.": "密码已修改。",
+    # roles and states
+    "admin": "管理员", "supervisor": "督查人员", "officer": "单位联络员", "leader": "领导",
+    "assigned": "已交办", "in_progress": "办理中", "submitted": "已报结", "signed_off": "已销号",
+    "cancelled": "已撤销", "on_track": "正常推进", "overdue": "已逾期", "awaiting_sign_off": "待销号",
+    "due_soon": "即将到期", "red": "逾期", "yellow": "临期", "green": "正常",
+    # errors
+    "Not found": "未找到", "Not allowed": "无权操作", "Refused": "操作未执行",
+    "Changed by someone else": "已被他人修改", "Too many attempts": "尝试次数过多", "Invalid input": "输入有误",
+    # dashboard
+    "Documents": "文件", "Document": "文件", "Total": "总数", "Signed off": "已销号", "Rate": "销号率",
+    "Trend": "趋势", "Units": "单位", "Unit": "单位", "Open": "在办", "Due soon": "临期",
+    "Overdue": "逾期", "Escalation": "督办升级", "Level": "级别", "No escalated items.": "暂无升级督办事项。",
+    "All units": "全部单位", "Rate over the past weeks": "近几周销号率", "items": "项",
+    "Overall": "总体", "of": "共", "signed off": "已销号", "Light": "状态灯", "No items yet.": "暂无事项。",
+    "Showing the units with most overdue and due-soon items.": "按逾期、临期数量排序显示。",
+    # items
+    "Status": "状态", "Any": "全部", "Text": "关键词", "Sort": "排序", "Filter": "筛选",
+    "Export .xlsx": "导出 Excel", "Deadline": "办理时限", "Lead unit": "牵头单位", "Title": "事项内容",
+    "Item": "事项", "Escalation level": "督办级别", "Deadline, earliest first": "时限由近到远",
+    "Deadline, latest first": "时限由远到近", "Ledger order": "台账顺序", "Escalation, highest first": "升级级别由高到低",
+    "Recently changed": "最近变更", "Previous": "上一页", "Next": "下一页", "Page": "第", "found": "条结果",
+    "Only overdue": "仅逾期", "Only due soon": "仅临期", "No items match.": "没有符合条件的事项。",
+    # item page
+    "Co-units": "配合单位", "Supervisor": "督查人员", "Original deadline": "原定时限",
+    "Current deadline": "当前时限", "Category": "类别", "Notes": "备注", "Timeline": "办理记录",
+    "Progress reports": "进展报告", "Actions": "可执行操作", "You may not act on this item now.": "您当前无可执行的操作。",
+    "Report progress": "报送进展", "Submit as done": "报结（申请销号）", "Request extension": "申请延期",
+    "Sign off": "销号", "Return": "退回", "Approve extension": "同意延期", "Reject extension": "不同意延期",
+    "Cancel item": "撤销事项", "What was done": "进展情况", "Percent done": "完成百分比",
+    "Evidence": "佐证材料", "Reason": "理由", "New deadline": "申请延至", "Comment": "意见",
+    "Pending extension request": "待审批的延期申请", "requested": "申请延至",
+    "progress_reported": "报送进展", "extension_requested": "申请延期",
+    "extension_approved": "同意延期", "extension_rejected": "不同意延期", "returned": "退回",
+    "escalated": "升级督办", "reminded": "提醒", "created": "创建", "imported": "导入", "updated": "更新",
+    "Done.": "操作成功。",
+    # my work, approvals
+    "Returned to you": "被退回", "Due within the reminder window": "临近时限", "Nothing here.": "暂无。",
+    "Submitted items waiting": "待销号事项", "Extension requests waiting": "待审批延期申请",
+    "Sign off selected": "批量销号", "Submitted": "报结时间", "Requested": "申请时间",
+    "Requested deadline": "申请时限", "Reason for returning": "退回理由",
+    # import, outbox, digest
+    "Upload a ledger": "上传台账", "Ledger file (.xlsx or .csv)": "台账文件（.xlsx 或 .csv）",
+    "Check (dry run)": "预检（不写入）", "Apply": "确认导入",
+    "Ledger import is not available yet.": "台账导入功能尚未就绪。",
+    "Sent": "已发送", "Pending": "待发送", "Dead": "发送失败", "Retry": "重新发送",
+    "To": "收件人", "Subject": "主题", "Created": "创建时间", "Error": "错误",
+    "The outbox is not available yet; these notifications are queued.": "发件箱尚未就绪；以下为已排队的通知。",
+    "This week": "本周", "Queued notifications": "已排队通知",
+}
+
+_CATALOGUES = {"zh-CN": ZH, "en": {}}
+
+
+def translator(locale: str) -> Callable[[str], str]:
+    catalogue = _CATALOGUES.get(locale, ZH)
+
+    def translate(message: str) -> str:
+        return catalogue.get(str(message), str(message))
+
+    return translate

@@ -1,0 +1,61 @@
+"""Rendering pages: the Jinja2 environment (autoescaped), filters, flash messages, the locale."""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+from pathlib import Path
+from typing import Any
+
+import jinja2
+from fastapi import Request
+from fastapi.responses import HTMLResponse, RedirectResponse
+from fastapi.templating import Jinja2Templates
+
+from models.tables import Person
+from web.deps import csrf_token
+from web.i18n import LOCALES, translator
+
+_env = jinja2.Environment(
+    loader=jinja2.FileSystemLoader(Path(__file__).parent / "templates"),
+    autoescape=True,
+    trim_blocks=True,
+    lstrip_blocks=True,
+)
+templates = Jinja2Templates(env=_env)
+
+
+def locale_for(request: Request, person: Person | None) -> str:
+    chosen = request.session.get("lang")
+    if chosen in LOCALES:
+        return str(chosen)
+    if person is not None and person.locale in LOCALES:
+        return str(person.locale)
+    return str(request.app.state.settings.locale)
+
+
+def flash(request: Request, text: str, kind: str = "ok") -> None:
+    request.session.setdefault("flash", []).append([kind, text])
+
+
+def render(request: Request, name: str, user: Person | None, status_code: int = 200, **context: Any) -> HTMLResponse:
+    settings = request.app.state.settings
+    tz = settings.tz
+    locale = locale_for(request, user)
+
+    def local(at: datetime | None, fmt: str = "%Y-%m-%d %H:%M") -> str:
+        return at.astimezone(tz).strftime(fmt) if at else ""
+
+    def day(value: date | None) -> str:
+        return value.isoformat() if value else ""
+
+    context.update(
+        request=request, user=user, csrf=csrf_token(request), locale=locale, _=translator(locale),
+        local=local, day=day, tz_name=settings.timezone, flashes=request.session.pop("flash", []),
+    )
+    context.setdefault("nav", "")
+    return templates.TemplateResponse(request, name, context, status_code=status_code)
+
+
+def redirect(url: str) -> RedirectResponse:
+    """After a POST: 303 See Other, so a reload does not post again."""
+    return RedirectResponse(url, status_code=303)

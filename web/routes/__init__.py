@@ -1,0 +1,1 @@
+"""Routes: one module per area; each route loads, checks permission, acts, renders."""

@@ -1,0 +1,120 @@
+"""JSON under /api/v1 for scripts: items, lifecycle actions, figures, outbox status (bearer tokens)."""
+
+from __future__ import annotations
+
+from datetime import date
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Query
+from pydantic import BaseModel, Field
+
+from models.lifecycle import Action, apply
+from models.tables import Role, Status
+from web.access import check_version, require_sees_everything, visible_item
+from web.deps import ApiUser, NowDep, SessionDep, SettingsDep
+from web.figures import build_figures
+from web.itemview import action_payload, as_json, item_detail
+from web.listing import SORTS, ItemQuery, count_items, list_rows
+from web.routes.outbox import outbox_counts
+
+router = APIRouter(prefix="/api/v1", tags=["api"])
+
+
+class Me(BaseModel):
+    id: int
+    name: str
+    email: str
+    role: Role
+    unit_id: int | None
+
+
+class ItemSummary(BaseModel):
+    id: int
+    ref: str
+    document: str
+    number: str
+    title: str
+    lead_unit: str
+    status: Status
+    due_state: str
+    light: str = Field(description="red: overdue; yellow: due within the reminder window; green: on track")
+    deadline: date
+    original_deadline: date
+    escalation_level: int
+    version: int
+
+
+class ItemPage(BaseModel):
+    total: int
+    page: int
+    per_page: int
+    items: list[ItemSummary]
+
+
+class ActionBody(BaseModel):
+    """The fields an action needs: progress `text` (and `percent`), submit `evidence`,
+    return/cancel `reason`, extension request `deadline` and `reason`, sign-off `comment`."""
+
+    version: int | None = Field(default=None, description="The item's version you acted on; 409 if it changed since")
+    text: str | None = None
+    percent: int | None = Field(default=None, ge=0, le=100)
+    evidence: str | None = None
+    reason: str | None = None
+    deadline: date | None = None
+    comment: str | None = None
+
+
+@router.get("/me", response_model=Me)
+def me(user: ApiUser) -> Any:
+    return user
+
+
+@router.get("/items", response_model=ItemPage)
+def items(
+    session: SessionDep, user: ApiUser, now: NowDep, settings: SettingsDep,
+    document: str = "", unit: str = "", status: Status | None = None, overdue: bool = False,
+    due_soon: bool = False, level: Annotated[int | None, Query(ge=0)] = None, q: str = "",
+    sort: Annotated[str, Query(pattern="^(" + "|".join(SORTS) + ")$")] = "deadline",
+    page: Annotated[int, Query(ge=1)] = 1, per_page: Annotated[int, Query(ge=1, le=500)] = 50,
+) -> Any:
+    """Items the token's person may see, filtered like the /items page (unit: lead or co-unit)."""
+    query = ItemQuery(document, unit, status, overdue, due_soon, level, q, sort, page, per_page)
+    rows = list_rows(session, user, query, now, settings.tz)
+    return {"total": count_items(session, user, query, now, settings.tz), "page": page, "per_page": per_page,
+            "items": [row.as_dict() for row in rows]}
+
+
+@router.get("/items/{item_id}")
+def item(item_id: int, session: SessionDep, user: ApiUser, now: NowDep, settings: SettingsDep) -> dict[str, Any]:
+    """One item with its timeline, progress reports, pending extension and the actions you may take."""
+    return as_json(item_detail(session, user, visible_item(session, user, item_id), now, settings.tz))
+
+
+@router.post("/items/{item_id}/{action}")
+def act(item_id: int, action: Action, body: ActionBody, session: SessionDep, user: ApiUser, now: NowDep,
+        settings: SettingsDep) -> dict[str, Any]:
+    """Take a lifecycle action; 403 if you may not, 409 if the state does not allow it or the item changed."""
+    item_row = visible_item(session, user, item_id)
+    check_version(item_row, body.version)
+    apply(session, item_row, action, user, now, **action_payload(action, body.model_dump()))
+    session.commit()
+    return as_json(item_detail(session, user, item_row, now, settings.tz))
+
+
+@router.get("/report")
+def report(session: SessionDep, user: ApiUser, now: NowDep, settings: SettingsDep) -> dict[str, Any]:
+    """Per document and per lead unit: total, signed off, rate, open, due soon, overdue; escalation counts."""
+    figures = build_figures(session, user, now, settings.tz)
+    return {
+        "as_of": now.astimezone(settings.tz).isoformat(), "overall": figures.overall.as_dict(),
+        "week_starts": [d.isoformat() for d in figures.week_starts],
+        "documents": [r.as_dict() for r in figures.documents], "units": [r.as_dict() for r in figures.units],
+        "escalation": {str(level): n for level, n in figures.escalation.items()},
+    }
+
+
+@router.get("/outbox")
+def outbox(session: SessionDep, user: ApiUser) -> dict[str, int]:
+    """Messages by status (sent, pending, failed, dead)."""
+    require_sees_everything(user)
+    return outbox_counts(session)

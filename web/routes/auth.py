@@ -1,0 +1,82 @@
+"""Logging in and out, changing one's password, switching the language."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import APIRouter, Depends, Form, Request
+from fastapi.responses import Response
+
+from models.errors import DubanError
+from web.auth import BadCredentials, authenticate, change_password, session_stamp
+from web.deps import CurrentUser, NowDep, SessionDep, csrf_protect
+from web.i18n import LOCALES
+from web.render import flash, redirect, render
+
+router = APIRouter(dependencies=[Depends(csrf_protect)], include_in_schema=False)
+
+
+def _safe_next(target: str | None) -> str:
+    """Only a path on this site: `//evil.example` or `https://...` would send people away."""
+    if not target or not target.startswith("/") or target.startswith("//") or "\\" in target:
+        return "/"
+    return target
+
+
+@router.get("/login")
+def login_page(request: Request, next: str = "/") -> Response:
+    return render(request, "login.html", None, next=_safe_next(next), email="", error=None)
+
+
+@router.post("/login")
+def login(
+    request: Request, session: SessionDep, now: NowDep,
+    email: Annotated[str, Form()], password: Annotated[str, Form()], next: Annotated[str, Form()] = "/",
+) -> Response:
+    address = request.client.host if request.client else "unknown"
+    try:
+        person = authenticate(session, email, password, address, now)
+    except BadCredentials as exc:
+        session.commit()  # the failed attempt counts
+        return render(request, "login.html", None, 401, next=_safe_next(next), email=email, error=str(exc))
+    session.commit()
+    lang = request.session.get("lang")
+    request.session.clear()  # a fresh session (and CSRF token) after login
+    if lang:
+        request.session["lang"] = lang
+    request.session.update(uid=person.id, stamp=session_stamp(person))
+    return redirect(_safe_next(next))
+
+
+@router.post("/logout")
+def logout(request: Request) -> Response:
+    request.session.clear()
+    return redirect("/login")
+
+
+@router.get("/password")
+def password_page(request: Request, user: CurrentUser) -> Response:
+    return render(request, "password.html", user, error=None)
+
+
+@router.post("/password")
+def password(
+    request: Request, session: SessionDep, user: CurrentUser,
+    current: Annotated[str, Form()], new: Annotated[str, Form()], repeated: Annotated[str, Form()],
+) -> Response:
+    try:
+        change_password(user, current, new, repeated)
+    except DubanError as exc:
+        return render(request, "password.html", user, 400, error=str(exc))
+    session.add(user)
+    session.commit()
+    request.session["stamp"] = session_stamp(user)  # this session stays; all others end
+    flash(request, "Password changed.")
+    return redirect("/")
+
+
+@router.post("/lang")
+def language(request: Request, lang: Annotated[str, Form()], next: Annotated[str, Form()] = "/") -> Response:
+    if lang in LOCALES:
+        request.session["lang"] = lang
+    return redirect(_safe_next(next))

@@ -1,0 +1,102 @@
+"""The item list (/items, its .xlsx export) and the item page (/items/{id}) with its actions."""
+
+from __future__ import annotations
+
+import io
+from typing import Annotated
+
+from fastapi import APIRouter, Depends, Form, Query, Request
+from fastapi.responses import Response
+from openpyxl import Workbook
+from sqlmodel import col, select
+
+from models.errors import InvalidInput
+from models.lifecycle import Action, apply
+from models.tables import Document, Status
+from web.access import check_version, visible_item
+from web.deps import CurrentUser, NowDep, SessionDep, SettingsDep, csrf_protect
+from web.itemview import action_payload, item_detail
+from web.listing import SORTS, ItemQuery, count_items, list_rows
+from web.render import flash, redirect, render
+
+router = APIRouter(dependencies=[Depends(csrf_protect)], include_in_schema=False)
+
+
+def item_query(
+    document: str = "", unit: str = "", status: str = "", overdue: str = "", due_soon: str = "",
+    level: str = "", q: str = "", sort: str = "deadline", page: Annotated[int, Query(ge=1, le=100_000)] = 1,
+) -> ItemQuery:
+    """The list's filters from the URL; empty fields (as plain forms send them) mean 'any'."""
+    if status and status not in Status.__members__.values():
+        raise InvalidInput(f"unknown status {status!r}; use one of {', '.join(Status)}")
+    if level and not level.isdigit():
+        raise InvalidInput(f"the escalation level must be a number, not {level!r}")
+    return ItemQuery(
+        document=document.strip(), unit=unit.strip(), status=Status(status) if status else None,
+        overdue=bool(overdue), due_soon=bool(due_soon), level=int(level) if level else None,
+        q=q.strip()[:200], sort=sort if sort in SORTS else "deadline", page=page,
+    )
+
+
+ItemQueryDep = Annotated[ItemQuery, Depends(item_query)]
+
+
+@router.get("/items")
+def items(request: Request, session: SessionDep, user: CurrentUser, now: NowDep, settings: SettingsDep,
+          query: ItemQueryDep) -> Response:
+    rows = list_rows(session, user, query, now, settings.tz)
+    total = count_items(session, user, query, now, settings.tz)
+    documents = session.exec(select(Document.short_name).order_by(col(Document.short_name))).all()
+    pages = max(1, -(-total // query.per_page))
+    return render(request, "items.html", user, nav="items", rows=rows, total=total, query=query,
+                  pages=pages, documents=documents, statuses=list(Status), sorts=list(SORTS))
+
+
+@router.get("/items.xlsx")
+def export(session: SessionDep, user: CurrentUser, now: NowDep, settings: SettingsDep,
+           query: ItemQueryDep) -> Response:
+    """The current view, every page of it, as a spreadsheet."""
+    tz = settings.tz
+    workbook = Workbook(write_only=True)
+    sheet = workbook.create_sheet("事项")
+    sheet.append(["编号", "文件", "序号", "事项内容", "牵头单位", "状态", "原定时限", "当前时限", "督办级别"])
+    for row in list_rows(session, user, query, now, tz, everything=True):
+        item = row.item
+        sheet.append([item.id, row.document, item.number, item.title, row.lead_unit,
+                      row.due_state if row.due_state == "overdue" else str(item.status),
+                      item.original_deadline, item.deadline, item.escalation_level])
+    out = io.BytesIO()
+    workbook.save(out)
+    stamp = now.astimezone(tz).strftime("%Y%m%d-%H%M")
+    return Response(
+        out.getvalue(),
+        media_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+        headers={"Content-Disposition": f'attachment; filename="duban-items-{stamp}.xlsx"'},
+    )
+
+
+@router.get("/items/{item_id}")
+def item_page(request: Request, item_id: int, session: SessionDep, user: CurrentUser, now: NowDep,
+              settings: SettingsDep) -> Response:
+    item = visible_item(session, user, item_id)
+    detail = item_detail(session, user, item, now, settings.tz)
+    return render(request, "item.html", user, nav="items", item=detail,
+                  today=now.astimezone(settings.tz).date())
+
+
+@router.post("/items/{item_id}/act")
+def act(
+    request: Request, item_id: int, session: SessionDep, user: CurrentUser, now: NowDep,
+    action: Annotated[Action, Form()], version: Annotated[int | None, Form()] = None,
+    text: Annotated[str, Form()] = "", percent: Annotated[str, Form()] = "",
+    evidence: Annotated[str, Form()] = "", reason: Annotated[str, Form()] = "",
+    deadline: Annotated[str, Form()] = "", comment: Annotated[str, Form()] = "",
+) -> Response:
+    item = visible_item(session, user, item_id)
+    check_version(item, version)
+    fields = {"text": text, "percent": percent, "evidence": evidence, "reason": reason,
+              "deadline": deadline, "comment": comment}
+    apply(session, item, action, user, now, **action_payload(action, fields))
+    session.commit()
+    flash(request, "Done.")
+    return redirect(f"/items/{item_id}")
