@@ -56,6 +56,8 @@ class Settings(BaseSettings):
 
     policy_file: Path | None = None
     calendar_file: Path | None = None
+    # The sweep (issue 3): its schedule under `duban serve` (cron, in `timezone`).
+    sweep_cron: str = "*/15 * * * *"
 
     # Signs the web app's session cookies; when neither is set, web.auth keeps one in data_dir.
     secret_key: SecretStr | None = None

@@ -1,0 +1,46 @@
+"""The `sweep` flow: remind, flag and escalate every item whose next threshold has come."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from flows.runtime import duban_flow
+
+
+@duban_flow(name="sweep", flow_run_name="sweep-{now}")
+def sweep(now: str | None = None, database_url: str | None = None) -> dict[str, Any]:
+    """Sweep as of `now` (ISO 8601; the clock, read once, when None). Returns the run's summary.
+
+    Policy and calendar are loaded fresh each run, so edits to their files apply at the next sweep.
+    """
+    from sqlmodel import Session
+
+    from config import clock
+    from config.calendar import load_calendar
+    from config.policy import load_policy
+    from config.settings import get_settings
+    from models.db import make_engine
+    from models.sweep import sweep as run_sweep
+
+    at = clock.parse_instant(now) if now else clock.now()
+    settings = get_settings()
+    policy, calendar = load_policy(), load_calendar()
+    engine = make_engine(database_url or settings.sqlalchemy_url)
+    try:
+        with Session(engine) as session:
+            result = run_sweep(session, now=at, policy=policy, calendar=calendar, tz=settings.tz,
+                               after_batch=session.commit)
+            session.commit()
+    finally:
+        engine.dispose()
+    return {
+        "now": at.isoformat(),
+        "examined": result.examined,
+        "events": dict(result.events),
+        "notifications": result.notifications,
+        "lost_races": result.lost_races,
+        "batches": result.batches,
+        "warnings": result.warnings,
+        "seconds": round(result.seconds, 3),
+        "run_id": result.run_id,
+    }
