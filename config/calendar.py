@@ -90,7 +90,10 @@ def load_calendar(path: Path | None = None) -> WorkCalendar:
         from config.settings import get_settings
 
         path = get_settings().calendar_file or DEFAULT_CALENDAR_FILE
-    data = load_yaml(path)
+    try:
+        data = load_yaml(path)
+    except ConfigFileError as exc:
+        raise CalendarError(str(exc)) from None
     unknown = set(data) - {"holidays", "workdays", "complete_years"}
     if unknown:
         key = sorted(unknown)[0]

@@ -98,7 +98,10 @@ def _builtin() -> LineDict:
 
 
 def _load(path: Path) -> Policy:
-    data = load_yaml(path)
+    try:
+        data = load_yaml(path)
+    except ConfigFileError as exc:
+        raise PolicyError(str(exc)) from None
     _known_keys(data, {"leadership_emails", "default", "documents", "categories"})
     base = _builtin()["default"] if path != DEFAULT_POLICY_FILE else LineDict()
     default_raw = _merge(base, _mapping(data, "default", required=path == DEFAULT_POLICY_FILE))
