@@ -108,10 +108,10 @@ def client_for(app: FastAPI) -> Callable[[Person], TestClient]:
     """A client already logged in as `person` (skips argon2: the login itself has its own tests)."""
 
     def make(person: Person) -> TestClient:
-        client = TestClient(app, follow_redirects=False)
+        client = TestClient(app, base_url="http://testserver.local", follow_redirects=False)
         client.cookies.set("duban_session", session_cookie(
             {"uid": person.id, "stamp": session_stamp(person), "csrf": CSRF}
-        ))
+        ), domain="testserver.local", path="/")
         return client
 
     return make

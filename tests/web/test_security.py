@@ -1,0 +1,178 @@
+"""CSRF on every form POST, escaping of what people type, login throttling, cookies, redirects."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+import pytest
+from fastapi.routing import APIRoute
+from sqlmodel import select
+
+from models.accounts import record_attempt
+from models.lifecycle import Action, apply
+from models.tables import ItemEvent, Role, Unit
+from tests.factories import make_item, make_person
+from tests.web.conftest import CSRF, PASSWORD, password_hash
+from web.app import create_app
+
+
+def _page_posts(app) -> list[str]:  # type: ignore[no-untyped-def]
+    from web.routes import approvals, auth, dashboard, items, ledger_import, outbox
+
+    return sorted(
+        route.path for module in (approvals, auth, dashboard, items, ledger_import, outbox)
+        for route in module.router.routes if isinstance(route, APIRoute) and "POST" in route.methods
+    )
+
+
+def test_every_form_post_is_listed_here(app):
+    # A new POST route must be added to the CSRF test below (and carry the token).
+    assert _page_posts(app) == [
+        "/approvals/sign-off", "/import", "/import/apply", "/items/{item_id}/act", "/lang", "/login",
+        "/logout", "/outbox/{message_id}/retry", "/password",
+    ]
+
+
+@pytest.mark.parametrize("token", [None, "forged-token"])
+def test_every_form_post_without_the_right_csrf_token_is_refused(world, client_for, session, app, token):
+    client = client_for(world.people["admin"])
+    item = world.items["ours"]
+    posts = {
+        "/approvals/sign-off": {"item": str(item.id)},
+        "/import": {},
+        "/import/apply": {"token": "x" * 32},
+        f"/items/{item.id}/act": {"action": "cancel", "reason": "重复事项"},
+        "/lang": {"lang": "en"},
+        "/login": {"email": "admin@dc.gov.cn", "password": PASSWORD},
+        "/logout": {},
+        "/outbox/1/retry": {},
+        "/password": {"current": PASSWORD, "new": "a new password", "repeated": "a new password"},
+    }
+    assert len(posts) == len(_page_posts(app))
+    for path, fields in posts.items():
+        data = fields if token is None else {**fields, "csrf_token": token}
+        response = client.post(path, data=data)
+        assert response.status_code == 403, path
+        assert "expired" in response.text
+    session.expire_all()
+    assert session.exec(select(ItemEvent)).all() == []
+    assert client.get("/items").status_code == 200  # still logged in: /logout was refused too
+
+
+def test_csrf_token_in_the_htmx_header_is_accepted(world, client_for):
+    client = client_for(world.people["lead"])
+    response = client.post(f"/items/{world.items['ours'].id}/act", headers={"X-CSRF-Token": CSRF},
+                           data={"action": "report_progress", "text": "已召开协调会"})
+    assert response.status_code == 303
+
+
+SCRIPT = "<script>alert('x')</script>"
+
+
+def test_script_in_titles_reasons_and_unit_names_is_shown_as_text(world, client_for, session, now):
+    unit = session.get(Unit, world.units["fgw"].id)
+    unit.name = f"单位{SCRIPT}"
+    session.add(unit)
+    item = make_item(session, document=None, lead_unit=unit, supervisor=world.people["sup"],
+                     title=f"事项{SCRIPT}")
+    lead = world.people["lead"]
+    apply(session, item, Action.REPORT_PROGRESS, lead, now, text=f"进展{SCRIPT}")
+    apply(session, item, Action.SUBMIT, lead, now, evidence=f"材料{SCRIPT}")
+    apply(session, item, Action.RETURN, world.people["sup"], now, reason=f"理由{SCRIPT}")
+    apply(session, item, Action.SUBMIT, lead, now, evidence="补充")
+    session.commit()
+    pages = {
+        who: [client_for(world.people[who]).get(path).text for path in paths]
+        for who, paths in {
+            "sup": ["/", "/?units=all", "/items", f"/items/{item.id}", "/approvals", "/digest", "/outbox"],
+            "lead": ["/my", f"/items/{item.id}"],
+        }.items()
+    }
+    for who, texts in pages.items():
+        for text in texts:
+            assert "<script>alert" not in text, who
+    item_page = pages["sup"][3]
+    for shown in ("事项", "单位", "进展", "材料", "理由"):
+        assert f"{shown}&lt;script&gt;alert(&#39;x&#39;)&lt;/script&gt;" in item_page
+
+
+def test_login_sets_a_httponly_lax_session_and_goes_where_asked(world, anon):
+    page = anon.get("/login?next=/items")
+    token = page.text.split('name="csrf_token" value="')[1].split('"')[0]
+    response = anon.post("/login", data={"csrf_token": token, "email": "LEAD@fgw.gov.cn ",
+                                          "password": PASSWORD, "next": "/items"})
+    assert response.status_code == 303 and response.headers["location"] == "/items"
+    cookie = response.headers["set-cookie"].lower()
+    assert "httponly" in cookie and "samesite=lax" in cookie and "secure" not in cookie
+    assert anon.get("/items").status_code == 200
+
+
+def test_session_cookie_is_secure_when_served_over_https(web_settings):
+    from fastapi.testclient import TestClient
+
+    app = create_app(web_settings.model_copy(update={"base_url": "https://duban.example.gov.cn"}))
+    client = TestClient(app, base_url="https://testserver", follow_redirects=False)
+    client.get("/login")
+    assert "secure" in client.get("/login").headers.get("set-cookie", "secure").lower()
+    app.state.engine.dispose()
+
+
+@pytest.mark.parametrize("target", ["//evil.example/x", "https://evil.example/", "/\\evil.example"])
+def test_login_never_redirects_off_site(world, anon, target):
+    token = anon.get("/login").text.split('name="csrf_token" value="')[1].split('"')[0]
+    response = anon.post("/login", data={"csrf_token": token, "email": "lead@fgw.gov.cn",
+                                          "password": PASSWORD, "next": target})
+    assert response.headers["location"] == "/"
+
+
+def _login(client, email, password):  # type: ignore[no-untyped-def]
+    token = client.get("/login").text.split('name="csrf_token" value="')[1].split('"')[0]
+    return client.post("/login", data={"csrf_token": token, "email": email, "password": password})
+
+
+def test_failed_logins_are_limited_per_account(world, anon):
+    for _ in range(5):
+        response = _login(anon, "lead@fgw.gov.cn", "wrong password")
+        assert response.status_code == 401
+        assert "wrong email or password" in response.text
+    response = _login(anon, "lead@fgw.gov.cn", PASSWORD)  # even the right password now waits
+    assert response.status_code == 429
+    assert _login(anon, "co@czj.gov.cn", PASSWORD).status_code == 303  # other accounts are not locked
+
+
+def test_failed_logins_are_limited_per_address(world, anon, session, now):
+    for n in range(20):
+        record_attempt(session, f"guess{n}@example.gov.cn", "testclient", now - timedelta(minutes=1), False)
+    session.commit()
+    assert _login(anon, "lead@fgw.gov.cn", PASSWORD).status_code == 429
+
+
+def test_failures_older_than_the_window_do_not_count(world, anon, session, now):
+    for _ in range(5):
+        record_attempt(session, "lead@fgw.gov.cn", "10.0.0.9", now - timedelta(minutes=16), False)
+    session.commit()
+    assert _login(anon, "lead@fgw.gov.cn", PASSWORD).status_code == 303
+
+
+def test_password_change_ends_other_sessions(world, client_for, session):
+    person = make_person(session, Role.OFFICER, world.units["fgw"], password_hash=password_hash())
+    session.commit()
+    this, other = client_for(person), client_for(person)
+    response = this.post("/password", data={"csrf_token": CSRF, "current": PASSWORD,
+                                            "new": "another secret", "repeated": "another secret"})
+    assert response.status_code == 303
+    assert this.get("/items").status_code == 200
+    assert other.get("/items").status_code == 303
+
+
+def test_password_change_needs_the_current_password(world, client_for):
+    client = client_for(world.people["lead"])
+    response = client.post("/password", data={"csrf_token": CSRF, "current": "not it",
+                                              "new": "another secret", "repeated": "another secret"})
+    assert response.status_code == 400 and "current password is wrong" in response.text
+
+
+def test_logout_ends_the_session(world, client_for):
+    client = client_for(world.people["lead"])
+    assert client.post("/logout", data={"csrf_token": CSRF}).status_code == 303
+    assert client.get("/items").status_code == 303
