@@ -1,0 +1,232 @@
+"""Delivery against a real SMTP server on loopback: sent, retried, dead, refused, stalled, claims."""
+
+from __future__ import annotations
+
+import threading
+import time
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+import pytest
+from sqlalchemy.engine import Engine
+from sqlmodel import Session, select
+
+from models.errors import Forbidden, InvalidInput
+from models.outbox import OutboxMessage, OutboxStatus
+from models.tables import Role
+from notifications.delivery import backoff, claim_due, deliver, retry_dead
+from notifications.transport import SmtpTransport
+from tests.factories import make_item, make_person, make_unit
+from tests.mail.conftest import SmtpSink, free_port, notify
+
+
+def queue_mail(engine: Engine, addresses: list[str], per_address: int = 1) -> None:
+    with Session(engine) as session:
+        for addr in addresses:
+            unit = make_unit(session, contact_emails=[addr])
+            for _ in range(per_address):
+                notify(session, make_item(session, lead_unit=unit), "reminder", [addr])
+        session.commit()
+
+
+def rows(engine: Engine) -> list[OutboxMessage]:
+    with Session(engine) as session:
+        return list(session.exec(select(OutboxMessage).order_by(OutboxMessage.id)).all())
+
+
+def test_delivers_each_message_once_with_the_message_id_of_its_key(engine: Engine, now: datetime, smtp_sink: SmtpSink) -> None:
+    queue_mail(engine, [f"u{i}@example.gov.cn" for i in range(12)], per_address=2)
+    summary = deliver(engine, now, smtp_sink.settings())
+    assert (summary.grouped, summary.sent, summary.retried, summary.dead) == (12, 12, 0, 0)
+    outbox = rows(engine)
+    assert all(r.status == OutboxStatus.SENT and r.sent_at == now and r.attempts == 1 for r in outbox)
+    assert sorted(smtp_sink.handler.message_ids()) == sorted(r.message_id for r in outbox)
+    assert deliver(engine, now, smtp_sink.settings()).sent == 0
+
+
+def test_a_temporary_failure_retries_later_with_backoff_then_sends(engine: Engine, now: datetime, smtp_sink: SmtpSink) -> None:
+    queue_mail(engine, ["u@example.gov.cn"])
+    smtp_sink.handler.data_reply = "451 4.3.0 Try again later"
+    summary = deliver(engine, now, smtp_sink.settings())
+    (row,) = rows(engine)
+    assert (summary.retried, row.status, row.attempts) == (1, OutboxStatus.FAILED, 1)
+    assert row.last_error == "451 4.3.0 Try again later"
+    assert now + timedelta(seconds=30) <= row.next_attempt_at <= now + timedelta(seconds=60)
+
+    smtp_sink.handler.data_reply = None
+    assert deliver(engine, now + timedelta(seconds=10), smtp_sink.settings()).sent == 0  # not due yet
+    assert deliver(engine, row.next_attempt_at, smtp_sink.settings()).sent == 1
+    (row,) = rows(engine)
+    assert row.status == OutboxStatus.SENT and row.attempts == 2
+
+
+def test_backoff_grows_exponentially_with_jitter_and_is_capped() -> None:
+    for attempts, step in ((1, 60), (2, 120), (5, 960), (20, 6 * 3600)):
+        delay = backoff(attempts).total_seconds()
+        assert step / 2 <= delay <= step
+
+
+def test_temporary_failures_older_than_the_retry_age_become_dead(engine: Engine, now: datetime, smtp_sink: SmtpSink) -> None:
+    queue_mail(engine, ["u@example.gov.cn"])
+    smtp_sink.handler.data_reply = "421 4.7.0 Too busy"
+    settings = smtp_sink.settings(delivery_retry_max_age_hours=1)
+    deliver(engine, now, settings)
+    summary = deliver(engine, now + timedelta(hours=2), settings)
+    (row,) = rows(engine)
+    assert summary.dead == 1 and row.status == OutboxStatus.DEAD
+    assert "gave up after 2 attempts" in row.last_error and "421" in row.last_error
+
+
+def test_a_permanent_failure_is_dead_at_once_with_the_servers_reply(engine: Engine, now: datetime, smtp_sink: SmtpSink) -> None:
+    queue_mail(engine, ["u@example.gov.cn"])
+    smtp_sink.handler.data_reply = "554 5.7.1 Message rejected as spam"
+    summary = deliver(engine, now, smtp_sink.settings())
+    (row,) = rows(engine)
+    assert summary.dead == 1 and row.status == OutboxStatus.DEAD
+    assert row.last_error == "554 5.7.1 Message rejected as spam"
+    smtp_sink.handler.data_reply = None
+    assert deliver(engine, now + timedelta(days=1), smtp_sink.settings()).sent == 0
+
+
+def test_a_refused_recipient_is_dead_and_others_still_go_out(engine: Engine, now: datetime, smtp_sink: SmtpSink) -> None:
+    queue_mail(engine, ["gone@example.gov.cn", "ok@example.gov.cn"])
+    smtp_sink.handler.refuse = {"gone@example.gov.cn": "550 5.1.1 No such user"}
+    summary = deliver(engine, now, smtp_sink.settings())
+    by_addr = {r.recipients[0]: r for r in rows(engine)}
+    assert (summary.sent, summary.dead) == (1, 1)
+    assert by_addr["gone@example.gov.cn"].last_error == "gone@example.gov.cn: 550 5.1.1 No such user"
+    assert by_addr["ok@example.gov.cn"].status == OutboxStatus.SENT
+
+
+def test_a_message_refused_for_some_recipients_records_which(engine: Engine, now: datetime, smtp_sink: SmtpSink) -> None:
+    with Session(engine) as session:
+        session.add(OutboxMessage(key="digest:x", kind="digest_leadership", recipients=["a@x.cn", "b@x.cn", "c@x.cn"],
+                                  message_id="<m1@x>", raw="Message-ID: <m1@x>\r\nSubject: hi\r\n\r\nbody\r\n",
+                                  next_attempt_at=now, created_at=now))
+        session.commit()
+    smtp_sink.handler.refuse = {"b@x.cn": "550 5.1.1 Unknown", "c@x.cn": "452 4.2.2 Mailbox full"}
+    summary = deliver(engine, now, smtp_sink.settings())
+    (row,) = rows(engine)
+    assert summary.sent == 1 and summary.refused_recipients == 2 and row.status == OutboxStatus.SENT
+    assert row.refused_recipients == {"b@x.cn": "550 5.1.1 Unknown", "c@x.cn": "452 4.2.2 Mailbox full"}
+    assert smtp_sink.handler.received[0].recipients == ["a@x.cn"]
+
+
+def test_a_stalled_server_times_out_and_does_not_hang_delivery(sqlite_url: str, now: datetime, smtp_sink: SmtpSink) -> None:
+    from models.db import make_engine
+
+    engine = make_engine(sqlite_url)
+    queue_mail(engine, [f"u{i}@example.gov.cn" for i in range(20)])
+    smtp_sink.handler.stall_seconds = 30
+    started = time.monotonic()
+    summary = deliver(engine, now, smtp_sink.settings(smtp_timeout=0.5))
+    elapsed = time.monotonic() - started
+    assert summary.sent == 0 and summary.retried >= 1
+    assert elapsed < 15, "one timeout must stop the run, not queue up twenty of them"
+    assert all(r.status in (OutboxStatus.FAILED, OutboxStatus.PENDING) for r in rows(engine))
+    assert any("no answer within 0.5s" in r.last_error for r in rows(engine))
+
+
+def test_an_unreachable_server_leaves_everything_for_the_next_run(sqlite_url: str, now: datetime, smtp_sink: SmtpSink) -> None:
+    from models.db import make_engine
+
+    engine = make_engine(sqlite_url)
+    queue_mail(engine, [f"u{i}@example.gov.cn" for i in range(5)])
+    summary = deliver(engine, now, smtp_sink.settings(smtp_port=free_port()))
+    assert summary.sent == 0 and summary.dead == 0
+    assert summary.retried >= 1 and "connecting to 127.0.0.1" in summary.errors[0]
+    assert deliver(engine, now + timedelta(hours=1), smtp_sink.settings()).sent == 5
+
+
+def test_starttls_mode_refuses_a_server_that_does_not_offer_it(sqlite_url: str, now: datetime, smtp_sink: SmtpSink) -> None:
+    from models.db import make_engine
+
+    engine = make_engine(sqlite_url)
+    queue_mail(engine, ["u@example.gov.cn"])
+    summary = deliver(engine, now, smtp_sink.settings(smtp_security="starttls", smtp_username="duban",
+                                                      smtp_password="secret"))
+    (row,) = rows(engine)
+    assert summary.sent == 0 and smtp_sink.handler.received == []
+    assert row.status == OutboxStatus.FAILED and "does not offer STARTTLS" in row.last_error
+
+
+def test_transport_reads_the_password_from_the_settings(smtp_sink: SmtpSink, tmp_path: Any) -> None:
+    secret = tmp_path / "smtp-password"
+    secret.write_text("s3cret\n")
+    transport = SmtpTransport.from_settings(smtp_sink.settings(smtp_username="duban", smtp_password_file=secret))
+    assert (transport.username, transport.password) == ("duban", "s3cret")
+
+
+def test_outside_the_delivery_window_mail_waits_for_the_next_working_morning(engine: Engine, smtp_sink: SmtpSink) -> None:
+    queue_mail(engine, ["u@example.gov.cn"])
+    settings = smtp_sink.settings(delivery_window=True)
+    friday_evening = datetime(2024, 6, 7, 10, 0, tzinfo=UTC)  # 18:00 in Shanghai
+    summary = deliver(engine, friday_evening, settings, is_workday=lambda d: d.weekday() < 5)
+    assert summary.grouped == 1 and summary.sent == 0
+    assert summary.window_opens == datetime(2024, 6, 10, 0, 30, tzinfo=UTC)  # Monday 08:30
+    monday = datetime(2024, 6, 10, 0, 30, tzinfo=UTC)
+    assert deliver(engine, monday, settings, is_workday=lambda d: d.weekday() < 5).sent == 1
+
+
+def test_the_window_follows_the_office_calendar(smtp_sink: SmtpSink) -> None:
+    from notifications.window import next_window
+
+    holiday = datetime(2024, 6, 10, 2, 0, tzinfo=UTC)  # Dragon Boat Festival, Monday 10:00 local
+    opens = next_window(holiday, start=smtp_sink.settings().delivery_window_start,
+                        end=smtp_sink.settings().delivery_window_end, tz=smtp_sink.settings().tz,
+                        is_workday=lambda d: d.weekday() < 5 and d.isoformat() != "2024-06-10")
+    assert opens == datetime(2024, 6, 11, 0, 30, tzinfo=UTC)
+
+
+def test_parallel_claims_never_hand_out_the_same_row(engine: Engine, now: datetime, smtp_sink: SmtpSink) -> None:
+    with Session(engine) as session:
+        for i in range(60):
+            session.add(OutboxMessage(key=f"k{i}", kind="reminder", recipients=[f"u{i}@x.cn"], message_id=f"<{i}@x>",
+                                      raw="Subject: x\r\n\r\nx\r\n", next_attempt_at=now, created_at=now))
+        session.commit()
+    settings = smtp_sink.settings()
+    claimed: list[int] = []
+    lock = threading.Lock()
+    barrier = threading.Barrier(4)
+
+    def claimer() -> None:
+        with Session(engine) as session:
+            barrier.wait()
+            while True:
+                for attempt in range(5):
+                    try:
+                        _, batch = claim_due(session, now, settings, limit=7)
+                        break
+                    except Exception:  # SQLite: database is locked under contention
+                        session.rollback()
+                        if attempt == 4:
+                            raise
+                if not batch:
+                    return
+                with lock:
+                    claimed.extend(c.id for c in batch)
+
+    threads = [threading.Thread(target=claimer) for _ in range(4)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert sorted(claimed) == sorted(set(claimed)) and len(claimed) == 60
+
+
+def test_an_admin_may_queue_a_dead_message_again_and_others_may_not(session: Session, now: datetime) -> None:
+    admin = make_person(session, Role.ADMIN, email="admin@dc.gov.cn")
+    officer = make_person(session, Role.OFFICER, email="officer@dc.gov.cn")
+    message = OutboxMessage(key="k", kind="reminder", recipients=["u@x.cn"], message_id="<1@x>", raw="x",
+                            status=OutboxStatus.DEAD, attempts=3, last_error="550 no", next_attempt_at=now,
+                            created_at=now - timedelta(days=3))
+    session.add(message)
+    session.commit()
+    with pytest.raises(Forbidden, match="only an active admin"):
+        retry_dead(session, message.id, officer.email, now)  # type: ignore[arg-type]
+    retry_dead(session, message.id, admin.email, now)  # type: ignore[arg-type]
+    session.commit()
+    assert (message.status, message.attempts, message.next_attempt_at) == (OutboxStatus.PENDING, 0, now)
+    assert "requeued by admin@dc.gov.cn" in message.last_error
+    with pytest.raises(InvalidInput, match="only dead messages"):
+        retry_dead(session, message.id, admin.email, now)  # type: ignore[arg-type]
