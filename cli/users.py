@@ -73,7 +73,7 @@ def password(email: Annotated[str, typer.Argument(help="Whose password to set.")
         person.password_hash = hash_password(_read_password())
         session.add(person)
         session.commit()
-    console.print(f"password set for {person.email}; their other sessions have ended", highlight=False)
+        console.print(f"password set for {person.email}; their other sessions have ended", highlight=False)
 
 
 def token_create(email: Annotated[str, typer.Argument(help="Whose token (it acts with their rights).")],
@@ -88,5 +88,5 @@ def token_create(email: Annotated[str, typer.Argument(help="Whose token (it acts
             raise InvalidInput(f"{person.email} is not active")
         token = create_token(session, person, at)
         session.commit()
-    sys.stdout.write(token + "\n")
-    err_console.print(f"(for {person.email}; keep it secret: it cannot be shown again)", highlight=False)
+        sys.stdout.write(token + "\n")
+        err_console.print(f"(for {person.email}; keep it secret: it cannot be shown again)", highlight=False)

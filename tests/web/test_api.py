@@ -1,0 +1,66 @@
+"""The JSON API: tokens, items with filters, detail with timeline, actions, figures, outbox."""
+
+from __future__ import annotations
+
+import pytest
+
+from models.accounts import ApiToken, create_token
+from models.tables import Status
+
+
+@pytest.fixture
+def api(world, session, now, anon):  # type: ignore[no-untyped-def]
+    tokens = {who: create_token(session, person, now) for who, person in world.people.items()}
+    session.commit()
+
+    def call(who, method, path, **kw):  # type: ignore[no-untyped-def]
+        return anon.request(method, "/api/v1" + path, headers={"Authorization": f"Bearer {tokens[who]}"}, **kw)
+
+    return call
+
+
+def test_tokens_are_stored_only_as_hashes(world, session, now):
+    token = create_token(session, world.people["lead"], now)
+    session.commit()
+    stored = session.exec(ApiToken.__table__.select()).all()  # type: ignore[attr-defined]
+    assert token.startswith("dbn_") and all(token not in str(row) for row in stored)
+
+
+def test_me_and_openapi(api, anon):
+    assert api("lead", "GET", "/me").json()["email"] == "lead@fgw.gov.cn"
+    spec = anon.get("/api/v1/openapi.json").json()
+    assert "/api/v1/items" in spec["paths"] and "/api/v1/items/{item_id}/{action}" in spec["paths"]
+    assert not any(path.startswith("/items") for path in spec["paths"])  # pages are not API
+
+
+def test_list_filters_like_the_page(api, world):
+    overdue = api("sup", "GET", "/items", params={"overdue": "true"}).json()
+    assert [row["ref"] for row in overdue["items"]] == ["新时代意见/2"]
+    assert overdue["items"][0]["light"] == "red"
+    assert api("sup", "GET", "/items", params={"sort": "nonsense"}).status_code == 422
+    assert api("sup", "GET", "/items", params={"per_page": 1}).json()["total"] == 3
+
+
+def test_actions_through_the_api(api, world):
+    item_id = world.items["ours"].id
+    detail = api("lead", "GET", f"/items/{item_id}").json()
+    assert "submit" in detail["actions"] and detail["timeline"] == []
+    done = api("lead", "POST", f"/items/{item_id}/submit", json={"evidence": "文件已印发", "version": detail["version"]})
+    assert done.status_code == 200 and done.json()["status"] == Status.SUBMITTED
+    stale = api("sup", "POST", f"/items/{item_id}/return", json={"reason": "x", "version": detail["version"]})
+    assert stale.status_code == 409
+    assert api("leader", "POST", f"/items/{item_id}/sign_off", json={}).status_code == 403
+    assert api("lead", "POST", f"/items/{item_id}/sign_off", json={}).status_code == 403
+    returned = api("sup", "POST", f"/items/{item_id}/return", json={"reason": "缺少文号"})
+    assert returned.json()["timeline"][0]["payload"]["reason"] == "缺少文号"
+    assert api("sup", "POST", f"/items/{item_id}/return", json={"reason": "again"}).status_code == 409
+    extension = api("lead", "POST", f"/items/{item_id}/request_extension", json={"deadline": "2024-09-30", "reason": "等待批复"})
+    assert extension.json()["pending_extension"]["requested_deadline"] == "2024-09-30"
+
+
+def test_report_and_outbox(api, world):
+    report = api("leader", "GET", "/report").json()
+    assert report["overall"]["total"] == 3 and len(report["overall"]["trend"]) == 8
+    assert api("lead", "GET", "/report").json()["overall"]["total"] == 1
+    assert isinstance(api("admin", "GET", "/outbox").json(), dict)
+    assert api("lead", "GET", "/outbox").status_code == 403

@@ -1,0 +1,80 @@
+"""The dashboard's figures: same counts as `duban report`, scoped for officers, a weekly trend."""
+
+from __future__ import annotations
+
+from datetime import date, timedelta
+
+from models.lifecycle import Action, apply
+from models.report import build_report
+from models.tables import Status
+from tests.conftest import TZ
+from tests.factories import make_document, make_item
+from web.figures import build_figures, week_starts
+
+
+def test_figures_match_the_report_for_people_who_see_everything(world, session, now):
+    make_item(session, lead_unit=world.units["czj"], status=Status.SIGNED_OFF)
+    make_item(session, lead_unit=world.units["czj"], status=Status.CANCELLED)
+    session.commit()
+    figures = build_figures(session, world.people["leader"], now, TZ)
+    report = build_report(session, now, TZ)
+    assert [(r.name, r.total, r.signed_off, r.rate, r.overdue) for r in figures.documents] == [
+        (r["document"], r["total"], r["signed_off"], r["rate"], r["overdue"]) for r in report["documents"]
+    ]
+    assert sorted((r.name, r.total, r.signed_off, r.open, r.overdue) for r in figures.units) == sorted(
+        (r["unit"], r["total"], r["signed_off"], r["open"], r["overdue"]) for r in report["units"]
+    )
+
+
+def test_officers_figures_count_only_their_items(world, session, now):
+    figures = build_figures(session, world.people["lead"], now, TZ)
+    assert figures.overall.total == 1
+    assert [u.name for u in figures.units] == ["市发改委"]
+
+
+def test_unit_lights_red_overdue_yellow_due_soon_green_otherwise(world, session, now):
+    figures = {u.name: u for u in build_figures(session, world.people["sup"], now, TZ).units}
+    assert figures["市商务局"].light == "red"  # theirs: 2024-05-31, overdue on 2024-06-03
+    assert figures["市商务局"].due_soon == 1  # unsupervised: 2024-06-05
+    assert figures["市发改委"].light == "green"  # ours: 2024-06-30
+
+
+def test_trend_follows_sign_offs_over_the_past_weeks(session, world, now):
+    document = make_document(session, "趋势文件")
+    items = [make_item(session, document=document, lead_unit=world.units["fgw"], supervisor=world.people["sup"],
+                       status=Status.SUBMITTED) for _ in range(4)]
+    session.commit()
+    # one signed off three weeks ago, one last week, one today; one left open
+    for item, days_ago in zip(items, (21, 7, 0), strict=False):
+        apply(session, item, Action.SIGN_OFF, world.people["sup"], now - timedelta(days=days_ago))
+    session.commit()
+    figures = build_figures(session, world.people["sup"], now, TZ)
+    row = next(r for r in figures.documents if r.name == "趋势文件")
+    assert row.rate == 75.0
+    assert row.trend[-1] == 75.0 and len(row.trend) == len(figures.week_starts) == 8
+    # end of the week before last: only the first sign-off; end of last week: two
+    assert row.trend[-3:] == [25.0, 50.0, 75.0]
+    assert row.trend[0] == 0.0
+
+
+def test_week_starts_are_mondays_oldest_first():
+    starts = week_starts(date(2024, 6, 5), weeks=3)
+    assert starts == [date(2024, 5, 20), date(2024, 5, 27), date(2024, 6, 3)]
+
+
+def test_dashboard_page_shows_rate_and_links(world, client_for, session, now):
+    page = client_for(world.people["sup"]).get("/").text
+    assert 'id="overall-rate">0.0%' in page
+    assert "/items?document=%E6%96%B0" in page  # 新时代意见, url-encoded
+    assert "<svg" in page
+
+
+def test_escalation_counts_link_to_the_filtered_list(world, client_for, session):
+    theirs = world.items["theirs"]
+    theirs.escalation_level = 2
+    session.add(theirs)
+    session.commit()
+    client = client_for(world.people["sup"])
+    assert 'href="/items?level=2"' in client.get("/").text
+    listed = client.get("/items", params={"level": "2"}).text
+    assert theirs.title in listed and world.items["ours"].title not in listed
