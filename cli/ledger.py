@@ -2,8 +2,192 @@
 
 from __future__ import annotations
 
-import typer
+import shutil
+from collections.abc import Iterator
+from contextlib import contextmanager
+from datetime import datetime, timedelta
+from pathlib import Path
+from typing import Annotated, Any
 
+import typer
+from rich.progress import (
+    BarColumn,
+    MofNCompleteColumn,
+    Progress,
+    SpinnerColumn,
+    TextColumn,
+    TimeElapsedColumn,
+)
+from rich.table import Table
+
+from cli.common import NowOption, console, err_console, open_session, resolve_now, settings
+
+SAMPLES = Path(__file__).parent / "samples"
+SAMPLE_FILES = ("units.csv", "ledger.xlsx")
+
+IMPORT_HELP = """Import ledger files (台账): .xlsx (sheets 单位/units and 台账/ledger) and .csv (UTF-8 or GB18030).
+
+All files are checked together and applied in one transaction: any bad row refuses the whole
+import and lists every problem (file, sheet, row, column, reason); nothing is written.
+
+Importing the same files again changes nothing. A changed title, deadline, category, lead unit,
+co-units or supervisor is applied with an `updated` event on the item. The status column is used
+only when an item is created; after that the lifecycle (progress, submit, sign-off...) owns it.
+Items of the imported documents that are missing from the files are left alone and listed.
+"""
 
 def register(app: typer.Typer) -> None:
-    pass
+    app.command("import", help=IMPORT_HELP)(import_)
+    app.command("demo")(demo)
+
+
+@contextmanager
+def _progress_bar() -> Iterator[Any]:
+    stages = {"read": "reading rows", "apply": "writing items"}
+    with Progress(SpinnerColumn(), TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(),
+                  TimeElapsedColumn(), console=err_console, transient=True) as bar:
+        tasks: dict[str, Any] = {}
+
+        def report(stage: str, done: int, total: int | None) -> None:
+            if stage not in tasks:
+                tasks[stage] = bar.add_task(stages.get(stage, stage), total=total)
+            bar.update(tasks[stage], completed=done, total=total)
+
+        yield report
+
+
+def import_(
+    files: Annotated[list[Path], typer.Argument(metavar="FILE...", help="Ledger files (.xlsx, .csv).")],
+    dry_run: Annotated[bool, typer.Option("--dry-run", help="Check and show what would change; write nothing.")] = False,
+    engine: Annotated[str, typer.Option("--engine", help="auto (Prefect only if PREFECT_API_URL is set), local or prefect.")] = "auto",
+    now: NowOption = None,
+) -> None:
+    from flows.runtime import choose_engine, run_flow
+
+    if engine not in ("auto", "local", "prefect"):
+        raise typer.BadParameter(f"{engine!r} is not one of auto, local, prefect", param_hint="--engine")
+    at = resolve_now(now)
+    with open_session():  # refuses an uninitialised database before any work
+        pass
+    from flows.assign import assign
+    from models.ledger import LedgerError
+
+    chosen = choose_engine(engine)  # type: ignore[arg-type]
+    params: dict[str, Any] = {"files": [str(f) for f in files], "now": at.isoformat(), "dry_run": dry_run,
+                              "database_url": settings().database_url}
+    try:
+        if chosen == "local":
+            with _progress_bar() as progress:
+                outcome = run_flow(assign, engine="local", progress=progress, **params)
+        else:
+            outcome = run_flow(assign, engine="prefect", **params)
+    except LedgerError as exc:
+        print_problems(exc)
+        raise typer.Exit(1) from None
+    print_summary(outcome.result, outcome.engine)
+
+
+def print_problems(exc: Any) -> None:
+    table = Table(title=f"the import was refused: {len(exc.problems)} problem(s); nothing was written",
+                  title_justify="left", title_style="bold red")
+    for column in ("file", "sheet", "row", "column", "problem"):
+        table.add_column(column, overflow="fold")
+    for p in exc.problems:
+        table.add_row(p.file, p.sheet or "", str(p.row or ""), p.column or "", p.reason)
+    err_console.print(table)
+
+
+def print_summary(summary: dict[str, Any], engine: str) -> None:
+    verb = "would be" if summary["dry_run"] else ""
+    title = f"import of {', '.join(summary['files'])}" + (" (dry run: nothing was written)" if summary["dry_run"] else "")
+    table = Table(title=title, title_justify="left")
+    table.add_column("what")
+    table.add_column(f"{verb} created".strip(), justify="right")
+    table.add_column(f"{verb} updated".strip(), justify="right")
+    table.add_column("unchanged", justify="right")
+    table.add_column("missing from the files", justify="right")
+    table.add_row("documents", str(summary["documents_created"]), "", "", "")
+    table.add_row("units", str(summary["units_created"]), str(summary["units_updated"]), "", "")
+    table.add_row("people", str(summary["people_created"]), "", "", "")
+    table.add_row("items", str(summary["items_created"]), str(summary["items_updated"]),
+                  str(summary["items_unchanged"]), str(len(summary["missing"])))
+    console.print(table)
+    for change in summary["changes"][:20]:
+        fields = "; ".join(f"{k}: {old} -> {new}" for k, (old, new) in change.items() if k != "item")
+        console.print(f"  updated {change['item']}: {fields}", highlight=False)
+    if summary["missing"]:
+        shown = "、".join(summary["missing"][:20]) + (" ..." if len(summary["missing"]) > 20 else "")
+        console.print(f"  missing from the files (left alone): {shown}", highlight=False)
+    if summary["notifications_queued"]:
+        console.print(f"  assignment notices queued: {summary['notifications_queued']}")
+    console.print(f"engine: {engine}")
+
+
+def demo(
+    directory: Annotated[Path, typer.Option("--dir", help="Where to build the demo (rebuilt from scratch).")] = Path("duban-demo"),
+    now: NowOption = None,
+) -> None:
+    """Build a self-contained demo: its own database, the shipped sample ledger, a little history, the report."""
+    from sqlmodel import Session
+
+    from cli.views import render_report
+    from migrations.runner import upgrade
+    from models.db import make_engine
+    from models.ledger import import_ledger
+    from models.report import build_report
+
+    at = resolve_now(now)
+    directory.mkdir(parents=True, exist_ok=True)
+    for leftover in directory.glob("duban.db*"):
+        leftover.unlink()
+    for name in SAMPLE_FILES:
+        shutil.copyfile(SAMPLES / name, directory / name)
+    (directory / "duban.toml").write_text('database_url = "sqlite:///duban.db"\ndata_dir = ".duban"\n', encoding="utf-8")
+    engine = make_engine(f"sqlite:///{(directory / 'duban.db').resolve()}")
+    try:
+        upgrade(engine)
+        with Session(engine) as session:
+            summary = import_ledger(session, [directory / name for name in SAMPLE_FILES], now=at - timedelta(days=30))
+            session.commit()
+            print_summary(summary.as_dict(), "local")
+            play_history(session, at)
+            session.commit()
+            render_report(build_report(session, at, settings().tz))
+    finally:
+        engine.dispose()
+    console.print(f"\nThe demo lives in {directory}/ (its own duban.toml and database). Try:\n"
+                  f"  cd {directory}\n  duban items --overdue\n  duban show 2023年工作计划/1\n  duban report",
+                  highlight=False)
+
+
+def play_history(session: Any, now: datetime) -> None:
+    """A few weeks of work on the 2023 plan, through the lifecycle, so timelines have something to show."""
+    from models.lifecycle import Action, apply
+    from models.queries import find_item, find_person
+    from models.tables import Person, Unit
+
+    def officer(unit_id: int) -> Person:
+        unit = session.get(Unit, unit_id)
+        return find_person(session, unit.contact_emails[0])
+
+    def supervisor(item: Any) -> Person:
+        return session.get(Person, item.supervisor_id) if item.supervisor_id else find_person(session, "duban-sup1@example.gov.cn")
+
+    day = timedelta(days=1)
+    plan = "2023年工作计划"
+    first, second, third, fourth = (find_item(session, f"{plan}/{n}") for n in (1, 2, 3, 4))
+    apply(session, first, Action.REPORT_PROGRESS, officer(first.lead_unit_id), now - 25 * day,
+          text="已召开专题会议，明确责任分工", percent=30)
+    apply(session, first, Action.REPORT_PROGRESS, officer(first.lead_unit_id), now - 18 * day,
+          text="规划文本已报省政府审议", percent=70)
+    apply(session, first, Action.SUBMIT, officer(first.lead_unit_id), now - 12 * day, evidence="省政府已印发实施")
+    apply(session, first, Action.RETURN, supervisor(first), now - 10 * day, reason="请补充印发文件文号及分工方案")
+    apply(session, first, Action.SUBMIT, officer(first.lead_unit_id), now - 6 * day,
+          evidence="赣府发〔2023〕12号已印发，分工方案见附件")
+    apply(session, first, Action.SIGN_OFF, supervisor(first), now - 4 * day, comment="材料齐全，同意销号")
+    apply(session, second, Action.REPORT_PROGRESS, officer(second.lead_unit_id), now - 20 * day,
+          text="已梳理政策文件落实台账", percent=40)
+    apply(session, third, Action.REQUEST_EXTENSION, officer(third.lead_unit_id), now - 16 * day,
+          deadline=third.deadline + timedelta(days=91), reason="需待国家部委年度计划下达后推进")
+    apply(session, third, Action.APPROVE_EXTENSION, supervisor(third), now - 14 * day, reason="同意延期一个季度")
+    apply(session, fourth, Action.SUBMIT, officer(fourth.lead_unit_id), now - 2 * day, evidence="蓝皮书已完成编撰")

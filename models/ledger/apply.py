@@ -1,0 +1,211 @@
+"""Loading what the database holds once, and applying an import plan in bulk (the caller commits)."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from datetime import date, datetime
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy import delete, insert
+from sqlmodel import Session, col, select
+
+from models.ledger.parse import ProgressFn, read_files
+from models.ledger.plan import ImportSummary, ItemRecord, ItemUpdate, Plan, Snapshot, UnitRecord
+from models.ledger.validate import build_plan
+from models.lifecycle import change_deadline
+from models.tables import (
+    OPEN_STATUSES,
+    Document,
+    Item,
+    ItemCoUnit,
+    ItemEvent,
+    Notification,
+    Person,
+    Unit,
+)
+
+_CHUNK = 1000
+
+
+def import_ledger(
+    session: Session,
+    paths: Sequence[Path],
+    *,
+    now: datetime,
+    dry_run: bool = False,
+    progress: ProgressFn | None = None,
+) -> ImportSummary:
+    """Read, check and (unless dry_run) apply ledger files, all or nothing. The caller commits.
+
+    Raises LedgerError listing every problem; then nothing was changed.
+    """
+    parsed = read_files(paths, progress)
+    plan = build_plan(parsed, load_snapshot(session))
+    summary = ImportSummary.of(plan, parsed.files, dry_run)
+    if not dry_run:
+        summary.notifications_queued = apply_plan(session, plan, now, progress)
+    return summary
+
+
+def _chunks(values: Sequence[Any]) -> Iterable[Sequence[Any]]:
+    for start in range(0, len(values), _CHUNK):
+        yield values[start:start + _CHUNK]
+
+
+def load_snapshot(session: Session) -> Snapshot:
+    snapshot = Snapshot()
+    for unit in session.exec(select(Unit)).all():
+        snapshot.units[unit.id] = UnitRecord(  # type: ignore[index]
+            unit.id, unit.name, unit.code, unit.parent_id,  # type: ignore[arg-type]
+            tuple(unit.contact_emails), tuple(unit.leader_emails),
+        )
+    for pid, email, role, unit_id in session.exec(select(Person.id, Person.email, Person.role, Person.unit_id)).all():
+        snapshot.people[email] = (pid, role, unit_id)  # type: ignore[assignment]
+    snapshot.documents = {name: did for name, did in session.exec(select(Document.short_name, Document.id)).all()}  # type: ignore[misc]
+    columns = (Item.id, Item.document_id, Item.number, Item.title, Item.category, Item.notes,
+               Item.lead_unit_id, Item.supervisor_id, Item.deadline, Item.status, Item.deadline_version)
+    moved: list[int] = []
+    for row in session.exec(select(*columns)).all():  # type: ignore[call-overload]
+        record = ItemRecord(*row[:-1])
+        snapshot.items[(record.document_id, record.number)] = record
+        if row[-1] > 1:
+            moved.append(record.id)
+    co_units: dict[int, set[int]] = {}
+    for item_id, unit_id in session.exec(select(ItemCoUnit.item_id, ItemCoUnit.unit_id)).all():
+        co_units.setdefault(item_id, set()).add(unit_id)
+    snapshot.co_units = {item_id: frozenset(units) for item_id, units in co_units.items()}
+    for ids in _chunks(moved):
+        events = session.exec(
+            select(ItemEvent.item_id, ItemEvent.kind, ItemEvent.payload)
+            .where(col(ItemEvent.item_id).in_(ids), col(ItemEvent.kind).in_(["imported", "updated"]))
+            .order_by(col(ItemEvent.id))
+        ).all()
+        for item_id, kind, payload in events:
+            value = payload.get("deadline")
+            if kind == "updated" and isinstance(value, dict):
+                value = value.get("new")
+            if isinstance(value, str):
+                snapshot.imported_deadlines[item_id] = date.fromisoformat(value)
+    return snapshot
+
+
+def apply_plan(session: Session, plan: Plan, now: datetime, progress: ProgressFn | None = None) -> int:
+    """Write the plan; returns how many assignment notices were queued."""
+    _apply_units(session, plan)
+    unit_ids = {name: uid for uid, name in session.exec(select(Unit.id, Unit.name)).all()}
+    session.add_all([
+        Person(email=p.email, name=p.name, role=p.role, unit_id=unit_ids[p.unit] if p.unit else None)
+        for p in plan.new_people
+    ])
+    session.add_all([Document(short_name=name, title=name) for name in plan.new_documents])
+    session.flush()
+    people = {email: pid for pid, email in session.exec(select(Person.id, Person.email)).all()}
+    documents = {name: did for did, name in session.exec(select(Document.id, Document.short_name)).all()}
+    contacts = {unit.name: list(unit.contact_emails) for unit in session.exec(select(Unit)).all()}
+    queued = _insert_items(session, plan, now, unit_ids, people, documents, contacts, progress)
+    _update_items(session, plan.changed_items, now, unit_ids, people)
+    session.flush()
+    return queued
+
+
+def _apply_units(session: Session, plan: Plan) -> None:
+    new = [Unit(name=u.name, code=u.code, contact_emails=u.emails, leader_emails=u.leaders) for u in plan.new_units]
+    session.add_all(new)
+    for change in plan.changed_units:
+        unit = session.get(Unit, change.existing_id)
+        assert unit is not None
+        for key, value in change.changes.items():
+            if key in ("name", "code"):
+                setattr(unit, key, value)
+            elif key == "emails":
+                unit.contact_emails = list(value)
+            elif key == "leaders":
+                unit.leader_emails = list(value)
+        session.add(unit)
+    session.flush()
+    ids = {unit.name: unit.id for unit in session.exec(select(Unit)).all()}
+    parents = [(u.name, u.parent) for u in plan.new_units if u.parent]
+    parents += [(u.name, u.changes["parent"]) for u in plan.changed_units if "parent" in u.changes]
+    for name, parent in parents:
+        unit = session.get(Unit, ids[name])
+        assert unit is not None
+        unit.parent_id = ids[parent] if parent else None
+        session.add(unit)
+    session.flush()
+
+
+def _insert_items(
+    session: Session, plan: Plan, now: datetime, unit_ids: dict[str, int], people: dict[str, int],
+    documents: dict[str, int], contacts: dict[str, list[str]], progress: ProgressFn | None,
+) -> int:
+    items, events, co_units, notices = Item.__table__, ItemEvent.__table__, ItemCoUnit.__table__, Notification.__table__  # type: ignore[attr-defined]
+    total, done, queued = len(plan.new_items), 0, 0
+    for chunk in _chunks(plan.new_items):
+        rows = [{
+            "document_id": documents[p.document], "number": p.number, "title": p.title, "category": p.category,
+            "lead_unit_id": unit_ids[p.lead_unit], "supervisor_id": people[p.supervisor] if p.supervisor else None,
+            "original_deadline": p.deadline, "deadline": p.deadline, "notes": p.notes, "status": p.status.value,
+            "deadline_version": 1, "escalation_level": 0, "version": 1, "created_at": now, "updated_at": now,
+            # Open items: the next sweep computes their reminders.
+            "next_action_at": now if p.status in OPEN_STATUSES else None,
+        } for p in chunk]
+        ids = session.execute(insert(items).returning(items.c.id, sort_by_parameter_order=True), rows).scalars().all()
+        session.execute(insert(events), [{
+            "item_id": item_id, "kind": "imported", "at": now, "actor_id": None, "actor_label": p.actor_label,
+            "from_status": None, "to_status": p.status.value,
+            "payload": {"imported_as": p.status.value, "deadline": p.deadline.isoformat(),
+                        "file": p.file, **({"sheet": p.sheet} if p.sheet else {}), "row": p.row},
+        } for item_id, p in zip(ids, chunk, strict=True)])
+        links = [{"item_id": item_id, "unit_id": unit_ids[u]} for item_id, p in zip(ids, chunk, strict=True) for u in p.co_units]
+        if links:
+            session.execute(insert(co_units), links)
+        mail = [{
+            "key": f"assigned:{item_id}", "item_id": item_id, "kind": "assigned", "deadline_version": 1,
+            "to_addrs": contacts[p.lead_unit],
+            "cc_addrs": list(dict.fromkeys(e for u in p.co_units for e in contacts[u] if e not in contacts[p.lead_unit])),
+            "payload": {"document": p.document, "number": p.number, "title": p.title, "deadline": p.deadline.isoformat()},
+            "created_at": now, "outbox_id": None,
+        } for item_id, p in zip(ids, chunk, strict=True) if p.status in OPEN_STATUSES and contacts[p.lead_unit]]
+        if mail:
+            session.execute(insert(notices), mail)
+        queued += len(mail)
+        done += len(chunk)
+        if progress:
+            progress("apply", done, total)
+    return queued
+
+
+def _plain(value: Any) -> Any:
+    return value.isoformat() if isinstance(value, date) else value
+
+
+def _update_items(
+    session: Session, updates: list[ItemUpdate], now: datetime, unit_ids: dict[str, int], people: dict[str, int]
+) -> None:
+    for chunk in _chunks(updates):
+        loaded = {i.id: i for i in session.exec(select(Item).where(col(Item.id).in_([u.item_id for u in chunk]))).all()}
+        for update in chunk:
+            item, plan = loaded[update.item_id], update.plan
+            for key in update.changes:
+                if key == "deadline":
+                    change_deadline(item, plan.deadline)
+                elif key == "lead_unit":
+                    item.lead_unit_id = unit_ids[plan.lead_unit]
+                elif key == "supervisor":
+                    item.supervisor_id = people[plan.supervisor] if plan.supervisor else None
+                elif key == "co_units":
+                    session.execute(delete(ItemCoUnit).where(col(ItemCoUnit.item_id) == item.id))
+                    session.add_all([ItemCoUnit(item_id=item.id, unit_id=unit_ids[u]) for u in plan.co_units])  # type: ignore[arg-type]
+                else:
+                    setattr(item, key, getattr(plan, key))
+            if item.status in OPEN_STATUSES and {"deadline", "lead_unit"} & update.changes.keys():
+                item.next_action_at = now  # reminders follow the new deadline or unit from the next sweep
+            item.updated_at = now
+            session.add(item)
+            session.add(ItemEvent(
+                item_id=item.id, kind="updated", at=now, actor_id=None, actor_label=plan.actor_label,  # type: ignore[arg-type]
+                from_status=item.status, to_status=item.status,
+                payload={**{k: {"old": _plain(o), "new": _plain(n)} for k, (o, n) in update.changes.items()},
+                         "file": plan.file, **({"sheet": plan.sheet} if plan.sheet else {}), "row": plan.row},
+            ))

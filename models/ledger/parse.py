@@ -1,0 +1,248 @@
+"""Reading ledger files (.xlsx, .csv) into raw rows: sheets, header aliases, encodings, lists."""
+
+from __future__ import annotations
+
+import csv
+import io
+import re
+import unicodedata
+from collections.abc import Callable, Iterable, Iterator
+from dataclasses import dataclass, field
+from datetime import date, datetime
+from pathlib import Path
+from typing import Any, Literal
+
+Kind = Literal["units", "ledger"]
+ProgressFn = Callable[[str, int, int | None], None]
+
+# field -> accepted headers (compared after `_header_key`); the first is how messages name it.
+HEADERS: dict[Kind, dict[str, tuple[str, ...]]] = {
+    "units": {
+        "code": ("单位编码", "code", "编码", "单位代码"),
+        "name": ("单位名称", "name", "单位", "名称", "unit"),
+        "parent": ("上级单位", "parent", "parent_unit"),
+        "emails": ("联系邮箱", "emails", "email", "邮箱", "contact_emails"),
+        "leader_emails": ("分管领导邮箱", "leader_emails", "leader_email", "领导邮箱"),
+    },
+    "ledger": {
+        "document": ("文件", "document", "文件名称", "政策文件"),
+        "number": ("编号", "number", "事项编号", "no"),
+        "title": ("事项", "title", "事项内容", "item"),
+        "category": ("类别", "category", "分类"),
+        "lead_unit": ("牵头单位", "lead_unit", "责任单位"),
+        "co_units": ("配合单位", "co_units", "协办单位"),
+        "deadline": ("完成时限", "deadline", "时限", "完成时间"),
+        "supervisor": ("督办人", "supervisor", "督办人邮箱"),
+        "status": ("状态", "status"),
+        "notes": ("备注", "notes", "note"),
+    },
+}
+REQUIRED: dict[Kind, tuple[str, ...]] = {
+    "units": ("name", "emails"),
+    "ledger": ("document", "number", "title", "lead_unit", "deadline"),
+}
+SHEET_NAMES: dict[str, Kind] = {"单位": "units", "units": "units", "台账": "ledger", "ledger": "ledger"}
+_HEADER_SCAN_ROWS = 10
+_LIST_SEPARATORS = re.compile(r"[、,，;；\n\r]+")
+
+
+def _header_key(text: object) -> str:
+    """Headers compare loosely: width, case, spaces, '*' marks and bracketed hints are ignored."""
+    key = unicodedata.normalize("NFKC", str(text or "")).strip().lower()
+    key = re.sub(r"\(.*?\)|\[.*?\]|【.*?】|[*＊]", "", key).strip()
+    return re.sub(r"[\s\-]+", "_", key)
+
+
+_ALIASES: dict[Kind, dict[str, str]] = {
+    kind: {_header_key(alias): name for name, aliases in fields.items() for alias in aliases}
+    for kind, fields in HEADERS.items()
+}
+
+
+def column_label(kind: Kind, name: str) -> str:
+    chinese, english = HEADERS[kind][name][:2]
+    return f"{chinese}|{english}"
+
+
+def split_list(value: object) -> list[str]:
+    """`a、b, c；d` -> [a, b, c, d]: any of 、 , ， ; ； or a newline separates."""
+    return [part.strip() for part in _LIST_SEPARATORS.split(str(value or "")) if part.strip()]
+
+
+@dataclass(frozen=True)
+class Problem:
+    file: str
+    sheet: str | None
+    row: int | None
+    column: str | None
+    reason: str
+
+
+@dataclass
+class RawRow:
+    """One data row: values by field, and the header each came from (for messages)."""
+
+    file: str
+    sheet: str | None
+    row: int
+    values: dict[str, Any]
+    columns: dict[str, str]
+
+    def text(self, name: str) -> str:
+        return cell_text(self.values.get(name))
+
+    def has(self, name: str) -> bool:
+        return name in self.columns
+
+
+@dataclass
+class ParsedFiles:
+    units: list[RawRow] = field(default_factory=list)
+    ledger: list[RawRow] = field(default_factory=list)
+    problems: list[Problem] = field(default_factory=list)
+    files: list[str] = field(default_factory=list)
+
+
+def cell_text(value: object) -> str:
+    if value is None:
+        return ""
+    if isinstance(value, bool):
+        return str(value)
+    if isinstance(value, float) and value.is_integer():
+        return str(int(value))
+    if isinstance(value, datetime):
+        return value.date().isoformat() if value.time() == datetime.min.time() else value.isoformat()
+    if isinstance(value, date):
+        return value.isoformat()
+    return value.strip() if isinstance(value, str) else str(value)
+
+
+def read_files(paths: Iterable[Path], progress: ProgressFn | None = None) -> ParsedFiles:
+    parsed = ParsedFiles()
+    for path in paths:
+        parsed.files.append(path.name)
+        if not path.is_file():
+            parsed.problems.append(Problem(path.name, None, None, None, f"no such file: {path}"))
+            continue
+        suffix = path.suffix.lower()
+        if suffix in (".xlsx", ".xlsm"):
+            _read_xlsx(path, parsed, progress)
+        elif suffix == ".csv":
+            _read_csv(path, parsed, progress)
+        else:
+            parsed.problems.append(Problem(path.name, None, None, None, f"unknown file type {suffix!r}; use .xlsx or .csv"))
+    return parsed
+
+
+def decode_csv(data: bytes) -> str:
+    """UTF-8 (with or without BOM), else GB18030 (what Excel writes on Chinese Windows)."""
+    if data.startswith(b"\xef\xbb\xbf"):
+        return data[3:].decode("utf-8")
+    try:
+        return data.decode("utf-8")
+    except UnicodeDecodeError:
+        return data.decode("gb18030")
+
+
+def _read_csv(path: Path, parsed: ParsedFiles, progress: ProgressFn | None) -> None:
+    try:
+        text = decode_csv(path.read_bytes())
+    except UnicodeDecodeError:
+        parsed.problems.append(Problem(path.name, None, None, None, "cannot read the text: not UTF-8 or GB18030"))
+        return
+    first_line = text.split("\n", 1)[0]
+    delimiter = "\t" if "\t" in first_line and "," not in first_line else ","
+    rows = csv.reader(io.StringIO(text, newline=""), delimiter=delimiter)
+    _read_table(path.name, None, enumerate(rows, start=1), None, parsed, progress)
+
+
+def _read_xlsx(path: Path, parsed: ParsedFiles, progress: ProgressFn | None) -> None:
+    from openpyxl import load_workbook
+
+    try:
+        workbook = load_workbook(path, read_only=True, data_only=True)
+    except Exception as exc:  # openpyxl raises many kinds for a broken or foreign file
+        parsed.problems.append(Problem(path.name, None, None, None, f"cannot open as an Excel workbook: {exc}"))
+        return
+    try:
+        named = {ws.title: SHEET_NAMES.get(_header_key(ws.title)) for ws in workbook.worksheets}
+        chosen = [ws for ws in workbook.worksheets if named[ws.title]]
+        # A workbook without a 单位/台账 sheet: each sheet is recognised by its header row instead.
+        candidates = chosen or list(workbook.worksheets)
+        found = 0
+        for ws in candidates:
+            rows = enumerate(ws.iter_rows(values_only=True), start=1)
+            found += _read_table(path.name, ws.title, rows, named[ws.title], parsed, progress, quiet=not chosen)
+        if not found:
+            sheets = ", ".join(ws.title for ws in workbook.worksheets)
+            parsed.problems.append(Problem(
+                path.name, None, None, None,
+                f"no sheet named 单位/units or 台账/ledger and no sheet with a units or ledger header row (sheets: {sheets})",
+            ))
+    finally:
+        workbook.close()
+
+
+def _match_header(cells: tuple[Any, ...], kind: Kind) -> dict[str, tuple[int, str]]:
+    found: dict[str, tuple[int, str]] = {}
+    for index, cell in enumerate(cells):
+        name = _ALIASES[kind].get(_header_key(cell))
+        if name and name not in found:
+            found[name] = (index, cell_text(cell))
+    return found
+
+
+def _find_header(
+    rows: Iterator[tuple[int, tuple[Any, ...]]], kind: Kind | None
+) -> tuple[Kind, int, dict[str, tuple[int, str]]] | None:
+    """The header row: the first of the top rows naming two or more known columns."""
+    for number, cells in rows:
+        if number > _HEADER_SCAN_ROWS:
+            return None
+        for candidate in ((kind,) if kind else ("ledger", "units")):
+            matched = _match_header(tuple(cells), candidate)
+            if len(matched) >= 2 and (kind or candidate == "ledger" or "title" not in matched):
+                return candidate, number, matched
+    return None
+
+
+def _read_table(
+    file: str,
+    sheet: str | None,
+    rows: Iterator[tuple[int, Any]],
+    kind: Kind | None,
+    parsed: ParsedFiles,
+    progress: ProgressFn | None,
+    quiet: bool = False,
+) -> int:
+    """Read one sheet or CSV into `parsed`; returns 1 if it was a units or ledger table, else 0."""
+    header = _find_header(rows, kind)
+    if header is None:
+        if not quiet:
+            what = f"a {kind} header row" if kind else "a units or ledger header row"
+            expected = ", ".join(column_label(k, n) for k in (kind,) if k for n in REQUIRED[k])
+            parsed.problems.append(Problem(
+                file, sheet, 1, None,
+                f"no {what} in the first {_HEADER_SCAN_ROWS} rows" + (f" (expected columns {expected})" if expected else ""),
+            ))
+        return 0
+    kind, header_row, columns = header
+    missing = [name for name in REQUIRED[kind] if name not in columns]
+    for name in missing:
+        parsed.problems.append(Problem(file, sheet, header_row, column_label(kind, name), "required column is missing"))
+    if missing:
+        return 1
+    target = parsed.units if kind == "units" else parsed.ledger
+    labels = {name: label for name, (_, label) in columns.items()}
+    count = 0
+    for number, cells in rows:
+        if not any(cell_text(c) for c in cells):
+            continue
+        values = {name: cells[index] if index < len(cells) else None for name, (index, _) in columns.items()}
+        target.append(RawRow(file, sheet, number, values, labels))
+        count += 1
+        if progress and count % 500 == 0:
+            progress("read", count, None)
+    if progress:
+        progress("read", count, None)
+    return 1

@@ -1,0 +1,259 @@
+"""Checking parsed rows against each other and the database, and deciding what changes."""
+
+from __future__ import annotations
+
+import difflib
+from datetime import date
+from typing import Any
+
+from config.settings import EMAIL_RE
+from models.ledger.dates import DeadlineError, parse_deadline
+from models.ledger.parse import ParsedFiles, Problem, RawRow, split_list
+from models.ledger.plan import (
+    ItemPlan,
+    ItemUpdate,
+    LedgerError,
+    PersonPlan,
+    Plan,
+    Snapshot,
+    UnitPlan,
+)
+from models.tables import Role, Status
+
+STATUSES: dict[str, Status] = {
+    "": Status.ASSIGNED, "进行中": Status.IN_PROGRESS,
+    "已完成": Status.SIGNED_OFF, "已办结": Status.SIGNED_OFF, "已落实": Status.SIGNED_OFF, "已销号": Status.SIGNED_OFF,
+    "已取消": Status.CANCELLED,
+    **{s.value: s for s in (Status.ASSIGNED, Status.IN_PROGRESS, Status.SIGNED_OFF, Status.CANCELLED)},
+}
+_LIMITS = {"document": 200, "number": 32, "title": 2000, "category": 200, "notes": 4000, "name": 200, "code": 64}
+
+
+class _Checker:
+    def __init__(self, parsed: ParsedFiles, snapshot: Snapshot) -> None:
+        self.parsed, self.db = parsed, snapshot
+        self.problems: list[Problem] = list(parsed.problems)
+        self.plan = Plan()
+        # unit name or code -> the unit's (new) name, from the import first, then the database
+        self.unit_keys: dict[str, str] = {}
+        self.planned_people: dict[str, tuple[PersonPlan, RawRow]] = {}
+        self.unit_names = {u.id: u.name for u in snapshot.units.values()}
+        self.emails_by_person = {pid: email for email, (pid, _, _) in snapshot.people.items()}
+
+    def problem(self, row: RawRow, column: str | None, reason: str) -> None:
+        self.problems.append(Problem(row.file, row.sheet, row.row, row.columns.get(column or "", column), reason))
+
+    def text(self, row: RawRow, name: str, required: bool = False) -> str:
+        value = row.text(name)
+        if required and not value:
+            self.problem(row, name, "is empty")
+        if len(value) > _LIMITS.get(name, 10_000):
+            self.problem(row, name, f"is longer than {_LIMITS[name]} characters")
+        return value
+
+    def emails(self, row: RawRow, name: str, required: bool = False) -> list[str]:
+        found = []
+        for part in split_list(row.values.get(name)):
+            if EMAIL_RE.fullmatch(part):
+                found.append(part.lower())
+            else:
+                self.problem(row, name, f"{part!r} is not an email address")
+        if required and not found and not split_list(row.values.get(name)):
+            self.problem(row, name, "needs at least one email address")
+        return list(dict.fromkeys(found))
+
+    def unit(self, row: RawRow, column: str, key: str) -> str | None:
+        name = self.unit_keys.get(key)
+        if name is None:
+            close = difflib.get_close_matches(key, list(self.unit_keys), n=3, cutoff=0.4)
+            hint = f"; closest known: {'、'.join(dict.fromkeys(self.unit_keys[c] for c in close))}" if close else ""
+            self.problem(row, column, f"unknown unit {key!r}{hint}")
+        return name
+
+    # -- units ---------------------------------------------------------------------------------
+    def check_units(self) -> None:
+        db_by_name = {u.name: u for u in self.db.units.values()}
+        db_by_code = {u.code: u for u in self.db.units.values() if u.code}
+        seen: dict[str, RawRow] = {}
+        rows: list[tuple[RawRow, UnitPlan]] = []
+        for row in self.parsed.units:
+            name, code = self.text(row, "name", required=True), self.text(row, "code") or None
+            emails = self.emails(row, "emails", required=True)
+            leaders = self.emails(row, "leader_emails") if row.has("leader_emails") else []
+            for column, key in (("name", name), ("code", code)):
+                if key and key in seen:
+                    other = seen[key]
+                    self.problem(row, column, f"unit {key!r} is also on {_where(other, row)}")
+                elif key:
+                    seen[key] = row
+            existing = (db_by_code.get(code) if code else None) or db_by_name.get(name)
+            if existing and name in db_by_name and db_by_name[name].id != existing.id:
+                self.problem(row, "name", f"name {name!r} belongs to another unit (code {db_by_name[name].code})")
+            plan = UnitPlan(name, code, self.text(row, "parent") or None, emails, leaders,
+                            existing.id if existing else None)
+            rows.append((row, plan))
+        for unit in self.db.units.values():
+            self.unit_keys[unit.name] = unit.name
+            if unit.code:
+                self.unit_keys[unit.code] = unit.name
+        for _row, plan in rows:
+            if plan.existing_id is not None:
+                old = self.db.units[plan.existing_id]
+                self.unit_keys.pop(old.name, None)
+                self.unit_keys.pop(old.code or "", None)
+            self.unit_keys[plan.name] = plan.name
+            if plan.code:
+                self.unit_keys[plan.code] = plan.name
+        for row, plan in rows:
+            if plan.parent:
+                parent = self.unit(row, "parent", plan.parent)
+                if parent == plan.name:
+                    self.problem(row, "parent", "a unit cannot be its own parent")
+                plan.parent = parent
+            self._unit_changes(row, plan)
+        for row, plan in rows:
+            self._unit_people(row, plan)
+
+    def _unit_changes(self, row: RawRow, plan: UnitPlan) -> None:
+        if plan.existing_id is None:
+            self.plan.new_units.append(plan)
+            return
+        old = self.db.units[plan.existing_id]
+        parent = self.db.units.get(old.parent_id) if old.parent_id else None
+        new: dict[str, Any] = {"name": plan.name, "code": plan.code or old.code, "emails": tuple(plan.emails)}
+        if row.has("leader_emails"):
+            new["leaders"] = tuple(plan.leaders)
+        if row.has("parent"):
+            new["parent"] = plan.parent
+        current = {"name": old.name, "code": old.code, "emails": old.emails, "leaders": old.leaders,
+                   "parent": parent.name if parent else None}
+        plan.changes = {k: v for k, v in new.items() if v != current[k]}
+        if plan.changes:
+            self.plan.changed_units.append(plan)
+
+    def _unit_people(self, row: RawRow, plan: UnitPlan) -> None:
+        for email in plan.emails:
+            self.person(row, "emails", PersonPlan(email, f"{plan.name}联络员", Role.OFFICER, plan.name))
+        for email in plan.leaders:
+            self.person(row, "leader_emails", PersonPlan(email, f"{plan.name}分管领导", Role.LEADER, plan.name))
+
+    def person(self, row: RawRow, column: str, wanted: PersonPlan) -> None:
+        if wanted.email in self.db.people:
+            _, role, _ = self.db.people[wanted.email]
+            if wanted.role == Role.SUPERVISOR and role not in (Role.SUPERVISOR, Role.ADMIN):
+                self.problem(row, column, f"{wanted.email} is a {role}, not a supervisor")
+            return
+        if wanted.email in self.planned_people:
+            planned, first = self.planned_people[wanted.email]
+            clash = planned.role != wanted.role and Role.LEADER not in (planned.role, wanted.role)
+            if clash or (wanted.role == Role.OFFICER and planned.role == Role.OFFICER and planned.unit != wanted.unit):
+                self.problem(row, column, f"{wanted.email} is already the {planned.role} of "
+                             f"{planned.unit or 'no unit'} on {_where(first, row)}; a person has one role and unit")
+            return
+        self.planned_people[wanted.email] = (wanted, row)
+        self.plan.new_people.append(wanted)
+
+    # -- ledger --------------------------------------------------------------------------------
+    def check_ledger(self) -> None:
+        seen: dict[tuple[str, str], RawRow] = {}
+        documents_in_import: dict[str, None] = {}
+        for row in self.parsed.ledger:
+            item = self._item(row)
+            if item is None:
+                continue
+            key = (item.document, item.number)
+            if key in seen:
+                self.problem(row, "number", f"item {item.ref} is also on {_where(seen[key], row)}")
+                continue
+            seen[key] = row
+            documents_in_import.setdefault(item.document)
+            self._compare(row, item)
+        for name in documents_in_import:
+            if name not in self.db.documents:
+                self.plan.new_documents.append(name)
+        by_id = {document_id: name for name, document_id in self.db.documents.items()}
+        self.plan.missing = sorted(
+            f"{by_id[record.document_id]}/{record.number}" for record in self.db.items.values()
+            if by_id[record.document_id] in documents_in_import and (by_id[record.document_id], record.number) not in seen
+        )
+
+    def _item(self, row: RawRow) -> ItemPlan | None:
+        before = len(self.problems)
+        document, number = self.text(row, "document", True), self.text(row, "number", True)
+        title = self.text(row, "title", True)
+        deadline = self._deadline(row)
+        lead = self.unit(row, "lead_unit", lead_key) if (lead_key := row.text("lead_unit")) else None
+        if not lead_key:
+            self.problem(row, "lead_unit", "is empty")
+        co_units = [self.unit(row, "co_units", key) for key in split_list(row.values.get("co_units"))]
+        supervisor = None
+        if raw := row.text("supervisor"):
+            if EMAIL_RE.fullmatch(raw):
+                supervisor = raw.lower()
+                self.person(row, "supervisor", PersonPlan(supervisor, supervisor.split("@")[0], Role.SUPERVISOR, None))
+            else:
+                self.problem(row, "supervisor", f"{raw!r} is not an email address")
+        status = STATUSES.get(row.text("status").lower() if row.text("status").isascii() else row.text("status"))
+        if status is None:
+            accepted = "empty, 进行中, 已完成, 已办结, 已落实, 已销号, 已取消"
+            self.problem(row, "status", f"unknown status {row.text('status')!r}; use {accepted}")
+        if len(self.problems) > before or lead is None or deadline is None or status is None:
+            return None
+        co = [name for name in dict.fromkeys(co_units) if name and name != lead]
+        return ItemPlan(document, number, title, self.text(row, "category"), lead, co, supervisor, deadline,
+                        status, self.text(row, "notes"), row.file, row.sheet, row.row)
+
+    def _deadline(self, row: RawRow) -> date | None:
+        try:
+            return parse_deadline(row.values.get("deadline"))
+        except DeadlineError as exc:
+            self.problem(row, "deadline", str(exc))
+            return None
+
+    def _compare(self, row: RawRow, item: ItemPlan) -> None:
+        document_id = self.db.documents.get(item.document)
+        record = self.db.items.get((document_id, item.number)) if document_id is not None else None
+        if record is None:
+            self.plan.new_items.append(item)
+            return
+        names = self.unit_names
+        changes: dict[str, tuple[Any, Any]] = {}
+        if record.title != item.title:
+            changes["title"] = (record.title, item.title)
+        if self.db.imported_deadlines.get(record.id, record.deadline) != item.deadline:
+            changes["deadline"] = (record.deadline, item.deadline)
+        if names.get(record.lead_unit_id) != item.lead_unit:
+            changes["lead_unit"] = (names.get(record.lead_unit_id), item.lead_unit)
+        if row.has("co_units"):
+            old = sorted(names[u] for u in self.db.co_units.get(record.id, frozenset()))
+            if old != sorted(item.co_units):
+                changes["co_units"] = (old, sorted(item.co_units))
+        for name in ("category", "notes"):
+            if row.has(name) and getattr(record, name) != getattr(item, name):
+                changes[name] = (getattr(record, name), getattr(item, name))
+        if row.has("supervisor"):
+            old_supervisor = self.emails_by_person.get(record.supervisor_id or 0)
+            if old_supervisor != item.supervisor:
+                changes["supervisor"] = (old_supervisor, item.supervisor)
+        if changes:
+            self.plan.changed_items.append(ItemUpdate(record.id, item, changes))
+        else:
+            self.plan.unchanged += 1
+
+
+def _where(first: RawRow, current: RawRow) -> str:
+    if (first.file, first.sheet) == (current.file, current.sheet):
+        return f"row {first.row}"
+    return f"{first.file}" + (f" sheet {first.sheet}" if first.sheet else "") + f" row {first.row}"
+
+
+def build_plan(parsed: ParsedFiles, snapshot: Snapshot) -> Plan:
+    """Every problem in all files at once (LedgerError), or the plan of what changes."""
+    checker = _Checker(parsed, snapshot)
+    checker.check_units()
+    checker.check_ledger()
+    if checker.problems:
+        order = {name: index for index, name in enumerate(parsed.files)}
+        problems = sorted(checker.problems, key=lambda p: (order.get(p.file, 0), p.sheet or "", p.row or 0))
+        raise LedgerError(problems)
+    return checker.plan
