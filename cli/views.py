@@ -130,6 +130,11 @@ def report(now: NowOption = None, as_json: JsonOption = False) -> None:
     if as_json:
         print_json(data)
         return
+    render_report(data)
+
+
+def render_report(data: dict[str, Any]) -> None:
+    """Print a report built by `models.report.build_report` as two Rich tables."""
     for key, title in (("documents", "document"), ("units", "lead unit")):
         table = Table(title=f"by {title} (as of {data['as_of'][:16]})", title_justify="left")
         table.add_column(title)
