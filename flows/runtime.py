@@ -36,6 +36,7 @@ def configure_prefect_environment(data_dir: str | os.PathLike[str] | None = None
 
         data_dir = get_settings().data_dir
     os.environ.setdefault("PREFECT_HOME", os.path.abspath(os.path.join(data_dir, "prefect")))
+    os.makedirs(os.environ["PREFECT_HOME"], exist_ok=True)  # Prefect does not create missing parents
     os.environ.setdefault("DO_NOT_TRACK", "1")
     os.environ.setdefault("PREFECT_SERVER_ANALYTICS_ENABLED", "false")
     # An explicit cache policy would turn a second run with the same inputs into a silent no-op.
