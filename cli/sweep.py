@@ -56,7 +56,7 @@ def sweep(now: NowOption = None, engine: EngineOption = "auto", as_json: JsonOpt
     console.print(
         f"sweep at {local(at)}: examined {summary['examined']} items; events: {events}; "
         f"notifications queued {summary['notifications']}; {summary['seconds']:.2f} s; engine {outcome.engine}",
-        highlight=False,
+        highlight=False, soft_wrap=True,
     )
     for warning in summary["warnings"]:
         console.print(f"[yellow]warning:[/] {warning}", highlight=False)
@@ -137,7 +137,7 @@ def doctor(now: NowOption = None) -> None:
     _doctor_checks(resolve_now(now), record)
     for name, state, text in checks:
         mark = {"ok": "[green]ok[/]", "problem": "[bold red]problem[/]", "warning": "[yellow]warning[/]"}[state]
-        console.print(f"{mark:>22}  {name}: {text}", highlight=False)
+        console.print(f"{mark:>22}  {name}: {text}", highlight=False, soft_wrap=True)
     problems = sum(1 for _, state, _ in checks if state == "problem")
     if problems:
         raise CliError(f"{problems} problem(s) found; fix them and run `duban doctor` again")

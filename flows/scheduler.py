@@ -75,9 +75,9 @@ class Lease:
             dialect = postgresql if conn.dialect.name == "postgresql" else sqlite
             inserted = conn.execute(
                 dialect.insert(LEASE).values(name=LEASE_NAME, owner=self.owner, acquired_at=now, expires_at=expires)
-                .on_conflict_do_nothing(index_elements=["name"])
-            ).rowcount
-            return bool(inserted)
+                .on_conflict_do_nothing(index_elements=["name"]).returning(LEASE.c.name)
+            ).first()  # (rowcount is -1 here with psycopg)
+            return inserted is not None
 
     def holder(self) -> tuple[str, datetime] | None:
         with self.engine.connect() as conn:

@@ -1,0 +1,104 @@
+"""`duban sweep`, `forecast`, `calendar check` and `doctor`, run as a user runs them (subprocesses)."""
+
+from __future__ import annotations
+
+import json
+import os
+import socket
+import subprocess
+import sys
+from datetime import UTC, date, datetime
+from pathlib import Path
+
+import pytest
+from sqlmodel import Session
+
+from models.db import make_engine
+from models.tables import Role
+from tests.factories import make_document, make_item, make_person, make_unit
+
+DUBAN = str(Path(sys.executable).with_name("duban"))
+
+
+@pytest.fixture
+def run(sqlite_url, tmp_path):  # type: ignore[no-untyped-def]
+    env = {**os.environ, "DUBAN_DATABASE_URL": sqlite_url, "DUBAN_CONFIG": str(tmp_path / "none.toml"),
+           "COLUMNS": "200", "DUBAN_DATA_DIR": str(tmp_path / "data")}
+    env.pop("PREFECT_API_URL", None)
+
+    def duban(*args: str, **extra_env: str) -> subprocess.CompletedProcess[str]:
+        return subprocess.run([DUBAN, *args], capture_output=True, text=True, cwd=tmp_path,
+                              env={**env, **extra_env}, timeout=120)
+
+    engine = make_engine(sqlite_url)
+    with Session(engine) as session:
+        lead = make_unit(session, "市发改委", contact_emails=["fgw@example.gov.cn"], leader_emails=["boss@fgw.gov.cn"])
+        supervisor = make_person(session, Role.SUPERVISOR, email="sup@dc.gov.cn")
+        document = make_document(session, "新时代意见")
+        for number, deadline in (("1", date(2024, 10, 8)), ("2", date(2024, 10, 15))):
+            make_item(session, document=document, lead_unit=lead, supervisor=supervisor, number=number,
+                      deadline=deadline, next_action_at=datetime(2024, 9, 1, tzinfo=UTC))
+        session.commit()
+    engine.dispose()
+    return duban
+
+
+def test_sweep_prints_a_summary_and_a_second_run_finds_nothing(run):
+    first = run("sweep", "--now", "2024-10-09T09:00+08:00")
+    assert first.returncode == 0, first.stderr
+    assert "examined 2 items; events: overdue 1, reminder 3;" in first.stdout
+    assert "notifications queued 2" in first.stdout and "engine local" in first.stdout
+    again = run("sweep", "--now", "2024-10-09T09:00+08:00", "--json")
+    summary = json.loads(again.stdout)
+    assert summary["examined"] == 0 and summary["notifications"] == 0 and summary["engine"] == "local"
+
+
+def test_forecast_lists_what_comes_and_to_whom_and_writes_nothing(run):
+    shown = run("forecast", "--days", "14", "--now", "2024-10-09T09:00+08:00", "--json")
+    assert shown.returncode == 0, shown.stderr
+    entries = [(e["ref"], e["threshold"], e["to"]) for e in json.loads(shown.stdout)]
+    assert entries[:3] == [
+        ("新时代意见/1", "overdue", ["fgw@example.gov.cn"]),
+        ("新时代意见/2", "before-7", ["fgw@example.gov.cn"]),
+        ("新时代意见/1", "level-1", ["boss@fgw.gov.cn"]),
+    ]
+    table = run("forecast", "--days", "14", "--now", "2024-10-09T09:00+08:00")
+    assert "boss@fgw.gov.cn" in table.stdout and "新时代意见/2" in table.stdout
+    # nothing was written: the sweep still finds both items due
+    assert json.loads(run("sweep", "--now", "2024-10-09T09:00+08:00", "--json").stdout)["examined"] == 2
+
+
+def test_calendar_check_says_which_years_are_covered(run, tmp_path):
+    covered = run("calendar", "check", "2025")
+    assert covered.returncode == 0 and "2025: covered by chinese-calendar" in covered.stdout
+    gap = run("calendar", "check", "2027")
+    assert gap.returncode == 1 and "NOT covered" in gap.stdout and "complete_years" in gap.stderr
+    overrides = tmp_path / "calendar.yaml"
+    overrides.write_text("holidays: [2027-01-01]\ncomplete_years: [2027]\n", encoding="utf-8")
+    filled = run("calendar", "check", "2027", DUBAN_CALENDAR_FILE=str(overrides))
+    assert filled.returncode == 0 and "2027: covered by the overrides file" in filled.stdout
+
+
+def test_doctor_names_each_problem_with_its_fix(run, tmp_path):
+    with socket.socket() as closed:
+        closed.bind(("127.0.0.1", 0))
+        port = closed.getsockname()[1]  # nothing listens here once closed
+    sick = run("doctor", "--now", "2026-12-01T09:00+08:00", DUBAN_SMTP_PORT=str(port))
+    assert sick.returncode == 1
+    assert "2027 is not covered" in sick.stdout and "leadership_emails is empty" in sick.stdout
+    assert f"cannot connect to 127.0.0.1:{port}" in sick.stdout and "no sweep has run yet" in sick.stdout
+    policy = tmp_path / "policy.yaml"
+    policy.write_text("leadership_emails: [mayor@example.gov.cn]\n", encoding="utf-8")
+    with socket.socket() as listening:
+        listening.bind(("127.0.0.1", 0))
+        listening.listen()
+        healthy = run("doctor", "--now", "2025-06-01T09:00+08:00", DUBAN_POLICY_FILE=str(policy),
+                      DUBAN_SMTP_PORT=str(listening.getsockname()[1]))
+    assert healthy.returncode == 0, healthy.stdout
+    assert "reachable, migrated" in healthy.stdout
+
+
+def test_doctor_reports_an_uninitialised_database(tmp_path):
+    env = {**os.environ, "DUBAN_DATABASE_URL": f"sqlite:///{tmp_path / 'new.db'}", "DUBAN_CONFIG": str(tmp_path / "x")}
+    result = subprocess.run([DUBAN, "doctor"], capture_output=True, text=True, env=env, cwd=tmp_path, timeout=120)
+    assert result.returncode == 1 and "run `duban init`" in result.stdout
