@@ -99,7 +99,7 @@ def build_notice(
         "counts": {s.kind: len(s.lines) for s in sections}, "base_url": base_url.rstrip("/"),
         "only_fyi": not sections,
     }
-    subject_template = next(iter(kinds)) if len(kinds) == 1 else "notice"
+    subject_template = next(iter(kinds)) if len(kinds) == 1 and sections else "notice"
     subject = render_subject(locale, subject_template, **context)
     return _assemble(
         envelope, subject,

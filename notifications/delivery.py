@@ -13,7 +13,7 @@ import asyncio
 import random
 import time
 import uuid
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
@@ -34,6 +34,7 @@ from notifications.window import IsWorkday, window_closed_until
 
 BACKOFF_BASE = timedelta(minutes=1)
 BACKOFF_CAP = timedelta(hours=6)
+RECORD_EVERY = 10  # outcomes per commit while sending
 
 
 @dataclass
@@ -148,12 +149,12 @@ def record(session: Session, token: str, outcomes: Sequence[Outcome], now: datet
     session.commit()
 
 
-async def send_batch(transport: SmtpTransport, pool: ConnectionPool, sender: str, batch: Sequence[Claimed]) -> list[Outcome]:
-    """Send a batch over the pool's connections; every claimed row gets an outcome."""
+async def send_batch(pool: ConnectionPool, sender: str, batch: Sequence[Claimed],
+                     done: Callable[[Outcome], None]) -> None:
+    """Send a batch over the pool's connections; `done` gets every claimed row's outcome."""
     queue: asyncio.Queue[Claimed] = asyncio.Queue()
     for claimed in batch:
         queue.put_nowait(claimed)
-    outcomes: list[Outcome] = []
 
     async def worker(slot: int) -> None:
         while not queue.empty():
@@ -170,10 +171,9 @@ async def send_batch(transport: SmtpTransport, pool: ConnectionPool, sender: str
                     await pool.drop(slot)
                 if exc.unreachable and pool.down is None:
                     pool.down = exc
-            outcomes.append(outcome)
+            done(outcome)
 
     await asyncio.gather(*(worker(slot) for slot in range(min(pool.size, len(batch)))))
-    return outcomes
 
 
 class ConnectionPool:
@@ -234,7 +234,20 @@ async def _send_all(session: Session, now: datetime, settings: Settings, transpo
             token, batch = claim_due(session, now, settings, batch_size)
             if not batch:
                 break
-            outcomes = await send_batch(transport, pool, settings.mail_from, batch)
+            outcomes: list[Outcome] = []
+            last_commit = [time.monotonic()]
+
+            def done(outcome: Outcome, _token: str = token, _outcomes: list[Outcome] = outcomes,
+                     _last: list[float] = last_commit) -> None:
+                # Record as we go (every few messages, or every second when sending is slow):
+                # a crash re-sends only the messages accepted since the last commit.
+                _outcomes.append(outcome)
+                if len(_outcomes) >= RECORD_EVERY or time.monotonic() - _last[0] > 1.0:
+                    record(session, _token, _outcomes, now, settings, summary)
+                    _outcomes.clear()
+                    _last[0] = time.monotonic()
+
+            await send_batch(pool, settings.mail_from, batch, done)
             record(session, token, outcomes, now, settings, summary)
     finally:
         await pool.close()

@@ -15,9 +15,10 @@ TEMPLATES = Path(__file__).parent / "templates"
 LOCALES = ("zh-CN", "en")
 DEFAULT_LOCALE = "zh-CN"
 
-# Every character class that could end or fold a header line: CR, LF, other line and paragraph
-# separators, and all control characters (Unicode categories Cc, Cf, Zl, Zp).
-_BAD = {"Cc", "Cf", "Zl", "Zp"}
+# Every character class that could end or fold a header line or hide in one: CR, LF, other line
+# and paragraph separators, control and format characters, unassigned, private and surrogate code
+# points; unusual spaces become plain spaces.
+_BAD = {"Cc", "Cf", "Cn", "Co", "Cs", "Zl", "Zp", "Zs"}
 _SPACES = re.compile(r"\s+")
 
 
