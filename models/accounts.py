@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import secrets
 from datetime import datetime
@@ -18,8 +19,15 @@ from models.tables import Person
 TOKEN_PREFIX = "dbn_"
 MIN_PASSWORD_LENGTH = 8
 _hasher = PasswordHash((Argon2Hasher(),))
-# Verified when the account does not exist, so a wrong email costs as long as a wrong password.
-_DUMMY_HASH = _hasher.hash("not a password")
+
+
+@functools.cache
+def _dummy_hash() -> str:
+    """Verified when the account does not exist, so a wrong email costs as long as a wrong password.
+
+    Made on first use: hashing at import cost every CLI command half a second or more.
+    """
+    return _hasher.hash("not a password")
 
 
 class ApiToken(SQLModel, table=True):
@@ -53,7 +61,7 @@ def hash_password(password: str) -> str:
 
 def verify_password(password: str, password_hash: str | None) -> bool:
     if password_hash is None:
-        _hasher.verify(password, _DUMMY_HASH)
+        _hasher.verify(password, _dummy_hash())
         return False
     return _hasher.verify(password, password_hash)
 

@@ -1,0 +1,154 @@
+"""Sweep benchmark: ledgers of 10k/100k/1M open items, 1% due and 0 due, against the floor.
+
+The floor is what any sweep must at least do: an indexed SELECT of the due rows and one bulk
+UPDATE of them. Ledgers are built with bulk INSERTs (no ORM); each measurement runs on a fresh
+copy of the ledger file. Run: `.venv/bin/python -m bench.sweep [--sizes 10000,100000,1000000]`.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import random
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+import tracemalloc
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from zoneinfo import ZoneInfo
+
+from sqlalchemy import insert, select, text, update
+from sqlmodel import Session
+
+from config.calendar import load_calendar
+from config.policy import DEFAULT_POLICY_FILE, load_policy
+from migrations.runner import upgrade
+from models.db import make_engine
+from models.sweep import ITEM, sweep
+from models.tables import Document, Unit
+
+TZ = ZoneInfo("Asia/Shanghai")
+NOW = datetime(2024, 10, 21, 1, 0, tzinfo=UTC)  # Monday 09:00 in Shanghai
+CHUNK = 5000
+
+
+def build(path: Path, size: int, due_share: float) -> None:
+    engine = make_engine(f"sqlite:///{path}")
+    upgrade(engine)
+    rng = random.Random(size)
+    units = max(10, size // 200)
+    with engine.begin() as conn:
+        conn.execute(insert(Unit.__table__), [  # type: ignore[attr-defined]
+            {"name": f"单位{n}", "code": f"U{n}", "parent_id": None, "contact_emails": [f"u{n}@example.gov.cn"],
+             "leader_emails": [f"l{n}@example.gov.cn"]} for n in range(units)
+        ])
+        conn.execute(insert(Document.__table__), [  # type: ignore[attr-defined]
+            {"short_name": f"文件{n}", "title": "", "issuer": "", "issue_date": None} for n in range(100)
+        ])
+        due_count = int(size * due_share)
+        rows = []
+        for n in range(size):
+            due = n < due_count
+            deadline = NOW.date() - timedelta(days=rng.randint(1, 20)) if due else NOW.date() + timedelta(days=rng.randint(20, 200))
+            rows.append({
+                "document_id": n % 100 + 1, "number": str(n), "title": "推动政策落地见效", "category": "",
+                "lead_unit_id": rng.randint(1, units), "supervisor_id": None, "original_deadline": deadline,
+                "deadline": deadline, "notes": "", "status": "in_progress", "deadline_version": 1,
+                "escalation_level": 0, "version": 1, "created_at": NOW - timedelta(days=90), "updated_at": NOW - timedelta(days=90),
+                "next_action_at": NOW - timedelta(hours=rng.randint(1, 48)) if due else NOW + timedelta(days=rng.randint(1, 30)),
+            })
+            if len(rows) == CHUNK:
+                conn.execute(insert(ITEM), rows)
+                rows = []
+        if rows:
+            conn.execute(insert(ITEM), rows)
+    with engine.connect() as conn:
+        conn.execute(text("PRAGMA wal_checkpoint(TRUNCATE)"))
+    engine.dispose()
+
+
+def copy(template: Path, workdir: Path, name: str) -> Path:
+    target = workdir / name
+    shutil.copy(template, target)
+    return target
+
+
+def run_sweep(path: Path, memory: bool = False) -> tuple[float, int, int]:
+    """Seconds, items examined, peak traced memory (bytes, when `memory`)."""
+    policy, calendar = load_policy(DEFAULT_POLICY_FILE), load_calendar()
+    engine = make_engine(f"sqlite:///{path}")
+    if memory:
+        tracemalloc.start()
+    started = time.perf_counter()
+    with Session(engine) as session:
+        result = sweep(session, now=NOW, policy=policy, calendar=calendar, tz=TZ, after_batch=session.commit)
+        session.commit()
+    seconds = time.perf_counter() - started
+    peak = tracemalloc.get_traced_memory()[1] if memory else 0
+    if memory:
+        tracemalloc.stop()
+    engine.dispose()
+    return seconds, result.examined, peak
+
+
+def run_floor(path: Path) -> float:
+    engine = make_engine(f"sqlite:///{path}")
+    started = time.perf_counter()
+    with engine.begin() as conn:
+        ids = conn.execute(select(ITEM.c.id).where(ITEM.c.next_action_at <= NOW)).scalars().all()
+        conn.execute(update(ITEM).where(ITEM.c.next_action_at <= NOW).values(next_action_at=NOW + timedelta(days=1)))
+    seconds = time.perf_counter() - started
+    engine.dispose()
+    assert ids is not None
+    return seconds
+
+
+def one_shot(path: Path) -> float:
+    env = {**os.environ, "DUBAN_DATABASE_URL": f"sqlite:///{path}", "DUBAN_CONFIG": str(path.with_suffix(".toml"))}
+    env.pop("PREFECT_API_URL", None)
+    duban = str(Path(sys.executable).with_name("duban"))
+    started = time.perf_counter()
+    subprocess.run([duban, "sweep", "--now", NOW.isoformat()], check=True, env=env, capture_output=True)
+    return time.perf_counter() - started
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--sizes", default="10000,100000,1000000")
+    parser.add_argument("--due", type=float, default=0.01, help="share of items due (default 0.01)")
+    args = parser.parse_args()
+    workdir = Path(tempfile.mkdtemp(prefix="duban-bench-sweep-"))
+    print(f"{'items':>9} {'due':>7} {'build s':>8} {'floor s':>8} {'sweep s':>8} {'ratio':>6} "
+          f"{'peak MB':>8} {'0-due s':>8}")
+    try:
+        for size in (int(s) for s in args.sizes.split(",")):
+            template = workdir / f"ledger-{size}.db"
+            started = time.perf_counter()
+            build(template, size, args.due)
+            built = time.perf_counter() - started
+            floor = run_floor(copy(template, workdir, "floor.db"))
+            swept_path = copy(template, workdir, "sweep.db")
+            seconds, examined, _ = run_sweep(swept_path)
+            idle, idle_examined, _ = run_sweep(swept_path)  # same now again: nothing is due
+            assert idle_examined == 0
+            _, _, peak = run_sweep(copy(template, workdir, "memory.db"), memory=True)
+            print(f"{size:>9} {examined:>7} {built:>8.1f} {floor:>8.3f} {seconds:>8.3f} {seconds / floor:>6.1f} "
+                  f"{peak / 2**20:>8.1f} {idle:>8.4f}", flush=True)
+            if size == 10000:
+                wall = one_shot(copy(template, workdir, "oneshot.db"))
+                print(f"          one-shot `duban sweep` process on {size} items ({examined} due): {wall:.2f} s wall",
+                      flush=True)
+            for name in ("floor.db", "sweep.db", "memory.db", "oneshot.db"):
+                (workdir / name).unlink(missing_ok=True)
+            template.unlink()
+    finally:
+        shutil.rmtree(workdir, ignore_errors=True)
+    print(f"(sweep at {NOW.isoformat()}; floor = indexed SELECT of due ids + one bulk UPDATE; "
+          "peak MB = tracemalloc peak during the sweep; 0-due = a second sweep at the same now)")
+
+
+if __name__ == "__main__":
+    main()
