@@ -49,6 +49,8 @@ ZH: dict[str, str] = {
     "extension_approved": "同意延期", "extension_rejected": "不同意延期", "returned": "退回",
     "escalated": "升级督办", "reminded": "提醒", "created": "创建", "imported": "导入", "updated": "更新",
     "Done.": "操作成功。",
+    "text": "进展", "percent": "完成度", "evidence": "佐证材料", "reason": "理由", "comment": "意见",
+    "deadline": "时限", "old_deadline": "原时限", "new_deadline": "新时限", "requested_deadline": "申请时限",
     # my work, approvals
     "Returned to you": "被退回", "Due within the reminder window": "临近时限", "Nothing here.": "暂无。",
     "Submitted items waiting": "待销号事项", "Extension requests waiting": "待审批延期申请",
@@ -61,10 +63,31 @@ ZH: dict[str, str] = {
     "Sent": "已发送", "Pending": "待发送", "Dead": "发送失败", "Retry": "重新发送",
     "To": "收件人", "Subject": "主题", "Created": "创建时间", "Error": "错误",
     "The outbox is not available yet; these notifications are queued.": "发件箱尚未就绪；以下为已排队的通知。",
-    "This week": "本周", "Queued notifications": "已排队通知",
+    "This week": "本周", "Queued notifications": "已排队通知", "Digests this week": "本周周报",
+    "leadership": "领导", "unit": "单位", "pending": "待发送", "failed": "重试中", "sent": "已发送",
+    "dead": "发送失败", "queued": "已排队", "Attempts": "尝试次数", "Kind": "类型",
+    "To return an item, open it and give the reason.": "如需退回，请打开事项并填写理由。",
+    "Import applied.": "台账已导入。", "Dry run: what would change": "预检结果：将发生的变更",
+    "The import was refused; nothing was written.": "导入被拒绝，未写入任何数据。",
+    "File": "文件", "Sheet": "工作表", "Row": "行", "Column": "列", "Problem": "问题", "Changes": "变更",
+    "In the database but not in the files": "库中有但文件中没有", "documents_created": "新增文件",
+    "units_created": "新增单位", "units_updated": "更新单位", "people_created": "新增人员",
+    "items_created": "新增事项", "items_updated": "更新事项", "items_unchanged": "未变事项",
 }
 
-_CATALOGUES = {"zh-CN": ZH, "en": {}}
+# English needs only the words that are identifiers.
+EN: dict[str, str] = {
+    "duban": "duban", "in_progress": "in progress", "signed_off": "signed off", "on_track": "on track",
+    "awaiting_sign_off": "awaiting sign-off", "due_soon": "due soon", "red": "overdue", "yellow": "due soon",
+    "green": "on track", "progress_reported": "progress reported", "extension_requested": "extension requested",
+    "extension_approved": "extension approved", "extension_rejected": "extension rejected",
+    "old_deadline": "old deadline", "new_deadline": "new deadline", "requested_deadline": "requested deadline",
+    "documents_created": "documents created", "units_created": "units created", "units_updated": "units updated",
+    "people_created": "people created", "items_created": "items created", "items_updated": "items updated",
+    "items_unchanged": "items unchanged",
+}
+
+_CATALOGUES = {"zh-CN": ZH, "en": EN}
 
 
 def translator(locale: str) -> Callable[[str], str]:

@@ -62,28 +62,22 @@ def _returned(session: SessionDep, item_ids: list[int]) -> set[int]:
 
 
 @router.get("/digest")
-def digest(request: Request, session: SessionDep, user: CurrentUser, now: NowDep, settings: SettingsDep) -> Response:
-    """This week as the weekly digest will tell it: per unit, overdue and due soon; the week's sign-offs."""
+def digest(request: Request, session: SessionDep, user: CurrentUser, now: NowDep, settings: SettingsDep,
+           audience: str = "", recipient: str = "") -> Response:
+    """This week's digests as the mail issue compiles them (nothing is queued); one shown as mailed."""
     require_sees_everything(user)
+    from notifications.digest import compile_digests
+    from notifications.render import render as render_mail
+
     tz = settings.tz
     today = now.astimezone(tz).date()
     monday = today - timedelta(days=today.weekday())
-    figures = build_figures(session, user, now, tz)
-    preview = _digest_preview(session, now)
-    return render(request, "digest.html", user, nav="digest", figures=figures, monday=monday,
-                  sunday=monday + timedelta(days=6), preview=preview,
-                  units=[u for u in figures.units if u.overdue or u.due_soon][:200])
-
-
-def _digest_preview(session: SessionDep, now: NowDep) -> str | None:
-    """The mail issue's own digest text, when it offers one (notifications.digest.preview)."""
-    try:
-        from notifications import digest as digest_module  # type: ignore[attr-defined]
-
-        preview = digest_module.preview
-    except (ImportError, AttributeError):
-        return None
-    try:
-        return str(preview(session, now))
-    except Exception:  # a preview must not take the page down; the figures below still show
-        return None
+    digests, _ = compile_digests(session, now, settings)
+    session.rollback()
+    chosen = next((d for d in digests if (d.audience, d.recipient) == (audience, recipient)), None)
+    chosen = chosen or next((d for d in digests if d.recipient == user.email), None) or (digests[0] if digests else None)
+    html = None if chosen is None else render_mail(
+        chosen.locale, f"digest_{chosen.audience}.html", locale=chosen.locale, **chosen.context
+    )
+    return render(request, "digest.html", user, nav="digest", figures=build_figures(session, user, now, tz),
+                  monday=monday, sunday=monday + timedelta(days=6), digests=digests, chosen=chosen, html=html)

@@ -1,0 +1,136 @@
+"""End to end in a real browser (Debian's chromium): submit, return, resubmit, sign off, the rate moves."""
+
+from __future__ import annotations
+
+import os
+import socket
+import threading
+import time
+from collections.abc import Iterator
+from datetime import date
+from pathlib import Path
+
+import pytest
+import uvicorn
+from sqlmodel import Session
+
+from config.settings import Settings
+from models.db import make_engine
+from models.tables import Role
+from tests.factories import make_document, make_item, make_person, make_unit
+from tests.web.conftest import PASSWORD, password_hash
+from web.app import create_app
+
+CHROMIUM = Path("/usr/bin/chromium")
+ARTIFACTS = Path(__file__).resolve().parents[2] / "test-artifacts" / "web"
+
+pytestmark = pytest.mark.browser
+
+
+@pytest.fixture
+def chromium_path() -> str:
+    if not CHROMIUM.exists():
+        if os.environ.get("CI") == "true":
+            pytest.fail(f"{CHROMIUM} is missing; .ci/run installs Debian's chromium")
+        pytest.skip(f"{CHROMIUM} is missing (apt-get install chromium)")
+    return str(CHROMIUM)
+
+
+def _free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+@pytest.fixture
+def live_server(sqlite_url: str, tmp_path: Path) -> Iterator[tuple[str, int]]:
+    """The app under uvicorn on a free loopback port, in a thread, on a fresh SQLite database."""
+    engine = make_engine(sqlite_url)
+    with Session(engine) as session:
+        fgw = make_unit(session, "市发改委")
+        make_person(session, Role.OFFICER, fgw, name="王科员", email="officer@fgw.gov.cn", password_hash=password_hash())
+        sup = make_person(session, Role.SUPERVISOR, name="李督查", email="sup@dc.gov.cn", password_hash=password_hash())
+        document = make_document(session, "新时代意见", title="关于推动新时代高质量发展的意见")
+        item = make_item(session, document=document, lead_unit=fgw, supervisor=sup, number="12",
+                         title="制定出台优化营商环境实施方案", deadline=date(2024, 6, 30))
+        make_item(session, document=document, lead_unit=fgw, supervisor=sup, number="13",
+                  title="建立重点项目协调推进机制", deadline=date(2024, 6, 10))
+        session.commit()
+        item_id = item.id
+    engine.dispose()
+    settings = Settings(database_url=sqlite_url, data_dir=tmp_path / "data")  # type: ignore[arg-type]
+    port = _free_port()
+    server = uvicorn.Server(uvicorn.Config(create_app(settings), host="127.0.0.1", port=port, log_level="warning"))
+    thread = threading.Thread(target=server.run, daemon=True)
+    thread.start()
+    deadline = time.monotonic() + 20
+    while not server.started:
+        if time.monotonic() > deadline:
+            pytest.fail("uvicorn did not start within 20 s")
+        time.sleep(0.05)
+    yield f"http://127.0.0.1:{port}", int(item_id)  # type: ignore[arg-type]
+    server.should_exit = True
+    thread.join(timeout=10)
+
+
+def test_officer_and_supervisor_take_an_item_to_sign_off(chromium_path, live_server):
+    from playwright.sync_api import expect, sync_playwright
+
+    base, item_id = live_server
+    ARTIFACTS.mkdir(parents=True, exist_ok=True)
+    with sync_playwright() as p:
+        browser = p.chromium.launch(
+            executable_path=chromium_path,
+            args=["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking"],
+        )
+        officer = browser.new_context(viewport={"width": 1280, "height": 900}).new_page()
+        supervisor = browser.new_context(viewport={"width": 1280, "height": 900}).new_page()
+
+        def login(page, email):  # type: ignore[no-untyped-def]
+            page.goto(f"{base}/login")
+            page.fill("input[name=email]", email)
+            page.fill("input[name=password]", PASSWORD)
+            page.click("button[type=submit]")
+            page.wait_for_url(f"{base}/")
+
+        def act(page, action, **fields):  # type: ignore[no-untyped-def]
+            page.goto(f"{base}/items/{item_id}")
+            form = page.locator(f"#form-{action}")
+            for name, value in fields.items():
+                form.locator(f"[name={name}]").fill(value)
+            form.locator("button[type=submit]").click()
+            page.wait_for_load_state()
+
+        login(officer, "officer@fgw.gov.cn")
+        act(officer, "report_progress", text="已召开专题协调会，形成初稿", percent="60")
+        act(officer, "submit", evidence="《实施方案》已印发")
+        expect(officer.locator("#item-status")).to_have_text("待销号")
+        officer.screenshot(path=str(ARTIFACTS / "1-officer-submitted.png"), full_page=True)
+
+        login(supervisor, "sup@dc.gov.cn")
+        expect(supervisor.locator("#overall-rate")).to_have_text("0.0%")
+        supervisor.goto(f"{base}/approvals")
+        expect(supervisor.locator("text=制定出台优化营商环境实施方案")).to_be_visible()
+        supervisor.screenshot(path=str(ARTIFACTS / "2-approvals.png"), full_page=True)
+        act(supervisor, "return", reason="缺少印发文号，请补充")
+        expect(supervisor.locator("#item-status")).to_have_text("办理中")
+
+        officer.goto(f"{base}/my")
+        expect(officer.locator("text=制定出台优化营商环境实施方案").first).to_be_visible()
+        officer.goto(f"{base}/items/{item_id}")
+        expect(officer.locator(".timeline")).to_contain_text("缺少印发文号，请补充")
+        act(officer, "submit", evidence="《实施方案》已印发，文号：发改〔2024〕12号")
+        officer.screenshot(path=str(ARTIFACTS / "3-officer-resubmitted.png"), full_page=True)
+
+        act(supervisor, "sign_off", comment="同意销号")
+        expect(supervisor.locator("#item-status")).to_have_text("已销号")
+        supervisor.screenshot(path=str(ARTIFACTS / "4-signed-off.png"), full_page=True)
+        supervisor.goto(f"{base}/")
+        expect(supervisor.locator("#overall-rate")).to_have_text("50.0%")
+        supervisor.screenshot(path=str(ARTIFACTS / "5-dashboard.png"), full_page=True)
+
+        phone = browser.new_context(viewport={"width": 390, "height": 844}, is_mobile=True).new_page()
+        login(phone, "officer@fgw.gov.cn")
+        phone.goto(f"{base}/items")
+        phone.screenshot(path=str(ARTIFACTS / "6-phone-items.png"), full_page=True)
+        browser.close()
