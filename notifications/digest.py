@@ -353,7 +353,8 @@ def queue_digests(session: Session, now: datetime, settings: Settings) -> Digest
     summary.already_sent = len(done)
     session.rollback()  # end the read: the writes below start a fresh transaction
     insert = pg_insert if is_postgres(session) else sqlite_insert
-    for digest in digests:
+    # One order for every run: parallel runs on PostgreSQL wait on each other's rows, never deadlock.
+    for digest in sorted(digests, key=lambda d: (d.audience, d.recipient)):
         row = session.execute(
             insert(DigestSent).values(audience=digest.audience, recipient=digest.recipient, week=week,  # type: ignore[attr-defined]
                                       created_at=now, summary={})

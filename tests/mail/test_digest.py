@@ -1,0 +1,157 @@
+"""The weekly digest: contents per audience, the attachment, once per address and week, empty ones skipped."""
+
+from __future__ import annotations
+
+import email
+import io
+import threading
+from datetime import date, timedelta
+from email import policy
+from pathlib import Path
+from typing import Any
+
+from openpyxl import load_workbook
+from sqlalchemy.engine import Engine
+from sqlmodel import Session, select
+
+from config.settings import load_settings
+from models.outbox import DigestSent, OutboxMessage
+from models.tables import Role
+from notifications.digest import iso_week, queue_digests, write_previews
+from tests.factories import make_document, make_item, make_person, make_unit
+
+SETTINGS = {"delivery_window": False, "base_url": "https://duban.example"}
+
+
+def settings() -> Any:
+    return load_settings(**SETTINGS)
+
+
+def digests(session: Session) -> dict[tuple[str, str], email.message.EmailMessage]:
+    session.expire_all()
+    out = {}
+    for row in session.exec(select(OutboxMessage).where(OutboxMessage.kind.startswith("digest_"))).all():  # type: ignore[attr-defined]
+        out[(row.kind.removeprefix("digest_"), row.recipients[0])] = email.message_from_string(row.raw, policy=policy.default)
+    return out  # type: ignore[return-value]
+
+
+def text(message: Any) -> str:
+    return str(message.get_body(("plain",)).get_content())
+
+
+def html(message: Any) -> str:
+    return str(message.get_body(("html",)).get_content())
+
+
+def test_supervisor_gets_overdue_and_escalated_items_by_level_and_unit(session: Session, now: Any, mail_world: Any) -> None:
+    queue_digests(session, now, settings())
+    body = text(digests(session)[("supervisor", "sup@dc.gov.cn")])
+    assert body.index("【2级督办】") < body.index("【1级督办】") < body.index("【逾期未升级】")
+    assert "新时代意见/1 推动政策落地见效：逾期14天；原定时限2024-05-20" in body
+    assert "新时代意见/4" not in body  # due soon, not overdue
+    assert "1. 市发改委：在办3项，逾期2项，本周销号1项，落实率25.0%" in body
+    assert "2. 市经信委：在办2项，逾期1项，本周销号0项，落实率33.3%" in body
+
+
+def test_leadership_gets_rates_per_document_the_way_the_office_writes_them(session: Session, now: Any, mail_world: Any) -> None:
+    queue_digests(session, now, settings())
+    message = digests(session)[("leadership", "leader@dc.gov.cn")]
+    body = text(message)
+    assert "《新时代意见》7项落实2项，占28.6%，较上周+14.3个百分点；逾期3项。" in body
+    assert "二级及以上督办事项（1项）" in body and "新时代意见/1" in body
+    assert 'class="bar"' in html(message)  # the rate chart, drawn in HTML: no images, no CDN
+
+
+def test_units_get_their_overdue_and_due_soon_items_as_lead_and_co_unit(session: Session, now: Any, mail_world: Any) -> None:
+    queue_digests(session, now, settings())
+    sent = digests(session)
+    jxw = text(sent[("unit", "jxw@example.gov.cn")])
+    assert "逾期14天：新时代意见/1 推动政策落地见效（配合" in jxw
+    assert "逾期3天：新时代意见/3" in jxw and "剩余2天：新时代意见/4" in jxw
+    assert ("unit", "jxw2@example.gov.cn") in sent  # every contact of the unit
+    assert "新时代意见/5" not in text(sent[("unit", "fgw@example.gov.cn")])  # due in two months
+
+
+def test_the_escalation_list_is_attached_as_a_workbook(session: Session, now: Any, mail_world: Any) -> None:
+    queue_digests(session, now, settings())
+    message = digests(session)[("supervisor", "sup@dc.gov.cn")]
+    (attachment,) = list(message.iter_attachments())
+    assert attachment.get_filename() == "督办清单-2024-W23.xlsx"
+    sheet = load_workbook(io.BytesIO(attachment.get_content())).active
+    rows = list(sheet.iter_rows(values_only=True))
+    assert rows[0][:4] == ("事项", "内容", "牵头单位", "督办级别")
+    assert [r[0] for r in rows[1:]] == ["新时代意见/1", "新时代意见/2", "新时代意见/3"]
+
+
+def test_an_english_supervisor_gets_the_english_digest(session: Session, now: Any, mail_world: Any) -> None:
+    mail_world["people"]["supervisor"].locale = "en"
+    session.commit()
+    queue_digests(session, now, settings())
+    message = digests(session)[("supervisor", "sup@dc.gov.cn")]
+    assert message["Subject"] == "[duban] Weekly digest 2024-W23: 3 of your items overdue or escalated"
+    assert "Escalation level 2" in text(message)
+
+
+def test_running_again_in_the_same_week_queues_nothing_and_next_week_queues_again(session: Session, now: Any, mail_world: Any) -> None:
+    first = queue_digests(session, now, settings())
+    assert first.queued == 5 and first.as_dict()["unit"] == 3
+    again = queue_digests(session, now + timedelta(days=3), settings())  # late, after downtime: same week
+    assert (again.queued, again.already_sent) == (0, 5)
+    assert queue_digests(session, now + timedelta(days=7), settings()).queued == 5
+    weeks = {row.week for row in session.exec(select(DigestSent)).all()}
+    assert weeks == {"2024-W23", "2024-W24"}
+
+
+def test_a_digest_missed_on_monday_goes_out_later_that_week(session: Session, now: Any, mail_world: Any) -> None:
+    thursday = now + timedelta(days=3)
+    summary = queue_digests(session, thursday, settings())
+    assert summary.queued == 5 and summary.week == iso_week(now.date())
+
+
+def test_empty_digests_are_not_sent(session: Session, now: Any) -> None:
+    unit = make_unit(session, contact_emails=["calm@example.gov.cn"])
+    supervisor = make_person(session, Role.SUPERVISOR, email="calm-sup@dc.gov.cn")
+    make_item(session, lead_unit=unit, supervisor=supervisor, deadline=date(2024, 9, 30))
+    session.commit()
+    summary = queue_digests(session, now, settings())
+    sent = digests(session)
+    assert ("supervisor", "calm-sup@dc.gov.cn") not in sent and ("unit", "calm@example.gov.cn") not in sent
+    assert summary.empty == 2
+
+
+def test_parallel_runs_queue_each_digest_exactly_once(engine: Engine, now: Any) -> None:
+    with Session(engine) as session:
+        supervisor = make_person(session, Role.SUPERVISOR, email="sup@dc.gov.cn")
+        document = make_document(session)
+        for i in range(15):
+            unit = make_unit(session, contact_emails=[f"unit{i}@example.gov.cn"])
+            make_item(session, document=document, lead_unit=unit, supervisor=supervisor, deadline=date(2024, 5, 1))
+        session.commit()
+    barrier = threading.Barrier(3)
+    errors: list[BaseException] = []
+
+    def run() -> None:
+        try:
+            with Session(engine) as session:
+                barrier.wait()
+                queue_digests(session, now, settings())
+        except BaseException as exc:  # noqa: BLE001 - reported below
+            errors.append(exc)
+
+    threads = [threading.Thread(target=run) for _ in range(3)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    with Session(engine) as session:
+        queue_digests(session, now, settings())  # and once more after them
+        keys = [(r.kind, r.recipients[0]) for r in session.exec(select(OutboxMessage)).all()]
+    assert len(keys) == len(set(keys)) == 16  # 15 units and the supervisor
+    assert errors == []
+
+
+def test_preview_writes_html_files_and_queues_nothing(session: Session, now: Any, mail_world: Any, tmp_path: Path) -> None:
+    written = write_previews(session, now, settings(), tmp_path / "preview")
+    assert len(written) == 5
+    assert "督办周报（2024-W23）" in (tmp_path / "preview" / "supervisor-sup_dc.gov.cn.html").read_text()
+    assert session.exec(select(OutboxMessage)).all() == []
