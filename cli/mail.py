@@ -87,7 +87,7 @@ def outbox(
             return
         rows = list_outbox(session, status, limit)
     if json:
-        print_json([{k: v for k, v in row.model_dump().items() if k != "raw"} for row in rows])
+        print_json([row.model_dump(exclude={"raw"}, warnings=False) for row in rows])
         return
     table = Table("id", "status", "kind", "to", "subject", "attempts", "next / sent", "last error")
     for row in rows:

@@ -1,0 +1,122 @@
+"""`duban deliver`, `duban outbox`, `duban digest`, and the deliver flow run by Prefect."""
+
+from __future__ import annotations
+
+import json
+import sys
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import pytest
+from sqlmodel import Session, select
+
+from config.settings import get_settings
+from models.outbox import OutboxMessage, OutboxStatus
+from models.tables import Role
+from tests.factories import make_item, make_person, make_unit
+from tests.mail.conftest import SmtpSink, notify
+
+
+@dataclass
+class Result:
+    code: int
+    out: str
+    err: str
+
+
+@pytest.fixture
+def duban(db_url: str, smtp_sink: SmtpSink, monkeypatch: pytest.MonkeyPatch,
+          capsys: pytest.CaptureFixture[str]) -> Iterator[Callable[..., Result]]:
+    from cli.main import main
+
+    for name, value in {"DATABASE_URL": db_url, "SMTP_PORT": str(smtp_sink.port), "DELIVERY_WINDOW": "false",
+                        "SMTP_TIMEOUT": "2"}.items():
+        monkeypatch.setenv(f"DUBAN_{name}", value)
+    monkeypatch.setenv("COLUMNS", "200")
+    monkeypatch.delenv("PREFECT_API_URL", raising=False)
+    get_settings.cache_clear()
+
+    def run(*args: str) -> Result:
+        capsys.readouterr()
+        monkeypatch.setattr(sys, "argv", ["duban", *args])
+        code = 0
+        try:
+            main()
+        except SystemExit as exc:
+            code = exc.code if isinstance(exc.code, int) else (0 if exc.code is None else 1)
+        captured = capsys.readouterr()
+        return Result(code, captured.out, captured.err)
+
+    yield run
+    get_settings.cache_clear()
+
+
+def seed(session: Session, count: int = 3) -> None:
+    unit = make_unit(session, contact_emails=["fgw@example.gov.cn"])
+    for _ in range(count):
+        notify(session, make_item(session, lead_unit=unit), "reminder", unit.contact_emails)
+    make_person(session, Role.ADMIN, email="admin@dc.gov.cn")
+    session.commit()
+
+
+def test_deliver_prints_a_summary_and_the_engine(duban: Callable[..., Result], session: Session, smtp_sink: SmtpSink) -> None:
+    seed(session)
+    result = duban("deliver", "--now", "2024-06-03T09:00+08:00")
+    assert result.code == 0, result.err
+    assert "grouped 1 new message(s); sent 1, retried 0, dead 0" in result.out
+    assert "engine: local" in result.out
+    assert len(smtp_sink.handler.received) == 1
+
+
+def test_outbox_lists_rows_and_an_admin_retries_a_dead_one(duban: Callable[..., Result], session: Session, smtp_sink: SmtpSink) -> None:
+    seed(session)
+    smtp_sink.handler.data_reply = "550 5.7.1 Rejected"
+    duban("deliver", "--now", "2024-06-03T09:00+08:00")
+    listing = duban("outbox", "--status", "dead")
+    assert listing.code == 0 and "550 5.7.1 Rejected" in listing.out and "dead" in listing.out
+    row_id = json.loads(duban("outbox", "--json").out)[0]["id"]
+
+    refused = duban("outbox", "--retry", str(row_id), "--by", "fgw@example.gov.cn")
+    assert refused.code == 1 and "no person with email" in refused.err
+    smtp_sink.handler.data_reply = None
+    assert duban("outbox", "--retry", str(row_id), "--by", "admin@dc.gov.cn", "--now", "2024-06-03T10:00+08:00").code == 0
+    assert "sent 1" in duban("deliver", "--now", "2024-06-03T10:00+08:00").out
+    session.expire_all()
+    assert session.exec(select(OutboxMessage)).one().status == OutboxStatus.SENT
+
+
+def test_outbox_rejects_an_unknown_status(duban: Callable[..., Result]) -> None:
+    result = duban("outbox", "--status", "lost")
+    assert result.code == 1 and "unknown status 'lost'" in result.err
+
+
+def test_digest_queues_once_and_preview_writes_files(duban: Callable[..., Result], session: Session, mail_world: Any, tmp_path: Path) -> None:
+    preview = duban("digest", "--now", "2024-06-03T09:00+08:00", "--preview", str(tmp_path))
+    assert preview.code == 0 and "wrote 5 digest preview(s)" in preview.out
+    assert session.exec(select(OutboxMessage)).all() == []
+    first = duban("digest", "--now", "2024-06-03T09:00+08:00")
+    assert "week 2024-W23: queued 5 digest(s) (supervisors 1, leadership 1, units 3)" in first.out
+    second = duban("digest", "--now", "2024-06-04T09:00+08:00")
+    assert "queued 0 digest(s)" in second.out and "already sent this week 5" in second.out
+
+
+@pytest.mark.usefixtures("prefect_harness")
+def test_the_deliver_flow_runs_under_prefect(sqlite_url: str, smtp_sink: SmtpSink, monkeypatch: pytest.MonkeyPatch) -> None:
+    from flows.deliver import deliver
+    from flows.runtime import run_flow
+    from models.db import make_engine
+
+    engine = make_engine(sqlite_url)
+    with Session(engine) as session:
+        seed(session, count=2)
+    monkeypatch.setenv("DUBAN_SMTP_PORT", str(smtp_sink.port))
+    monkeypatch.setenv("DUBAN_DELIVERY_WINDOW", "false")
+    get_settings.cache_clear()
+    try:
+        outcome = run_flow(deliver, engine="prefect", now="2024-06-03T01:00:00+00:00", database_url=sqlite_url)
+    finally:
+        get_settings.cache_clear()
+    assert outcome.engine == "prefect" and outcome.result["sent"] == 1
+    assert len(smtp_sink.handler.received) == 1
