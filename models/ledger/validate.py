@@ -141,7 +141,7 @@ class _Checker:
         if wanted.email in self.db.people:
             _, role, _ = self.db.people[wanted.email]
             if wanted.role == Role.SUPERVISOR and role not in (Role.SUPERVISOR, Role.ADMIN):
-                self.problem(row, column, f"{wanted.email} is a {role}, not a supervisor")
+                self.problem(row, column, f"{wanted.email} has the role {role}, not supervisor")
             return
         if wanted.email in self.planned_people:
             planned, first = self.planned_people[wanted.email]

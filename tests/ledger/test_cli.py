@@ -1,0 +1,97 @@
+"""`duban import` and `duban demo` as a user runs them (subprocesses), and the assign flow under Prefect."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from datetime import UTC, datetime
+from pathlib import Path
+
+import pytest
+from sqlmodel import Session, func, select
+
+from flows.assign import assign
+from flows.runtime import run_flow
+from models.db import make_engine
+from models.tables import Item, ItemEvent, Notification
+
+DUBAN = str(Path(sys.executable).with_name("duban"))
+NOW = "2024-06-03T09:00+08:00"
+
+
+def duban(cwd: Path, database_url: str, *args: str) -> subprocess.CompletedProcess[str]:
+    env = {**os.environ, "DUBAN_DATABASE_URL": database_url, "COLUMNS": "200"}
+    env.pop("PREFECT_API_URL", None)
+    return subprocess.run([DUBAN, *args], cwd=cwd, env=env, capture_output=True, text=True, timeout=120)
+
+
+def count(url: str, table: type) -> int:
+    engine = make_engine(url)
+    try:
+        with Session(engine) as session:
+            return session.exec(select(func.count()).select_from(table)).one()
+    finally:
+        engine.dispose()
+
+
+def test_import_then_reimport_from_the_command_line(tmp_path, sqlite_url, ledger_files):
+    first = duban(tmp_path, sqlite_url, "import", *map(str, ledger_files), "--now", NOW)
+    assert first.returncode == 0, first.stderr
+    assert "engine: local" in first.stdout
+    assert "│ items     │       3 │" in first.stdout
+    assert count(sqlite_url, Item) == 3
+    events = count(sqlite_url, ItemEvent)
+    again = duban(tmp_path, sqlite_url, "import", *map(str, ledger_files), "--now", NOW)
+    assert again.returncode == 0, again.stderr
+    assert "│ items     │       0 │       0 │         3 │" in again.stdout
+    assert count(sqlite_url, ItemEvent) == events
+
+
+def test_dry_run_prints_the_summary_and_writes_nothing(tmp_path, sqlite_url, ledger_files):
+    result = duban(tmp_path, sqlite_url, "import", *map(str, ledger_files), "--dry-run", "--now", NOW)
+    assert result.returncode == 0, result.stderr
+    assert "dry run: nothing was written" in result.stdout and "would be created" in result.stdout
+    assert count(sqlite_url, Item) == 0
+
+
+def test_bad_file_exits_1_with_a_table_of_problems_and_no_traceback(tmp_path, sqlite_url, ledger_files):
+    bad = tmp_path / "bad.csv"
+    bad.write_text("文件,编号,事项,牵头单位,完成时限\n新时代意见,9,新事项,市发改,明年\n", encoding="utf-8")
+    result = duban(tmp_path, sqlite_url, "import", *map(str, ledger_files), str(bad), "--now", NOW)
+    assert result.returncode == 1
+    assert "Traceback" not in result.stderr
+    assert "nothing was written" in result.stderr
+    assert "bad.csv" in result.stderr and "牵头单位" in result.stderr and "closest known: 市发改委" in result.stderr
+    assert "完成时限" in result.stderr
+    assert count(sqlite_url, Item) == 0
+
+
+def test_demo_builds_its_own_database_and_shows_the_seed_figures(tmp_path):
+    demo = duban(tmp_path, f"sqlite:///{tmp_path / 'elsewhere.db'}", "demo", "--now", "2023-07-15T09:00+08:00")
+    assert demo.returncode == 0, demo.stderr
+    assert "51.5%" in demo.stdout and "2023年工作计划" in demo.stdout
+    assert not (tmp_path / "elsewhere.db").exists() and not (tmp_path / "duban.db").exists()
+    demo_db = f"sqlite:///{tmp_path / 'duban-demo' / 'duban.db'}"
+    report = duban(tmp_path, demo_db, "report", "--json", "--now", "2023-07-15T09:00+08:00")
+    rates = {row["document"]: row["rate"] for row in json.loads(report.stdout)["documents"]}
+    assert rates["新时代意见"] == 51.5 and rates["建设方案"] == 24.6
+    assert rates["2022年工作要点（北上对接事项）"] == 81.0 and rates["援县促市事项"] == 84.2
+    totals = {row["document"]: row["total"] for row in json.loads(report.stdout)["documents"]}
+    assert (totals["新时代意见"], totals["建设方案"], totals["2022年工作要点（北上对接事项）"], totals["援县促市事项"]) == (103, 126, 58, 76)
+    assert count(demo_db, ItemEvent) == sum(totals.values()) + 10  # one imported event each, ten history actions
+    show = duban(tmp_path / "duban-demo", "sqlite:///duban.db", "show", "2023年工作计划/1", "--json")
+    kinds = [event["kind"] for event in json.loads(show.stdout)["timeline"]]
+    assert kinds == ["imported", "progress_reported", "progress_reported", "submitted", "returned", "submitted", "signed_off"]
+
+
+@pytest.mark.integration
+@pytest.mark.usefixtures("prefect_harness")
+def test_assign_flow_runs_under_prefect(sqlite_url, ledger_files):
+    now = datetime(2024, 6, 3, 1, 0, tzinfo=UTC)
+    outcome = run_flow(assign, engine="prefect", files=[str(f) for f in ledger_files], now=now.isoformat(),
+                       database_url=sqlite_url)
+    assert outcome.engine == "prefect"
+    assert (outcome.result["items_created"], outcome.result["notifications_queued"]) == (3, 2)
+    assert count(sqlite_url, Notification) == 2
