@@ -47,6 +47,11 @@ class ScheduledJob:
 
 JOBS: list[ScheduledJob] = [
     ScheduledJob("sweep", "flows.sweep:sweep", "sweep_cron"),
+    ScheduledJob("deliver", "flows.deliver:deliver", "* * * * *"),
+    ScheduledJob("digest", "flows.digest:weekly_digest", "digest_cron"),
+    # Queues nothing unless this week's digest time has passed and it has not gone out yet:
+    # a digest missed while duban was down goes out when it is back, within the same week.
+    ScheduledJob("digest-catch-up", "flows.digest:weekly_digest", "*/5 * * * *"),
 ]
 
 

@@ -43,11 +43,31 @@ from notifications.outbox import SENDER_NAME, item_url
 
 AUDIENCES = ("supervisor", "leadership", "unit")
 DUE_SOON_DAYS = 7
+RUN_MARKER = ("run", "*")  # a digest_sent row that says this week's run completed
 
 
 def iso_week(day: date) -> str:
     year, week, _ = day.isocalendar()
     return f"{year}-W{week:02d}"
+
+
+def digest_due(now: datetime, settings: Settings) -> bool:
+    """Has this week's digest time (DUBAN_DIGEST_CRON, local time) passed at `now`?"""
+    from apscheduler.triggers.cron import CronTrigger
+
+    local = now.astimezone(settings.tz)
+    monday = datetime.combine(local.date() - timedelta(days=local.weekday()), datetime.min.time(), tzinfo=settings.tz)
+    trigger = CronTrigger.from_crontab(settings.digest_cron, timezone=settings.tz)
+    first = trigger.get_next_fire_time(None, monday)
+    return first is not None and first <= local and iso_week(first.date()) == iso_week(local.date())
+
+
+def week_done(session: Session, week: str) -> bool:
+    audience, recipient = RUN_MARKER
+    return session.exec(
+        select(DigestSent.id).where(DigestSent.audience == audience, DigestSent.recipient == recipient,
+                                    DigestSent.week == week)
+    ).first() is not None
 
 
 @dataclass
@@ -347,7 +367,8 @@ def queue_digests(session: Session, now: datetime, settings: Settings) -> Digest
     week = iso_week(now.astimezone(settings.tz).date())
     summary = DigestSummary(week)
     done = set(session.execute(
-        select(DigestSent.audience, DigestSent.recipient).where(DigestSent.week == week)  # type: ignore[call-overload]
+        select(DigestSent.audience, DigestSent.recipient).where(  # type: ignore[call-overload]
+            DigestSent.week == week, DigestSent.audience != RUN_MARKER[0])
     ).all())
     digests, summary.empty = compile_digests(session, now, settings, skip=done)
     summary.already_sent = len(done)
@@ -374,6 +395,11 @@ def queue_digests(session: Session, now: datetime, settings: Settings) -> Digest
         session.add(sent)
         summary.queued += 1
         summary.by_audience[digest.audience] += 1
+    session.execute(
+        insert(DigestSent).values(audience=RUN_MARKER[0], recipient=RUN_MARKER[1], week=week,  # type: ignore[attr-defined]
+                                  created_at=now, summary=summary.as_dict())
+        .on_conflict_do_nothing(index_elements=["audience", "recipient", "week"])
+    )
     session.commit()
     return summary
 

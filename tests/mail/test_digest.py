@@ -155,3 +155,31 @@ def test_preview_writes_html_files_and_queues_nothing(session: Session, now: Any
     assert len(written) == 5
     assert "督办周报（2024-W23）" in (tmp_path / "preview" / "supervisor-sup_dc.gov.cn.html").read_text()
     assert session.exec(select(OutboxMessage)).all() == []
+
+
+def test_the_digest_is_due_from_monday_nine_until_the_end_of_the_week(now: Any) -> None:
+    from notifications.digest import digest_due
+
+    monday_nine = now  # 2024-06-03 09:00 Shanghai
+    assert not digest_due(monday_nine - timedelta(minutes=1), settings())
+    assert digest_due(monday_nine, settings())
+    assert digest_due(monday_nine + timedelta(days=6, hours=14), settings())  # Sunday 23:00
+    assert not digest_due(monday_nine, load_settings(**SETTINGS, digest_cron="0 9 * * tue"))
+
+
+def test_the_scheduled_digest_catches_up_once_after_downtime(db_url: str, session: Session, now: Any, mail_world: Any,
+                                                             monkeypatch: Any) -> None:
+    from config.settings import get_settings
+    from flows.digest import weekly_digest
+
+    monkeypatch.setenv("DUBAN_DELIVERY_WINDOW", "false")
+    get_settings.cache_clear()
+    try:
+        early = weekly_digest.fn(now=(now - timedelta(hours=1)).isoformat(), database_url=db_url)
+        assert early["skipped"] == "not yet time for this week's digest"
+        back_on_wednesday = weekly_digest.fn(now=(now + timedelta(days=2)).isoformat(), database_url=db_url)
+        assert back_on_wednesday["queued"] == 5
+        again = weekly_digest.fn(now=(now + timedelta(days=2, minutes=5)).isoformat(), database_url=db_url)
+        assert again["skipped"] == "this week's digests are already queued"
+    finally:
+        get_settings.cache_clear()
