@@ -3,7 +3,6 @@
 import models.accounts  # noqa: F401  (web accounts: API tokens, login attempts)
 import models.outbox  # noqa: F401  (mail: outbox messages, weekly digests queued)
 import models.sweep_tables  # noqa: F401  (sweep: run log, scheduler lease)
-
 from models.tables import (
     Document,
     ExtensionRequest,
