@@ -142,15 +142,27 @@ def _insert_items(
     items, events, co_units, notices = Item.__table__, ItemEvent.__table__, ItemCoUnit.__table__, Notification.__table__  # type: ignore[attr-defined]
     total, done, queued = len(plan.new_items), 0, 0
     for chunk in _chunks(plan.new_items):
-        rows = [{
+        # Plain executemany, no RETURNING: SQLite would insert row by row to keep RETURNING in order.
+        session.execute(insert(items), [{
             "document_id": documents[p.document], "number": p.number, "title": p.title, "category": p.category,
             "lead_unit_id": unit_ids[p.lead_unit], "supervisor_id": people[p.supervisor] if p.supervisor else None,
             "original_deadline": p.deadline, "deadline": p.deadline, "notes": p.notes, "status": p.status.value,
             "deadline_version": 1, "escalation_level": 0, "version": 1, "created_at": now, "updated_at": now,
             # Open items: the next sweep computes their reminders.
             "next_action_at": now if p.status in OPEN_STATUSES else None,
-        } for p in chunk]
-        ids = session.execute(insert(items).returning(items.c.id, sort_by_parameter_order=True), rows).scalars().all()
+        } for p in chunk])
+        done += len(chunk)
+        if progress:
+            progress("apply", done, total)
+    involved = list({documents[p.document] for p in plan.new_items})
+    item_ids = {
+        (document_id, number): item_id
+        for item_id, document_id, number in session.exec(
+            select(Item.id, Item.document_id, Item.number).where(col(Item.document_id).in_(involved))
+        ).all()
+    }
+    for chunk in _chunks(plan.new_items):
+        ids = [item_ids[(documents[p.document], p.number)] for p in chunk]
         session.execute(insert(events), [{
             "item_id": item_id, "kind": "imported", "at": now, "actor_id": None, "actor_label": p.actor_label,
             "from_status": None, "to_status": p.status.value,
@@ -170,9 +182,6 @@ def _insert_items(
         if mail:
             session.execute(insert(notices), mail)
         queued += len(mail)
-        done += len(chunk)
-        if progress:
-            progress("apply", done, total)
     return queued
 
 
