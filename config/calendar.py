@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 from pathlib import Path
+from typing import Any
 
 import chinese_calendar
 
@@ -45,6 +46,7 @@ class WorkCalendar:
         self.source = source
         self.fallback_years: set[int] = set()
         self._steps: dict[tuple[dt.date, int], dt.date] = {}
+        self.memo: dict[Any, Any] = {}  # callers' caches that live as long as this calendar (one run)
 
     def covered_years(self) -> frozenset[int]:
         """Years whose official calendar is known: the package's, plus those the overrides complete."""

@@ -40,7 +40,7 @@ def forecast(
         .where(ITEM.c.next_action_at <= until, ITEM.c.status.in_(list(ACTIVE_STATUSES)))
         .order_by(ITEM.c.next_action_at, ITEM.c.id)
     )
-    rows = [DueRow(**r._mapping) for r in session.execute(query)]
+    rows = [DueRow(*r) for r in session.execute(query)]
     directory = Directory(session, policy)
     entries: list[ForecastEntry] = []
     for start in range(0, len(rows), 500):

@@ -12,6 +12,7 @@ already behind at that moment never fire.
 
 from __future__ import annotations
 
+import bisect
 import heapq
 import itertools
 from collections.abc import Iterator
@@ -79,6 +80,37 @@ def thresholds(deadline: date, rules: Rules, calendar: WorkCalendar, tz: ZoneInf
     yield from heapq.merge(fixed, repeats, key=lambda t: (t.at, t.severity))
 
 
+class _Table:
+    """One deadline's thresholds, materialised as far as asked (repeats are endless)."""
+
+    def __init__(self, source: Iterator[Threshold]) -> None:
+        self.items: list[Threshold] = []
+        self.ats: list[datetime] = []
+        self._source: Iterator[Threshold] | None = source
+
+    def count_until(self, now: datetime) -> int:
+        """How many thresholds fall at or before `now` (materialising one beyond, when there is one)."""
+        while self._source is not None and (not self.ats or self.ats[-1] <= now):
+            following = next(self._source, None)
+            if following is None:
+                self._source = None
+            else:
+                self.items.append(following)
+                self.ats.append(following.at)
+        return bisect.bisect_right(self.ats, now)
+
+
+def _table(deadline: date, rules: Rules, calendar: WorkCalendar, tz: ZoneInfo) -> _Table:
+    # Kept on the calendar: one calendar serves one run, and many items share a deadline.
+    # Keyed by the rules' identity (hashing them costs more than the lookup); the entry keeps the
+    # rules alive so the id cannot be reused.
+    key = ("thresholds", deadline, id(rules), tz.key)
+    entry = calendar.memo.get(key)
+    if entry is None or entry[0] is not rules:
+        entry = calendar.memo[key] = (rules, _Table(thresholds(deadline, rules, calendar, tz)))
+    return entry[1]
+
+
 def plan(
     deadline: date,
     rules: Rules,
@@ -90,14 +122,10 @@ def plan(
     level: int = 0,
 ) -> Plan:
     """The thresholds crossed in [since, now], the one to notify, and the next instant after now."""
-    crossed: list[Threshold] = []
-    next_at: datetime | None = None
-    for threshold in thresholds(deadline, rules, calendar, tz):
-        if threshold.at > now:
-            next_at = threshold.at
-            break
-        if threshold.at >= since:
-            crossed.append(threshold)
+    table = _table(deadline, rules, calendar, tz)
+    end = table.count_until(now)
+    crossed = table.items[bisect.bisect_left(table.ats, since, hi=end):end]
+    next_at = table.ats[end] if end < len(table.ats) else None
     notify = max(crossed, key=lambda t: t.severity) if crossed else None
     new_level = max([level, *(t.level for t in crossed if t.kind == "escalated")])
     return Plan(crossed, notify, next_at, new_level)

@@ -73,13 +73,19 @@ class DueRow:
     supervisor_id: int | None
 
 
+@dataclass(frozen=True)
+class UnitContacts:
+    contact_emails: list[str]
+    leader_emails: list[str]
+
+
 class Directory:
     """Who is who for a set of items: documents, units, co-units, supervisors (loaded in bulk)."""
 
     def __init__(self, session: Session, policy: Policy) -> None:
         self.session, self.policy = session, policy
         self.documents: dict[int, str] = {}
-        self.units: dict[int, Unit] = {}
+        self.units: dict[int, UnitContacts] = {}  # plain values: a commit between batches expires ORM objects
         self.supervisors: dict[int, str] = {}
         self.co_units: dict[int, list[int]] = {}
 
@@ -92,7 +98,9 @@ class Directory:
             self.co_units.setdefault(item_id, []).append(unit_id)
         unit_ids = {r.lead_unit_id for r in rows} | {u for us in self.co_units.values() for u in us}
         self._fill(self.units, unit_ids, lambda missing: (
-            (u.id, u) for u in self.session.scalars(select(Unit).where(col(Unit.id).in_(missing)))
+            (u.id, UnitContacts(u.contact_emails, u.leader_emails)) for u in self.session.execute(
+                select(Unit.id, Unit.contact_emails, Unit.leader_emails).where(col(Unit.id).in_(missing))
+            )
         ))
         self._fill(self.documents, {r.document_id for r in rows}, lambda missing: self.session.execute(
             select(Document.id, Document.short_name).where(col(Document.id).in_(missing))
@@ -173,7 +181,7 @@ def sweep(
     while True:
         if result.batches:
             session.execute(update(RUN).where(RUN.c.id == result.run_id).values(batches=RUN.c.batches + 1))
-        rows = [DueRow(**r._mapping) for r in session.execute(due_query(now, after, batch_size, postgres))]
+        rows = [DueRow(*r) for r in session.execute(due_query(now, after, batch_size, postgres))]
         if not rows:
             break
         result.batches += 1

@@ -155,3 +155,33 @@ def test_sweep_handles_more_items_than_one_batch(session, policy, calendar):
     session.commit()
     assert result.examined == 7 and result.batches == 3 and result.notifications == 7
     assert all(i.next_action_at == local(2024, 10, 11) for i in session.exec(select(Item)))
+
+
+def test_uncovered_year_is_warned_once_per_run_and_logged(session, policy, calendar):
+    from models.sweep_tables import SweepRun
+
+    lead = make_unit(session)
+    for _ in range(3):
+        make_item(session, lead_unit=lead, deadline=date(2027, 3, 1), next_action_at=local(2027, 1, 1))
+    session.commit()
+    result = run_sweep(session, local(2027, 3, 2, 9), policy, calendar)
+    assert len(result.warnings) == 1 and "2027" in result.warnings[0] and "complete_years" in result.warnings[0]
+    run = session.exec(select(SweepRun)).one()
+    assert run.warnings == result.warnings and run.examined == 3 and run.notifications == 3
+
+
+def test_document_override_changes_the_thresholds_of_its_items(session, policy, calendar):
+    from dataclasses import replace
+
+    from tests.factories import make_document
+
+    special = make_document(session, "建设方案")
+    item = make_item(session, document=special, deadline=date(2024, 10, 8), next_action_at=local(2024, 9, 1))
+    session.commit()
+    overridden = replace(policy, documents={"建设方案": replace(policy.default, reminders_before=(3,))})
+    run_sweep(session, local(2024, 9, 23, 9), overridden, calendar)  # the default's 7 wd before: not for it
+    assert kinds(session) == []
+    run_sweep(session, local(2024, 9, 27, 9), overridden, calendar)  # Sep 30, Sep 29 (make-up), Sep 27
+    assert [n.key for n in notes(session)] == [f"reminder:{item.id}:v1:before-3"]
+    session.refresh(item)
+    assert item.next_action_at == local(2024, 10, 9)
