@@ -6,6 +6,7 @@ import shutil
 from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import datetime, timedelta
+from enum import StrEnum
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -27,14 +28,16 @@ SAMPLE_FILES = ("units.csv", "ledger.xlsx")
 
 IMPORT_HELP = """Import ledger files (台账): .xlsx (sheets 单位/units and 台账/ledger) and .csv (UTF-8 or GB18030).
 
-All files are checked together and applied in one transaction: any bad row refuses the whole
-import and lists every problem (file, sheet, row, column, reason); nothing is written.
+All files are checked together and applied in one transaction: any bad row refuses the whole import and lists every problem (file, sheet, row, column, reason); nothing is written.
 
-Importing the same files again changes nothing. A changed title, deadline, category, lead unit,
-co-units or supervisor is applied with an `updated` event on the item. The status column is used
-only when an item is created; after that the lifecycle (progress, submit, sign-off...) owns it.
-Items of the imported documents that are missing from the files are left alone and listed.
+Importing the same files again changes nothing. A changed title, deadline, category, lead unit, co-units or supervisor is applied with an `updated` event on the item. The status column is used only when an item is created; after that the lifecycle (progress, submit, sign-off...) owns it. Items of the imported documents that are missing from the files are left alone and listed.
 """
+
+class EngineChoice(StrEnum):
+    AUTO = "auto"
+    LOCAL = "local"
+    PREFECT = "prefect"
+
 
 def register(app: typer.Typer) -> None:
     app.command("import", help=IMPORT_HELP)(import_)
@@ -57,22 +60,20 @@ def _progress_bar() -> Iterator[Any]:
 
 
 def import_(
-    files: Annotated[list[Path], typer.Argument(metavar="FILE...", help="Ledger files (.xlsx, .csv).")],
+    files: Annotated[list[Path], typer.Argument(metavar="FILE", help="Ledger files (.xlsx, .csv).")],
     dry_run: Annotated[bool, typer.Option("--dry-run", help="Check and show what would change; write nothing.")] = False,
-    engine: Annotated[str, typer.Option("--engine", help="auto (Prefect only if PREFECT_API_URL is set), local or prefect.")] = "auto",
+    engine: Annotated[EngineChoice, typer.Option("--engine", help="auto: Prefect only if PREFECT_API_URL is set.")] = EngineChoice.AUTO,
     now: NowOption = None,
 ) -> None:
     from flows.runtime import choose_engine, run_flow
 
-    if engine not in ("auto", "local", "prefect"):
-        raise typer.BadParameter(f"{engine!r} is not one of auto, local, prefect", param_hint="--engine")
     at = resolve_now(now)
     with open_session():  # refuses an uninitialised database before any work
         pass
     from flows.assign import assign
     from models.ledger import LedgerError
 
-    chosen = choose_engine(engine)  # type: ignore[arg-type]
+    chosen = choose_engine(engine.value)  # type: ignore[arg-type]
     params: dict[str, Any] = {"files": [str(f) for f in files], "now": at.isoformat(), "dry_run": dry_run,
                               "database_url": settings().database_url}
     try:

@@ -8,8 +8,10 @@ from pathlib import Path
 from typing import Any
 
 from sqlalchemy import delete, insert
+from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col, select
 
+from models.errors import ConflictError
 from models.ledger.parse import ProgressFn, read_files
 from models.ledger.plan import ImportSummary, ItemRecord, ItemUpdate, Plan, Snapshot, UnitRecord
 from models.ledger.validate import build_plan
@@ -38,13 +40,20 @@ def import_ledger(
 ) -> ImportSummary:
     """Read, check and (unless dry_run) apply ledger files, all or nothing. The caller commits.
 
-    Raises LedgerError listing every problem; then nothing was changed.
+    Raises LedgerError listing every problem, or ConflictError when a parallel import got there
+    first; then nothing was changed (the caller rolls back).
     """
     parsed = read_files(paths, progress)
     plan = build_plan(parsed, load_snapshot(session))
     summary = ImportSummary.of(plan, parsed.files, dry_run)
     if not dry_run:
-        summary.notifications_queued = apply_plan(session, plan, now, progress)
+        try:
+            summary.notifications_queued = apply_plan(session, plan, now, progress)
+        except IntegrityError:
+            raise ConflictError(
+                "another import wrote some of the same units, people, documents or items meanwhile; "
+                "nothing of this import was written, run it again"
+            ) from None
     return summary
 
 

@@ -291,3 +291,17 @@ def test_a_refused_reimport_leaves_the_database_as_it_was(session, tmp_path, now
     session.rollback()
     assert counts(session) == before
     assert find_item(session, "新时代意见/1").title == "支持建设示范区"
+
+
+def test_a_parallel_import_that_got_there_first_is_a_conflict_not_a_crash(session, ledger_files, now, monkeypatch):
+    from models.errors import ConflictError
+    from models.ledger import apply as ledger_apply
+
+    stale = ledger_apply.load_snapshot(session)  # what this import saw before the other one committed
+    run(session, ledger_files, now)
+    before = counts(session)
+    monkeypatch.setattr(ledger_apply, "load_snapshot", lambda _session: stale)
+    with pytest.raises(ConflictError, match="another import wrote"):
+        import_ledger(session, ledger_files, now=now)
+    session.rollback()
+    assert counts(session) == before
