@@ -47,8 +47,9 @@ def test_released_lease_is_free_at_once(engine_):
 def test_second_scheduler_on_the_same_database_does_not_own_the_schedules(engine_, db_url):
     settings = load_settings(database_url=db_url)
     messages: list[str] = []
-    one = Scheduler(settings, engine_, flow_engine="local", lease=Lease(engine_, "one"), on_change=messages.append)
-    two = Scheduler(settings, engine_, flow_engine="local", lease=Lease(engine_, "two"), on_change=messages.append)
+    jobs = [JOBS[0]]
+    one = Scheduler(settings, engine_, jobs=jobs, flow_engine="local", lease=Lease(engine_, "one"), on_change=messages.append)
+    two = Scheduler(settings, engine_, jobs=jobs, flow_engine="local", lease=Lease(engine_, "two"), on_change=messages.append)
     try:
         assert one.start() is True
         assert two.start() is False
@@ -98,3 +99,20 @@ def test_sweep_flow_runs_on_the_prefect_engine(prefect_harness, sqlite_url):
             assert session.exec(select(Notification)).one().kind == "overdue"
     finally:
         engine.dispose()
+
+
+def test_scheduler_that_loses_its_lease_stops_scheduling_and_one_that_gets_it_starts(engine_, db_url):
+    settings = load_settings(database_url=db_url)
+    jobs = [JOBS[0]]
+    one = Scheduler(settings, engine_, jobs=jobs, flow_engine="local", lease=Lease(engine_, "one"), on_change=print)
+    two = Scheduler(settings, engine_, jobs=jobs, flow_engine="local", lease=Lease(engine_, "two"), on_change=print)
+    try:
+        assert one.start() and not two.start()
+        one.lease.release()  # as if its lease had lapsed (the owner hung or died)
+        two.tend_lease()
+        one.tend_lease()
+        assert two.owns and two._scheduler.get_job("sweep") is not None
+        assert not one.owns and one._scheduler.get_job("sweep") is None
+    finally:
+        one.stop()
+        two.stop()
