@@ -173,7 +173,7 @@ def _read_xlsx(path: Path, parsed: ParsedFiles, progress: ProgressFn | None) -> 
         for ws in candidates:
             rows = enumerate(ws.iter_rows(values_only=True), start=1)
             found += _read_table(path.name, ws.title, rows, named[ws.title], parsed, progress, quiet=not chosen)
-        if not found:
+        if not found and not chosen:
             sheets = ", ".join(ws.title for ws in workbook.worksheets)
             parsed.problems.append(Problem(
                 path.name, None, None, None,
@@ -219,7 +219,7 @@ def _read_table(
     header = _find_header(rows, kind)
     if header is None:
         if not quiet:
-            what = f"a {kind} header row" if kind else "a units or ledger header row"
+            what = f"{kind} header row" if kind else "units or ledger header row"
             expected = ", ".join(column_label(k, n) for k in (kind,) if k for n in REQUIRED[k])
             parsed.problems.append(Problem(
                 file, sheet, 1, None,

@@ -111,3 +111,10 @@ def test_not_an_excel_file_is_a_problem_not_a_crash(tmp_path):
     path.write_bytes(b"this is not a zip")
     (problem,) = read_files([path]).problems
     assert "cannot open as an Excel workbook" in problem.reason
+
+
+def test_named_sheet_without_its_header_row_is_a_problem(tmp_path):
+    path = write_xlsx(tmp_path / "book.xlsx", {"台账": [["序号", "内容"], ["1", "x"]]})
+    (problem,) = read_files([path]).problems
+    assert (problem.file, problem.sheet, problem.row) == ("book.xlsx", "台账", 1)
+    assert problem.reason.startswith("no ledger header row in the first 10 rows (expected columns 文件|document")
