@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 from models.ledger.dates import DeadlineError, parse_deadline
 
@@ -67,3 +69,13 @@ def test_bad_deadline_message_shows_the_accepted_forms():
     with pytest.raises(DeadlineError) as raised:
         parse_deadline("尽快")
     assert "2024年6月底" in str(raised.value) and "2024年第二季度" in str(raised.value)
+
+
+@given(st.dates(min_value=date(1990, 1, 1), max_value=date(2099, 12, 31)))
+def test_every_day_round_trips_through_each_written_form(day):
+    for text in (day.isoformat(), f"{day.year}/{day.month}/{day.day}", f"{day.year}年{day.month}月{day.day}日"):
+        assert parse_deadline(text) == day
+    month_end = parse_deadline(f"{day.year}年{day.month}月底")
+    assert (month_end.year, month_end.month) == (day.year, day.month) and (month_end + timedelta(days=1)).day == 1
+    quarter_end = parse_deadline(f"{day.year}年第{'一二三四'[(day.month - 1) // 3]}季度")
+    assert quarter_end >= day and quarter_end.month % 3 == 0 and (quarter_end + timedelta(days=1)).day == 1
