@@ -145,7 +145,8 @@ class _Checker:
             return
         if wanted.email in self.planned_people:
             planned, first = self.planned_people[wanted.email]
-            clash = planned.role != wanted.role and Role.LEADER not in (planned.role, wanted.role)
+            # A leader may also be listed as a contact; a supervisor is nobody else, an officer has one unit.
+            clash = planned.role != wanted.role and Role.SUPERVISOR in (planned.role, wanted.role)
             if clash or (wanted.role == Role.OFFICER and planned.role == Role.OFFICER and planned.unit != wanted.unit):
                 self.problem(row, column, f"{wanted.email} is already the {planned.role} of "
                              f"{planned.unit or 'no unit'} on {_where(first, row)}; a person has one role and unit")

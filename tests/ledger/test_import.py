@@ -305,3 +305,15 @@ def test_a_parallel_import_that_got_there_first_is_a_conflict_not_a_crash(sessio
         import_ledger(session, ledger_files, now=now)
     session.rollback()
     assert counts(session) == before
+
+
+def test_a_leader_named_as_supervisor_is_refused(session, tmp_path, now):
+    rows = _ledger_with(0, 7, "fsz-wang@example.gov.cn")
+    with pytest.raises(LedgerError, match=r"column 督办人: fsz-wang@example.gov.cn is already the leader of 市发改委 on units.csv row 2"):
+        import_ledger(session, write(tmp_path, ledger=rows), now=now)
+
+
+def test_a_contact_listed_for_two_units_is_refused(session, tmp_path, now):
+    units = [UNITS[0], ["CZJ", "市财政局", "", "fgw@example.gov.cn", ""], UNITS[2]]
+    with pytest.raises(LedgerError, match=r"row 3, column 联系邮箱: fgw@example.gov.cn is already the officer of 市发改委 on row 2"):
+        import_ledger(session, write(tmp_path, units=units), now=now)
