@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import socket
 from datetime import timedelta
-from typing import Annotated, Any, Literal
+from typing import Annotated, Any, Literal, cast
 
 import typer
 from rich.table import Table
@@ -38,6 +38,7 @@ def register(app: typer.Typer) -> None:
 
 def sweep(now: NowOption = None, engine: EngineOption = "auto", as_json: JsonOption = False) -> None:
     """Remind, flag and escalate every item whose next threshold has come (once; `serve` repeats it)."""
+    from flows.runtime import Engine as FlowEngine
     from flows.runtime import run_flow
     from flows.sweep import sweep as sweep_flow
 
@@ -46,8 +47,7 @@ def sweep(now: NowOption = None, engine: EngineOption = "auto", as_json: JsonOpt
     at = resolve_now(now)
     with open_session():
         pass  # refuses an uninitialised or outdated database with the fix
-    chosen: Any = engine
-    outcome = run_flow(sweep_flow, engine=chosen, now=at.isoformat())
+    outcome = run_flow(sweep_flow, engine=cast(FlowEngine, engine), now=at.isoformat())
     summary = {**outcome.result, "engine": outcome.engine}
     if as_json:
         print_json(summary)

@@ -79,12 +79,6 @@ class WorkCalendar:
             self._steps[key] = found
         return found
 
-    def workdays_between(self, start: dt.date, end: dt.date) -> int:
-        """Working days in (start, end]; negative when end < start."""
-        if end < start:
-            return -self.workdays_between(end, start)
-        return sum(self.is_workday(start + dt.timedelta(days=i)) for i in range(1, (end - start).days + 1))
-
 
 def load_calendar(path: Path | None = None) -> WorkCalendar:
     """The calendar with the overrides of `path` (default: settings.calendar_file, else built in)."""

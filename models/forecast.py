@@ -13,7 +13,7 @@ from config.calendar import WorkCalendar
 from config.policy import Policy
 from models.deadlines import ACTIVE_STATUSES
 from models.schedule import upcoming
-from models.sweep import ITEM, Directory, DueRow
+from models.sweep import DUE_COLUMNS, ITEM, Directory, DueRow
 
 
 @dataclass(frozen=True)
@@ -34,9 +34,8 @@ def forecast(
     session: Session, *, now: datetime, until: datetime, policy: Policy, calendar: WorkCalendar, tz: ZoneInfo
 ) -> list[ForecastEntry]:
     """Every notification sweeps would queue from `now` to `until`; reads only, writes nothing."""
-    columns = [ITEM.c[name] for name in DueRow.__dataclass_fields__]
     query = (
-        select(*columns)
+        select(*DUE_COLUMNS)
         .where(ITEM.c.next_action_at <= until, ITEM.c.status.in_(list(ACTIVE_STATUSES)))
         .order_by(ITEM.c.next_action_at, ITEM.c.id)
     )

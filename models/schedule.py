@@ -169,8 +169,3 @@ def upcoming(
         if step.next_action_at is None or step.next_action_at > until:
             return result
         start = at = step.next_action_at
-
-
-def workdays_left(deadline: date, now: datetime, calendar: WorkCalendar, tz: ZoneInfo) -> int:
-    """Working days from today (local) to the deadline date; negative once past it."""
-    return calendar.workdays_between(now.astimezone(tz).date(), deadline)

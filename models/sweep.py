@@ -31,7 +31,7 @@ from sqlmodel import Session, col
 
 from config.calendar import WorkCalendar, coverage
 from config.policy import Audience, Policy, Recipient
-from models.deadlines import ACTIVE_STATUSES
+from models.deadlines import ACTIVE_STATUSES, days_overdue
 from models.schedule import Plan, Threshold, plan
 from models.sweep_tables import SweepRun
 from models.tables import Document, Item, ItemCoUnit, ItemEvent, Notification, Person, Unit
@@ -142,9 +142,11 @@ class Directory:
         return (to, cc) if to else (cc, [])
 
 
+DUE_COLUMNS = [ITEM.c[name] for name in DueRow.__dataclass_fields__]
+
+
 def due_query(now: datetime, after: tuple[datetime, int] | None, limit: int, postgres: bool) -> Any:
-    columns = [ITEM.c[name] for name in DueRow.__dataclass_fields__]
-    query = select(*columns).where(ITEM.c.next_action_at <= now)
+    query = select(*DUE_COLUMNS).where(ITEM.c.next_action_at <= now)
     if after is not None:
         # keyset paging on (next_action_at, id): every batch goes through the index, none is read twice
         query = query.where(
@@ -291,7 +293,6 @@ def _claim(session: Session, rows: list[DueRow], plans: dict[int, Plan | None]) 
 
 
 def _details(row: DueRow, threshold: Threshold, now: datetime, tz: ZoneInfo) -> dict[str, Any]:
-    days = (row.deadline - now.astimezone(tz).date()).days
     return {
         "threshold": threshold.key,
         "threshold_at": threshold.at.isoformat(),
@@ -299,8 +300,8 @@ def _details(row: DueRow, threshold: Threshold, now: datetime, tz: ZoneInfo) -> 
         "workdays": threshold.workdays,
         "deadline": row.deadline.isoformat(),
         "deadline_version": row.deadline_version,
-        "days_left": max(days, 0),
-        "days_overdue": max(-days, 0),
+        "days_left": max((row.deadline - now.astimezone(tz).date()).days, 0),
+        "days_overdue": days_overdue(row.deadline, now, tz),
     }
 
 
