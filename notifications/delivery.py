@@ -10,6 +10,7 @@ and our commit, and it is recognisably the same message.
 from __future__ import annotations
 
 import asyncio
+import functools
 import random
 import time
 import uuid
@@ -34,7 +35,6 @@ from notifications.window import IsWorkday, window_closed_until
 
 BACKOFF_BASE = timedelta(minutes=1)
 BACKOFF_CAP = timedelta(hours=6)
-RECORD_EVERY = 10  # outcomes per commit while sending
 
 
 @dataclass
@@ -219,38 +219,101 @@ def deliver(
             while (queued := group_pending(session, now, settings)) > 0:
                 summary.grouped += queued
         summary.window_opens = window_closed_until(now, settings, is_workday)
-        if summary.window_opens is None:
-            asyncio.run(_send_all(session, now, settings, transport or SmtpTransport.from_settings(settings),
-                                  batch_size, summary))
+    if summary.window_opens is None:
+        asyncio.run(_send_all(engine, now, settings, transport or SmtpTransport.from_settings(settings),
+                              batch_size, summary))
     summary.seconds = time.perf_counter() - started
     return summary
 
 
-async def _send_all(session: Session, now: datetime, settings: Settings, transport: SmtpTransport,
+def _claim(engine: Engine, now: datetime, settings: Settings, limit: int) -> tuple[str, list[Claimed]]:
+    with Session(engine) as session:
+        return claim_due(session, now, settings, limit)
+
+
+def release(engine: Engine, token: str) -> None:
+    """Give back rows claimed but never tried (the run stopped early): due again at once."""
+    with Session(engine) as session:
+        session.execute(
+            update(OutboxMessage).where(OutboxMessage.claim == token)
+            .values(claim=None, next_attempt_at=OutboxMessage.created_at, attempts=OutboxMessage.attempts - 1)
+            .execution_options(synchronize_session=False)
+        )
+        session.commit()
+
+
+class _Recorder:
+    """Group commit: outcomes are written in a worker thread while sending goes on; whatever
+    arrived during one write goes in the next. A crash re-sends only what the server accepted
+    since the last commit, usually a message or two per connection."""
+
+    def __init__(self, engine: Engine, now: datetime, settings: Settings, summary: DeliverySummary) -> None:
+        self.engine, self.now, self.settings, self.summary = engine, now, settings, summary
+        self.pending: list[tuple[str, Outcome]] = []
+        self.writing: asyncio.Future[None] | None = None
+        self.error: BaseException | None = None
+
+    def add(self, token: str, outcome: Outcome) -> None:
+        self.pending.append((token, outcome))
+        if self.writing is None:
+            self._start()
+
+    def _start(self) -> None:
+        batch, self.pending = self.pending, []
+        self.writing = asyncio.ensure_future(asyncio.to_thread(self._record, batch))
+        self.writing.add_done_callback(self._written)
+
+    def _written(self, future: asyncio.Future[None]) -> None:
+        self.writing = None
+        self.error = self.error or future.exception()
+        if self.error is None and self.pending:
+            self._start()
+
+    def _record(self, batch: list[tuple[str, Outcome]]) -> None:
+        by_token: dict[str, list[Outcome]] = {}
+        for token, outcome in batch:
+            by_token.setdefault(token, []).append(outcome)
+        with Session(self.engine) as session:
+            for token, outcomes in by_token.items():
+                record(session, token, outcomes, self.now, self.settings, self.summary)
+
+    async def close(self) -> None:
+        """Wait for every outcome to be written; a failed write surfaces here (its rows are
+        still claimed, and go out again once the lease expires)."""
+        while self.error is None and (self.writing is not None or self.pending):
+            if self.writing is None:
+                self._start()
+            writing = self.writing
+            assert writing is not None
+            await asyncio.wait([writing])
+        if self.error is not None:
+            raise self.error
+
+
+async def _send_all(engine: Engine, now: datetime, settings: Settings, transport: SmtpTransport,
                     batch_size: int, summary: DeliverySummary) -> None:
+    """Claim a batch, send it; the next batch is claimed while this one is being sent."""
     pool = ConnectionPool(transport, settings.smtp_max_connections)
+    recorder = _Recorder(engine, now, settings, summary)
+    upcoming: asyncio.Future[tuple[str, list[Claimed]]] | None = asyncio.ensure_future(
+        asyncio.to_thread(_claim, engine, now, settings, batch_size))
     try:
-        while pool.down is None:
-            token, batch = claim_due(session, now, settings, batch_size)
+        while upcoming is not None:
+            token, batch = await upcoming
+            upcoming = None
             if not batch:
                 break
-            outcomes: list[Outcome] = []
-            last_commit = [time.monotonic()]
-
-            def done(outcome: Outcome, _token: str = token, _outcomes: list[Outcome] = outcomes,
-                     _last: list[float] = last_commit) -> None:
-                # Record as we go (every few messages, or every second when sending is slow):
-                # a crash re-sends only the messages accepted since the last commit.
-                _outcomes.append(outcome)
-                if len(_outcomes) >= RECORD_EVERY or time.monotonic() - _last[0] > 1.0:
-                    record(session, _token, _outcomes, now, settings, summary)
-                    _outcomes.clear()
-                    _last[0] = time.monotonic()
-
-            await send_batch(pool, settings.mail_from, batch, done)
-            record(session, token, outcomes, now, settings, summary)
+            if len(batch) == batch_size:
+                upcoming = asyncio.ensure_future(asyncio.to_thread(_claim, engine, now, settings, batch_size))
+            await send_batch(pool, settings.mail_from, batch, functools.partial(recorder.add, token))
+            if pool.down is not None:
+                break
     finally:
+        await recorder.close()
         await pool.close()
+        if upcoming is not None:
+            token, _ = await upcoming
+            await asyncio.to_thread(release, engine, token)
 
 
 def list_outbox(session: Session, status: str | None, limit: int) -> list[OutboxMessage]:

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import asyncio
+import collections
+import re
 import ssl
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -94,16 +96,27 @@ class SmtpTransport:
 
 
 class SmtpConnection:
+    """One open connection. With a server that offers PIPELINING (RFC 2920), MAIL, RCPT and DATA
+    go out in one write, and the message in a second: two round trips instead of four. aiosmtplib
+    still does everything before (greeting, STARTTLS, AUTH) and the sending when it is not offered.
+    """
+
     def __init__(self, client: aiosmtplib.SMTP, timeout: float) -> None:
         self.client = client
         self.timeout = timeout
         self.sent = 0
+        self.pipeline: _Pipeline | None = None
+        transport = client.transport
+        if client.supports_extension("pipelining") and transport is not None:
+            self.pipeline = _Pipeline(transport)
 
     async def send(self, sender: str, recipients: Sequence[str], raw: bytes) -> dict[str, str]:
         """Send one message; returns the recipients the server refused (address -> reply).
 
         Raises DeliveryError when no recipient accepted it.
         """
+        if self.pipeline is not None:
+            return await self._send_pipelined(self.pipeline, sender, recipients, raw)
         try:
             async with asyncio.timeout(self.timeout):
                 refused, _ = await self.client.sendmail(sender, list(recipients), raw)
@@ -137,11 +150,52 @@ class SmtpConnection:
         except (TimeoutError, aiosmtplib.SMTPException, OSError):
             self.client.close()
 
+    async def _send_pipelined(self, pipe: _Pipeline, sender: str, recipients: Sequence[str], raw: bytes) -> dict[str, str]:
+        try:
+            async with asyncio.timeout(self.timeout):
+                commands = [f"MAIL FROM:<{sender}>", *(f"RCPT TO:<{r}>" for r in recipients), "DATA"]
+                replies = await pipe.exchange("".join(f"{c}\r\n" for c in commands).encode(), len(commands))
+                mail, rcpts, data = replies[0], replies[1:-1], replies[-1]
+                refused = {r: f"{code} {text}" for r, (code, text) in zip(recipients, rcpts, strict=True) if code >= 300}
+                if data[0] == 354 and (mail[0] >= 300 or len(refused) == len(recipients)):
+                    await pipe.exchange(b".\r\n", 1)  # end the empty transaction the server opened
+                if mail[0] >= 300 or len(refused) == len(recipients) or data[0] != 354:
+                    await pipe.exchange(b"RSET\r\n", 1)
+                    if mail[0] >= 300:
+                        raise DeliveryError(f"{mail[0]} {mail[1]}", permanent=mail[0] >= 500)
+                    if len(refused) == len(recipients):
+                        raise DeliveryError("; ".join(f"{a}: {r}" for a, r in refused.items()),
+                                            permanent=all(code >= 500 for code, _ in rcpts))
+                    raise DeliveryError(f"{data[0]} {data[1]}", permanent=data[0] >= 500)
+                body = _DOT.sub(b"..", raw if raw.endswith(b"\r\n") else raw + b"\r\n")
+                ((code, text),) = await pipe.exchange(body + b".\r\n", 1)
+                if code >= 300:
+                    raise DeliveryError(f"{code} {text}", permanent=code >= 500)
+        except TimeoutError:
+            self.client.close()
+            raise DeliveryError(f"no answer within {self.timeout:g}s (TimeoutError)",
+                                permanent=False, unreachable=True) from None
+        except ConnectionError as exc:
+            self.client.close()
+            raise DeliveryError(f"server disconnected: {exc}", permanent=False, connection_lost=True) from None
+        self.sent += 1
+        return refused
+
     @property
     def usable(self) -> bool:
+        if self.pipeline is not None:
+            return self.pipeline.lost is None and self.client.is_connected
         return self.client.is_connected
 
     async def close(self) -> None:
+        if self.pipeline is not None:
+            try:
+                async with asyncio.timeout(min(self.timeout, 5.0)):
+                    await self.pipeline.exchange(b"QUIT\r\n", 1)
+            except (TimeoutError, ConnectionError):
+                pass
+            self.client.close()
+            return
         try:
             async with asyncio.timeout(min(self.timeout, 5.0)):
                 await self.client.quit()
@@ -151,3 +205,57 @@ class SmtpConnection:
 
 def _reply_text(reply: aiosmtplib.SMTPResponse) -> str:
     return f"{reply.code} {reply.message}".strip()
+
+
+_DOT = re.compile(rb"(?m)^\.")  # dot-stuffing (RFC 5321 4.5.2)
+
+
+class _Pipeline(asyncio.Protocol):
+    """Takes over an established connection's transport and pairs pipelined replies with their
+    commands, in order (aiosmtplib's protocol reads one reply per command written)."""
+
+    def __init__(self, transport: asyncio.BaseTransport) -> None:
+        self.transport = transport
+        self.buffer = bytearray()
+        self.lines: list[str] = []
+        self.waiting: collections.deque[asyncio.Future[tuple[int, str]]] = collections.deque()
+        self.lost: Exception | None = None
+        transport.set_protocol(self)
+
+    async def exchange(self, data: bytes, replies: int) -> list[tuple[int, str]]:
+        if self.lost is not None:
+            raise ConnectionError(str(self.lost))
+        loop = asyncio.get_running_loop()
+        futures = [loop.create_future() for _ in range(replies)]
+        self.waiting.extend(futures)
+        self.transport.write(data)  # type: ignore[attr-defined]
+        return [await f for f in futures]
+
+    def data_received(self, data: bytes) -> None:
+        self.buffer.extend(data)
+        while (end := self.buffer.find(b"\n")) >= 0:
+            line = bytes(self.buffer[:end + 1]).decode("utf-8", "replace").rstrip("\r\n")
+            del self.buffer[:end + 1]
+            self.lines.append(line[4:].strip())
+            if line[3:4] == "-":
+                continue  # a multi-line reply goes on
+            text, self.lines = "\n".join(self.lines), []
+            try:
+                code = int(line[:3])
+            except ValueError:
+                code = 500
+            if self.waiting:
+                future = self.waiting.popleft()
+                if not future.done():
+                    future.set_result((code, text))
+
+    def connection_lost(self, exc: Exception | None) -> None:
+        self.lost = exc or ConnectionError("connection closed by the server")
+        while self.waiting:
+            future = self.waiting.popleft()
+            if not future.done():
+                future.set_exception(ConnectionError(str(self.lost)))
+                future.exception()  # retrieved here: not every waiter is awaited once one has failed
+
+    def eof_received(self) -> bool:
+        return False

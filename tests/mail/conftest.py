@@ -49,7 +49,14 @@ class SinkHandler:
     refuse: dict[str, str] = field(default_factory=dict)  # address -> RCPT reply
     stall_seconds: float = 0.0
     delay_seconds: float = 0.0
+    pipelining: bool = False  # offer PIPELINING (RFC 2920) in the EHLO reply
     lock: threading.Lock = field(default_factory=threading.Lock)
+
+    async def handle_EHLO(self, server: Any, session: Any, envelope: Any, hostname: str, responses: list[str]) -> list[str]:
+        session.host_name = hostname
+        if self.pipelining:
+            return [*responses[:-1], "250-PIPELINING", responses[-1]]
+        return responses
 
     async def handle_RCPT(self, server: Any, session: Any, envelope: Any, address: str, rcpt_options: Any) -> str:
         if address in self.refuse:

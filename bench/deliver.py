@@ -1,0 +1,157 @@
+"""Delivery benchmark: 10,000 queued messages to postfix's smtp-sink, against smtp-source's rate.
+
+In one run, on one smtp-sink: duban's delivery (one process, DUBAN_SMTP_MAX_CONNECTIONS
+connections, claims, commits and all) sends N queued outbox messages; then postfix's smtp-source
+sends N messages of the same size with the same concurrency over kept-open connections (-d).
+Prints messages/second for both, their ratio (target >= 0.25) and the delivery process's peak
+memory. Run: `.venv/bin/python -m bench.deliver [--messages 10000] [--connections 4]`.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import resource
+import shutil
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+from datetime import UTC, date, datetime
+from pathlib import Path
+
+from sqlalchemy import insert
+
+SMTP_SINK = shutil.which("smtp-sink") or "/usr/sbin/smtp-sink"
+SMTP_SOURCE = shutil.which("smtp-source") or "/usr/sbin/smtp-source"
+NOW = datetime(2024, 6, 3, 1, 0, tzinfo=UTC)
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+def sample_message() -> str:
+    """A realistic grouped reminder: five items, Chinese text and HTML."""
+    from notifications.builders import (
+        Envelope,
+        ItemLine,
+        as_raw,
+        build_notice,
+        message_id_for,
+        ordered_sections,
+    )
+
+    lines = [ItemLine(item_id=i, ref=f"新时代意见/{i}", title="推动数字经济和实体经济深度融合，完善配套政策" * 2,
+                      lead_unit="市发展和改革委员会", deadline=date(2024, 6, 10), original_deadline=date(2024, 6, 10),
+                      days_left=7, url=f"https://duban.example.gov.cn/items/{i}") for i in range(1, 6)]
+    envelope = Envelope("duban@dc.gov.cn", "督办系统", ["unit@example.gov.cn"], message_id_for("bench", "duban@dc.gov.cn"), NOW)
+    return as_raw(build_notice(envelope, locale="zh-CN", sections=ordered_sections({"reminder": lines})))
+
+
+def build_outbox(url: str, count: int) -> int:
+    """Queue `count` outbox rows (bulk INSERT); returns the message size in bytes."""
+    from migrations.runner import upgrade
+    from models.db import make_engine
+    from models.outbox import OutboxMessage
+
+    engine = make_engine(url)
+    upgrade(engine)
+    raw = sample_message()
+    marker = raw.split("Message-ID: ", 1)[1].split("\r\n", 1)[0]
+    rows = [{
+        "key": f"bench:{i}", "kind": "reminder", "locale": "zh-CN", "recipients": [f"unit{i % 1000}@example.gov.cn"],
+        "refused_recipients": {}, "item_ids": [1, 2, 3, 4, 5], "notification_ids": [], "subject": "bench",
+        "message_id": f"<bench.{i}@dc.gov.cn>", "raw": raw.replace(marker, f"<bench.{i}@dc.gov.cn>"),
+        "status": "pending", "attempts": 0, "next_attempt_at": NOW, "claim": None, "last_error": "",
+        "created_at": NOW, "sent_at": None,
+    } for i in range(count)]
+    with engine.begin() as conn:
+        for start in range(0, count, 2000):
+            conn.execute(insert(OutboxMessage.__table__), rows[start:start + 2000])  # type: ignore[attr-defined]
+    engine.dispose()
+    return len(raw.encode())
+
+
+def child(url: str, port: int, connections: int) -> None:
+    """The delivery process itself: deliver everything once, print figures as JSON."""
+    from config.settings import load_settings
+    from models.db import make_engine
+    from notifications.delivery import deliver
+
+    settings = load_settings(smtp_port=port, smtp_max_connections=connections, delivery_window=False)
+    engine = make_engine(url)
+    started = time.perf_counter()
+    summary = deliver(engine, NOW, settings, group=False)
+    elapsed = time.perf_counter() - started
+    print(json.dumps({"sent": summary.sent, "retried": summary.retried, "dead": summary.dead, "seconds": elapsed,
+                      "errors": summary.errors[:3]}))
+
+
+def run_sink(port: int) -> subprocess.Popen[bytes]:
+    user = ["-u", "nobody"] if os.geteuid() == 0 else []
+    sink = subprocess.Popen([SMTP_SINK, *user, f"127.0.0.1:{port}", "1000"],
+                            stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    for _ in range(100):
+        try:
+            socket.create_connection(("127.0.0.1", port), timeout=0.2).close()
+            return sink
+        except OSError:
+            time.sleep(0.05)
+    sink.kill()
+    raise SystemExit(f"smtp-sink did not start: {sink.stderr.read().decode() if sink.stderr else ''}")
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--messages", type=int, default=10000)
+    parser.add_argument("--connections", type=int, default=4)
+    parser.add_argument("--database", help="a database URL (default: a fresh SQLite file)")
+    parser.add_argument("--child", nargs=3, metavar=("URL", "PORT", "CONNECTIONS"), help=argparse.SUPPRESS)
+    args = parser.parse_args()
+    if args.child:
+        child(args.child[0], int(args.child[1]), int(args.child[2]))
+        return
+    for tool in (SMTP_SINK, SMTP_SOURCE):
+        if not Path(tool).exists():
+            raise SystemExit(f"{tool} not found: install Debian's postfix package")
+
+    workdir = Path(tempfile.mkdtemp(prefix="duban-bench-deliver-"))
+    url = args.database or f"sqlite:///{workdir / 'bench.db'}"
+    size = build_outbox(url, args.messages)
+    port = free_port()
+    sink = run_sink(port)
+    try:
+        out = subprocess.run([sys.executable, "-m", "bench.deliver", "--child", url, str(port), str(args.connections)],
+                             capture_output=True, text=True, check=True)
+        ours = json.loads(out.stdout.strip().splitlines()[-1])
+        peak_mib = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024
+
+        # smtp-source sends headers of its own on top of -l bytes of body; subtract them roughly.
+        started = time.perf_counter()
+        subprocess.run([SMTP_SOURCE, "-d", "-s", str(args.connections), "-m", str(args.messages),
+                        "-l", str(max(1, size - 300)), "-f", "duban@dc.gov.cn", "-t", "unit@example.gov.cn",
+                        "-M", "bench.local", f"127.0.0.1:{port}"], check=True)
+        source_seconds = time.perf_counter() - started
+    finally:
+        sink.terminate()
+        sink.wait()
+        shutil.rmtree(workdir, ignore_errors=True)
+
+    our_rate = ours["sent"] / ours["seconds"]
+    source_rate = args.messages / source_seconds
+    print(f"messages: {args.messages} of {size} bytes, {args.connections} connections, database {url.split(':')[0]}")
+    print(f"duban deliver : {ours['sent']} sent, {ours['retried']} retried, {ours['dead']} dead in "
+          f"{ours['seconds']:.2f} s = {our_rate:,.0f} msg/s; peak RSS {peak_mib:.0f} MiB")
+    print(f"smtp-source   : {args.messages} in {source_seconds:.2f} s = {source_rate:,.0f} msg/s")
+    print(f"ratio         : {our_rate / source_rate:.2f} (target >= 0.25)")
+    if ours["errors"]:
+        print(f"errors        : {ours['errors']}")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,105 @@
+"""The pipelined send path (servers offering PIPELINING): the same outcomes as the plain path."""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from datetime import datetime
+
+import pytest
+
+from notifications.transport import DeliveryError, SmtpTransport
+from tests.mail.conftest import SmtpSink
+
+RAW = b"Message-ID: <p1@x>\r\nSubject: hi\r\n\r\n.leading dot\r\nbody\r\n"
+
+
+def send(sink: SmtpSink, recipients: list[str], raw: bytes = RAW, timeout: float = 2.0) -> dict[str, str]:
+    async def go() -> dict[str, str]:
+        conn = await SmtpTransport("127.0.0.1", sink.port, timeout=timeout).connect()
+        try:
+            assert conn.pipeline is not None
+            return await conn.send("duban@dc.gov.cn", recipients, raw)
+        finally:
+            await conn.close()
+
+    return asyncio.run(go())
+
+
+@pytest.fixture
+def pipelining_sink(smtp_sink: SmtpSink) -> SmtpSink:
+    smtp_sink.handler.pipelining = True
+    return smtp_sink
+
+
+def test_many_messages_over_one_pipelined_connection_arrive_intact(pipelining_sink: SmtpSink) -> None:
+    async def go() -> int:
+        conn = await SmtpTransport("127.0.0.1", pipelining_sink.port).connect()
+        for i in range(20):
+            await conn.send("duban@dc.gov.cn", [f"u{i}@x.cn"], RAW.replace(b"<p1@x>", f"<p{i}@x>".encode()))
+        await conn.close()
+        return conn.sent
+
+    assert asyncio.run(go()) == 20
+    received = pipelining_sink.handler.received
+    assert [r.message_id for r in received] == [f"<p{i}@x>" for i in range(20)]
+    assert received[1].raw.rstrip() == RAW.rstrip()  # dot-stuffing undone by the server
+
+
+def test_pipelined_partial_refusal_is_reported_per_recipient(pipelining_sink: SmtpSink) -> None:
+    pipelining_sink.handler.refuse = {"b@x.cn": "550 5.1.1 Unknown"}
+    assert send(pipelining_sink, ["a@x.cn", "b@x.cn"]) == {"b@x.cn": "550 5.1.1 Unknown"}
+    assert pipelining_sink.handler.received[0].recipients == ["a@x.cn"]
+
+
+def test_pipelined_all_refused_is_permanent_and_the_connection_stays_usable(pipelining_sink: SmtpSink) -> None:
+    pipelining_sink.handler.refuse = {"b@x.cn": "550 5.1.1 Unknown"}
+
+    async def go() -> None:
+        conn = await SmtpTransport("127.0.0.1", pipelining_sink.port).connect()
+        with pytest.raises(DeliveryError) as refused:
+            await conn.send("duban@dc.gov.cn", ["b@x.cn"], RAW)
+        assert refused.value.permanent and "550 5.1.1 Unknown" in refused.value.reply
+        assert await conn.send("duban@dc.gov.cn", ["a@x.cn"], RAW) == {}
+        await conn.close()
+
+    asyncio.run(go())
+    assert len(pipelining_sink.handler.received) == 1
+
+
+@pytest.mark.parametrize(("reply", "permanent"), [("451 4.3.0 Try later", False), ("554 5.7.1 Spam", True)])
+def test_pipelined_data_replies_map_to_temporary_or_permanent(pipelining_sink: SmtpSink, reply: str, permanent: bool) -> None:
+    pipelining_sink.handler.data_reply = reply
+    with pytest.raises(DeliveryError) as failed:
+        send(pipelining_sink, ["a@x.cn"])
+    assert failed.value.reply == reply and failed.value.permanent is permanent
+
+
+def test_a_stalled_pipelined_server_times_out(pipelining_sink: SmtpSink) -> None:
+    pipelining_sink.handler.stall_seconds = 30
+    started = time.monotonic()
+    with pytest.raises(DeliveryError) as stalled:
+        send(pipelining_sink, ["a@x.cn"], timeout=0.5)
+    assert stalled.value.unreachable and time.monotonic() - started < 5
+
+
+def test_delivery_through_the_pipelined_path_marks_rows_sent(sqlite_url: str, now: datetime, pipelining_sink: SmtpSink) -> None:
+    from sqlmodel import Session, select
+
+    from models.db import make_engine
+    from models.outbox import OutboxMessage, OutboxStatus
+    from notifications.delivery import deliver
+    from tests.factories import make_item, make_unit
+    from tests.mail.conftest import notify
+
+    engine = make_engine(sqlite_url)
+    with Session(engine) as session:
+        for i in range(8):
+            unit = make_unit(session, contact_emails=[f"u{i}@example.gov.cn"])
+            notify(session, make_item(session, lead_unit=unit), "overdue", unit.contact_emails)
+        session.commit()
+    assert deliver(engine, now, pipelining_sink.settings()).sent == 8
+    with Session(engine) as session:
+        rows = session.exec(select(OutboxMessage)).all()
+    assert {r.status for r in rows} == {OutboxStatus.SENT}
+    assert sorted(pipelining_sink.handler.message_ids()) == sorted(r.message_id for r in rows)
