@@ -182,11 +182,11 @@ class _Checker:
         before = len(self.problems)
         document, number = self.text(row, "document", True), self.text(row, "number", True)
         title = self.text(row, "title", True)
-        deadline = self._deadline(row)
         lead = self.unit(row, "lead_unit", lead_key) if (lead_key := row.text("lead_unit")) else None
         if not lead_key:
             self.problem(row, "lead_unit", "is empty")
         co_units = [self.unit(row, "co_units", key) for key in split_list(row.values.get("co_units"))]
+        deadline = self._deadline(row)
         supervisor = None
         if raw := row.text("supervisor"):
             if EMAIL_RE.fullmatch(raw):

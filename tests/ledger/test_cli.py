@@ -15,6 +15,7 @@ from sqlmodel import Session, func, select
 from flows.assign import assign
 from flows.runtime import run_flow
 from models.db import make_engine
+from models.ledger import LedgerError
 from models.tables import Item, ItemEvent, Notification
 
 DUBAN = str(Path(sys.executable).with_name("duban"))
@@ -95,3 +96,13 @@ def test_assign_flow_runs_under_prefect(sqlite_url, ledger_files):
     assert outcome.engine == "prefect"
     assert (outcome.result["items_created"], outcome.result["notifications_queued"]) == (3, 2)
     assert count(sqlite_url, Notification) == 2
+
+
+@pytest.mark.integration
+@pytest.mark.usefixtures("prefect_harness")
+def test_a_refused_import_under_prefect_raises_the_same_ledger_error(sqlite_url, tmp_path):
+    bad = tmp_path / "bad.csv"
+    bad.write_text("文件,编号,事项,牵头单位,完成时限\n新时代意见,9,新事项,市发改,明年\n", encoding="utf-8")
+    with pytest.raises(LedgerError) as raised:
+        run_flow(assign, engine="prefect", files=[str(bad)], now="2024-06-03T09:00+08:00", database_url=sqlite_url)
+    assert [(p.row, p.column) for p in raised.value.problems] == [(2, "牵头单位"), (2, "完成时限")]
