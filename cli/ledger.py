@@ -74,8 +74,8 @@ def import_(
     from models.ledger import LedgerError
 
     chosen = choose_engine(engine.value)  # type: ignore[arg-type]
-    params: dict[str, Any] = {"files": [str(f) for f in files], "now": at.isoformat(), "dry_run": dry_run,
-                              "database_url": settings().database_url}
+    # No database URL among the parameters: Prefect stores them, and the URL may hold a password.
+    params: dict[str, Any] = {"files": [str(f) for f in files], "now": at.isoformat(), "dry_run": dry_run}
     try:
         if chosen == "local":
             with _progress_bar() as progress:
