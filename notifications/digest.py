@@ -345,7 +345,9 @@ def render_digest(digest: Digest, now: datetime, settings: Settings, key: str) -
     envelope = Envelope(sender=settings.mail_from, sender_name=SENDER_NAME.get(digest.locale, "duban"),
                         to=[digest.recipient], message_id=message_id_for(key, settings.mail_from), date=now)
     attachment = None
-    if digest.escalation_rows:
+    # The escalation list goes to those who escalate: supervisors and the leadership. A unit's
+    # digest lists its own items in the body.
+    if digest.escalation_rows and digest.audience in ("supervisor", "leadership"):
         name = f"督办清单-{digest.context['week']}.xlsx" if digest.locale != "en" else f"escalation-list-{digest.context['week']}.xlsx"
         attachment = Attachment(name, escalation_xlsx(digest.escalation_rows, digest.locale))
     message = build_digest(envelope, audience=digest.audience, locale=digest.locale, context=digest.context,
