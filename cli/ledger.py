@@ -33,6 +33,7 @@ All files are checked together and applied in one transaction: any bad row refus
 Importing the same files again changes nothing. A changed title, deadline, category, lead unit, co-units or supervisor is applied with an `updated` event on the item. The status column is used only when an item is created; after that the lifecycle (progress, submit, sign-off...) owns it. Items of the imported documents that are missing from the files are left alone and listed.
 """
 
+
 class EngineChoice(StrEnum):
     AUTO = "auto"
     LOCAL = "local"
