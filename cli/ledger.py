@@ -21,7 +21,16 @@ from rich.progress import (
 )
 from rich.table import Table
 
-from cli.common import NowOption, console, err_console, open_session, resolve_now, settings
+from cli.common import (
+    JsonOption,
+    NowOption,
+    console,
+    err_console,
+    open_session,
+    print_json,
+    resolve_now,
+    settings,
+)
 
 SAMPLES = Path(__file__).parent / "samples"
 SAMPLE_FILES = ("units.csv", "ledger.xlsx")
@@ -65,6 +74,7 @@ def import_(
     dry_run: Annotated[bool, typer.Option("--dry-run", help="Check and show what would change; write nothing.")] = False,
     engine: Annotated[EngineChoice, typer.Option("--engine", help="auto: Prefect only if PREFECT_API_URL is set.")] = EngineChoice.AUTO,
     now: NowOption = None,
+    as_json: JsonOption = False,
 ) -> None:
     from flows.runtime import choose_engine, run_flow
 
@@ -86,7 +96,10 @@ def import_(
     except LedgerError as exc:
         print_problems(exc)
         raise typer.Exit(1) from None
-    print_summary(outcome.result, outcome.engine)
+    if as_json:
+        print_json({**outcome.result, "engine": outcome.engine})
+    else:
+        print_summary(outcome.result, outcome.engine)
 
 
 def print_problems(exc: Any) -> None:

@@ -54,6 +54,9 @@ def test_dry_run_prints_the_summary_and_writes_nothing(tmp_path, sqlite_url, led
     result = duban(tmp_path, sqlite_url, "import", *map(str, ledger_files), "--dry-run", "--now", NOW)
     assert result.returncode == 0, result.stderr
     assert "dry run: nothing was written" in result.stdout and "would be created" in result.stdout
+    as_json = duban(tmp_path, sqlite_url, "import", *map(str, ledger_files), "--dry-run", "--json")
+    summary = json.loads(as_json.stdout)
+    assert (summary["dry_run"], summary["items_created"], summary["engine"]) == (True, 3, "local")
     assert count(sqlite_url, Item) == 0
 
 
