@@ -120,14 +120,22 @@ class Scheduler:
         self.owns = False
         self._say = on_change or log.info
         self._lock = threading.Lock()
-        self._scheduler = BackgroundScheduler(timezone=settings.tz)
+        from apscheduler.executors.pool import ThreadPoolExecutor
+
+        # Jobs run one at a time: on SQLite they would only queue for the write lock anyway, and
+        # concurrent first Prefect runs race to start the same temporary Prefect server. The lease
+        # has its own thread, so a long job never lets it lapse.
+        self._scheduler = BackgroundScheduler(
+            timezone=settings.tz,
+            executors={"default": ThreadPoolExecutor(1), "lease": ThreadPoolExecutor(1)},
+        )
 
     def start(self) -> bool:
         """Start; True when this process owns the schedules now (it keeps trying otherwise)."""
         self.tend_lease()
         seconds = max(1.0, self.lease.ttl.total_seconds() / 3)
         self._scheduler.add_job(self.tend_lease, "interval", seconds=seconds, id="lease", max_instances=1,
-                                coalesce=True)
+                                coalesce=True, executor="lease")
         self._scheduler.start()
         return self.owns
 
