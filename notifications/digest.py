@@ -341,7 +341,8 @@ def escalation_xlsx(rows: list[dict[str, Any]], locale: str) -> bytes:
     return buffer.getvalue()
 
 
-def render_digest(digest: Digest, now: datetime, settings: Settings, key: str) -> OutboxMessage:
+def render_digest(digest: Digest, now: datetime, settings: Settings, key: str,
+                  workbooks: dict[tuple[str, tuple[int, ...]], bytes] | None = None) -> OutboxMessage:
     envelope = Envelope(sender=settings.mail_from, sender_name=SENDER_NAME.get(digest.locale, "duban"),
                         to=[digest.recipient], message_id=message_id_for(key, settings.mail_from), date=now)
     attachment = None
@@ -349,7 +350,12 @@ def render_digest(digest: Digest, now: datetime, settings: Settings, key: str) -
     # digest lists its own items in the body.
     if digest.escalation_rows and digest.audience in ("supervisor", "leadership"):
         name = f"督办清单-{digest.context['week']}.xlsx" if digest.locale != "en" else f"escalation-list-{digest.context['week']}.xlsx"
-        attachment = Attachment(name, escalation_xlsx(digest.escalation_rows, digest.locale))
+        # The leadership's addresses all get the same list: build each distinct workbook once.
+        ids = (digest.locale, tuple(r["id"] for r in digest.escalation_rows))
+        workbooks = {} if workbooks is None else workbooks
+        if ids not in workbooks:
+            workbooks[ids] = escalation_xlsx(digest.escalation_rows, digest.locale)
+        attachment = Attachment(name, workbooks[ids])
     message = build_digest(envelope, audience=digest.audience, locale=digest.locale, context=digest.context,
                            attachment=attachment)
     return OutboxMessage(
@@ -376,6 +382,7 @@ def queue_digests(session: Session, now: datetime, settings: Settings) -> Digest
     summary.already_sent = len(done)
     session.rollback()  # end the read: the writes below start a fresh transaction
     insert = pg_insert if is_postgres(session) else sqlite_insert
+    workbooks: dict[tuple[str, tuple[int, ...]], bytes] = {}
     # One order for every run: parallel runs on PostgreSQL wait on each other's rows, never deadlock.
     for digest in sorted(digests, key=lambda d: (d.audience, d.recipient)):
         row = session.execute(
@@ -387,7 +394,7 @@ def queue_digests(session: Session, now: datetime, settings: Settings) -> Digest
         if row is None:  # a parallel run queued it first
             summary.already_sent += 1
             continue
-        message = render_digest(digest, now, settings, digest_key(digest.audience, digest.recipient, week))
+        message = render_digest(digest, now, settings, digest_key(digest.audience, digest.recipient, week), workbooks)
         session.add(message)
         session.flush()
         sent = session.get(DigestSent, row[0])

@@ -49,3 +49,25 @@ def start_mailcatcher(maildir: Path, host: str = "127.0.0.1", port: int = 1025) 
     catcher = MailCatcher(maildir, host, port)
     catcher.start()
     return catcher
+
+
+def deliver_to_maildir(engine: Any, now: Any, settings: Any, maildir: Path) -> tuple[Any, int]:
+    """Send everything queued into `maildir` through a catcher on a free loopback port (the demo).
+
+    Returns the delivery summary and how many messages the Maildir holds.
+    """
+    import socket
+
+    from notifications.delivery import deliver
+    from notifications.transport import SmtpTransport
+
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = int(probe.getsockname()[1])
+    catcher = start_mailcatcher(maildir, "127.0.0.1", port)
+    try:
+        quick = settings.model_copy(update={"delivery_window": False})
+        summary = deliver(engine, now, quick, transport=SmtpTransport.from_settings(quick, host="127.0.0.1", port=port))
+    finally:
+        catcher.stop()
+    return summary, len(mailbox.Maildir(str(maildir), create=False))
