@@ -102,3 +102,31 @@ def test_doctor_reports_an_uninitialised_database(tmp_path):
     env = {**os.environ, "DUBAN_DATABASE_URL": f"sqlite:///{tmp_path / 'new.db'}", "DUBAN_CONFIG": str(tmp_path / "x")}
     result = subprocess.run([DUBAN, "doctor"], capture_output=True, text=True, env=env, cwd=tmp_path, timeout=120)
     assert result.returncode == 1 and "run `duban init`" in result.stdout
+
+
+def test_second_serve_on_the_same_database_says_it_does_not_schedule_and_stops_on_ctrl_c(run, sqlite_url, tmp_path):
+    import signal
+    from datetime import timedelta
+
+    from config import clock
+    from flows.scheduler import Lease
+
+    engine = make_engine(sqlite_url)
+    Lease(engine, "the-first-serve", ttl=timedelta(hours=1)).claim(clock.now())
+    engine.dispose()
+    env = {**os.environ, "DUBAN_DATABASE_URL": sqlite_url, "DUBAN_CONFIG": str(tmp_path / "none.toml"),
+           "COLUMNS": "300", "DUBAN_DATA_DIR": str(tmp_path / "data")}
+    process = subprocess.Popen([DUBAN, "serve", "--no-web", "--engine", "local"], stdout=subprocess.PIPE,
+                               stderr=subprocess.STDOUT, text=True, env=env, cwd=tmp_path)
+    assert process.stdout is not None
+    lines = []
+    for line in process.stdout:  # the serve prints its two status lines, then waits
+        lines.append(line)
+        if "Ctrl-C stops" in line:
+            break
+    process.send_signal(signal.SIGINT)
+    rest, _ = process.communicate(timeout=60)
+    output = "".join(lines) + rest
+    assert process.returncode == 0, output
+    assert "another duban serve owns the schedules of this database: the-first-serve" in output
+    assert "this one runs no jobs" in output and "stopped" in output and "Traceback" not in output
