@@ -168,6 +168,11 @@ def demo(
             play_history(session, at)
             session.commit()
             render_report(build_report(session, at, settings().tz))
+        from notifications.mailcatcher import deliver_to_maildir
+
+        mail, stored = deliver_to_maildir(engine, at, settings(), directory / "mail")
+        console.print(f"\nmail: {mail.grouped} message(s) grouped from the notifications and delivered to a mail "
+                      f"catcher: {stored} in {directory}/mail/ (a Maildir)", highlight=False)
     finally:
         engine.dispose()
     console.print(f"\nThe demo lives in {directory}/ (its own duban.toml and database). Try:\n"
