@@ -76,22 +76,22 @@ def copy(template: Path, workdir: Path, name: str) -> Path:
     return target
 
 
-def run_sweep(path: Path, memory: bool = False) -> tuple[float, int, int]:
-    """Seconds, items examined, peak traced memory (bytes, when `memory`)."""
+def run_sweep(path: Path, memory: bool = False) -> tuple[float, int, int, float]:
+    """Wall seconds, items examined, peak traced memory (bytes, when `memory`), CPU seconds."""
     policy, calendar = load_policy(DEFAULT_POLICY_FILE), load_calendar()
     engine = make_engine(f"sqlite:///{path}")
     if memory:
         tracemalloc.start()
-    started = time.perf_counter()
+    started, cpu = time.perf_counter(), time.process_time()
     with Session(engine) as session:
         result = sweep(session, now=NOW, policy=policy, calendar=calendar, tz=TZ, after_batch=session.commit)
         session.commit()
-    seconds = time.perf_counter() - started
+    seconds, cpu = time.perf_counter() - started, time.process_time() - cpu
     peak = tracemalloc.get_traced_memory()[1] if memory else 0
     if memory:
         tracemalloc.stop()
     engine.dispose()
-    return seconds, result.examined, peak
+    return seconds, result.examined, peak, cpu
 
 
 def run_floor(path: Path) -> float:
@@ -121,7 +121,8 @@ def main() -> None:
     parser.add_argument("--due", type=float, default=0.01, help="share of items due (default 0.01)")
     args = parser.parse_args()
     workdir = Path(tempfile.mkdtemp(prefix="duban-bench-sweep-"))
-    print(f"{'items':>9} {'due':>7} {'build s':>8} {'floor s':>8} {'sweep s':>8} {'ratio':>6} "
+    print(f"load average {os.getloadavg()[0]:.1f} on {os.cpu_count()} CPUs (wall times suffer when it is high)")
+    print(f"{'items':>9} {'due':>7} {'build s':>8} {'floor s':>8} {'sweep s':>8} {'cpu s':>6} {'ratio':>6} "
           f"{'peak MB':>8} {'0-due s':>8}")
     try:
         for size in (int(s) for s in args.sizes.split(",")):
@@ -131,11 +132,11 @@ def main() -> None:
             built = time.perf_counter() - started
             floor = run_floor(copy(template, workdir, "floor.db"))
             swept_path = copy(template, workdir, "sweep.db")
-            seconds, examined, _ = run_sweep(swept_path)
-            idle, idle_examined, _ = run_sweep(swept_path)  # same now again: nothing is due
+            seconds, examined, _, cpu = run_sweep(swept_path)
+            idle, idle_examined, _, _ = run_sweep(swept_path)  # same now again: nothing is due
             assert idle_examined == 0
-            _, _, peak = run_sweep(copy(template, workdir, "memory.db"), memory=True)
-            print(f"{size:>9} {examined:>7} {built:>8.1f} {floor:>8.3f} {seconds:>8.3f} {seconds / floor:>6.1f} "
+            _, _, peak, _ = run_sweep(copy(template, workdir, "memory.db"), memory=True)
+            print(f"{size:>9} {examined:>7} {built:>8.1f} {floor:>8.3f} {seconds:>8.3f} {cpu:>6.2f} {seconds / floor:>6.1f} "
                   f"{peak / 2**20:>8.1f} {idle:>8.4f}", flush=True)
             if size == 10000:
                 wall = one_shot(copy(template, workdir, "oneshot.db"))

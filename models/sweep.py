@@ -163,7 +163,7 @@ def sweep(
     policy: Policy,
     calendar: WorkCalendar,
     tz: ZoneInfo,
-    batch_size: int = 500,
+    batch_size: int = 1000,
     after_batch: Callable[[], None] | None = None,
 ) -> SweepResult:
     """Handle every item due at `now`. Writes nothing for items with nothing due.
