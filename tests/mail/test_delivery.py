@@ -230,3 +230,20 @@ def test_an_admin_may_queue_a_dead_message_again_and_others_may_not(session: Ses
     assert "requeued by admin@dc.gov.cn" in message.last_error
     with pytest.raises(InvalidInput, match="only dead messages"):
         retry_dead(session, message.id, admin.email, now)  # type: ignore[arg-type]
+
+
+def test_a_return_through_the_lifecycle_reaches_the_lead_unit_by_mail(engine: Engine, now: datetime, smtp_sink: SmtpSink) -> None:
+    from models.lifecycle import Action, apply
+    from models.tables import Status
+
+    with Session(engine) as session:
+        unit = make_unit(session, "市发改委", contact_emails=["fgw@example.gov.cn"])
+        supervisor = make_person(session, Role.SUPERVISOR, email="sup@dc.gov.cn")
+        item = make_item(session, lead_unit=unit, supervisor=supervisor, status=Status.SUBMITTED)
+        apply(session, item, Action.RETURN, supervisor, now, reason="请补充印发文件文号")
+        session.commit()
+    assert deliver(engine, now, smtp_sink.settings()).sent == 1
+    (received,) = smtp_sink.handler.received
+    assert received.recipients == ["fgw@example.gov.cn"]
+    body = received.message.get_body(("plain",)).get_content()  # type: ignore[union-attr]
+    assert "办结申请被退回" in body and "退回原因：请补充印发文件文号" in body
