@@ -34,6 +34,7 @@ from cli.common import (
 
 SAMPLES = Path(__file__).parent / "samples"
 SAMPLE_FILES = ("units.csv", "ledger.xlsx")
+SHOWN_PROBLEMS = 200
 
 IMPORT_HELP = """Import ledger files (台账): .xlsx (sheets 单位/units and 台账/ledger) and .csv (UTF-8 or GB18030).
 
@@ -107,9 +108,11 @@ def print_problems(exc: Any) -> None:
                   title_justify="left", title_style="bold red")
     for column in ("file", "sheet", "row", "column", "problem"):
         table.add_column(column, overflow="fold")
-    for p in exc.problems:
+    for p in exc.problems[:SHOWN_PROBLEMS]:
         table.add_row(p.file, p.sheet or "", str(p.row or ""), p.column or "", p.reason)
     err_console.print(table)
+    if len(exc.problems) > SHOWN_PROBLEMS:
+        err_console.print(f"... and {len(exc.problems) - SHOWN_PROBLEMS} more problems not shown")
 
 
 def print_summary(summary: dict[str, Any], engine: str) -> None:

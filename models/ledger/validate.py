@@ -37,6 +37,7 @@ class _Checker:
         # unit name or code -> the unit's (new) name, from the import first, then the database
         self.unit_keys: dict[str, str] = {}
         self.planned_people: dict[str, tuple[PersonPlan, RawRow]] = {}
+        self.suggestions: dict[str, str] = {}
         self.unit_names = {u.id: u.name for u in snapshot.units.values()}
         self.emails_by_person = {pid: email for email, (pid, _, _) in snapshot.people.items()}
 
@@ -65,9 +66,11 @@ class _Checker:
     def unit(self, row: RawRow, column: str, key: str) -> str | None:
         name = self.unit_keys.get(key)
         if name is None:
-            close = difflib.get_close_matches(key, list(self.unit_keys), n=3, cutoff=0.4)
-            hint = f"; closest known: {'、'.join(dict.fromkeys(self.unit_keys[c] for c in close))}" if close else ""
-            self.problem(row, column, f"unknown unit {key!r}{hint}")
+            if key not in self.suggestions:  # a misspelt unit tends to repeat over many rows
+                close = difflib.get_close_matches(key, list(self.unit_keys), n=3, cutoff=0.4)
+                names = "、".join(dict.fromkeys(self.unit_keys[c] for c in close))
+                self.suggestions[key] = f"; closest known: {names}" if close else ""
+            self.problem(row, column, f"unknown unit {key!r}{self.suggestions[key]}")
         return name
 
     # -- units ---------------------------------------------------------------------------------
