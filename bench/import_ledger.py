@@ -1,9 +1,10 @@
 """Import benchmark: a generated 10,000-item, 500-unit ledger from .xlsx and from .csv, then a re-import.
 
 Each import runs in a child process on a fresh SQLite database (migrated first, not timed);
-it prints wall time of the import (read, check, write, commit) and the child's peak RSS
-(VmHWM) with the baseline after imports, before the work. The re-import changes nothing.
-Run: `.venv/bin/python -m bench.import_ledger [--items 10000 --units 500]`.
+it prints wall and CPU time of the import (read, check, write, commit), the child's peak RSS
+(VmHWM) with the baseline after imports, before the work, and the load average (the machine
+may be shared: CPU time is the steadier figure). The re-import changes nothing.
+Run: `.venv/bin/python -m bench.import_ledger [--items 10000 --units 500] [--pg [ADMIN_URL]]`.
 """
 
 from __future__ import annotations
@@ -11,11 +12,14 @@ from __future__ import annotations
 import argparse
 import csv
 import json
+import os
 import resource
 import subprocess
 import sys
 import tempfile
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 
@@ -87,13 +91,13 @@ def child(database_url: str, files: list[str]) -> None:
 
     engine = make_engine(database_url)
     baseline = peak_rss_mb()
-    start = time.perf_counter()
+    start, cpu = time.perf_counter(), time.process_time()
     with Session(engine) as session:
         summary = import_ledger(session, [Path(f) for f in files], now=NOW)
         session.commit()
-    seconds = time.perf_counter() - start
+    seconds, cpu = time.perf_counter() - start, time.process_time() - cpu
     peak = peak_rss_mb()
-    print(json.dumps({"seconds": seconds, "peak_mb": peak, "baseline_mb": baseline,
+    print(json.dumps({"seconds": seconds, "cpu": cpu, "peak_mb": peak, "baseline_mb": baseline,
                       "created": summary.items_created, "unchanged": summary.items_unchanged}))
 
 
@@ -103,33 +107,57 @@ def measure(database_url: str, files: list[Path]) -> dict[str, float]:
     return json.loads(out.stdout.strip().splitlines()[-1])  # type: ignore[no-any-return]
 
 
+@contextmanager
+def fresh_database(folder: Path, name: str, pg_admin_url: str | None) -> Iterator[str]:
+    """A migrated, empty database: a SQLite file, or a PostgreSQL database dropped afterwards."""
+    from migrations.runner import upgrade
+    from models.db import make_engine
+
+    if pg_admin_url is None:
+        url = f"sqlite:///{folder / f'{name}.db'}"
+    else:
+        import psycopg
+
+        database = f"duban_bench_{os.getpid()}_{name}"
+        with psycopg.connect(pg_admin_url, autocommit=True) as conn:
+            conn.execute(f'CREATE DATABASE "{database}"')
+        url = pg_admin_url.rsplit("/", 1)[0] + "/" + database
+    engine = make_engine(url)
+    upgrade(engine)
+    engine.dispose()
+    try:
+        yield url
+    finally:
+        if pg_admin_url is not None:
+            with psycopg.connect(pg_admin_url, autocommit=True) as conn:
+                conn.execute(f'DROP DATABASE IF EXISTS "{database}" WITH (FORCE)')
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--items", type=int, default=10_000)
     parser.add_argument("--units", type=int, default=500)
+    parser.add_argument("--pg", metavar="ADMIN_URL", nargs="?", const="postgresql://postgres@127.0.0.1:5432/test",
+                        help="import into fresh PostgreSQL databases made through this server instead of SQLite")
     parser.add_argument("--child", nargs="+", help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.child:
         child(args.child[0], args.child[1:])
         return
-    from migrations.runner import upgrade
-    from models.db import make_engine
 
     with tempfile.TemporaryDirectory(prefix="duban-bench-import-") as tmp:
         folder = Path(tmp)
         formats = write_files(folder, args.items, args.units)
-        print(f"ledger: {args.items} items, {args.units} units; SQLite; child process per import")
-        print(f"{'format':<6} {'run':<10} {'items':>7} {'wall s':>8} {'peak MB':>8} {'baseline MB':>12}")
+        backend = "PostgreSQL" if args.pg else "SQLite"
+        print(f"ledger: {args.items} items, {args.units} units; {backend}; child process per import")
+        print(f"{'format':<6} {'run':<10} {'items':>7} {'wall s':>8} {'cpu s':>7} {'peak MB':>8} {'baseline MB':>12} {'load':>5}")
         for fmt, files in formats.items():
-            url = f"sqlite:///{folder / f'{fmt}.db'}"
-            engine = make_engine(url)
-            upgrade(engine)
-            engine.dispose()
-            for run in ("first", "re-import"):
-                r = measure(url, files)
-                count = r["created"] if run == "first" else r["unchanged"]
-                print(f"{fmt:<6} {run:<10} {count:>7} {r['seconds']:>8.2f} {r['peak_mb']:>8.0f} {r['baseline_mb']:>12.0f}",
-                      flush=True)
+            with fresh_database(folder, fmt, args.pg) as url:
+                for run in ("first", "re-import"):
+                    r = measure(url, files)
+                    count = r["created"] if run == "first" else r["unchanged"]
+                    print(f"{fmt:<6} {run:<10} {count:>7} {r['seconds']:>8.2f} {r['cpu']:>7.2f} {r['peak_mb']:>8.0f} "
+                          f"{r['baseline_mb']:>12.0f} {os.getloadavg()[0]:>5.1f}", flush=True)
 
 
 if __name__ == "__main__":
