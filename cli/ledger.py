@@ -131,7 +131,7 @@ def print_summary(summary: dict[str, Any], engine: str) -> None:
                   str(summary["items_unchanged"]), str(len(summary["missing"])))
     console.print(table)
     for change in summary["changes"][:20]:
-        fields = "; ".join(f"{k}: {old} -> {new}" for k, (old, new) in change.items() if k != "item")
+        fields = "; ".join(f"{k}: {v[0]} -> {v[1]}" for k, v in change.items() if k != "item")
         console.print(f"  updated {change['item']}: {fields}", highlight=False)
     if summary["missing"]:
         shown = "、".join(summary["missing"][:20]) + (" ..." if len(summary["missing"]) > 20 else "")

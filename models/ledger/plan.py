@@ -134,7 +134,7 @@ class ImportSummary:
             units_created=len(plan.new_units), units_updated=len(plan.changed_units),
             people_created=len(plan.new_people), items_created=len(plan.new_items),
             items_updated=len(plan.changed_items), items_unchanged=plan.unchanged, missing=plan.missing,
-            changes=[{"item": u.plan.ref, **{k: [str(o), str(n)] for k, (o, n) in u.changes.items()}}
+            changes=[{"item": u.plan.ref, **{k: [_shown(o), _shown(n)] for k, (o, n) in u.changes.items()}}
                      for u in plan.changed_items],
         )
 
@@ -142,6 +142,12 @@ class ImportSummary:
         from dataclasses import asdict
 
         return asdict(self)
+
+
+def _shown(value: Any) -> str:
+    if isinstance(value, list | tuple):
+        return "、".join(map(str, value)) or "-"
+    return "-" if value in (None, "") else str(value)
 
 
 class LedgerError(InvalidInput):

@@ -109,3 +109,21 @@ def test_a_refused_import_under_prefect_raises_the_same_ledger_error(sqlite_url,
     with pytest.raises(LedgerError) as raised:
         run_flow(assign, engine="prefect", files=[str(bad)], now="2024-06-03T09:00+08:00", database_url=sqlite_url)
     assert [(p.row, p.column) for p in raised.value.problems] == [(2, "牵头单位"), (2, "完成时限")]
+
+
+def test_summary_lists_each_updated_item_with_old_and_new_values(session, tmp_path, ledger_files, now, capsys):
+    from cli.ledger import print_summary
+    from models.ledger import import_ledger
+    from tests.ledger.conftest import LEDGER, LEDGER_HEADER, write_xlsx
+
+    import_ledger(session, ledger_files, now=now)
+    session.commit()
+    changed = [list(row) for row in LEDGER]
+    changed[0][2], changed[0][5] = "新标题", ""
+    files = [ledger_files[0], write_xlsx(tmp_path / "b.xlsx", {"台账": [LEDGER_HEADER, *changed]})]
+    summary = import_ledger(session, files, now=now, dry_run=True)
+    capsys.readouterr()
+    print_summary(summary.as_dict(), "local")
+    out = capsys.readouterr().out
+    assert "updated 新时代意见/1: title: 支持建设示范区 -> 新标题; co_units: 市财政局 -> -" in out
+    assert "engine: local" in out
