@@ -77,6 +77,25 @@ def build_outbox(url: str, count: int) -> int:
     return len(raw.encode())
 
 
+PG_ADMIN_URL = os.environ.get("DUBAN_TEST_PG_URL", "postgresql://postgres@127.0.0.1:5432/test")
+
+
+def create_pg_database() -> str:
+    import psycopg
+
+    name = f"duban_bench_{os.getpid()}"
+    with psycopg.connect(PG_ADMIN_URL, autocommit=True) as conn:
+        conn.execute(f'CREATE DATABASE "{name}"')
+    return PG_ADMIN_URL.rsplit("/", 1)[0] + "/" + name
+
+
+def drop_pg_database(url: str) -> None:
+    import psycopg
+
+    with psycopg.connect(PG_ADMIN_URL, autocommit=True) as conn:
+        conn.execute(f'DROP DATABASE IF EXISTS "{url.rsplit("/", 1)[1]}" WITH (FORCE)')
+
+
 def child(url: str, port: int, connections: int) -> None:
     """The delivery process itself: deliver everything once, print figures as JSON."""
     from config.settings import load_settings
@@ -110,7 +129,8 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--messages", type=int, default=10000)
     parser.add_argument("--connections", type=int, default=4)
-    parser.add_argument("--database", help="a database URL (default: a fresh SQLite file)")
+    parser.add_argument("--postgres", action="store_true",
+                        help="use a fresh database on the PostgreSQL server at DUBAN_TEST_PG_URL (default: SQLite)")
     parser.add_argument("--child", nargs=3, metavar=("URL", "PORT", "CONNECTIONS"), help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.child:
@@ -121,7 +141,9 @@ def main() -> None:
             raise SystemExit(f"{tool} not found: install Debian's postfix package")
 
     workdir = Path(tempfile.mkdtemp(prefix="duban-bench-deliver-"))
-    url = args.database or f"sqlite:///{workdir / 'bench.db'}"
+    url = f"sqlite:///{workdir / 'bench.db'}"
+    if args.postgres:
+        url = create_pg_database()
     size = build_outbox(url, args.messages)
     port = free_port()
     sink = run_sink(port)
@@ -141,10 +163,13 @@ def main() -> None:
         sink.terminate()
         sink.wait()
         shutil.rmtree(workdir, ignore_errors=True)
+        if args.postgres:
+            drop_pg_database(url)
 
     our_rate = ours["sent"] / ours["seconds"]
     source_rate = args.messages / source_seconds
-    print(f"messages: {args.messages} of {size} bytes, {args.connections} connections, database {url.split(':')[0]}")
+    print(f"messages: {args.messages} of {size} bytes, {args.connections} connections, "
+          f"database {'postgresql' if args.postgres else 'sqlite'}")
     print(f"duban deliver : {ours['sent']} sent, {ours['retried']} retried, {ours['dead']} dead in "
           f"{ours['seconds']:.2f} s = {our_rate:,.0f} msg/s; peak RSS {peak_mib:.0f} MiB")
     print(f"smtp-source   : {args.messages} in {source_seconds:.2f} s = {source_rate:,.0f} msg/s")
