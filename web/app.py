@@ -24,6 +24,7 @@ from models.errors import (
 )
 from web.auth import TooManyAttempts, secret_key
 from web.deps import LoginRequired
+from web.figures import FiguresCache
 
 STATUS = {
     NotFound: (404, "Not found"),
@@ -58,6 +59,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     )
     app.state.settings = settings
     app.state.engine = make_engine(settings.sqlalchemy_url)
+    app.state.figures = FiguresCache()
     app.add_middleware(
         SessionMiddleware,
         secret_key=secret_key(settings),

@@ -6,6 +6,8 @@ limited to the items the person may see.
 
 from __future__ import annotations
 
+import threading
+import time
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from typing import Any
@@ -17,7 +19,7 @@ from sqlmodel import Session, col, select
 from models.deadlines import ACTIVE_STATUSES, start_of_day
 from models.report import rate
 from models.tables import Document, Item, ItemEvent, Person, Status, Unit
-from web.access import visible_clause
+from web.access import sees_everything, visible_clause
 from web.calendar import due_soon_until
 
 TREND_WEEKS = 8
@@ -92,10 +94,13 @@ def build_figures(session: Session, person: Person, now: datetime, tz: ZoneInfo)
     units = grouped(Item.lead_unit_id, Unit.name, Unit)
     overall = Row("", *(sum(getattr(r, f) for r in documents.values())
                         for f in ("total", "signed_off", "open", "due_soon", "overdue")))
-    escalation = dict(session.exec(
-        select(Item.escalation_level, func.count()).where(*scope, active, col(Item.escalation_level) > 0)
+    # Filtering on the state would pick the (status, deadline) index and visit rows one by one;
+    # counting the active ones among all escalated rows is one plain scan.
+    escalation = {level: int(n) for level, n in session.exec(
+        select(Item.escalation_level, func.sum(case((active, 1), else_=0)))
+        .where(*scope[1:], col(Item.escalation_level) > 0)
         .group_by(Item.escalation_level).order_by(Item.escalation_level)
-    ).all())
+    ).all() if n}
     starts = week_starts(today)
     _add_trend(session, scope, starts[1:], now, tz, documents, overall)
     return Figures(
@@ -127,3 +132,55 @@ def _add_trend(session: Session, scope: list[Any], boundaries: list[date], now: 
     for document_id, row in documents.items():
         row.trend = [rate(row.signed_off - n, row.total) for n in since.get(document_id, zero)] + [row.rate]
     overall.trend = [rate(overall.signed_off - n, overall.total) for n in overall_since] + [overall.rate]
+
+
+@dataclass
+class _Entry:
+    stamp: tuple[Any, ...]
+    at: float
+    figures: Figures
+
+
+class FiguresCache:
+    """Dashboard figures, kept until the ledger changes (a new event or item), the day turns, or `ttl` passes.
+
+    Every change of an item writes an ItemEvent, so the newest event id tells whether the counts
+    can have moved. While one request recomputes, concurrent ones get the previous figures
+    rather than queueing behind it; the request that found them stale waits for fresh ones.
+    """
+
+    def __init__(self, ttl: float = 60.0) -> None:
+        self.ttl = ttl
+        self._entries: dict[tuple[Any, ...], _Entry] = {}
+        self._locks: dict[tuple[Any, ...], threading.Lock] = {}
+        self._guard = threading.Lock()
+
+    def get(self, session: Session, person: Person, now: datetime, tz: ZoneInfo) -> Figures:
+        key = (_scope(person), now.astimezone(tz).date())
+        stamp = _ledger_stamp(session)
+        entry = self._entries.get(key)
+        if entry is not None and entry.stamp == stamp and time.monotonic() - entry.at < self.ttl:
+            return entry.figures
+        with self._guard:
+            lock = self._locks.setdefault(key, threading.Lock())
+        if not lock.acquire(blocking=entry is None):
+            return entry.figures  # type: ignore[union-attr]  # someone is recomputing them right now
+        try:
+            latest = self._entries.get(key)
+            if latest is not None and latest is not entry and latest.stamp == stamp:
+                return latest.figures  # computed while this request waited for the lock
+            figures = build_figures(session, person, now, tz)
+            self._entries[key] = _Entry(stamp, time.monotonic(), figures)
+            return figures
+        finally:
+            lock.release()
+
+
+def _scope(person: Person) -> tuple[Any, ...]:
+    """People who see the same items see the same figures."""
+    return ("all",) if sees_everything(person) else (str(person.role), person.unit_id)
+
+
+def _ledger_stamp(session: Session) -> tuple[Any, ...]:
+    newest = [select(func.max(model.id)).scalar_subquery() for model in (ItemEvent, Item, Document)]
+    return tuple(session.exec(select(*newest)).one())

@@ -51,9 +51,14 @@ def upgrade() -> None:
     # The dashboard's trend reads sign-off events by kind and time.
     with op.batch_alter_table("item_event") as batch_op:
         batch_op.create_index("ix_item_event_kind_at", ["kind", "at"])
+    # The item list's default order: the first page without scanning every item.
+    with op.batch_alter_table("item") as batch_op:
+        batch_op.create_index("ix_item_deadline_id", ["deadline", "id"])
 
 
 def downgrade() -> None:
+    with op.batch_alter_table("item") as batch_op:
+        batch_op.drop_index("ix_item_deadline_id")
     with op.batch_alter_table("item_event") as batch_op:
         batch_op.drop_index("ix_item_event_kind_at")
     op.drop_table("login_attempt")

@@ -26,6 +26,7 @@ from web.auth import session_stamp
 
 PASSWORD = "correct horse battery"
 SECRET = "test-secret-key-for-duban-web-tests"
+SCRIPT_TITLE = "<script>alert('x')</script>"
 
 
 @functools.cache

@@ -5,14 +5,13 @@ from __future__ import annotations
 from datetime import date
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Query
+from fastapi import APIRouter, Query, Request
 from pydantic import BaseModel, Field
 
 from models.lifecycle import Action, apply
 from models.tables import Role, Status
 from web.access import check_version, require_sees_everything, visible_item
 from web.deps import ApiUser, NowDep, SessionDep, SettingsDep
-from web.figures import build_figures
 from web.itemview import action_payload, as_json, item_detail
 from web.listing import SORTS, ItemQuery, count_items, list_rows
 from web.routes.outbox import outbox_counts
@@ -102,9 +101,9 @@ def act(item_id: int, action: Action, body: ActionBody, session: SessionDep, use
 
 
 @router.get("/report")
-def report(session: SessionDep, user: ApiUser, now: NowDep, settings: SettingsDep) -> dict[str, Any]:
+def report(request: Request, session: SessionDep, user: ApiUser, now: NowDep, settings: SettingsDep) -> dict[str, Any]:
     """Per document and per lead unit: total, signed off, rate, open, due soon, overdue; escalation counts."""
-    figures = build_figures(session, user, now, settings.tz)
+    figures = request.app.state.figures.get(session, user, now, settings.tz)
     return {
         "as_of": now.astimezone(settings.tz).isoformat(), "overall": figures.overall.as_dict(),
         "week_starts": [d.isoformat() for d in figures.week_starts],

@@ -13,7 +13,6 @@ from models.deadlines import ACTIVE_STATUSES
 from models.tables import ItemEvent, Role
 from web.access import require_sees_everything
 from web.deps import CurrentUser, NowDep, SessionDep, SettingsDep, csrf_protect
-from web.figures import build_figures
 from web.listing import ItemQuery, ItemRow, list_rows
 from web.render import redirect, render
 
@@ -24,7 +23,7 @@ UNITS_SHOWN = 30
 @router.get("/")
 def dashboard(request: Request, session: SessionDep, user: CurrentUser, now: NowDep, settings: SettingsDep,
               units: str = "") -> Response:
-    figures = build_figures(session, user, now, settings.tz)
+    figures = request.app.state.figures.get(session, user, now, settings.tz)
     shown_units = figures.units if units == "all" else figures.units[:UNITS_SHOWN]
     return render(request, "dashboard.html", user, nav="dashboard", figures=figures, shown_units=shown_units,
                   all_units=units == "all")
@@ -79,5 +78,5 @@ def digest(request: Request, session: SessionDep, user: CurrentUser, now: NowDep
     html = None if chosen is None else render_mail(
         chosen.locale, f"digest_{chosen.audience}.html", locale=chosen.locale, **chosen.context
     )
-    return render(request, "digest.html", user, nav="digest", figures=build_figures(session, user, now, tz),
+    return render(request, "digest.html", user, nav="digest", figures=request.app.state.figures.get(session, user, now, tz),
                   monday=monday, sunday=monday + timedelta(days=6), digests=digests, chosen=chosen, html=html)

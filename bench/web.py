@@ -1,0 +1,218 @@
+"""Web benchmark: 100,000 items, 1,000 units; dashboard, item list (first page, filtered), item page.
+
+20 concurrent clients (httpx, asyncio) for 30 seconds against uvicorn on loopback, in a
+separate process; prints requests/second and p50/p95 latency per page. Target: p95 < 100 ms.
+The ledger is built with bulk INSERTs (no ORM). Run: `.venv/bin/python -m bench.web`
+[--items 100000 --units 1000 --clients 20 --seconds 30 --database-url postgresql://...].
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import os
+import random
+import socket
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from collections import defaultdict
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+import httpx
+from sqlalchemy import insert, text
+
+from config import clock
+from migrations.runner import upgrade
+from models.accounts import hash_password
+from models.db import make_engine
+from models.tables import Document, Item, ItemCoUnit, ItemEvent, Person, Unit
+
+PASSWORD = "bench password"
+CHUNK = 5000
+
+
+def build(url: str, n_items: int, n_units: int, now: datetime) -> None:
+    """Units, people, 20 documents, items in every state, co-units, sign-off events over 10 weeks."""
+    engine = make_engine(url)
+    upgrade(engine)
+    rng = random.Random(n_items)
+    today = now.date()
+    hashed = hash_password(PASSWORD)
+    with engine.begin() as conn:
+        conn.execute(insert(Unit.__table__), [  # type: ignore[attr-defined]
+            {"id": u + 1, "name": f"第{u + 1}单位", "code": f"U{u + 1:04d}", "parent_id": None,
+             "contact_emails": [f"u{u + 1}@example.gov.cn"], "leader_emails": []} for u in range(n_units)
+        ])
+        people = [{"id": 1, "name": "督查一", "email": "sup@bench.gov.cn", "role": "supervisor", "unit_id": None,
+                   "locale": None, "active": True, "password_hash": hashed},
+                  {"id": 2, "name": "科员一", "email": "officer@bench.gov.cn", "role": "officer", "unit_id": 1,
+                   "locale": None, "active": True, "password_hash": hashed}]
+        people += [{"id": 3 + s, "name": f"督查{s + 2}", "email": f"sup{s}@bench.gov.cn", "role": "supervisor",
+                    "unit_id": None, "locale": None, "active": True, "password_hash": None} for s in range(19)]
+        conn.execute(insert(Person.__table__), people)  # type: ignore[attr-defined]
+        conn.execute(insert(Document.__table__), [  # type: ignore[attr-defined]
+            {"id": d + 1, "short_name": f"文件{d + 1}号", "title": f"关于第{d + 1}号文件的意见", "issuer": "",
+             "issue_date": None} for d in range(20)
+        ])
+        items, co_units, events = [], [], []
+        for i in range(1, n_items + 1):
+            roll = rng.random()
+            status = ("signed_off" if roll < 0.4 else "submitted" if roll < 0.5 else "in_progress" if roll < 0.8
+                      else "assigned" if roll < 0.98 else "cancelled")
+            deadline = today + timedelta(days=rng.randint(-120, 180))
+            overdue = status in ("assigned", "in_progress") and deadline < today
+            items.append({
+                "id": i, "document_id": rng.randint(1, 20), "number": str(i), "title": f"推进第{i}项重点任务落实见效",
+                "category": "", "lead_unit_id": rng.randint(1, n_units), "supervisor_id": rng.choice([None, 1, 3, 4]),
+                "original_deadline": deadline, "deadline": deadline, "notes": "", "status": status,
+                "deadline_version": 1, "escalation_level": rng.choice([1, 1, 2, 3]) if overdue and rng.random() < 0.5 else 0,
+                "next_action_at": None, "version": 1, "created_at": now - timedelta(days=200),
+                "updated_at": now - timedelta(days=rng.randint(0, 100)),
+            })
+            if rng.random() < 0.3:
+                co_units.append({"item_id": i, "unit_id": rng.randint(1, n_units)})
+            if status == "signed_off":
+                events.append({"item_id": i, "kind": "signed_off", "at": now - timedelta(days=rng.randint(0, 300)),
+                               "actor_id": 1, "actor_label": "督查一", "from_status": "submitted",
+                               "to_status": "signed_off", "payload": {}})
+        for table, rows in ((Item.__table__, items), (ItemCoUnit.__table__, _unique(co_units)),  # type: ignore[attr-defined]
+                            (ItemEvent.__table__, events)):  # type: ignore[attr-defined]
+            for start in range(0, len(rows), CHUNK):
+                conn.execute(insert(table), rows[start:start + CHUNK])
+        if engine.dialect.name == "postgresql":
+            for table in ("unit", "person", "document", "item"):
+                conn.execute(text(f"SELECT setval('{table}_id_seq', (SELECT max(id) FROM {table}))"))
+    with engine.connect() as conn:
+        conn.execute(text("ANALYZE"))
+    engine.dispose()
+
+
+def _unique(rows: list[dict[str, int]]) -> list[dict[str, int]]:
+    return list({(r["item_id"], r["unit_id"]): r for r in rows}.values())
+
+
+def _free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+def serve(url: str, port: int, data_dir: str) -> None:
+    """The server process: uvicorn on the app, one worker, as `duban serve` runs it."""
+    import uvicorn
+
+    from config.settings import Settings
+    from web.app import create_app
+
+    settings = Settings(database_url=url, data_dir=Path(data_dir), secret_key="bench-secret-key-0123456789")  # type: ignore[arg-type]
+    uvicorn.run(create_app(settings), host="127.0.0.1", port=port, log_level="warning", access_log=False)
+
+
+async def _login(base: str, email: str) -> httpx.Cookies:
+    async with httpx.AsyncClient(base_url=base) as client:
+        page = await client.get("/login")
+        token = page.text.split('name="csrf_token" value="')[1].split('"')[0]
+        response = await client.post("/login", data={"csrf_token": token, "email": email, "password": PASSWORD})
+        assert response.status_code == 303, response.text[:300]
+        return client.cookies
+
+
+async def load(base: str, n_items: int, n_units: int, clients: int, seconds: float) -> tuple[dict[str, list[float]], float]:
+    cookies = {who: await _login(base, f"{who}@bench.gov.cn") for who in ("sup", "officer")}
+    pages = [
+        ("dashboard", "sup", lambda r: "/"),
+        ("items, first page", "sup", lambda r: "/items"),
+        ("items, filtered", "sup", lambda r: f"/items?unit=U{r.randint(1, n_units):04d}&overdue=1&sort=level"),
+        ("item page", "sup", lambda r: f"/items/{r.randint(1, n_items)}"),
+        ("officer dashboard", "officer", lambda r: "/"),
+        ("officer items", "officer", lambda r: "/items"),
+    ]
+    timings: dict[str, list[float]] = defaultdict(list)
+    errors: dict[str, int] = defaultdict(int)
+    async with httpx.AsyncClient(base_url=base, timeout=120) as first:
+        print("first request of each page (cold caches):", flush=True)
+        for name, who, path in pages:
+            started = time.perf_counter()
+            await first.get(path(random.Random(0)), cookies=cookies[who])
+            print(f"  {name:<20}{(time.perf_counter() - started) * 1000:>10.1f} ms", flush=True)
+    stop = time.monotonic() + seconds
+
+    async def worker(n: int) -> None:
+        rng = random.Random(n)
+        sessions = {who: httpx.AsyncClient(base_url=base, cookies=jar, timeout=30) for who, jar in cookies.items()}
+        k = n
+        while time.monotonic() < stop:
+            name, who, path = pages[k % len(pages)]
+            k += 1
+            started = time.perf_counter()
+            response = await sessions[who].get(path(rng))
+            elapsed = time.perf_counter() - started
+            if response.status_code != 200:
+                errors[name] += 1
+            timings[name].append(elapsed)
+        for session in sessions.values():
+            await session.aclose()
+
+    started = time.monotonic()
+    await asyncio.gather(*(worker(n) for n in range(clients)))
+    elapsed = time.monotonic() - started
+    for name, count in errors.items():
+        print(f"  {name}: {count} non-200 responses")
+    return timings, elapsed
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--items", type=int, default=100_000)
+    parser.add_argument("--units", type=int, default=1_000)
+    parser.add_argument("--clients", type=int, default=20)
+    parser.add_argument("--seconds", type=float, default=30)
+    parser.add_argument("--database-url", help="an empty PostgreSQL database (default: a temporary SQLite file)")
+    parser.add_argument("--reuse", type=Path, help="a SQLite file: built there once, reused by later runs")
+    parser.add_argument("--serve", nargs=3, metavar=("URL", "PORT", "DATA_DIR"), help=argparse.SUPPRESS)
+    args = parser.parse_args()
+    if args.serve:
+        serve(args.serve[0], int(args.serve[1]), args.serve[2])
+        return
+    workdir = Path(tempfile.mkdtemp(prefix="duban-bench-web-"))
+    url = args.database_url or f"sqlite:///{args.reuse or workdir / 'bench.db'}"
+    if not (args.reuse and args.reuse.exists()):
+        started = time.perf_counter()
+        build(url, args.items, args.units, clock.now().astimezone(UTC))
+        print(f"built {args.items:,} items, {args.units:,} units in {time.perf_counter() - started:.1f} s "
+              f"({url.split(':')[0]})", flush=True)
+    port = _free_port()
+    server = subprocess.Popen([sys.executable, "-m", "bench.web", "--serve", url, str(port), str(workdir / "data")],
+                              env={**os.environ, "DO_NOT_TRACK": "1"})
+    base = f"http://127.0.0.1:{port}"
+    try:
+        for _ in range(200):
+            try:
+                httpx.get(base + "/login", timeout=1)
+                break
+            except httpx.TransportError:
+                time.sleep(0.1)
+        timings, elapsed = asyncio.run(load(base, args.items, args.units, args.clients, args.seconds))
+    finally:
+        server.terminate()
+        try:
+            server.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            server.kill()
+            server.wait()
+    total = sum(len(t) for t in timings.values())
+    print(f"{args.clients} clients, {elapsed:.0f} s: {total:,} requests, {total / elapsed:.1f} requests/s")
+    print(f"{'page':<20}{'requests':>10}{'p50 ms':>10}{'p95 ms':>10}{'max ms':>10}")
+    for name, values in timings.items():
+        ordered = sorted(values)
+        p95 = ordered[min(len(ordered) - 1, int(0.95 * len(ordered)))]
+        print(f"{name:<20}{len(values):>10}{statistics.median(values) * 1000:>10.1f}{p95 * 1000:>10.1f}"
+              f"{ordered[-1] * 1000:>10.1f}")
+
+
+if __name__ == "__main__":
+    main()
