@@ -6,7 +6,7 @@ import sys
 
 import typer
 
-from cli import ledger, lifecycle_cmds, mail, ops, serve, sweep, users, views
+from cli import deploy, ledger, lifecycle_cmds, mail, ops, serve, sweep, users, views
 from cli.common import CliError, err_console
 
 app = typer.Typer(
@@ -17,7 +17,7 @@ app = typer.Typer(
     pretty_exceptions_enable=False,
 )
 
-for module in (ops, ledger, views, lifecycle_cmds, sweep, serve, mail, users):
+for module in (ops, ledger, views, lifecycle_cmds, sweep, serve, mail, users, deploy):
     module.register(app)
 
 
