@@ -41,6 +41,9 @@ def configure_prefect_environment(data_dir: str | os.PathLike[str] | None = None
     os.environ.setdefault("PREFECT_SERVER_ANALYTICS_ENABLED", "false")
     # An explicit cache policy would turn a second run with the same inputs into a silent no-op.
     os.environ.setdefault("PREFECT_TASKS_DEFAULT_NO_CACHE", "true")
+    # Without PREFECT_API_URL the first run starts a temporary server; Prefect's default 20 s wait
+    # for it is too short on a busy machine.
+    os.environ.setdefault("PREFECT_SERVER_EPHEMERAL_STARTUP_TIMEOUT_SECONDS", "90")
 
 
 class DubanFlow:
