@@ -75,7 +75,7 @@ def outbox(
     json: JsonOption = False,
 ) -> None:
     """List outbox messages with their status, or let an admin retry a dead one."""
-    from notifications.delivery import list_outbox, retry_dead
+    from notifications.outbox import list_outbox, retry_dead
 
     with open_session() as session:
         if retry is not None:

@@ -25,10 +25,7 @@ from sqlmodel import Session, col
 
 from config.settings import Settings
 from models.db import is_postgres
-from models.errors import Forbidden, InvalidInput, NotFound
 from models.outbox import DUE_STATUSES, OutboxMessage, OutboxStatus
-from models.queries import find_person
-from models.tables import Role
 from notifications.outbox import group_pending
 from notifications.transport import DeliveryError, SmtpConnection, SmtpTransport
 from notifications.window import IsWorkday, window_closed_until
@@ -314,29 +311,3 @@ async def _send_all(engine: Engine, now: datetime, settings: Settings, transport
         if upcoming is not None:
             token, _ = await upcoming
             await asyncio.to_thread(release, engine, token)
-
-
-def list_outbox(session: Session, status: str | None, limit: int) -> list[OutboxMessage]:
-    query = select(OutboxMessage).order_by(col(OutboxMessage.id).desc()).limit(limit)
-    if status:
-        if status not in set(OutboxStatus):
-            raise InvalidInput(f"unknown status {status!r}; use one of {', '.join(OutboxStatus)}")
-        query = query.where(OutboxMessage.status == status)
-    return list(session.scalars(query).all())
-
-
-def retry_dead(session: Session, message_id: int, by: str, now: datetime) -> OutboxMessage:
-    """Queue a dead message again (admins only); the retry age starts afresh. The caller commits."""
-    actor = find_person(session, by)
-    if actor.role != Role.ADMIN or not actor.active:
-        raise Forbidden(f"only an active admin may retry outbox messages; {actor.email} is {actor.role}")
-    message = session.get(OutboxMessage, message_id)
-    if message is None:
-        raise NotFound(f"no outbox message with id {message_id}")
-    if message.status != OutboxStatus.DEAD:
-        raise InvalidInput(f"outbox message {message_id} is {message.status}; only dead messages can be retried")
-    message.last_error = f"requeued by {actor.email} at {now.isoformat()} (first queued {message.created_at.isoformat()}); was: {message.last_error}"
-    message.status, message.attempts, message.claim = OutboxStatus.PENDING, 0, None
-    message.next_attempt_at = message.created_at = now
-    session.add(message)
-    return message

@@ -1,54 +1,37 @@
-"""The weekly escalation digest (通报): contexts for supervisors, leadership and units, built in bulk.
+"""The weekly escalation digest (通报): rendered, attached and queued once per address and week.
 
 Each (audience, address) gets at most one digest per ISO week: a `digest_sent` row is inserted
 with ON CONFLICT DO NOTHING in the same transaction as its outbox message, so a second run, a
 parallel run or a late run (after downtime, same week) queues nothing twice. Empty digests are
-not queued.
+not queued. What a digest contains is built in `notifications.digest_context`.
 """
 
 from __future__ import annotations
 
 import hashlib
 import io
-from collections import Counter, defaultdict
-from collections.abc import Iterable
+from collections import Counter
 from dataclasses import dataclass, field
-from datetime import date, datetime, timedelta
+from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import func
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
-from sqlmodel import Session, col, select
+from sqlmodel import Session, select
 
 from config.settings import Settings
 from models.db import is_postgres
-from models.deadlines import ACTIVE_STATUSES, is_overdue
 from models.outbox import DigestSent, OutboxMessage, OutboxStatus
-from models.report import rate
-from models.tables import (
-    Document,
-    Item,
-    ItemCoUnit,
-    ItemEvent,
-    Person,
-    ProgressReport,
-    Role,
-    Status,
-    Unit,
-)
 from notifications.builders import Attachment, Envelope, as_raw, build_digest, message_id_for
-from notifications.outbox import SENDER_NAME, item_url
+from notifications.digest_context import Digest, compile_digests, iso_week
+from notifications.outbox import SENDER_NAME
+
+__all__ = ["Digest", "DigestSummary", "compile_digests", "digest_due", "iso_week", "queue_digests",
+           "week_done", "write_previews"]
 
 AUDIENCES = ("supervisor", "leadership", "unit")
-DUE_SOON_DAYS = 7
 RUN_MARKER = ("run", "*")  # a digest_sent row that says this week's run completed
-
-
-def iso_week(day: date) -> str:
-    year, week, _ = day.isocalendar()
-    return f"{year}-W{week:02d}"
 
 
 def digest_due(now: datetime, settings: Settings) -> bool:
@@ -81,244 +64,6 @@ class DigestSummary:
     def as_dict(self) -> dict[str, Any]:
         return {"week": self.week, "queued": self.queued, "already_sent": self.already_sent, "empty": self.empty,
                 **{audience: self.by_audience[audience] for audience in AUDIENCES}}
-
-
-@dataclass
-class Digest:
-    audience: str
-    recipient: str
-    locale: str
-    context: dict[str, Any]
-    escalation_rows: list[dict[str, Any]]
-
-
-@dataclass
-class _Facts:
-    """Everything the digests need, loaded once."""
-
-    now: datetime
-    today: date
-    items: list[dict[str, Any]]
-    documents: dict[int, str]
-    units: dict[int, Unit]
-    co_units: dict[int, set[int]]
-    signed_this_week: set[int]
-    signed_before: set[int]
-
-
-def _load(session: Session, now: datetime, settings: Settings) -> _Facts:
-    tz, today = settings.tz, now.astimezone(settings.tz).date()
-    week_ago = now - timedelta(days=7)
-    documents: dict[int, str] = dict(session.execute(select(Document.id, Document.short_name)).all())  # type: ignore[call-overload]
-    units = {u.id: u for u in session.exec(select(Unit)).all()}  # type: ignore[call-overload]
-    cols = (Item.id, Item.document_id, Item.number, Item.title, Item.lead_unit_id, Item.supervisor_id,
-            Item.original_deadline, Item.deadline, Item.status, Item.escalation_level, Item.created_at)
-    items = []
-    for row in session.execute(select(*cols).where(Item.status != Status.CANCELLED)).all():  # type: ignore[call-overload]
-        item = dict(zip(("id", "document_id", "number", "title", "lead_unit_id", "supervisor_id",
-                         "original_deadline", "deadline", "status", "level", "created_at"), row, strict=True))
-        item["overdue"] = is_overdue(item["status"], item["deadline"], now, tz)
-        item["days_left"] = (item["deadline"] - today).days
-        items.append(item)
-    open_ids = {i["id"] for i in items if i["status"] in ACTIVE_STATUSES}
-    co_units: dict[int, set[int]] = defaultdict(set)
-    for item_id, unit_id in session.execute(select(ItemCoUnit.item_id, ItemCoUnit.unit_id)).all():  # type: ignore[call-overload]
-        if item_id in open_ids:
-            co_units[item_id].add(unit_id)
-    signed = session.execute(
-        select(ItemEvent.item_id, func.max(ItemEvent.at)).where(ItemEvent.kind == "signed_off")  # type: ignore[call-overload]
-        .group_by(ItemEvent.item_id)
-    ).all()
-    signed_off_ids = {i["id"] for i in items if i["status"] == Status.SIGNED_OFF}
-    this_week = {item_id for item_id, at in signed if item_id in signed_off_ids and _aware(at) >= week_ago}
-    before = {item_id for item_id, at in signed if item_id in signed_off_ids and _aware(at) < week_ago}
-    return _Facts(now, today, items, documents, units, co_units, this_week, before)
-
-
-def _aware(at: datetime) -> datetime:
-    from datetime import UTC
-
-    return at if at.tzinfo else at.replace(tzinfo=UTC)
-
-
-def _attention(session: Session, items: list[dict[str, Any]]) -> None:
-    """Add the last progress report and the times returned to the items a digest lists in detail."""
-    ids = [i["id"] for i in items]
-    latest: dict[int, tuple[str, datetime]] = {}
-    returned: Counter[int] = Counter()
-    for chunk in range(0, len(ids), 5000):
-        part = ids[chunk:chunk + 5000]
-        last_ids = select(func.max(ProgressReport.id)).where(col(ProgressReport.item_id).in_(part)).group_by(ProgressReport.item_id)
-        for item_id, text, at in session.execute(
-            select(ProgressReport.item_id, ProgressReport.text, ProgressReport.at)  # type: ignore[call-overload]
-            .where(col(ProgressReport.id).in_(last_ids))
-        ).all():
-            latest[item_id] = (text, at)
-        for item_id, count in session.execute(
-            select(ItemEvent.item_id, func.count()).where(ItemEvent.kind == "returned", col(ItemEvent.item_id).in_(part))  # type: ignore[call-overload]
-            .group_by(ItemEvent.item_id)
-        ).all():
-            returned[item_id] = count
-    for item in items:
-        text, at = latest.get(item["id"], ("", None))
-        item["last_progress"], item["last_progress_at"] = text, at
-        item["times_returned"] = returned[item["id"]]
-
-
-def _line(item: dict[str, Any], facts: _Facts, base_url: str) -> dict[str, Any]:
-    return {
-        **item, "ref": f"{facts.documents.get(item['document_id'], item['document_id'])}/{item['number']}",
-        "lead_unit": facts.units[item["lead_unit_id"]].name, "days_overdue": max(0, -item["days_left"]),
-        "url": item_url(base_url, item["id"]),
-    }
-
-
-def _unit_table(items: Iterable[dict[str, Any]], facts: _Facts) -> list[dict[str, Any]]:
-    """Per lead unit: open, overdue, signed off this week, total, rate; ranked by overdue."""
-    rows: dict[int, Counter[str]] = defaultdict(Counter)
-    for item in items:
-        row = rows[item["lead_unit_id"]]
-        row["total"] += 1
-        row["open"] += item["status"] != Status.SIGNED_OFF
-        row["overdue"] += item["overdue"]
-        row["signed_off"] += item["status"] == Status.SIGNED_OFF
-        row["signed_this_week"] += item["id"] in facts.signed_this_week
-    table: list[dict[str, Any]] = [
-        {"unit": facts.units[uid].name, **row, "rate": rate(row["signed_off"], row["total"])} for uid, row in rows.items()
-    ]
-    table.sort(key=lambda r: (-r["overdue"], -r["open"], r["unit"]))
-    for rank, entry in enumerate(table, 1):
-        entry["rank"] = rank
-    return table
-
-
-def compile_digests(session: Session, now: datetime, settings: Settings, skip: set[tuple[str, str]] | None = None) -> tuple[list[Digest], int]:
-    """This week's non-empty digests (leaving out `skip`: (audience, address) already sent); and how many were empty."""
-    facts = _load(session, now, settings)
-    skip = skip or set()
-    base_url, digests, empty = settings.base_url, [], 0
-    people = {p.email.lower(): p for p in session.exec(select(Person).where(Person.active)).all()}  # type: ignore[call-overload]
-    locale_of = {email: p.locale or settings.locale for email, p in people.items()}
-    common = {"week": iso_week(facts.today), "as_of": now.astimezone(settings.tz), "base_url": base_url.rstrip("/")}
-
-    attention = [i for i in facts.items if i["overdue"] or (i["level"] > 0 and i["status"] in ACTIVE_STATUSES)]
-    _attention(session, attention)
-
-    # Supervisors: their overdue and escalated items, by level and lead unit.
-    by_supervisor: dict[int, list[dict[str, Any]]] = defaultdict(list)
-    all_by_supervisor: dict[int, list[dict[str, Any]]] = defaultdict(list)
-    for item in facts.items:
-        if item["supervisor_id"] is not None:
-            all_by_supervisor[item["supervisor_id"]].append(item)
-    for item in attention:
-        if item["supervisor_id"] is not None:
-            by_supervisor[item["supervisor_id"]].append(item)
-    for person in people.values():
-        if person.role != Role.SUPERVISOR or ("supervisor", person.email.lower()) in skip:
-            continue
-        mine = by_supervisor.get(person.id, [])  # type: ignore[arg-type]
-        if not mine:
-            empty += 1
-            continue
-        lines = sorted((_line(i, facts, base_url) for i in mine),
-                       key=lambda li: (-li["level"], li["lead_unit"], -li["days_overdue"], li["ref"]))
-        groups: dict[int, dict[str, list[dict[str, Any]]]] = {}
-        for li in lines:
-            groups.setdefault(li["level"], {}).setdefault(li["lead_unit"], []).append(li)
-        units = _unit_table(all_by_supervisor[person.id], facts)  # type: ignore[index]
-        digests.append(Digest("supervisor", person.email.lower(), locale_of.get(person.email.lower(), settings.locale), {
-            **common, "name": person.name, "groups": groups, "count": len(lines),
-            "overdue": sum(li["overdue"] for li in lines), "units": units,
-        }, lines))
-
-    # Leadership: rate per document with the change since last week, level 2+ items, the unit ranking.
-    leaders = _leadership(people)
-    documents = _documents_table(facts)
-    level2 = sorted((_line(i, facts, base_url) for i in attention if i["level"] >= 2),
-                    key=lambda li: (-li["level"], -li["days_overdue"], li["ref"]))
-    ranking = [row for row in _unit_table(facts.items, facts) if row["overdue"]]
-    for addr in leaders:
-        if ("leadership", addr) in skip:
-            continue
-        if not documents:
-            empty += 1
-            continue
-        digests.append(Digest("leadership", addr, locale_of.get(addr, settings.locale), {
-            **common, "documents": documents, "level2": level2, "ranking": ranking[:30],
-            "overdue": sum(i["overdue"] for i in facts.items),
-        }, level2))
-
-    # Units: each contact address, its units' overdue and due-soon items, as lead and as co-unit.
-    per_unit: dict[int, list[tuple[str, dict[str, Any]]]] = defaultdict(list)
-    for item in facts.items:
-        if item["status"] not in ACTIVE_STATUSES or not (item["overdue"] or item["days_left"] <= DUE_SOON_DAYS):
-            continue
-        per_unit[item["lead_unit_id"]].append(("lead", item))
-        for unit_id in facts.co_units.get(item["id"], ()):
-            per_unit[unit_id].append(("co", item))
-    by_address: dict[str, list[int]] = defaultdict(list)
-    for unit in facts.units.values():
-        for addr in unit.contact_emails or []:
-            by_address[addr.strip().lower()].append(unit.id)  # type: ignore[arg-type]
-    for addr, unit_ids in sorted(by_address.items()):
-        if ("unit", addr) in skip:
-            continue
-        sections = []
-        for unit_id in sorted(unit_ids):
-            entries = per_unit.get(unit_id, [])
-            if not entries:
-                continue
-            lines = [{**_line(item, facts, base_url), "role": role} for role, item in entries]
-            overdue = sorted((li for li in lines if li["overdue"]), key=lambda li: (-li["days_overdue"], li["ref"]))
-            soon = sorted((li for li in lines if not li["overdue"]), key=lambda li: (li["days_left"], li["ref"]))
-            sections.append({"unit": facts.units[unit_id].name, "overdue": overdue, "due_soon": soon})
-        if not sections:
-            empty += 1
-            continue
-        rows = [li for s in sections for li in s["overdue"]]
-        digests.append(Digest("unit", addr, locale_of.get(addr, settings.locale), {
-            **common, "sections": sections, "overdue": len(rows),
-            "due_soon": sum(len(s["due_soon"]) for s in sections),
-        }, rows))
-    return digests, empty
-
-
-def _leadership(people: dict[str, Person]) -> list[str]:
-    """The office leadership: the policy's leadership_emails, else the people with the leader role."""
-    emails: list[str] = []
-    try:
-        from config.policy import load_policy
-
-        emails = [e.strip().lower() for e in load_policy().leadership_emails]
-    except ImportError:
-        pass
-    if not emails:
-        emails = [email for email, p in people.items() if p.role == Role.LEADER]
-    return sorted(set(emails))
-
-
-def _documents_table(facts: _Facts) -> list[dict[str, Any]]:
-    per_doc: dict[int, Counter[str]] = defaultdict(Counter)
-    week_ago = facts.now - timedelta(days=7)
-    for item in facts.items:
-        row = per_doc[item["document_id"]]
-        row["total"] += 1
-        row["signed_off"] += item["status"] == Status.SIGNED_OFF
-        row["overdue"] += item["overdue"]
-        if _aware(item["created_at"]) < week_ago:
-            row["total_before"] += 1
-            row["signed_before"] += item["id"] in facts.signed_before
-    table: list[dict[str, Any]] = []
-    for doc_id, row in per_doc.items():
-        now_rate = rate(row["signed_off"], row["total"])
-        before = rate(row["signed_before"], row["total_before"]) if row["total_before"] else None
-        table.append({
-            "document": facts.documents.get(doc_id, str(doc_id)), "total": row["total"],
-            "signed_off": row["signed_off"], "overdue": row["overdue"], "rate": now_rate,
-            "change": None if before is None else round(now_rate - before, 1),
-        })
-    table.sort(key=lambda r: r["document"])
-    return table
 
 
 def escalation_xlsx(rows: list[dict[str, Any]], locale: str) -> bytes:

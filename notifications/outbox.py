@@ -1,4 +1,4 @@
-"""Grouping: pending notifications become one outbox message per recipient address.
+"""The outbox: pending notifications grouped into one message per recipient address; listing and retrying.
 
 Each address gets one mail per run listing every item that needs its attention (the addresses
 in a notification's `to`), and, in a section of its own, the items it is copied on for
@@ -19,8 +19,10 @@ from sqlalchemy.exc import IntegrityError, OperationalError
 from sqlmodel import Session, col, select
 
 from config.settings import Settings
+from models.errors import Forbidden, InvalidInput, NotFound
 from models.outbox import OutboxMessage, OutboxStatus
-from models.tables import Document, Item, ItemCoUnit, Notification, Person, Unit
+from models.queries import find_person
+from models.tables import Document, Item, ItemCoUnit, Notification, Person, Role, Unit
 from notifications.builders import (
     Envelope,
     ItemLine,
@@ -193,3 +195,29 @@ def _units_by_contact(session: Session) -> dict[str, set[int]]:
         for addr in contacts or []:
             index[addr.strip().lower()].add(unit_id)  # type: ignore[arg-type]
     return index
+
+
+def list_outbox(session: Session, status: str | None, limit: int) -> list[OutboxMessage]:
+    query = select(OutboxMessage).order_by(col(OutboxMessage.id).desc()).limit(limit)
+    if status:
+        if status not in set(OutboxStatus):
+            raise InvalidInput(f"unknown status {status!r}; use one of {', '.join(OutboxStatus)}")
+        query = query.where(OutboxMessage.status == status)
+    return list(session.scalars(query).all())
+
+
+def retry_dead(session: Session, message_id: int, by: str, now: datetime) -> OutboxMessage:
+    """Queue a dead message again (admins only); the retry age starts afresh. The caller commits."""
+    actor = find_person(session, by)
+    if actor.role != Role.ADMIN or not actor.active:
+        raise Forbidden(f"only an active admin may retry outbox messages; {actor.email} is {actor.role}")
+    message = session.get(OutboxMessage, message_id)
+    if message is None:
+        raise NotFound(f"no outbox message with id {message_id}")
+    if message.status != OutboxStatus.DEAD:
+        raise InvalidInput(f"outbox message {message_id} is {message.status}; only dead messages can be retried")
+    message.last_error = f"requeued by {actor.email} at {now.isoformat()} (first queued {message.created_at.isoformat()}); was: {message.last_error}"
+    message.status, message.attempts, message.claim = OutboxStatus.PENDING, 0, None
+    message.next_attempt_at = message.created_at = now
+    session.add(message)
+    return message

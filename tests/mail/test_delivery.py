@@ -14,7 +14,8 @@ from sqlmodel import Session, select
 from models.errors import Forbidden, InvalidInput
 from models.outbox import OutboxMessage, OutboxStatus
 from models.tables import Role
-from notifications.delivery import backoff, claim_due, deliver, retry_dead
+from notifications.delivery import backoff, claim_due, deliver
+from notifications.outbox import retry_dead
 from notifications.transport import SmtpTransport
 from tests.factories import make_item, make_person, make_unit
 from tests.mail.conftest import SmtpSink, free_port, notify
