@@ -109,7 +109,8 @@ def serve(url: str, port: int, data_dir: str) -> None:
     from web.app import create_app
 
     settings = Settings(database_url=url, data_dir=Path(data_dir), secret_key="bench-secret-key-0123456789")  # type: ignore[arg-type]
-    uvicorn.run(create_app(settings), host="127.0.0.1", port=port, log_level="warning", access_log=False)
+    uvicorn.run(create_app(settings), host="127.0.0.1", port=port, log_level="warning", access_log=False,
+                timeout_keep_alive=30)
 
 
 async def _login(base: str, email: str) -> httpx.Cookies:
@@ -121,7 +122,8 @@ async def _login(base: str, email: str) -> httpx.Cookies:
         return client.cookies
 
 
-async def load(base: str, n_items: int, n_units: int, clients: int, seconds: float) -> tuple[dict[str, list[float]], float]:
+async def load(base: str, n_items: int, n_units: int, clients: int, seconds: float,
+               think: float = 0.0) -> tuple[dict[str, list[float]], float]:
     cookies = {who: await _login(base, f"{who}@bench.gov.cn") for who in ("sup", "officer")}
     pages = [
         ("dashboard", "sup", lambda r: "/"),
@@ -149,11 +151,17 @@ async def load(base: str, n_items: int, n_units: int, clients: int, seconds: flo
             name, who, path = pages[k % len(pages)]
             k += 1
             started = time.perf_counter()
-            response = await sessions[who].get(path(rng))
+            try:
+                response = await sessions[who].get(path(rng))
+            except httpx.TransportError:
+                errors[name] += 1
+                continue
             elapsed = time.perf_counter() - started
             if response.status_code != 200:
                 errors[name] += 1
             timings[name].append(elapsed)
+            if think:
+                await asyncio.sleep(rng.uniform(0.5, 1.5) * think)
         for session in sessions.values():
             await session.aclose()
 
@@ -172,6 +180,8 @@ def main() -> None:
     parser.add_argument("--clients", type=int, default=20)
     parser.add_argument("--seconds", type=float, default=30)
     parser.add_argument("--database-url", help="an empty PostgreSQL database (default: a temporary SQLite file)")
+    parser.add_argument("--think", type=float, default=0.0,
+                        help="seconds each client waits between requests (0: back to back, the saturation test)")
     parser.add_argument("--reuse", type=Path, help="a SQLite file: built there once, reused by later runs")
     parser.add_argument("--serve", nargs=3, metavar=("URL", "PORT", "DATA_DIR"), help=argparse.SUPPRESS)
     args = parser.parse_args()
@@ -196,7 +206,7 @@ def main() -> None:
                 break
             except httpx.TransportError:
                 time.sleep(0.1)
-        timings, elapsed = asyncio.run(load(base, args.items, args.units, args.clients, args.seconds))
+        timings, elapsed = asyncio.run(load(base, args.items, args.units, args.clients, args.seconds, args.think))
     finally:
         server.terminate()
         try:
@@ -205,7 +215,8 @@ def main() -> None:
             server.kill()
             server.wait()
     total = sum(len(t) for t in timings.values())
-    print(f"{args.clients} clients, {elapsed:.0f} s: {total:,} requests, {total / elapsed:.1f} requests/s")
+    mode = f"think time ~{args.think:g} s" if args.think else "back to back"
+    print(f"{args.clients} clients ({mode}), {elapsed:.0f} s: {total:,} requests, {total / elapsed:.1f} requests/s")
     print(f"{'page':<20}{'requests':>10}{'p50 ms':>10}{'p95 ms':>10}{'max ms':>10}")
     for name, values in timings.items():
         ordered = sorted(values)

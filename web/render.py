@@ -12,6 +12,7 @@ from fastapi.responses import HTMLResponse, RedirectResponse
 from fastapi.templating import Jinja2Templates
 
 from models.tables import Person
+from web.charts import spark
 from web.deps import csrf_token
 from web.i18n import LOCALES, translator
 
@@ -21,6 +22,7 @@ _env = jinja2.Environment(
     trim_blocks=True,
     lstrip_blocks=True,
 )
+_env.globals["spark"] = spark
 templates = Jinja2Templates(env=_env)
 
 
