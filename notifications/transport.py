@@ -115,6 +115,9 @@ class SmtpConnection:
 
         Raises DeliveryError when no recipient accepted it.
         """
+        bad = [addr for addr in (sender, *recipients) if not _ADDRESS.fullmatch(addr)]
+        if bad:  # a line break in an address would smuggle SMTP commands onto the connection
+            raise DeliveryError(f"not a deliverable address: {bad[0]!r}", permanent=True)
         if self.pipeline is not None:
             return await self._send_pipelined(self.pipeline, sender, recipients, raw)
         try:
@@ -208,6 +211,7 @@ def _reply_text(reply: aiosmtplib.SMTPResponse) -> str:
 
 
 _DOT = re.compile(rb"(?m)^\.")  # dot-stuffing (RFC 5321 4.5.2)
+_ADDRESS = re.compile(r"[^\x00-\x20<>()\[\]\\,;:\x7f]+@[^\x00-\x20<>()\[\]\\,;:@\x7f]+")
 
 
 class _Pipeline(asyncio.Protocol):

@@ -103,3 +103,24 @@ def test_delivery_through_the_pipelined_path_marks_rows_sent(sqlite_url: str, no
         rows = session.exec(select(OutboxMessage)).all()
     assert {r.status for r in rows} == {OutboxStatus.SENT}
     assert sorted(pipelining_sink.handler.message_ids()) == sorted(r.message_id for r in rows)
+
+
+@pytest.mark.parametrize("address", ["a@x.cn>\r\nRCPT TO:<evil@x.cn", "a@x.cn\nDATA", "no-at-sign", "<a@x.cn>"])
+@pytest.mark.parametrize("pipelining", [True, False])
+def test_an_address_that_could_smuggle_smtp_commands_is_refused_before_sending(
+    smtp_sink: SmtpSink, address: str, pipelining: bool
+) -> None:
+    smtp_sink.handler.pipelining = pipelining
+
+    async def go() -> None:
+        conn = await SmtpTransport("127.0.0.1", smtp_sink.port).connect()
+        try:
+            with pytest.raises(DeliveryError) as refused:
+                await conn.send("duban@dc.gov.cn", [address], RAW)
+            assert refused.value.permanent and "not a deliverable address" in refused.value.reply
+            assert await conn.send("duban@dc.gov.cn", ["ok@x.cn"], RAW) == {}
+        finally:
+            await conn.close()
+
+    asyncio.run(go())
+    assert [r.recipients for r in smtp_sink.handler.received] == [["ok@x.cn"]]
