@@ -89,7 +89,15 @@ class Directory:
         self.supervisors: dict[int, str] = {}
         self.co_units: dict[int, list[int]] = {}
 
+    def load_documents(self, rows: Sequence[DueRow]) -> None:
+        """Document names (the policy's overrides are keyed by them), for every row."""
+        self._fill(self.documents, {r.document_id for r in rows}, lambda missing: self.session.execute(
+            select(Document.id, Document.short_name).where(col(Document.id).in_(missing))
+        ))
+
     def load(self, rows: Sequence[DueRow]) -> None:
+        """Documents, units, co-units and supervisors of `rows` (only rows someone is told about)."""
+        self.load_documents(rows)
         ids = [r.id for r in rows]
         self.co_units = {}
         for item_id, unit_id in self.session.execute(
@@ -101,9 +109,6 @@ class Directory:
             (u.id, UnitContacts(u.contact_emails, u.leader_emails)) for u in self.session.execute(
                 select(Unit.id, Unit.contact_emails, Unit.leader_emails).where(col(Unit.id).in_(missing))
             )
-        ))
-        self._fill(self.documents, {r.document_id for r in rows}, lambda missing: self.session.execute(
-            select(Document.id, Document.short_name).where(col(Document.id).in_(missing))
         ))
         self._fill(self.supervisors, {r.supervisor_id for r in rows if r.supervisor_id}, lambda missing: (
             self.session.execute(select(Person.id, Person.email).where(col(Person.id).in_(missing)))
@@ -189,7 +194,7 @@ def sweep(
         result.batches += 1
         result.examined += len(rows)
         after = (rows[-1].next_action_at, rows[-1].id)
-        directory.load(rows)
+        directory.load_documents(rows)
         _handle_batch(session, rows, now, policy, calendar, tz, directory, result)
         if after_batch is not None:
             after_batch()
@@ -235,6 +240,7 @@ def _handle_batch(
                              level=row.escalation_level)
     won = _claim(session, rows, plans)
     result.lost_races += len(rows) - len(won)
+    directory.load([r for r in rows if r.id in won and (step := plans[r.id]) is not None and step.notify])
     events: list[dict[str, Any]] = []
     notifications: list[dict[str, Any]] = []
     for row in rows:
