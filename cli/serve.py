@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import os
 import threading
 from typing import Annotated
 
@@ -30,9 +29,6 @@ def serve(
         raise typer.BadParameter(f"{flow_engine!r}: use auto, local or prefect", param_hint="--engine")
     with open_session():
         pass  # refuses an uninitialised or outdated database with the fix
-    # Without PREFECT_API_URL the first Prefect run starts a temporary server; Prefect's default
-    # 20 s wait for it is too short on a busy machine (the first jobs then fail).
-    os.environ.setdefault("PREFECT_SERVER_EPHEMERAL_STARTUP_TIMEOUT_SECONDS", "90")
     scheduler = Scheduler(settings(), engine(), flow_engine=flow_engine,
                           on_change=lambda text: console.print(f"scheduler: {text}", highlight=False))
     if not scheduler.start():
