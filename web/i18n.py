@@ -67,7 +67,7 @@ ZH: dict[str, str] = {
     "leadership": "领导", "unit": "单位", "pending": "待发送", "failed": "重试中", "sent": "已发送",
     "dead": "发送失败", "queued": "已排队", "Attempts": "尝试次数", "Kind": "类型",
     "To return an item, open it and give the reason.": "如需退回，请打开事项并填写理由。",
-    "Import applied.": "台账已导入。", "Dry run: what would change": "预检结果：将发生的变更",
+    "Import applied.": "台账已导入。", "Mail caught by the demo's mail catcher": "演示邮件收件箱", "Dry run: what would change": "预检结果：将发生的变更",
     "The import was refused; nothing was written.": "导入被拒绝，未写入任何数据。",
     "File": "文件", "Sheet": "工作表", "Row": "行", "Column": "列", "Problem": "问题", "Changes": "变更",
     "In the database but not in the files": "库中有但文件中没有", "documents_created": "新增文件",

@@ -75,8 +75,27 @@ def test_outbox_lists_messages_with_reasons_and_admin_retries_a_dead_one(world, 
     assert "550 mailbox unavailable" in page and "/retry" not in page  # leaders look, admins act
     admin = client_for(world.people["admin"])
     assert f"/outbox/{dead.id}/retry" in admin.get("/outbox").text
-    assert admin.post(f"/outbox/{sent.id}/retry", data={"csrf_token": CSRF}).status_code == 409
+    assert admin.post(f"/outbox/{sent.id}/retry", data={"csrf_token": CSRF}).status_code == 400
     assert admin.post(f"/outbox/{dead.id}/retry", data={"csrf_token": CSRF}).status_code == 303
     session.expire_all()
     assert session.get(OutboxMessage, dead.id).status == OutboxStatus.PENDING
-    assert admin.post(f"/outbox/{dead.id}/retry", data={"csrf_token": CSRF}).status_code == 409
+    assert admin.post(f"/outbox/{dead.id}/retry", data={"csrf_token": CSRF}).status_code == 400
+
+
+def test_caught_mail_is_readable_in_the_browser_and_escaped(world, client_for, app, tmp_path):
+    import mailbox
+    from email.message import EmailMessage
+
+    box = mailbox.Maildir(str(tmp_path / "mail"), create=True)
+    message = EmailMessage()
+    message["To"], message["Subject"], message["Date"] = "fgw@example.gov.cn", f"催办{SCRIPT_TITLE}", "Mon, 03 Jun 2024 09:00:00 +0800"
+    message.set_content("纯文本")
+    message.add_alternative(f"<p>请尽快办理</p>{SCRIPT_TITLE}", subtype="html")
+    key = box.add(message)
+    app.state.maildir = tmp_path / "mail"
+    client = client_for(world.people["admin"])
+    listing = client.get("/outbox/caught").text
+    assert "催办&lt;script&gt;" in listing and "<script>alert" not in listing
+    shown = client.get("/outbox/caught", params={"key": key}).text
+    assert 'sandbox=""' in shown and "&lt;p&gt;请尽快办理&lt;/p&gt;" in shown and "<script>alert" not in shown
+    assert client_for(world.people["lead"]).get("/outbox/caught").status_code == 403

@@ -65,7 +65,7 @@ def digest(request: Request, session: SessionDep, user: CurrentUser, now: NowDep
            audience: str = "", recipient: str = "") -> Response:
     """This week's digests as the mail issue compiles them (nothing is queued); one shown as mailed."""
     require_sees_everything(user)
-    from notifications.digest import compile_digests
+    from notifications.digest_context import compile_digests
     from notifications.render import render as render_mail
 
     tz = settings.tz

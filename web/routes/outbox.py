@@ -2,14 +2,17 @@
 
 from __future__ import annotations
 
+import email
+import email.policy
+import mailbox
+from pathlib import Path
 from typing import Any
 
 from fastapi import APIRouter, Depends, Request
 from fastapi.responses import Response
-from sqlalchemy import update
 from sqlmodel import Session, col, func, select
 
-from models.errors import ConflictError, NotFound
+from models.errors import NotFound
 from models.tables import Notification
 from web.access import require_sees_everything
 from web.deps import AdminUser, CurrentUser, NowDep, SessionDep, csrf_protect
@@ -43,33 +46,57 @@ def outbox_counts(session: Session) -> dict[str, int]:
 @router.get("/outbox")
 def outbox(request: Request, session: SessionDep, user: CurrentUser, status: str = "") -> Response:
     require_sees_everything(user)
-    model = outbox_model()
-    if model is None:
+    if outbox_model() is None:
         queued = session.exec(
             select(Notification).where(col(Notification.outbox_id).is_(None))
             .order_by(col(Notification.created_at).desc()).limit(SHOWN)
         ).all()
         return render(request, "outbox.html", user, nav="outbox", messages=None, queued=queued,
                       counts=outbox_counts(session), status=status)
-    query = select(model).order_by(col(model.created_at).desc(), col(model.id).desc()).limit(SHOWN)
-    if status:
-        query = query.where(model.status == status)
-    return render(request, "outbox.html", user, nav="outbox", messages=session.exec(query).all(), queued=None,
-                  counts=outbox_counts(session), status=status)
+    from notifications.outbox import list_outbox
+
+    return render(request, "outbox.html", user, nav="outbox", messages=list_outbox(session, status or None, SHOWN),
+                  queued=None, counts=outbox_counts(session), status=status, catcher=_maildir(request) is not None)
 
 
 @router.post("/outbox/{message_id}/retry")
 def retry(request: Request, message_id: int, session: SessionDep, user: AdminUser, now: NowDep) -> Response:
-    """Dead -> pending, due now; compare-and-set, so two admins clicking at once retry it once."""
-    model = outbox_model()
-    if model is None or session.get(model, message_id) is None:
-        raise NotFound(f"no outbox message with id {message_id}")
-    result = session.exec(  # type: ignore[call-overload]
-        update(model).where(col(model.id) == message_id, col(model.status) == "dead")
-        .values(status="pending", next_attempt_at=now, claim=None)
-    )
-    if result.rowcount != 1:
-        raise ConflictError(f"outbox message {message_id} is not dead (any more); nothing was changed")
+    """Queue a dead message again, as `duban outbox --retry` does."""
+    from notifications.outbox import retry_dead
+
+    retry_dead(session, message_id, user.email, now)
     session.commit()
     flash(request, "Done.")
     return redirect("/outbox")
+
+
+def _maildir(request: Request) -> mailbox.Maildir | None:
+    """The demo's mail catcher (a Maildir): app.state.maildir if `duban serve` set it, else ./mail."""
+    path = Path(getattr(request.app.state, "maildir", None) or "mail")
+    if not all((path / sub).is_dir() for sub in ("cur", "new", "tmp")):
+        return None
+    return mailbox.Maildir(str(path), factory=None, create=False)
+
+
+@router.get("/outbox/caught")
+def caught(request: Request, user: CurrentUser, key: str = "") -> Response:
+    """The mail the demo's mail catcher received, readable without a mail client."""
+    require_sees_everything(user)
+    box = _maildir(request)
+    if box is None:
+        raise NotFound("no mail catcher here (the demo keeps its mail in ./mail)")
+    if key:
+        if key not in box:
+            raise NotFound(f"no caught message {key!r}")
+        message = email.message_from_bytes(box.get_bytes(key), policy=email.policy.default)
+        body = message.get_body(preferencelist=("html", "plain"))
+        content = body.get_content() if body is not None else ""
+        html = content if body is not None and body.get_content_type() == "text/html" else None
+        return render(request, "caught.html", user, nav="outbox", messages=None, message=message,
+                      html=html, text=None if html else content)
+    headers = []
+    for msg_key in box.keys()[:SHOWN]:
+        parsed = email.message_from_bytes(box.get_bytes(msg_key), policy=email.policy.default)
+        headers.append((msg_key, parsed["Date"], parsed["To"], parsed["Subject"]))
+    headers.sort(key=lambda h: str(h[1]), reverse=True)
+    return render(request, "caught.html", user, nav="outbox", messages=headers, message=None)
