@@ -103,6 +103,7 @@ def test_officer_and_supervisor_take_an_item_to_sign_off(chromium_path, live_ser
 
         login(officer, "officer@fgw.gov.cn")
         act(officer, "report_progress", text="已召开专题协调会，形成初稿", percent="60")
+        officer.screenshot(path=str(ARTIFACTS / "0-officer-item.png"), full_page=True)
         act(officer, "submit", evidence="《实施方案》已印发")
         expect(officer.locator("#item-status")).to_have_text("待销号")
         officer.screenshot(path=str(ARTIFACTS / "1-officer-submitted.png"), full_page=True)
