@@ -16,6 +16,7 @@ from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
 
+from sqlalchemy import bindparam, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlmodel import Session, select
@@ -26,6 +27,7 @@ from models.outbox import DigestSent, OutboxMessage, OutboxStatus
 from notifications.builders import Attachment, Envelope, as_raw, build_digest, message_id_for
 from notifications.digest_context import Digest, compile_digests, iso_week
 from notifications.outbox import SENDER_NAME
+from notifications.render import clean_header
 
 __all__ = ["Digest", "DigestSummary", "compile_digests", "digest_due", "iso_week", "queue_digests",
            "week_done", "write_previews"]
@@ -86,29 +88,58 @@ def escalation_xlsx(rows: list[dict[str, Any]], locale: str) -> bytes:
     return buffer.getvalue()
 
 
-def render_digest(digest: Digest, now: datetime, settings: Settings, key: str,
-                  workbooks: dict[tuple[str, tuple[int, ...]], bytes] | None = None) -> OutboxMessage:
-    envelope = Envelope(sender=settings.mail_from, sender_name=SENDER_NAME.get(digest.locale, "duban"),
-                        to=[digest.recipient], message_id=message_id_for(key, settings.mail_from), date=now)
-    attachment = None
-    # The escalation list goes to those who escalate: supervisors and the leadership. A unit's
-    # digest lists its own items in the body.
-    if digest.escalation_rows and digest.audience in ("supervisor", "leadership"):
-        name = f"督办清单-{digest.context['week']}.xlsx" if digest.locale != "en" else f"escalation-list-{digest.context['week']}.xlsx"
-        # The leadership's addresses all get the same list: build each distinct workbook once.
+class _Renderer:
+    """Renders digests, each distinct one once: contacts sharing a digest (the same context
+    object) get a copy with their own To and Message-ID; identical workbooks are built once."""
+
+    def __init__(self, now: datetime, settings: Settings) -> None:
+        self.now, self.settings = now, settings
+        self.workbooks: dict[tuple[str, tuple[int, ...]], bytes] = {}
+        self.rendered: dict[tuple[str, str, int], tuple[str, str, str, str]] = {}  # -> raw, subject, to, message-id
+
+    def message(self, digest: Digest, key: str) -> OutboxMessage:
+        settings = self.settings
+        message_id = message_id_for(key, settings.mail_from)
+        same = (digest.audience, digest.locale, id(digest.context))
+        if same in self.rendered:
+            raw, subject, to, first_id = self.rendered[same]
+            raw = _readdress(raw, to, digest.recipient, first_id, message_id)
+        else:
+            envelope = Envelope(sender=settings.mail_from, sender_name=SENDER_NAME.get(digest.locale, "duban"),
+                                to=[digest.recipient], message_id=message_id, date=self.now)
+            message = build_digest(envelope, audience=digest.audience, locale=digest.locale, context=digest.context,
+                                   attachment=self.attachment(digest))
+            raw, subject = as_raw(message), str(message["Subject"])
+            self.rendered[same] = (raw, subject, digest.recipient, message_id)
+        return OutboxMessage(
+            key=key, kind=f"digest_{digest.audience}", locale=digest.locale, recipients=[digest.recipient],
+            item_ids=[r["id"] for r in digest.escalation_rows][:1000], notification_ids=[],
+            subject=subject, message_id=message_id, raw=raw,
+            status=OutboxStatus.PENDING, next_attempt_at=self.now, created_at=self.now,
+        )
+
+    def attachment(self, digest: Digest) -> Attachment | None:
+        # The escalation list goes to those who escalate: supervisors and the leadership. A unit's
+        # digest lists its own items in the body.
+        if not digest.escalation_rows or digest.audience not in ("supervisor", "leadership"):
+            return None
+        week = digest.context["week"]
+        name = f"escalation-list-{week}.xlsx" if digest.locale == "en" else f"督办清单-{week}.xlsx"
         ids = (digest.locale, tuple(r["id"] for r in digest.escalation_rows))
-        workbooks = {} if workbooks is None else workbooks
-        if ids not in workbooks:
-            workbooks[ids] = escalation_xlsx(digest.escalation_rows, digest.locale)
-        attachment = Attachment(name, workbooks[ids])
-    message = build_digest(envelope, audience=digest.audience, locale=digest.locale, context=digest.context,
-                           attachment=attachment)
-    return OutboxMessage(
-        key=key, kind=f"digest_{digest.audience}", locale=digest.locale, recipients=[digest.recipient],
-        item_ids=[r["id"] for r in digest.escalation_rows][:1000], notification_ids=[],
-        subject=str(message["Subject"]), message_id=envelope.message_id, raw=as_raw(message),
-        status=OutboxStatus.PENDING, next_attempt_at=now, created_at=now,
-    )
+        if ids not in self.workbooks:
+            self.workbooks[ids] = escalation_xlsx(digest.escalation_rows, digest.locale)
+        return Attachment(name, self.workbooks[ids])
+
+
+def _readdress(raw: str, old_to: str, new_to: str, old_id: str, new_id: str) -> str:
+    """The same message for another address: only the To and Message-ID header lines change."""
+    head, sep, body = raw.partition("\r\n\r\n")
+    lines = head.split("\r\n")
+    swap = {f"To: {old_to}": f"To: {clean_header(new_to)}", f"Message-ID: {old_id}": f"Message-ID: {new_id}"}
+    replaced = [swap.get(line, line) for line in lines]
+    if sum(a != b for a, b in zip(lines, replaced, strict=True)) != 2:
+        raise ValueError("cannot readdress a digest whose To or Message-ID header is folded")
+    return "\r\n".join(replaced) + sep + body
 
 
 def digest_key(audience: str, recipient: str, week: str) -> str:
@@ -127,31 +158,39 @@ def queue_digests(session: Session, now: datetime, settings: Settings) -> Digest
     summary.already_sent = len(done)
     session.rollback()  # end the read: the writes below start a fresh transaction
     insert = pg_insert if is_postgres(session) else sqlite_insert
-    workbooks: dict[tuple[str, tuple[int, ...]], bytes] = {}
-    # One order for every run: parallel runs on PostgreSQL wait on each other's rows, never deadlock.
-    for digest in sorted(digests, key=lambda d: (d.audience, d.recipient)):
-        row = session.execute(
-            insert(DigestSent).values(audience=digest.audience, recipient=digest.recipient, week=week,  # type: ignore[attr-defined]
-                                      created_at=now, summary={})
+    table = DigestSent.__table__  # type: ignore[attr-defined]
+    # Claim (audience, address, week) first, in one order for every run: a parallel run on
+    # PostgreSQL waits for ours and then claims none of them, never deadlocks.
+    digests.sort(key=lambda d: (d.audience, d.recipient))
+    won: dict[tuple[str, str], int] = {}
+    for start in range(0, len(digests), 500):
+        chunk = digests[start:start + 500]
+        rows = session.execute(
+            insert(table).values([{"audience": d.audience, "recipient": d.recipient, "week": week,
+                                   "created_at": now, "summary": {}} for d in chunk])
             .on_conflict_do_nothing(index_elements=["audience", "recipient", "week"])
-            .returning(DigestSent.id)
-        ).first()
-        if row is None:  # a parallel run queued it first
-            summary.already_sent += 1
-            continue
-        message = render_digest(digest, now, settings, digest_key(digest.audience, digest.recipient, week), workbooks)
-        session.add(message)
-        session.flush()
-        sent = session.get(DigestSent, row[0])
-        assert sent is not None
-        sent.outbox_id = message.id
-        sent.summary = {k: digest.context[k] for k in ("overdue", "count", "due_soon") if k in digest.context}
-        session.add(sent)
-        summary.queued += 1
-        summary.by_audience[digest.audience] += 1
+            .returning(table.c.id, table.c.audience, table.c.recipient)
+        ).all()
+        won.update({(audience, recipient): row_id for row_id, audience, recipient in rows})
+    renderer = _Renderer(now, settings)
+    queued = [(d, renderer.message(d, digest_key(d.audience, d.recipient, week)))
+              for d in digests if (d.audience, d.recipient) in won]
+    session.add_all([message for _, message in queued])
+    session.flush()
+    if queued:
+        session.connection().execute(
+            update(table).where(table.c.id == bindparam("b_id"))
+            .values(outbox_id=bindparam("b_outbox"), summary=bindparam("b_summary")),
+            [{"b_id": won[(d.audience, d.recipient)], "b_outbox": m.id,
+              "b_summary": {k: d.context[k] for k in ("overdue", "count", "due_soon") if k in d.context}}
+             for d, m in queued],
+        )
+    summary.already_sent += len(digests) - len(queued)  # parallel runs queued those first
+    summary.queued = len(queued)
+    summary.by_audience.update(d.audience for d, _ in queued)
     session.execute(
-        insert(DigestSent).values(audience=RUN_MARKER[0], recipient=RUN_MARKER[1], week=week,  # type: ignore[attr-defined]
-                                  created_at=now, summary=summary.as_dict())
+        insert(table).values(audience=RUN_MARKER[0], recipient=RUN_MARKER[1], week=week,
+                             created_at=now, summary=summary.as_dict())
         .on_conflict_do_nothing(index_elements=["audience", "recipient", "week"])
     )
     session.commit()

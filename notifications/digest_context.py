@@ -215,10 +215,16 @@ def compile_digests(session: Session, now: datetime, settings: Settings, skip: s
     for unit in facts.units.values():
         for addr in unit.contact_emails or []:
             by_address[addr.strip().lower()].append(unit.id)  # type: ignore[arg-type]
+    shared: dict[tuple[int, ...], tuple[dict[str, Any], list[dict[str, Any]]]] = {}
     for addr, unit_ids in sorted(by_address.items()):
         if ("unit", addr) in skip:
             continue
-        sections = []
+        units_key = tuple(sorted(unit_ids))
+        if units_key in shared:  # the unit's other contacts get the very same digest (rendered once)
+            context, rows = shared[units_key]
+            digests.append(Digest("unit", addr, locale_of.get(addr, settings.locale), context, rows))
+            continue
+        sections: list[dict[str, Any]] = []
         for unit_id in sorted(unit_ids):
             entries = per_unit.get(unit_id, [])
             if not entries:
@@ -231,10 +237,10 @@ def compile_digests(session: Session, now: datetime, settings: Settings, skip: s
             empty += 1
             continue
         rows = [li for s in sections for li in s["overdue"]]
-        digests.append(Digest("unit", addr, locale_of.get(addr, settings.locale), {
-            **common, "sections": sections, "overdue": len(rows),
-            "due_soon": sum(len(s["due_soon"]) for s in sections),
-        }, rows))
+        context = {**common, "sections": sections, "overdue": len(rows),
+                   "due_soon": sum(len(s["due_soon"]) for s in sections)}
+        shared[units_key] = (context, rows)
+        digests.append(Digest("unit", addr, locale_of.get(addr, settings.locale), context, rows))
     return digests, empty
 
 

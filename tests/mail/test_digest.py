@@ -183,3 +183,14 @@ def test_the_scheduled_digest_catches_up_once_after_downtime(db_url: str, sessio
         assert again["skipped"] == "this week's digests are already queued"
     finally:
         get_settings.cache_clear()
+
+
+def test_contacts_of_one_unit_get_the_same_digest_with_their_own_to_and_message_id(session: Session, now: Any, mail_world: Any) -> None:
+    queue_digests(session, now, settings())
+    rows = {r.recipients[0]: r for r in session.exec(select(OutboxMessage)).all()}
+    first, second = rows["jxw@example.gov.cn"], rows["jxw2@example.gov.cn"]
+    a, b = (email.message_from_string(r.raw, policy=policy.default) for r in (first, second))
+    assert (a["To"], b["To"]) == ("jxw@example.gov.cn", "jxw2@example.gov.cn")
+    assert (a["Message-ID"], b["Message-ID"]) == (first.message_id, second.message_id)
+    assert first.message_id != second.message_id
+    assert text(a) == text(b) and list(a.keys()) == list(b.keys())
