@@ -111,9 +111,10 @@ def child(url: str, port: int, connections: int) -> None:
                       "errors": summary.errors[:3]}))
 
 
-def run_sink(port: int) -> subprocess.Popen[bytes]:
+def run_sink(port: int, pipelining: bool = True) -> subprocess.Popen[bytes]:
     user = ["-u", "nobody"] if os.geteuid() == 0 else []
-    sink = subprocess.Popen([SMTP_SINK, *user, f"127.0.0.1:{port}", "1000"],
+    options = [] if pipelining else ["-p"]
+    sink = subprocess.Popen([SMTP_SINK, *user, *options, f"127.0.0.1:{port}", "1000"],
                             stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
     for _ in range(100):
         try:
@@ -129,6 +130,8 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--messages", type=int, default=10000)
     parser.add_argument("--connections", type=int, default=4)
+    parser.add_argument("--no-pipelining", action="store_true",
+                        help="smtp-sink does not offer PIPELINING: duban sends through aiosmtplib, one command a round trip")
     parser.add_argument("--postgres", action="store_true",
                         help="use a fresh database on the PostgreSQL server at DUBAN_TEST_PG_URL (default: SQLite)")
     parser.add_argument("--child", nargs=3, metavar=("URL", "PORT", "CONNECTIONS"), help=argparse.SUPPRESS)
@@ -146,7 +149,7 @@ def main() -> None:
         url = create_pg_database()
     size = build_outbox(url, args.messages)
     port = free_port()
-    sink = run_sink(port)
+    sink = run_sink(port, pipelining=not args.no_pipelining)
     try:
         out = subprocess.run([sys.executable, "-m", "bench.deliver", "--child", url, str(port), str(args.connections)],
                              capture_output=True, text=True, check=True)
@@ -169,7 +172,8 @@ def main() -> None:
     our_rate = ours["sent"] / ours["seconds"]
     source_rate = args.messages / source_seconds
     print(f"messages: {args.messages} of {size} bytes, {args.connections} connections, "
-          f"database {'postgresql' if args.postgres else 'sqlite'}")
+          f"database {'postgresql' if args.postgres else 'sqlite'}, "
+          f"PIPELINING {'not offered' if args.no_pipelining else 'offered'} by smtp-sink")
     print(f"duban deliver : {ours['sent']} sent, {ours['retried']} retried, {ours['dead']} dead in "
           f"{ours['seconds']:.2f} s = {our_rate:,.0f} msg/s; peak RSS {peak_mib:.0f} MiB")
     print(f"smtp-source   : {args.messages} in {source_seconds:.2f} s = {source_rate:,.0f} msg/s")
