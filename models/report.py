@@ -27,12 +27,11 @@ def build_report(session: Session, now: datetime, tz: ZoneInfo) -> dict[str, Any
     ))
     counted = Item.status != Status.CANCELLED
 
-    def rows(name_col: Any, id_col: Any, join_on: Any, model: Any) -> list[dict[str, Any]]:
-        # In the order the office entered them (the ledger's order), as its reports list them.
+    def rows(name_col: Any, join_on: Any, model: Any) -> list[dict[str, Any]]:
         query = (
             select(name_col, func.count(), signed, overdue)
             .select_from(Item).join(model, join_on).where(counted)
-            .group_by(id_col, name_col).order_by(id_col)
+            .group_by(name_col).order_by(name_col)
         )
         out = []
         for name, total, signed_off, overdue_count in session.exec(query).all():
@@ -43,8 +42,8 @@ def build_report(session: Session, now: datetime, tz: ZoneInfo) -> dict[str, Any
             })
         return out
 
-    documents = rows(Document.short_name, Document.id, col(Document.id) == Item.document_id, Document)
-    units = rows(Unit.name, Unit.id, col(Unit.id) == Item.lead_unit_id, Unit)
+    documents = rows(Document.short_name, col(Document.id) == Item.document_id, Document)
+    units = rows(Unit.name, col(Unit.id) == Item.lead_unit_id, Unit)
     return {
         "as_of": now.astimezone(tz).isoformat(),
         "documents": [{"document": r.pop("_name"), **r} for r in documents],
