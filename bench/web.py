@@ -86,7 +86,7 @@ def build(url: str, n_items: int, n_units: int, now: datetime) -> None:
         if engine.dialect.name == "postgresql":
             for table in ("unit", "person", "document", "item"):
                 conn.execute(text(f"SELECT setval('{table}_id_seq', (SELECT max(id) FROM {table}))"))
-    with engine.connect() as conn:
+    with engine.begin() as conn:
         conn.execute(text("ANALYZE"))
     engine.dispose()
 
