@@ -23,6 +23,7 @@ from models.errors import (
     NotFound,
 )
 from web.auth import TooManyAttempts, secret_key
+from web.calendar import reminder_window
 from web.deps import LoginRequired
 from web.figures import FiguresCache
 
@@ -60,6 +61,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.state.settings = settings
     app.state.engine = make_engine(settings.sqlalchemy_url)
     app.state.figures = FiguresCache()
+    reminder_window()
     app.add_middleware(
         SessionMiddleware,
         secret_key=secret_key(settings),

@@ -17,15 +17,15 @@ from models.tables import Status
 
 
 @functools.cache
-def _window() -> tuple[WorkCalendar, int]:
-    """Loaded once a process, like the sweep does at its start."""
+def reminder_window() -> tuple[WorkCalendar, int]:
+    """Loaded once a process (create_app loads it, so no request pays for reading the files)."""
     before = load_policy().default.reminders_before
     return load_calendar(), max(before, default=7)
 
 
 def due_soon_until(today: date) -> date:
     """The last deadline day that counts as due soon on `today`."""
-    calendar, days = _window()
+    calendar, days = reminder_window()
     return calendar.add_workdays(today, days)
 
 

@@ -78,3 +78,17 @@ def test_escalation_counts_link_to_the_filtered_list(world, client_for, session)
     assert 'href="/items?level=2"' in client.get("/").text
     listed = client.get("/items", params={"level": "2"}).text
     assert theirs.title in listed and world.items["ours"].title not in listed
+
+
+def test_cached_figures_are_reused_until_an_item_changes(world, session, now):
+    from web.figures import FiguresCache
+
+    cache = FiguresCache()
+    first = cache.get(session, world.people["sup"], now, TZ)
+    assert cache.get(session, world.people["leader"], now, TZ) is first  # same scope: everything
+    assert cache.get(session, world.people["lead"], now, TZ) is not first  # an officer's own scope
+    item = world.items["ours"]
+    apply(session, item, Action.REPORT_PROGRESS, world.people["lead"], now, text="进展")
+    session.commit()
+    assert cache.get(session, world.people["sup"], now, TZ) is not first
+    assert cache.get(session, world.people["sup"], now + timedelta(days=1), TZ) is not first  # a new day
