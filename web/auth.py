@@ -65,7 +65,10 @@ def session_stamp(person: Person) -> str:
 def secret_key(settings: Settings) -> str:
     """DUBAN_SECRET_KEY, else DUBAN_SECRET_KEY_FILE, else a key generated once into data_dir."""
     if settings.secret_key is not None:
-        return settings.secret_key.get_secret_value()
+        key = settings.secret_key.get_secret_value().strip()
+        if len(key) < 16:
+            raise InvalidInput("DUBAN_SECRET_KEY is too short (at least 16 characters)")
+        return key
     path = settings.secret_key_file or Path(settings.data_dir) / "secret_key"
     if not path.exists() and settings.secret_key_file is None:
         path.parent.mkdir(parents=True, exist_ok=True)

@@ -29,3 +29,8 @@ def test_the_key_file_and_the_variable_take_precedence(tmp_path):
 def test_a_missing_key_file_is_named(tmp_path):
     with pytest.raises(InvalidInput, match="DUBAN_SECRET_KEY_FILE"):
         secret_key(Settings(data_dir=tmp_path, secret_key_file=tmp_path / "nope"))  # type: ignore[arg-type]
+
+
+def test_a_short_key_is_refused(tmp_path):
+    with pytest.raises(InvalidInput, match="DUBAN_SECRET_KEY is too short"):
+        secret_key(Settings(data_dir=tmp_path, secret_key="short"))  # type: ignore[arg-type]
