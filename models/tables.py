@@ -101,6 +101,7 @@ class Item(ItemBase, table=True):
     __table_args__ = (
         UniqueConstraint("document_id", "number", name="uq_item_document_number"),
         Index("ix_item_status_deadline", "status", "deadline"),
+        Index("ix_item_deadline_id", "deadline", "id"),  # created by migration 0004 (web lists)
     )
     # The ORM checks `version` in every UPDATE's WHERE clause: a lost race raises StaleDataError.
     __mapper_args__ = {"version_id_col": _item_version}  # noqa: RUF012
@@ -120,6 +121,7 @@ class ItemEvent(SQLModel, table=True):
     """Append-only: database triggers refuse UPDATE and DELETE (see the first migration)."""
 
     __tablename__ = "item_event"
+    __table_args__ = (Index("ix_item_event_kind_at", "kind", "at"),)  # migration 0004 (trend)
     id: int | None = Field(default=None, primary_key=True)
     item_id: int = Field(foreign_key="item.id", index=True)
     kind: str = Field(max_length=40)
