@@ -20,3 +20,15 @@ def test_migrated_database_matches_the_models(engine):
 def test_upgrade_is_idempotent(engine):
     upgrade(engine)
     assert current_revision(engine) == head_revision()
+
+
+def test_head_revision_constant_is_the_newest_script():
+    from migrations.runner import scripts_head
+
+    assert head_revision() == scripts_head()
+
+
+def test_unmigrated_database_has_no_revision(tmp_path):
+    from models.db import make_engine
+
+    assert current_revision(make_engine(f"sqlite:///{tmp_path}/empty.db")) is None
