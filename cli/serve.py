@@ -1,13 +1,15 @@
-"""Embedded mode: `duban serve` runs the scheduler (when it gets the lease) and the web app."""
+"""`duban serve`: the web app, plus the scheduler in embedded mode (the Prefect server owns it in server mode)."""
 
 from __future__ import annotations
 
+import os
 import threading
 from typing import Annotated
 
 import typer
 
-from cli.common import console, engine, open_session, settings
+from cli.common import CliError, console, engine, open_session, settings
+from flows import followup
 
 
 def register(app: typer.Typer) -> None:
@@ -29,6 +31,15 @@ def serve(
         raise typer.BadParameter(f"{flow_engine!r}: use auto, local or prefect", param_hint="--engine")
     with open_session():
         pass  # refuses an uninitialised or outdated database with the fix
+    if followup.server_mode():
+        # Server mode: the Prefect server owns the schedules; never both.
+        if no_web:
+            raise CliError("server mode (PREFECT_API_URL is set): the schedules run on the Prefect server's "
+                           "workers, so --no-web leaves this process nothing to do")
+        console.print(f"server mode: the schedules live on the Prefect server at {os.environ['PREFECT_API_URL']} "
+                      "(duban deploy); this process runs the web app only", highlight=False)
+        _run_web(host, port)
+        return
     scheduler = Scheduler(settings(), engine(), flow_engine=flow_engine,
                           on_change=lambda text: console.print(f"scheduler: {text}", highlight=False))
     if not scheduler.start():
@@ -42,14 +53,23 @@ def serve(
             console.print("running the scheduler alone; Ctrl-C stops", highlight=False)
             threading.Event().wait()
         else:
-            import uvicorn
-
-            uvicorn.run(app, host=host, port=port, log_level="info")
+            _run_web(host, port, app)
     except KeyboardInterrupt:
         pass
     finally:
         scheduler.stop()
         console.print("stopped", highlight=False)
+
+
+def _run_web(host: str, port: int, app=None) -> None:  # type: ignore[no-untyped-def]
+    import uvicorn
+
+    app = app or _web_app()
+    if app is None:
+        raise CliError("the web app cannot be loaded (see above)")
+    # Mail goes out right after an action: a deployment run in server mode, a thread otherwise.
+    app.state.followup = followup.deliver_soon
+    uvicorn.run(app, host=host, port=port, log_level="info")
 
 
 def _web_app():  # type: ignore[no-untyped-def]

@@ -61,6 +61,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.state.settings = settings
     app.state.engine = make_engine(settings.sqlalchemy_url)
     app.state.figures = FiguresCache()
+    # `duban serve` sets this to flows.followup.deliver_soon: mail right after an action.
+    app.state.followup = None
     reminder_window()
     app.add_middleware(
         SessionMiddleware,

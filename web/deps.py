@@ -109,3 +109,10 @@ def api_user(
 
 
 ApiUser = Annotated[Person, Depends(api_user)]
+
+
+def after_change(request: Request, now: datetime) -> None:
+    """After a committed change: trigger follow-up flows (mail now) when the app was told how."""
+    hook = getattr(request.app.state, "followup", None)
+    if hook is not None:
+        hook(now)

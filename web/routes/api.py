@@ -11,7 +11,7 @@ from pydantic import BaseModel, Field
 from models.lifecycle import Action, apply
 from models.tables import Role, Status
 from web.access import check_version, require_sees_everything, visible_item
-from web.deps import ApiUser, NowDep, SessionDep, SettingsDep
+from web.deps import ApiUser, NowDep, SessionDep, SettingsDep, after_change
 from web.itemview import action_payload, as_json, item_detail
 from web.listing import SORTS, ItemQuery, count_items, list_rows
 from web.routes.outbox import outbox_counts
@@ -90,13 +90,14 @@ def item(item_id: int, session: SessionDep, user: ApiUser, now: NowDep, settings
 
 
 @router.post("/items/{item_id}/{action}")
-def act(item_id: int, action: Action, body: ActionBody, session: SessionDep, user: ApiUser, now: NowDep,
-        settings: SettingsDep) -> dict[str, Any]:
+def act(request: Request, item_id: int, action: Action, body: ActionBody, session: SessionDep, user: ApiUser,
+        now: NowDep, settings: SettingsDep) -> dict[str, Any]:
     """Take a lifecycle action; 403 if you may not, 409 if the state does not allow it or the item changed."""
     item_row = visible_item(session, user, item_id)
     check_version(item_row, body.version)
     apply(session, item_row, action, user, now, **action_payload(action, body.model_dump()))
     session.commit()
+    after_change(request, now)
     return as_json(item_detail(session, user, item_row, now, settings.tz))
 
 

@@ -21,7 +21,7 @@ from models.tables import (
     Status,
     Unit,
 )
-from web.deps import NowDep, SessionDep, SupervisorUser, csrf_protect
+from web.deps import NowDep, SessionDep, SupervisorUser, after_change, csrf_protect
 from web.render import flash, redirect, render
 
 router = APIRouter(dependencies=[Depends(csrf_protect)], include_in_schema=False)
@@ -74,5 +74,6 @@ def bulk_sign_off(
             raise InvalidInput(f"no item with id {item_id}")
         apply(session, item, Action.SIGN_OFF, user, now)
     session.commit()
+    after_change(request, now)
     flash(request, "Done.")
     return redirect("/approvals")

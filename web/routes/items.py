@@ -14,7 +14,7 @@ from models.errors import InvalidInput
 from models.lifecycle import Action, apply
 from models.tables import Document, Status
 from web.access import check_version, visible_item
-from web.deps import CurrentUser, NowDep, SessionDep, SettingsDep, csrf_protect
+from web.deps import CurrentUser, NowDep, SessionDep, SettingsDep, after_change, csrf_protect
 from web.itemview import action_payload, item_detail
 from web.listing import SORTS, ItemQuery, count_items, list_rows
 from web.render import flash, redirect, render
@@ -98,5 +98,6 @@ def act(
               "deadline": deadline, "comment": comment}
     apply(session, item, action, user, now, **action_payload(action, fields))
     session.commit()
+    after_change(request, now)
     flash(request, "Done.")
     return redirect(f"/items/{item_id}")
