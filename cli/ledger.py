@@ -141,11 +141,20 @@ def print_summary(summary: dict[str, Any], engine: str) -> None:
     console.print(f"engine: {engine}")
 
 
+DEMO_NOW = "2023-06-26T09:00+08:00"  # a Monday: the digest is due and the half-year items fall due
+DEMO_LEADERSHIP = "zhuren@example.gov.cn"  # the office leadership in the demo's policy
+
+
 def demo(
     directory: Annotated[Path, typer.Option("--dir", help="Where to build the demo (rebuilt from scratch).")] = Path("duban-demo"),
     now: NowOption = None,
 ) -> None:
-    """Build a self-contained demo: its own database, the shipped sample ledger, a little history, the report."""
+    """Build a self-contained demo: its own database, the sample ledger, some history, a sweep, mail, the report.
+
+    The demo plays at Monday 26 June 2023, 09:00 (Asia/Shanghai) unless --now says otherwise: a week
+    in which the 2023 plan's half-year items fall due, so reminders, overdue notices and escalations
+    all happen.
+    """
     from sqlmodel import Session
 
     from cli.views import render_report
@@ -154,13 +163,19 @@ def demo(
     from models.ledger import import_ledger
     from models.report import build_report
 
-    at = resolve_now(now)
+    at = resolve_now(now or DEMO_NOW)
     directory.mkdir(parents=True, exist_ok=True)
     for leftover in directory.glob("duban.db*"):
         leftover.unlink()
+    shutil.rmtree(directory / "mail", ignore_errors=True)
+    policy_file = directory / "policy.yaml"
+    policy_file.write_text(
+        (Path(__file__).resolve().parent.parent / "config" / "policy.yaml").read_text(encoding="utf-8")
+        .replace("leadership_emails: []", f"leadership_emails: [{DEMO_LEADERSHIP}]"), encoding="utf-8")
     for name in SAMPLE_FILES:
         shutil.copyfile(SAMPLES / name, directory / name)
-    (directory / "duban.toml").write_text('database_url = "sqlite:///duban.db"\ndata_dir = ".duban"\n', encoding="utf-8")
+    (directory / "duban.toml").write_text(
+        'database_url = "sqlite:///duban.db"\ndata_dir = ".duban"\npolicy_file = "policy.yaml"\n', encoding="utf-8")
     engine = make_engine(f"sqlite:///{(directory / 'duban.db').resolve()}")
     try:
         upgrade(engine)
@@ -170,6 +185,7 @@ def demo(
             print_summary(summary.as_dict(), "local")
             play_history(session, at)
             session.commit()
+            sweep_and_digest(session, at, policy_file)
             render_report(build_report(session, at, settings().tz))
         from notifications.mailcatcher import deliver_to_maildir
 
@@ -181,6 +197,24 @@ def demo(
     console.print(f"\nThe demo lives in {directory}/ (its own duban.toml and database). Try:\n"
                   f"  cd {directory}\n  duban items --overdue\n  duban show 2023年工作计划/1\n  duban report",
                   highlight=False)
+
+
+def sweep_and_digest(session: Any, now: datetime, policy_file: Path) -> None:
+    """The main jobs at the demo's time: the sweep (reminders, overdue, escalation), then the weekly digest."""
+    from config.calendar import load_calendar
+    from config.policy import load_policy
+    from models.sweep import sweep
+    from notifications.digest import queue_digests
+
+    result = sweep(session, now=now, policy=load_policy(policy_file), calendar=load_calendar(), tz=settings().tz)
+    session.commit()
+    events = ", ".join(f"{kind} {count}" for kind, count in sorted(result.events.items())) or "none"
+    console.print(f"sweep: {result.examined} items examined; events: {events}; "
+                  f"{result.notifications} notifications queued", highlight=False)
+    digests = queue_digests(session, now, settings())
+    session.commit()
+    console.print(f"weekly digest {digests.week}: {digests.queued} queued "
+                  f"({', '.join(f'{k} {v}' for k, v in digests.by_audience.items())})", highlight=False)
 
 
 def play_history(session: Any, now: datetime) -> None:

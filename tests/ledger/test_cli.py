@@ -6,6 +6,7 @@ import json
 import os
 import subprocess
 import sys
+from collections import Counter
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -17,6 +18,8 @@ from flows.runtime import run_flow
 from models.db import make_engine
 from models.ledger import LedgerError
 from models.tables import Item, ItemEvent, Notification
+
+SWEEP_EVENTS = {"reminder", "overdue", "escalated", "repeat_reminder"}
 
 DUBAN = str(Path(sys.executable).with_name("duban"))
 NOW = "2024-06-03T09:00+08:00"
@@ -84,7 +87,14 @@ def test_demo_builds_its_own_database_and_shows_the_seed_figures(tmp_path):
     assert rates["2022年工作要点（北上对接事项）"] == 81.0 and rates["援县促市事项"] == 84.2
     totals = {row["document"]: row["total"] for row in json.loads(report.stdout)["documents"]}
     assert (totals["新时代意见"], totals["建设方案"], totals["2022年工作要点（北上对接事项）"], totals["援县促市事项"]) == (103, 126, 58, 76)
-    assert count(demo_db, ItemEvent) == sum(totals.values()) + 10  # one imported event each, ten history actions
+    engine = make_engine(demo_db)
+    with Session(engine) as session:
+        kinds = Counter(session.exec(select(ItemEvent.kind)).all())
+    engine.dispose()
+    assert kinds["imported"] == sum(totals.values())  # every item once
+    assert sum(v for k, v in kinds.items() if k not in SWEEP_EVENTS and k != "imported") == 10  # the history
+    assert kinds["reminder"] > 0 and kinds["repeat_reminder"] > 0  # the sweep ran at the demo's time
+    assert len(list((tmp_path / "duban-demo" / "mail" / "new").iterdir())) > 0  # and mail was delivered
     show = duban(tmp_path / "duban-demo", "sqlite:///duban.db", "show", "2023年工作计划/1", "--json")
     kinds = [event["kind"] for event in json.loads(show.stdout)["timeline"]]
     assert kinds == ["imported", "progress_reported", "progress_reported", "submitted", "returned", "submitted", "signed_off"]
