@@ -2,7 +2,8 @@
 
 The floor is what any sweep must at least do: an indexed SELECT of the due rows and one bulk
 UPDATE of them. Ledgers are built with bulk INSERTs (no ORM); each measurement runs on a fresh
-copy of the ledger file. Run: `.venv/bin/python -m bench.sweep [--sizes 10000,100000,1000000]`.
+copy of the ledger (a file on SQLite, a TEMPLATE database on PostgreSQL).
+Run: `.venv/bin/python -m bench.sweep [--sizes 10000,100000,1000000] [--postgres]`.
 """
 
 from __future__ import annotations
@@ -32,11 +33,12 @@ from models.tables import Document, Unit
 
 TZ = ZoneInfo("Asia/Shanghai")
 NOW = datetime(2024, 10, 21, 1, 0, tzinfo=UTC)  # Monday 09:00 in Shanghai
+PG_ADMIN_URL = os.environ.get("DUBAN_TEST_PG_URL", "postgresql://postgres@127.0.0.1:5432/test")
 CHUNK = 5000
 
 
-def build(path: Path, size: int, due_share: float) -> None:
-    engine = make_engine(f"sqlite:///{path}")
+def build(url: str, size: int, due_share: float) -> None:
+    engine = make_engine(url)
     upgrade(engine)
     rng = random.Random(size)
     units = max(10, size // 200)
@@ -66,20 +68,47 @@ def build(path: Path, size: int, due_share: float) -> None:
         if rows:
             conn.execute(insert(ITEM), rows)
     with engine.connect() as conn:
-        conn.execute(text("PRAGMA wal_checkpoint(TRUNCATE)"))
+        conn.execute(text("PRAGMA wal_checkpoint(TRUNCATE)" if url.startswith("sqlite") else "ANALYZE"))
     engine.dispose()
 
 
-def copy(template: Path, workdir: Path, name: str) -> Path:
-    target = workdir / name
-    shutil.copy(template, target)
-    return target
+def copy(template: str, workdir: Path, name: str) -> str:
+    """A fresh copy of the ledger: a file copy on SQLite, CREATE DATABASE ... TEMPLATE on PostgreSQL."""
+    if template.startswith("sqlite"):
+        target = workdir / name
+        shutil.copy(template.removeprefix("sqlite:///"), target)
+        return f"sqlite:///{target}"
+    database = f"{template.rsplit('/', 1)[1]}_{name.split('.')[0]}"
+    _pg(f'DROP DATABASE IF EXISTS "{database}" WITH (FORCE)')
+    _pg(f'CREATE DATABASE "{database}" TEMPLATE "{template.rsplit("/", 1)[1]}"')
+    return template.rsplit("/", 1)[0] + "/" + database
 
 
-def run_sweep(path: Path, memory: bool = False) -> tuple[float, int, int, float]:
+def copy_name(template: str, workdir: Path, name: str) -> str:
+    """The URL `copy` gives for `name` (to drop it)."""
+    if template.startswith("sqlite"):
+        return f"sqlite:///{workdir / name}"
+    return template + "_" + name.split(".")[0]
+
+
+def drop(url: str) -> None:
+    if url.startswith("sqlite"):
+        Path(url.removeprefix("sqlite:///")).unlink(missing_ok=True)
+    else:
+        _pg(f'DROP DATABASE IF EXISTS "{url.rsplit("/", 1)[1]}" WITH (FORCE)')
+
+
+def _pg(statement: str) -> None:
+    import psycopg
+
+    with psycopg.connect(PG_ADMIN_URL, autocommit=True) as conn:
+        conn.execute(statement)
+
+
+def run_sweep(url: str, memory: bool = False) -> tuple[float, int, int, float]:
     """Wall seconds, items examined, peak traced memory (bytes, when `memory`), CPU seconds."""
     policy, calendar = load_policy(DEFAULT_POLICY_FILE), load_calendar()
-    engine = make_engine(f"sqlite:///{path}")
+    engine = make_engine(url)
     if memory:
         tracemalloc.start()
     started, cpu = time.perf_counter(), time.process_time()
@@ -94,8 +123,8 @@ def run_sweep(path: Path, memory: bool = False) -> tuple[float, int, int, float]
     return seconds, result.examined, peak, cpu
 
 
-def run_floor(path: Path) -> float:
-    engine = make_engine(f"sqlite:///{path}")
+def run_floor(url: str) -> float:
+    engine = make_engine(url)
     started = time.perf_counter()
     with engine.begin() as conn:
         ids = conn.execute(select(ITEM.c.id).where(ITEM.c.next_action_at <= NOW)).scalars().all()
@@ -106,8 +135,8 @@ def run_floor(path: Path) -> float:
     return seconds
 
 
-def one_shot(path: Path) -> float:
-    env = {**os.environ, "DUBAN_DATABASE_URL": f"sqlite:///{path}", "DUBAN_CONFIG": str(path.with_suffix(".toml"))}
+def one_shot(url: str) -> float:
+    env = {**os.environ, "DUBAN_DATABASE_URL": url, "DUBAN_CONFIG": "/nonexistent/duban.toml"}
     env.pop("PREFECT_API_URL", None)
     duban = str(Path(sys.executable).with_name("duban"))
     started = time.perf_counter()
@@ -119,14 +148,20 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--sizes", default="10000,100000,1000000")
     parser.add_argument("--due", type=float, default=0.01, help="share of items due (default 0.01)")
+    parser.add_argument("--postgres", action="store_true", help="PostgreSQL databases instead of SQLite files")
     args = parser.parse_args()
     workdir = Path(tempfile.mkdtemp(prefix="duban-bench-sweep-"))
+    print(f"database: {'PostgreSQL' if args.postgres else 'SQLite'}")
     print(f"load average {os.getloadavg()[0]:.1f} on {os.cpu_count()} CPUs (wall times suffer when it is high)")
     print(f"{'items':>9} {'due':>7} {'build s':>8} {'floor s':>8} {'sweep s':>8} {'cpu s':>6} {'ratio':>6} "
           f"{'peak MB':>8} {'0-due s':>8}")
     try:
         for size in (int(s) for s in args.sizes.split(",")):
-            template = workdir / f"ledger-{size}.db"
+            if args.postgres:
+                template = f"{PG_ADMIN_URL.rsplit('/', 1)[0]}/duban_bench_sweep_{os.getpid()}_{size}"
+                _pg(f'CREATE DATABASE "{template.rsplit("/", 1)[1]}"')
+            else:
+                template = f"sqlite:///{workdir / f'ledger-{size}.db'}"
             started = time.perf_counter()
             build(template, size, args.due)
             built = time.perf_counter() - started
@@ -143,8 +178,8 @@ def main() -> None:
                 print(f"          one-shot `duban sweep` process on {size} items ({examined} due): {wall:.2f} s wall",
                       flush=True)
             for name in ("floor.db", "sweep.db", "memory.db", "oneshot.db"):
-                (workdir / name).unlink(missing_ok=True)
-            template.unlink()
+                drop(copy_name(template, workdir, name))
+            drop(template)
     finally:
         shutil.rmtree(workdir, ignore_errors=True)
     print(f"(sweep at {NOW.isoformat()}; floor = indexed SELECT of due ids + one bulk UPDATE; "
