@@ -11,6 +11,7 @@ from rich.table import Table
 
 from cli.common import (
     CliError,
+    EngineOption,
     JsonOption,
     NowOption,
     console,
@@ -20,11 +21,6 @@ from cli.common import (
     resolve_now,
     settings,
 )
-
-EngineOption = Annotated[
-    str,
-    typer.Option("--engine", help="auto (Prefect when PREFECT_API_URL is set), local, or prefect."),
-]
 
 
 def register(app: typer.Typer) -> None:
