@@ -87,8 +87,12 @@ def _load(session: Session, now: datetime, settings: Settings) -> _Facts:
         .group_by(ItemEvent.item_id)
     ).all()
     signed_off_ids = {i["id"] for i in items if i["status"] == Status.SIGNED_OFF}
-    this_week = {item_id for item_id, at in signed if item_id in signed_off_ids and _aware(at) >= week_ago}
-    before = {item_id for item_id, at in signed if item_id in signed_off_ids and _aware(at) < week_ago}
+    signed_at = dict(signed)
+    # Items imported as already done have no `signed_off` event: they count as done since import.
+    signed_at.update({i["id"]: i["created_at"] for i in items
+                      if i["status"] == Status.SIGNED_OFF and i["id"] not in signed_at})
+    this_week = {item_id for item_id, at in signed_at.items() if item_id in signed_off_ids and _aware(at) >= week_ago}
+    before = {item_id for item_id, at in signed_at.items() if item_id in signed_off_ids and _aware(at) < week_ago}
     return _Facts(now, today, items, documents, units, co_units, this_week, before)
 
 

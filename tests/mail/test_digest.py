@@ -194,3 +194,18 @@ def test_contacts_of_one_unit_get_the_same_digest_with_their_own_to_and_message_
     assert (a["Message-ID"], b["Message-ID"]) == (first.message_id, second.message_id)
     assert first.message_id != second.message_id
     assert text(a) == text(b) and list(a.keys()) == list(b.keys())
+
+
+def test_items_imported_as_done_count_as_done_last_week_too(session: Session, now: Any) -> None:
+    """A ledger imported with 已落实 items: the rate did not jump this week, so the change is 0."""
+    from models.tables import Status
+    from notifications.digest_context import _documents_table, _load
+
+    document, unit = make_document(session, "新时代意见"), make_unit(session, "市发改委")
+    month_ago = now - timedelta(days=30)
+    for number, status in (("1", Status.SIGNED_OFF), ("2", Status.SIGNED_OFF), ("3", Status.ASSIGNED)):
+        make_item(session, document=document, lead_unit=unit, number=number, status=status,
+                  created_at=month_ago, updated_at=month_ago, deadline=date(2024, 12, 31))
+    session.commit()
+    (row,) = _documents_table(_load(session, now, settings()))
+    assert (row["rate"], row["change"]) == (66.7, 0.0)
