@@ -3,9 +3,7 @@
 from __future__ import annotations
 
 import json
-import sys
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -15,41 +13,21 @@ from sqlmodel import Session, select
 from config.settings import get_settings
 from models.outbox import OutboxMessage, OutboxStatus
 from models.tables import Role
+from tests.clirun import Result, cli_runner
 from tests.factories import make_item, make_person, make_unit
 from tests.mail.conftest import SmtpSink, notify
-
-
-@dataclass
-class Result:
-    code: int
-    out: str
-    err: str
 
 
 @pytest.fixture
 def duban(db_url: str, smtp_sink: SmtpSink, monkeypatch: pytest.MonkeyPatch,
           capsys: pytest.CaptureFixture[str]) -> Iterator[Callable[..., Result]]:
-    from cli.main import main
-
     for name, value in {"DATABASE_URL": db_url, "SMTP_PORT": str(smtp_sink.port), "DELIVERY_WINDOW": "false",
                         "SMTP_TIMEOUT": "2"}.items():
         monkeypatch.setenv(f"DUBAN_{name}", value)
     monkeypatch.setenv("COLUMNS", "200")
     monkeypatch.delenv("PREFECT_API_URL", raising=False)
     get_settings.cache_clear()
-
-    def run(*args: str) -> Result:
-        capsys.readouterr()
-        monkeypatch.setattr(sys, "argv", ["duban", *args])
-        code = 0
-        try:
-            main()
-        except SystemExit as exc:
-            code = exc.code if isinstance(exc.code, int) else (0 if exc.code is None else 1)
-        captured = capsys.readouterr()
-        return Result(code, captured.out, captured.err)
-
-    yield run
+    yield cli_runner(monkeypatch, capsys)
     get_settings.cache_clear()
 
 
