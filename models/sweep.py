@@ -30,7 +30,7 @@ from sqlalchemy.dialects import postgresql, sqlite
 from sqlmodel import Session, col
 
 from config.calendar import WorkCalendar, coverage
-from config.policy import Audience, Policy, Recipient
+from config.policy import Audience, Policy, Recipient, Rules
 from models.deadlines import ACTIVE_STATUSES, days_overdue
 from models.schedule import Plan, Threshold, plan
 from models.sweep_tables import SweepRun
@@ -180,6 +180,7 @@ def sweep(
     result = SweepResult()
     postgres = session.get_bind().dialect.name == "postgresql"
     directory = Directory(session, policy)
+    memo: dict[tuple[date, int, datetime, int], tuple[Rules, Plan]] = {}  # plans by (deadline, rules, since, level)
     # The run's log row is the sweep's first write: on SQLite it takes the write lock before any read.
     result.run_id = session.execute(
         insert(RUN).values(now=now, events={}, warnings=[], extra={}).returning(RUN.c.id)
@@ -195,7 +196,7 @@ def sweep(
         result.examined += len(rows)
         after = (rows[-1].next_action_at, rows[-1].id)
         directory.load_documents(rows)
-        _handle_batch(session, rows, now, policy, calendar, tz, directory, result)
+        _handle_batch(session, rows, now, policy, calendar, tz, directory, result, memo)
         if after_batch is not None:
             after_batch()
         if len(rows) < batch_size:
@@ -229,6 +230,7 @@ def _handle_batch(
     tz: ZoneInfo,
     directory: Directory,
     result: SweepResult,
+    memo: dict[tuple[date, int, datetime, int], tuple[Rules, Plan]],
 ) -> None:
     plans: dict[int, Plan | None] = {}
     for row in rows:
@@ -236,8 +238,14 @@ def _handle_batch(
             plans[row.id] = None  # submitted (or final): nothing until the lifecycle says so
             continue
         rules = policy.rules_for(directory.documents.get(row.document_id, ""), row.category)
-        plans[row.id] = plan(row.deadline, rules, calendar, tz, since=row.next_action_at, now=now,
-                             level=row.escalation_level)
+        # Items sharing a deadline and rules usually share `next_action_at` too (the last sweep set it
+        # to the same threshold instant), so most plans are computed once per sweep.
+        key = (row.deadline, id(rules), row.next_action_at, row.escalation_level)
+        found = memo.get(key)
+        if found is None or found[0] is not rules:
+            found = memo[key] = (rules, plan(row.deadline, rules, calendar, tz, since=row.next_action_at,
+                                             now=now, level=row.escalation_level))
+        plans[row.id] = found[1]
     won = _claim(session, rows, plans)
     result.lost_races += len(rows) - len(won)
     directory.load([r for r in rows if r.id in won and (step := plans[r.id]) is not None and step.notify])
