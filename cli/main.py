@@ -23,11 +23,12 @@ for module in (ops, ledger, views, lifecycle_cmds, sweep, serve, mail, users, de
 
 def main() -> None:
     from config.settings import SettingsError
+    from config.yamlfile import ConfigFileError
     from models.errors import DubanError
 
     # Click handles usage errors itself (exit 2); a user's mistake ends here (exit 1).
     try:
         app()
-    except (DubanError, CliError, SettingsError) as exc:
+    except (DubanError, CliError, SettingsError, ConfigFileError) as exc:
         err_console.print(f"[bold red]error:[/] {exc}", highlight=False, soft_wrap=True)
         sys.exit(1)

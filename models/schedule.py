@@ -5,9 +5,15 @@ as arguments, so the sweep and the forecast share this code and tests need no da
 
 The one rule that makes the sweep idempotent: an item's `next_action_at` is the instant from which
 its thresholds have not been handled yet. A sweep at `now` handles every threshold with
-`next_action_at <= at <= now` and stores the first instant after `now` as the next one; an
-item changed at `t` (created, deadline moved, returned) gets `next_action_at = t`, so thresholds
-already behind at that moment never fire.
+`next_action_at <= at <= now` and stores the first instant after `now` as the next one.
+
+Where a schedule starts decides what an item created or changed late is told:
+- a new item starts at its first threshold (`Schedule.first_action_at`), even one already behind:
+  a ledger imported when some items are overdue catches up like a sweep after downtime, with an
+  event for every threshold crossed (so the escalation level is right) and one notice, the most
+  severe, for each item;
+- an item whose deadline moved or that was returned at `t` gets `next_action_at = t`, so
+  thresholds already behind at that moment never fire (an approved extension starts afresh).
 """
 
 from __future__ import annotations
@@ -17,11 +23,11 @@ import heapq
 import itertools
 from collections.abc import Iterator
 from dataclasses import dataclass
-from datetime import date, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
 from config.calendar import WorkCalendar
-from config.policy import Audience, Rules
+from config.policy import Audience, Policy, Rules
 from models.deadlines import start_of_day
 
 # Severity of a kind at the same escalation level; the catch-up notifies only the most severe.
@@ -121,10 +127,19 @@ def plan(
     now: datetime,
     level: int = 0,
 ) -> Plan:
-    """The thresholds crossed in [since, now], the one to notify, and the next instant after now."""
+    """The thresholds crossed in [since, now], the one to notify, and the next instant after now.
+
+    Of several repeat reminders crossed at once (a sweep after downtime, a ledger imported late)
+    only the latest counts: "still overdue, reminded again" once, not once per week missed.
+    Reminders, the overdue notice and escalations all count, so the timeline and the escalation
+    level are right.
+    """
     table = _table(deadline, rules, calendar, tz)
     end = table.count_until(now)
     crossed = table.items[bisect.bisect_left(table.ats, since, hi=end):end]
+    repeats = [t for t in crossed if t.kind == "repeat_reminder"]
+    if len(repeats) > 1:
+        crossed = [t for t in crossed if t.kind != "repeat_reminder" or t is repeats[-1]]
     next_at = table.ats[end] if end < len(table.ats) else None
     notify = max(crossed, key=lambda t: t.severity) if crossed else None
     new_level = max([level, *(t.level for t in crossed if t.kind == "escalated")])
@@ -169,3 +184,30 @@ def upcoming(
         if step.next_action_at is None or step.next_action_at > until:
             return result
         start = at = step.next_action_at
+
+
+@dataclass(frozen=True)
+class Schedule:
+    """The policy, calendar and timezone that place an item's thresholds, loaded once per run."""
+
+    policy: Policy
+    calendar: WorkCalendar
+    tz: ZoneInfo
+
+    @classmethod
+    def configured(cls) -> Schedule:
+        """From the configured policy and calendar files (raises their ConfigFileError when invalid)."""
+        from config.calendar import load_calendar
+        from config.policy import load_policy
+        from config.settings import get_settings
+
+        return cls(load_policy(), load_calendar(), get_settings().tz)
+
+    def first_action_at(self, document: str, category: str, deadline: date) -> datetime | None:
+        """Where a new item's schedule starts: its first threshold, behind `now` or not."""
+        table = _table(deadline, self.policy.rules_for(document, category), self.calendar, self.tz)
+        table.count_until(_EARLIEST)  # materialises the first threshold
+        return table.ats[0] if table.ats else None
+
+
+_EARLIEST = datetime.min.replace(tzinfo=UTC)

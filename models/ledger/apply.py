@@ -11,11 +11,14 @@ from sqlalchemy import delete, insert
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col, select
 
-from models.errors import ConflictError
+from config.yamlfile import ConfigFileError
+from models.deadlines import ACTIVE_STATUSES
+from models.errors import ConflictError, InvalidInput
 from models.ledger.parse import ProgressFn, read_files
 from models.ledger.plan import ImportSummary, ItemRecord, ItemUpdate, Plan, Snapshot, UnitRecord
 from models.ledger.validate import build_plan
 from models.lifecycle import change_deadline
+from models.schedule import Schedule
 from models.tables import (
     OPEN_STATUSES,
     Document,
@@ -37,18 +40,26 @@ def import_ledger(
     now: datetime,
     dry_run: bool = False,
     progress: ProgressFn | None = None,
+    schedule: Schedule | None = None,
 ) -> ImportSummary:
     """Read, check and (unless dry_run) apply ledger files, all or nothing. The caller commits.
 
-    Raises LedgerError listing every problem, or ConflictError when a parallel import got there
-    first; then nothing was changed (the caller rolls back).
+    `schedule` (default: the configured policy and calendar) places each new item's first
+    reminder. Raises LedgerError listing every problem, InvalidInput when the policy or calendar
+    file is invalid, or ConflictError when a parallel import got there first; then nothing was
+    changed (the caller rolls back).
     """
+    if schedule is None:
+        try:
+            schedule = Schedule.configured()
+        except ConfigFileError as exc:
+            raise InvalidInput(f"new items cannot be scheduled: {exc}") from None
     parsed = read_files(paths, progress)
     plan = build_plan(parsed, load_snapshot(session))
     summary = ImportSummary.of(plan, parsed.files, dry_run)
     if not dry_run:
         try:
-            summary.notifications_queued = apply_plan(session, plan, now, progress)
+            summary.notifications_queued = apply_plan(session, plan, now, schedule, progress)
         except IntegrityError:
             raise ConflictError(
                 "another import wrote some of the same units, people, documents or items meanwhile; "
@@ -99,7 +110,9 @@ def load_snapshot(session: Session) -> Snapshot:
     return snapshot
 
 
-def apply_plan(session: Session, plan: Plan, now: datetime, progress: ProgressFn | None = None) -> int:
+def apply_plan(
+    session: Session, plan: Plan, now: datetime, schedule: Schedule, progress: ProgressFn | None = None
+) -> int:
     """Write the plan; returns how many assignment notices were queued."""
     _apply_units(session, plan)
     unit_ids = {name: uid for uid, name in session.exec(select(Unit.id, Unit.name)).all()}
@@ -112,7 +125,7 @@ def apply_plan(session: Session, plan: Plan, now: datetime, progress: ProgressFn
     people = {email: pid for pid, email in session.exec(select(Person.id, Person.email)).all()}
     documents = {name: did for did, name in session.exec(select(Document.id, Document.short_name)).all()}
     contacts = {unit.name: list(unit.contact_emails) for unit in session.exec(select(Unit)).all()}
-    queued = _insert_items(session, plan, now, unit_ids, people, documents, contacts, progress)
+    queued = _insert_items(session, plan, now, schedule, unit_ids, people, documents, contacts, progress)
     _update_items(session, plan.changed_items, now, unit_ids, people)
     session.flush()
     return queued
@@ -145,7 +158,7 @@ def _apply_units(session: Session, plan: Plan) -> None:
 
 
 def _insert_items(
-    session: Session, plan: Plan, now: datetime, unit_ids: dict[str, int], people: dict[str, int],
+    session: Session, plan: Plan, now: datetime, schedule: Schedule, unit_ids: dict[str, int], people: dict[str, int],
     documents: dict[str, int], contacts: dict[str, list[str]], progress: ProgressFn | None,
 ) -> int:
     items, events, co_units, notices = Item.__table__, ItemEvent.__table__, ItemCoUnit.__table__, Notification.__table__  # type: ignore[attr-defined]
@@ -157,8 +170,10 @@ def _insert_items(
             "lead_unit_id": unit_ids[p.lead_unit], "supervisor_id": people[p.supervisor] if p.supervisor else None,
             "original_deadline": p.deadline, "deadline": p.deadline, "notes": p.notes, "status": p.status.value,
             "deadline_version": 1, "escalation_level": 0, "version": 1, "created_at": now, "updated_at": now,
-            # Open items: the next sweep computes their reminders.
-            "next_action_at": now if p.status in OPEN_STATUSES else None,
+            # From the first threshold, even one already behind: the next sweep catches up (events
+            # for every threshold crossed, one notice). Submitted items wait on the supervisor.
+            "next_action_at": schedule.first_action_at(p.document, p.category, p.deadline)
+            if p.status in ACTIVE_STATUSES else None,
         } for p in chunk])
         done += len(chunk)
         if progress:

@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
-from datetime import date, timedelta
+from datetime import date, datetime, timedelta
 from pathlib import Path
+from zoneinfo import ZoneInfo
 
 import pytest
 from sqlmodel import Session, func, select
@@ -52,7 +53,9 @@ def test_import_creates_units_people_documents_and_items(session, ledger_files, 
     assert (summary.units_created, summary.people_created, summary.documents_created, summary.items_created) == (3, 6, 1, 3)
     first = find_item(session, "新时代意见/1")
     assert (first.title, first.category, first.deadline, first.original_deadline) == ("支持建设示范区", "规划", date(2024, 6, 30), date(2024, 6, 30))
-    assert first.status == Status.ASSIGNED and first.next_action_at == now
+    # The schedule starts at the first threshold: 7 working days before Sunday 30 June is Thursday 20 June.
+    assert first.status == Status.ASSIGNED
+    assert first.next_action_at == datetime(2024, 6, 20, tzinfo=ZoneInfo("Asia/Shanghai"))
     assert session.get(Unit, first.lead_unit_id).name == "市发改委"
     assert session.get(Person, first.supervisor_id).role == Role.SUPERVISOR
     third = find_item(session, "新时代意见/3")

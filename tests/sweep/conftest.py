@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from datetime import datetime
 from pathlib import Path
 
@@ -10,6 +11,7 @@ from sqlmodel import Session, select
 
 from config.calendar import WorkCalendar, load_calendar
 from config.policy import DEFAULT_POLICY_FILE, Policy, load_policy
+from models.schedule import Threshold
 from models.sweep import SweepResult, sweep
 from models.tables import Item, ItemEvent, Notification
 from tests.conftest import TZ
@@ -42,3 +44,28 @@ def ledger_state(session: Session) -> tuple[list[tuple], list[tuple], list[tuple
     events = [(e.item_id, e.kind, e.payload.get("threshold")) for e in session.exec(select(ItemEvent).order_by(ItemEvent.id))]
     notes = [(n.key, tuple(n.to_addrs), tuple(n.cc_addrs)) for n in session.exec(select(Notification).order_by(Notification.id))]
     return items, events, notes
+
+
+def expected_events(schedule: Iterable[Threshold], started: datetime, sweeps: list[datetime]) -> set[str]:
+    """The threshold keys that sweeps at `sweeps` record for a schedule started at `started`.
+
+    Each sweep records every threshold in its window (from `started` for the first, else after the
+    previous sweep), except that of several repeat reminders in one window only the latest counts.
+    """
+    expected: set[str] = set()
+    if not sweeps:
+        return expected
+    windows = list(zip([None, *sweeps], sweeps, strict=False))
+    repeats: dict[int, str] = {}
+    for threshold in schedule:
+        if threshold.at > sweeps[-1]:
+            break
+        if threshold.at < started:
+            continue
+        window = next(i for i, (after, until) in enumerate(windows)
+                      if (after is None or threshold.at > after) and threshold.at <= until)
+        if threshold.kind == "repeat_reminder":
+            repeats[window] = threshold.key  # in time order: the last one in the window stays
+        else:
+            expected.add(threshold.key)
+    return expected | set(repeats.values())

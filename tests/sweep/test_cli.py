@@ -130,3 +130,23 @@ def test_second_serve_on_the_same_database_says_it_does_not_schedule_and_stops_o
     assert process.returncode == 0, output
     assert "another duban serve owns the schedules of this database: the-first-serve" in output
     assert "this one runs no jobs" in output and "stopped" in output and "Traceback" not in output
+
+
+def test_an_invalid_policy_or_calendar_file_is_named_without_a_traceback(run, tmp_path):
+    policy = tmp_path / "policy.yaml"
+    policy.write_text("default:\n  reminders:\n    before: [1, 7]\n", encoding="utf-8")
+    calendar = tmp_path / "calendar.yaml"
+    calendar.write_text("holidays: [2024-13-01]\n", encoding="utf-8")
+    ledger = tmp_path / "ledger.csv"
+    ledger.write_text("文件,编号,事项,牵头单位,完成时限\n新时代意见,3,新事项,市发改委,2024-12-31\n", encoding="utf-8")
+    for args, env, named in (
+        (("sweep",), {"DUBAN_POLICY_FILE": str(policy)}, f"{policy}:3: reminders.before has unordered thresholds"),
+        (("forecast",), {"DUBAN_CALENDAR_FILE": str(calendar)}, f"{calendar}:1: '2024-13-01' is not a date"),
+        (("import", str(ledger)), {"DUBAN_POLICY_FILE": str(policy)}, f"new items cannot be scheduled: {policy}:3:"),
+    ):
+        result = run(*args, "--now", "2024-10-21T09:00+08:00", **env)
+        assert result.returncode == 1, result
+        assert named in result.stderr and "Traceback" not in result.stderr
+    # nothing was swept or imported: the first good sweep still has both items to handle
+    assert "examined 2 items" in run("sweep", "--now", "2024-10-21T09:00+08:00").stdout
+    assert "新事项" not in run("items").stdout

@@ -12,6 +12,7 @@ from config.calendar import WorkCalendar
 from config.policy import DEFAULT_POLICY_FILE, Audience, Escalation, Recipient, Rules, load_policy
 from models.schedule import next_action_at, plan, thresholds, upcoming
 from tests.conftest import TZ
+from tests.sweep.conftest import expected_events
 
 RULES = load_policy(DEFAULT_POLICY_FILE).default
 CAL = WorkCalendar()
@@ -125,7 +126,7 @@ def test_sweeps_notify_each_threshold_at_most_once_and_record_every_crossed_one(
     t = datetime.combine(deadline, datetime.min.time(), tzinfo=UTC) - timedelta(days=30) + timedelta(hours=start)
     version, since, level = 1, t, 0
     versions = {1: (deadline, t)}  # version -> (deadline, changed at)
-    last_sweep: dict[int, datetime] = {}
+    sweeps: dict[int, list[datetime]] = {}
     events: list[tuple[int, str]] = []
     notified: list[tuple[int, str]] = []
     for hours, change in steps:
@@ -142,17 +143,10 @@ def test_sweeps_notify_each_threshold_at_most_once_and_record_every_crossed_one(
         if step.notify is not None:
             notified.append((version, step.notify.key))
         since, level = step.next_action_at, step.escalation_level
-        last_sweep[version] = t
+        sweeps.setdefault(version, []).append(t)
     assert len(notified) == len(set(notified))
     assert len(events) == len(set(events))
     assert set(notified) <= set(events)
     for v, (v_deadline, changed_at) in versions.items():
-        if v not in last_sweep:
-            continue
-        expected = set()
-        for threshold in thresholds(v_deadline, rules, calendar, TZ):
-            if threshold.at > last_sweep[v]:
-                break
-            if threshold.at >= changed_at:
-                expected.add((v, threshold.key))
-        assert {e for e in events if e[0] == v} == expected
+        expected = expected_events(thresholds(v_deadline, rules, calendar, TZ), changed_at, sweeps.get(v, []))
+        assert {e[1] for e in events if e[0] == v} == expected

@@ -2,14 +2,18 @@
 
 from __future__ import annotations
 
-from datetime import UTC, date, datetime
+from datetime import UTC, date, datetime, timedelta
 
 from sqlmodel import select
 
+from models.ledger import import_ledger
 from models.lifecycle import Action, apply
+from models.queries import find_item
+from models.schedule import Schedule
 from models.tables import Item, ItemEvent, Notification, Role, Status
 from tests.conftest import TZ
 from tests.factories import make_item, make_person, make_unit
+from tests.ledger.conftest import LEDGER_HEADER, UNITS, UNITS_HEADER, write_csv
 from tests.sweep.conftest import ledger_state, run_sweep
 
 
@@ -65,14 +69,14 @@ def test_second_sweep_at_same_time_writes_nothing(session, policy, calendar):
 def test_catch_up_records_every_crossed_threshold_but_notifies_only_the_most_severe(session, policy, calendar):
     item, _ = cast(session)
     result = run_sweep(session, local(2024, 10, 21, 9), policy, calendar)  # 10 working days overdue
-    assert kinds(session) == [
+    assert kinds(session) == [  # of the repeats missed, only the latest
         ("reminder", "before-7"), ("reminder", "before-1"), ("overdue", "overdue"), ("escalated", "level-1"),
-        ("repeat_reminder", "repeat-5"), ("repeat_reminder", "repeat-10"), ("escalated", "level-2"),
+        ("repeat_reminder", "repeat-10"), ("escalated", "level-2"),
     ]
     [note] = notes(session)
     assert note.kind == "escalated" and note.payload["level"] == 2
     assert note.to_addrs == ["mayor@example.gov.cn"] and note.cc_addrs == ["sup@dc.gov.cn"]
-    assert note.payload["caught_up"] == ["before-7", "before-1", "overdue", "level-1", "repeat-5", "repeat-10"]
+    assert note.payload["caught_up"] == ["before-7", "before-1", "overdue", "level-1", "repeat-10"]
     session.refresh(item)
     assert item.escalation_level == 2 and result.events["escalated"] == 2
 
@@ -86,8 +90,9 @@ def test_level_one_goes_to_the_unit_leaders_with_the_supervisor_in_cc(session, p
     assert level1.kind == "escalated" and level1.to_addrs == ["boss@fgw.gov.cn"] and level1.cc_addrs == ["sup@dc.gov.cn"]
 
 
-def test_item_created_after_thresholds_does_not_fire_them(session, policy, calendar):
-    cast(session, created=local(2024, 10, 9, 10))  # created the day after its deadline
+def test_schedule_restarted_after_thresholds_does_not_fire_them(session, policy, calendar):
+    # next_action_at = t is how a deadline change or a return restarts the schedule at t
+    cast(session, created=local(2024, 10, 9, 10))  # restarted the day after its deadline
     run_sweep(session, local(2024, 10, 9, 10, 15), policy, calendar)
     assert kinds(session) == []
     run_sweep(session, local(2024, 10, 11, 9), policy, calendar)
@@ -185,3 +190,33 @@ def test_document_override_changes_the_thresholds_of_its_items(session, policy, 
     assert [n.key for n in notes(session)] == [f"reminder:{item.id}:v1:before-3"]
     session.refresh(item)
     assert item.next_action_at == local(2024, 10, 9)
+
+
+def test_ledger_imported_late_catches_up_so_overdue_items_are_escalated(session, policy, calendar, tmp_path):
+    units = write_csv(tmp_path / "units.csv", [UNITS_HEADER, *UNITS])
+    ledger = write_csv(tmp_path / "ledger.csv", [
+        LEDGER_HEADER,
+        ["意见", "1", "逾期十个工作日", "", "市发改委", "市财政局", "2024-10-08", "sup1@example.gov.cn", ""],
+        ["意见", "2", "还有三个工作日", "", "市商务局", "", "2024-10-24", "", ""],
+        ["意见", "3", "已经销号", "", "市商务局", "", "2024-09-30", "", "已销号"],
+    ])
+    at = local(2024, 10, 21, 9)  # Monday: 10 working days past 8 October, 3 before 24 October
+    import_ledger(session, [units, ledger], now=at - timedelta(hours=1), schedule=Schedule(policy, calendar, TZ))
+    session.commit()
+    assert find_item(session, "意见/1").next_action_at == local(2024, 9, 23)  # 7 working days before, over National Day
+    assert find_item(session, "意见/3").next_action_at is None  # signed off: never reminded
+    result = run_sweep(session, at, policy, calendar)
+    assert result.examined == 2
+    overdue, soon = find_item(session, "意见/1"), find_item(session, "意见/2")
+    assert [(e.kind, e.payload["threshold"]) for e in session.exec(
+        select(ItemEvent).where(ItemEvent.item_id == overdue.id, ItemEvent.actor_label == "duban sweep").order_by(ItemEvent.id)
+    )] == [
+        ("reminder", "before-7"), ("reminder", "before-1"), ("overdue", "overdue"), ("escalated", "level-1"),
+        ("repeat_reminder", "repeat-10"), ("escalated", "level-2"),  # of the repeats, the latest
+    ]
+    assert overdue.escalation_level == 2 and soon.escalation_level == 0
+    by_item = {n.item_id: n for n in notes(session)}
+    assert set(by_item) == {overdue.id, soon.id}  # one notice per item: the most severe
+    assert by_item[overdue.id].kind == "escalated" and by_item[overdue.id].to_addrs == ["mayor@example.gov.cn"]
+    assert by_item[soon.id].key == f"reminder:{soon.id}:v1:before-7" and by_item[soon.id].to_addrs == ["swj@example.gov.cn"]
+    assert run_sweep(session, at, policy, calendar).examined == 0
