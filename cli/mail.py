@@ -117,7 +117,8 @@ def digest(
     summary = outcome.result
     console.print(
         f"week {summary['week']}: queued {summary['queued']} digest(s) "
-        f"(supervisors {summary['supervisor']}, leadership {summary['leadership']}, units {summary['unit']}); "
+        f"(supervisors {summary['supervisor']}, leadership {summary['leadership']}, units {summary['unit']}, "
+        f"admins {summary['admin']}); "
         f"already sent this week {summary['already_sent']}, empty {summary['empty']}", highlight=False,
     )
     console.print(f"engine: {outcome.engine}")

@@ -212,12 +212,14 @@ def sweep(
     return result
 
 
-def calendar_warnings(calendar: WorkCalendar) -> list[str]:
+def calendar_warnings(calendar: WorkCalendar, years: Iterable[int] | None = None) -> list[str]:
+    """A warning for each of `years` (default: the years this run fell back for) the calendar does not cover."""
     return [
         f"calendar: {year} is covered neither by the chinese-calendar package nor by complete_years in "
         f"{calendar.source}; working days fall back to Monday-Friday plus overrides. Fix: add that year's "
         "official holidays and make-up working days to the overrides file and list it in complete_years."
-        for year in sorted(calendar.fallback_years) if coverage(calendar, year) == "fallback"
+        for year in sorted(calendar.fallback_years if years is None else set(years))
+        if coverage(calendar, year) == "fallback"
     ]
 
 

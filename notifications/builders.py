@@ -116,7 +116,7 @@ def build_digest(
     context: Mapping[str, Any],
     attachment: Attachment | None = None,
 ) -> EmailMessage:
-    """A weekly digest (audience: supervisor, leadership or unit), with the escalation list attached."""
+    """A weekly digest (audience: supervisor, leadership, unit or admin), with the escalation list attached."""
     locale = locale_or_default(locale)
     name = f"digest_{audience}"
     ctx = {"locale": locale, **context}

@@ -32,7 +32,7 @@ from notifications.render import clean_header
 __all__ = ["Digest", "DigestSummary", "compile_digests", "digest_due", "iso_week", "queue_digests",
            "week_done", "write_previews"]
 
-AUDIENCES = ("supervisor", "leadership", "unit")
+AUDIENCES = ("supervisor", "leadership", "unit", "admin")
 RUN_MARKER = ("run", "*")  # a digest_sent row that says this week's run completed
 
 

@@ -1,8 +1,9 @@
 """Digest contents: everything the weekly digests show, loaded in bulk and shaped per audience.
 
 One pass over the ledger (items, co-units, sign-off events), then a context per supervisor, per
-leadership address and per unit contact address. Pure data: rendering and queuing are in
-`notifications.digest`.
+leadership address and per unit contact address; and, when something needs fixing, a system
+health report for the admins (sweep warnings, calendar coverage, dead mail). Pure data: rendering
+and queuing are in `notifications.digest`.
 """
 
 from __future__ import annotations
@@ -12,13 +13,16 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
+from zoneinfo import ZoneInfo
 
 from sqlalchemy import func
 from sqlmodel import Session, col, select
 
 from config.settings import Settings
 from models.deadlines import ACTIVE_STATUSES, is_overdue
+from models.outbox import OutboxMessage, OutboxStatus
 from models.report import rate
+from models.sweep_tables import SweepRun
 from models.tables import (
     Document,
     Item,
@@ -33,6 +37,8 @@ from models.tables import (
 from notifications.outbox import item_url
 
 DUE_SOON_DAYS = 7
+SWEEP_SILENCE = timedelta(days=1)  # no sweep for this long is a problem the admins hear about
+DEAD_MAIL_SHOWN = 20
 
 
 def iso_week(day: date) -> str:
@@ -245,7 +251,52 @@ def compile_digests(session: Session, now: datetime, settings: Settings, skip: s
                    "due_soon": sum(len(s["due_soon"]) for s in sections)}
         shared[units_key] = (context, rows)
         digests.append(Digest("unit", addr, locale_of.get(addr, settings.locale), context, rows))
+
+    # Admins: what needs fixing in the system itself; nothing is sent in a healthy week.
+    admins = [p for email, p in people.items() if p.role == Role.ADMIN and ("admin", email) not in skip]
+    if admins:
+        health = system_health(session, now, facts.today, settings.tz)
+        for person in admins:
+            if not health["problems"]:
+                empty += 1
+                continue
+            email = person.email.lower()
+            digests.append(Digest("admin", email, locale_of.get(email, settings.locale),
+                                  {**common, "name": person.name, **health}, []))
     return digests, empty
+
+
+def system_health(session: Session, now: datetime, today: date, tz: ZoneInfo) -> dict[str, Any]:
+    """The past week's sweeps and their warnings, calendar coverage of this year and next, dead mail."""
+    from config.calendar import CalendarError, load_calendar
+    from models.sweep import calendar_warnings
+
+    since = now - timedelta(days=7)
+    runs = session.exec(select(
+        func.count(), func.max(SweepRun.now), func.sum(SweepRun.examined), func.sum(SweepRun.notifications),
+    ).where(SweepRun.now >= since)).one()
+    warnings: list[str] = []
+    for (found,) in session.execute(select(SweepRun.warnings).where(SweepRun.now >= since)):  # type: ignore[call-overload]
+        warnings += [w for w in found or [] if w not in warnings]
+    try:
+        coverage = calendar_warnings(load_calendar(), (today.year, today.year + 1))
+    except CalendarError as exc:
+        coverage = [str(exc)]
+    warnings += [w for w in coverage if w not in warnings]
+    latest = session.exec(select(func.max(SweepRun.now))).one()
+    last = _aware(latest).astimezone(tz) if latest else None
+    dead = session.exec(select(OutboxMessage).where(OutboxMessage.status == OutboxStatus.DEAD)
+                        .order_by(col(OutboxMessage.id).desc()).limit(DEAD_MAIL_SHOWN)).all()
+    dead_count = session.exec(select(func.count()).select_from(OutboxMessage)
+                              .where(OutboxMessage.status == OutboxStatus.DEAD)).one()
+    silent = last is None or now - last > SWEEP_SILENCE
+    return {
+        "sweeps": {"runs": runs[0], "examined": runs[2] or 0, "notifications": runs[3] or 0},
+        "last_sweep": last, "silent": silent, "warnings": warnings, "dead_count": dead_count,
+        "dead": [{"id": m.id, "subject": m.subject, "recipients": ", ".join(m.recipients),
+                  "error": m.last_error, "at": _aware(m.created_at).astimezone(tz)} for m in dead],
+        "problems": len(warnings) + (1 if dead_count else 0) + (1 if silent else 0),
+    }
 
 
 def _leadership(people: dict[str, Person]) -> list[str]:

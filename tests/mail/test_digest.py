@@ -209,3 +209,34 @@ def test_items_imported_as_done_count_as_done_last_week_too(session: Session, no
     session.commit()
     (row,) = _documents_table(_load(session, now, settings()))
     assert (row["rate"], row["change"]) == (66.7, 0.0)
+
+
+def test_admins_hear_about_sweep_warnings_silence_and_dead_mail_and_nothing_in_a_healthy_week(session: Session, now: Any) -> None:
+    from models.outbox import OutboxStatus
+    from models.sweep_tables import SweepRun
+
+    make_person(session, Role.ADMIN, name="张管理", email="admin@dc.gov.cn")
+    make_person(session, Role.ADMIN, name="Admin", email="admin-en@dc.gov.cn", locale="en")
+    session.add(SweepRun(now=now - timedelta(hours=1), examined=40, notifications=3, warnings=[]))
+    session.commit()
+    healthy = queue_digests(session, now, settings())
+    assert healthy.as_dict()["admin"] == 0 and healthy.empty >= 2
+
+    week = now + timedelta(days=7)  # next week: the last sweep is 7 days old, one warned, a message died
+    session.add(SweepRun(now=week - timedelta(days=2), examined=5, notifications=1,
+                         warnings=["calendar: 2027 is covered neither by the chinese-calendar package"]))
+    session.add(OutboxMessage(key="k-dead", kind="reminder", recipients=["gone@example.gov.cn"], subject="【督办提醒】新时代意见/1",
+                              message_id="<dead@x>", raw="x", status=OutboxStatus.DEAD, next_attempt_at=week,
+                              created_at=week - timedelta(days=1), last_error="550 5.1.1 user unknown"))
+    session.commit()
+    summary = queue_digests(session, week, settings())
+    assert summary.as_dict()["admin"] == 2
+    sent = digests(session)
+    zh, en = sent[("admin", "admin@dc.gov.cn")], sent[("admin", "admin-en@dc.gov.cn")]
+    assert zh["Subject"] == "【督办系统】2024-W24 运行情况：3个问题待处理"
+    body = text(zh)
+    assert "运行1次，检查事项5项次" in body and "超过一天没有运行巡检" in body
+    assert "- calendar: 2027 is covered neither by the chinese-calendar package" in body
+    assert "无法投递的邮件：1封" in body and "gone@example.gov.cn" in body and "550 5.1.1 user unknown" in body
+    assert en["Subject"] == "[duban] System health 2024-W24: 3 problems to fix"
+    assert "No sweep for more than a day" in text(en) and "550 5.1.1 user unknown" in html(en)
