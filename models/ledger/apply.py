@@ -126,7 +126,7 @@ def apply_plan(
     documents = {name: did for did, name in session.exec(select(Document.id, Document.short_name)).all()}
     contacts = {unit.name: list(unit.contact_emails) for unit in session.exec(select(Unit)).all()}
     queued = _insert_items(session, plan, now, schedule, unit_ids, people, documents, contacts, progress)
-    _update_items(session, plan.changed_items, now, unit_ids, people)
+    queued += _update_items(session, plan.changed_items, now, unit_ids, people, contacts)
     session.flush()
     return queued
 
@@ -214,8 +214,11 @@ def _plain(value: Any) -> Any:
 
 
 def _update_items(
-    session: Session, updates: list[ItemUpdate], now: datetime, unit_ids: dict[str, int], people: dict[str, int]
-) -> None:
+    session: Session, updates: list[ItemUpdate], now: datetime, unit_ids: dict[str, int], people: dict[str, int],
+    contacts: dict[str, list[str]],
+) -> int:
+    """Apply changed rows; returns how many assignment notices were queued (a new lead unit gets one)."""
+    queued = 0
     for chunk in _chunks(updates):
         loaded = {i.id: i for i in session.exec(select(Item).where(col(Item.id).in_([u.item_id for u in chunk]))).all()}
         for update in chunk:
@@ -234,6 +237,17 @@ def _update_items(
                     setattr(item, key, getattr(plan, key))
             if item.status in OPEN_STATUSES and {"deadline", "lead_unit"} & update.changes.keys():
                 item.next_action_at = now  # reminders follow the new deadline or unit from the next sweep
+            if item.status in OPEN_STATUSES and "lead_unit" in update.changes and contacts[plan.lead_unit]:
+                lead = contacts[plan.lead_unit]
+                session.add(Notification(
+                    key=f"assigned:{item.id}:{now.isoformat()}:{plan.lead_unit}", item_id=item.id, kind="assigned",  # type: ignore[arg-type]
+                    deadline_version=item.deadline_version, to_addrs=lead,
+                    cc_addrs=list(dict.fromkeys(e for u in plan.co_units for e in contacts[u] if e not in lead)),
+                    payload={"document": plan.document, "number": plan.number, "title": plan.title,
+                             "deadline": item.deadline.isoformat(), "reassigned_from": update.changes["lead_unit"][0]},
+                    created_at=now, outbox_id=None,
+                ))
+                queued += 1
             item.updated_at = now
             session.add(item)
             session.add(ItemEvent(
@@ -242,3 +256,4 @@ def _update_items(
                 payload={**{k: {"old": _plain(o), "new": _plain(n)} for k, (o, n) in update.changes.items()},
                          "file": plan.file, **({"sheet": plan.sheet} if plan.sheet else {}), "row": plan.row},
             ))
+    return queued

@@ -104,6 +104,21 @@ def test_new_open_items_queue_one_assignment_notice_each(session, ledger_files, 
     assert notice.payload == {"document": "新时代意见", "number": "1", "title": "支持建设示范区", "deadline": "2024-06-30"}
 
 
+def test_a_new_lead_unit_gets_an_assignment_notice_on_reimport(session, tmp_path, now):
+    run(session, write(tmp_path / "a"), now)
+    changed = [list(row) for row in LEDGER]
+    changed[0][4] = "市商务局"
+    later = now + timedelta(days=3)
+    summary = run(session, write(tmp_path / "b", ledger=changed), later)
+    assert summary.notifications_queued == 1
+    first = find_item(session, "新时代意见/1")
+    [notice] = session.exec(select(Notification).where(Notification.created_at == later)).all()
+    assert (notice.kind, notice.item_id, notice.to_addrs) == ("assigned", first.id, ["swj@example.gov.cn"])
+    assert notice.cc_addrs == ["czj@example.gov.cn", "czj2@example.gov.cn"]
+    assert notice.payload["reassigned_from"] == "市发改委" and notice.payload["deadline"] == "2024-06-30"
+    assert run(session, write(tmp_path / "c", ledger=changed), later + timedelta(days=1)).notifications_queued == 0
+
+
 def test_same_files_again_change_nothing_and_write_no_events(session, ledger_files, now):
     run(session, ledger_files, now)
     before = counts(session)
