@@ -64,15 +64,31 @@ def engine() -> Engine:
     return _engines[url]
 
 
+def revision(eng: Engine) -> str | None:
+    """The database's schema revision; a database that cannot be reached is the user's to fix."""
+    from sqlalchemy.exc import OperationalError
+
+    from migrations.runner import current_revision
+
+    try:
+        return current_revision(eng)
+    except OperationalError as exc:
+        reason = str(exc.orig or exc).strip().splitlines()[0]
+        raise CliError(
+            f"cannot connect to the database at {settings().database_display}: {reason}; "
+            "check DUBAN_DATABASE_URL (and DUBAN_DATABASE_PASSWORD_FILE) and that the server is running"
+        ) from None
+
+
 @contextlib.contextmanager
 def open_session() -> Iterator[Session]:
     """A session on the configured database; the command commits, anything else rolls back."""
-    from migrations.runner import current_revision, head_revision
+    from migrations.runner import head_revision
 
     eng = engine()
-    if current_revision(eng) != head_revision():
+    if revision(eng) != head_revision():
         raise CliError(
-            f"the database at {settings().database_url} is not initialised or not up to date; run `duban init`"
+            f"the database at {settings().database_display} is not initialised or not up to date; run `duban init`"
         )
     with Session(eng) as session:
         yield session

@@ -32,3 +32,7 @@ def main() -> None:
     except (DubanError, CliError, SettingsError, ConfigFileError) as exc:
         err_console.print(f"[bold red]error:[/] {exc}", highlight=False, soft_wrap=True)
         sys.exit(1)
+    except OSError as exc:  # a path the user gave that cannot be written or read, a full disk
+        where = f"{exc.filename}: " if exc.filename else ""
+        err_console.print(f"[bold red]error:[/] {where}{exc.strerror or exc}", highlight=False, soft_wrap=True)
+        sys.exit(1)

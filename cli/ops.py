@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import typer
 
-from cli.common import console, engine, settings
+from cli.common import console, engine, revision, settings
 
 
 def register(app: typer.Typer) -> None:
@@ -13,13 +13,13 @@ def register(app: typer.Typer) -> None:
 
 def init() -> None:
     """Create the database, or upgrade it to the newest schema (safe to run again)."""
-    from migrations.runner import current_revision, head_revision, upgrade
+    from migrations.runner import head_revision, upgrade
 
     eng = engine()
-    before = current_revision(eng)
+    before = revision(eng)
     upgrade(eng)
-    after = current_revision(eng)
-    where = settings().database_url
+    after = revision(eng)
+    where = settings().database_display
     if before == after:
         console.print(f"database {where} is up to date (revision {after})")
     else:

@@ -147,7 +147,7 @@ def _doctor_checks(at: Any, record: Any) -> None:
     except SettingsError as exc:
         record("settings", "problem", f"{exc}; fix: correct the DUBAN_* variable or duban.toml")
         return
-    record("settings", "ok", f"database {s.database_url}, timezone {s.timezone}, locale {s.locale}")
+    record("settings", "ok", f"database {s.database_display}, timezone {s.timezone}, locale {s.locale}")
     _check_database(s, record)
     _check_policy(record)
     _check_calendar(at.astimezone(s.tz).year, record)
@@ -171,7 +171,7 @@ def _check_database(s: Any, record: Any) -> None:
     try:
         current = current_revision(engine())
     except SQLAlchemyError as exc:
-        record("database", "problem", f"cannot reach {s.database_url} ({str(exc).splitlines()[0]}); fix: check "
+        record("database", "problem", f"cannot reach {s.database_display} ({str(exc).splitlines()[0]}); fix: check "
                "DUBAN_DATABASE_URL and that the server is running")
         return
     head = head_revision()

@@ -33,6 +33,9 @@ class Settings(BaseSettings):
     model_config = SettingsConfigDict(env_prefix="DUBAN_", extra="ignore")
 
     database_url: str = "sqlite:///duban.db"
+    # Kept out of the URL (and so out of every message that shows it): the password alone.
+    database_password: SecretStr | None = None
+    database_password_file: Path | None = None
     data_dir: Path = Path(".duban")
     timezone: str = "Asia/Shanghai"
     locale: Literal["zh-CN", "en"] = "zh-CN"
@@ -100,14 +103,15 @@ class Settings(BaseSettings):
 
     @model_validator(mode="after")
     def _password_from_file(self) -> Settings:
-        if self.smtp_password_file is not None:
+        for name in ("smtp", "database"):
+            path: Path | None = getattr(self, f"{name}_password_file")
+            if path is None:
+                continue
             try:
-                secret = self.smtp_password_file.read_text(encoding="utf-8").strip()
+                secret = path.read_text(encoding="utf-8").strip()
             except OSError as exc:
-                raise ValueError(
-                    f"DUBAN_SMTP_PASSWORD_FILE: cannot read {self.smtp_password_file}: {exc.strerror}"
-                ) from None
-            self.smtp_password = SecretStr(secret)
+                raise ValueError(f"DUBAN_{name.upper()}_PASSWORD_FILE: cannot read {path}: {exc.strerror}") from None
+            setattr(self, f"{name}_password", SecretStr(secret))
         return self
 
     @property
@@ -116,10 +120,26 @@ class Settings(BaseSettings):
 
     @property
     def sqlalchemy_url(self) -> str:
-        """The URL with the psycopg 3 driver named, as SQLAlchemy wants it."""
-        if self.database_url.startswith("postgresql://"):
-            return "postgresql+psycopg://" + self.database_url.removeprefix("postgresql://")
-        return self.database_url
+        """The URL with the psycopg 3 driver named, as SQLAlchemy wants it, and the password put in."""
+        url = self.database_url
+        if url.startswith("postgresql://"):
+            url = "postgresql+psycopg://" + url.removeprefix("postgresql://")
+        if self.database_password is None:
+            return url
+        from sqlalchemy.engine import make_url
+
+        return make_url(url).set(password=self.database_password.get_secret_value()).render_as_string(
+            hide_password=False
+        )
+
+    @property
+    def database_display(self) -> str:
+        """The database URL to show people: a password written into it is masked."""
+        if "@" not in self.database_url:
+            return self.database_url
+        from sqlalchemy.engine import make_url
+
+        return make_url(self.database_url).render_as_string(hide_password=True)
 
 
 def load_settings(**overrides: object) -> Settings:

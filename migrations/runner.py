@@ -41,12 +41,12 @@ def upgrade(engine: Engine) -> None:
 
 
 def current_revision(engine: Engine) -> str | None:
-    """The database's revision, or None when it was never migrated."""
-    try:
-        with engine.connect() as connection:
+    """The database's revision, or None when it was never migrated (raises when it cannot be reached)."""
+    with engine.connect() as connection:
+        try:
             return connection.execute(text("SELECT version_num FROM alembic_version")).scalar()
-    except DBAPIError:
-        return None
+        except DBAPIError:
+            return None
 
 
 def head_revision() -> str:

@@ -71,3 +71,16 @@ def test_clock_freezes_and_parses_instants_with_offsets():
     assert clock.parse_instant("2024-06-30T09:00+08:00") == at
     with pytest.raises(ValueError, match="no UTC offset"):
         clock.parse_instant("2024-06-30T09:00")
+
+
+def test_database_password_comes_from_its_file_and_is_never_shown(monkeypatch, tmp_path):
+    secret = tmp_path / "db-password"
+    secret.write_text("p@ss:w/rd\n", encoding="utf-8")
+    monkeypatch.setenv("DUBAN_DATABASE_URL", "postgresql://duban@db:5432/duban")
+    monkeypatch.setenv("DUBAN_DATABASE_PASSWORD_FILE", str(secret))
+    s = load_settings()
+    assert s.sqlalchemy_url == "postgresql+psycopg://duban:p%40ss%3Aw%2Frd@db:5432/duban"
+    assert s.database_display == "postgresql://duban@db:5432/duban"
+    monkeypatch.delenv("DUBAN_DATABASE_PASSWORD_FILE")
+    monkeypatch.setenv("DUBAN_DATABASE_URL", "postgresql://duban:inline@db/duban")
+    assert load_settings().database_display == "postgresql://duban:***@db/duban"
