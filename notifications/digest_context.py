@@ -36,7 +36,7 @@ from models.tables import (
 )
 from notifications.outbox import item_url
 
-DUE_SOON_DAYS = 7
+DUE_SOON_WORKDAYS = 7  # when the policy has no reminders before the deadline
 SWEEP_SILENCE = timedelta(days=1)  # no sweep for this long is a problem the admins hear about
 DEAD_MAIL_SHOWN = 20
 
@@ -214,9 +214,11 @@ def compile_digests(session: Session, now: datetime, settings: Settings, skip: s
         }, level2))
 
     # Units: each contact address, its units' overdue and due-soon items, as lead and as co-unit.
+    # Due soon: within the policy's first reminder, in working days (as the web's traffic lights).
+    workdays, due_soon_until = _reminder_window(facts.today)
     per_unit: dict[int, list[tuple[str, dict[str, Any]]]] = defaultdict(list)
     for item in facts.items:
-        if item["status"] not in ACTIVE_STATUSES or not (item["overdue"] or item["days_left"] <= DUE_SOON_DAYS):
+        if item["status"] not in ACTIVE_STATUSES or not (item["overdue"] or item["deadline"] <= due_soon_until):
             continue
         per_unit[item["lead_unit_id"]].append(("lead", item))
         for unit_id in facts.co_units.get(item["id"], ()):
@@ -247,7 +249,7 @@ def compile_digests(session: Session, now: datetime, settings: Settings, skip: s
             empty += 1
             continue
         rows = [li for s in sections for li in s["overdue"]]
-        context = {**common, "sections": sections, "overdue": len(rows),
+        context = {**common, "sections": sections, "overdue": len(rows), "due_soon_workdays": workdays,
                    "due_soon": sum(len(s["due_soon"]) for s in sections)}
         shared[units_key] = (context, rows)
         digests.append(Digest("unit", addr, locale_of.get(addr, settings.locale), context, rows))
@@ -297,6 +299,15 @@ def system_health(session: Session, now: datetime, today: date, tz: ZoneInfo) ->
                   "error": m.last_error, "at": _aware(m.created_at).astimezone(tz)} for m in dead],
         "problems": len(warnings) + (1 if dead_count else 0) + (1 if silent else 0),
     }
+
+
+def _reminder_window(today: date) -> tuple[int, date]:
+    """(working days, last deadline day) of "due soon": the default policy's first reminder."""
+    from config.calendar import load_calendar
+    from config.policy import load_policy
+
+    workdays = max(load_policy().default.reminders_before, default=DUE_SOON_WORKDAYS)
+    return workdays, load_calendar().add_workdays(today, workdays)
 
 
 def _leadership(people: dict[str, Person]) -> list[str]:

@@ -240,3 +240,16 @@ def test_admins_hear_about_sweep_warnings_silence_and_dead_mail_and_nothing_in_a
     assert "无法投递的邮件：1封" in body and "gone@example.gov.cn" in body and "550 5.1.1 user unknown" in body
     assert en["Subject"] == "[duban] System health 2024-W24: 3 problems to fix"
     assert "No sweep for more than a day" in text(en) and "550 5.1.1 user unknown" in html(en)
+
+
+def test_due_soon_in_the_unit_digest_is_the_policys_first_reminder_in_working_days(session: Session, now: Any) -> None:
+    unit = make_unit(session, "市水利局", contact_emails=["slj@example.gov.cn"])
+    document = make_document(session, "防汛意见")
+    # Monday 3 June 2024; Monday 10 June is the Dragon Boat Festival: 7 working days ahead is Thursday 13 June.
+    make_item(session, document=document, lead_unit=unit, deadline=date(2024, 6, 13), number="1")
+    make_item(session, document=document, lead_unit=unit, deadline=date(2024, 6, 14), number="2")
+    session.commit()
+    queue_digests(session, now, settings())
+    body = text(digests(session)[("unit", "slj@example.gov.cn")])
+    assert "1项将在7个工作日内到期" in body and "剩余10天：防汛意见/1" in body
+    assert "防汛意见/2" not in body
