@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import difflib
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -68,7 +69,13 @@ def list_items(
         .join(Unit, col(Unit.id) == Item.lead_unit_id)
     )
     if filters.document:
-        query = query.where(Document.short_name == filters.document)
+        document_id = session.exec(select(Document.id).where(Document.short_name == filters.document)).first()
+        if document_id is None:
+            names = session.exec(select(Document.short_name).order_by(col(Document.short_name))).all()
+            close = difflib.get_close_matches(filters.document, names, n=3, cutoff=0.3)
+            hint = f"; did you mean {', '.join(close)}?" if close else f"; documents: {', '.join(names) or 'none yet'}"
+            raise NotFound(f"no document named {filters.document!r}{hint}")
+        query = query.where(Item.document_id == document_id)
     if filters.unit:
         unit = find_unit(session, filters.unit)
         co_items = select(ItemCoUnit.item_id).where(ItemCoUnit.unit_id == unit.id)

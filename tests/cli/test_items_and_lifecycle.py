@@ -89,6 +89,8 @@ def test_extension_request_and_approval_move_the_deadline(duban, ledger):
         (("sign-off", "新时代意见/12", "--by", "nobody@x.cn"), 1, "no person with email"),
         (("report", "--now", "2024-07-01"), 2, "no UTC offset"),
         (("items", "--status", "bogus"), 2, "bogus"),
+        (("items", "--document", "新时代"), 1, "no document named '新时代'; did you mean 新时代意见?"),
+        (("items", "--unit", "市水利局"), 1, "no unit named or coded '市水利局'"),
     ],
 )
 def test_user_mistakes_get_a_message_not_a_traceback(duban, ledger, args, code, message):
