@@ -1,9 +1,14 @@
 """Web benchmark: 100,000 items, 1,000 units; dashboard, item list (first page, filtered), item page.
 
-20 concurrent clients (httpx, asyncio) for 30 seconds against uvicorn on loopback, in a
-separate process; prints requests/second and p50/p95 latency per page. Target: p95 < 100 ms.
-The ledger is built with bulk INSERTs (no ORM). Run: `.venv/bin/python -m bench.web`
-[--items 100000 --units 1000 --clients 20 --seconds 30 --database-url postgresql://...].
+20 concurrent clients (asyncio) for 30 seconds against uvicorn on loopback, in separate
+processes (`--workers`, as `duban serve --workers N` runs it); prints requests/second and
+p50/p95 latency per page. Target: p95 < 100 ms. The ledger is built with bulk INSERTs (no ORM).
+Run: `.venv/bin/python -m bench.web` [--items 100000 --units 1000 --clients 20 --seconds 30
+--workers 2 --database-url postgresql://...].
+
+The load generator shares the machine's cores with the server, so by default its clients are
+plain keep-alive HTTP/1.1 connections (a few dozen lines below) rather than httpx, which costs
+2 to 4 ms of CPU a request on this machine; `--client httpx` measures with httpx.
 """
 
 from __future__ import annotations
@@ -21,6 +26,7 @@ import time
 from collections import defaultdict
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
+from typing import Any
 
 import httpx
 from sqlalchemy import insert, text
@@ -101,16 +107,51 @@ def _free_port() -> int:
         return int(sock.getsockname()[1])
 
 
-def serve(url: str, port: int, data_dir: str) -> None:
-    """The server process: uvicorn on the app, one worker, as `duban serve` runs it."""
+def serve(url: str, port: int, data_dir: str, workers: int) -> None:
+    """The server: uvicorn with `workers` processes, each building the app from the environment."""
     import uvicorn
 
-    from config.settings import Settings
-    from web.app import create_app
+    os.environ.update(DUBAN_DATABASE_URL=url, DUBAN_DATA_DIR=data_dir, DUBAN_SECRET_KEY="bench-secret-key-0123456789")
+    uvicorn.run("web.app:create_app", factory=True, workers=workers, host="127.0.0.1", port=port,
+                log_level="warning", access_log=False, timeout_keep_alive=30)
 
-    settings = Settings(database_url=url, data_dir=Path(data_dir), secret_key="bench-secret-key-0123456789")  # type: ignore[arg-type]
-    uvicorn.run(create_app(settings), host="127.0.0.1", port=port, log_level="warning", access_log=False,
-                timeout_keep_alive=30)
+
+class PlainClient:
+    """One keep-alive HTTP/1.1 connection sending GETs with a fixed Cookie header."""
+
+    def __init__(self, base: str, cookies: httpx.Cookies) -> None:
+        self.host, self.port = base.removeprefix("http://").split(":")
+        self.cookie = "; ".join(f"{name}={value}" for name, value in cookies.items())
+        self.streams: tuple[asyncio.StreamReader, asyncio.StreamWriter] | None = None
+
+    async def get(self, path: str) -> tuple[int, bytes]:
+        if self.streams is None:
+            self.streams = await asyncio.open_connection(self.host, int(self.port))
+        reader, writer = self.streams
+        try:
+            writer.write(f"GET {path} HTTP/1.1\r\nHost: {self.host}\r\nCookie: {self.cookie}\r\n\r\n".encode())
+            head = (await reader.readuntil(b"\r\n\r\n")).decode("latin-1").split("\r\n")
+            headers = dict(line.lower().split(": ", 1) for line in head[1:] if line)
+            if "content-length" in headers:
+                body = await reader.readexactly(int(headers["content-length"]))
+            else:  # chunked
+                chunks = []
+                while size := int((await reader.readuntil(b"\r\n")).strip(), 16):
+                    chunks.append(await reader.readexactly(size))
+                    await reader.readexactly(2)
+                await reader.readexactly(2)
+                body = b"".join(chunks)
+            if headers.get("connection") == "close":
+                await self.aclose()
+            return int(head[0].split()[1]), body
+        except (OSError, asyncio.IncompleteReadError):
+            await self.aclose()
+            raise
+
+    async def aclose(self) -> None:
+        if self.streams is not None:
+            self.streams[1].close()
+            self.streams = None
 
 
 async def _login(base: str, email: str) -> httpx.Cookies:
@@ -123,7 +164,7 @@ async def _login(base: str, email: str) -> httpx.Cookies:
 
 
 async def load(base: str, n_items: int, n_units: int, clients: int, seconds: float,
-               think: float = 0.0) -> tuple[dict[str, list[float]], float]:
+               think: float = 0.0, client: str = "plain") -> tuple[dict[str, list[float]], float]:
     cookies = {who: await _login(base, f"{who}@bench.gov.cn") for who in ("sup", "officer")}
     pages = [
         ("dashboard", "sup", lambda r: "/"),
@@ -145,7 +186,10 @@ async def load(base: str, n_items: int, n_units: int, clients: int, seconds: flo
 
     async def worker(n: int) -> None:
         rng = random.Random(n)
-        sessions = {who: httpx.AsyncClient(base_url=base, cookies=jar, timeout=30) for who, jar in cookies.items()}
+        sessions: dict[str, Any] = {
+            who: PlainClient(base, jar) if client == "plain" else httpx.AsyncClient(base_url=base, cookies=jar, timeout=30)
+            for who, jar in cookies.items()
+        }
         k = n
         while time.monotonic() < stop:
             name, who, path = pages[k % len(pages)]
@@ -153,11 +197,12 @@ async def load(base: str, n_items: int, n_units: int, clients: int, seconds: flo
             started = time.perf_counter()
             try:
                 response = await sessions[who].get(path(rng))
-            except httpx.TransportError:
+            except (httpx.TransportError, OSError, asyncio.IncompleteReadError):
                 errors[name] += 1
                 continue
             elapsed = time.perf_counter() - started
-            if response.status_code != 200:
+            status = response[0] if isinstance(response, tuple) else response.status_code
+            if status != 200:
                 errors[name] += 1
             timings[name].append(elapsed)
             if think:
@@ -183,10 +228,13 @@ def main() -> None:
     parser.add_argument("--think", type=float, default=0.0,
                         help="seconds each client waits between requests (0: back to back, the saturation test)")
     parser.add_argument("--reuse", type=Path, help="a SQLite file: built there once, reused by later runs")
-    parser.add_argument("--serve", nargs=3, metavar=("URL", "PORT", "DATA_DIR"), help=argparse.SUPPRESS)
+    parser.add_argument("--workers", type=int, default=2, help="server processes (default 2: one a core here)")
+    parser.add_argument("--client", choices=("plain", "httpx"), default="plain",
+                        help="the load generator's HTTP client (plain: cheap keep-alive connections)")
+    parser.add_argument("--serve", nargs=4, metavar=("URL", "PORT", "DATA_DIR", "WORKERS"), help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.serve:
-        serve(args.serve[0], int(args.serve[1]), args.serve[2])
+        serve(args.serve[0], int(args.serve[1]), args.serve[2], int(args.serve[3]))
         return
     workdir = Path(tempfile.mkdtemp(prefix="duban-bench-web-"))
     url = args.database_url or f"sqlite:///{args.reuse or workdir / 'bench.db'}"
@@ -196,8 +244,8 @@ def main() -> None:
         print(f"built {args.items:,} items, {args.units:,} units in {time.perf_counter() - started:.1f} s "
               f"({url.split(':')[0]})", flush=True)
     port = _free_port()
-    server = subprocess.Popen([sys.executable, "-m", "bench.web", "--serve", url, str(port), str(workdir / "data")],
-                              env={**os.environ, "DO_NOT_TRACK": "1"})
+    server = subprocess.Popen([sys.executable, "-m", "bench.web", "--serve", url, str(port), str(workdir / "data"),
+                               str(args.workers)], env={**os.environ, "DO_NOT_TRACK": "1"})
     base = f"http://127.0.0.1:{port}"
     try:
         for _ in range(200):
@@ -206,7 +254,10 @@ def main() -> None:
                 break
             except httpx.TransportError:
                 time.sleep(0.1)
-        timings, elapsed = asyncio.run(load(base, args.items, args.units, args.clients, args.seconds, args.think))
+        load_before = os.getloadavg()
+        timings, elapsed = asyncio.run(load(base, args.items, args.units, args.clients, args.seconds, args.think,
+                                            args.client))
+        load_after = os.getloadavg()
     finally:
         server.terminate()
         try:
@@ -216,7 +267,9 @@ def main() -> None:
             server.wait()
     total = sum(len(t) for t in timings.values())
     mode = f"think time ~{args.think:g} s" if args.think else "back to back"
-    print(f"{args.clients} clients ({mode}), {elapsed:.0f} s: {total:,} requests, {total / elapsed:.1f} requests/s")
+    print(f"{args.clients} clients ({mode}, {args.client} client), {args.workers} server process(es), {elapsed:.0f} s: "
+          f"{total:,} requests, {total / elapsed:.1f} requests/s")
+    print(f"load average (1 min) {load_before[0]:.2f} before, {load_after[0]:.2f} after")
     print(f"{'page':<20}{'requests':>10}{'p50 ms':>10}{'p95 ms':>10}{'max ms':>10}")
     for name, values in timings.items():
         ordered = sorted(values)

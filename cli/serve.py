@@ -23,12 +23,17 @@ def serve(
     flow_engine: Annotated[str, typer.Option(
         "--engine", help="How scheduled flows run: prefect (default), local, or auto."
     )] = "prefect",
+    workers: Annotated[int, typer.Option(
+        min=1, max=64, help="Web server processes (about one a core); the schedules still run once, in this process.",
+    )] = 1,
 ) -> None:
     """Run duban: the sweep (and mail jobs) on their schedules, and the web app. Ctrl-C stops."""
     from flows.scheduler import Scheduler
 
     if flow_engine not in ("auto", "local", "prefect"):
         raise typer.BadParameter(f"{flow_engine!r}: use auto, local or prefect", param_hint="--engine")
+    if workers > 1 and no_web:
+        raise typer.BadParameter("--no-web runs no web server processes", param_hint="--workers")
     with open_session():
         pass  # refuses an uninitialised or outdated database with the fix
     if followup.server_mode():
@@ -38,7 +43,7 @@ def serve(
                            "workers, so --no-web leaves this process nothing to do")
         console.print(f"server mode: the schedules live on the Prefect server at {os.environ['PREFECT_API_URL']} "
                       "(duban deploy); this process runs the web app only", highlight=False)
-        _run_web(host, port)
+        _run_web(host, port, workers=workers)
         return
     scheduler = Scheduler(settings(), engine(), flow_engine=flow_engine,
                           on_change=lambda text: console.print(f"scheduler: {text}", highlight=False))
@@ -48,6 +53,9 @@ def serve(
         console.print(f"scheduler: another duban serve owns the schedules of this database: {who}; "
                       "this one runs no jobs and takes over if that one stops", highlight=False)
     try:
+        if workers > 1:
+            _run_web(host, port, workers=workers)
+            return
         app = None if no_web else _web_app()
         if app is None:
             console.print("running the scheduler alone; Ctrl-C stops", highlight=False)
@@ -61,15 +69,31 @@ def serve(
         console.print("stopped", highlight=False)
 
 
-def _run_web(host: str, port: int, app=None) -> None:  # type: ignore[no-untyped-def]
+def _run_web(host: str, port: int, app=None, workers: int = 1) -> None:  # type: ignore[no-untyped-def]
     import uvicorn
 
+    if workers > 1:
+        # Each worker process builds its own app (worker_app); this process supervises them
+        # and, in embedded mode, runs the scheduler, so the schedules still run once.
+        if _web_app() is None:
+            raise CliError("the web app cannot be loaded (see above)")
+        uvicorn.run("cli.serve:worker_app", factory=True, workers=workers, host=host, port=port, log_level="info")
+        return
     app = app or _web_app()
     if app is None:
         raise CliError("the web app cannot be loaded (see above)")
     # Mail goes out right after an action: a deployment run in server mode, a thread otherwise.
     app.state.followup = followup.deliver_soon
     uvicorn.run(app, host=host, port=port, log_level="info")
+
+
+def worker_app():  # type: ignore[no-untyped-def]
+    """The app of one web worker process (`duban serve --workers N`): settings from the environment."""
+    from web.app import create_app
+
+    app = create_app()
+    app.state.followup = followup.deliver_soon
+    return app
 
 
 def _web_app():  # type: ignore[no-untyped-def]

@@ -13,7 +13,7 @@ from sqlalchemy import false, union
 from sqlmodel import Session, col, select
 
 from models.errors import ConflictError, Forbidden, NotFound
-from models.lifecycle import Action, allowed_actions, co_unit_ids
+from models.lifecycle import co_unit_ids
 from models.tables import Item, ItemCoUnit, Person, Role
 
 
@@ -47,10 +47,6 @@ def may_see(session: Session, person: Person, item: Item) -> bool:
     if person.role != Role.OFFICER or person.unit_id is None:
         return False
     return person.unit_id == item.lead_unit_id or person.unit_id in co_unit_ids(session, item)
-
-
-def actions_for(session: Session, person: Person, item: Item) -> list[Action]:
-    return allowed_actions(item, person, co_unit_ids(session, item))
 
 
 def check_version(item: Item, version: int | None) -> None:

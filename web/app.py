@@ -9,6 +9,7 @@ from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse, RedirectResponse, Response
 from fastapi.staticfiles import StaticFiles
+from sqlalchemy.engine import make_url
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.middleware.sessions import SessionMiddleware
 
@@ -59,7 +60,14 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         redoc_url=None,
     )
     app.state.settings = settings
-    app.state.engine = make_engine(settings.sqlalchemy_url)
+    # A request holds its connection from the login check to its end, so a bounded pool can run
+    # dry while those requests wait for a thread and the threads wait for a connection. SQLite
+    # connections are cheap local handles: let the pool open as many as the requests need.
+    url = make_url(settings.sqlalchemy_url)
+    sqlite_file = url.get_backend_name() == "sqlite" and url.database not in (None, "", ":memory:")
+    app.state.engine = make_engine(settings.sqlalchemy_url,
+                                   **({"pool_size": 10, "max_overflow": -1} if sqlite_file else {}))
+    app.state.inline_db = sqlite_file  # see web.deps.inline_on_sqlite
     app.state.figures = FiguresCache()
     # `duban serve` sets this to flows.followup.deliver_soon: mail right after an action.
     app.state.followup = None

@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+import functools
+from collections.abc import AsyncIterator, Awaitable, Callable
 from datetime import datetime
-from typing import Annotated
+from typing import Annotated, Any, TypeVar
 
 from fastapi import Depends, Request
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from sqlmodel import Session
+from starlette.concurrency import run_in_threadpool
 
 from config import clock
 from config.settings import Settings
@@ -16,6 +18,8 @@ from models.accounts import person_for_token
 from models.errors import DubanError, Forbidden
 from models.tables import Person, Role
 from web.auth import csrf_matches, new_csrf_token, session_stamp
+
+R = TypeVar("R")
 
 
 class LoginRequired(DubanError):
@@ -26,17 +30,23 @@ class CsrfError(Forbidden):
     pass
 
 
-def get_settings(request: Request) -> Settings:
+# Dependencies that do no I/O are `async def`: FastAPI runs a plain `def` dependency in the
+# thread pool, and each such hand-over (two for a generator) cost more than the work itself
+# (docs/benchmarks.md). Opening a session takes no connection; closing one only hands its
+# connection back. Work that queries runs in the loop only on SQLite (see inline_on_sqlite),
+# whose pool never makes the loop wait (web/app.py).
+
+async def get_settings(request: Request) -> Settings:
     settings: Settings = request.app.state.settings
     return settings
 
 
-def get_session(request: Request) -> Iterator[Session]:
+async def get_session(request: Request) -> AsyncIterator[Session]:
     with Session(request.app.state.engine) as session:
         yield session
 
 
-def get_now() -> datetime:
+async def get_now() -> datetime:
     """A request reads the clock once, here, and passes the instant down."""
     return clock.now()
 
@@ -66,7 +76,30 @@ async def csrf_protect(request: Request) -> None:
         raise CsrfError("the form has expired or did not come from this site; reload the page and try again")
 
 
-def current_user(request: Request, session: SessionDep) -> Person:
+def inline_on_sqlite(route: Callable[..., R]) -> Callable[..., Awaitable[R]]:
+    """A page's synchronous work, run in the event loop on SQLite and in the thread pool otherwise.
+
+    On a SQLite file a page is a few milliseconds of Python around sub-millisecond queries:
+    handing it to a thread costs more than it saves, and the threads then take turns at the GIL
+    (docs/benchmarks.md). A PostgreSQL query waits on the network, which the loop must not.
+    The route needs a `request` parameter; FastAPI reads the signature of `route` itself.
+    """
+    @functools.wraps(route)
+    async def endpoint(**kwargs: Any) -> R:
+        if kwargs["request"].app.state.inline_db:
+            return route(**kwargs)
+        return await run_in_threadpool(route, **kwargs)
+
+    return endpoint
+
+
+async def current_user(request: Request, session: SessionDep) -> Person:
+    if request.app.state.inline_db:
+        return _logged_in(request, session)
+    return await run_in_threadpool(_logged_in, request, session)
+
+
+def _logged_in(request: Request, session: Session) -> Person:
     person_id, stamp = request.session.get("uid"), request.session.get("stamp")
     person = session.get(Person, person_id) if isinstance(person_id, int) else None
     if person is None or not person.active or stamp != session_stamp(person):
@@ -79,13 +112,13 @@ def current_user(request: Request, session: SessionDep) -> Person:
 CurrentUser = Annotated[Person, Depends(current_user)]
 
 
-def supervisor_user(person: CurrentUser) -> Person:
+async def supervisor_user(person: CurrentUser) -> Person:
     if person.role not in (Role.SUPERVISOR, Role.ADMIN):
         raise Forbidden(f"{person.email} ({person.role}): only supervisors and admins may do this")
     return person
 
 
-def admin_user(person: CurrentUser) -> Person:
+async def admin_user(person: CurrentUser) -> Person:
     if person.role != Role.ADMIN:
         raise Forbidden(f"{person.email} ({person.role}): only admins may do this")
     return person

@@ -155,6 +155,13 @@ class FiguresCache:
         self._locks: dict[tuple[Any, ...], threading.Lock] = {}
         self._guard = threading.Lock()
 
+    def fresh(self, session: Session, person: Person, now: datetime, tz: ZoneInfo) -> Figures | None:
+        """The figures if they are known and still hold, else None (one small query)."""
+        entry = self._entries.get((_scope(person), now.astimezone(tz).date()))
+        if entry is not None and entry.stamp == _ledger_stamp(session) and time.monotonic() - entry.at < self.ttl:
+            return entry.figures
+        return None
+
     def get(self, session: Session, person: Person, now: datetime, tz: ZoneInfo) -> Figures:
         key = (_scope(person), now.astimezone(tz).date())
         stamp = _ledger_stamp(session)

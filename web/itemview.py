@@ -10,18 +10,18 @@ from sqlmodel import Session, col, select
 
 from models.deadlines import due_state
 from models.errors import InvalidInput
-from models.lifecycle import Action, item_ref
-from models.queries import co_unit_names, timeline
+from models.lifecycle import Action, allowed_actions, item_ref
+from models.queries import timeline
 from models.tables import (
     Document,
     ExtensionRequest,
     ExtensionStatus,
     Item,
+    ItemCoUnit,
     Person,
     ProgressReport,
     Unit,
 )
-from web.access import actions_for
 from web.calendar import light
 
 
@@ -29,6 +29,10 @@ def item_detail(session: Session, person: Person, item: Item, now: datetime, tz:
     document = session.get(Document, item.document_id)
     lead = session.get(Unit, item.lead_unit_id)
     supervisor = session.get(Person, item.supervisor_id) if item.supervisor_id else None
+    co_units = session.exec(
+        select(Unit.id, Unit.name).join(ItemCoUnit, col(ItemCoUnit.unit_id) == Unit.id)
+        .where(ItemCoUnit.item_id == item.id).order_by(col(Unit.name))
+    ).all()
     reports = session.exec(
         select(ProgressReport, Unit.name, Person.name)
         .join(Unit, col(Unit.id) == ProgressReport.unit_id)
@@ -44,7 +48,7 @@ def item_detail(session: Session, person: Person, item: Item, now: datetime, tz:
         "id": item.id, "ref": item_ref(session, item), "document": document.short_name if document else "",
         "document_title": document.title if document else "", "number": item.number, "title": item.title,
         "category": item.category, "notes": item.notes, "lead_unit": lead.name if lead else "",
-        "co_units": co_unit_names(session, item),
+        "co_units": [name for _, name in co_units],
         "supervisor": supervisor.name if supervisor else None,
         "supervisor_email": supervisor.email if supervisor else None,
         "original_deadline": item.original_deadline, "deadline": item.deadline,
@@ -64,7 +68,7 @@ def item_detail(session: Session, person: Person, item: Item, now: datetime, tz:
             "requested_deadline": pending.requested_deadline, "reason": pending.reason,
             "requested_at": pending.requested_at,
         },
-        "actions": [str(a) for a in actions_for(session, person, item)],
+        "actions": [str(a) for a in allowed_actions(item, person, {unit_id for unit_id, _ in co_units if unit_id is not None})],
     }
 
 

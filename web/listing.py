@@ -2,21 +2,20 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
 from dataclasses import dataclass, replace
-from datetime import datetime, timedelta
-from typing import Any
+from datetime import date, datetime, timedelta
+from typing import Any, NamedTuple
 from zoneinfo import ZoneInfo
 
 from sqlalchemy import and_, func, or_
 from sqlmodel import Session, col, select
 
-from models.deadlines import ACTIVE_STATUSES, due_state
+from models.deadlines import ACTIVE_STATUSES
 from models.errors import NotFound
 from models.queries import find_unit
 from models.tables import Document, Item, ItemCoUnit, Person, Status, Unit
 from web.access import visible_clause
-from web.calendar import due_soon_until, light
+from web.calendar import Day, due_soon_until
 
 SORTS: dict[str, tuple[Any, ...]] = {
     "deadline": (col(Item.deadline), col(Item.id)),
@@ -54,9 +53,25 @@ class ItemQuery:
         return {k: v for k, v in out.items() if v}
 
 
+class ListedItem(NamedTuple):
+    """The columns of an item that lists show (plain tuples: ORM objects cost more than the query)."""
+
+    id: int
+    number: str
+    title: str
+    status: Status
+    deadline: date
+    original_deadline: date
+    escalation_level: int
+    version: int
+
+
+LISTED_COLUMNS = tuple(col(getattr(Item, name)) for name in ListedItem._fields)
+
+
 @dataclass(frozen=True)
 class ItemRow:
-    item: Item
+    item: ListedItem
     document: str
     lead_unit: str
     due_state: str
@@ -108,18 +123,30 @@ def _conditions(session: Session, person: Person, query: ItemQuery, now: datetim
     return conditions
 
 
-def count_items(session: Session, person: Person, query: ItemQuery, now: datetime, tz: ZoneInfo) -> int:
-    conditions = _conditions(session, person, query, now, tz)
-    return int(session.exec(select(func.count()).select_from(Item).where(*conditions)).one())
-
-
 def list_rows(
     session: Session, person: Person, query: ItemQuery, now: datetime, tz: ZoneInfo, *, everything: bool = False
 ) -> list[ItemRow]:
     """One page of rows (or, for the export, every row up to MAX_EXPORT_ROWS)."""
+    return _rows(session, _conditions(session, person, query, now, tz), query, now, tz, everything)
+
+
+def page_of_items(
+    session: Session, person: Person, query: ItemQuery, now: datetime, tz: ZoneInfo
+) -> tuple[list[ItemRow], int]:
+    """One page of rows and how many match in all (the filters worked out once for both)."""
     conditions = _conditions(session, person, query, now, tz)
+    return _rows(session, conditions, query, now, tz, False), _count(session, conditions)
+
+
+def _count(session: Session, conditions: list[Any]) -> int:
+    return int(session.exec(select(func.count()).select_from(Item).where(*conditions)).one())
+
+
+def _rows(
+    session: Session, conditions: list[Any], query: ItemQuery, now: datetime, tz: ZoneInfo, everything: bool
+) -> list[ItemRow]:
     statement = (
-        select(Item, Document.short_name, Unit.name)
+        select(*LISTED_COLUMNS, Document.short_name, Unit.name)
         .join(Document, col(Document.id) == Item.document_id)
         .join(Unit, col(Unit.id) == Item.lead_unit_id)
         .where(*conditions)
@@ -129,8 +156,10 @@ def list_rows(
         statement = statement.limit(MAX_EXPORT_ROWS)
     else:
         statement = statement.offset((max(query.page, 1) - 1) * query.per_page).limit(query.per_page)
-    rows: Sequence[tuple[Item, str, str]] = session.exec(statement).all()
-    return [
-        ItemRow(item, doc, unit, due_state(item.status, item.deadline, now, tz), light(item.status, item.deadline, now, tz))
-        for item, doc, unit in rows
-    ]
+    day = Day.at(now, tz)
+    out = []
+    for row in session.exec(statement).all():
+        item = ListedItem(*row[:-2])
+        out.append(ItemRow(item, row[-2], row[-1], day.due_state(item.status, item.deadline),
+                           day.light(item.status, item.deadline)))
+    return out

@@ -5,11 +5,13 @@ from __future__ import annotations
 from datetime import date, datetime
 from pathlib import Path
 from typing import Any
+from zoneinfo import ZoneInfo
 
 import jinja2
 from fastapi import Request
 from fastapi.responses import HTMLResponse, RedirectResponse
 from fastapi.templating import Jinja2Templates
+from markupsafe import Markup
 
 from models.tables import Person
 from web.charts import spark
@@ -19,6 +21,7 @@ from web.i18n import LOCALES, translator
 _env = jinja2.Environment(
     loader=jinja2.FileSystemLoader(Path(__file__).parent / "templates"),
     autoescape=True,
+    auto_reload=False,  # templates ship with the package; checking their files on every render cost time
     trim_blocks=True,
     lstrip_blocks=True,
 )
@@ -39,20 +42,28 @@ def flash(request: Request, text: str, kind: str = "ok") -> None:
     request.session.setdefault("flash", []).append([kind, text])
 
 
-def render(request: Request, name: str, user: Person | None, status_code: int = 200, **context: Any) -> HTMLResponse:
-    settings = request.app.state.settings
-    tz = settings.tz
-    locale = locale_for(request, user)
-
+def _helpers(locale: str, tz: ZoneInfo) -> dict[str, Any]:
     def local(at: datetime | None, fmt: str = "%Y-%m-%d %H:%M") -> str:
         return at.astimezone(tz).strftime(fmt) if at else ""
 
-    def day(value: date | None) -> str:
-        return value.isoformat() if value else ""
+    return {"locale": locale, "_": translator(locale), "local": local, "day": _day}
 
+
+def _day(value: date | None) -> str:
+    return value.isoformat() if value else ""
+
+
+def fragment(name: str, locale: str, tz: ZoneInfo, **context: Any) -> Markup:
+    """A part of a page that does not depend on who asks (no user, no form tokens), as HTML."""
+    return Markup(_env.get_template(name).render(**_helpers(locale, tz), **context))
+
+
+def render(request: Request, name: str, user: Person | None, status_code: int = 200, **context: Any) -> HTMLResponse:
+    settings = request.app.state.settings
     context.update(
-        request=request, user=user, csrf=csrf_token(request), locale=locale, _=translator(locale),
-        local=local, day=day, tz_name=settings.timezone, flashes=request.session.pop("flash", []),
+        _helpers(locale_for(request, user), settings.tz),
+        request=request, user=user, csrf=csrf_token(request), tz_name=settings.timezone,
+        flashes=request.session.pop("flash", []),
     )
     context.setdefault("nav", "")
     return templates.TemplateResponse(request, name, context, status_code=status_code)

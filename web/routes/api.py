@@ -13,7 +13,7 @@ from models.tables import Role, Status
 from web.access import check_version, require_sees_everything, visible_item
 from web.deps import ApiUser, NowDep, SessionDep, SettingsDep, after_change
 from web.itemview import action_payload, as_json, item_detail
-from web.listing import SORTS, ItemQuery, count_items, list_rows
+from web.listing import SORTS, ItemQuery, page_of_items
 from web.routes.outbox import outbox_counts
 
 router = APIRouter(prefix="/api/v1", tags=["api"])
@@ -78,8 +78,8 @@ def items(
 ) -> Any:
     """Items the token's person may see, filtered like the /items page (unit: lead or co-unit)."""
     query = ItemQuery(document, unit, status, overdue, due_soon, level, q, sort, page, per_page)
-    rows = list_rows(session, user, query, now, settings.tz)
-    return {"total": count_items(session, user, query, now, settings.tz), "page": page, "per_page": per_page,
+    rows, total = page_of_items(session, user, query, now, settings.tz)
+    return {"total": total, "page": page, "per_page": per_page,
             "items": [row.as_dict() for row in rows]}
 
 

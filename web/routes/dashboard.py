@@ -2,31 +2,61 @@
 
 from __future__ import annotations
 
+import threading
 from datetime import timedelta
+from zoneinfo import ZoneInfo
 
 from fastapi import APIRouter, Depends, Request
 from fastapi.responses import Response
+from markupsafe import Markup
 from sqlalchemy import and_
 from sqlmodel import col, func, select
+from starlette.concurrency import run_in_threadpool
 
 from models.deadlines import ACTIVE_STATUSES
 from models.tables import ItemEvent, Role
 from web.access import require_sees_everything
 from web.deps import CurrentUser, NowDep, SessionDep, SettingsDep, csrf_protect
+from web.figures import Figures
 from web.listing import ItemQuery, ItemRow, list_rows
-from web.render import redirect, render
+from web.render import fragment, locale_for, redirect, render
 
 router = APIRouter(dependencies=[Depends(csrf_protect)], include_in_schema=False)
 UNITS_SHOWN = 30
 
 
 @router.get("/")
-def dashboard(request: Request, session: SessionDep, user: CurrentUser, now: NowDep, settings: SettingsDep,
-              units: str = "") -> Response:
-    figures = request.app.state.figures.get(session, user, now, settings.tz)
-    shown_units = figures.units if units == "all" else figures.units[:UNITS_SHOWN]
-    return render(request, "dashboard.html", user, nav="dashboard", figures=figures, shown_units=shown_units,
-                  all_units=units == "all")
+async def dashboard(request: Request, session: SessionDep, user: CurrentUser, now: NowDep, settings: SettingsDep,
+                    units: str = "") -> Response:
+    cache = request.app.state.figures
+    # Fresh figures are a lookup (inline on SQLite, see web.deps.inline_on_sqlite); working them
+    # out again takes a thread, so other requests go on meanwhile.
+    figures = cache.fresh(session, user, now, settings.tz) if request.app.state.inline_db else None
+    if figures is None:
+        figures = await run_in_threadpool(cache.get, session, user, now, settings.tz)
+    html = _figures_html(figures, locale_for(request, user), settings.tz, units == "all")
+    return render(request, "dashboard.html", user, nav="dashboard", figures_html=html)
+
+
+_rendered: dict[tuple[int, str, bool], tuple[Figures, Markup]] = {}
+_rendered_lock = threading.Lock()
+
+
+def _figures_html(figures: Figures, locale: str, tz: ZoneInfo, all_units: bool) -> Markup:
+    """The figures as HTML, drawn once per figures (the cache hands out the same object until they
+    change), language and view: drawing 50 rows of bars and charts cost more than the rest of the request."""
+    key = (id(figures), locale, all_units)
+    hit = _rendered.get(key)
+    if hit is not None and hit[0] is figures:
+        return hit[1]
+    shown_units = figures.units if all_units else figures.units[:UNITS_SHOWN]
+    html = fragment("dashboard_figures.html", locale, tz, figures=figures, shown_units=shown_units,
+                    all_units=all_units)
+    with _rendered_lock:
+        if len(_rendered) > 256:  # figures replaced since; their entries are dead weight
+            _rendered.clear()
+        _rendered[key] = (figures, html)
+    return html
 
 
 @router.get("/my")

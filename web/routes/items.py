@@ -14,15 +14,23 @@ from models.errors import InvalidInput
 from models.lifecycle import Action, apply
 from models.tables import Document, Status
 from web.access import check_version, visible_item
-from web.deps import CurrentUser, NowDep, SessionDep, SettingsDep, after_change, csrf_protect
+from web.deps import (
+    CurrentUser,
+    NowDep,
+    SessionDep,
+    SettingsDep,
+    after_change,
+    csrf_protect,
+    inline_on_sqlite,
+)
 from web.itemview import action_payload, item_detail
-from web.listing import SORTS, ItemQuery, count_items, list_rows
+from web.listing import SORTS, ItemQuery, list_rows, page_of_items
 from web.render import flash, redirect, render
 
 router = APIRouter(dependencies=[Depends(csrf_protect)], include_in_schema=False)
 
 
-def item_query(
+async def item_query(
     document: str = "", unit: str = "", status: str = "", overdue: str = "", due_soon: str = "",
     level: str = "", q: str = "", sort: str = "deadline", page: Annotated[int, Query(ge=1, le=100_000)] = 1,
 ) -> ItemQuery:
@@ -42,10 +50,10 @@ ItemQueryDep = Annotated[ItemQuery, Depends(item_query)]
 
 
 @router.get("/items")
+@inline_on_sqlite
 def items(request: Request, session: SessionDep, user: CurrentUser, now: NowDep, settings: SettingsDep,
           query: ItemQueryDep) -> Response:
-    rows = list_rows(session, user, query, now, settings.tz)
-    total = count_items(session, user, query, now, settings.tz)
+    rows, total = page_of_items(session, user, query, now, settings.tz)
     documents = session.exec(select(Document.short_name).order_by(col(Document.short_name))).all()
     pages = max(1, -(-total // query.per_page))
     return render(request, "items.html", user, nav="items", rows=rows, total=total, query=query,
@@ -76,6 +84,7 @@ def export(session: SessionDep, user: CurrentUser, now: NowDep, settings: Settin
 
 
 @router.get("/items/{item_id}")
+@inline_on_sqlite
 def item_page(request: Request, item_id: int, session: SessionDep, user: CurrentUser, now: NowDep,
               settings: SettingsDep) -> Response:
     item = visible_item(session, user, item_id)
