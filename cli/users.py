@@ -1,15 +1,16 @@
-"""People and their access to the web app: `duban user add|password`, `duban token create`."""
+"""People and their access to the web app: `duban user add|password`, `duban token create|list|revoke`."""
 
 from __future__ import annotations
 
 import sys
+from datetime import datetime
 from typing import Annotated
 
 import typer
 from sqlmodel import select
 
 from cli.common import CliError, NowOption, console, err_console, open_session, resolve_now
-from models.errors import InvalidInput
+from models.errors import InvalidInput, NotFound
 from models.queries import find_person, find_unit
 from models.tables import Person, Role
 
@@ -21,6 +22,8 @@ def register(app: typer.Typer) -> None:
     app.add_typer(user, name="user")
     token = typer.Typer(help="API tokens for scripts (/api/v1).", no_args_is_help=True)
     token.command("create")(token_create)
+    token.command("list")(token_list)
+    token.command("revoke")(token_revoke)
     app.add_typer(token, name="token")
 
 
@@ -90,3 +93,44 @@ def token_create(email: Annotated[str, typer.Argument(help="Whose token (it acts
         session.commit()
         sys.stdout.write(token + "\n")
         err_console.print(f"(for {person.email}; keep it secret: it cannot be shown again)", highlight=False)
+
+
+def token_list(email: Annotated[str, typer.Argument(help="Whose tokens.")]) -> None:
+    """A person's API tokens: id, first characters, when created, whether revoked."""
+    from models.accounts import tokens_of
+
+    with open_session() as session:
+        person = find_person(session, email)
+        tokens = tokens_of(session, person)
+        if not tokens:
+            console.print(f"{person.email} has no API tokens", highlight=False)
+            return
+        for token in tokens:
+            state = f"revoked {_when(token.revoked_at)}" if token.revoked_at else "active"
+            console.print(f"{token.id:>6}  {token.hint}…  created {_when(token.created_at)}  {state}",
+                          highlight=False)
+
+
+def token_revoke(token_id: Annotated[int, typer.Argument(help="The token's id (from `duban token list`).")],
+                 now: NowOption = None) -> None:
+    """Revoke an API token: requests with it are refused from now on."""
+    from models.accounts import find_token, revoke_token
+
+    at = resolve_now(now)
+    with open_session() as session:
+        try:
+            token = find_token(session, token_id)
+        except NotFound:
+            raise CliError(f"no API token with id {token_id} (see `duban token list EMAIL`)") from None
+        already = not revoke_token(session, token, at)
+        session.commit()
+        person = session.get(Person, token.person_id)
+        owner = person.email if person else token.person_id
+        console.print(f"token {token_id} ({token.hint}…) of {owner} "
+                      f"{'was already revoked' if already else 'revoked'}", highlight=False)
+
+
+def _when(at: datetime | None) -> str:
+    from config.settings import get_settings
+
+    return at.astimezone(get_settings().tz).strftime("%Y-%m-%d %H:%M") if at else ""

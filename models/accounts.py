@@ -13,8 +13,8 @@ from sqlalchemy import func
 from sqlmodel import Field, Session, SQLModel, col, select
 
 from models.db import UTCDateTime
-from models.errors import InvalidInput
-from models.tables import Person
+from models.errors import InvalidInput, NotFound
+from models.tables import Person, Role
 
 TOKEN_PREFIX = "dbn_"
 MIN_PASSWORD_LENGTH = 8
@@ -78,6 +78,33 @@ def create_token(session: Session, person: Person, now: datetime) -> str:
         hint=token[:10], created_at=now,
     ))
     return token
+
+
+def tokens_of(session: Session, person: Person) -> list[ApiToken]:
+    """A person's tokens, newest first, revoked ones included (they show when they were revoked)."""
+    return list(session.exec(
+        select(ApiToken).where(ApiToken.person_id == person.id).order_by(col(ApiToken.id).desc())
+    ).all())
+
+
+def find_token(session: Session, token_id: int, by: Person | None = None) -> ApiToken:
+    """The token with this id, if `by` may manage it (admins any, others their own; None: the CLI).
+
+    Someone else's token is refused exactly like a missing one, so ids reveal nothing.
+    """
+    token = session.get(ApiToken, token_id)
+    if token is None or (by is not None and by.role != Role.ADMIN and token.person_id != by.id):
+        raise NotFound(f"no API token with id {token_id}")
+    return token
+
+
+def revoke_token(session: Session, token: ApiToken, now: datetime) -> bool:
+    """Refuse the token from `now` on; False when it was revoked already. The caller commits."""
+    if token.revoked_at is not None:
+        return False
+    token.revoked_at = now
+    session.add(token)
+    return True
 
 
 def person_for_token(session: Session, token: str) -> Person | None:

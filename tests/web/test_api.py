@@ -64,3 +64,31 @@ def test_report_and_outbox(api, world):
     assert api("lead", "GET", "/report").json()["overall"]["total"] == 1
     assert isinstance(api("admin", "GET", "/outbox").json(), dict)
     assert api("lead", "GET", "/outbox").status_code == 403
+
+
+def _token_ids(api, who, **params):  # type: ignore[no-untyped-def]
+    response = api(who, "GET", "/tokens", params=params)
+    assert response.status_code == 200, response.text
+    return [t["id"] for t in response.json()]
+
+
+def test_people_list_and_revoke_their_own_tokens_and_a_revoked_token_stops_working(api, session, world):
+    mine = _token_ids(api, "lead")
+    assert len(mine) == 1
+    assert api("lead", "DELETE", f"/tokens/{mine[0]}").json()["revoked_at"] is not None
+    assert api("lead", "GET", "/me").status_code == 401
+    stored = session.get(ApiToken, mine[0])
+    session.refresh(stored)
+    assert stored.revoked_at is not None
+
+
+def test_others_tokens_are_hidden_from_everyone_but_admins(api, world):
+    theirs = _token_ids(api, "sup")[0]
+    assert api("lead", "DELETE", f"/tokens/{theirs}").status_code == 404  # as if it did not exist
+    assert api("lead", "GET", "/tokens", params={"email": "sup@dc.gov.cn"}).status_code == 403
+    assert api("sup", "GET", "/me").status_code == 200
+    sup_email = api("sup", "GET", "/me").json()["email"]
+    assert _token_ids(api, "admin", email=sup_email) == [theirs]
+    assert api("admin", "DELETE", f"/tokens/{theirs}").status_code == 200
+    assert api("sup", "GET", "/me").status_code == 401
+    assert api("admin", "DELETE", "/tokens/999999").status_code == 404

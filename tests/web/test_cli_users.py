@@ -44,3 +44,28 @@ def test_short_password_is_refused(duban, session, monkeypatch):  # noqa: F811
     monkeypatch.setattr(sys, "stdin", io.StringIO("short\n"))
     result = duban("user", "password", "sup@dc.gov.cn")
     assert result.code == 1 and "at least 8" in result.err
+
+
+def test_token_list_and_revoke(duban, session):  # noqa: F811
+    make_unit(session, "市发改委", code="FGW")
+    session.commit()
+    assert duban("user", "add", "officer@fgw.gov.cn", "--role", "officer", "--unit", "FGW").code == 0
+    assert "has no API tokens" in duban("token", "list", "officer@fgw.gov.cn").out
+    token = duban("token", "create", "officer@fgw.gov.cn").out.strip()
+    token_id = session.exec(select(ApiToken)).one().id
+    listed = duban("token", "list", "officer@fgw.gov.cn").out
+    assert str(token_id) in listed and token[:10] in listed and "active" in listed and token not in listed
+
+    result = duban("token", "revoke", str(token_id))
+    assert result.code == 0 and "revoked" in result.out
+    session.expire_all()
+    assert person_for_token(session, token) is None
+    assert "revoked 20" in duban("token", "list", "officer@fgw.gov.cn").out
+    assert "already revoked" in duban("token", "revoke", str(token_id)).out
+
+
+def test_token_commands_name_unknown_people_and_ids(duban):  # noqa: F811
+    result = duban("token", "revoke", "4242")
+    assert result.code == 1 and "no API token with id 4242" in result.err and "Traceback" not in result.err
+    result = duban("token", "list", "nobody@example.gov.cn")
+    assert result.code == 1 and "no person" in result.err

@@ -2,13 +2,16 @@
 
 from __future__ import annotations
 
-from datetime import date
+from datetime import date, datetime
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Query, Request
 from pydantic import BaseModel, Field
 
+from models.accounts import find_token, revoke_token, tokens_of
+from models.errors import Forbidden
 from models.lifecycle import Action, apply
+from models.queries import find_person
 from models.tables import Role, Status
 from web.access import check_version, require_sees_everything, visible_item
 from web.deps import ApiUser, NowDep, SessionDep, SettingsDep, after_change
@@ -118,3 +121,30 @@ def outbox(session: SessionDep, user: ApiUser) -> dict[str, int]:
     """Messages by status (sent, pending, failed, dead)."""
     require_sees_everything(user)
     return outbox_counts(session)
+
+
+class TokenInfo(BaseModel):
+    id: int
+    hint: str = Field(description="The token's first characters, to tell tokens apart")
+    created_at: datetime
+    revoked_at: datetime | None
+
+
+@router.get("/tokens", response_model=list[TokenInfo])
+def tokens(session: SessionDep, user: ApiUser, email: str | None = None) -> Any:
+    """Your API tokens, newest first; admins may name someone else with `email`."""
+    person = user
+    if email is not None and email.strip().lower() != user.email:
+        if user.role != Role.ADMIN:
+            raise Forbidden(f"{user.email} ({user.role}): only admins may list other people's tokens")
+        person = find_person(session, email)
+    return tokens_of(session, person)
+
+
+@router.delete("/tokens/{token_id}", response_model=TokenInfo)
+def revoke(token_id: int, session: SessionDep, user: ApiUser, now: NowDep) -> Any:
+    """Revoke one of your tokens (admins: anyone's); revoking the token you call with ends its use too."""
+    token = find_token(session, token_id, by=user)
+    revoke_token(session, token, now)
+    session.commit()
+    return token
