@@ -26,6 +26,14 @@ from sqlalchemy import insert
 
 SMTP_SINK = shutil.which("smtp-sink") or "/usr/sbin/smtp-sink"
 SMTP_SOURCE = shutil.which("smtp-source") or "/usr/sbin/smtp-source"
+
+
+def require_postfix_tools() -> None:
+    """The mail benchmarks measure against postfix's smtp-sink and smtp-source: say so when missing."""
+    missing = [tool for tool in (SMTP_SINK, SMTP_SOURCE) if not os.access(tool, os.X_OK)]
+    if missing:
+        raise SystemExit(f"{', '.join(missing)} not found: the mail benchmarks need postfix's test tools; "
+                         "install them with `apt-get install postfix` (.ci/run does)")
 NOW = datetime(2024, 6, 3, 1, 0, tzinfo=UTC)
 
 
@@ -112,6 +120,7 @@ def child(url: str, port: int, connections: int) -> None:
 
 
 def run_sink(port: int, pipelining: bool = True) -> subprocess.Popen[bytes]:
+    require_postfix_tools()
     user = ["-u", "nobody"] if os.geteuid() == 0 else []
     options = [] if pipelining else ["-p"]
     sink = subprocess.Popen([SMTP_SINK, *user, *options, f"127.0.0.1:{port}", "1000"],

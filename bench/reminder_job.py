@@ -24,7 +24,14 @@ from pathlib import Path
 
 from sqlalchemy import insert
 
-from bench.deliver import create_pg_database, drop_pg_database, free_port, run_sink
+from bench.deliver import (
+    SMTP_SINK,
+    create_pg_database,
+    drop_pg_database,
+    free_port,
+    require_postfix_tools,
+    run_sink,
+)
 
 NOW = datetime(2024, 6, 3, 2, 0, tzinfo=UTC)  # Monday 10:00 in Shanghai, inside the delivery window
 DUBAN = str(Path(sys.executable).with_name("duban"))
@@ -82,8 +89,9 @@ def run(url: str, items: int, units: int) -> dict[str, object]:
 
 def run_sink_counting(port: int) -> subprocess.Popen[bytes]:
     """smtp-sink with -c: it prints a running count of completed mail transactions."""
+    require_postfix_tools()
     user = ["-u", "nobody"] if os.geteuid() == 0 else []
-    sink = subprocess.Popen(["/usr/sbin/smtp-sink", "-c", *user, f"127.0.0.1:{port}", "1000"],
+    sink = subprocess.Popen([SMTP_SINK, "-c", *user, f"127.0.0.1:{port}", "1000"],
                             stdout=subprocess.PIPE, stderr=subprocess.DEVNULL)
     probe = run_sink.__globals__["socket"]
     for _ in range(100):
