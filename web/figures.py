@@ -1,7 +1,7 @@
 """The dashboard's figures: per document and per unit, escalation counts, the weekly rate trend.
 
-Counted like models.report.build_report (cancelled items left out, rate = signed off / total),
-limited to the items the person may see.
+The counts are models.report.count_items (as `duban report`: cancelled items left out,
+rate = signed off / total), limited to the items the person may see.
 """
 
 from __future__ import annotations
@@ -17,7 +17,7 @@ from sqlalchemy import and_, case, func
 from sqlmodel import Session, col, select
 
 from models.deadlines import ACTIVE_STATUSES, start_of_day
-from models.report import rate
+from models.report import count_items, names_of, rate
 from models.tables import Document, Item, ItemEvent, Person, Status, Unit
 from web.access import sees_everything, visible_clause
 from web.calendar import due_soon_until
@@ -68,41 +68,29 @@ def week_starts(today: date, weeks: int = TREND_WEEKS) -> list[date]:
 def build_figures(session: Session, person: Person, now: datetime, tz: ZoneInfo) -> Figures:
     today = now.astimezone(tz).date()
     visible = visible_clause(person)
-    scope = [Item.status != Status.CANCELLED] + ([visible] if visible is not None else [])
-    active = col(Item.status).in_(list(ACTIVE_STATUSES))
-    sums = (
-        func.count(),
-        func.sum(case((Item.status == Status.SIGNED_OFF, 1), else_=0)),
-        func.sum(case((and_(active, col(Item.deadline) >= today, col(Item.deadline) <= due_soon_until(today)), 1),
-                      else_=0)),
-        func.sum(case((and_(active, col(Item.deadline) < today), 1), else_=0)),
-    )
+    scope = [visible] if visible is not None else []
+    soon = due_soon_until(today)
 
-    def grouped(key: Any, name_col: Any, model: Any) -> dict[Any, Row]:
-        rows = session.exec(
-            select(key, *sums).where(*scope).group_by(key)
-        ).all()
-        names = dict(session.exec(select(model.id, name_col).where(col(model.id).in_([r[0] for r in rows]))).all())
-        out = {}
-        for key_value, total, signed_off, due_soon, overdue in rows:
-            signed_off = int(signed_off or 0)
-            out[key_value] = Row(names.get(key_value, str(key_value)), total, signed_off, total - signed_off,
-                                 int(due_soon or 0), int(overdue or 0))
-        return out
+    def grouped(key: Any, model: Any) -> dict[Any, Row]:
+        counts = count_items(session, key, today=today, where=scope, due_soon_until=soon)
+        names = names_of(session, model, counts)
+        return {k: Row(names.get(k, str(k)), c.total, c.signed_off, c.open, c.due_soon, c.overdue)
+                for k, c in counts.items()}
 
-    documents = grouped(Item.document_id, Document.short_name, Document)
-    units = grouped(Item.lead_unit_id, Unit.name, Unit)
+    documents = grouped(Item.document_id, Document)
+    units = grouped(Item.lead_unit_id, Unit)
     overall = Row("", *(sum(getattr(r, f) for r in documents.values())
                         for f in ("total", "signed_off", "open", "due_soon", "overdue")))
     # Filtering on the state would pick the (status, deadline) index and visit rows one by one;
     # counting the active ones among all escalated rows is one plain scan.
+    active = col(Item.status).in_(list(ACTIVE_STATUSES))
     escalation = {level: int(n) for level, n in session.exec(
         select(Item.escalation_level, func.sum(case((active, 1), else_=0)))
-        .where(*scope[1:], col(Item.escalation_level) > 0)
+        .where(*scope, col(Item.escalation_level) > 0)
         .group_by(Item.escalation_level).order_by(Item.escalation_level)
     ).all() if n}
     starts = week_starts(today)
-    _add_trend(session, scope, starts[1:], now, tz, documents, overall)
+    _add_trend(session, [Item.status != Status.CANCELLED, *scope], starts[1:], tz, documents, overall)
     return Figures(
         as_of=now, overall=overall,
         documents=sorted(documents.values(), key=lambda r: r.name),
@@ -111,27 +99,40 @@ def build_figures(session: Session, person: Person, now: datetime, tz: ZoneInfo)
     )
 
 
-def _add_trend(session: Session, scope: list[Any], boundaries: list[date], now: datetime, tz: ZoneInfo,
+def _add_trend(session: Session, scope: list[Any], boundaries: list[date], tz: ZoneInfo,
                documents: dict[Any, Row], overall: Row) -> None:
-    """The rate at the end of each past week: today's sign-offs minus those made since then.
+    """The rate at the end of each past week, among the items that existed then.
 
-    Signing off is final, so every signed-off item has exactly one `signed_off` event. Today's
-    total is used for every week (items added or cancelled since are not taken back).
+    Signing off is final, so an item signed off now and before the boundary was signed off then,
+    unless its one `signed_off` event is later. Items imported as signed off count from their
+    import. Items cancelled since are not taken back (a cancellation keeps no earlier status).
     """
     instants = [start_of_day(day, tz) for day in boundaries]
-    later = [func.sum(case((col(ItemEvent.at) >= at, 1), else_=0)) for at in instants]
-    rows: list[Any] = list(session.exec(
+    existed = [func.sum(case((col(Item.created_at) < at, 1), else_=0)) for at in instants]
+    done = [func.sum(case((and_(col(Item.created_at) < at, Item.status == Status.SIGNED_OFF), 1), else_=0))
+            for at in instants]
+    past = {row[0]: [int(v or 0) for v in row[1:]] for row in session.execute(
+        select(Item.document_id, *existed, *done).where(*scope, col(Item.created_at) < instants[-1])
+        .group_by(Item.document_id)
+    ).all()}
+    later = [func.sum(case((and_(col(ItemEvent.at) >= at, col(Item.created_at) < at), 1), else_=0))
+             for at in instants]
+    since = {row[0]: [int(v or 0) for v in row[1:]] for row in session.execute(
         select(Item.document_id, *later).select_from(ItemEvent)
         .join(Item, col(Item.id) == ItemEvent.item_id)
         .where(ItemEvent.kind == "signed_off", col(ItemEvent.at) >= instants[0], *scope)
         .group_by(Item.document_id)
-    ).all())
-    since = {row[0]: [int(v or 0) for v in row[1:]] for row in rows}
-    zero = [0] * len(instants)
-    overall_since = [sum(values[i] for values in since.values()) for i in range(len(instants))]
+    ).all()}
+    n = len(instants)
+    zero = [0] * (2 * n)
+    totals, signed = [0] * n, [0] * n
     for document_id, row in documents.items():
-        row.trend = [rate(row.signed_off - n, row.total) for n in since.get(document_id, zero)] + [row.rate]
-    overall.trend = [rate(overall.signed_off - n, overall.total) for n in overall_since] + [overall.rate]
+        values, after = past.get(document_id, zero), since.get(document_id, zero[:n])
+        row.trend = [rate(values[n + i] - after[i], values[i]) for i in range(n)] + [row.rate]
+        for i in range(n):
+            totals[i] += values[i]
+            signed[i] += values[n + i] - after[i]
+    overall.trend = [rate(signed[i], totals[i]) for i in range(n)] + [overall.rate]
 
 
 @dataclass

@@ -92,3 +92,21 @@ def test_cached_figures_are_reused_until_an_item_changes(world, session, now):
     session.commit()
     assert cache.get(session, world.people["sup"], now, TZ) is not first
     assert cache.get(session, world.people["sup"], now + timedelta(days=1), TZ) is not first  # a new day
+
+
+def test_past_weeks_of_the_trend_count_only_the_items_that_existed_then(session, world, now):
+    document = make_document(session, "新增事项文件")
+    old = [make_item(session, document=document, lead_unit=world.units["fgw"], supervisor=world.people["sup"],
+                     status=Status.SUBMITTED) for _ in range(2)]
+    session.commit()
+    apply(session, old[0], Action.SIGN_OFF, world.people["sup"], now - timedelta(days=21))
+    # added this week: two open items, and one imported as already signed off
+    make_item(session, document=document, lead_unit=world.units["fgw"], created_at=now, updated_at=now)
+    make_item(session, document=document, lead_unit=world.units["fgw"], created_at=now, updated_at=now)
+    make_item(session, document=document, lead_unit=world.units["fgw"], status=Status.SIGNED_OFF,
+              created_at=now, updated_at=now)
+    session.commit()
+    figures = build_figures(session, world.people["sup"], now, TZ)
+    row = next(r for r in figures.documents if r.name == "新增事项文件")
+    assert (row.total, row.signed_off, row.rate) == (5, 2, 40.0)
+    assert row.trend[-5:] == [0.0, 50.0, 50.0, 50.0, 40.0]  # 1 of the 2 that existed, until this week
