@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import signal
 import threading
 from typing import Annotated
 
@@ -52,6 +53,10 @@ def serve(
         who = f"{holder[0]} (lease until {holder[1]:%Y-%m-%d %H:%M:%S} UTC)" if holder else "another process"
         console.print(f"scheduler: another duban serve owns the schedules of this database: {who}; "
                       "this one runs no jobs and takes over if that one stops", highlight=False)
+    # A service manager stops duban with SIGTERM: end like Ctrl-C, so the scheduler finishes its
+    # current job's transaction and hands the lease back at once (uvicorn, which catches SIGTERM
+    # itself, raises it again here once the web server has shut down).
+    signal.signal(signal.SIGTERM, _stop)
     try:
         if workers > 1:
             _run_web(host, port, workers=workers)
@@ -67,6 +72,10 @@ def serve(
     finally:
         scheduler.stop()
         console.print("stopped", highlight=False)
+
+
+def _stop(_signum: int, _frame: object) -> None:
+    raise KeyboardInterrupt
 
 
 def _run_web(host: str, port: int, app=None, workers: int = 1) -> None:  # type: ignore[no-untyped-def]

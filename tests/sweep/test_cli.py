@@ -7,7 +7,7 @@ import os
 import socket
 import subprocess
 import sys
-from datetime import UTC, date, datetime
+from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 
 import pytest
@@ -130,6 +130,42 @@ def test_second_serve_on_the_same_database_says_it_does_not_schedule_and_stops_o
     assert process.returncode == 0, output
     assert "another duban serve owns the schedules of this database: the-first-serve" in output
     assert "this one runs no jobs" in output and "stopped" in output and "Traceback" not in output
+
+
+@pytest.mark.parametrize("web", [False, True], ids=["scheduler-only", "with-web"])
+def test_serve_stopped_by_sigterm_hands_the_schedules_back_at_once(run, sqlite_url, tmp_path, web):
+    import signal
+    import socket
+
+    from config import clock
+    from flows.scheduler import Lease
+
+    with socket.socket() as free:
+        free.bind(("127.0.0.1", 0))
+        port = free.getsockname()[1]
+    env = {**os.environ, "DUBAN_DATABASE_URL": sqlite_url, "DUBAN_CONFIG": str(tmp_path / "none.toml"),
+           "COLUMNS": "300", "DUBAN_DATA_DIR": str(tmp_path / "data")}
+    env.pop("PREFECT_API_URL", None)
+    args = ["--port", str(port)] if web else ["--no-web"]
+    process = subprocess.Popen([DUBAN, "serve", *args, "--engine", "local"], stdout=subprocess.PIPE,
+                               stderr=subprocess.STDOUT, text=True, env=env, cwd=tmp_path)
+    assert process.stdout is not None
+    lines = []
+    for line in process.stdout:  # ready: the scheduler alone waits, or uvicorn is listening
+        lines.append(line)
+        if "Ctrl-C stops" in line or "Uvicorn running" in line:
+            break
+    engine = make_engine(sqlite_url)
+    try:
+        assert Lease(engine, "probe", ttl=timedelta(minutes=1)).holder() is not None
+        process.send_signal(signal.SIGTERM)  # what systemd and docker stop send
+        rest, _ = process.communicate(timeout=60)
+        output = "".join(lines) + rest
+        assert process.returncode == 0, output
+        assert "stopped" in output and "Traceback" not in output
+        assert Lease(engine, "next-serve", ttl=timedelta(minutes=1)).claim(clock.now())  # free at once
+    finally:
+        engine.dispose()
 
 
 def test_an_invalid_policy_or_calendar_file_is_named_without_a_traceback(run, tmp_path):
