@@ -55,7 +55,8 @@ class LoginAttempt(SQLModel, table=True):
 def hash_password(password: str) -> str:
     """argon2id, with pwdlib's recommended parameters."""
     if len(password) < MIN_PASSWORD_LENGTH:
-        raise InvalidInput(f"a password needs at least {MIN_PASSWORD_LENGTH} characters")
+        raise InvalidInput(f"a password needs at least {MIN_PASSWORD_LENGTH} characters",
+                           code="password.too_short", params={"min": MIN_PASSWORD_LENGTH})
     return _hasher.hash(password)
 
 
@@ -94,7 +95,7 @@ def find_token(session: Session, token_id: int, by: Person | None = None) -> Api
     """
     token = session.get(ApiToken, token_id)
     if token is None or (by is not None and by.role != Role.ADMIN and token.person_id != by.id):
-        raise NotFound(f"no API token with id {token_id}")
+        raise NotFound(f"no API token with id {token_id}", code="token.not_found", params={"id": token_id})
     return token
 
 

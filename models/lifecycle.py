@@ -8,7 +8,7 @@ which the caller commits.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date, datetime
 from enum import StrEnum
 from typing import Any
@@ -16,7 +16,7 @@ from typing import Any
 from sqlalchemy.orm.exc import StaleDataError
 from sqlmodel import Session, select
 
-from models.errors import ConflictError, Forbidden, InvalidInput, InvalidTransition
+from models.errors import ConflictError, DubanError, Forbidden, InvalidInput, InvalidTransition
 from models.tables import (
     Document,
     ExtensionRequest,
@@ -98,16 +98,34 @@ def may_act(item: Item, who: Who, actor: Person, co_units: set[int]) -> bool:
     return actor.unit_id == item.lead_unit_id or actor.unit_id in co_units
 
 
-def _refusal(action: Action, item: Item, actor: Person, co_units: set[int]) -> str | None:
+@dataclass(frozen=True)
+class Refusal:
+    """Why an action is refused: the error to raise, its English reason, its message code."""
+
+    error: type[DubanError]
+    reason: str
+    code: str
+    params: dict[str, Any] = field(default_factory=dict)
+
+
+def _refusal(action: Action, item: Item, actor: Person, co_units: set[int]) -> Refusal | None:
     """Why `actor` may not take `action` on `item` now, or None when it may."""
     transition = TRANSITIONS[action]
     if item.status not in transition.sources:
-        allowed = ", ".join(sorted(transition.sources))
-        return f"state:it is {item.status}; {action} is allowed only when it is {allowed}"
+        allowed = sorted(transition.sources)
+        return Refusal(InvalidTransition,
+                       f"it is {item.status}; {action} is allowed only when it is {', '.join(allowed)}",
+                       code="action.wrong_state", params={"status": item.status, "allowed": allowed})
     if not may_act(item, transition.who, actor, co_units):
-        return f"who:{action} may be done only by {transition.who}"
+        reason = f"{action} may be done only by {transition.who}"
+        if transition.who is Who.LEAD_OFFICER:
+            return Refusal(Forbidden, reason, code="action.lead_unit_only")
+        if transition.who is Who.UNIT_OFFICER:
+            return Refusal(Forbidden, reason, code="action.unit_only")
+        return Refusal(Forbidden, reason, code="action.supervisor_only")
     if action is Action.SIGN_OFF and actor.unit_id is not None and actor.unit_id == item.lead_unit_id:
-        return "who:nobody signs off an item whose lead unit is their own unit"
+        return Refusal(Forbidden, "nobody signs off an item whose lead unit is their own unit",
+                       code="action.own_unit_sign_off")
     return None
 
 
@@ -132,12 +150,13 @@ def apply(
     ref, who = item_ref(session, item), actor.email
     refusal = _refusal(action, item, actor, co_unit_ids(session, item))
     if refusal is not None:
-        kind, reason = refusal.split(":", 1)
-        error = InvalidTransition if kind == "state" else Forbidden
-        raise error(f"{ref}: {actor.email} ({actor.role}) cannot {action}: {reason}")
+        raise refusal.error(f"{ref}: {actor.email} ({actor.role}) cannot {action}: {refusal.reason}",
+                            code=refusal.code, params={"ref": ref, "actor": actor.email, "role": actor.role,
+                                                       "action": action, **refusal.params})
     for key in transition.requires:
         if not str(payload.get(key) or "").strip():
-            raise InvalidInput(f"{ref}: {action} needs a {key}")
+            raise InvalidInput(f"{ref}: {action} needs a {key}", code="action.field_required",
+                               params={"ref": ref, "action": action, "field": key})
 
     deadline_version = item.deadline_version
     details = _EFFECTS.get(action, _no_effect)(session, item, actor, now, payload)
@@ -166,7 +185,8 @@ def apply(
     except StaleDataError:
         raise ConflictError(
             f"{ref} was changed by someone else while {who} "
-            f"tried to {action}; nothing was applied. Reload the item and try again."
+            f"tried to {action}; nothing was applied. Reload the item and try again.",
+            code="item.changed", params={"ref": ref, "action": action},
         ) from None
     _notify(session, item, event)
     return event
@@ -183,7 +203,9 @@ def _no_effect(session: Session, item: Item, actor: Person, now: datetime, paylo
 def _report_progress(session: Session, item: Item, actor: Person, now: datetime, payload: dict[str, Any]) -> dict[str, Any]:
     percent = payload.get("percent")
     if percent is not None and not 0 <= int(percent) <= 100:
-        raise InvalidInput(f"{item_ref(session, item)}: percent must be between 0 and 100, not {percent}")
+        ref = item_ref(session, item)
+        raise InvalidInput(f"{ref}: percent must be between 0 and 100, not {percent}",
+                           code="progress.percent_range", params={"ref": ref, "percent": percent})
     session.add(ProgressReport(
         item_id=item.id, unit_id=actor.unit_id, person_id=actor.id,  # type: ignore[arg-type]
         text=payload["text"].strip(), percent=percent, at=now,
@@ -203,9 +225,13 @@ def _request_extension(session: Session, item: Item, actor: Person, now: datetim
     ref = item_ref(session, item)
     requested: date = payload["deadline"]
     if requested <= item.deadline:
-        raise InvalidInput(f"{ref}: the requested deadline {requested} is not later than the current deadline {item.deadline}")
+        raise InvalidInput(
+            f"{ref}: the requested deadline {requested} is not later than the current deadline {item.deadline}",
+            code="extension.not_later", params={"ref": ref, "requested": requested, "current": item.deadline},
+        )
     if _pending_extension(session, item) is not None:
-        raise InvalidInput(f"{ref}: an extension request is already waiting for a decision")
+        raise InvalidInput(f"{ref}: an extension request is already waiting for a decision",
+                           code="extension.already_waiting", params={"ref": ref})
     session.add(ExtensionRequest(
         item_id=item.id, requested_deadline=requested, reason=payload["reason"].strip(),  # type: ignore[arg-type]
         requester_id=actor.id, requested_at=now,  # type: ignore[arg-type]
@@ -217,7 +243,9 @@ def _decide_extension(approve: bool):  # type: ignore[no-untyped-def]
     def effect(session: Session, item: Item, actor: Person, now: datetime, payload: dict[str, Any]) -> dict[str, Any]:
         request = _pending_extension(session, item)
         if request is None:
-            raise InvalidInput(f"{item_ref(session, item)}: there is no extension request waiting for a decision")
+            ref = item_ref(session, item)
+            raise InvalidInput(f"{ref}: there is no extension request waiting for a decision",
+                               code="extension.none_waiting", params={"ref": ref})
         request.status = ExtensionStatus.APPROVED if approve else ExtensionStatus.REJECTED
         request.decider_id, request.decided_at = actor.id, now
         request.decision_reason = str(payload.get("reason") or "").strip()

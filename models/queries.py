@@ -22,24 +22,27 @@ def find_item(session: Session, ref: str) -> Item:
     if ref.isdigit():
         item = session.get(Item, int(ref))
         if item is None:
-            raise NotFound(f"no item with id {ref}")
+            raise NotFound(f"no item with id {ref}", code="item.not_found", params={"id": ref})
         return item
     document_name, sep, number = ref.rpartition("/")
     if not sep or not document_name or not number:
-        raise InvalidInput(f"{ref!r} is not an item reference; write DOCUMENT/NUMBER (e.g. 新时代意见/12) or an id")
+        raise InvalidInput(f"{ref!r} is not an item reference; write DOCUMENT/NUMBER (e.g. 新时代意见/12) or an id",
+                           code="item.bad_ref", params={"ref": ref})
     document = session.exec(select(Document).where(Document.short_name == document_name)).first()
     if document is None:
-        raise NotFound(f"no document named {document_name!r} (item {ref})")
+        raise NotFound(f"no document named {document_name!r} (item {ref})", code="document.not_found",
+                       params={"document": document_name})
     item = session.exec(select(Item).where(Item.document_id == document.id, Item.number == number)).first()
     if item is None:
-        raise NotFound(f"document {document_name!r} has no item {number!r}")
+        raise NotFound(f"document {document_name!r} has no item {number!r}", code="document.no_item",
+                       params={"document": document_name, "number": number})
     return item
 
 
 def find_person(session: Session, email: str) -> Person:
     person = session.exec(select(Person).where(Person.email == email.strip().lower())).first()
     if person is None:
-        raise NotFound(f"no person with email {email!r}")
+        raise NotFound(f"no person with email {email!r}", code="person.not_found", params={"email": email})
     return person
 
 
@@ -48,7 +51,8 @@ def find_unit(session: Session, name_or_code: str) -> Unit:
         select(Unit).where(or_(Unit.name == name_or_code, Unit.code == name_or_code))
     ).first()
     if unit is None:
-        raise NotFound(f"no unit named or coded {name_or_code!r}")
+        raise NotFound(f"no unit named or coded {name_or_code!r}", code="unit.not_found",
+                       params={"unit": name_or_code})
     return unit
 
 
@@ -74,7 +78,8 @@ def list_items(
             names = session.exec(select(Document.short_name).order_by(col(Document.short_name))).all()
             close = difflib.get_close_matches(filters.document, names, n=3, cutoff=0.3)
             hint = f"; did you mean {', '.join(close)}?" if close else f"; documents: {', '.join(names) or 'none yet'}"
-            raise NotFound(f"no document named {filters.document!r}{hint}")
+            raise NotFound(f"no document named {filters.document!r}{hint}", code="document.not_found",
+                           params={"document": filters.document})
         query = query.where(Item.document_id == document_id)
     if filters.unit:
         unit = find_unit(session, filters.unit)

@@ -203,7 +203,8 @@ def list_outbox(session: Session, status: str | None, limit: int) -> list[Outbox
     query = select(OutboxMessage).order_by(col(OutboxMessage.id).desc()).limit(limit)
     if status:
         if status not in set(OutboxStatus):
-            raise InvalidInput(f"unknown status {status!r}; use one of {', '.join(OutboxStatus)}")
+            raise InvalidInput(f"unknown status {status!r}; use one of {', '.join(OutboxStatus)}",
+                               code="outbox.unknown_status", params={"status": status, "options": list(OutboxStatus)})
         query = query.where(OutboxMessage.status == status)
     return list(session.scalars(query).all())
 
@@ -212,12 +213,14 @@ def retry_dead(session: Session, message_id: int, by: str, now: datetime) -> Out
     """Queue a dead message again (admins only); the retry age starts afresh. The caller commits."""
     actor = find_person(session, by)
     if actor.role != Role.ADMIN or not actor.active:
-        raise Forbidden(f"only an active admin may retry outbox messages; {actor.email} is {actor.role}")
+        raise Forbidden(f"only an active admin may retry outbox messages; {actor.email} is {actor.role}",
+                        code="outbox.admin_only", params={"email": actor.email, "role": actor.role})
     message = session.get(OutboxMessage, message_id)
     if message is None:
-        raise NotFound(f"no outbox message with id {message_id}")
+        raise NotFound(f"no outbox message with id {message_id}", code="outbox.not_found", params={"id": message_id})
     if message.status != OutboxStatus.DEAD:
-        raise InvalidInput(f"outbox message {message_id} is {message.status}; only dead messages can be retried")
+        raise InvalidInput(f"outbox message {message_id} is {message.status}; only dead messages can be retried",
+                           code="outbox.not_dead", params={"id": message_id, "status": message.status})
     message.last_error = f"requeued by {actor.email} at {now.isoformat()} (first queued {message.created_at.isoformat()}); was: {message.last_error}"
     message.status, message.attempts, message.claim = OutboxStatus.PENDING, 0, None
     message.next_attempt_at = message.created_at = now

@@ -53,7 +53,8 @@ def import_ledger(
         try:
             schedule = Schedule.configured()
         except ConfigFileError as exc:
-            raise InvalidInput(f"new items cannot be scheduled: {exc}") from None
+            raise InvalidInput(f"new items cannot be scheduled: {exc}", code="ledger.unschedulable",
+                               params={"problem": str(exc)}) from None
     parsed = read_files(paths, progress)
     plan = build_plan(parsed, load_snapshot(session))
     summary = ImportSummary.of(plan, parsed.files, dry_run)
@@ -63,7 +64,8 @@ def import_ledger(
         except IntegrityError:
             raise ConflictError(
                 "another import wrote some of the same units, people, documents or items meanwhile; "
-                "nothing of this import was written, run it again"
+                "nothing of this import was written, run it again",
+                code="ledger.concurrent_import",
             ) from None
     return summary
 

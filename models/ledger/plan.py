@@ -156,7 +156,9 @@ class LedgerError(InvalidInput):
     def __init__(self, problems: list[Problem]) -> None:
         self.problems = problems
         count = f"{len(problems)} problem{'s' if len(problems) != 1 else ''}"
-        super().__init__(f"the import was refused ({count}); nothing was written:\n{problems_text(problems)}")
+        text = problems_text(problems)
+        super().__init__(f"the import was refused ({count}); nothing was written:\n{text}",
+                         code="ledger.refused", params={"count": len(problems), "problems": text})
 
 
 def problems_text(problems: list[Problem]) -> str:

@@ -137,8 +137,11 @@ def test_extension_approved_keeps_original_deadline_and_starts_new_version(sessi
 
 def test_extension_must_move_deadline_later_and_reject_needs_a_request(session, cast, now):
     item, p = cast
-    with pytest.raises(InvalidInput, match="not later than the current deadline 2024-06-30"):
+    with pytest.raises(InvalidInput, match="not later than the current deadline 2024-06-30") as refused:
         apply(session, item, Action.REQUEST_EXTENSION, p["lead"], now, deadline=date(2024, 6, 1), reason="x")
+    ref = refused.value.params["ref"]
+    assert refused.value.code == "extension.not_later"
+    assert refused.value.params == {"ref": ref, "requested": "2024-06-01", "current": "2024-06-30"}
     with pytest.raises(InvalidInput, match="no extension request waiting"):
         apply(session, item, Action.REJECT_EXTENSION, p["sup"], now)
 
@@ -179,3 +182,21 @@ def test_two_supervisors_racing_one_wins_one_gets_a_conflict(engine, cast, now):
 def test_every_transition_names_its_event_and_sources():
     for action, transition in TRANSITIONS.items():
         assert transition.sources and transition.event, action
+
+
+def test_refusals_carry_a_code_and_plain_params_for_other_languages(session, cast, now):
+    item, p = cast
+    with pytest.raises(Forbidden) as refused:
+        apply(session, item, Action.SUBMIT, p["co"], now, evidence="x")
+    assert refused.value.code == "action.lead_unit_only"
+    assert {k: refused.value.params[k] for k in ("action", "role")} == {"action": "submit", "role": "officer"}
+    assert "cannot submit: submit may be done only by officers of the lead unit" in str(refused.value)
+    apply(session, item, Action.SUBMIT, p["lead"], now, evidence="x")
+    with pytest.raises(InvalidTransition) as refused:
+        apply(session, item, Action.REPORT_PROGRESS, p["lead"], now, text="x")
+    assert refused.value.code == "action.wrong_state"
+    assert (refused.value.params["status"], refused.value.params["allowed"]) == ("submitted", ["assigned", "in_progress"])
+    item.supervisor_id = None  # any supervisor may sign off, but not one of the lead unit
+    with pytest.raises(Forbidden) as refused:
+        apply(session, item, Action.SIGN_OFF, p["sup_of_lead"], now)
+    assert refused.value.code == "action.own_unit_sign_off"
