@@ -37,7 +37,7 @@ def visible_item(session: Session, person: Person, item_id: int) -> Item:
     """The item, if `person` may see it; otherwise NotFound, exactly as for a missing id."""
     item = session.get(Item, item_id)
     if item is None or not may_see(session, person, item):
-        raise NotFound(f"no item with id {item_id}")
+        raise NotFound(f"no item with id {item_id}", code="item.not_found", params={"id": item_id})
     return item
 
 
@@ -54,10 +54,12 @@ def check_version(item: Item, version: int | None) -> None:
     if version is not None and version != item.version:
         raise ConflictError(
             f"item {item.id} was changed by someone else since you loaded it; nothing was applied. "
-            "Reload the item and try again."
+            "Reload the item and try again.",
+            code="item.changed_since_loaded", params={"id": item.id},
         )
 
 
 def require_sees_everything(person: Person) -> None:
     if not sees_everything(person):
-        raise Forbidden(f"{person.email} ({person.role}) may not see this page")
+        raise Forbidden(f"{person.email} ({person.role}) may not see this page", code="page.not_allowed",
+                        params={"email": person.email, "role": person.role})

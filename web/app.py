@@ -27,6 +27,7 @@ from web.auth import TooManyAttempts, secret_key
 from web.calendar import reminder_window
 from web.deps import LoginRequired
 from web.figures import FiguresCache
+from web.i18n import error_message
 
 STATUS = {
     NotFound: (404, "Not found"),
@@ -47,6 +48,21 @@ def _status(exc: DubanError) -> tuple[int, str]:
 
 def _wants_json(request: Request) -> bool:
     return request.url.path.startswith("/api/")
+
+
+def _json_error(exc: DubanError, status_code: int, headers: dict[str, str] | None = None) -> JSONResponse:
+    """`detail` stays the English sentence; `code` and `params` let a client word it itself."""
+    return JSONResponse({"detail": str(exc), "code": exc.code, "params": exc.params},
+                        status_code=status_code, headers=headers)
+
+
+def _error_page(request: Request, status_code: int, title: str, exc: DubanError, **context: object) -> Response:
+    from web.render import locale_for, render
+
+    user = getattr(request.state, "user", None)
+    return render(request, "error.html", user, status_code, title=title,
+                  message=error_message(exc, locale_for(request, user)), **context)
+
 
 
 def create_app(settings: Settings | None = None) -> FastAPI:
@@ -92,39 +108,35 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     async def refused(request: Request, exc: DubanError) -> Response:
         if isinstance(exc, LoginRequired):
             if _wants_json(request):
-                return JSONResponse({"detail": str(exc)}, status_code=401,
-                                    headers={"WWW-Authenticate": "Bearer"})
+                return _json_error(exc, 401, headers={"WWW-Authenticate": "Bearer"})
             target = request.url.path + (f"?{request.url.query}" if request.url.query else "")
             return RedirectResponse(f"/login?next={quote(target)}", status_code=303)
         status_code, title = _status(exc)
         if _wants_json(request):
-            return JSONResponse({"detail": str(exc)}, status_code=status_code)
-        from web.render import render
-
-        user = getattr(request.state, "user", None)
+            return _json_error(exc, status_code)
         # Only a path on this site, whatever the Referer header says.
         back = urlsplit(request.headers.get("referer", "")).path or None if request.method == "POST" else None
-        return render(request, "error.html", user, status_code, title=title, message=str(exc), back=back)
+        return _error_page(request, status_code, title, exc, back=back)
 
     @app.exception_handler(StarletteHTTPException)
     async def http_error(request: Request, exc: StarletteHTTPException) -> Response:
-        if _wants_json(request) or exc.status_code not in (404, 405):
-            return JSONResponse({"detail": exc.detail}, status_code=exc.status_code, headers=exc.headers)
-        from web.render import render
-
-        return render(request, "error.html", getattr(request.state, "user", None), exc.status_code,
-                      title="Not found", message=str(exc.detail))
+        if exc.status_code not in (404, 405):
+            return JSONResponse({"detail": exc.detail, "code": None, "params": {}}, status_code=exc.status_code,
+                                headers=exc.headers)
+        error = DubanError(str(exc.detail),
+                           code="http.not_found" if exc.status_code == 404 else "http.method_not_allowed")
+        if _wants_json(request):
+            return _json_error(error, exc.status_code, headers=dict(exc.headers or {}))
+        return _error_page(request, exc.status_code, "Not found", error)
 
     @app.exception_handler(RequestValidationError)
     async def bad_request(request: Request, exc: RequestValidationError) -> Response:
         problems = "; ".join(
             f"{'.'.join(str(p) for p in e['loc'][1:]) or 'request'}: {e['msg']}" for e in exc.errors()
         )
+        error = DubanError(problems, code="request.invalid", params={"problems": problems})
         if _wants_json(request):
-            return JSONResponse({"detail": problems}, status_code=422)
-        from web.render import render
-
-        return render(request, "error.html", getattr(request.state, "user", None), 422,
-                      title="Invalid input", message=problems)
+            return _json_error(error, 422)
+        return _error_page(request, 422, "Invalid input", error)
 
     return app

@@ -39,21 +39,22 @@ def authenticate(session: Session, email: str, password: str, address: str, now:
     since = now - THROTTLE_WINDOW
     if (recent_failures(session, account=account, since=since) >= MAX_FAILURES_PER_ACCOUNT
             or recent_failures(session, address=address, since=since) >= MAX_FAILURES_PER_ADDRESS):
-        raise TooManyAttempts("too many failed logins; wait 15 minutes and try again")
+        raise TooManyAttempts("too many failed logins; wait 15 minutes and try again",
+                              code="login.too_many_attempts", params={"minutes": 15})
     person = session.exec(select(Person).where(Person.email == account)).first()
     ok = verify_password(password, person.password_hash if person else None)
     ok = ok and person is not None and person.active
     record_attempt(session, account, address, now, succeeded=ok)
     if not ok or person is None:
-        raise BadCredentials("wrong email or password")
+        raise BadCredentials("wrong email or password", code="login.bad_credentials")
     return person
 
 
 def change_password(person: Person, current: str, new: str, repeated: str) -> None:
     if not verify_password(current, person.password_hash):
-        raise BadCredentials("the current password is wrong")
+        raise BadCredentials("the current password is wrong", code="password.current_wrong")
     if new != repeated:
-        raise InvalidInput("the two new passwords differ")
+        raise InvalidInput("the two new passwords differ", code="password.mismatch")
     person.password_hash = hash_password(new)
 
 
@@ -67,7 +68,7 @@ def secret_key(settings: Settings) -> str:
     if settings.secret_key is not None:
         key = settings.secret_key.get_secret_value().strip()
         if len(key) < 16:
-            raise InvalidInput("DUBAN_SECRET_KEY is too short (at least 16 characters)")
+            raise InvalidInput("DUBAN_SECRET_KEY is too short (at least 16 characters)", code="secret_key.too_short")
         return key
     path = settings.secret_key_file or Path(settings.data_dir) / "secret_key"
     if not path.exists() and settings.secret_key_file is None:
@@ -82,9 +83,11 @@ def secret_key(settings: Settings) -> str:
     try:
         key = path.read_text(encoding="utf-8").strip()
     except OSError as exc:
-        raise InvalidInput(f"DUBAN_SECRET_KEY_FILE: cannot read {path}: {exc.strerror}") from None
+        raise InvalidInput(f"DUBAN_SECRET_KEY_FILE: cannot read {path}: {exc.strerror}", code="secret_key.unreadable",
+                           params={"path": str(path), "problem": exc.strerror}) from None
     if len(key) < 16:
-        raise InvalidInput(f"the secret key in {path} is too short (at least 16 characters)")
+        raise InvalidInput(f"the secret key in {path} is too short (at least 16 characters)",
+                           code="secret_key.file_too_short", params={"path": str(path)})
     return key
 
 

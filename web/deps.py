@@ -73,7 +73,8 @@ async def csrf_protect(request: Request) -> None:
         value = form.get("csrf_token")
         submitted = value if isinstance(value, str) else None
     if not csrf_matches(request.session.get("csrf"), submitted):
-        raise CsrfError("the form has expired or did not come from this site; reload the page and try again")
+        raise CsrfError("the form has expired or did not come from this site; reload the page and try again",
+                        code="csrf.expired")
 
 
 def inline_on_sqlite(route: Callable[..., R]) -> Callable[..., Awaitable[R]]:
@@ -104,7 +105,7 @@ def _logged_in(request: Request, session: Session) -> Person:
     person = session.get(Person, person_id) if isinstance(person_id, int) else None
     if person is None or not person.active or stamp != session_stamp(person):
         request.session.pop("uid", None)
-        raise LoginRequired("please log in")
+        raise LoginRequired("please log in", code="login.required")
     request.state.user = person
     return person
 
@@ -114,13 +115,15 @@ CurrentUser = Annotated[Person, Depends(current_user)]
 
 async def supervisor_user(person: CurrentUser) -> Person:
     if person.role not in (Role.SUPERVISOR, Role.ADMIN):
-        raise Forbidden(f"{person.email} ({person.role}): only supervisors and admins may do this")
+        raise Forbidden(f"{person.email} ({person.role}): only supervisors and admins may do this",
+                        code="role.supervisor_only", params={"email": person.email, "role": person.role})
     return person
 
 
 async def admin_user(person: CurrentUser) -> Person:
     if person.role != Role.ADMIN:
-        raise Forbidden(f"{person.email} ({person.role}): only admins may do this")
+        raise Forbidden(f"{person.email} ({person.role}): only admins may do this",
+                        code="role.admin_only", params={"email": person.email, "role": person.role})
     return person
 
 
@@ -137,7 +140,7 @@ def api_user(
     """The API authenticates by bearer token only (no cookies), so it needs no CSRF token."""
     person = person_for_token(session, credentials.credentials) if credentials else None
     if person is None:
-        raise LoginRequired("a valid API token is required (Authorization: Bearer <token>)")
+        raise LoginRequired("a valid API token is required (Authorization: Bearer <token>)", code="api.token_required")
     return person
 
 

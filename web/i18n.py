@@ -2,7 +2,12 @@
 
 from __future__ import annotations
 
+import string
 from collections.abc import Callable
+from typing import Any
+
+from models.errors import DubanError
+from web import messages
 
 LOCALES = ("zh-CN", "en")
 
@@ -97,3 +102,34 @@ def translator(locale: str) -> Callable[[str], str]:
         return catalogue.get(str(message), str(message))
 
     return translate
+
+
+_MESSAGES = {"zh-CN": messages.ZH, "en": messages.EN}
+_LIST_SEPARATOR = {"zh-CN": "、", "en": ", "}
+
+
+def error_message(exc: DubanError, locale: str) -> str:
+    """The refusal in `locale`'s words, from its code and params; str(exc) when the code has none.
+
+    Plain text: the page escapes it like any other value.
+    """
+    locale = locale if locale in _MESSAGES else "zh-CN"
+    template = _MESSAGES[locale].get(exc.code or "")
+    if template is None:
+        return str(exc)
+    translate, labels = translator(locale), messages.LABELS[locale]
+
+    def label(value: Any) -> str:
+        return labels.get(str(value)) or translate(str(value))
+
+    params: dict[str, Any] = {}
+    for name, value in exc.params.items():
+        if name in messages.LABELLED:
+            values = value if isinstance(value, list) else [value]
+            value = _LIST_SEPARATOR[locale].join(label(v) for v in values)
+        params[name] = value
+    try:
+        # vformat takes only plain field names from our own templates; values are never parsed.
+        return string.Formatter().vformat(template, (), params)
+    except (KeyError, IndexError, ValueError):
+        return str(exc)

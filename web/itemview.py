@@ -98,7 +98,8 @@ def action_payload(action: Action, fields: dict[str, Any]) -> dict[str, Any]:
         try:
             return {"text": text("text"), "percent": int(percent)}
         except (TypeError, ValueError):
-            raise InvalidInput(f"percent must be a whole number from 0 to 100, not {percent!r}") from None
+            raise InvalidInput(f"percent must be a whole number from 0 to 100, not {percent!r}",
+                               code="progress.percent_invalid", params={"percent": str(percent)}) from None
     if action is Action.SUBMIT:
         return {"evidence": text("evidence")}
     if action is Action.REQUEST_EXTENSION:
@@ -108,7 +109,8 @@ def action_payload(action: Action, fields: dict[str, Any]) -> dict[str, Any]:
         try:
             return {"deadline": date.fromisoformat(str(raw or "").strip()), "reason": text("reason")}
         except ValueError:
-            raise InvalidInput(f"the new deadline must be a date like 2024-09-30, not {raw!r}") from None
+            raise InvalidInput(f"the new deadline must be a date like 2024-09-30, not {raw!r}",
+                               code="extension.bad_date", params={"deadline": str(raw or "")}) from None
     if action is Action.SIGN_OFF:
         return {"comment": text("comment") or None}
     return {"reason": text("reason")}

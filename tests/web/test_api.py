@@ -92,3 +92,18 @@ def test_others_tokens_are_hidden_from_everyone_but_admins(api, world):
     assert api("admin", "DELETE", f"/tokens/{theirs}").status_code == 200
     assert api("sup", "GET", "/me").status_code == 401
     assert api("admin", "DELETE", "/tokens/999999").status_code == 404
+
+
+def test_refusals_carry_a_code_and_params_beside_the_english_detail(api, world, anon):
+    item_id = world.items["ours"].id
+    assert api("lead", "POST", f"/items/{item_id}/submit", json={"evidence": "文件已印发"}).status_code == 200
+    again = api("lead", "POST", f"/items/{item_id}/submit", json={"evidence": "文件已印发"})
+    assert again.status_code == 409
+    body = again.json()
+    assert body["detail"].startswith("新时代意见/1: lead@fgw.gov.cn (officer) cannot submit: it is submitted")
+    assert body["code"] == "action.wrong_state"
+    assert body["params"] == {"ref": "新时代意见/1", "actor": "lead@fgw.gov.cn", "role": "officer",
+                              "action": "submit", "status": "submitted", "allowed": ["assigned", "in_progress"]}
+    missing = api("lead", "GET", "/items/999999").json()
+    assert (missing["code"], missing["params"]) == ("item.not_found", {"id": 999999})
+    assert anon.get("/api/v1/me").json()["code"] == "api.token_required"

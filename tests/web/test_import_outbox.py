@@ -56,7 +56,7 @@ def test_only_ledgers_are_accepted(world, client_for):
     response = client_for(world.people["admin"]).post(
         "/import", data={"csrf_token": CSRF}, files=[("files", ("evil.html", b"<html>", "text/html"))]
     )
-    assert response.status_code == 400 and "only .xlsx and .csv" in response.text
+    assert response.status_code == 400 and "仅支持导入.xlsx或.csv格式的台账" in response.text
 
 
 def _message(session, now, status, error=""):  # type: ignore[no-untyped-def]

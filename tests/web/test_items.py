@@ -103,11 +103,11 @@ def test_refusals_are_4xx_pages_with_the_message(world, client_for):
     lead, sup = client_for(world.people["lead"]), client_for(world.people["sup"])
     item = world.items["ours"]
     response = _act(sup, item, "sign_off")  # not submitted yet
-    assert response.status_code == 409 and "sign_off is allowed only when it is submitted" in response.text
+    assert response.status_code == 409 and "新时代意见/1：该事项当前为已交办状态，不能销号（仅限已报结状态）" in response.text
     response = _act(lead, item, "submit", evidence="  ")
-    assert response.status_code == 400 and "needs a evidence" in response.text
+    assert response.status_code == 400 and "报送办结须填写佐证材料" in response.text
     response = _act(lead, item, "request_extension", deadline="九月底", reason="x")
-    assert response.status_code == 400 and "2024-09-30" in response.text
+    assert response.status_code == 400 and "2024-09-30" in response.text and "九月底" in response.text
     response = _act(lead, item, "fly")
     assert response.status_code == 422
 
@@ -118,7 +118,7 @@ def test_a_form_from_an_older_copy_of_the_item_is_refused_with_409(world, client
     version = item.version
     assert _act(lead, item, "report_progress", text="第一次", version=str(version)).status_code == 303
     response = _act(lead, item, "report_progress", text="第二次", version=str(version))
-    assert response.status_code == 409 and "changed by someone else" in response.text
+    assert response.status_code == 409 and "已被他人修改，本次操作未执行" in response.text
     session.expire_all()
     assert len(session.exec(select(ItemEvent)).all()) == 1
 

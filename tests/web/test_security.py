@@ -53,7 +53,7 @@ def test_every_form_post_without_the_right_csrf_token_is_refused(world, client_f
         data = fields if token is None else {**fields, "csrf_token": token}
         response = client.post(path, data=data)
         assert response.status_code == 403, path
-        assert "expired" in response.text
+        assert "页面已过期" in response.text
     session.expire_all()
     assert session.exec(select(ItemEvent)).all() == []
     assert client.get("/items").status_code == 200  # still logged in: /logout was refused too
@@ -134,7 +134,7 @@ def test_failed_logins_are_limited_per_account(world, anon):
     for _ in range(5):
         response = _login(anon, "lead@fgw.gov.cn", "wrong password")
         assert response.status_code == 401
-        assert "wrong email or password" in response.text
+        assert "邮箱或密码错误" in response.text
     response = _login(anon, "lead@fgw.gov.cn", PASSWORD)  # even the right password now waits
     assert response.status_code == 429
     assert _login(anon, "co@czj.gov.cn", PASSWORD).status_code == 303  # other accounts are not locked
@@ -169,7 +169,7 @@ def test_password_change_needs_the_current_password(world, client_for):
     client = client_for(world.people["lead"])
     response = client.post("/password", data={"csrf_token": CSRF, "current": "not it",
                                               "new": "another secret", "repeated": "another secret"})
-    assert response.status_code == 400 and "current password is wrong" in response.text
+    assert response.status_code == 400 and "当前密码错误" in response.text
 
 
 def test_logout_ends_the_session(world, client_for):

@@ -136,7 +136,8 @@ def tokens(session: SessionDep, user: ApiUser, email: str | None = None) -> Any:
     person = user
     if email is not None and email.strip().lower() != user.email:
         if user.role != Role.ADMIN:
-            raise Forbidden(f"{user.email} ({user.role}): only admins may list other people's tokens")
+            raise Forbidden(f"{user.email} ({user.role}): only admins may list other people's tokens",
+                            code="token.others_admin_only", params={"email": user.email, "role": user.role})
         person = find_person(session, email)
     return tokens_of(session, person)
 

@@ -67,11 +67,11 @@ def bulk_sign_off(
 ) -> Response:
     """All or nothing: one refused item (named in the message) leaves every other one as it was."""
     if not item_ids:
-        raise InvalidInput("choose at least one item to sign off")
+        raise InvalidInput("choose at least one item to sign off", code="sign_off.none_chosen")
     for item_id in dict.fromkeys(item_ids):
         item = session.get(Item, item_id)
         if item is None:
-            raise InvalidInput(f"no item with id {item_id}")
+            raise InvalidInput(f"no item with id {item_id}", code="item.not_found", params={"id": item_id})
         apply(session, item, Action.SIGN_OFF, user, now)
     session.commit()
     after_change(request, now)

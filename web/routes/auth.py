@@ -10,8 +10,8 @@ from fastapi.responses import Response
 from models.errors import DubanError
 from web.auth import BadCredentials, authenticate, change_password, session_stamp
 from web.deps import CurrentUser, NowDep, SessionDep, csrf_protect
-from web.i18n import LOCALES
-from web.render import flash, redirect, render
+from web.i18n import LOCALES, error_message
+from web.render import flash, locale_for, redirect, render
 
 router = APIRouter(dependencies=[Depends(csrf_protect)], include_in_schema=False)
 
@@ -38,7 +38,8 @@ def login(
         person = authenticate(session, email, password, address, now)
     except BadCredentials as exc:
         session.commit()  # the failed attempt counts
-        return render(request, "login.html", None, 401, next=_safe_next(next), email=email, error=str(exc))
+        return render(request, "login.html", None, 401, next=_safe_next(next), email=email,
+                      error=error_message(exc, locale_for(request, None)))
     session.commit()
     lang = request.session.get("lang")
     request.session.clear()  # a fresh session (and CSRF token) after login
@@ -67,7 +68,7 @@ def password(
     try:
         change_password(user, current, new, repeated)
     except DubanError as exc:
-        return render(request, "password.html", user, 400, error=str(exc))
+        return render(request, "password.html", user, 400, error=error_message(exc, locale_for(request, user)))
     session.add(user)
     session.commit()
     request.session["stamp"] = session_stamp(user)  # this session stays; all others end

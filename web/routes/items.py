@@ -36,9 +36,11 @@ async def item_query(
 ) -> ItemQuery:
     """The list's filters from the URL; empty fields (as plain forms send them) mean 'any'."""
     if status and status not in Status.__members__.values():
-        raise InvalidInput(f"unknown status {status!r}; use one of {', '.join(Status)}")
+        raise InvalidInput(f"unknown status {status!r}; use one of {', '.join(Status)}", code="filter.unknown_status",
+                           params={"status": status, "options": list(Status)})
     if level and not level.isdigit():
-        raise InvalidInput(f"the escalation level must be a number, not {level!r}")
+        raise InvalidInput(f"the escalation level must be a number, not {level!r}", code="filter.bad_level",
+                           params={"level": level})
     return ItemQuery(
         document=document.strip(), unit=unit.strip(), status=Status(status) if status else None,
         overdue=bool(overdue), due_soon=bool(due_soon), level=int(level) if level else None,

@@ -22,7 +22,7 @@ _SAFE_NAME = re.compile(r"[^\w.\-\u4e00-\u9fff]+")
 
 def _upload_dir(settings: SettingsDep, token: str) -> Path:
     if not re.fullmatch(r"[A-Za-z0-9_\-]{16,64}", token):
-        raise InvalidInput("the upload has expired; choose the files again")
+        raise InvalidInput("the upload has expired; choose the files again", code="upload.expired")
     return Path(settings.data_dir) / "uploads" / token
 
 
@@ -45,11 +45,14 @@ async def check_upload(
         name = _SAFE_NAME.sub("_", Path(upload.filename or "ledger").name).lstrip(".") or "ledger"
         if not name.lower().endswith((".xlsx", ".csv")):
             shutil.rmtree(folder, ignore_errors=True)
-            raise InvalidInput(f"{upload.filename}: only .xlsx and .csv ledgers can be imported")
+            raise InvalidInput(f"{upload.filename}: only .xlsx and .csv ledgers can be imported",
+                               code="upload.bad_type", params={"file": upload.filename})
         data = await upload.read(MAX_UPLOAD_BYTES + 1)
         if len(data) > MAX_UPLOAD_BYTES:
             shutil.rmtree(folder, ignore_errors=True)
-            raise InvalidInput(f"{upload.filename}: larger than {MAX_UPLOAD_BYTES // (1024 * 1024)} MB")
+            raise InvalidInput(f"{upload.filename}: larger than {MAX_UPLOAD_BYTES // (1024 * 1024)} MB",
+                               code="upload.too_large",
+                               params={"file": upload.filename, "mb": MAX_UPLOAD_BYTES // (1024 * 1024)})
         (folder / name).write_bytes(data)
         paths.append(folder / name)
     request.session["upload"] = token
@@ -79,11 +82,11 @@ def apply_upload(
     from models.ledger import import_ledger
 
     if request.session.get("upload") != token:
-        raise InvalidInput("the upload has expired; choose the files again")
+        raise InvalidInput("the upload has expired; choose the files again", code="upload.expired")
     folder = _upload_dir(settings, token)
     paths = sorted(folder.glob("*")) if folder.is_dir() else []
     if not paths:
-        raise InvalidInput("the upload has expired; choose the files again")
+        raise InvalidInput("the upload has expired; choose the files again", code="upload.expired")
     import_ledger(session, paths, now=now)
     session.commit()
     request.session.pop("upload", None)

@@ -84,10 +84,10 @@ def caught(request: Request, user: CurrentUser, key: str = "") -> Response:
     require_sees_everything(user)
     box = _maildir(request)
     if box is None:
-        raise NotFound("no mail catcher here (the demo keeps its mail in ./mail)")
+        raise NotFound("no mail catcher here (the demo keeps its mail in ./mail)", code="catcher.missing")
     if key:
         if key not in box:
-            raise NotFound(f"no caught message {key!r}")
+            raise NotFound(f"no caught message {key!r}", code="catcher.no_message", params={"key": key})
         message = email.message_from_bytes(box.get_bytes(key), policy=email.policy.default)
         body = message.get_body(preferencelist=("html", "plain"))
         content = body.get_content() if body is not None else ""
