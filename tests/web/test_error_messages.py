@@ -158,3 +158,11 @@ def test_every_action_and_required_field_has_a_label():
     words = {*Action, *(key for t in TRANSITIONS.values() for key in t.requires)}
     for labels in messages.LABELS.values():
         assert sorted(words - labels.keys()) == []
+
+
+def test_flash_messages_follow_the_page_language(world, client_for):
+    lead, item = client_for(world.people["lead"]), world.items["ours"]
+    assert _act(lead, item, "report_progress", text="已召开协调会").status_code == 303
+    assert '<p class="flash ok" role="status">操作成功。</p>' in lead.get(f"/items/{item.id}").text
+    assert _act(_english(lead), item, "report_progress", text="第二次").status_code == 303
+    assert '<p class="flash ok" role="status">Done.</p>' in lead.get(f"/items/{item.id}").text
