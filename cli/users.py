@@ -96,7 +96,7 @@ def token_create(email: Annotated[str, typer.Argument(help="Whose token (it acts
 
 
 def token_list(email: Annotated[str, typer.Argument(help="Whose tokens.")]) -> None:
-    """A person's API tokens: id, first characters, when created, whether revoked."""
+    """A person's API tokens: id, first characters, when created and last used, whether revoked."""
     from models.accounts import tokens_of
 
     with open_session() as session:
@@ -107,7 +107,8 @@ def token_list(email: Annotated[str, typer.Argument(help="Whose tokens.")]) -> N
             return
         for token in tokens:
             state = f"revoked {_when(token.revoked_at)}" if token.revoked_at else "active"
-            console.print(f"{token.id:>6}  {token.hint}…  created {_when(token.created_at)}  {state}",
+            used = f"last used {_when(token.last_used_at)}" if token.last_used_at else "never used"
+            console.print(f"{token.id:>6}  {token.hint}…  created {_when(token.created_at)}  {used}  {state}",
                           highlight=False)
 
 

@@ -5,11 +5,11 @@ from __future__ import annotations
 import functools
 import hashlib
 import secrets
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from pwdlib import PasswordHash
 from pwdlib.hashers.argon2 import Argon2Hasher
-from sqlalchemy import func
+from sqlalchemy import func, update
 from sqlmodel import Field, Session, SQLModel, col, select
 
 from models.db import UTCDateTime
@@ -108,14 +108,26 @@ def revoke_token(session: Session, token: ApiToken, now: datetime) -> bool:
     return True
 
 
-def person_for_token(session: Session, token: str) -> Person | None:
+TOKEN_USE_RESOLUTION = timedelta(minutes=5)  # last_used_at is written at most this often per token
+
+
+def person_for_token(session: Session, token: str, now: datetime | None = None) -> Person | None:
+    """Whose active token this is (None for unknown, revoked or a deactivated person's).
+
+    With `now`, records the use in `last_used_at` (and commits that alone) when the last recorded
+    use is older than TOKEN_USE_RESOLUTION: readers of the API do not turn every GET into a write.
+    """
     row = session.exec(
         select(ApiToken, Person).join(Person, col(Person.id) == ApiToken.person_id)
         .where(ApiToken.token_hash == hash_token(token), col(ApiToken.revoked_at).is_(None))
     ).first()
     if row is None or not row[1].active:
         return None
-    return row[1]
+    found, person = row
+    if now is not None and (found.last_used_at is None or now - found.last_used_at >= TOKEN_USE_RESOLUTION):
+        session.execute(update(ApiToken).where(col(ApiToken.id) == found.id).values(last_used_at=now))
+        session.commit()
+    return person
 
 
 def recent_failures(session: Session, *, account: str | None = None, address: str | None = None,

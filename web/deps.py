@@ -136,9 +136,10 @@ _bearer = HTTPBearer(auto_error=False, description="An API token from `duban tok
 def api_user(
     session: SessionDep,
     credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)],
+    now: NowDep,
 ) -> Person:
     """The API authenticates by bearer token only (no cookies), so it needs no CSRF token."""
-    person = person_for_token(session, credentials.credentials) if credentials else None
+    person = person_for_token(session, credentials.credentials, now) if credentials else None
     if person is None:
         raise LoginRequired("a valid API token is required (Authorization: Bearer <token>)", code="api.token_required")
     return person

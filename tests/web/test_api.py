@@ -107,3 +107,24 @@ def test_refusals_carry_a_code_and_params_beside_the_english_detail(api, world, 
     missing = api("lead", "GET", "/items/999999").json()
     assert (missing["code"], missing["params"]) == ("item.not_found", {"id": 999999})
     assert anon.get("/api/v1/me").json()["code"] == "api.token_required"
+
+
+def test_a_tokens_last_use_is_recorded_at_most_every_five_minutes(api, session, now):
+    from datetime import timedelta
+
+    from config import clock
+
+    def last_used(token_id: int):  # type: ignore[no-untyped-def]
+        session.expire_all()
+        return session.get(ApiToken, token_id).last_used_at
+
+    with clock.frozen(now):
+        [token_id] = _token_ids(api, "lead")
+        assert last_used(token_id) == now
+    with clock.frozen(now + timedelta(minutes=4)):
+        assert api("lead", "GET", "/me").status_code == 200
+        assert last_used(token_id) == now  # within the resolution: no write
+        assert api("lead", "GET", "/tokens").json()[0]["last_used_at"] is not None
+    with clock.frozen(now + timedelta(minutes=6)):
+        api("lead", "GET", "/me")
+        assert last_used(token_id) == now + timedelta(minutes=6)

@@ -127,6 +127,7 @@ class TokenInfo(BaseModel):
     id: int
     hint: str = Field(description="The token's first characters, to tell tokens apart")
     created_at: datetime
+    last_used_at: datetime | None = Field(description="Last request with it (recorded at most every 5 minutes)")
     revoked_at: datetime | None
 
 
