@@ -43,7 +43,7 @@ def main() -> None:
     args = parser.parse_args()
     tmp = Path(tempfile.mkdtemp(prefix="duban-prefect-bench-"))
     template = tmp / "template.db"
-    build(template, args.items, 0.01)
+    build(f"sqlite:///{template}", args.items, 0.01)
     port = free_port()
     api = f"http://127.0.0.1:{port}/api"
     env = {**os.environ, "PREFECT_HOME": str(tmp / "prefect"), "PREFECT_SERVER_ANALYTICS_ENABLED": "false",
