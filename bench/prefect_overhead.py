@@ -79,7 +79,11 @@ def main() -> None:
         for p in reversed(processes):
             p.terminate()
         for p in processes:
-            p.wait(timeout=30)
+            try:
+                p.wait(timeout=30)
+            except subprocess.TimeoutExpired:  # a worker busy shutting down its pool: the figures are taken
+                p.kill()
+                p.wait()
         shutil.rmtree(tmp, ignore_errors=True)
     examined = local.result["examined"]
     assert engine.result["examined"] == examined
