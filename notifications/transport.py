@@ -170,7 +170,9 @@ class SmtpConnection:
                         raise DeliveryError("; ".join(f"{a}: {r}" for a, r in refused.items()),
                                             permanent=all(code >= 500 for code, _ in rcpts))
                     raise DeliveryError(f"{data[0]} {data[1]}", permanent=data[0] >= 500)
-                body = _DOT.sub(b"..", raw if raw.endswith(b"\r\n") else raw + b"\r\n")
+                body = raw if raw.endswith(b"\r\n") else raw + b"\r\n"
+                if body.startswith(b".") or b"\n." in body:  # rare: base64 and most text never need it
+                    body = _DOT.sub(b"..", body)
                 ((code, text),) = await pipe.exchange(body + b".\r\n", 1)
                 if code >= 300:
                     raise DeliveryError(f"{code} {text}", permanent=code >= 500)
