@@ -148,9 +148,7 @@ def main() -> None:
     if args.child:
         child(args.child[0], int(args.child[1]), int(args.child[2]))
         return
-    for tool in (SMTP_SINK, SMTP_SOURCE):
-        if not Path(tool).exists():
-            raise SystemExit(f"{tool} not found: install Debian's postfix package")
+    require_postfix_tools()
 
     workdir = Path(tempfile.mkdtemp(prefix="duban-bench-deliver-"))
     url = f"sqlite:///{workdir / 'bench.db'}"
