@@ -15,12 +15,13 @@ import random
 import time
 import uuid
 from collections.abc import Callable, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
 
 from sqlalchemy import bindparam, select, update
-from sqlalchemy.engine import Engine
+from sqlalchemy.engine import Connection, Engine
 from sqlmodel import Session, col
 
 from config.settings import Settings
@@ -113,14 +114,17 @@ def record(session: Session, token: str, outcomes: Sequence[Outcome], now: datet
     """Write what happened to each claimed row (commits); rows re-claimed by others are left alone."""
     max_age = timedelta(hours=settings.delivery_retry_max_age_hours)
     params: list[dict[str, Any]] = []
+    plainly_sent: list[int] = []  # the common case, written with one statement
     for o in outcomes:
         row = {"b_id": o.claimed.id, "b_claim": token, "status": OutboxStatus.SENT, "sent_at": now,
                "next_attempt_at": now, "last_error": "", "refused": o.refused}
         if o.error is None:
             summary.sent += 1
             summary.refused_recipients += len(o.refused)
-            if o.refused:
-                row["last_error"] = "refused for some recipients: " + "; ".join(f"{a}: {r}" for a, r in o.refused.items())
+            if not o.refused:
+                plainly_sent.append(o.claimed.id)
+                continue
+            row["last_error"] = "refused for some recipients: " + "; ".join(f"{a}: {r}" for a, r in o.refused.items())
         elif o.error.permanent or now - o.claimed.created_at >= max_age:
             summary.dead += 1
             reason = o.error.reply if o.error.permanent else f"gave up after {o.claimed.attempts} attempts: {o.error.reply}"
@@ -132,17 +136,25 @@ def record(session: Session, token: str, outcomes: Sequence[Outcome], now: datet
         if o.error is not None:
             summary.errors.append(o.error.reply)
         params.append(row)
-    if not params:
+    if not params and not plainly_sent:
         return
     table = OutboxMessage.__table__  # type: ignore[attr-defined]
-    statement = (
-        update(table)
-        .where(table.c.id == bindparam("b_id"), table.c.claim == bindparam("b_claim"))
-        .values(status=bindparam("status"), sent_at=bindparam("sent_at"), claim=None,
-                next_attempt_at=bindparam("next_attempt_at"), last_error=bindparam("last_error"),
-                refused_recipients=bindparam("refused"))
-    )
-    session.connection().execute(statement, params)
+    if plainly_sent:
+        session.connection().execute(
+            update(table)
+            .where(table.c.id.in_(plainly_sent), table.c.claim == token)
+            .values(status=OutboxStatus.SENT, sent_at=now, claim=None, next_attempt_at=now, last_error="",
+                    refused_recipients={})
+        )
+    if params:
+        statement = (
+            update(table)
+            .where(table.c.id == bindparam("b_id"), table.c.claim == bindparam("b_claim"))
+            .values(status=bindparam("status"), sent_at=bindparam("sent_at"), claim=None,
+                    next_attempt_at=bindparam("next_attempt_at"), last_error=bindparam("last_error"),
+                    refused_recipients=bindparam("refused"))
+        )
+        session.connection().execute(statement, params)
     session.commit()
 
 
@@ -153,15 +165,21 @@ async def send_batch(pool: ConnectionPool, sender: str, batch: Sequence[Claimed]
     for claimed in batch:
         queue.put_nowait(claimed)
 
+    def take() -> Claimed | None:
+        return None if queue.empty() else queue.get_nowait()
+
     async def worker(slot: int) -> None:
-        while not queue.empty():
-            claimed = queue.get_nowait()
+        # Each worker holds the message it sends next, so that its envelope can go out early.
+        claimed = take()
+        while claimed is not None:
+            following = take()
             outcome = Outcome(claimed)
             try:
                 if pool.down is not None:  # the server is unreachable: do not queue up timeouts
                     raise pool.down
                 conn = await pool.get(slot)
-                outcome.refused = await conn.send(sender, claimed.recipients, claimed.raw.encode("ascii"))
+                outcome.refused = await conn.send(sender, claimed.recipients, claimed.raw.encode("ascii"),
+                                                  following=following.recipients if following else None)
             except DeliveryError as exc:
                 outcome.error = exc
                 if exc.connection_lost:
@@ -169,6 +187,7 @@ async def send_batch(pool: ConnectionPool, sender: str, batch: Sequence[Claimed]
                 if exc.unreachable and pool.down is None:
                     pool.down = exc
             done(outcome)
+            claimed = following
 
     await asyncio.gather(*(worker(slot) for slot in range(min(pool.size, len(batch)))))
 
@@ -242,13 +261,16 @@ def release(engine: Engine, token: str) -> None:
 class _Recorder:
     """Group commit: outcomes are written in a worker thread while sending goes on; whatever
     arrived during one write goes in the next. A crash re-sends only what the server accepted
-    since the last commit, usually a message or two per connection."""
+    since the last commit, usually a message or two per connection. The thread keeps one
+    database connection for the run (a checkout per write costs a round trip on PostgreSQL)."""
 
     def __init__(self, engine: Engine, now: datetime, settings: Settings, summary: DeliverySummary) -> None:
         self.engine, self.now, self.settings, self.summary = engine, now, settings, summary
         self.pending: list[tuple[str, Outcome]] = []
         self.writing: asyncio.Future[None] | None = None
         self.error: BaseException | None = None
+        self.thread = ThreadPoolExecutor(1, thread_name_prefix="duban-outcomes")
+        self.connection: Connection | None = None
 
     def add(self, token: str, outcome: Outcome) -> None:
         self.pending.append((token, outcome))
@@ -257,7 +279,7 @@ class _Recorder:
 
     def _start(self) -> None:
         batch, self.pending = self.pending, []
-        self.writing = asyncio.ensure_future(asyncio.to_thread(self._record, batch))
+        self.writing = asyncio.get_running_loop().run_in_executor(self.thread, self._record, batch)
         self.writing.add_done_callback(self._written)
 
     def _written(self, future: asyncio.Future[None]) -> None:
@@ -270,9 +292,15 @@ class _Recorder:
         by_token: dict[str, list[Outcome]] = {}
         for token, outcome in batch:
             by_token.setdefault(token, []).append(outcome)
-        with Session(self.engine) as session:
+        if self.connection is None:
+            self.connection = self.engine.connect()
+        with Session(bind=self.connection) as session:
             for token, outcomes in by_token.items():
                 record(session, token, outcomes, self.now, self.settings, self.summary)
+
+    def _disconnect(self) -> None:
+        if self.connection is not None:
+            self.connection.close()
 
     async def close(self) -> None:
         """Wait for every outcome to be written; a failed write surfaces here (its rows are
@@ -283,6 +311,8 @@ class _Recorder:
             writing = self.writing
             assert writing is not None
             await asyncio.wait([writing])
+        await asyncio.get_running_loop().run_in_executor(self.thread, self._disconnect)
+        self.thread.shutdown()
         if self.error is not None:
             raise self.error
 

@@ -46,6 +46,7 @@ class SinkHandler:
 
     received: list[Received] = field(default_factory=list)
     data_reply: str | None = None
+    data_replies: dict[str, str] = field(default_factory=dict)  # Message-ID -> reply to that message's data
     refuse: dict[str, str] = field(default_factory=dict)  # address -> RCPT reply
     stall_seconds: float = 0.0
     delay_seconds: float = 0.0
@@ -71,8 +72,11 @@ class SinkHandler:
             await asyncio.sleep(self.delay_seconds)
         if self.data_reply:
             return self.data_reply
+        received = Received(envelope.mail_from, list(envelope.rcpt_tos), bytes(envelope.content))
+        if received.message_id in self.data_replies:
+            return self.data_replies[received.message_id]
         with self.lock:
-            self.received.append(Received(envelope.mail_from, list(envelope.rcpt_tos), bytes(envelope.content)))
+            self.received.append(received)
         return "250 Message accepted for delivery"
 
     def message_ids(self) -> list[str]:
