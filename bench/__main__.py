@@ -1,7 +1,8 @@
 """Run every benchmark under bench/ on SQLite and on PostgreSQL; print a table; write results.json.
 
     python -m bench            # full sizes, as the issues set them (takes a while: the 1M sweep alone minutes)
-    python -m bench --quick    # small sizes: a smoke run of every benchmark
+    python -m bench --quick    # small sizes: every benchmark in a few minutes
+    python -m bench --smoke    # tiny sizes: does every benchmark still run? (the test suite does this)
     python -m bench --only sweep,deliver
 
 Each benchmark runs as its own process (peak memory is then its own) and prints its figures; this
@@ -32,10 +33,12 @@ class Bench:
     module: str
     full: tuple[str, ...]
     quick: tuple[str, ...]
+    smoke: tuple[str, ...]
     postgres: tuple[str, ...] | None  # extra arguments for PostgreSQL; None: SQLite only
 
-    def commands(self, quick: bool) -> list[tuple[str, list[str]]]:
-        base = [sys.executable, "-m", f"bench.{self.module}", *(self.quick if quick else self.full)]
+    def commands(self, size: str = "full") -> list[tuple[str, list[str]]]:
+        arguments = {"full": self.full, "quick": self.quick, "smoke": self.smoke}[size]
+        base = [sys.executable, "-m", f"bench.{self.module}", *arguments]
         runs = [("sqlite", base)]
         if self.postgres is not None:
             runs.append(("postgresql", [*base, *self.postgres]))
@@ -43,13 +46,16 @@ class Bench:
 
 
 BENCHES = [
-    Bench("import", "import_ledger", (), ("--items", "2000", "--units", "100"), ("--pg", PG_ADMIN)),
-    Bench("sweep", "sweep", (), ("--sizes", "10000,100000"), ("--postgres",)),
-    Bench("deliver", "deliver", (), ("--messages", "2000"), ("--postgres",)),
-    Bench("digest", "digest", (), ("--units", "200", "--items", "20000"), None),
-    Bench("reminder job", "reminder_job", (), ("--items", "2000", "--units", "100"), ("--postgres",)),
-    Bench("web", "web", (), ("--items", "20000", "--units", "200", "--seconds", "10"), None),
-    Bench("prefect overhead", "prefect_overhead", (), (), None),
+    Bench("import", "import_ledger", (), ("--items", "2000", "--units", "100"), ("--items", "100", "--units", "10"),
+          ("--pg", PG_ADMIN)),
+    Bench("sweep", "sweep", (), ("--sizes", "10000,100000"), ("--sizes", "2000"), ("--postgres",)),
+    Bench("deliver", "deliver", (), ("--messages", "2000"), ("--messages", "100"), ("--postgres",)),
+    Bench("digest", "digest", (), ("--units", "200", "--items", "20000"), ("--units", "10", "--items", "500"), None),
+    Bench("reminder job", "reminder_job", (), ("--items", "2000", "--units", "100"), ("--items", "200", "--units", "10"),
+          ("--postgres",)),
+    Bench("web", "web", (), ("--items", "20000", "--units", "200", "--seconds", "10"),
+          ("--items", "500", "--units", "10", "--seconds", "2", "--clients", "4", "--workers", "1"), None),
+    Bench("prefect overhead", "prefect_overhead", (), (), ("--items", "500"), None),
 ]
 
 
@@ -63,7 +69,9 @@ def machine() -> dict[str, object]:
 
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--quick", action="store_true", help="small sizes: a smoke run of every benchmark")
+    sizes = parser.add_mutually_exclusive_group()
+    sizes.add_argument("--quick", action="store_true", help="small sizes: every benchmark in a few minutes")
+    sizes.add_argument("--smoke", action="store_true", help="tiny sizes: check that every benchmark still runs")
     parser.add_argument("--only", help="comma-separated names: " + ", ".join(b.name for b in BENCHES))
     parser.add_argument("--no-postgres", action="store_true", help="SQLite only")
     parser.add_argument("--out", type=Path, default=HERE / "results.json")
@@ -73,7 +81,7 @@ def main() -> int:
     for bench in BENCHES:
         if wanted and bench.name not in wanted:
             continue
-        for database, command in bench.commands(args.quick):
+        for database, command in bench.commands("quick" if args.quick else "smoke" if args.smoke else "full"):
             if database == "postgresql" and args.no_postgres:
                 continue
             print(f"== {bench.name} on {database}: {' '.join(command[1:])}", flush=True)
@@ -85,6 +93,7 @@ def main() -> int:
             results.append({"benchmark": bench.name, "database": database, "command": " ".join(command[1:]),
                             "exit_code": done.returncode, "seconds": seconds, "output": output.splitlines()})
     report = {"when": datetime.now(UTC).isoformat(timespec="seconds"), "quick": args.quick,  # noqa: DTZ005
+              "smoke": args.smoke,
               "machine": machine(), "results": results}
     args.out.write_text(json.dumps(report, ensure_ascii=False, indent=2) + "\n", encoding="utf-8")
     _table(results)
