@@ -88,13 +88,14 @@ def tokens_of(session: Session, person: Person) -> list[ApiToken]:
     ).all())
 
 
-def find_token(session: Session, token_id: int, by: Person | None = None) -> ApiToken:
+def find_token(session: Session, token_id: int, by: Person | None = None, *, own_only: bool = False) -> ApiToken:
     """The token with this id, if `by` may manage it (admins any, others their own; None: the CLI).
 
+    With `own_only`, only `by`'s own, admin or not (the account page manages one's own tokens).
     Someone else's token is refused exactly like a missing one, so ids reveal nothing.
     """
     token = session.get(ApiToken, token_id)
-    if token is None or (by is not None and by.role != Role.ADMIN and token.person_id != by.id):
+    if token is None or (by is not None and token.person_id != by.id and (own_only or by.role != Role.ADMIN)):
         raise NotFound(f"no API token with id {token_id}", code="token.not_found", params={"id": token_id})
     return token
 

@@ -19,6 +19,15 @@ ZH: dict[str, str] = {
     "Change password": "修改密码", "Current password": "当前密码", "New password": "新密码",
     "New password again": "再次输入新密码", "Times shown in": "时间按时区显示：", "Back": "返回",
     "Password changed.": "密码已修改。",
+    # API tokens
+    "API tokens": "API令牌", "Create a token": "创建令牌", "New token": "新令牌", "Token": "令牌",
+    "A token lets a script use /api/v1 with your rights: send it as “Authorization: Bearer <token>”.":
+        "令牌供脚本以您的权限调用 /api/v1 接口，请求时带上“Authorization: Bearer <令牌>”。",
+    "Copy the new token now: it will not be shown again.": "请立即复制新令牌：它不会再次显示。",
+    "You have no API tokens.": "您还没有API令牌。", "Last used": "最近使用", "never": "从未使用",
+    "revoked": "已吊销", "active": "有效", "Revoke": "吊销",
+    "Revoke this token? Scripts using it will stop working.": "确定吊销此令牌？使用它的脚本将无法再访问。",
+    "Token revoked.": "令牌已吊销。", "The token was already revoked.": "该令牌此前已吊销。",
     # roles and states
     "admin": "管理员", "supervisor": "督查人员", "officer": "单位联络员", "leader": "领导",
     "assigned": "已交办", "in_progress": "办理中", "submitted": "已报结", "signed_off": "已销号",

@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass, replace
 from datetime import date, datetime, timedelta
 from typing import Any, NamedTuple
+from urllib.parse import urlencode
 from zoneinfo import ZoneInfo
 
 from sqlalchemy import and_, func, or_
@@ -51,6 +52,11 @@ class ItemQuery:
             "sort": "" if query.sort == "deadline" else query.sort, "page": "" if query.page == 1 else str(query.page),
         }
         return {k: v for k, v in out.items() if v}
+
+    def url(self, path: str = "/items", **changes: Any) -> str:
+        """`path` with the query's parameters (see params): the address of this view."""
+        params = self.params(**changes)
+        return f"{path}?{urlencode(params)}" if params else path
 
 
 class ListedItem(NamedTuple):

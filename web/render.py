@@ -54,8 +54,13 @@ def _day(value: date | None) -> str:
 
 
 def fragment(name: str, locale: str, tz: ZoneInfo, **context: Any) -> Markup:
-    """A part of a page that does not depend on who asks (no user, no form tokens), as HTML."""
+    """A part of a page rendered from `context` alone (no user, no form tokens, no request), as HTML."""
     return Markup(_env.get_template(name).render(**_helpers(locale, tz), **context))
+
+
+def wants_fragment(request: Request) -> bool:
+    """An htmx request that swaps part of the page; htmx restoring history (Back) needs it all."""
+    return request.headers.get("hx-request") == "true" and "hx-history-restore-request" not in request.headers
 
 
 def render(request: Request, name: str, user: Person | None, status_code: int = 200, **context: Any) -> HTMLResponse:

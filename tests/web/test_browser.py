@@ -135,3 +135,53 @@ def test_officer_and_supervisor_take_an_item_to_sign_off(chromium_path, live_ser
         phone.goto(f"{base}/items")
         phone.screenshot(path=str(ARTIFACTS / "6-phone-items.png"), full_page=True)
         browser.close()
+
+
+def test_filters_and_sort_redraw_only_the_item_table_and_keep_the_address(chromium_path, live_server):
+    from playwright.sync_api import expect, sync_playwright
+
+    base, _ = live_server
+    with sync_playwright() as p:
+        browser = p.chromium.launch(
+            executable_path=chromium_path,
+            args=["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking"],
+        )
+        page = browser.new_context(viewport={"width": 1280, "height": 900}).new_page()
+        page.goto(f"{base}/login")
+        page.fill("input[name=email]", "sup@dc.gov.cn")
+        page.fill("input[name=password]", PASSWORD)
+        page.click("button[type=submit]")
+        page.wait_for_url(f"{base}/")
+        page.goto(f"{base}/items")
+        rows = page.locator("#results tbody tr")
+        expect(rows).to_have_count(2)
+        expect(rows.first).to_contain_text("建立重点项目协调推进机制")  # earliest deadline first
+        page.evaluate("window.sameDocument = true")  # gone if anything reloads the whole page
+
+        page.fill("#q", "优化")  # typing alone, no submit
+        expect(rows).to_have_count(1)
+        expect(rows.first).to_contain_text("制定出台优化营商环境实施方案")
+        query = "q=%E4%BC%98%E5%8C%96"
+        expect(page).to_have_url(f"{base}/items?{query}")
+        expect(page.locator("#export")).to_have_attribute("href", f"/items.xlsx?{query}")
+
+        page.fill("#q", "")
+        expect(rows).to_have_count(2)
+        expect(page).to_have_url(f"{base}/items")
+        page.select_option("select[name=sort]", "-deadline")
+        expect(rows.first).to_contain_text("制定出台优化营商环境实施方案")
+        expect(page).to_have_url(f"{base}/items?sort=-deadline")
+        assert page.evaluate("window.sameDocument") is True
+
+        page.go_back()  # the rows and the filters shown match the address again
+        expect(page).to_have_url(f"{base}/items")
+        expect(rows.first).to_contain_text("建立重点项目协调推进机制")
+        expect(page.locator("select[name=sort]")).to_have_value("deadline")
+        page.go_back()
+        expect(page).to_have_url(f"{base}/items?{query}")
+        expect(rows).to_have_count(1)
+        expect(page.locator("#q")).to_have_value("优化")
+        assert page.evaluate("window.sameDocument") is True
+        ARTIFACTS.mkdir(parents=True, exist_ok=True)
+        page.screenshot(path=str(ARTIFACTS / "7-items-htmx.png"), full_page=True)
+        browser.close()

@@ -28,6 +28,7 @@ def _page_posts(app) -> list[str]:  # type: ignore[no-untyped-def]
 def test_every_form_post_is_listed_here(app):
     # A new POST route must be added to the CSRF test below (and carry the token).
     assert _page_posts(app) == [
+        "/account/tokens", "/account/tokens/{token_id}/revoke",
         "/approvals/sign-off", "/import", "/import/apply", "/items/{item_id}/act", "/lang", "/login",
         "/logout", "/outbox/{message_id}/retry", "/password",
     ]
@@ -38,6 +39,8 @@ def test_every_form_post_without_the_right_csrf_token_is_refused(world, client_f
     client = client_for(world.people["admin"])
     item = world.items["ours"]
     posts = {
+        "/account/tokens": {},
+        "/account/tokens/1/revoke": {},
         "/approvals/sign-off": {"item": str(item.id)},
         "/import": {},
         "/import/apply": {"token": "x" * 32},

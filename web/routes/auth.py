@@ -1,4 +1,4 @@
-"""Logging in and out, changing one's password, switching the language."""
+"""Logging in and out, one's own password and API tokens, switching the language."""
 
 from __future__ import annotations
 
@@ -6,8 +6,11 @@ from typing import Annotated
 
 from fastapi import APIRouter, Depends, Form, Request
 from fastapi.responses import Response
+from sqlmodel import Session
 
+from models.accounts import create_token, find_token, revoke_token, tokens_of
 from models.errors import DubanError
+from models.tables import Person
 from web.auth import BadCredentials, authenticate, change_password, session_stamp
 from web.deps import CurrentUser, NowDep, SessionDep, csrf_protect
 from web.i18n import LOCALES, error_message
@@ -74,6 +77,34 @@ def password(
     request.session["stamp"] = session_stamp(user)  # this session stays; all others end
     flash(request, "Password changed.")
     return redirect("/")
+
+
+def _tokens_page(request: Request, session: Session, user: Person, secret: str | None = None) -> Response:
+    response = render(request, "tokens.html", user, tokens=tokens_of(session, user), secret=secret)
+    response.headers["Cache-Control"] = "no-store"  # the page may hold a new token's secret
+    return response
+
+
+@router.get("/account/tokens")
+def tokens_page(request: Request, session: SessionDep, user: CurrentUser) -> Response:
+    return _tokens_page(request, session, user)
+
+
+@router.post("/account/tokens")
+def new_token(request: Request, session: SessionDep, user: CurrentUser, now: NowDep) -> Response:
+    """Shown once, in this response: a redirect would have to carry it in the URL or the cookie."""
+    secret = create_token(session, user, now)
+    session.commit()
+    return _tokens_page(request, session, user, secret)
+
+
+@router.post("/account/tokens/{token_id}/revoke")
+def revoke(request: Request, token_id: int, session: SessionDep, user: CurrentUser, now: NowDep) -> Response:
+    """One's own tokens only, admins included: someone else's id is a 404 like a missing one."""
+    revoked = revoke_token(session, find_token(session, token_id, by=user, own_only=True), now)
+    session.commit()
+    flash(request, "Token revoked." if revoked else "The token was already revoked.")
+    return redirect("/account/tokens")
 
 
 @router.post("/lang")

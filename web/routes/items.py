@@ -6,7 +6,7 @@ import io
 from typing import Annotated
 
 from fastapi import APIRouter, Depends, Form, Query, Request
-from fastapi.responses import Response
+from fastapi.responses import HTMLResponse, Response
 from openpyxl import Workbook
 from sqlmodel import col, select
 
@@ -25,7 +25,7 @@ from web.deps import (
 )
 from web.itemview import action_payload, item_detail
 from web.listing import SORTS, ItemQuery, list_rows, page_of_items
-from web.render import flash, redirect, render
+from web.render import flash, fragment, locale_for, redirect, render, wants_fragment
 
 router = APIRouter(dependencies=[Depends(csrf_protect)], include_in_schema=False)
 
@@ -55,11 +55,20 @@ ItemQueryDep = Annotated[ItemQuery, Depends(item_query)]
 @inline_on_sqlite
 def items(request: Request, session: SessionDep, user: CurrentUser, now: NowDep, settings: SettingsDep,
           query: ItemQueryDep) -> Response:
+    """The whole page, or for htmx (the filters, the pager) only the results it swaps in."""
     rows, total = page_of_items(session, user, query, now, settings.tz)
-    documents = session.exec(select(Document.short_name).order_by(col(Document.short_name))).all()
-    pages = max(1, -(-total // query.per_page))
-    return render(request, "items.html", user, nav="items", rows=rows, total=total, query=query,
-                  pages=pages, documents=documents, statuses=list(Status), sorts=list(SORTS))
+    results = {"rows": rows, "total": total, "query": query, "pages": max(1, -(-total // query.per_page))}
+    response: Response
+    if wants_fragment(request):
+        html = fragment("items_results.html", locale_for(request, user), settings.tz, **results)
+        # The address bar shows the tidy URL the pager and the export use, not every empty field.
+        response = HTMLResponse(html, headers={"HX-Push-Url": query.url()})
+    else:
+        documents = session.exec(select(Document.short_name).order_by(col(Document.short_name))).all()
+        response = render(request, "items.html", user, nav="items", documents=documents,
+                          statuses=list(Status), sorts=list(SORTS), **results)
+    response.headers["Vary"] = "HX-Request"  # one URL, two answers: caches must keep them apart
+    return response
 
 
 @router.get("/items.xlsx")
