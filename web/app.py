@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 from urllib.parse import quote, urlsplit
 
 from fastapi import FastAPI, Request
@@ -63,6 +64,20 @@ def _error_page(request: Request, status_code: int, title: str, exc: DubanError,
     return render(request, "error.html", user, status_code, title=title,
                   message=error_message(exc, locale_for(request, user)), **context)
 
+
+def _field_problem(error: Any) -> DubanError:
+    """One of pydantic's complaints, with a code for the common kinds (else its English as is)."""
+    field = ".".join(str(part) for part in error["loc"][1:]) or "request"
+    english, kind = f"{field}: {error['msg']}", str(error["type"])
+    if kind == "missing":
+        return DubanError(english, code="request.field_missing", params={"field": field})
+    if kind.startswith(("int_", "float_", "decimal_")):
+        return DubanError(english, code="request.field_not_number", params={"field": field})
+    if kind.startswith(("date_", "datetime_")):
+        return DubanError(english, code="request.field_not_date", params={"field": field})
+    if kind in ("enum", "literal_error"):
+        return DubanError(english, code="request.field_not_a_choice", params={"field": field})
+    return DubanError(english)
 
 
 def create_app(settings: Settings | None = None) -> FastAPI:
@@ -131,12 +146,15 @@ def create_app(settings: Settings | None = None) -> FastAPI:
 
     @app.exception_handler(RequestValidationError)
     async def bad_request(request: Request, exc: RequestValidationError) -> Response:
-        problems = "; ".join(
-            f"{'.'.join(str(p) for p in e['loc'][1:]) or 'request'}: {e['msg']}" for e in exc.errors()
-        )
-        error = DubanError(problems, code="request.invalid", params={"problems": problems})
-        if _wants_json(request):
-            return _json_error(error, 422)
-        return _error_page(request, 422, "Invalid input", error)
+        fields = [_field_problem(e) for e in exc.errors()]
+        problems = "; ".join(map(str, fields))
+        if _wants_json(request):  # `detail` and `params` stay English, like every API refusal
+            return _json_error(DubanError(problems, code="request.invalid", params={"problems": problems}), 422)
+        from web.render import locale_for
+
+        locale = locale_for(request, getattr(request.state, "user", None))
+        words = ("；" if locale == "zh-CN" else "; ").join(error_message(f, locale) for f in fields)
+        return _error_page(request, 422, "Invalid input",
+                           DubanError(problems, code="request.invalid", params={"problems": words}))
 
     return app

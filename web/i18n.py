@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import string
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from typing import Any
 
 from models.errors import DubanError
+from models.ledger.problems import Problem
+from models.ledger.problems import render as render_problem
 from web import messages
 
 LOCALES = ("zh-CN", "en")
@@ -126,19 +128,33 @@ def error_message(exc: DubanError, locale: str) -> str:
     template = _MESSAGES[locale].get(exc.code or "")
     if template is None:
         return str(exc)
+    try:
+        # vformat takes only plain field names from our own templates; values are never parsed.
+        return string.Formatter().vformat(template, (), _labelled(exc.params, locale))
+    except (KeyError, IndexError, ValueError):
+        return str(exc)
+
+
+def problem_message(problem: Problem, locale: str) -> str:
+    """A refused ledger's problem in `locale`'s words; its English reason when the words are missing."""
+    locale = locale if locale in _MESSAGES else "zh-CN"
+    try:
+        return render_problem(problem.code, _labelled(problem.params, locale), _MESSAGES[locale],
+                              _LIST_SEPARATOR[locale])
+    except (KeyError, IndexError, ValueError):
+        return problem.reason
+
+
+def _labelled(params: Mapping[str, Any], locale: str) -> dict[str, Any]:
+    """Params named in LABELLED (ids) as their labels in `locale`, lists of them joined; others as is."""
     translate, labels = translator(locale), messages.LABELS[locale]
 
     def label(value: Any) -> str:
         return labels.get(str(value)) or translate(str(value))
 
-    params: dict[str, Any] = {}
-    for name, value in exc.params.items():
+    shown = dict(params)
+    for name, value in params.items():
         if name in messages.LABELLED:
             values = value if isinstance(value, list) else [value]
-            value = _LIST_SEPARATOR[locale].join(label(v) for v in values)
-        params[name] = value
-    try:
-        # vformat takes only plain field names from our own templates; values are never parsed.
-        return string.Formatter().vformat(template, (), params)
-    except (KeyError, IndexError, ValueError):
-        return str(exc)
+            shown[name] = _LIST_SEPARATOR[locale].join(label(v) for v in values)
+    return shown

@@ -6,6 +6,8 @@ LABELLED are ids (a status, an action) and show as their label in the page's lan
 
 from __future__ import annotations
 
+from models.ledger.problems import REASONS as LEDGER_PROBLEMS
+
 ZH: dict[str, str] = {
     # the lifecycle (models/lifecycle.py)
     "action.wrong_state": "{ref}：该事项当前为{status}状态，不能{action}（仅限{allowed}状态）。",
@@ -56,6 +58,39 @@ ZH: dict[str, str] = {
     "ledger.refused": "台账导入被拒绝（共{count}个问题），未写入任何数据：\n{problems}",
     "ledger.unschedulable": "新事项无法排定提醒时间：{problem}",
     "ledger.concurrent_import": "另一导入同时写入了相同的单位、人员、文件或事项，本次导入未写入任何数据，请重新导入。",
+    # a refused ledger's problems, one per cell (models/ledger/problems.py has the English)
+    "ledger.file.missing": "文件不存在：{path}",
+    "ledger.file.bad_type": "不支持“{suffix}”类型的文件，请使用.xlsx或.csv格式",
+    "ledger.file.bad_encoding": "无法读取文件内容：编码既不是UTF-8也不是GB18030",
+    "ledger.file.not_excel": "无法作为Excel工作簿打开：{error}",
+    "ledger.file.no_sheet": "没有名为“单位”（units）或“台账”（ledger）的工作表，也没有带单位表或台账表表头的工作表"
+                            "（现有工作表：{sheets}）",
+    "ledger.sheet.no_header": "前{rows}行中没有单位表或台账表的表头",
+    "ledger.sheet.no_units_header": "前{rows}行中没有单位表的表头（应包含以下列：{expected}）",
+    "ledger.sheet.no_ledger_header": "前{rows}行中没有台账表的表头（应包含以下列：{expected}）",
+    "ledger.column.missing": "缺少必填列",
+    "ledger.row.empty": "不能为空",
+    "ledger.row.too_long": "不能超过{max}个字符",
+    "ledger.row.not_email": "“{value}”不是有效的邮箱地址",
+    "ledger.row.no_email": "须至少填写一个邮箱地址",
+    "ledger.row.unknown_unit": "未知单位“{unit}”",
+    "ledger.row.unknown_unit_near": "未知单位“{unit}”；最接近的已知单位：{closest}",
+    "ledger.row.duplicate_unit": "单位“{unit}”与{where}重复",
+    "ledger.row.name_taken": "单位名称“{name}”已被另一单位（编码{other_code}）使用",
+    "ledger.row.own_parent": "上级单位不能是本单位",
+    "ledger.row.not_supervisor": "{email}的角色是{role}，不是督查人员",
+    "ledger.row.person_taken": "{email}已在{where}登记为{unit}的{role}；每人只能有一个角色和所属单位",
+    "ledger.row.person_taken_no_unit": "{email}已在{where}登记为{role}；每人只能有一个角色和所属单位",
+    "ledger.row.duplicate_item": "事项{ref}与{where}重复",
+    "ledger.row.unknown_status": "未知状态“{value}”，请留空或填写{accepted}",
+    "ledger.deadline.empty": "完成时限不能为空",
+    "ledger.deadline.number": "{value}是数字而不是日期，请按以下格式填写：{examples}",
+    "ledger.deadline.not_a_date": "“{text}”不是有效日期，请按以下格式填写：{examples}",
+    "ledger.deadline.no_month": "“{text}”：不存在{month}月",
+    "ledger.deadline.no_day": "“{text}”：{year}年{month}月没有{day}日",
+    "ledger.where.row": "第{row}行",
+    "ledger.where.file": "{file}第{row}行",
+    "ledger.where.sheet": "{file}工作表“{sheet}”第{row}行",
     "outbox.unknown_status": "没有“{status}”这一发送状态，可选：{options}。",
     "outbox.admin_only": "只有管理员可以重新发送邮件。",
     "outbox.not_found": "未找到编号为{id}的邮件。",
@@ -66,6 +101,10 @@ ZH: dict[str, str] = {
     "http.not_found": "页面不存在。",
     "http.method_not_allowed": "不支持此请求方式。",
     "request.invalid": "提交的内容有误：{problems}",
+    "request.field_missing": "未填写“{field}”",
+    "request.field_not_number": "“{field}”须为数字",
+    "request.field_not_date": "“{field}”须为日期（如2024-09-30）",
+    "request.field_not_a_choice": "“{field}”不是可选的值",
 }
 
 EN: dict[str, str] = {
@@ -116,6 +155,7 @@ EN: dict[str, str] = {
     "ledger.unschedulable": "New items cannot be scheduled: {problem}",
     "ledger.concurrent_import": "Another import wrote some of the same units, people, documents or items meanwhile; "
                                 "nothing of this import was written. Run it again.",
+    **LEDGER_PROBLEMS,
     "outbox.unknown_status": "There is no outbox status “{status}”; use one of: {options}.",
     "outbox.admin_only": "Only admins may retry outbox messages.",
     "outbox.not_found": "No outbox message with id {id}.",
@@ -125,6 +165,10 @@ EN: dict[str, str] = {
     "http.not_found": "There is no such page.",
     "http.method_not_allowed": "This page does not take that kind of request.",
     "request.invalid": "The request is invalid: {problems}",
+    "request.field_missing": "{field} is missing",
+    "request.field_not_number": "{field} must be a number",
+    "request.field_not_date": "{field} must be a date like 2024-09-30",
+    "request.field_not_a_choice": "{field} is not one of the accepted values",
 }
 
 # Params whose values are ids; each shows as its label (lists of ids joined).

@@ -2,8 +2,9 @@
 
 from models.ledger.apply import import_ledger, load_snapshot
 from models.ledger.dates import DeadlineError, parse_deadline
-from models.ledger.parse import Problem, read_files, split_list
+from models.ledger.parse import read_files, split_list
 from models.ledger.plan import ImportSummary, LedgerError
+from models.ledger.problems import Problem
 from models.ledger.validate import build_plan
 
 __all__ = [

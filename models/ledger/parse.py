@@ -12,6 +12,8 @@ from datetime import date, datetime
 from pathlib import Path
 from typing import Any, Literal
 
+from models.ledger.problems import Problem
+
 Kind = Literal["units", "ledger"]
 ProgressFn = Callable[[str, int, int | None], None]
 
@@ -69,15 +71,6 @@ def split_list(value: object) -> list[str]:
     return [part.strip() for part in _LIST_SEPARATORS.split(str(value or "")) if part.strip()]
 
 
-@dataclass(frozen=True)
-class Problem:
-    file: str
-    sheet: str | None
-    row: int | None
-    column: str | None
-    reason: str
-
-
 @dataclass
 class RawRow:
     """One data row: values by field, and the header each came from (for messages)."""
@@ -122,7 +115,8 @@ def read_files(paths: Iterable[Path], progress: ProgressFn | None = None) -> Par
     for path in paths:
         parsed.files.append(path.name)
         if not path.is_file():
-            parsed.problems.append(Problem(path.name, None, None, None, f"no such file: {path}"))
+            parsed.problems.append(Problem(path.name, None, None, None, code="ledger.file.missing",
+                                           params={"path": str(path)}))
             continue
         suffix = path.suffix.lower()
         if suffix in (".xlsx", ".xlsm"):
@@ -130,7 +124,8 @@ def read_files(paths: Iterable[Path], progress: ProgressFn | None = None) -> Par
         elif suffix == ".csv":
             _read_csv(path, parsed, progress)
         else:
-            parsed.problems.append(Problem(path.name, None, None, None, f"unknown file type {suffix!r}; use .xlsx or .csv"))
+            parsed.problems.append(Problem(path.name, None, None, None, code="ledger.file.bad_type",
+                                           params={"suffix": suffix}))
     return parsed
 
 
@@ -148,7 +143,7 @@ def _read_csv(path: Path, parsed: ParsedFiles, progress: ProgressFn | None) -> N
     try:
         text = decode_csv(path.read_bytes())
     except UnicodeDecodeError:
-        parsed.problems.append(Problem(path.name, None, None, None, "cannot read the text: not UTF-8 or GB18030"))
+        parsed.problems.append(Problem(path.name, None, None, None, code="ledger.file.bad_encoding"))
         return
     first_line = text.split("\n", 1)[0]
     delimiter = "\t" if "\t" in first_line and "," not in first_line else ","
@@ -162,7 +157,8 @@ def _read_xlsx(path: Path, parsed: ParsedFiles, progress: ProgressFn | None) -> 
     try:
         workbook = load_workbook(path, read_only=True, data_only=True)
     except Exception as exc:  # openpyxl raises many kinds for a broken or foreign file
-        parsed.problems.append(Problem(path.name, None, None, None, f"cannot open as an Excel workbook: {exc}"))
+        parsed.problems.append(Problem(path.name, None, None, None, code="ledger.file.not_excel",
+                                       params={"error": str(exc)}))
         return
     try:
         named = {ws.title: SHEET_NAMES.get(_header_key(ws.title)) for ws in workbook.worksheets}
@@ -174,11 +170,8 @@ def _read_xlsx(path: Path, parsed: ParsedFiles, progress: ProgressFn | None) -> 
             rows = enumerate(ws.iter_rows(values_only=True), start=1)
             found += _read_table(path.name, ws.title, rows, named[ws.title], parsed, progress, quiet=not chosen)
         if not found and not chosen:
-            sheets = ", ".join(ws.title for ws in workbook.worksheets)
-            parsed.problems.append(Problem(
-                path.name, None, None, None,
-                f"no sheet named 单位/units or 台账/ledger and no sheet with a units or ledger header row (sheets: {sheets})",
-            ))
+            parsed.problems.append(Problem(path.name, None, None, None, code="ledger.file.no_sheet",
+                                           params={"sheets": [ws.title for ws in workbook.worksheets]}))
     finally:
         workbook.close()
 
@@ -218,18 +211,24 @@ def _read_table(
     """Read one sheet or CSV into `parsed`; returns 1 if it was a units or ledger table, else 0."""
     header = _find_header(rows, kind)
     if header is None:
-        if not quiet:
-            what = f"{kind} header row" if kind else "units or ledger header row"
-            expected = ", ".join(column_label(k, n) for k in (kind,) if k for n in REQUIRED[k])
+        if quiet:
+            return 0
+        if kind is None:
+            parsed.problems.append(Problem(file, sheet, 1, None, code="ledger.sheet.no_header",
+                                           params={"rows": _HEADER_SCAN_ROWS}))
+        else:
+            expected = [column_label(kind, name) for name in REQUIRED[kind]]
             parsed.problems.append(Problem(
                 file, sheet, 1, None,
-                f"no {what} in the first {_HEADER_SCAN_ROWS} rows" + (f" (expected columns {expected})" if expected else ""),
+                code="ledger.sheet.no_units_header" if kind == "units" else "ledger.sheet.no_ledger_header",
+                params={"rows": _HEADER_SCAN_ROWS, "expected": expected},
             ))
         return 0
     kind, header_row, columns = header
     missing = [name for name in REQUIRED[kind] if name not in columns]
     for name in missing:
-        parsed.problems.append(Problem(file, sheet, header_row, column_label(kind, name), "required column is missing"))
+        parsed.problems.append(Problem(file, sheet, header_row, column_label(kind, name),
+                                       code="ledger.column.missing"))
     if missing:
         return 1
     target = parsed.units if kind == "units" else parsed.ledger

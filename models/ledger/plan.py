@@ -7,7 +7,7 @@ from datetime import date
 from typing import Any
 
 from models.errors import InvalidInput
-from models.ledger.parse import Problem
+from models.ledger.problems import Problem
 from models.tables import Role, Status
 
 

@@ -8,7 +8,7 @@ from typing import Any
 
 from config.settings import EMAIL_RE
 from models.ledger.dates import DeadlineError, parse_deadline
-from models.ledger.parse import ParsedFiles, Problem, RawRow, split_list
+from models.ledger.parse import ParsedFiles, RawRow, split_list
 from models.ledger.plan import (
     ItemPlan,
     ItemUpdate,
@@ -18,6 +18,7 @@ from models.ledger.plan import (
     Snapshot,
     UnitPlan,
 )
+from models.ledger.problems import Problem
 from models.tables import Role, Status
 
 STATUSES: dict[str, Status] = {
@@ -37,19 +38,21 @@ class _Checker:
         # unit name or code -> the unit's (new) name, from the import first, then the database
         self.unit_keys: dict[str, str] = {}
         self.planned_people: dict[str, tuple[PersonPlan, RawRow]] = {}
-        self.suggestions: dict[str, str] = {}
+        self.suggestions: dict[str, list[str]] = {}
         self.unit_names = {u.id: u.name for u in snapshot.units.values()}
         self.emails_by_person = {pid: email for email, (pid, _, _) in snapshot.people.items()}
 
-    def problem(self, row: RawRow, column: str | None, reason: str) -> None:
-        self.problems.append(Problem(row.file, row.sheet, row.row, row.columns.get(column or "", column), reason))
+    def problem(self, row: RawRow, column: str | None, *, code: str, **params: Any) -> None:
+        """A problem with a cell; the column as the file's header wrote it."""
+        self.problems.append(Problem(row.file, row.sheet, row.row, row.columns.get(column or "", column),
+                                     code=code, params=params))
 
     def text(self, row: RawRow, name: str, required: bool = False) -> str:
         value = row.text(name)
         if required and not value:
-            self.problem(row, name, "is empty")
+            self.problem(row, name, code="ledger.row.empty")
         if len(value) > _LIMITS.get(name, 10_000):
-            self.problem(row, name, f"is longer than {_LIMITS[name]} characters")
+            self.problem(row, name, code="ledger.row.too_long", max=_LIMITS[name])
         return value
 
     def emails(self, row: RawRow, name: str, required: bool = False) -> list[str]:
@@ -58,9 +61,9 @@ class _Checker:
             if EMAIL_RE.fullmatch(part):
                 found.append(part.lower())
             else:
-                self.problem(row, name, f"{part!r} is not an email address")
+                self.problem(row, name, code="ledger.row.not_email", value=part)
         if required and not found and not split_list(row.values.get(name)):
-            self.problem(row, name, "needs at least one email address")
+            self.problem(row, name, code="ledger.row.no_email")
         return list(dict.fromkeys(found))
 
     def unit(self, row: RawRow, column: str, key: str) -> str | None:
@@ -68,9 +71,11 @@ class _Checker:
         if name is None:
             if key not in self.suggestions:  # a misspelt unit tends to repeat over many rows
                 close = difflib.get_close_matches(key, list(self.unit_keys), n=3, cutoff=0.4)
-                names = "、".join(dict.fromkeys(self.unit_keys[c] for c in close))
-                self.suggestions[key] = f"; closest known: {names}" if close else ""
-            self.problem(row, column, f"unknown unit {key!r}{self.suggestions[key]}")
+                self.suggestions[key] = list(dict.fromkeys(self.unit_keys[c] for c in close))
+            if closest := self.suggestions[key]:
+                self.problem(row, column, code="ledger.row.unknown_unit_near", unit=key, closest=closest)
+            else:
+                self.problem(row, column, code="ledger.row.unknown_unit", unit=key)
         return name
 
     # -- units ---------------------------------------------------------------------------------
@@ -85,13 +90,14 @@ class _Checker:
             leaders = self.emails(row, "leader_emails") if row.has("leader_emails") else []
             for column, key in (("name", name), ("code", code)):
                 if key and key in seen:
-                    other = seen[key]
-                    self.problem(row, column, f"unit {key!r} is also on {_where(other, row)}")
+                    self.problem(row, column, code="ledger.row.duplicate_unit", unit=key,
+                                 where=_where(seen[key], row))
                 elif key:
                     seen[key] = row
             existing = (db_by_code.get(code) if code else None) or db_by_name.get(name)
             if existing and name in db_by_name and db_by_name[name].id != existing.id:
-                self.problem(row, "name", f"name {name!r} belongs to another unit (code {db_by_name[name].code})")
+                self.problem(row, "name", code="ledger.row.name_taken", name=name,
+                             other_code=db_by_name[name].code)
             plan = UnitPlan(name, code, self.text(row, "parent") or None, emails, leaders,
                             existing.id if existing else None)
             rows.append((row, plan))
@@ -111,7 +117,7 @@ class _Checker:
             if plan.parent:
                 parent = self.unit(row, "parent", plan.parent)
                 if parent == plan.name:
-                    self.problem(row, "parent", "a unit cannot be its own parent")
+                    self.problem(row, "parent", code="ledger.row.own_parent")
                 plan.parent = parent
             self._unit_changes(row, plan)
         for row, plan in rows:
@@ -144,15 +150,18 @@ class _Checker:
         if wanted.email in self.db.people:
             _, role, _ = self.db.people[wanted.email]
             if wanted.role == Role.SUPERVISOR and role not in (Role.SUPERVISOR, Role.ADMIN):
-                self.problem(row, column, f"{wanted.email} has the role {role}, not supervisor")
+                self.problem(row, column, code="ledger.row.not_supervisor", email=wanted.email, role=str(role))
             return
         if wanted.email in self.planned_people:
             planned, first = self.planned_people[wanted.email]
             # A leader may also be listed as a contact; a supervisor is nobody else, an officer has one unit.
             clash = planned.role != wanted.role and Role.SUPERVISOR in (planned.role, wanted.role)
             if clash or (wanted.role == Role.OFFICER and planned.role == Role.OFFICER and planned.unit != wanted.unit):
-                self.problem(row, column, f"{wanted.email} is already the {planned.role} of "
-                             f"{planned.unit or 'no unit'} on {_where(first, row)}; a person has one role and unit")
+                taken = {"email": wanted.email, "role": str(planned.role), "where": _where(first, row)}
+                if planned.unit:
+                    self.problem(row, column, code="ledger.row.person_taken", unit=planned.unit, **taken)
+                else:
+                    self.problem(row, column, code="ledger.row.person_taken_no_unit", **taken)
             return
         self.planned_people[wanted.email] = (wanted, row)
         self.plan.new_people.append(wanted)
@@ -167,7 +176,8 @@ class _Checker:
                 continue
             key = (item.document, item.number)
             if key in seen:
-                self.problem(row, "number", f"item {item.ref} is also on {_where(seen[key], row)}")
+                self.problem(row, "number", code="ledger.row.duplicate_item", ref=item.ref,
+                             where=_where(seen[key], row))
                 continue
             seen[key] = row
             documents_in_import.setdefault(item.document)
@@ -187,7 +197,7 @@ class _Checker:
         title = self.text(row, "title", True)
         lead = self.unit(row, "lead_unit", lead_key) if (lead_key := row.text("lead_unit")) else None
         if not lead_key:
-            self.problem(row, "lead_unit", "is empty")
+            self.problem(row, "lead_unit", code="ledger.row.empty")
         co_units = [self.unit(row, "co_units", key) for key in split_list(row.values.get("co_units"))]
         deadline = self._deadline(row)
         supervisor = None
@@ -196,11 +206,11 @@ class _Checker:
                 supervisor = raw.lower()
                 self.person(row, "supervisor", PersonPlan(supervisor, supervisor.split("@")[0], Role.SUPERVISOR, None))
             else:
-                self.problem(row, "supervisor", f"{raw!r} is not an email address")
+                self.problem(row, "supervisor", code="ledger.row.not_email", value=raw)
         status = STATUSES.get(row.text("status").lower() if row.text("status").isascii() else row.text("status"))
         if status is None:
-            accepted = "empty, 进行中, 已完成, 已办结, 已落实, 已销号, 已取消"
-            self.problem(row, "status", f"unknown status {row.text('status')!r}; use {accepted}")
+            self.problem(row, "status", code="ledger.row.unknown_status", value=row.text("status"),
+                         accepted=[word for word in STATUSES if word and not word.isascii()])
         if len(self.problems) > before or lead is None or deadline is None or status is None:
             return None
         co = [name for name in dict.fromkeys(co_units) if name and name != lead]
@@ -211,7 +221,7 @@ class _Checker:
         try:
             return parse_deadline(row.values.get("deadline"))
         except DeadlineError as exc:
-            self.problem(row, "deadline", str(exc))
+            self.problem(row, "deadline", code=exc.code, **exc.params)
             return None
 
     def _compare(self, row: RawRow, item: ItemPlan) -> None:
@@ -245,10 +255,13 @@ class _Checker:
             self.plan.unchanged += 1
 
 
-def _where(first: RawRow, current: RawRow) -> str:
+def _where(first: RawRow, current: RawRow) -> dict[str, Any]:
+    """Where the first of two duplicates is, as a message of its own (a `ledger.where.*` code)."""
     if (first.file, first.sheet) == (current.file, current.sheet):
-        return f"row {first.row}"
-    return f"{first.file}" + (f" sheet {first.sheet}" if first.sheet else "") + f" row {first.row}"
+        return dict(code="ledger.where.row", row=first.row)
+    if first.sheet:
+        return dict(code="ledger.where.sheet", file=first.file, sheet=first.sheet, row=first.row)
+    return dict(code="ledger.where.file", file=first.file, row=first.row)
 
 
 def build_plan(parsed: ParsedFiles, snapshot: Snapshot) -> Plan:

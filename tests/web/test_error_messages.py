@@ -116,7 +116,7 @@ def _subclass_names(kind: type) -> set[str]:
 
 
 def _codes_and_bare_raises() -> tuple[set[str], list[str]]:
-    """Every code="..." in the sources, and every raise of a DubanError that gives no code."""
+    """Every code="..." in the sources, and every raise of a DubanError (or ledger Problem) without one."""
     assert models.ledger  # LedgerError is defined there
     errors = _subclass_names(DubanError) | {"Refusal"}
     codes: set[str] = set()
@@ -126,11 +126,14 @@ def _codes_and_bare_raises() -> tuple[set[str], list[str]]:
         for node in ast.walk(tree):
             if isinstance(node, ast.keyword) and node.arg == "code":
                 codes |= {c.value for c in ast.walk(node.value)
-                          if isinstance(c, ast.Constant) and isinstance(c.value, str)}
+                          if isinstance(c, ast.Constant) and isinstance(c.value, str) and "." in c.value}
             if (isinstance(node, ast.Raise) and isinstance(node.exc, ast.Call)
                     and isinstance(node.exc.func, ast.Name) and node.exc.func.id in errors
                     and node.exc.func.id != "LedgerError"  # words its own code
                     and not any(k.arg == "code" for k in node.exc.keywords)):
+                bare.append(f"{path.relative_to(ROOT)}:{node.lineno}")
+            called = getattr(node.func, "id", None) or getattr(node.func, "attr", None) if isinstance(node, ast.Call) else None
+            if called in ("Problem", "problem") and not any(k.arg == "code" for k in node.keywords):  # a ledger problem
                 bare.append(f"{path.relative_to(ROOT)}:{node.lineno}")
     return codes, bare
 
@@ -138,6 +141,9 @@ def _codes_and_bare_raises() -> tuple[set[str], list[str]]:
 def test_every_refusal_a_user_can_meet_has_a_code_and_words_in_both_languages():
     codes, bare = _codes_and_bare_raises()
     assert len(codes) > 40  # the scan found the raise sites
+    # ... and the ledger's problems: Problem(...), self.problem(...), DeadlineError(...), dict(code=...)
+    assert {"ledger.file.bad_encoding", "ledger.row.unknown_unit_near", "ledger.deadline.no_day",
+            "ledger.where.sheet"} <= codes
     assert bare == []
     assert sorted(codes - messages.ZH.keys()) == []
     assert sorted(codes - messages.EN.keys()) == []
@@ -147,7 +153,7 @@ def test_every_refusal_a_user_can_meet_has_a_code_and_words_in_both_languages():
 @pytest.mark.parametrize("code", sorted(messages.ZH))
 def test_both_languages_use_the_same_params(code):
     def fields(text: str) -> set[str]:
-        return set(re.findall(r"{(\w+)}", text))
+        return set(re.findall(r"{(\w+)[!:}]", text))  # {name}, {name!r}, {name:02d}
 
     assert fields(messages.ZH[code]) == fields(messages.EN[code])
 
@@ -166,3 +172,30 @@ def test_flash_messages_follow_the_page_language(world, client_for):
     assert '<p class="flash ok" role="status">操作成功。</p>' in lead.get(f"/items/{item.id}").text
     assert _act(_english(lead), item, "report_progress", text="第二次").status_code == 303
     assert '<p class="flash ok" role="status">Done.</p>' in lead.get(f"/items/{item.id}").text
+
+
+def test_a_ledger_problem_is_worded_in_each_language_with_its_nested_place_and_labels():
+    from models.ledger import Problem
+    from web.i18n import problem_message
+
+    where = {"code": "ledger.where.sheet", "file": "units.xlsx", "sheet": "单位", "row": 3}
+    taken = Problem("ledger.xlsx", "台账", 7, "督办人", code="ledger.row.person_taken",
+                    params={"email": "a@b.cn", "role": "officer", "unit": "市财政局", "where": where})
+    assert problem_message(taken, "zh-CN") == ("a@b.cn已在units.xlsx工作表“单位”第3行登记为市财政局的单位联络员；"
+                                               "每人只能有一个角色和所属单位")
+    assert problem_message(taken, "en") == taken.reason == (
+        "a@b.cn is already the officer of 市财政局 on units.xlsx sheet 单位 row 3; a person has one role and unit")
+    near = Problem("a.csv", None, 2, "牵头单位", code="ledger.row.unknown_unit_near",
+                   params={"unit": "{0}{unit}", "closest": ["市发改委", "市发展改革委"]})
+    assert problem_message(near, "zh-CN") == "未知单位“{0}{unit}”；最接近的已知单位：市发改委、市发展改革委"
+    assert problem_message(near, "en") == "unknown unit '{0}{unit}'; closest known: 市发改委, 市发展改革委"
+
+
+def test_an_invalid_form_is_refused_in_the_page_language(world, client_for):
+    lead, item = client_for(world.people["lead"]), world.items["ours"]
+    form = {"csrf_token": CSRF, "version": "abc"}  # no action, and a version that is not a number
+    response = lead.post(f"/items/{item.id}/act", data=form)
+    assert response.status_code == 422
+    assert _alert(response.text) == "提交的内容有误：未填写“action”；“version”须为数字"
+    response = _english(lead).post(f"/items/{item.id}/act", data=form)
+    assert _alert(response.text) == "The request is invalid: action is missing; version must be a number"

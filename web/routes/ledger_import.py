@@ -12,8 +12,10 @@ from fastapi import APIRouter, Depends, Form, Request, UploadFile
 from fastapi.responses import Response
 
 from models.errors import InvalidInput
+from models.ledger.problems import Problem
 from web.deps import NowDep, SessionDep, SettingsDep, SupervisorUser, csrf_protect
-from web.render import flash, redirect, render
+from web.i18n import problem_message
+from web.render import flash, locale_for, redirect, render
 
 router = APIRouter(dependencies=[Depends(csrf_protect)], include_in_schema=False)
 MAX_UPLOAD_BYTES = 20 * 1024 * 1024
@@ -67,8 +69,7 @@ def _dry_run(request: Request, session: SessionDep, user: SupervisorUser, now: N
         summary = import_ledger(session, paths, now=now, dry_run=True)
     except LedgerError as exc:
         session.rollback()
-        return render(request, "import.html", user, 400, nav="import", summary=None,
-                      problems=exc.problems, token=None)
+        return _refused(request, user, exc.problems)
     session.rollback()
     return render(request, "import.html", user, nav="import", summary=summary.as_dict(), problems=None,
                   token=token)
@@ -79,7 +80,7 @@ def apply_upload(
     request: Request, session: SessionDep, user: SupervisorUser, now: NowDep, settings: SettingsDep,
     token: Annotated[str, Form()],
 ) -> Response:
-    from models.ledger import import_ledger
+    from models.ledger import LedgerError, import_ledger
 
     if request.session.get("upload") != token:
         raise InvalidInput("the upload has expired; choose the files again", code="upload.expired")
@@ -87,9 +88,20 @@ def apply_upload(
     paths = sorted(folder.glob("*")) if folder.is_dir() else []
     if not paths:
         raise InvalidInput("the upload has expired; choose the files again", code="upload.expired")
-    import_ledger(session, paths, now=now)
+    try:
+        import_ledger(session, paths, now=now)
+    except LedgerError as exc:  # the database changed since the dry run
+        session.rollback()
+        return _refused(request, user, exc.problems)
     session.commit()
     request.session.pop("upload", None)
     shutil.rmtree(folder, ignore_errors=True)
     flash(request, "Import applied.")
     return redirect("/items?sort=updated")
+
+
+def _refused(request: Request, user: SupervisorUser, problems: list[Problem]) -> Response:
+    """Every problem with its file, sheet, row and column (as the file has it), in the page's language."""
+    locale = locale_for(request, user)
+    shown = [(problem, problem_message(problem, locale)) for problem in problems]
+    return render(request, "import.html", user, 400, nav="import", summary=None, problems=shown, token=None)
