@@ -181,11 +181,18 @@ LABELS: dict[str, dict[str, str]] = {
         "reject_extension": "不同意延期",
         # the fields an action requires (models.lifecycle.TRANSITIONS)
         "text": "进展情况", "evidence": "佐证材料", "reason": "理由", "deadline": "申请延至日期",
+        # other form and query fields a refused request can name (web/app.py, request.field_*)
+        "action": "操作", "version": "版本号", "page": "页码", "percent": "完成百分比", "item": "事项",
+        "email": "邮箱", "password": "密码", "current": "当前密码", "new": "新密码", "repeated": "再次输入的新密码",
+        "lang": "语言", "token": "上传凭据", "comment": "意见",
     },
     "en": {
         "report_progress": "report progress", "submit": "submit as done", "sign_off": "sign off",
         "return": "return", "cancel": "cancel", "request_extension": "request an extension",
         "approve_extension": "approve the extension", "reject_extension": "reject the extension",
         "text": "progress text", "evidence": "evidence", "reason": "reason", "deadline": "new deadline",
+        "action": "action", "version": "version", "page": "page", "percent": "percent done", "item": "item",
+        "email": "email", "password": "password", "current": "current password", "new": "new password",
+        "repeated": "new password again", "lang": "language", "token": "upload token", "comment": "comment",
     },
 }

@@ -196,6 +196,6 @@ def test_an_invalid_form_is_refused_in_the_page_language(world, client_for):
     form = {"csrf_token": CSRF, "version": "abc"}  # no action, and a version that is not a number
     response = lead.post(f"/items/{item.id}/act", data=form)
     assert response.status_code == 422
-    assert _alert(response.text) == "提交的内容有误：未填写“action”；“version”须为数字"
+    assert _alert(response.text) == "提交的内容有误：未填写“操作”；“版本号”须为数字"
     response = _english(lead).post(f"/items/{item.id}/act", data=form)
     assert _alert(response.text) == "The request is invalid: action is missing; version must be a number"
