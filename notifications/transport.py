@@ -123,13 +123,22 @@ class SmtpConnection:
         from the same sender (its envelope may go out early; see the class). Raises
         DeliveryError when no recipient accepted it.
         """
-        bad = [addr for addr in (sender, *recipients) if not _ADDRESS.fullmatch(addr)]
-        if bad:  # a line break in an address would smuggle SMTP commands onto the connection
-            raise DeliveryError(f"not a deliverable address: {bad[0]!r}", permanent=True)
+        # A line break in an address would smuggle SMTP commands onto the connection: such an
+        # address is never written; the message still goes to the others.
+        if not _ADDRESS.fullmatch(sender):
+            raise DeliveryError(f"not a deliverable address: {sender!r}", permanent=True)
+        undeliverable = {addr: "not a deliverable address" for addr in recipients if not _ADDRESS.fullmatch(addr)}
+        if len(undeliverable) == len(recipients):
+            raise DeliveryError("not a deliverable address: " + ", ".join(map(repr, recipients)), permanent=True)
+        recipients = [addr for addr in recipients if addr not in undeliverable]
         if self.pipeline is not None:
-            if following is not None and not all(_ADDRESS.fullmatch(addr) for addr in following):
-                following = None  # refused in its own turn, before anything is written
-            return await self._send_pipelined(self.pipeline, sender, recipients, raw, following)
+            following = [addr for addr in following or () if _ADDRESS.fullmatch(addr)] or None
+            refused = await self._send_pipelined(self.pipeline, sender, recipients, raw, following)
+        else:
+            refused = await self._send_plain(sender, recipients, raw)
+        return {**undeliverable, **refused}
+
+    async def _send_plain(self, sender: str, recipients: Sequence[str], raw: bytes) -> dict[str, str]:
         try:
             async with asyncio.timeout(self.timeout):
                 refused, _ = await self.client.sendmail(sender, list(recipients), raw)

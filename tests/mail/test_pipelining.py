@@ -227,3 +227,23 @@ def test_delivery_with_envelopes_ahead_records_each_outcome(sqlite_url: str, now
     assert rows["u19@example.gov.cn"].status == OutboxStatus.FAILED
     assert sorted(pipelining_sink.handler.message_ids()) == sorted(
         r.message_id for r in rows.values() if r.status == OutboxStatus.SENT)
+
+
+@pytest.mark.parametrize("pipelining", [True, False])
+def test_an_undeliverable_address_among_others_is_refused_alone(smtp_sink: SmtpSink, pipelining: bool) -> None:
+    smtp_sink.handler.pipelining = pipelining
+    bad = "b@x.cn>\r\nRCPT TO:<evil@x.cn"
+
+    recipients = [["a@x.cn", bad], [bad, "c@x.cn"], ["d@x.cn"]]
+
+    async def one_by_one() -> list[dict[str, str]]:
+        conn = await SmtpTransport("127.0.0.1", smtp_sink.port, timeout=2.0).connect()
+        assert conn.pipeline is None
+        outcomes = [await conn.send("duban@dc.gov.cn", to, raw_for(i)) for i, to in enumerate(recipients)]
+        await conn.close()
+        return outcomes
+
+    # pipelined, each envelope goes ahead (filtered); without PIPELINING, through aiosmtplib
+    outcomes = send_in_turn(smtp_sink, recipients) if pipelining else asyncio.run(one_by_one())
+    assert outcomes == [{bad: "not a deliverable address"}, {bad: "not a deliverable address"}, {}]
+    assert [r.recipients for r in smtp_sink.handler.received] == [["a@x.cn"], ["c@x.cn"], ["d@x.cn"]]
