@@ -21,6 +21,8 @@ ZH: dict[str, str] = {
     "Change password": "修改密码", "Current password": "当前密码", "New password": "新密码",
     "New password again": "再次输入新密码", "Times shown in": "时间按时区显示：", "Back": "返回",
     "Password changed.": "密码已修改。",
+    # who did it (the timeline)
+    "the sweep": "系统自动督办", "ledger import": "台账导入",
     # API tokens
     "API tokens": "API令牌", "Create a token": "创建令牌", "New token": "新令牌", "Token": "令牌",
     "A token lets a script use /api/v1 with your rights: send it as “Authorization: Bearer <token>”.":

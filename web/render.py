@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from datetime import date, datetime
 from pathlib import Path
 from typing import Any
@@ -13,6 +14,7 @@ from fastapi.responses import HTMLResponse, RedirectResponse
 from fastapi.templating import Jinja2Templates
 from markupsafe import Markup
 
+from models.sweep import ACTOR_LABEL as SWEEP_ACTOR
 from models.tables import Person
 from web.charts import spark
 from web.deps import csrf_token
@@ -46,7 +48,26 @@ def _helpers(locale: str, tz: ZoneInfo) -> dict[str, Any]:
     def local(at: datetime | None, fmt: str = "%Y-%m-%d %H:%M") -> str:
         return at.astimezone(tz).strftime(fmt) if at else ""
 
-    return {"locale": locale, "_": translator(locale), "local": local, "day": _day}
+    translate = translator(locale)
+    return {"locale": locale, "_": translate, "local": local, "day": _day,
+            "actor": lambda label: actor_text(label, locale)}
+
+
+_ROLE_SUFFIX = re.compile(r" \((admin|supervisor|officer|leader)\)$")
+
+
+def actor_text(label: str, locale: str) -> str:
+    """Who did it, as stored in the audit trail ("name <email> (role)", the sweep, an import file),
+    with its role and kind in the page's language; the stored label itself never changes."""
+    translate = translator(locale)
+    if label == SWEEP_ACTOR:
+        return translate("the sweep")
+    if label.startswith("import:"):
+        return translate("ledger import") + ("：" if locale == "zh-CN" else ": ") + label.removeprefix("import:")
+    if found := _ROLE_SUFFIX.search(label):
+        role = translate(found.group(1))
+        return label[:found.start()] + (f"（{role}）" if locale == "zh-CN" else f" ({role})")
+    return label
 
 
 def _day(value: date | None) -> str:

@@ -28,3 +28,28 @@ def test_states_roles_events_and_actions_are_translated():
     assert [w for w in words if w not in ZH] == []
     assert translator("en")("in_progress") == "in progress"
     assert translator("zh-CN")(Action.SIGN_OFF.value.replace("_", " ").capitalize()) == "销号"
+
+
+def test_who_did_it_shows_in_the_page_language():
+    from models.sweep import ACTOR_LABEL
+    from web.render import actor_text
+
+    label = "李督查 <sup@dc.gov.cn> (supervisor)"
+    assert actor_text(label, "zh-CN") == "李督查 <sup@dc.gov.cn>（督查人员）"
+    assert actor_text(label, "en") == label
+    assert actor_text("王科员 <o@fgw.gov.cn> (officer)", "en") == "王科员 <o@fgw.gov.cn> (officer)"
+    assert actor_text(ACTOR_LABEL, "zh-CN") == "系统自动督办"
+    assert actor_text(ACTOR_LABEL, "en") == "the sweep"
+    assert actor_text("import:台账.xlsx", "zh-CN") == "台账导入：台账.xlsx"
+    assert actor_text("import:ledger.xlsx", "en") == "ledger import: ledger.xlsx"
+    assert actor_text("someone (chief)", "zh-CN") == "someone (chief)"  # not a role: left as stored
+
+
+def test_the_timeline_names_roles_in_chinese(world, client_for):
+    from tests.web.conftest import CSRF
+
+    lead, item = client_for(world.people["lead"]), world.items["ours"]
+    form = {"csrf_token": CSRF, "action": "report_progress", "text": "已召开协调会", "version": str(item.version)}
+    assert lead.post(f"/items/{item.id}/act", data=form).status_code == 303
+    page = lead.get(f"/items/{item.id}").text
+    assert "lead@fgw.gov.cn&gt;（单位联络员）" in page and "(officer)" not in page
