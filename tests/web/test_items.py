@@ -147,3 +147,16 @@ def test_language_switch_to_english(world, client_for):
     assert client.post("/lang", data={"csrf_token": CSRF, "lang": "en", "next": "/items"}).status_code == 303
     page = client.get("/items").text
     assert "Lead unit" in page and "牵头单位" not in page
+
+
+def test_approvals_show_the_latest_evidence_of_each_submission(world, client_for, session):
+    lead, sup, item = client_for(world.people["lead"]), client_for(world.people["sup"]), world.items["ours"]
+    assert _act(lead, item, "submit", evidence="《实施方案》已印发", version=str(item.version)).status_code == 303
+    session.expire_all()
+    version = session.get(Item, item.id).version
+    assert _act(sup, item, "return", reason="缺少文号", version=str(version)).status_code == 303
+    session.expire_all()
+    version = session.get(Item, item.id).version
+    assert _act(lead, item, "submit", evidence="发改〔2024〕12号<script>x</script>", version=str(version)).status_code == 303
+    page = sup.get("/approvals").text
+    assert "发改〔2024〕12号&lt;script&gt;" in page and "《实施方案》已印发" not in page

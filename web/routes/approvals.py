@@ -16,6 +16,7 @@ from models.tables import (
     ExtensionRequest,
     ExtensionStatus,
     Item,
+    ItemEvent,
     Person,
     Role,
     Status,
@@ -54,10 +55,23 @@ def waiting(session: Session, person: Person) -> tuple[list[Any], list[Any]]:
     return list(submitted), list(extensions)
 
 
+def evidence_of(session: Session, item_ids: list[int]) -> dict[int, str]:
+    """Each item's evidence from its latest submission, so a supervisor can judge from the list."""
+    if not item_ids:
+        return {}
+    events = session.exec(
+        select(ItemEvent.item_id, ItemEvent.payload)  # type: ignore[call-overload]
+        .where(col(ItemEvent.item_id).in_(item_ids), ItemEvent.kind == "submitted").order_by(col(ItemEvent.id))
+    ).all()
+    return {item_id: str(payload.get("evidence", "")) for item_id, payload in events}  # the latest wins
+
+
 @router.get("/approvals")
 def approvals(request: Request, session: SessionDep, user: SupervisorUser) -> Response:
     submitted, extensions = waiting(session, user)
-    return render(request, "approvals.html", user, nav="approvals", submitted=submitted, extensions=extensions)
+    evidence = evidence_of(session, [item.id for item, _, _ in submitted])
+    return render(request, "approvals.html", user, nav="approvals", submitted=submitted, extensions=extensions,
+                  evidence=evidence)
 
 
 @router.post("/approvals/sign-off")
