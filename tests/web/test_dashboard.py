@@ -110,3 +110,25 @@ def test_past_weeks_of_the_trend_count_only_the_items_that_existed_then(session,
     row = next(r for r in figures.documents if r.name == "新增事项文件")
     assert (row.total, row.signed_off, row.rate) == (5, 2, 40.0)
     assert row.trend[-5:] == [0.0, 50.0, 50.0, 50.0, 40.0]  # 1 of the 2 that existed, until this week
+
+
+def test_rank_numbers_share_a_place_at_equal_rates():
+    from web.figures import Row
+    from web.routes.dashboard import rank_numbers, ranked
+
+    assert rank_numbers([90.0, 50.0, 50.0, 10.0, 10.0, 0.0]) == [1, 2, 2, 4, 4, 6]
+    rows = [Row("乙", 2, 1, overdue=1), Row("甲", 4, 2, overdue=0), Row("丙", 1, 1), Row("丁", 5, 0, overdue=3)]
+    assert [r.name for r in ranked(rows)] == ["丙", "甲", "乙", "丁"]  # 100%, 50% with fewer overdue, 50%, 0%
+
+
+def test_units_ranked_by_rate_on_the_dashboard(world, client_for, session):
+    for _ in range(3):
+        make_item(session, lead_unit=world.units["czj"], status=Status.SIGNED_OFF)
+    session.commit()
+    sup = client_for(world.people["sup"])
+    assert 'href="/?rank=rate"' in sup.get("/").text
+    page = sup.get("/?rank=rate").text
+    table = page.split('id="units"', 1)[1].split("</table>", 1)[0]
+    rows = [row.split("</tr>", 1)[0] for row in table.split("<tr>")[2:]]
+    assert [row.split('<td class="num">', 2)[1].split("<", 1)[0] for row in rows] == ["1", "2", "2"]
+    assert "市财政局" in rows[0] and "按销号率排名" in page  # 3 of 3 signed off; the others 0%

@@ -17,7 +17,7 @@ from models.deadlines import ACTIVE_STATUSES
 from models.tables import ItemEvent, Role
 from web.access import require_sees_everything
 from web.deps import CurrentUser, NowDep, SessionDep, SettingsDep, csrf_protect
-from web.figures import Figures
+from web.figures import Figures, Row
 from web.listing import ItemQuery, ItemRow, list_rows
 from web.render import fragment, locale_for, redirect, render
 
@@ -27,14 +27,17 @@ UNITS_SHOWN = 30
 
 @router.get("/")
 async def dashboard(request: Request, session: SessionDep, user: CurrentUser, now: NowDep, settings: SettingsDep,
-                    units: str = "") -> Response:
+                    units: str = "", rank: str = "") -> Response:
+    """The figures; the units table shows those needing attention first (the 30 with most overdue and
+    due-soon items; `units=all`: every unit), or with `rank=rate` every unit ranked by its rate (考核)."""
     cache = request.app.state.figures
     # Fresh figures are a lookup (inline on SQLite, see web.deps.inline_on_sqlite); working them
     # out again takes a thread, so other requests go on meanwhile.
     figures = cache.fresh(session, user, now, settings.tz) if request.app.state.inline_db else None
     if figures is None:
         figures = await run_in_threadpool(cache.get, session, user, now, settings.tz)
-    html = _figures_html(figures, locale_for(request, user), settings.tz, units == "all")
+    view = "rate" if rank == "rate" else "all" if units == "all" else "attention"
+    html = _figures_html(figures, locale_for(request, user), settings.tz, view)
     return render(request, "dashboard.html", user, nav="dashboard", figures_html=html)
 
 
@@ -42,21 +45,39 @@ _rendered: dict[tuple[int, str, bool], tuple[Figures, Markup]] = {}
 _rendered_lock = threading.Lock()
 
 
-def _figures_html(figures: Figures, locale: str, tz: ZoneInfo, all_units: bool) -> Markup:
+def _figures_html(figures: Figures, locale: str, tz: ZoneInfo, view: str) -> Markup:
     """The figures as HTML, drawn once per figures (the cache hands out the same object until they
     change), language and view: drawing 50 rows of bars and charts cost more than the rest of the request."""
-    key = (id(figures), locale, all_units)
+    key = (id(figures), locale, view)
     hit = _rendered.get(key)
     if hit is not None and hit[0] is figures:
         return hit[1]
-    shown_units = figures.units if all_units else figures.units[:UNITS_SHOWN]
+    ranks: list[int] = []
+    if view == "rate":
+        shown_units = ranked(figures.units)
+        ranks = rank_numbers([u.rate for u in shown_units])
+    else:
+        shown_units = figures.units if view == "all" else figures.units[:UNITS_SHOWN]
     html = fragment("dashboard_figures.html", locale, tz, figures=figures, shown_units=shown_units,
-                    all_units=all_units)
+                    view=view, ranks=ranks)
     with _rendered_lock:
         if len(_rendered) > 256:  # figures replaced since; their entries are dead weight
             _rendered.clear()
         _rendered[key] = (figures, html)
     return html
+
+
+def ranked(units: list[Row]) -> list[Row]:
+    """Units by rate, best first; at equal rates fewer overdue items first, then by name."""
+    return sorted(units, key=lambda u: (-u.rate, u.overdue, u.name))
+
+
+def rank_numbers(rates: list[float]) -> list[int]:
+    """Competition ranking of rates sorted best first: equal rates share a rank (1, 2, 2, 4)."""
+    numbers: list[int] = []
+    for i, value in enumerate(rates):
+        numbers.append(numbers[-1] if i and value == rates[i - 1] else i + 1)
+    return numbers
 
 
 @router.get("/my")
