@@ -41,7 +41,7 @@ async def dashboard(request: Request, session: SessionDep, user: CurrentUser, no
     return render(request, "dashboard.html", user, nav="dashboard", figures_html=html)
 
 
-_rendered: dict[tuple[int, str, bool], tuple[Figures, Markup]] = {}
+_rendered: dict[tuple[int, str, str], tuple[Figures, Markup]] = {}
 _rendered_lock = threading.Lock()
 
 
