@@ -175,3 +175,17 @@ def notify(session: Any, item: Any, kind: str, to: list[str], cc: list[str] | No
     session.add(n)
     session.flush()
     return n
+
+
+def queue_mail(engine: Any, addresses: list[str], per_address: int = 1, kind: str = "reminder") -> None:
+    """A unit per address, each with `per_address` items notified to it (committed)."""
+    from sqlmodel import Session
+
+    from tests.factories import make_item, make_unit
+
+    with Session(engine) as session:
+        for addr in addresses:
+            unit = make_unit(session, contact_emails=[addr])
+            for _ in range(per_address):
+                notify(session, make_item(session, lead_unit=unit), kind, [addr])
+        session.commit()

@@ -18,16 +18,7 @@ from notifications.delivery import backoff, claim_due, deliver
 from notifications.outbox import retry_dead
 from notifications.transport import SmtpTransport
 from tests.factories import make_item, make_person, make_unit
-from tests.mail.conftest import SmtpSink, free_port, notify
-
-
-def queue_mail(engine: Engine, addresses: list[str], per_address: int = 1) -> None:
-    with Session(engine) as session:
-        for addr in addresses:
-            unit = make_unit(session, contact_emails=[addr])
-            for _ in range(per_address):
-                notify(session, make_item(session, lead_unit=unit), "reminder", [addr])
-        session.commit()
+from tests.mail.conftest import SmtpSink, free_port, queue_mail
 
 
 def rows(engine: Engine) -> list[OutboxMessage]:

@@ -7,13 +7,10 @@ import smtplib
 from datetime import datetime
 from pathlib import Path
 
-from sqlmodel import Session
-
 from config.settings import load_settings
 from models.db import make_engine
 from notifications.mailcatcher import deliver_to_maildir, start_mailcatcher
-from tests.factories import make_item, make_unit
-from tests.mail.conftest import free_port, notify
+from tests.mail.conftest import free_port, queue_mail
 
 
 def test_mailcatcher_stores_each_message_in_the_maildir(tmp_path: Path) -> None:
@@ -30,10 +27,6 @@ def test_mailcatcher_stores_each_message_in_the_maildir(tmp_path: Path) -> None:
 
 def test_queued_mail_is_delivered_into_a_maildir_for_the_demo(sqlite_url: str, now: datetime, tmp_path: Path) -> None:
     engine = make_engine(sqlite_url)
-    with Session(engine) as session:
-        for i in range(3):
-            unit = make_unit(session, contact_emails=[f"u{i}@example.gov.cn"])
-            notify(session, make_item(session, lead_unit=unit), "assigned", unit.contact_emails)
-        session.commit()
+    queue_mail(engine, [f"u{i}@example.gov.cn" for i in range(3)], kind="assigned")
     summary, stored = deliver_to_maildir(engine, now, load_settings(), tmp_path / "mail")
     assert summary.sent == 3 and stored == 3

@@ -89,15 +89,10 @@ def test_delivery_through_the_pipelined_path_marks_rows_sent(sqlite_url: str, no
     from models.db import make_engine
     from models.outbox import OutboxMessage, OutboxStatus
     from notifications.delivery import deliver
-    from tests.factories import make_item, make_unit
-    from tests.mail.conftest import notify
+    from tests.mail.conftest import queue_mail
 
     engine = make_engine(sqlite_url)
-    with Session(engine) as session:
-        for i in range(8):
-            unit = make_unit(session, contact_emails=[f"u{i}@example.gov.cn"])
-            notify(session, make_item(session, lead_unit=unit), "overdue", unit.contact_emails)
-        session.commit()
+    queue_mail(engine, [f"u{i}@example.gov.cn" for i in range(8)], kind="overdue")
     assert deliver(engine, now, pipelining_sink.settings()).sent == 8
     with Session(engine) as session:
         rows = session.exec(select(OutboxMessage)).all()
@@ -209,15 +204,10 @@ def test_delivery_with_envelopes_ahead_records_each_outcome(sqlite_url: str, now
     from models.db import make_engine
     from models.outbox import OutboxMessage, OutboxStatus
     from notifications.delivery import deliver
-    from tests.factories import make_item, make_unit
-    from tests.mail.conftest import notify
+    from tests.mail.conftest import queue_mail
 
     engine = make_engine(sqlite_url)
-    with Session(engine) as session:
-        for i in range(30):
-            unit = make_unit(session, contact_emails=[f"u{i}@example.gov.cn"])
-            notify(session, make_item(session, lead_unit=unit), "overdue", unit.contact_emails)
-        session.commit()
+    queue_mail(engine, [f"u{i}@example.gov.cn" for i in range(30)], kind="overdue")
     pipelining_sink.handler.refuse = {"u7@example.gov.cn": "550 5.1.1 Unknown", "u19@example.gov.cn": "450 4.2.1 Busy"}
     summary = deliver(engine, now, pipelining_sink.settings(smtp_max_connections=2))
     assert (summary.sent, summary.dead, summary.retried) == (28, 1, 1)
