@@ -14,6 +14,7 @@ from rich.console import Console
 from sqlalchemy.engine import Engine
 from sqlmodel import Session
 
+from cli.words import _
 from config import clock
 from config.settings import Settings, get_settings
 from models.db import make_engine
@@ -74,10 +75,10 @@ def revision(eng: Engine) -> str | None:
         return current_revision(eng)
     except OperationalError as exc:
         reason = str(exc.orig or exc).strip().splitlines()[0]
-        raise CliError(
-            f"cannot connect to the database at {settings().database_display}: {reason}; "
-            "check DUBAN_DATABASE_URL (and DUBAN_DATABASE_PASSWORD_FILE) and that the server is running"
-        ) from None
+        raise CliError(_(
+            "cannot connect to the database at {database}: {reason}; check DUBAN_DATABASE_URL "
+            "(and DUBAN_DATABASE_PASSWORD_FILE) and that the server is running",
+            database=settings().database_display, reason=reason)) from None
 
 
 @contextlib.contextmanager
@@ -87,9 +88,8 @@ def open_session() -> Iterator[Session]:
 
     eng = engine()
     if revision(eng) != head_revision():
-        raise CliError(
-            f"the database at {settings().database_display} is not initialised or not up to date; run `duban init`"
-        )
+        raise CliError(_("the database at {database} is not initialised or not up to date; run `duban init`",
+                         database=settings().database_display))
     with Session(eng) as session:
         yield session
 

@@ -31,6 +31,7 @@ from cli.common import (
     resolve_now,
     settings,
 )
+from cli.words import _, counts, details, problem_text
 
 SAMPLES = Path(__file__).parent / "samples"
 SAMPLE_FILES = ("units.csv", "ledger.xlsx")
@@ -57,7 +58,7 @@ def register(app: typer.Typer) -> None:
 
 @contextmanager
 def _progress_bar() -> Iterator[Any]:
-    stages = {"read": "reading rows", "apply": "writing items"}
+    stages = {"read": _("reading rows"), "apply": _("writing items")}
     with Progress(SpinnerColumn(), TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(),
                   TimeElapsedColumn(), console=err_console, transient=True) as bar:
         tasks: dict[str, Any] = {}
@@ -104,41 +105,42 @@ def import_(
 
 
 def print_problems(exc: Any) -> None:
-    table = Table(title=f"the import was refused: {len(exc.problems)} problem(s); nothing was written",
+    table = Table(title=_("The import was refused: {count} problem(s); nothing was written", count=len(exc.problems)),
                   title_justify="left", title_style="bold red")
-    for column in ("file", "sheet", "row", "column", "problem"):
+    for column in (_("File"), _("Sheet"), _("Row"), _("Column"), _("Problem")):
         table.add_column(column, overflow="fold")
     for p in exc.problems[:SHOWN_PROBLEMS]:
-        table.add_row(p.file, p.sheet or "", str(p.row or ""), p.column or "", p.reason)
+        table.add_row(p.file, p.sheet or "", str(p.row or ""), p.column or "", problem_text(p))
     err_console.print(table)
     if len(exc.problems) > SHOWN_PROBLEMS:
-        err_console.print(f"... and {len(exc.problems) - SHOWN_PROBLEMS} more problems not shown")
+        err_console.print(_("... and {count} more problems not shown", count=len(exc.problems) - SHOWN_PROBLEMS))
 
 
 def print_summary(summary: dict[str, Any], engine: str) -> None:
-    verb = "would be" if summary["dry_run"] else ""
-    title = f"import of {', '.join(summary['files'])}" + (" (dry run: nothing was written)" if summary["dry_run"] else "")
-    table = Table(title=title, title_justify="left")
-    table.add_column("what")
-    table.add_column(f"{verb} created".strip(), justify="right")
-    table.add_column(f"{verb} updated".strip(), justify="right")
-    table.add_column("unchanged", justify="right")
-    table.add_column("missing from the files", justify="right")
-    table.add_row("documents", str(summary["documents_created"]), "", "", "")
-    table.add_row("units", str(summary["units_created"]), str(summary["units_updated"]), "", "")
-    table.add_row("people", str(summary["people_created"]), "", "", "")
-    table.add_row("items", str(summary["items_created"]), str(summary["items_updated"]),
+    files = ", ".join(summary["files"])
+    dry = summary["dry_run"]
+    table = Table(title=_("Import of {files} (dry run: nothing was written)" if dry else "Import of {files}",
+                          files=files), title_justify="left")
+    table.add_column(_("Kind"))
+    for column in (_("Would be new"), _("Would be updated")) if dry else (_("New"), _("Updated")):
+        table.add_column(column, justify="right")
+    table.add_column(_("Unchanged"), justify="right")
+    table.add_column(_("Missing from the files"), justify="right")
+    table.add_row(_("Documents"), str(summary["documents_created"]), "", "", "")
+    table.add_row(_("Units"), str(summary["units_created"]), str(summary["units_updated"]), "", "")
+    table.add_row(_("People"), str(summary["people_created"]), "", "", "")
+    table.add_row(_("Items"), str(summary["items_created"]), str(summary["items_updated"]),
                   str(summary["items_unchanged"]), str(len(summary["missing"])))
     console.print(table)
     for change in summary["changes"][:20]:
-        fields = "; ".join(f"{k}: {v[0]} -> {v[1]}" for k, v in change.items() if k != "item")
-        console.print(f"  updated {change['item']}: {fields}", highlight=False)
+        fields = details({k: f"{v[0]} -> {v[1]}" for k, v in change.items() if k != "item"})
+        console.print("  " + _("updated {item}: {fields}", item=change["item"], fields=fields), highlight=False)
     if summary["missing"]:
         shown = "、".join(summary["missing"][:20]) + (" ..." if len(summary["missing"]) > 20 else "")
-        console.print(f"  missing from the files (left alone): {shown}", highlight=False)
+        console.print("  " + _("missing from the files (left alone): {items}", items=shown), highlight=False)
     if summary["notifications_queued"]:
-        console.print(f"  assignment notices queued: {summary['notifications_queued']}")
-    console.print(f"engine: {engine}")
+        console.print("  " + _("assignment notices queued: {count}", count=summary["notifications_queued"]))
+    console.print(_("engine: {engine}", engine=engine))
 
 
 DEMO_NOW = "2023-06-26T09:00+08:00"  # a Monday: the digest is due and the half-year items fall due
@@ -190,12 +192,14 @@ def demo(
         from notifications.mailcatcher import deliver_to_maildir
 
         mail, stored = deliver_to_maildir(engine, at, settings(), directory / "mail")
-        console.print(f"\nmail: {mail.grouped} message(s) grouped from the notifications and delivered to a mail "
-                      f"catcher: {stored} in {directory}/mail/ (a Maildir)", highlight=False)
+        console.print("\n" + _("mail: {grouped} message(s) grouped from the notifications and delivered to a mail "
+                               "catcher: {stored} in {directory}/mail/ (a Maildir)",
+                               grouped=mail.grouped, stored=stored, directory=directory), highlight=False)
     finally:
         engine.dispose()
-    console.print(f"\nThe demo lives in {directory}/ (its own duban.toml and database). Try:\n"
-                  f"  cd {directory}\n  duban items --overdue\n  duban show 2023年工作计划/1\n  duban report",
+    console.print("\n" + _("The demo lives in {directory}/ (its own duban.toml and database). Try:",
+                           directory=directory)
+                  + f"\n  cd {directory}\n  duban items --overdue\n  duban show 2023年工作计划/1\n  duban report",
                   highlight=False)
 
 
@@ -208,13 +212,13 @@ def sweep_and_digest(session: Any, now: datetime, policy_file: Path) -> None:
 
     result = sweep(session, now=now, policy=load_policy(policy_file), calendar=load_calendar(), tz=settings().tz)
     session.commit()
-    events = ", ".join(f"{kind} {count}" for kind, count in sorted(result.events.items())) or "none"
-    console.print(f"sweep: {result.examined} items examined; events: {events}; "
-                  f"{result.notifications} notifications queued", highlight=False)
+    console.print(_("sweep: {examined} items examined; events: {events}; {notifications} notifications queued",
+                    examined=result.examined, events=counts(sorted(result.events.items())),
+                    notifications=result.notifications), highlight=False)
     digests = queue_digests(session, now, settings())
     session.commit()
-    console.print(f"weekly digest {digests.week}: {digests.queued} queued "
-                  f"({', '.join(f'{k} {v}' for k, v in digests.by_audience.items())})", highlight=False)
+    console.print(_("weekly digest {week}: {queued} queued ({audiences})", week=digests.week,
+                    queued=digests.queued, audiences=counts(digests.by_audience.items())), highlight=False)
 
 
 def play_history(session: Any, now: datetime) -> None:

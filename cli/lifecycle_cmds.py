@@ -8,6 +8,7 @@ from typing import Annotated, Any
 import typer
 
 from cli.common import NowOption, console, open_session, resolve_now
+from cli.words import _
 from models.lifecycle import Action, apply, item_ref
 from models.queries import find_item, find_person
 
@@ -36,7 +37,8 @@ def act(ref: str, action: Action, by: str, now: str | None, **payload: Any) -> N
         actor = find_person(session, by)
         event = apply(session, item, action, actor, at, **payload)
         session.commit()
-        console.print(f"{item_ref(session, item)}: {event.kind} by {actor.email}; now {item.status}", highlight=False)
+        console.print(_("{ref}: {event} by {actor}; now {status}", ref=item_ref(session, item), event=_(event.kind),
+                        actor=actor.email, status=_(item.status)), highlight=False)
 
 
 def progress(

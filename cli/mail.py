@@ -21,6 +21,7 @@ from cli.common import (
     resolve_now,
     settings,
 )
+from cli.words import _
 
 
 def register(app: typer.Typer) -> None:
@@ -49,18 +50,16 @@ def deliver(now: NowOption = None, engine: EngineOption = "auto", json: JsonOpti
     if json:
         print_json({**summary, "engine": outcome.engine})
         return
-    console.print(
-        f"grouped {summary['grouped']} new message(s); sent {summary['sent']}, retried {summary['retried']}, "
-        f"dead {summary['dead']}, refused recipients {summary['refused_recipients']}; "
-        f"{summary['seconds']:.2f}s", highlight=False,
-    )
+    console.print(_("grouped {grouped} new message(s); sent {sent}, retried {retried}, dead {dead}, "
+                    "refused recipients {refused_recipients}; {seconds:.2f}s", **summary), highlight=False)
     if summary["window_opens"]:
         from config.clock import parse_instant
 
-        console.print(f"outside the delivery window: mail waits until {local(parse_instant(summary['window_opens']))}")
+        console.print(_("outside the delivery window: mail waits until {at}",
+                        at=local(parse_instant(summary["window_opens"]))))
     for error in summary["errors"]:
         console.print(f"  [yellow]{error}[/]", highlight=False)
-    console.print(f"engine: {outcome.engine}")
+    console.print(_("engine: {engine}", engine=outcome.engine))
 
 
 def outbox(
@@ -77,19 +76,21 @@ def outbox(
     with open_session() as session:
         if retry is not None:
             if not by:
-                raise CliError("--retry needs --by EMAIL (an admin)")
+                raise CliError(_("--retry needs --by EMAIL (an admin)"))
             message = retry_dead(session, retry, by, resolve_now(now))
             session.commit()
-            console.print(f"message {message.id} to {', '.join(message.recipients)} is queued again", highlight=False)
+            console.print(_("message {id} to {recipients} is queued again", id=message.id,
+                            recipients=", ".join(message.recipients)), highlight=False)
             return
         rows = list_outbox(session, status, limit)
     if json:
         print_json([row.model_dump(exclude={"raw"}, warnings=False) for row in rows])
         return
-    table = Table("id", "status", "kind", "to", "subject", "attempts", "next / sent", "last error")
+    table = Table(_("Id"), _("Status"), _("Kind"), _("To"), _("Subject"), _("Attempts"), _("Next / sent"),
+                  _("Last error"))
     for row in rows:
         when = local(row.sent_at) if row.sent_at else local(row.next_attempt_at)
-        table.add_row(str(row.id), row.status, row.kind, ", ".join(row.recipients), row.subject,
+        table.add_row(str(row.id), _(row.status), _(row.kind), ", ".join(row.recipients), row.subject,
                       str(row.attempts), when, row.last_error[:80])
     console.print(table)
 
@@ -106,7 +107,8 @@ def digest(
 
         with open_session() as session:
             written = write_previews(session, at, settings(), preview)
-        console.print(f"wrote {len(written)} digest preview(s) to {preview}", highlight=False)
+        console.print(_("wrote {count} digest preview(s) to {directory}", count=len(written), directory=preview),
+                      highlight=False)
         return
     from flows.digest import digest as digest_flow
     from flows.runtime import run_flow
@@ -115,13 +117,10 @@ def digest(
         pass
     outcome = run_flow(digest_flow, engine=_engine(engine), now=at.isoformat())
     summary = outcome.result
-    console.print(
-        f"week {summary['week']}: queued {summary['queued']} digest(s) "
-        f"(supervisors {summary['supervisor']}, leadership {summary['leadership']}, units {summary['unit']}, "
-        f"admins {summary['admin']}); "
-        f"already sent this week {summary['already_sent']}, empty {summary['empty']}", highlight=False,
-    )
-    console.print(f"engine: {outcome.engine}")
+    console.print(_("week {week}: queued {queued} digest(s) (supervisors {supervisor}, leadership {leadership}, "
+                    "units {unit}, admins {admin}); already sent this week {already_sent}, empty {empty}",
+                    **summary), highlight=False)
+    console.print(_("engine: {engine}", engine=outcome.engine))
 
 
 def mailcatcher(

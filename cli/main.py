@@ -8,6 +8,7 @@ import typer
 
 from cli import deploy, ledger, lifecycle_cmds, mail, ops, serve, sweep, users, views
 from cli.common import CliError, err_console
+from cli.words import _, error_text
 
 app = typer.Typer(
     name="duban",
@@ -30,9 +31,15 @@ def main() -> None:
     try:
         app()
     except (DubanError, CliError, SettingsError, ConfigFileError) as exc:
-        err_console.print(f"[bold red]error:[/] {exc}", highlight=False, soft_wrap=True)
+        err_console.print(f"{_error()}{error_text(exc)}", highlight=False, soft_wrap=True)
         sys.exit(1)
     except OSError as exc:  # a path the user gave that cannot be written or read, a full disk
         where = f"{exc.filename}: " if exc.filename else ""
-        err_console.print(f"[bold red]error:[/] {where}{exc.strerror or exc}", highlight=False, soft_wrap=True)
+        err_console.print(f"{_error()}{where}{exc.strerror or exc}", highlight=False, soft_wrap=True)
         sys.exit(1)
+
+
+def _error() -> str:
+    """The red "error:" before a message ("错误：" needs no space after it)."""
+    word = _("error:")
+    return f"[bold red]{word}[/]" + ("" if word.endswith("：") else " ")

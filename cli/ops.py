@@ -5,6 +5,7 @@ from __future__ import annotations
 import typer
 
 from cli.common import console, engine, revision, settings
+from cli.words import _
 
 
 def register(app: typer.Typer) -> None:
@@ -21,7 +22,8 @@ def init() -> None:
     after = revision(eng)
     where = settings().database_display
     if before == after:
-        console.print(f"database {where} is up to date (revision {after})")
+        console.print(_("database {database} is up to date (revision {revision})", database=where, revision=after))
     else:
-        console.print(f"database {where}: {before or 'empty'} -> {after}")
+        console.print(_("database {database}: {before} -> {after}", database=where, before=before or _("empty"),
+                        after=after))
     assert after == head_revision()

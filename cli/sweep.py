@@ -21,6 +21,7 @@ from cli.common import (
     resolve_now,
     settings,
 )
+from cli.words import _, counts
 
 
 def register(app: typer.Typer) -> None:
@@ -48,18 +49,15 @@ def sweep(now: NowOption = None, engine: EngineOption = "auto", as_json: JsonOpt
     if as_json:
         print_json(summary)
         return
-    events = ", ".join(f"{kind} {count}" for kind, count in sorted(summary["events"].items())) or "none"
     console.print(
-        f"sweep at {local(at)}: examined {summary['examined']} items; events: {events}; "
-        f"notifications queued {summary['notifications']}; {summary['seconds']:.2f} s; engine {outcome.engine}",
+        _("sweep at {at}: examined {examined} items; events: {events}; notifications queued {notifications}; "
+          "{seconds:.2f} s; engine {engine}", at=local(at), examined=summary["examined"],
+          events=counts(sorted(summary["events"].items())), notifications=summary["notifications"],
+          seconds=summary["seconds"], engine=outcome.engine),
         highlight=False, soft_wrap=True,
     )
     for warning in summary["warnings"]:
-        console.print(f"[yellow]warning:[/] {warning}", highlight=False)
-
-
-_WHAT = {"reminder": "提醒 reminder", "overdue": "逾期 overdue", "repeat_reminder": "再提醒 repeat",
-         "escalated": "升级 escalation"}
+        console.print(f"[yellow]{_('warning:')}[/] {warning}", highlight=False)
 
 
 def forecast(
@@ -80,15 +78,15 @@ def forecast(
     if as_json:
         print_json([{**e.__dict__, "when": e.when.isoformat()} for e in entries])
         return
-    table = Table(title=f"{len(entries)} notifications in the next {days} days (from {local(at)})",
-                  title_justify="left")
-    for column in ("when", "item", "what", "to", "cc"):
+    table = Table(title=_("{count} notifications in the next {days} days (from {at})", count=len(entries),
+                          days=days, at=local(at)), title_justify="left")
+    for column in (_("When"), _("Item"), _("Kind"), _("To"), _("Cc")):
         table.add_column(column, overflow="fold")
     for e in entries:
-        what = _WHAT.get(e.kind, e.kind) + (f" L{e.level}" if e.kind == "escalated" else "") + f" ({e.threshold})"
+        what = _(e.kind) + (f" L{e.level}" if e.kind == "escalated" else "") + f" ({e.threshold})"
         if e.also:
             what += f" [dim]+ {', '.join(e.also)}[/]"
-        table.add_row(local(e.when), e.ref, what, ", ".join(e.to) or "[red]nobody[/]", ", ".join(e.cc))
+        table.add_row(local(e.when), e.ref, what, ", ".join(e.to) or f"[red]{_('nobody')}[/]", ", ".join(e.cc))
     console.print(table)
 
 
@@ -102,41 +100,46 @@ def calendar_check(
     calendar = load_calendar()
     this_year = resolve_now(now).astimezone(settings().tz).year
     years = [year] if year else [this_year, this_year + 1]
-    console.print(f"chinese-calendar covers {min(PACKAGE_YEARS)}-{max(PACKAGE_YEARS)}; overrides: {calendar.source}",
-                  highlight=False)
+    console.print(_("chinese-calendar covers {first}-{last}; overrides: {source}", first=min(PACKAGE_YEARS),
+                    last=max(PACKAGE_YEARS), source=calendar.source), highlight=False)
     if calendar.complete_years:
-        console.print(f"overrides complete the years {', '.join(map(str, sorted(calendar.complete_years)))}",
-                      highlight=False)
+        console.print(_("overrides complete the years {years}",
+                        years=", ".join(map(str, sorted(calendar.complete_years)))), highlight=False)
     gaps = []
     for y in years:
         how = coverage(calendar, y)
-        line = {"package": "covered by chinese-calendar", "overrides": "covered by the overrides file",
-                "fallback": "NOT covered: Monday-Friday plus overrides"}[how]
+        line = {"package": _("covered by chinese-calendar"), "overrides": _("covered by the overrides file"),
+                "fallback": _("NOT covered: Monday-Friday plus overrides")}[how]
         extra = sum(1 for d in calendar.extra_holidays | calendar.extra_workdays if d.year == y)
-        console.print(f"{y}: {line} ({extra} override days)", highlight=False)
+        console.print(_("{year}: {coverage} ({extra} override days)", year=y, coverage=line, extra=extra),
+                      highlight=False)
         if how == "fallback":
             gaps.append(y)
     if gaps:
-        raise CliError(
-            f"{', '.join(map(str, gaps))} not covered; add the official holidays and make-up working days to "
-            f"{calendar.source} and list the year under complete_years (or upgrade chinesecalendar)"
-        )
+        raise CliError(_(
+            "{years} not covered; add the official holidays and make-up working days to {source} and list the year "
+            "under complete_years (or upgrade chinesecalendar)",
+            years=", ".join(map(str, gaps)), source=calendar.source))
 
 
 def doctor(now: NowOption = None) -> None:
     """Check what must work before trusting duban; print each problem with its fix. Exit 1 if any."""
+    from rich.cells import cell_len
+
     checks: list[tuple[str, Literal["ok", "problem", "warning"], str]] = []
 
     def record(name: str, state: Literal["ok", "problem", "warning"], text: str) -> None:
         checks.append((name, state, text))
 
     _doctor_checks(resolve_now(now), record)
+    styles = {"ok": "green", "problem": "bold red", "warning": "yellow"}
     for name, state, text in checks:
-        mark = {"ok": "[green]ok[/]", "problem": "[bold red]problem[/]", "warning": "[yellow]warning[/]"}[state]
-        console.print(f"{mark:>22}  {name}: {text}", highlight=False, soft_wrap=True)
-    problems = sum(1 for _, state, _ in checks if state == "problem")
+        word = {"ok": _("ok"), "problem": _("problem"), "warning": _("warning")}[state]
+        console.print(f"{' ' * max(0, 9 - cell_len(word))}[{styles[state]}]{word}[/]  "
+                      + _("{name}: {value}", name=name, value=text), highlight=False, soft_wrap=True)
+    problems = sum(1 for check in checks if check[1] == "problem")
     if problems:
-        raise CliError(f"{problems} problem(s) found; fix them and run `duban doctor` again")
+        raise CliError(_("{count} problem(s) found; fix them and run `duban doctor` again", count=problems))
 
 
 def _doctor_checks(at: Any, record: Any) -> None:
@@ -145,18 +148,21 @@ def _doctor_checks(at: Any, record: Any) -> None:
     try:
         s = get_settings()
     except SettingsError as exc:
-        record("settings", "problem", f"{exc}; fix: correct the DUBAN_* variable or duban.toml")
+        record(_("settings"), "problem", _("{error}; fix: correct the DUBAN_* variable or duban.toml", error=exc))
         return
-    record("settings", "ok", f"database {s.database_display}, timezone {s.timezone}, locale {s.locale}")
+    record(_("settings"), "ok", _("database {database}, timezone {timezone}, locale {locale}",
+                                  database=s.database_display, timezone=s.timezone, locale=s.locale))
     _check_database(s, record)
     _check_policy(record)
     _check_calendar(at.astimezone(s.tz).year, record)
+    smtp = f"{s.smtp_host}:{s.smtp_port}"
     try:
         with socket.create_connection((s.smtp_host, s.smtp_port), timeout=3):
-            record("smtp", "ok", f"{s.smtp_host}:{s.smtp_port} accepts connections")
+            record(_("smtp"), "ok", _("{server} accepts connections", server=smtp))
     except OSError as exc:
-        record("smtp", "problem", f"cannot connect to {s.smtp_host}:{s.smtp_port} ({exc.strerror or exc}); fix: "
-               "start the mail server or set DUBAN_SMTP_HOST/DUBAN_SMTP_PORT (`duban mailcatcher` for tests)")
+        record(_("smtp"), "problem", _(
+            "cannot connect to {server} ({error}); fix: start the mail server or set DUBAN_SMTP_HOST/DUBAN_SMTP_PORT "
+            "(`duban mailcatcher` for tests)", server=smtp, error=exc.strerror or exc))
 
 
 def _check_database(s: Any, record: Any) -> None:
@@ -171,23 +177,27 @@ def _check_database(s: Any, record: Any) -> None:
     try:
         current = current_revision(engine())
     except SQLAlchemyError as exc:
-        record("database", "problem", f"cannot reach {s.database_display} ({str(exc).splitlines()[0]}); fix: check "
-               "DUBAN_DATABASE_URL and that the server is running")
+        record(_("database"), "problem", _(
+            "cannot reach {database} ({error}); fix: check DUBAN_DATABASE_URL and that the server is running",
+            database=s.database_display, error=str(exc).splitlines()[0]))
         return
     head = head_revision()
     if current != head:
-        record("database", "problem", f"schema at {current or 'empty'}, code expects {head}; fix: run `duban init`")
+        record(_("database"), "problem", _("schema at {current}, code expects {head}; fix: run `duban init`",
+                                           current=current or _("empty"), head=head))
         return
-    record("database", "ok", f"reachable, migrated ({head})")
+    record(_("database"), "ok", _("reachable, migrated ({head})", head=head))
     with Session(engine()) as session:
         last = session.scalars(select(SweepRun).order_by(col(SweepRun.id).desc()).limit(1)).first()
     if last is None:
-        record("sweep", "warning", "no sweep has run yet; fix: `duban sweep`, or `duban serve` to run it on schedule")
+        record(_("sweep"), "warning",
+               _("no sweep has run yet; fix: `duban sweep`, or `duban serve` to run it on schedule"))
     else:
-        record("sweep", "warning" if last.warnings else "ok", f"last sweep at {local(last.now)}: "
-               f"{last.examined} items examined, {last.notifications} notifications queued")
+        record(_("sweep"), "warning" if last.warnings else "ok", _(
+            "last sweep at {at}: {examined} items examined, {notifications} notifications queued",
+            at=local(last.now), examined=last.examined, notifications=last.notifications))
         for warning in last.warnings:
-            record("sweep", "warning", warning)
+            record(_("sweep"), "warning", warning)
 
 
 def _check_policy(record: Any) -> None:
@@ -196,12 +206,13 @@ def _check_policy(record: Any) -> None:
     try:
         policy = load_policy()
     except PolicyError as exc:
-        record("policy", "problem", f"{exc}; fix: correct the file (DUBAN_POLICY_FILE)")
+        record(_("policy"), "problem", _("{error}; fix: correct the file (DUBAN_POLICY_FILE)", error=exc))
         return
-    record("policy", "ok", f"{policy.source}: {len(policy.documents)} document and "
-           f"{len(policy.categories)} category overrides")
+    record(_("policy"), "ok", _("{source}: {documents} document and {categories} category overrides",
+                                source=policy.source, documents=len(policy.documents),
+                                categories=len(policy.categories)))
     for problem in policy.problems():
-        record("policy", "problem", problem)
+        record(_("policy"), "problem", problem)
 
 
 def _check_calendar(year: int, record: Any) -> None:
@@ -210,11 +221,13 @@ def _check_calendar(year: int, record: Any) -> None:
     try:
         calendar = load_calendar()
     except CalendarError as exc:
-        record("calendar", "problem", f"{exc}; fix: correct the file (DUBAN_CALENDAR_FILE)")
+        record(_("calendar"), "problem", _("{error}; fix: correct the file (DUBAN_CALENDAR_FILE)", error=exc))
         return
     for y in (year, year + 1):
         if coverage(calendar, y) == "fallback":
-            record("calendar", "problem", f"{y} is not covered (Monday-Friday fallback); fix: add its holidays and "
-                   f"make-up working days to {calendar.source} and list {y} under complete_years")
+            record(_("calendar"), "problem", _(
+                "{year} is not covered (Monday-Friday fallback); fix: add its holidays and make-up working days to "
+                "{source} and list {year} under complete_years", year=y, source=calendar.source))
         else:
-            record("calendar", "ok", f"{y} covered ({coverage(calendar, y)})")
+            how = _("by chinese-calendar") if coverage(calendar, y) == "package" else _("by the overrides file")
+            record(_("calendar"), "ok", _("{year} covered ({how})", year=y, how=how))

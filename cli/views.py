@@ -17,6 +17,7 @@ from cli.common import (
     resolve_now,
     settings,
 )
+from cli.words import _, actor, details
 from models.deadlines import due_state
 from models.queries import ItemFilter, co_unit_names, find_item, list_items, timeline
 from models.report import build_report
@@ -55,12 +56,12 @@ def items(
     if as_json:
         print_json(data)
         return
-    table = Table(title=f"{len(data)} items", title_justify="left")
-    for column in ("id", "item", "title", "lead unit", "deadline", "status"):
+    table = Table(title=_("{count} items", count=len(data)), title_justify="left")
+    for column in (_("Id"), _("Item"), _("Title"), _("Lead unit"), _("Deadline"), _("Status")):
         table.add_column(column, overflow="fold")
     for row in data:
         style = STATE_STYLE.get(row["due_state"], "")
-        shown = row["due_state"] if row["due_state"] == "overdue" else row["status"]
+        shown = _(row["due_state"] if row["due_state"] == "overdue" else row["status"])
         table.add_row(str(row["id"]), row["ref"], row["title"][:40], row["lead_unit"], row["deadline"],
                       f"[{style}]{shown}[/]" if style else shown)
     console.print(table)
@@ -97,15 +98,20 @@ def show(
         print_json(data)
         return
     console.print(f"[bold]{data['ref']}[/]  {data['title']}")
-    fields = [("lead unit", data["lead_unit"]), ("co-units", "、".join(data["co_units"]) or "-"),
-              ("supervisor", data["supervisor"] or "-"), ("status", f"{data['status']} ({data['due_state']})"),
-              ("deadline", data["deadline"] + ("" if data["deadline"] == data["original_deadline"]
-                                               else f" (originally {data['original_deadline']})")),
-              ("escalation level", str(data["escalation_level"]))]
+    deadline = data["deadline"]
+    if deadline != data["original_deadline"]:
+        deadline += _(" (originally {deadline})", deadline=data["original_deadline"])
+    state = _(data["status"])
+    if data["due_state"] != data["status"]:
+        state = _("{status} ({due_state})", status=state, due_state=_(data["due_state"]))
+    fields = [(_("Lead unit"), data["lead_unit"]), (_("Co-units"), "、".join(data["co_units"]) or "-"),
+              (_("Supervisor"), data["supervisor"] or "-"),
+              (_("Status"), state),
+              (_("Deadline"), deadline), (_("Escalation level"), str(data["escalation_level"]))]
     for name, value in fields:
-        console.print(f"  {name:>16}: {value}", highlight=False)
-    table = Table(title="timeline", title_justify="left")
-    for column in ("when", "what", "who", "details"):
+        console.print("  " + _("{name}: {value}", name=name, value=value), highlight=False)
+    table = Table(title=_("Timeline"), title_justify="left")
+    for column in (_("When"), _("Event"), _("Who"), _("Details")):
         table.add_column(column, overflow="fold")
     for event in timeline_rows(data["timeline"]):
         table.add_row(*event)
@@ -115,11 +121,8 @@ def show(
 def timeline_rows(events: list[dict[str, Any]]) -> list[tuple[str, str, str, str]]:
     from config.clock import parse_instant
 
-    rows = []
-    for e in events:
-        details = "; ".join(f"{k}: {v}" for k, v in e["payload"].items())
-        rows.append((local(parse_instant(e["at"])), e["kind"], e["actor"], details))
-    return rows
+    return [(local(parse_instant(e["at"])), _(e["kind"]), actor(e["actor"]), details(e["payload"]))
+            for e in events]
 
 
 def report(now: NowOption = None, as_json: JsonOption = False) -> None:
@@ -135,13 +138,15 @@ def report(now: NowOption = None, as_json: JsonOption = False) -> None:
 
 def render_report(data: dict[str, Any]) -> None:
     """Print a report built by `models.report.build_report` as two Rich tables."""
-    for key, title in (("documents", "document"), ("units", "lead unit")):
-        table = Table(title=f"by {title} (as of {data['as_of'][:16]})", title_justify="left")
-        table.add_column(title)
-        for column in ("total", "signed off", "rate", "open", "overdue"):
+    as_of = data["as_of"][:16]
+    for key, title, name in (("documents", _("By document (as of {as_of})", as_of=as_of), _("Document")),
+                             ("units", _("By lead unit (as of {as_of})", as_of=as_of), _("Lead unit"))):
+        table = Table(title=title, title_justify="left")
+        table.add_column(name)
+        for column in (_("Total"), _("Signed off"), _("Rate"), _("Open"), _("Overdue")):
             table.add_column(column, justify="right")
         for row in data[key]:
             overdue = f"[red]{row['overdue']}[/]" if row["overdue"] else "0"
-            table.add_row(row[key[:-1] if key == "units" else "document"], str(row["total"]), str(row["signed_off"]),
+            table.add_row(row["unit" if key == "units" else "document"], str(row["total"]), str(row["signed_off"]),
                           f"{row['rate']:.1f}%", str(row["open"]), overdue)
         console.print(table)

@@ -1,7 +1,8 @@
-"""The pages' words: English message ids, translated to zh-CN (the default)."""
+"""The pages' words: English message ids, translated to zh-CN (the default); the CLI shares them."""
 
 from __future__ import annotations
 
+import re
 import string
 from collections.abc import Callable, Mapping
 from typing import Any
@@ -9,6 +10,7 @@ from typing import Any
 from models.errors import DubanError
 from models.ledger.problems import Problem
 from models.ledger.problems import render as render_problem
+from models.sweep import ACTOR_LABEL as SWEEP_ACTOR
 from web import messages
 
 LOCALES = ("zh-CN", "en")
@@ -68,7 +70,7 @@ ZH: dict[str, str] = {
     "Pending extension request": "待审批的延期申请", "requested": "申请延至",
     "progress_reported": "报送进展", "extension_requested": "申请延期",
     "extension_approved": "同意延期", "extension_rejected": "不同意延期", "returned": "退回",
-    "escalated": "升级督办", "reminded": "提醒", "created": "创建", "imported": "导入", "updated": "更新",
+    "escalated": "升级督办", "reminded": "提醒", "reminder": "提醒", "repeat_reminder": "再次提醒", "created": "创建", "imported": "导入", "updated": "更新",
     "Done.": "操作成功。",
     "text": "进展", "percent": "完成度", "evidence": "佐证材料", "reason": "理由", "comment": "意见",
     "deadline": "时限", "old_deadline": "原时限", "new_deadline": "新时限", "requested_deadline": "申请时限",
@@ -101,7 +103,7 @@ EN: dict[str, str] = {
     "duban": "duban", "in_progress": "in progress", "signed_off": "signed off", "on_track": "on track",
     "awaiting_sign_off": "awaiting sign-off", "due_soon": "due soon", "red": "overdue", "yellow": "due soon",
     "green": "on track", "progress_reported": "progress reported", "extension_requested": "extension requested",
-    "extension_approved": "extension approved", "extension_rejected": "extension rejected",
+    "extension_approved": "extension approved", "extension_rejected": "extension rejected", "repeat_reminder": "repeat reminder",
     "old_deadline": "old deadline", "new_deadline": "new deadline", "requested_deadline": "requested deadline",
     "documents_created": "documents created", "units_created": "units created", "units_updated": "units updated",
     "people_created": "people created", "items_created": "items created", "items_updated": "items updated",
@@ -118,6 +120,23 @@ def translator(locale: str) -> Callable[[str], str]:
         return catalogue.get(str(message), str(message))
 
     return translate
+
+
+_ROLE_SUFFIX = re.compile(r" \((admin|supervisor|officer|leader)\)$")
+
+
+def actor_text(label: str, locale: str) -> str:
+    """Who did it, as stored in the audit trail ("name <email> (role)", the sweep, an import file),
+    with its role and kind in the page's language; the stored label itself never changes."""
+    translate = translator(locale)
+    if label == SWEEP_ACTOR:
+        return translate("the sweep")
+    if label.startswith("import:"):
+        return translate("ledger import") + ("：" if locale == "zh-CN" else ": ") + label.removeprefix("import:")
+    if found := _ROLE_SUFFIX.search(label):
+        role = translate(found.group(1))
+        return label[:found.start()] + (f"（{role}）" if locale == "zh-CN" else f" ({role})")
+    return label
 
 
 _MESSAGES = {"zh-CN": messages.ZH, "en": messages.EN}

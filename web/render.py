@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import re
 from datetime import date, datetime
 from pathlib import Path
 from typing import Any
@@ -14,11 +13,10 @@ from fastapi.responses import HTMLResponse, RedirectResponse
 from fastapi.templating import Jinja2Templates
 from markupsafe import Markup
 
-from models.sweep import ACTOR_LABEL as SWEEP_ACTOR
 from models.tables import Person
 from web.charts import spark
 from web.deps import csrf_token
-from web.i18n import LOCALES, translator
+from web.i18n import LOCALES, actor_text, translator
 
 _env = jinja2.Environment(
     loader=jinja2.FileSystemLoader(Path(__file__).parent / "templates"),
@@ -51,23 +49,6 @@ def _helpers(locale: str, tz: ZoneInfo) -> dict[str, Any]:
     translate = translator(locale)
     return {"locale": locale, "_": translate, "local": local, "day": _day,
             "actor": lambda label: actor_text(label, locale)}
-
-
-_ROLE_SUFFIX = re.compile(r" \((admin|supervisor|officer|leader)\)$")
-
-
-def actor_text(label: str, locale: str) -> str:
-    """Who did it, as stored in the audit trail ("name <email> (role)", the sweep, an import file),
-    with its role and kind in the page's language; the stored label itself never changes."""
-    translate = translator(locale)
-    if label == SWEEP_ACTOR:
-        return translate("the sweep")
-    if label.startswith("import:"):
-        return translate("ledger import") + ("：" if locale == "zh-CN" else ": ") + label.removeprefix("import:")
-    if found := _ROLE_SUFFIX.search(label):
-        role = translate(found.group(1))
-        return label[:found.start()] + (f"（{role}）" if locale == "zh-CN" else f" ({role})")
-    return label
 
 
 def _day(value: date | None) -> str:

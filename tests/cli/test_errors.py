@@ -12,6 +12,7 @@ from tests.clirun import cli_runner
 
 @pytest.fixture
 def run(monkeypatch, capsys):  # type: ignore[no-untyped-def]
+    monkeypatch.setenv("DUBAN_LOCALE", "en")
     get_settings.cache_clear()
     yield cli_runner(monkeypatch, capsys)
     get_settings.cache_clear()

@@ -25,8 +25,8 @@ DUBAN = str(Path(sys.executable).with_name("duban"))
 NOW = "2024-06-03T09:00+08:00"
 
 
-def duban(cwd: Path, database_url: str, *args: str) -> subprocess.CompletedProcess[str]:
-    env = {**os.environ, "DUBAN_DATABASE_URL": database_url, "COLUMNS": "200"}
+def duban(cwd: Path, database_url: str, *args: str, locale: str = "en") -> subprocess.CompletedProcess[str]:
+    env = {**os.environ, "DUBAN_DATABASE_URL": database_url, "COLUMNS": "200", "DUBAN_LOCALE": locale}
     env.pop("PREFECT_API_URL", None)
     return subprocess.run([DUBAN, *args], cwd=cwd, env=env, capture_output=True, text=True, timeout=120)
 
@@ -44,19 +44,19 @@ def test_import_then_reimport_from_the_command_line(tmp_path, sqlite_url, ledger
     first = duban(tmp_path, sqlite_url, "import", *map(str, ledger_files), "--now", NOW)
     assert first.returncode == 0, first.stderr
     assert "engine: local" in first.stdout
-    assert "│ items     │       3 │" in first.stdout
+    assert "│ Items     │   3 │" in first.stdout
     assert count(sqlite_url, Item) == 3
     events = count(sqlite_url, ItemEvent)
     again = duban(tmp_path, sqlite_url, "import", *map(str, ledger_files), "--now", NOW)
     assert again.returncode == 0, again.stderr
-    assert "│ items     │       0 │       0 │         3 │" in again.stdout
+    assert "│ Items     │   0 │       0 │         3 │" in again.stdout
     assert count(sqlite_url, ItemEvent) == events
 
 
 def test_dry_run_prints_the_summary_and_writes_nothing(tmp_path, sqlite_url, ledger_files):
     result = duban(tmp_path, sqlite_url, "import", *map(str, ledger_files), "--dry-run", "--now", NOW)
     assert result.returncode == 0, result.stderr
-    assert "dry run: nothing was written" in result.stdout and "would be created" in result.stdout
+    assert "dry run: nothing was written" in result.stdout and "Would be new" in result.stdout
     as_json = duban(tmp_path, sqlite_url, "import", *map(str, ledger_files), "--dry-run", "--json")
     summary = json.loads(as_json.stdout)
     assert (summary["dry_run"], summary["items_created"], summary["engine"]) == (True, 3, "local")
@@ -76,9 +76,11 @@ def test_bad_file_exits_1_with_a_table_of_problems_and_no_traceback(tmp_path, sq
 
 
 def test_demo_builds_its_own_database_and_shows_the_seed_figures(tmp_path):
-    demo = duban(tmp_path, f"sqlite:///{tmp_path / 'elsewhere.db'}", "demo", "--now", "2023-07-15T09:00+08:00")
+    demo = duban(tmp_path, f"sqlite:///{tmp_path / 'elsewhere.db'}", "demo", "--now", "2023-07-15T09:00+08:00",
+                 locale="zh-CN")
     assert demo.returncode == 0, demo.stderr
     assert "51.5%" in demo.stdout and "2023年工作计划" in demo.stdout
+    assert "┃ 文件 " in demo.stdout and " 销号率 ┃" in demo.stdout and "可以试试" in demo.stdout  # the default locale
     assert not (tmp_path / "elsewhere.db").exists() and not (tmp_path / "duban.db").exists()
     demo_db = f"sqlite:///{tmp_path / 'duban-demo' / 'duban.db'}"
     report = duban(tmp_path, demo_db, "report", "--json", "--now", "2023-07-15T09:00+08:00")
@@ -121,8 +123,10 @@ def test_a_refused_import_under_prefect_raises_the_same_ledger_error(sqlite_url,
     assert [(p.row, p.column) for p in raised.value.problems] == [(2, "牵头单位"), (2, "完成时限")]
 
 
-def test_summary_lists_each_updated_item_with_old_and_new_values(session, tmp_path, ledger_files, now, capsys):
+def test_summary_lists_each_updated_item_with_old_and_new_values(session, tmp_path, ledger_files, now, capsys,
+                                                                monkeypatch):
     from cli.ledger import print_summary
+    from config.settings import get_settings
     from models.ledger import import_ledger
     from tests.ledger.conftest import LEDGER, LEDGER_HEADER, write_xlsx
 
@@ -133,7 +137,12 @@ def test_summary_lists_each_updated_item_with_old_and_new_values(session, tmp_pa
     files = [ledger_files[0], write_xlsx(tmp_path / "b.xlsx", {"台账": [LEDGER_HEADER, *changed]})]
     summary = import_ledger(session, files, now=now, dry_run=True)
     capsys.readouterr()
-    print_summary(summary.as_dict(), "local")
+    monkeypatch.setenv("DUBAN_LOCALE", "zh-CN")
+    get_settings.cache_clear()
+    try:
+        print_summary(summary.as_dict(), "local")
+    finally:
+        get_settings.cache_clear()
     out = capsys.readouterr().out
-    assert "updated 新时代意见/1: title: 支持建设示范区 -> 新标题; co_units: 市财政局 -> -" in out
-    assert "engine: local" in out
+    assert "更新 新时代意见/1：事项内容：支持建设示范区 -> 新标题；配合单位：市财政局 -> -" in out
+    assert "运行方式：local" in out

@@ -22,7 +22,7 @@ from tests.mail.conftest import SmtpSink, notify
 def duban(db_url: str, smtp_sink: SmtpSink, monkeypatch: pytest.MonkeyPatch,
           capsys: pytest.CaptureFixture[str]) -> Iterator[Callable[..., Result]]:
     for name, value in {"DATABASE_URL": db_url, "SMTP_PORT": str(smtp_sink.port), "DELIVERY_WINDOW": "false",
-                        "SMTP_TIMEOUT": "2"}.items():
+                        "SMTP_TIMEOUT": "2", "LOCALE": "en"}.items():
         monkeypatch.setenv(f"DUBAN_{name}", value)
     monkeypatch.setenv("COLUMNS", "200")
     monkeypatch.delenv("PREFECT_API_URL", raising=False)

@@ -23,7 +23,7 @@ DUBAN = str(Path(sys.executable).with_name("duban"))
 @pytest.fixture
 def run(sqlite_url, tmp_path):  # type: ignore[no-untyped-def]
     env = {**os.environ, "DUBAN_DATABASE_URL": sqlite_url, "DUBAN_CONFIG": str(tmp_path / "none.toml"),
-           "COLUMNS": "200", "DUBAN_DATA_DIR": str(tmp_path / "data")}
+           "COLUMNS": "200", "DUBAN_DATA_DIR": str(tmp_path / "data"), "DUBAN_LOCALE": "en"}
     env.pop("PREFECT_API_URL", None)
 
     def duban(*args: str, **extra_env: str) -> subprocess.CompletedProcess[str]:
@@ -99,7 +99,8 @@ def test_doctor_names_each_problem_with_its_fix(run, tmp_path):
 
 
 def test_doctor_reports_an_uninitialised_database(tmp_path):
-    env = {**os.environ, "DUBAN_DATABASE_URL": f"sqlite:///{tmp_path / 'new.db'}", "DUBAN_CONFIG": str(tmp_path / "x")}
+    env = {**os.environ, "DUBAN_DATABASE_URL": f"sqlite:///{tmp_path / 'new.db'}", "DUBAN_CONFIG": str(tmp_path / "x"),
+           "DUBAN_LOCALE": "en"}
     result = subprocess.run([DUBAN, "doctor"], capture_output=True, text=True, env=env, cwd=tmp_path, timeout=120)
     assert result.returncode == 1 and "run `duban init`" in result.stdout
 

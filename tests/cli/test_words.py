@@ -1,0 +1,153 @@
+"""The CLI speaks the configured language: zh-CN by default, English with DUBAN_LOCALE=en."""
+
+from __future__ import annotations
+
+import ast
+import re
+import string
+from pathlib import Path
+
+import pytest
+
+from cli.words import ZH
+from config.settings import get_settings
+from models.lifecycle import TRANSITIONS
+from models.schedule import _RANK as SWEEP_KINDS
+from models.tables import Status
+from notifications.outbox import OutboxStatus
+from tests.cli.test_items_and_lifecycle import NOW, ledger  # noqa: F401  (the fixture)
+from web.i18n import ZH as WEB_ZH
+
+CLI = Path(__file__).resolve().parents[2] / "cli"
+
+
+def _words_used() -> dict[str, str]:
+    """Every literal the CLI passes to `_()`, with the file it is in."""
+    used = {}
+    for path in CLI.glob("*.py"):
+        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+            if (isinstance(node, ast.Call) and isinstance(node.func, ast.Name) and node.func.id == "_"
+                    and node.args and isinstance(node.args[0], ast.Constant)):
+                used[node.args[0].value] = path.name
+    return used
+
+
+def _fields(template: str) -> set[str]:
+    return {name for _, name, _, _ in string.Formatter().parse(template) if name}
+
+
+def test_every_word_the_cli_shows_has_a_zh_entry():
+    used = _words_used()
+    assert len(used) > 100  # the scan sees the commands' words
+    assert sorted(w for w in used if w not in ZH and w not in WEB_ZH) == []
+
+
+def test_words_the_pages_translate_are_not_translated_again_and_fields_match():
+    assert sorted(set(ZH) & set(WEB_ZH)) == []
+    assert {key: value for key, value in ZH.items() if _fields(key) != _fields(value)} == {}
+
+
+def test_states_events_and_outbox_words_shown_as_data_are_translated():
+    shown = [*Status, "overdue", "on_track", "awaiting_sign_off", *(t.event for t in TRANSITIONS.values()),
+             *SWEEP_KINDS, "imported", "updated", *OutboxStatus, "notice", "assigned",
+             *(f"digest_{audience}" for audience in ("supervisor", "leadership", "unit", "admin"))]
+    assert [w for w in shown if w not in ZH and w not in WEB_ZH] == []
+
+
+@pytest.fixture(params=["zh-CN", "en"])
+def locale(request, duban, monkeypatch):  # type: ignore[no-untyped-def]
+    """zh-CN by leaving DUBAN_LOCALE unset (the default), English by setting it."""
+    monkeypatch.setenv("DUBAN_CONFIG", "/nonexistent/duban.toml")
+    if request.param == "en":
+        monkeypatch.setenv("DUBAN_LOCALE", "en")
+    else:
+        monkeypatch.delenv("DUBAN_LOCALE")
+    get_settings.cache_clear()
+    return request.param
+
+
+def _check(text: str, expected: dict[str, list[str]], locale: str) -> None:
+    """Every phrase of `locale` is in `text`, and none of the other language's."""
+    other = "en" if locale == "zh-CN" else "zh-CN"
+    assert [phrase for phrase in expected[locale] if phrase not in text] == [], text
+    assert [phrase for phrase in expected[other] if phrase in text] == [], text
+
+
+def test_report_in_the_configured_language(duban, ledger, locale):  # noqa: F811
+    result = duban("report", "--now", NOW)
+    assert result.code == 0, result.err
+    _check(result.out, {
+        "zh-CN": ["按文件统计（截至2024-07-03T09:00）", "按牵头单位统计", "┃ 文件 ", "┃ 总数 ┃ 已销号 ┃ 销号率 ┃ 在办 ┃ 逾期 ┃",
+                  "┃ 牵头单位 "],
+        "en": ["By document (as of 2024-07-03T09:00)", "By lead unit", "┃ Document ",
+               "┃ Total ┃ Signed off ┃  Rate ┃ Open ┃ Overdue ┃", "┃ Lead unit "],
+    }, locale)
+    assert "33.3%" in result.out and "50.0%" in result.out  # numbers as they were
+    assert duban("report", "--json", "--now", NOW).json()["documents"][0]["signed_off"] == 1
+
+
+def test_items_in_the_configured_language_and_json_stays_english(duban, ledger, locale):  # noqa: F811
+    result = duban("items", "--now", NOW)
+    assert result.code == 0, result.err
+    rows = {line.split("│")[2].strip(): line for line in result.out.splitlines() if line.count("│") > 6}
+    _check(result.out, {"zh-CN": ["共4项事项", "┃ 事项 ", "牵头单位", "办理时限", "状态"],
+                        "en": ["4 items", "┃ Item ", "Lead unit", "Deadline", "Status"]}, locale)
+    words = {"zh-CN": ("已逾期", "已交办", "已销号", "已撤销"), "en": ("overdue", "assigned", "signed off", "cancelled")}
+    overdue, assigned, signed_off, cancelled = words[locale]
+    assert overdue in rows["新时代意见/12"] and assigned in rows["新时代意见/13"]
+    assert signed_off in rows["新时代意见/14"] and cancelled in rows["建设方案/1"]
+    listed = duban("items", "--now", NOW, "--json").json()
+    assert {row["status"] for row in listed} == {"assigned", "signed_off", "cancelled"}
+    assert {row["due_state"] for row in listed} >= {"overdue", "signed_off"}
+
+
+def test_show_details_and_timeline_in_the_configured_language(duban, ledger, locale):  # noqa: F811
+    assert duban("progress", "新时代意见/12", "--by", ledger["czj"], "--text", "已召开协调会", "--now", NOW).code == 0
+    result = duban("show", "新时代意见/12", "--now", NOW)
+    assert result.code == 0, result.err
+    _check(result.out, {
+        "zh-CN": ["牵头单位：市发改委", "配合单位：市财政局", "状态：办理中（已逾期）", "办理时限：2024-06-30", "办理记录",
+                  "报送进展", "officer@czj.gov.cn>（单位联络员）", "进展：已召开协调会"],
+        "en": ["Lead unit: 市发改委", "Co-units: 市财政局", "Status: in progress (overdue)", "Deadline: 2024-06-30",
+               "Timeline", "progress reported", "officer@czj.gov.cn> (officer)", "text: 已召开协调会"],
+    }, locale)
+    assert "│ 2024-07-03 09:00 │" in result.out  # in Asia/Shanghai, as before
+    assert duban("show", "新时代意见/12", "--json").json()["timeline"][0]["kind"] == "progress_reported"
+
+
+def test_refusals_in_the_configured_language(duban, ledger, locale):  # noqa: F811
+    wrong_state = duban("sign-off", "新时代意见/12", "--by", ledger["sup"], "--now", NOW)
+    unknown = duban("show", "不存在/1")
+    assert (wrong_state.code, unknown.code) == (1, 1)
+    expected = {
+        "zh-CN": ("错误：新时代意见/12：该事项当前为已交办状态，不能销号（仅限已报结状态）。", "错误：未找到简称为“不存在”的文件。"),
+        "en": ("error: 新时代意见/12: sup@dc.gov.cn (supervisor) cannot sign_off: it is assigned; "
+               "sign_off is allowed only when it is submitted", "error: no document named '不存在'"),
+    }[locale]
+    assert re.sub(r"\s*\n\s*", " ", wrong_state.err).strip() == expected[0]
+    assert unknown.err.startswith(expected[1])
+    assert "Traceback" not in wrong_state.err + unknown.err
+
+
+def test_a_refused_import_lists_its_problems_in_the_configured_language(duban, ledger, locale, tmp_path,  # noqa: F811
+                                                                        monkeypatch):
+    monkeypatch.delenv("PREFECT_API_URL", raising=False)
+    bad = tmp_path / "bad.csv"
+    bad.write_text("文件,编号,事项,牵头单位,完成时限\n新时代意见,9,新事项,市发改,明年\n", encoding="utf-8")
+    result = duban("import", str(bad), "--now", NOW)
+    assert result.code == 1 and "Traceback" not in result.err
+    _check(result.err, {
+        "zh-CN": ["导入被拒绝：共2个问题，未写入任何数据", "┃ 文件 ", "┃ 问题 ", "未知单位“市发改”；最接近的已知单位：市发改委",
+                  "“明年”不是有效日期"],
+        "en": ["The import was refused: 2 problem(s); nothing was written", "┃ File ", "┃ Problem ",
+               "unknown unit '市发改'; closest known: 市发改委", "'明年': not a date"],
+    }, locale)
+
+
+def test_event_details_word_states_as_labels(monkeypatch):  # type: ignore[no-untyped-def]
+    from cli import words
+
+    monkeypatch.setattr(words, "locale", lambda: "zh-CN")
+    assert words.details({"imported_as": "signed_off", "row": 3}) == "导入时状态：已销号；行：3"
+    monkeypatch.setattr(words, "locale", lambda: "en")
+    assert words.details({"imported_as": "in_progress", "row": 3}) == "imported_as: in progress; row: 3"
