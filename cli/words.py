@@ -18,7 +18,7 @@ from web import i18n
 ZH: dict[str, str] = {
     # shared
     "error:": "错误：", "warning:": "警告：", "none": "无", "engine: {engine}": "运行方式：{engine}",
-    "{name}: {value}": "{name}：{value}", "Id": "编号",
+    "{name}: {value}": "{name}：{value}",
     # items, show, report (views.py), acting (lifecycle_cmds.py)
     "{count} items": "共{count}项事项", "{status} ({due_state})": "{status}（{due_state}）",
     " (originally {deadline})": "（原定{deadline}）", "When": "时间", "Event": "事件", "Who": "办理人",

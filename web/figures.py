@@ -192,3 +192,16 @@ def _scope(person: Person) -> tuple[Any, ...]:
 def _ledger_stamp(session: Session) -> tuple[Any, ...]:
     newest = [select(func.max(model.id)).scalar_subquery() for model in (ItemEvent, Item, Document)]
     return tuple(session.exec(select(*newest)).one())
+
+
+def ranked(units: list[Row]) -> list[Row]:
+    """Units by rate, best first; at equal rates fewer overdue items first, then by name."""
+    return sorted(units, key=lambda u: (-u.rate, u.overdue, u.name))
+
+
+def rank_numbers(rates: list[float]) -> list[int]:
+    """Competition ranking of rates sorted best first: equal rates share a rank (1, 2, 2, 4)."""
+    numbers: list[int] = []
+    for i, value in enumerate(rates):
+        numbers.append(numbers[-1] if i and value == rates[i - 1] else i + 1)
+    return numbers

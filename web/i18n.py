@@ -23,6 +23,9 @@ ZH: dict[str, str] = {
     "Change password": "修改密码", "Current password": "当前密码", "New password": "新密码",
     "New password again": "再次输入新密码", "Times shown in": "时间按时区显示：", "Back": "返回",
     "Password changed.": "密码已修改。",
+    # spreadsheets (web/workbooks.py)
+    "Id": "编号", "Number": "序号", "As of": "截至", "By document": "按文件", "Units ranked by rate": "单位销号率排名",
+    "Figures (.xlsx)": "导出统计表",
     # ranking units (dashboard)
     "Ranked by rate; at equal rates, fewer overdue items first.": "按销号率排名；销号率相同时，逾期事项少者在前。",
     "Units needing attention first": "按需关注程度排序", "Rank units by rate": "按销号率排名", "Rank": "名次",

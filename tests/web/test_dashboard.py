@@ -132,3 +132,59 @@ def test_units_ranked_by_rate_on_the_dashboard(world, client_for, session):
     rows = [row.split("</tr>", 1)[0] for row in table.split("<tr>")[2:]]
     assert [row.split('<td class="num">', 2)[1].split("<", 1)[0] for row in rows] == ["1", "2", "2"]
     assert "市财政局" in rows[0] and "按销号率排名" in page  # 3 of 3 signed off; the others 0%
+
+
+def _sheets(response) -> dict[str, list[tuple]]:  # type: ignore[no-untyped-def]
+    from io import BytesIO
+
+    from openpyxl import load_workbook
+
+    assert response.status_code == 200, response.text
+    assert response.headers["content-type"].startswith("application/vnd.openxmlformats")
+    workbook = load_workbook(BytesIO(response.content))
+    return {sheet.title: list(sheet.iter_rows(values_only=True)) for sheet in workbook.worksheets}
+
+
+def test_figures_export_holds_documents_and_units_ranked_by_rate(world, client_for, session):
+    for _ in range(3):
+        make_item(session, lead_unit=world.units["czj"], status=Status.SIGNED_OFF)
+    session.commit()
+    sup = client_for(world.people["sup"])
+    assert 'href="/report.xlsx"' in sup.get("/").text
+    sheets = _sheets(sup.get("/report.xlsx"))
+    assert list(sheets) == ["按文件", "单位销号率排名"]
+    documents, units = sheets["按文件"], sheets["单位销号率排名"]
+    assert documents[0][0] == "截至 2024-06-03 09:00"
+    assert documents[1] == ("文件", "总数", "已销号", "销号率", "在办", "临期", "逾期")
+    assert documents[-1][:3] == ("总体", 6, 3) and documents[-1][3] == 0.5
+    assert units[1][:2] == ("名次", "牵头单位")
+    assert [(row[0], row[1], row[4]) for row in units[2:]] == [(1, "市财政局", 1.0), (2, "市发改委", 0.0),
+                                                              (2, "市商务局", 0.0)]
+
+
+def test_figures_export_is_scoped_and_in_the_page_language(world, client_for):
+    from tests.web.conftest import CSRF
+
+    officer = client_for(world.people["lead"])
+    assert officer.post("/lang", data={"csrf_token": CSRF, "lang": "en"}).status_code == 303
+    sheets = _sheets(officer.get("/report.xlsx"))
+    assert list(sheets) == ["By document", "Units ranked by rate"]
+    assert [row[1] for row in sheets["Units ranked by rate"][2:]] == ["市发改委"]  # only the officer's own unit
+    assert sheets["By document"][1][0] == "Document"
+
+
+def test_items_export_words_headers_and_states_in_the_page_language(world, client_for):
+    from tests.web.conftest import CSRF
+
+    sup = client_for(world.people["sup"])
+    rows = _sheets(sup.get("/items.xlsx"))["事项"]
+    assert rows[0][:6] == ("编号", "文件", "序号", "事项内容", "牵头单位", "状态")
+    assert {row[5] for row in rows[1:]} <= {"已交办", "办理中", "已逾期", "已报结", "已销号", "已撤销"}
+    assert sup.post("/lang", data={"csrf_token": CSRF, "lang": "en"}).status_code == 303
+    sheets = _sheets(sup.get("/items.xlsx"))
+    assert sheets["Items"][0][:6] == ("Id", "Document", "Number", "Title", "Lead unit", "Status")
+
+
+def test_figures_export_needs_a_login(world, anon):
+    response = anon.get("/report.xlsx", follow_redirects=False)
+    assert response.status_code in (303, 401) and not response.content.startswith(b"PK")

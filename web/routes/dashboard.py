@@ -17,9 +17,10 @@ from models.deadlines import ACTIVE_STATUSES
 from models.tables import ItemEvent, Role
 from web.access import require_sees_everything
 from web.deps import CurrentUser, NowDep, SessionDep, SettingsDep, csrf_protect
-from web.figures import Figures, Row
+from web.figures import Figures, rank_numbers, ranked
 from web.listing import ItemQuery, ItemRow, list_rows
 from web.render import fragment, locale_for, redirect, render
+from web.workbooks import XLSX, figures_workbook
 
 router = APIRouter(dependencies=[Depends(csrf_protect)], include_in_schema=False)
 UNITS_SHOWN = 30
@@ -67,17 +68,16 @@ def _figures_html(figures: Figures, locale: str, tz: ZoneInfo, view: str) -> Mar
     return html
 
 
-def ranked(units: list[Row]) -> list[Row]:
-    """Units by rate, best first; at equal rates fewer overdue items first, then by name."""
-    return sorted(units, key=lambda u: (-u.rate, u.overdue, u.name))
-
-
-def rank_numbers(rates: list[float]) -> list[int]:
-    """Competition ranking of rates sorted best first: equal rates share a rank (1, 2, 2, 4)."""
-    numbers: list[int] = []
-    for i, value in enumerate(rates):
-        numbers.append(numbers[-1] if i and value == rates[i - 1] else i + 1)
-    return numbers
+@router.get("/report.xlsx")
+async def report_xlsx(request: Request, session: SessionDep, user: CurrentUser, now: NowDep,
+                      settings: SettingsDep) -> Response:
+    """The dashboard's figures as a spreadsheet: per document, and the units ranked by rate."""
+    figures = await run_in_threadpool(request.app.state.figures.get, session, user, now, settings.tz)
+    stamp = now.astimezone(settings.tz).strftime("%Y%m%d-%H%M")
+    return Response(
+        figures_workbook(figures, locale_for(request, user), settings.tz), media_type=XLSX,
+        headers={"Content-Disposition": f'attachment; filename="duban-figures-{stamp}.xlsx"'},
+    )
 
 
 @router.get("/my")

@@ -2,12 +2,10 @@
 
 from __future__ import annotations
 
-import io
 from typing import Annotated
 
 from fastapi import APIRouter, Depends, Form, Query, Request
 from fastapi.responses import HTMLResponse, Response
-from openpyxl import Workbook
 from sqlmodel import col, select
 
 from models.errors import InvalidInput
@@ -26,6 +24,7 @@ from web.deps import (
 from web.itemview import action_payload, item_detail
 from web.listing import SORTS, ItemQuery, list_rows, page_of_items
 from web.render import flash, fragment, locale_for, redirect, render, wants_fragment
+from web.workbooks import XLSX, items_workbook
 
 router = APIRouter(dependencies=[Depends(csrf_protect)], include_in_schema=False)
 
@@ -72,24 +71,14 @@ def items(request: Request, session: SessionDep, user: CurrentUser, now: NowDep,
 
 
 @router.get("/items.xlsx")
-def export(session: SessionDep, user: CurrentUser, now: NowDep, settings: SettingsDep,
+def export(request: Request, session: SessionDep, user: CurrentUser, now: NowDep, settings: SettingsDep,
            query: ItemQueryDep) -> Response:
     """The current view, every page of it, as a spreadsheet."""
     tz = settings.tz
-    workbook = Workbook(write_only=True)
-    sheet = workbook.create_sheet("事项")
-    sheet.append(["编号", "文件", "序号", "事项内容", "牵头单位", "状态", "原定时限", "当前时限", "督办级别"])
-    for row in list_rows(session, user, query, now, tz, everything=True):
-        item = row.item
-        sheet.append([item.id, row.document, item.number, item.title, row.lead_unit,
-                      row.due_state if row.due_state == "overdue" else str(item.status),
-                      item.original_deadline, item.deadline, item.escalation_level])
-    out = io.BytesIO()
-    workbook.save(out)
+    rows = list_rows(session, user, query, now, tz, everything=True)
     stamp = now.astimezone(tz).strftime("%Y%m%d-%H%M")
     return Response(
-        out.getvalue(),
-        media_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+        items_workbook(rows, locale_for(request, user)), media_type=XLSX,
         headers={"Content-Disposition": f'attachment; filename="duban-items-{stamp}.xlsx"'},
     )
 
