@@ -129,6 +129,11 @@ def test_officer_and_supervisor_take_an_item_to_sign_off(chromium_path, live_ser
         supervisor.goto(f"{base}/")
         expect(supervisor.locator("#overall-rate")).to_have_text("50.0%")
         supervisor.screenshot(path=str(ARTIFACTS / "5-dashboard.png"), full_page=True)
+        supervisor.click("#rank-by-rate")
+        expect(supervisor.locator("#units tbody tr").first.locator("td").first).to_have_text("1")
+        with supervisor.expect_download() as download:
+            supervisor.click("#export-figures")
+        assert download.value.suggested_filename.startswith("duban-figures-")
 
         phone = browser.new_context(viewport={"width": 390, "height": 844}, is_mobile=True).new_page()
         login(phone, "officer@fgw.gov.cn")
