@@ -32,8 +32,14 @@ def _parse_now(value: str | None) -> datetime | None:
         return None
     try:
         return clock.parse_instant(value)
-    except ValueError as exc:
-        raise typer.BadParameter(str(exc)) from None
+    except ValueError:
+        pass
+    try:
+        datetime.fromisoformat(value.strip())
+    except ValueError:
+        raise typer.BadParameter(_("{value!r} is not an ISO 8601 time; write e.g. 2024-06-30T09:00+08:00",
+                                   value=value)) from None
+    raise typer.BadParameter(_("{value!r} has no UTC offset; write e.g. 2024-06-30T09:00+08:00", value=value))
 
 
 NowOption = Annotated[

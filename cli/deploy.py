@@ -11,6 +11,7 @@ import yaml
 from rich.table import Table
 
 from cli.common import CliError, console
+from cli.words import _
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -32,10 +33,10 @@ def load_deployments(path: Path) -> list[dict[str, Any]]:
     try:
         spec = yaml.safe_load(path.read_text(encoding="utf-8"))
     except (OSError, yaml.YAMLError) as exc:
-        raise CliError(f"cannot read {path}: {exc}") from None
+        raise CliError(_("cannot read {path}: {error}", path=path, error=exc)) from None
     deployments = spec.get("deployments") if isinstance(spec, dict) else None
     if not deployments:
-        raise CliError(f"{path} defines no deployments")
+        raise CliError(_("{path} defines no deployments", path=path))
     return list(deployments)
 
 
@@ -46,7 +47,7 @@ def deploy(
 ) -> None:
     """Create the process work pool if missing and apply every deployment in prefect.yaml."""
     if not os.environ.get("PREFECT_API_URL"):
-        raise CliError("PREFECT_API_URL is not set: point it at the Prefect server (see docs/deploy.md)")
+        raise CliError(_("PREFECT_API_URL is not set: point it at the Prefect server (see docs/deploy.md)"))
     deployments = load_deployments(spec)
     from flows.runtime import configure_prefect_environment
 
@@ -57,8 +58,8 @@ def deploy(
     pools = {pool or d["work_pool"]["name"] for d in deployments}
     for name in sorted(pools):
         _ensure_pool(name)
-    table = Table(title=f"deployments applied to {os.environ['PREFECT_API_URL']}", title_justify="left")
-    for column in ("deployment", "entrypoint", "schedule", "work pool"):
+    table = Table(title=_("deployments applied to {url}", url=os.environ["PREFECT_API_URL"]), title_justify="left")
+    for column in (_("deployment"), _("entrypoint"), _("schedule"), _("work pool")):
         table.add_column(column)
     for d in deployments:
         flow: Any = Flow.from_source(source=str(ROOT), entrypoint=d["entrypoint"])
@@ -70,12 +71,14 @@ def deploy(
             paused=paused or None,
         )
         crons = ", ".join(f"{s['cron']} ({s.get('timezone', 'Asia/Shanghai')})" for s in d.get("schedules") or [])
-        table.add_row(f"{flow.name}/{d['name']}", d["entrypoint"], crons or "on demand", work_pool)
+        table.add_row(f"{flow.name}/{d['name']}", d["entrypoint"], crons or _("on demand"), work_pool)
     console.print(table)
-    console.print("Set on the Prefect server's host: " + " ".join(f"{k}={v}" for k, v in SERVER_SETTINGS.items()))
-    console.print("Start workers from a checkout of duban at the same path (" + str(ROOT) + "): "
-                  + " ".join(f"{k}={v}" for k, v in WORKER_SETTINGS.items())
-                  + f" prefect worker start --pool {sorted(pools)[0]} --type process")
+    console.print(_("Set on the Prefect server's host: {settings}",
+                    settings=" ".join(f"{k}={v}" for k, v in SERVER_SETTINGS.items())))
+    command = (" ".join(f"{k}={v}" for k, v in WORKER_SETTINGS.items())
+               + f" prefect worker start --pool {sorted(pools)[0]} --type process")
+    console.print(_("Start workers from a checkout of duban at the same path ({root}): {command}",
+                    root=ROOT, command=command))
 
 
 def _ensure_pool(name: str) -> None:
@@ -86,6 +89,6 @@ def _ensure_pool(name: str) -> None:
     with get_client(sync_client=True) as client:
         try:
             client.create_work_pool(WorkPoolCreate(name=name, type="process"))
-            console.print(f"created work pool {name} (process)")
+            console.print(_("created work pool {name} (process)", name=name))
         except ObjectAlreadyExists:
             pass

@@ -98,4 +98,4 @@ def _deadline(text: str) -> date:
     try:
         return date.fromisoformat(text.strip())
     except ValueError:
-        raise typer.BadParameter(f"{text!r} is not a date; write e.g. 2024-09-30") from None
+        raise typer.BadParameter(_("{value!r} is not a date; write e.g. 2024-09-30", value=text)) from None

@@ -33,7 +33,7 @@ def register(app: typer.Typer) -> None:
 
 def _engine(value: str) -> Any:
     if value not in ("auto", "local", "prefect"):
-        raise typer.BadParameter(f"{value!r}: use auto, local or prefect")
+        raise typer.BadParameter(_("{value!r}: use auto, local or prefect", value=value))
     return value
 
 
@@ -134,8 +134,9 @@ def mailcatcher(
     try:
         catcher = start_mailcatcher(maildir, host, port)
     except (OSError, RuntimeError) as exc:
-        raise CliError(f"cannot listen on {host}:{port}: {exc}") from None
-    console.print(f"mail catcher on {host}:{port}, storing into {maildir.resolve()} (Ctrl-C to stop)", highlight=False)
+        raise CliError(_("cannot listen on {host}:{port}: {error}", host=host, port=port, error=exc)) from None
+    console.print(_("mail catcher on {host}:{port}, storing into {maildir} (Ctrl-C to stop)", host=host, port=port,
+                    maildir=maildir.resolve()), highlight=False)
     try:
         while True:
             time.sleep(3600)
@@ -143,4 +144,4 @@ def mailcatcher(
         pass
     finally:
         catcher.stop()
-        console.print(f"stored {catcher.handler_.count} message(s)")
+        console.print(_("stored {count} message(s)", count=catcher.handler_.count))

@@ -5,12 +5,17 @@ from __future__ import annotations
 import os
 import signal
 import threading
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
+from rich.markup import escape
 
 from cli.common import CliError, console, engine, open_session, settings
+from cli.words import _, locale
 from flows import followup
+
+if TYPE_CHECKING:
+    from flows.scheduler import Scheduler
 
 
 def register(app: typer.Typer) -> None:
@@ -32,27 +37,28 @@ def serve(
     from flows.scheduler import Scheduler
 
     if flow_engine not in ("auto", "local", "prefect"):
-        raise typer.BadParameter(f"{flow_engine!r}: use auto, local or prefect", param_hint="--engine")
+        raise typer.BadParameter(_("{value!r}: use auto, local or prefect", value=flow_engine), param_hint="--engine")
     if workers > 1 and no_web:
-        raise typer.BadParameter("--no-web runs no web server processes", param_hint="--workers")
+        raise typer.BadParameter(_("--no-web runs no web server processes"), param_hint="--workers")
     with open_session():
         pass  # refuses an uninitialised or outdated database with the fix
     if followup.server_mode():
         # Server mode: the Prefect server owns the schedules; never both.
         if no_web:
-            raise CliError("server mode (PREFECT_API_URL is set): the schedules run on the Prefect server's "
-                           "workers, so --no-web leaves this process nothing to do")
-        console.print(f"server mode: the schedules live on the Prefect server at {os.environ['PREFECT_API_URL']} "
-                      "(duban deploy); this process runs the web app only", highlight=False)
+            raise CliError(_("server mode (PREFECT_API_URL is set): the schedules run on the Prefect server's "
+                             "workers, so --no-web leaves this process nothing to do"))
+        console.print(_("server mode: the schedules live on the Prefect server at {url} (duban deploy); this "
+                        "process runs the web app only", url=os.environ["PREFECT_API_URL"]), highlight=False)
         _run_web(host, port, workers=workers)
         return
     scheduler = Scheduler(settings(), engine(), flow_engine=flow_engine,
-                          on_change=lambda text: console.print(f"scheduler: {text}", highlight=False))
+                          on_change=lambda owns: console.print(_scheduler_says(scheduler, owns), highlight=False))
     if not scheduler.start():
         holder = scheduler.lease.holder()
-        who = f"{holder[0]} (lease until {holder[1]:%Y-%m-%d %H:%M:%S} UTC)" if holder else "another process"
-        console.print(f"scheduler: another duban serve owns the schedules of this database: {who}; "
-                      "this one runs no jobs and takes over if that one stops", highlight=False)
+        who = (_("{holder} (lease until {until} UTC)", holder=holder[0], until=f"{holder[1]:%Y-%m-%d %H:%M:%S}")
+               if holder else _("another process"))
+        console.print(_("scheduler: another duban serve owns the schedules of this database: {who}; this one runs "
+                        "no jobs and takes over if that one stops", who=who), highlight=False)
     # A service manager stops duban with SIGTERM: end like Ctrl-C, so the scheduler finishes its
     # current job's transaction and hands the lease back at once (uvicorn, which catches SIGTERM
     # itself, raises it again here once the web server has shut down).
@@ -63,7 +69,7 @@ def serve(
             return
         app = None if no_web else _web_app()
         if app is None:
-            console.print("running the scheduler alone; Ctrl-C stops", highlight=False)
+            console.print(_("running the scheduler alone; Ctrl-C stops"), highlight=False)
             threading.Event().wait()
         else:
             _run_web(host, port, app)
@@ -71,7 +77,17 @@ def serve(
         pass
     finally:
         scheduler.stop()
-        console.print("stopped", highlight=False)
+        console.print(_("stopped"), highlight=False)
+
+
+def _scheduler_says(scheduler: Scheduler, owns: bool) -> str:
+    """The scheduler took the schedules (owns) or lost them, in the CLI's language."""
+    if not owns:
+        return _("scheduler: lost the scheduler lease to another process; schedules stopped here")
+    separator = "；" if locale() == "zh-CN" else "; "
+    jobs = separator.join(_("{job} at '{cron}'", job=_(job.name), cron=job.crontab(scheduler.settings))
+                          for job in scheduler.jobs)
+    return _("scheduler: this process owns the schedules: {jobs}", jobs=jobs)
 
 
 def _stop(_signum: int, _frame: object) -> None:
@@ -85,12 +101,12 @@ def _run_web(host: str, port: int, app=None, workers: int = 1) -> None:  # type:
         # Each worker process builds its own app (worker_app); this process supervises them
         # and, in embedded mode, runs the scheduler, so the schedules still run once.
         if _web_app() is None:
-            raise CliError("the web app cannot be loaded (see above)")
+            raise CliError(_("the web app cannot be loaded (see above)"))
         uvicorn.run("cli.serve:worker_app", factory=True, workers=workers, host=host, port=port, log_level="info")
         return
     app = app or _web_app()
     if app is None:
-        raise CliError("the web app cannot be loaded (see above)")
+        raise CliError(_("the web app cannot be loaded (see above)"))
     # Mail goes out right after an action: a deployment run in server mode, a thread otherwise.
     app.state.followup = followup.deliver_soon
     uvicorn.run(app, host=host, port=port, log_level="info")
@@ -109,6 +125,6 @@ def _web_app():  # type: ignore[no-untyped-def]
     try:
         from web.app import create_app
     except ImportError as exc:
-        console.print(f"[yellow]web app not available ({exc})[/]", highlight=False)
+        console.print("[yellow]" + escape(_("web app not available ({error})", error=exc)) + "[/]", highlight=False)
         return None
     return create_app()

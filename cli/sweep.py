@@ -40,7 +40,7 @@ def sweep(now: NowOption = None, engine: EngineOption = "auto", as_json: JsonOpt
     from flows.sweep import sweep as sweep_flow
 
     if engine not in ("auto", "local", "prefect"):
-        raise typer.BadParameter(f"{engine!r}: use auto, local or prefect", param_hint="--engine")
+        raise typer.BadParameter(_("{value!r}: use auto, local or prefect", value=engine), param_hint="--engine")
     at = resolve_now(now)
     with open_session():
         pass  # refuses an uninitialised or outdated database with the fix

@@ -10,6 +10,7 @@ import typer
 from sqlmodel import select
 
 from cli.common import CliError, NowOption, console, err_console, open_session, resolve_now
+from cli.words import _, actor
 from models.errors import InvalidInput, NotFound
 from models.queries import find_person, find_unit
 from models.tables import Person, Role
@@ -38,9 +39,9 @@ def add(
 
     address = email.strip().lower()
     if not EMAIL_RE.fullmatch(address):
-        raise InvalidInput(f"{email!r} is not an email address")
+        raise InvalidInput(_("{email!r} is not an email address", email=email))
     if role == Role.OFFICER and not unit:
-        raise InvalidInput(f"{address}: an officer needs --unit (the unit whose items they work on)")
+        raise InvalidInput(_("{email}: an officer needs --unit (the unit whose items they work on)", email=address))
     with open_session() as session:
         unit_id = find_unit(session, unit).id if unit else None
         person = session.exec(select(Person).where(Person.email == address)).first()
@@ -52,18 +53,22 @@ def add(
             person.name = name or person.name
         session.add(person)
         session.commit()
-        verb = "added" if created else "updated"
-        console.print(f"{verb} {person.label()}; set a password with `duban user password {address}`",
-                      highlight=False)
+        if created:
+            said = _("added {person}; set a password with `duban user password {email}`",
+                     person=actor(person.label()), email=address)
+        else:
+            said = _("updated {person}; set a password with `duban user password {email}`",
+                     person=actor(person.label()), email=address)
+        console.print(said, highlight=False)
 
 
 def _read_password() -> str:
     if not sys.stdin.isatty():
         line = sys.stdin.readline()
         return line.rstrip("\r\n")
-    first = typer.prompt("new password", hide_input=True)
-    if typer.prompt("again", hide_input=True) != first:
-        raise CliError("the two passwords differ; nothing was changed")
+    first = typer.prompt(_("new password"), hide_input=True)
+    if typer.prompt(_("again"), hide_input=True) != first:
+        raise CliError(_("the two passwords differ; nothing was changed"))
     return str(first)
 
 
@@ -76,7 +81,8 @@ def password(email: Annotated[str, typer.Argument(help="Whose password to set.")
         person.password_hash = hash_password(_read_password())
         session.add(person)
         session.commit()
-        console.print(f"password set for {person.email}; their other sessions have ended", highlight=False)
+        console.print(_("password set for {email}; their other sessions have ended", email=person.email),
+                      highlight=False)
 
 
 def token_create(email: Annotated[str, typer.Argument(help="Whose token (it acts with their rights).")],
@@ -88,11 +94,12 @@ def token_create(email: Annotated[str, typer.Argument(help="Whose token (it acts
     with open_session() as session:
         person = find_person(session, email)
         if not person.active:
-            raise InvalidInput(f"{person.email} is not active")
+            raise InvalidInput(_("{email} is not active", email=person.email))
         token = create_token(session, person, at)
         session.commit()
         sys.stdout.write(token + "\n")
-        err_console.print(f"(for {person.email}; keep it secret: it cannot be shown again)", highlight=False)
+        err_console.print(_("(for {email}; keep it secret: it cannot be shown again)", email=person.email),
+                          highlight=False)
 
 
 def token_list(email: Annotated[str, typer.Argument(help="Whose tokens.")]) -> None:
@@ -103,13 +110,13 @@ def token_list(email: Annotated[str, typer.Argument(help="Whose tokens.")]) -> N
         person = find_person(session, email)
         tokens = tokens_of(session, person)
         if not tokens:
-            console.print(f"{person.email} has no API tokens", highlight=False)
+            console.print(_("{email} has no API tokens", email=person.email), highlight=False)
             return
         for token in tokens:
-            state = f"revoked {_when(token.revoked_at)}" if token.revoked_at else "active"
-            used = f"last used {_when(token.last_used_at)}" if token.last_used_at else "never used"
-            console.print(f"{token.id:>6}  {token.hint}…  created {_when(token.created_at)}  {used}  {state}",
-                          highlight=False)
+            state = _("revoked {at}", at=_when(token.revoked_at)) if token.revoked_at else _("active")
+            used = _("last used {at}", at=_when(token.last_used_at)) if token.last_used_at else _("never used")
+            created = _("created {at}", at=_when(token.created_at))
+            console.print(f"{token.id:>6}  {token.hint}…  {created}  {used}  {state}", highlight=False)
 
 
 def token_revoke(token_id: Annotated[int, typer.Argument(help="The token's id (from `duban token list`).")],
@@ -122,13 +129,16 @@ def token_revoke(token_id: Annotated[int, typer.Argument(help="The token's id (f
         try:
             token = find_token(session, token_id)
         except NotFound:
-            raise CliError(f"no API token with id {token_id} (see `duban token list EMAIL`)") from None
+            raise CliError(_("no API token with id {id} (see `duban token list EMAIL`)", id=token_id)) from None
         already = not revoke_token(session, token, at)
         session.commit()
         person = session.get(Person, token.person_id)
         owner = person.email if person else token.person_id
-        console.print(f"token {token_id} ({token.hint}…) of {owner} "
-                      f"{'was already revoked' if already else 'revoked'}", highlight=False)
+        if already:
+            said = _("token {id} ({hint}…) of {owner} was already revoked", id=token_id, hint=token.hint, owner=owner)
+        else:
+            said = _("token {id} ({hint}…) of {owner} revoked", id=token_id, hint=token.hint, owner=owner)
+        console.print(said, highlight=False)
 
 
 def _when(at: datetime | None) -> str:

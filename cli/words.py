@@ -8,6 +8,7 @@ never read as a template. Refusals are worded by their code, as on the pages.
 from __future__ import annotations
 
 import os
+import re
 from collections.abc import Iterable, Mapping
 from typing import Any
 
@@ -27,6 +28,10 @@ ZH: dict[str, str] = {
     # event payloads' and import changes' fields the pages do not show
     "imported_as": "导入时状态", "file": "文件", "sheet": "工作表", "row": "行", "title": "事项内容",
     "category": "类别", "lead_unit": "牵头单位", "co_units": "配合单位",
+    "request_id": "延期申请编号", "yes": "是", "no": "否",
+    # the sweep's thresholds (payload "threshold": before-7, overdue, level-1, repeat-10)
+    "{n} working day(s) before the deadline": "到期前{n}个工作日", "escalation level {n}": "第{n}级升级督办",
+    "repeat reminder, {n} working day(s) overdue": "逾期{n}个工作日再次提醒",
     "{ref}: {event} by {actor}; now {status}": "{ref}：{event}（{actor}），当前状态：{status}",
     # import and demo (ledger.py)
     "reading rows": "读取台账", "writing items": "写入事项",
@@ -106,6 +111,65 @@ ZH: dict[str, str] = {
     "admins {admin}); already sent this week {already_sent}, empty {empty}":
         "{week}：排队周报{queued}份（督查人员{supervisor}、领导{leadership}、单位{unit}、管理员{admin}）；"
         "本周已发送{already_sent}份，无内容{empty}份",
+    "cannot listen on {host}:{port}: {error}": "无法在{host}:{port}上监听：{error}",
+    "mail catcher on {host}:{port}, storing into {maildir} (Ctrl-C to stop)":
+        "邮件捕获服务器运行于{host}:{port}，收到的邮件保存到{maildir}（按Ctrl-C停止）",
+    "stored {count} message(s)": "共保存{count}封邮件",
+    # option values we check ourselves (mail.py, serve.py, sweep.py, lifecycle_cmds.py, common.py)
+    "{value!r}: use auto, local or prefect": "“{value}”无效：可选auto、local或prefect",
+    "{value!r} is not a date; write e.g. 2024-09-30": "“{value}”不是有效日期，请按2024-09-30的格式填写",
+    "{value!r} is not an ISO 8601 time; write e.g. 2024-06-30T09:00+08:00":
+        "“{value}”不是ISO 8601格式的时间，请按2024-06-30T09:00+08:00的格式填写",
+    "{value!r} has no UTC offset; write e.g. 2024-06-30T09:00+08:00":
+        "“{value}”缺少UTC时差，请按2024-06-30T09:00+08:00的格式填写",
+    # people and API tokens (users.py)
+    "{email!r} is not an email address": "“{email}”不是有效的邮箱地址",
+    "{email}: an officer needs --unit (the unit whose items they work on)":
+        "{email}：单位联络员须用--unit指定所在单位（其办理事项的单位）",
+    "added {person}; set a password with `duban user password {email}`":
+        "已添加{person}；请用`duban user password {email}`设置密码",
+    "updated {person}; set a password with `duban user password {email}`":
+        "已更新{person}；请用`duban user password {email}`设置密码",
+    "new password": "新密码", "again": "再次输入新密码",
+    "the two passwords differ; nothing was changed": "两次输入的密码不一致，未做任何修改",
+    "password set for {email}; their other sessions have ended": "已为{email}设置密码，其已登录的其他会话均已退出",
+    "{email} is not active": "{email}已停用",
+    "(for {email}; keep it secret: it cannot be shown again)": "（属于{email}；请妥善保管：令牌不会再次显示）",
+    "{email} has no API tokens": "{email}没有API令牌",
+    "created {at}": "创建于{at}", "last used {at}": "最近使用于{at}", "never used": "从未使用",
+    "revoked {at}": "已于{at}吊销",
+    "no API token with id {id} (see `duban token list EMAIL`)": "没有编号为{id}的API令牌（参见`duban token list 邮箱`）",
+    "token {id} ({hint}…) of {owner} revoked": "{owner}的令牌{id}（{hint}…）已吊销",
+    "token {id} ({hint}…) of {owner} was already revoked": "{owner}的令牌{id}（{hint}…）此前已吊销",
+    # serve (serve.py)
+    "--no-web runs no web server processes": "--no-web不运行网页服务进程",
+    "server mode (PREFECT_API_URL is set): the schedules run on the Prefect server's workers, so --no-web "
+    "leaves this process nothing to do":
+        "服务器模式（已设置PREFECT_API_URL）：定时任务由Prefect服务器的worker运行，使用--no-web时本进程无事可做",
+    "server mode: the schedules live on the Prefect server at {url} (duban deploy); this process runs the web "
+    "app only":
+        "服务器模式：定时任务在Prefect服务器{url}上运行（duban deploy）；本进程只运行网页应用",
+    "scheduler: this process owns the schedules: {jobs}": "定时任务：由本进程运行：{jobs}",
+    "scheduler: lost the scheduler lease to another process; schedules stopped here":
+        "定时任务：已由另一进程接管，本进程不再运行定时任务",
+    "{job} at '{cron}'": "{job}（{cron}）", "deliver": "发送邮件", "digest": "周报", "digest-catch-up": "补发周报",
+    "{holder} (lease until {until} UTC)": "{holder}（租约至UTC {until}）", "another process": "另一进程",
+    "scheduler: another duban serve owns the schedules of this database: {who}; this one runs no jobs and takes "
+    "over if that one stops":
+        "定时任务：本数据库的定时任务由另一个duban serve运行：{who}；本进程不运行任务，待其停止后接管",
+    "running the scheduler alone; Ctrl-C stops": "仅运行定时任务；按Ctrl-C停止", "stopped": "已停止",
+    "the web app cannot be loaded (see above)": "无法加载网页应用（见上文）",
+    "web app not available ({error})": "网页应用不可用（{error}）",
+    # deploy (deploy.py)
+    "cannot read {path}: {error}": "无法读取{path}：{error}", "{path} defines no deployments": "{path}中没有定义任何部署",
+    "PREFECT_API_URL is not set: point it at the Prefect server (see docs/deploy.md)":
+        "未设置PREFECT_API_URL：请将其指向Prefect服务器（见docs/deploy.md）",
+    "deployments applied to {url}": "已应用到{url}的部署", "deployment": "部署", "entrypoint": "入口",
+    "schedule": "运行计划", "work pool": "工作池", "on demand": "按需运行",
+    "Set on the Prefect server's host: {settings}": "请在Prefect服务器所在主机上设置：{settings}",
+    "Start workers from a checkout of duban at the same path ({root}): {command}":
+        "在相同路径（{root}）的duban代码副本中启动worker：{command}",
+    "created work pool {name} (process)": "已创建工作池{name}（process类型）",
     # the database (common.py, ops.py)
     "database {database} is up to date (revision {revision})": "数据库{database}已是最新结构（版本{revision}）",
     "database {database}: {before} -> {after}": "数据库{database}：{before} -> {after}",
@@ -160,13 +224,49 @@ def actor(label: str) -> str:
 
 
 def details(payload: Mapping[str, Any]) -> str:
-    """An event's payload as `field: value` pairs, the field names translated."""
+    """An event's payload as `field: value` pairs, the field names translated, ids as their labels."""
     separator, colon = ("；", "：") if locale() == "zh-CN" else ("; ", ": ")
-    return separator.join(f"{_(key)}{colon}{_(value) if key in _LABELLED_FIELDS else value}"
-                          for key, value in payload.items())
+    return separator.join(f"{_(key)}{colon}{_value(key, value)}" for key, value in payload.items())
 
 
 _LABELLED_FIELDS = ("imported_as", "status", "from_status", "to_status")  # their values are states
+_THRESHOLD = re.compile(r"(before|level|repeat)-(\d+)")
+
+
+def _value(key: str, value: Any) -> Any:
+    if key in _LABELLED_FIELDS:
+        return _(value)
+    if key == "threshold":
+        return threshold(str(value))
+    if key == "threshold_at":
+        return _instant(value)
+    if key == "notified":  # the notification's key, or None when nobody was told
+        return _("yes") if value else _("no")
+    return value
+
+
+def threshold(key: str) -> str:
+    """A sweep threshold's key (before-7, overdue, level-1, repeat-10, see models.schedule) in words."""
+    found = _THRESHOLD.fullmatch(key)
+    if found is None:
+        return _(key)
+    kind, n = found.group(1), int(found.group(2))
+    if kind == "before":
+        return _("{n} working day(s) before the deadline", n=n)
+    if kind == "level":
+        return _("escalation level {n}", n=n)
+    return _("repeat reminder, {n} working day(s) overdue", n=n)
+
+
+def _instant(value: Any) -> Any:
+    """An ISO instant in the configured timezone, as the tables show times; anything else as is."""
+    from config.clock import parse_instant
+    from config.settings import SettingsError, get_settings
+
+    try:
+        return parse_instant(str(value)).astimezone(get_settings().tz).strftime("%Y-%m-%d %H:%M")
+    except (ValueError, SettingsError):
+        return value
 
 
 def counts(pairs: Iterable[tuple[str, int]]) -> str:

@@ -110,15 +110,17 @@ class Scheduler:
         jobs: list[ScheduledJob] | None = None,
         flow_engine: str = "auto",
         lease: Lease | None = None,
-        on_change: Callable[[str], None] | None = None,
+        on_change: Callable[[bool], None] | None = None,
     ) -> None:
+        """`on_change(owns)`: called when this process takes the schedules (True) or loses them
+        (False); by default each change is logged."""
         from apscheduler.schedulers.background import BackgroundScheduler
 
         self.settings, self.flow_engine = settings, flow_engine
         self.jobs = JOBS if jobs is None else jobs
         self.lease = lease or Lease(engine)
         self.owns = False
-        self._say = on_change or log.info
+        self._on_change = on_change or self._log_change
         self._lock = threading.Lock()
         from apscheduler.executors.pool import ThreadPoolExecutor
 
@@ -154,12 +156,18 @@ class Scheduler:
                 return
             if holds and not self.owns:
                 self._add_jobs()
-                self._say(f"this process owns the schedules: {self.describe()}")
+                self._on_change(True)
             elif not holds and self.owns:
                 for job in self.jobs:
                     self._scheduler.remove_job(job.name)
-                self._say("lost the scheduler lease to another process; schedules stopped here")
+                self._on_change(False)
             self.owns = holds
+
+    def _log_change(self, owns: bool) -> None:
+        if owns:
+            log.info("this process owns the schedules: %s", self.describe())
+        else:
+            log.info("lost the scheduler lease to another process; schedules stopped here")
 
     def describe(self) -> str:
         return "; ".join(f"{job.name} at '{job.crontab(self.settings)}'" for job in self.jobs)

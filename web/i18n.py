@@ -77,6 +77,9 @@ ZH: dict[str, str] = {
     "Done.": "操作成功。",
     "text": "进展", "percent": "完成度", "evidence": "佐证材料", "reason": "理由", "comment": "意见",
     "deadline": "时限", "old_deadline": "原时限", "new_deadline": "新时限", "requested_deadline": "申请时限",
+    # the sweep's event payloads (models/sweep.py), shown on the timeline
+    "threshold": "督办节点", "threshold_at": "节点时间", "level": "督办级别", "workdays": "距时限工作日数",
+    "deadline_version": "时限版本", "days_left": "剩余天数", "days_overdue": "逾期天数", "notified": "已发通知",
     # my work, approvals
     "Returned to you": "被退回", "Due within the reminder window": "临近时限", "Nothing here.": "暂无。",
     "Submitted items waiting": "待销号事项", "Extension requests waiting": "待审批延期申请",
@@ -111,6 +114,8 @@ EN: dict[str, str] = {
     "documents_created": "documents created", "units_created": "units created", "units_updated": "units updated",
     "people_created": "people created", "items_created": "items created", "items_updated": "items updated",
     "items_unchanged": "items unchanged",
+    "threshold_at": "threshold reached", "level": "escalation level", "workdays": "working days from the deadline",
+    "deadline_version": "deadline version", "days_left": "days left", "days_overdue": "days overdue",
 }
 
 _CATALOGUES = {"zh-CN": ZH, "en": EN}

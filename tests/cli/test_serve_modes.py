@@ -21,7 +21,7 @@ DUBAN = str(Path(sys.executable).with_name("duban"))
 
 def _env(sqlite_url: str, tmp_path: Path, **extra: str) -> dict[str, str]:
     return {**os.environ, "DUBAN_DATABASE_URL": sqlite_url, "DUBAN_CONFIG": str(tmp_path / "none.toml"),
-            "DUBAN_DATA_DIR": str(tmp_path / "data"), "COLUMNS": "300", **extra}
+            "DUBAN_DATA_DIR": str(tmp_path / "data"), "COLUMNS": "300", "DUBAN_LOCALE": "en", **extra}
 
 
 def test_server_mode_serves_the_web_app_and_schedules_nothing(sqlite_url, tmp_path):

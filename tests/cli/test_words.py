@@ -151,3 +151,126 @@ def test_event_details_word_states_as_labels(monkeypatch):  # type: ignore[no-un
     assert words.details({"imported_as": "signed_off", "row": 3}) == "导入时状态：已销号；行：3"
     monkeypatch.setattr(words, "locale", lambda: "en")
     assert words.details({"imported_as": "in_progress", "row": 3}) == "imported_as: in progress; row: 3"
+
+
+
+def test_user_and_token_commands_in_the_configured_language(duban, ledger, locale):  # noqa: F811
+    added = duban("user", "add", "new@fgw.gov.cn", "--role", "officer", "--unit", "FGW", "--name", "张三")
+    updated = duban("user", "add", "new@fgw.gov.cn", "--role", "officer", "--unit", "FGW")
+    no_unit = duban("user", "add", "x@fgw.gov.cn", "--role", "officer")
+    bad_email = duban("user", "add", "nope", "--role", "admin")
+    assert (added.code, updated.code, no_unit.code, bad_email.code) == (0, 0, 1, 1)
+    _check(added.out + updated.out + no_unit.err + bad_email.err, {
+        "zh-CN": ["已添加张三 <new@fgw.gov.cn>（单位联络员）；请用`duban user password new@fgw.gov.cn`设置密码",
+                  "已更新张三 <new@fgw.gov.cn>（单位联络员）", "错误：x@fgw.gov.cn：单位联络员须用--unit指定所在单位",
+                  "错误：“nope”不是有效的邮箱地址"],
+        "en": ["added 张三 <new@fgw.gov.cn> (officer); set a password with `duban user password new@fgw.gov.cn`",
+               "updated 张三 <new@fgw.gov.cn> (officer)", "error: x@fgw.gov.cn: an officer needs --unit",
+               "error: 'nope' is not an email address"],
+    }, locale)
+
+    none_yet = duban("token", "list", "new@fgw.gov.cn")
+    created = duban("token", "create", "new@fgw.gov.cn", "--now", NOW)
+    token = created.out.strip()
+    assert created.code == 0 and token.startswith("dbn_") and "\n" not in token  # stdout: the token alone
+    listed = duban("token", "list", "new@fgw.gov.cn")
+    revoked = duban("token", "revoke", "1", "--now", NOW)
+    again = duban("token", "revoke", "1")
+    relisted = duban("token", "list", "new@fgw.gov.cn")
+    unknown = duban("token", "revoke", "4242")
+    assert [r.code for r in (none_yet, listed, revoked, again, relisted, unknown)] == [0, 0, 0, 0, 0, 1]
+    hint = token[:10]
+    _check(none_yet.out + created.err, {
+        "zh-CN": ["new@fgw.gov.cn没有API令牌", "（属于new@fgw.gov.cn；请妥善保管：令牌不会再次显示）"],
+        "en": ["new@fgw.gov.cn has no API tokens", "(for new@fgw.gov.cn; keep it secret: it cannot be shown again)"],
+    }, locale)
+    _check(listed.out, {"zh-CN": [f"1  {hint}…  创建于2024-07-03 09:00  从未使用  有效"],
+                        "en": [f"1  {hint}…  created 2024-07-03 09:00  never used  active"]}, locale)
+    _check(revoked.out + again.out + relisted.out + unknown.err, {
+        "zh-CN": [f"new@fgw.gov.cn的令牌1（{hint}…）已吊销", f"new@fgw.gov.cn的令牌1（{hint}…）此前已吊销",
+                  "已于2024-07-03 09:00吊销", "错误：没有编号为4242的API令牌（参见`duban token list 邮箱`）"],
+        "en": [f"token 1 ({hint}…) of new@fgw.gov.cn revoked", f"token 1 ({hint}…) of new@fgw.gov.cn was already revoked",
+               "revoked 2024-07-03 09:00", "error: no API token with id 4242 (see `duban token list EMAIL`)"],
+    }, locale)
+    assert token not in listed.out + relisted.out
+
+
+def test_show_after_a_sweep_words_the_thresholds(duban, ledger, locale, engine, monkeypatch):  # noqa: F811
+    from datetime import UTC, datetime
+
+    from sqlmodel import Session, select
+
+    from models.tables import Item
+
+    monkeypatch.delenv("PREFECT_API_URL", raising=False)
+    with Session(engine) as s:  # scheduled from before its first reminder: the sweep catches up
+        item = s.exec(select(Item).where(Item.number == "12")).one()
+        item.next_action_at = datetime(2024, 6, 1, tzinfo=UTC)
+        s.add(item)
+        s.commit()
+    later = "2024-07-20T09:00+08:00"
+    swept = duban("sweep", "--now", later, "--engine", "local")
+    assert swept.code == 0, swept.err
+    result = duban("show", "新时代意见/12", "--now", later)
+    assert result.code == 0, result.err
+    _check(swept.out + result.out, {
+        "zh-CN": ["事件：升级督办 2、已逾期 1、提醒 2、再次提醒 1", "督办级别：2", "系统自动督办", "督办节点：到期前7个工作日",
+                  "节点时间：2024-07-01 00:00", "督办节点：已逾期", "督办节点：第1级升级督办", "督办节点：逾期15个工作日再次提醒",
+                  "督办级别：0", "距时限工作日数：-7", "时限版本：1", "剩余天数：0", "逾期天数：20", "已发通知：否"],
+        "en": ["events: escalated 2, overdue 1, reminder 2, repeat reminder 1", "Escalation level: 2", "the sweep",
+               "threshold: 7 working day(s) before the deadline", "threshold reached: 2024-06-20 00:00",
+               "threshold: overdue", "threshold: escalation level 1",
+               "threshold: repeat reminder, 15 working day(s) overdue", "escalation level: 0",
+               "working days from the deadline: -7", "deadline version: 1", "days left: 0", "days overdue: 20",
+               "notified: no"],
+    }, locale)
+    for identifier in ("threshold_at", "days_overdue", "deadline_version", "level-1", "before-7", "None"):
+        assert identifier not in result.out
+    payload = duban("show", "新时代意见/12", "--json").json()["timeline"][0]["payload"]
+    assert payload["threshold"] == "before-7" and payload["notified"] is None  # --json keeps the ids
+
+
+def test_option_values_we_check_ourselves_in_the_configured_language(duban, ledger, locale):  # noqa: F811
+    engine = duban("sweep", "--engine", "bogus")
+    no_offset = duban("report", "--now", "2024-07-01")
+    not_a_time = duban("report", "--now", "tomorrow")
+    not_a_date = duban("extension", "request", "新时代意见/12", "--by", ledger["fgw"], "--to", "soon", "--reason", "r")
+    assert [r.code for r in (engine, no_offset, not_a_time, not_a_date)] == [2, 2, 2, 2]  # usage errors, as before
+    text = engine.err + no_offset.err + not_a_time.err + not_a_date.err
+    assert "Invalid value" in text  # Click's own words stay English
+    _check(text, {
+        "zh-CN": ["“bogus”无效：可选auto、local或prefect", "“2024-07-01”缺少UTC时差", "“tomorrow”不是ISO 8601格式的时间",
+                  "“soon”不是有效日期"],
+        "en": ["'bogus': use auto, local or prefect", "'2024-07-01' has no UTC offset", "'tomorrow' is not an ISO 8601 time",
+               "'soon' is not a date"],
+    }, locale)
+
+
+def test_serve_says_what_the_scheduler_does_in_the_configured_language(duban, locale):
+    from types import SimpleNamespace
+
+    from cli.serve import _scheduler_says
+    from flows.scheduler import JOBS
+
+    scheduler = SimpleNamespace(settings=get_settings(), jobs=JOBS[:2])
+    owns = _scheduler_says(scheduler, True)  # type: ignore[arg-type]
+    lost = _scheduler_says(scheduler, False)  # type: ignore[arg-type]
+    cron = get_settings().sweep_cron
+    _check(owns + lost, {
+        "zh-CN": [f"定时任务：由本进程运行：自动督办（{cron}）；发送邮件（* * * * *）", "定时任务：已由另一进程接管"],
+        "en": [f"scheduler: this process owns the schedules: sweep at '{cron}'; deliver at '* * * * *'",
+               "scheduler: lost the scheduler lease to another process; schedules stopped here"],
+    }, locale)
+
+
+def test_sweep_thresholds_and_notified_as_words(monkeypatch):  # type: ignore[no-untyped-def]
+    from cli import words
+
+    payload = {"threshold": "level-2", "notified": "escalated:1:v1:level-2", "days_overdue": 12}
+    monkeypatch.setattr(words, "locale", lambda: "zh-CN")
+    assert words.details(payload) == "督办节点：第2级升级督办；已发通知：是；逾期天数：12"
+    assert words.threshold("before-3") == "到期前3个工作日" and words.threshold("overdue") == "已逾期"
+    monkeypatch.setattr(words, "locale", lambda: "en")
+    assert words.details(payload) == "threshold: escalation level 2; notified: yes; days overdue: 12"
+    assert words.threshold("repeat-5") == "repeat reminder, 5 working day(s) overdue"
+    assert words.threshold("something-new") == "something-new"

@@ -116,7 +116,7 @@ def test_second_serve_on_the_same_database_says_it_does_not_schedule_and_stops_o
     Lease(engine, "the-first-serve", ttl=timedelta(hours=1)).claim(clock.now())
     engine.dispose()
     env = {**os.environ, "DUBAN_DATABASE_URL": sqlite_url, "DUBAN_CONFIG": str(tmp_path / "none.toml"),
-           "COLUMNS": "300", "DUBAN_DATA_DIR": str(tmp_path / "data")}
+           "COLUMNS": "300", "DUBAN_DATA_DIR": str(tmp_path / "data"), "DUBAN_LOCALE": "en"}
     process = subprocess.Popen([DUBAN, "serve", "--no-web", "--engine", "local"], stdout=subprocess.PIPE,
                                stderr=subprocess.STDOUT, text=True, env=env, cwd=tmp_path)
     assert process.stdout is not None
@@ -145,7 +145,7 @@ def test_serve_stopped_by_sigterm_hands_the_schedules_back_at_once(run, sqlite_u
         free.bind(("127.0.0.1", 0))
         port = free.getsockname()[1]
     env = {**os.environ, "DUBAN_DATABASE_URL": sqlite_url, "DUBAN_CONFIG": str(tmp_path / "none.toml"),
-           "COLUMNS": "300", "DUBAN_DATA_DIR": str(tmp_path / "data")}
+           "COLUMNS": "300", "DUBAN_DATA_DIR": str(tmp_path / "data"), "DUBAN_LOCALE": "en"}
     env.pop("PREFECT_API_URL", None)
     args = ["--port", str(port)] if web else ["--no-web"]
     process = subprocess.Popen([DUBAN, "serve", *args, "--engine", "local"], stdout=subprocess.PIPE,
