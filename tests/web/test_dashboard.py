@@ -121,17 +121,22 @@ def test_rank_numbers_share_a_place_at_equal_rates():
     assert [r.name for r in ranked(rows)] == ["丙", "甲", "乙", "丁"]  # 100%, 50% with fewer overdue, 50%, 0%
 
 
-def test_units_ranked_by_rate_on_the_dashboard(world, client_for, session):
+def _supervisor_with_one_unit_all_signed_off(world, client_for, session):  # type: ignore[no-untyped-def]
+    """市财政局 leads three items, all signed off (100%); the other units' items are open (0%)."""
     for _ in range(3):
         make_item(session, lead_unit=world.units["czj"], status=Status.SIGNED_OFF)
     session.commit()
-    sup = client_for(world.people["sup"])
+    return client_for(world.people["sup"])
+
+
+def test_units_ranked_by_rate_on_the_dashboard(world, client_for, session):
+    sup = _supervisor_with_one_unit_all_signed_off(world, client_for, session)
     assert 'href="/?rank=rate"' in sup.get("/").text
     page = sup.get("/?rank=rate").text
     table = page.split('id="units"', 1)[1].split("</table>", 1)[0]
     rows = [row.split("</tr>", 1)[0] for row in table.split("<tr>")[2:]]
     assert [row.split('<td class="num">', 2)[1].split("<", 1)[0] for row in rows] == ["1", "2", "2"]
-    assert "市财政局" in rows[0] and "按销号率排名" in page  # 3 of 3 signed off; the others 0%
+    assert "市财政局" in rows[0] and "按销号率排名" in page
 
 
 def _sheets(response) -> dict[str, list[tuple]]:  # type: ignore[no-untyped-def]
@@ -146,10 +151,7 @@ def _sheets(response) -> dict[str, list[tuple]]:  # type: ignore[no-untyped-def]
 
 
 def test_figures_export_holds_documents_and_units_ranked_by_rate(world, client_for, session):
-    for _ in range(3):
-        make_item(session, lead_unit=world.units["czj"], status=Status.SIGNED_OFF)
-    session.commit()
-    sup = client_for(world.people["sup"])
+    sup = _supervisor_with_one_unit_all_signed_off(world, client_for, session)
     assert 'href="/report.xlsx"' in sup.get("/").text
     sheets = _sheets(sup.get("/report.xlsx"))
     assert list(sheets) == ["按文件", "单位销号率排名"]
