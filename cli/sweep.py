@@ -7,6 +7,7 @@ from datetime import timedelta
 from typing import Annotated, Any, Literal, cast
 
 import typer
+from rich.markup import escape
 from rich.table import Table
 
 from cli.common import (
@@ -21,7 +22,7 @@ from cli.common import (
     resolve_now,
     settings,
 )
-from cli.words import _, counts
+from cli.words import _, counts, locale, threshold
 
 
 def register(app: typer.Typer) -> None:
@@ -82,10 +83,11 @@ def forecast(
                           days=days, at=local(at)), title_justify="left")
     for column in (_("When"), _("Item"), _("Kind"), _("To"), _("Cc")):
         table.add_column(column, overflow="fold")
+    separator = "、" if locale() == "zh-CN" else ", "
     for e in entries:
-        what = _(e.kind) + (f" L{e.level}" if e.kind == "escalated" else "") + f" ({e.threshold})"
-        if e.also:
-            what += f" [dim]+ {', '.join(e.also)}[/]"
+        what = escape(threshold(e.threshold))
+        if e.also:  # crossed in the same catch-up: events, but only the most severe is notified
+            what += f" [dim]+ {escape(separator.join(threshold(t) for t in e.also))}[/]"
         table.add_row(local(e.when), e.ref, what, ", ".join(e.to) or f"[red]{_('nobody')}[/]", ", ".join(e.cc))
     console.print(table)
 
