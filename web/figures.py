@@ -205,3 +205,9 @@ def rank_numbers(rates: list[float]) -> list[int]:
     for i, value in enumerate(rates):
         numbers.append(numbers[-1] if i and value == rates[i - 1] else i + 1)
     return numbers
+
+
+def ranking(units: list[Row]) -> list[tuple[int, Row]]:
+    """Every unit with its place, best rate first (the dashboard's ranking and its spreadsheet)."""
+    by_rate = ranked(units)
+    return list(zip(rank_numbers([u.rate for u in by_rate]), by_rate, strict=True))

@@ -14,7 +14,7 @@ from openpyxl import Workbook
 from openpyxl.cell import WriteOnlyCell
 from openpyxl.worksheet._write_only import WriteOnlyWorksheet
 
-from web.figures import Figures, Row, rank_numbers, ranked
+from web.figures import Figures, Row, ranking
 from web.i18n import translator
 from web.listing import ItemRow
 
@@ -50,8 +50,7 @@ def figures_workbook(figures: Figures, locale: str, tz: ZoneInfo) -> bytes:
     units = workbook.create_sheet(_("Units ranked by rate"))
     units.append([as_of])
     units.append([_("Rank"), _("Lead unit"), *(_(c) for c in COUNT_COLUMNS)])
-    by_rate = ranked(figures.units)
-    for place, row in zip(rank_numbers([u.rate for u in by_rate]), by_rate, strict=True):
+    for place, row in ranking(figures.units):
         _append_counts(units, [place, row.name], row)
     return _saved(workbook)
 

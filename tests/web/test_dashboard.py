@@ -113,8 +113,7 @@ def test_past_weeks_of_the_trend_count_only_the_items_that_existed_then(session,
 
 
 def test_rank_numbers_share_a_place_at_equal_rates():
-    from web.figures import Row
-    from web.routes.dashboard import rank_numbers, ranked
+    from web.figures import Row, rank_numbers, ranked
 
     assert rank_numbers([90.0, 50.0, 50.0, 10.0, 10.0, 0.0]) == [1, 2, 2, 4, 4, 6]
     rows = [Row("乙", 2, 1, overdue=1), Row("甲", 4, 2, overdue=0), Row("丙", 1, 1), Row("丁", 5, 0, overdue=3)]

@@ -17,7 +17,7 @@ from models.deadlines import ACTIVE_STATUSES
 from models.tables import ItemEvent, Role
 from web.access import require_sees_everything
 from web.deps import CurrentUser, NowDep, SessionDep, SettingsDep, csrf_protect
-from web.figures import Figures, rank_numbers, ranked
+from web.figures import Figures, ranking
 from web.listing import ItemQuery, ItemRow, list_rows
 from web.render import fragment, locale_for, redirect, render
 from web.workbooks import XLSX, figures_workbook
@@ -55,8 +55,8 @@ def _figures_html(figures: Figures, locale: str, tz: ZoneInfo, view: str) -> Mar
         return hit[1]
     ranks: list[int] = []
     if view == "rate":
-        shown_units = ranked(figures.units)
-        ranks = rank_numbers([u.rate for u in shown_units])
+        places = ranking(figures.units)
+        ranks, shown_units = [place for place, _ in places], [row for _, row in places]
     else:
         shown_units = figures.units if view == "all" else figures.units[:UNITS_SHOWN]
     html = fragment("dashboard_figures.html", locale, tz, figures=figures, shown_units=shown_units,
