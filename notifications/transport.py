@@ -127,12 +127,14 @@ class SmtpConnection:
         # address is never written; the message still goes to the others.
         if not _ADDRESS.fullmatch(sender):
             raise DeliveryError(f"not a deliverable address: {sender!r}", permanent=True)
-        undeliverable = {addr: "not a deliverable address" for addr in recipients if not _ADDRESS.fullmatch(addr)}
-        if len(undeliverable) == len(recipients):
+        deliverable = _deliverable(recipients)
+        if not deliverable:
             raise DeliveryError("not a deliverable address: " + ", ".join(map(repr, recipients)), permanent=True)
-        recipients = [addr for addr in recipients if addr not in undeliverable]
+        undeliverable = {addr: "not a deliverable address" for addr in recipients if addr not in deliverable}
+        recipients = deliverable
         if self.pipeline is not None:
-            following = [addr for addr in following or () if _ADDRESS.fullmatch(addr)] or None
+            # The same filter as that message's own send: the envelope sent ahead must match it.
+            following = _deliverable(following or ()) or None
             refused = await self._send_pipelined(self.pipeline, sender, recipients, raw, following)
         else:
             refused = await self._send_plain(sender, recipients, raw)
@@ -240,6 +242,10 @@ class SmtpConnection:
                 await self.client.quit()
         except (TimeoutError, aiosmtplib.SMTPException, OSError):
             self.client.close()
+
+
+def _deliverable(addresses: Sequence[str]) -> list[str]:
+    return [addr for addr in addresses if _ADDRESS.fullmatch(addr)]
 
 
 def _envelope(sender: str, recipients: Sequence[str]) -> bytes:
