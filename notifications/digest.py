@@ -9,10 +9,9 @@ not queued. What a digest contains is built in `notifications.digest_context`.
 from __future__ import annotations
 
 import hashlib
-import io
 from collections import Counter
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta
+from datetime import date, datetime, timedelta, tzinfo
 from pathlib import Path
 from typing import Any
 
@@ -24,6 +23,7 @@ from sqlmodel import Session, select
 from config.settings import Settings
 from models.db import is_postgres
 from models.outbox import DigestSent, OutboxMessage, OutboxStatus
+from models.sheets import DATE, Column, Table, xlsx
 from notifications.builders import Attachment, Envelope, as_raw, build_digest, message_id_for
 from notifications.digest_context import Digest, compile_digests, iso_week
 from notifications.outbox import SENDER_NAME
@@ -68,24 +68,28 @@ class DigestSummary:
                 **{audience: self.by_audience[audience] for audience in AUDIENCES}}
 
 
-def escalation_xlsx(rows: list[dict[str, Any]], locale: str) -> bytes:
-    """The escalation list as a workbook (write-only mode: fast and small)."""
-    from openpyxl import Workbook
+# width, number format, wrapped: one per column of the escalation list
+_ESCALATION_LAYOUT = ((16, None, False), (40, None, True), (16, None, False), (9, None, False), (9, None, False),
+                      (12, DATE, False), (12, DATE, False), (40, None, True), (12, DATE, False), (9, None, False))
 
+
+def escalation_xlsx(rows: list[dict[str, Any]], locale: str, tz: tzinfo) -> bytes:
+    """The escalation list as a workbook, through the one safe writer (models.sheets)."""
     zh = locale != "en"
     headers = (["事项", "内容", "牵头单位", "督办级别", "逾期天数", "原定时限", "现时限", "最近进展", "进展日期", "退回次数"]
                if zh else ["Item", "Task", "Lead unit", "Level", "Days overdue", "Original deadline", "Deadline",
                            "Last progress", "Reported", "Times returned"])
-    workbook = Workbook(write_only=True)
-    sheet = workbook.create_sheet("督办清单" if zh else "Escalation list")
-    sheet.append(headers)
-    for r in rows:
-        at = r.get("last_progress_at")
-        sheet.append([r["ref"], r["title"], r["lead_unit"], r["level"], r["days_overdue"], r["original_deadline"],
-                      r["deadline"], r.get("last_progress", ""), at.date() if at else None, r.get("times_returned", 0)])
-    buffer = io.BytesIO()
-    workbook.save(buffer)
-    return buffer.getvalue()
+    columns = [Column(header, width, number_format, wrap)
+               for header, (width, number_format, wrap) in zip(headers, _ESCALATION_LAYOUT, strict=True)]
+    table = Table("督办清单" if zh else "Escalation list", columns, (
+        [r["ref"], r["title"], r["lead_unit"], r["level"], r["days_overdue"], r["original_deadline"],
+         r["deadline"], r.get("last_progress", ""), _local_day(r.get("last_progress_at"), tz),
+         r.get("times_returned", 0)] for r in rows))
+    return xlsx(table)
+
+
+def _local_day(at: datetime | None, tz: tzinfo) -> date | None:
+    return at.astimezone(tz).date() if at else None
 
 
 class _Renderer:
@@ -127,7 +131,7 @@ class _Renderer:
         name = f"escalation-list-{week}.xlsx" if digest.locale == "en" else f"督办清单-{week}.xlsx"
         ids = (digest.locale, tuple(r["id"] for r in digest.escalation_rows))
         if ids not in self.workbooks:
-            self.workbooks[ids] = escalation_xlsx(digest.escalation_rows, digest.locale)
+            self.workbooks[ids] = escalation_xlsx(digest.escalation_rows, digest.locale, self.settings.tz)
         return Attachment(name, self.workbooks[ids])
 
 

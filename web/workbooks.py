@@ -6,62 +6,46 @@ spreadsheet can sum and sort them.
 
 from __future__ import annotations
 
-import io
 from collections.abc import Iterable
 from zoneinfo import ZoneInfo
 
-from openpyxl import Workbook
-from openpyxl.cell import WriteOnlyCell
-from openpyxl.worksheet._write_only import WriteOnlyWorksheet
-
+from models.sheets import DATE, PERCENT, XLSX, Column, Table, xlsx
 from web.figures import Figures, Row, ranking
 from web.i18n import translator
 from web.listing import ItemRow
 
-XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
-ITEM_COLUMNS = ("Id", "Document", "Number", "Title", "Lead unit", "Status", "Original deadline", "Deadline", "Level")
+__all__ = ["XLSX", "figures_workbook", "items_workbook"]
+
+ITEM_COLUMNS = (("Id", 8, None), ("Document", 16, None), ("Number", 8, None), ("Title", 48, None),
+                ("Lead unit", 16, None), ("Status", 9, None), ("Original deadline", 12, DATE), ("Deadline", 12, DATE),
+                ("Level", 6, None))
 COUNT_COLUMNS = ("Total", "Signed off", "Rate", "Open", "Due soon", "Overdue")
 
 
 def items_workbook(rows: Iterable[ItemRow], locale: str) -> bytes:
     _ = translator(locale)
-    workbook = Workbook(write_only=True)
-    sheet = workbook.create_sheet(_("Items"))
-    sheet.append([_(c) for c in ITEM_COLUMNS])
-    for row in rows:
-        item = row.item
-        state = row.due_state if row.due_state == "overdue" else str(item.status)
-        sheet.append([item.id, row.document, item.number, item.title, row.lead_unit, _(state),
-                      item.original_deadline, item.deadline, item.escalation_level])
-    return _saved(workbook)
+    columns = [Column(_(header), width, number_format) for header, width, number_format in ITEM_COLUMNS]
+    return xlsx(Table(_("Items"), columns, (
+        [row.item.id, row.document, row.item.number, row.item.title, row.lead_unit,
+         _(row.due_state if row.due_state == "overdue" else str(row.item.status)),
+         row.item.original_deadline, row.item.deadline, row.item.escalation_level] for row in rows)))
 
 
 def figures_workbook(figures: Figures, locale: str, tz: ZoneInfo) -> bytes:
     """Two sheets: per document (by name), and every lead unit ranked by rate (as /?rank=rate)."""
     _ = translator(locale)
-    as_of = f"{_('As of')} {figures.as_of.astimezone(tz):%Y-%m-%d %H:%M}"
-    workbook = Workbook(write_only=True)
-    documents = workbook.create_sheet(_("By document"))
-    documents.append([as_of])
-    documents.append([_("Document"), *(_(c) for c in COUNT_COLUMNS)])
-    for row in [*figures.documents, Row(_("Overall"), figures.overall.total, figures.overall.signed_off,
-                                        figures.overall.open, figures.overall.due_soon, figures.overall.overdue)]:
-        _append_counts(documents, [row.name], row)
-    units = workbook.create_sheet(_("Units ranked by rate"))
-    units.append([as_of])
-    units.append([_("Rank"), _("Lead unit"), *(_(c) for c in COUNT_COLUMNS)])
-    for place, row in ranking(figures.units):
-        _append_counts(units, [place, row.name], row)
-    return _saved(workbook)
+    as_of = [f"{_('As of')} {figures.as_of.astimezone(tz):%Y-%m-%d %H:%M}"]
+    counts = [Column(_(header), 9, PERCENT if header == "Rate" else None) for header in COUNT_COLUMNS]
+    overall = figures.overall
+    documents = [*figures.documents, Row(_("Overall"), overall.total, overall.signed_off, overall.open,
+                                         overall.due_soon, overall.overdue)]
+    return xlsx(
+        Table(_("By document"), [Column(_("Document"), 24), *counts],
+              ([row.name, *_counts(row)] for row in documents), above=[as_of]),
+        Table(_("Units ranked by rate"), [Column(_("Rank"), 6), Column(_("Lead unit"), 20), *counts],
+              ([place, row.name, *_counts(row)] for place, row in ranking(figures.units)), above=[as_of]),
+    )
 
 
-def _append_counts(sheet: WriteOnlyWorksheet, first: list[object], row: Row) -> None:
-    rate = WriteOnlyCell(sheet, value=row.rate / 100)
-    rate.number_format = "0.0%"
-    sheet.append([*first, row.total, row.signed_off, rate, row.open, row.due_soon, row.overdue])
-
-
-def _saved(workbook: Workbook) -> bytes:
-    out = io.BytesIO()
-    workbook.save(out)
-    return out.getvalue()
+def _counts(row: Row) -> list[object]:
+    return [row.total, row.signed_off, row.rate / 100, row.open, row.due_soon, row.overdue]
