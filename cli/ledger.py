@@ -31,7 +31,7 @@ from cli.common import (
     resolve_now,
     settings,
 )
-from cli.words import _, counts, details, problem_text
+from cli.words import _, counts, details, n_, problem_text
 
 SAMPLES = Path(__file__).parent / "samples"
 SAMPLE_FILES = ("units.csv", "ledger.xlsx")
@@ -105,7 +105,8 @@ def import_(
 
 
 def print_problems(exc: Any) -> None:
-    table = Table(title=_("The import was refused: {count} problem(s); nothing was written", count=len(exc.problems)),
+    table = Table(title=n_("The import was refused: {n} problem; nothing was written",
+                          "The import was refused: {n} problems; nothing was written", len(exc.problems)),
                   title_justify="left", title_style="bold red")
     for column in (_("File"), _("Sheet"), _("Row"), _("Column"), _("Problem")):
         table.add_column(column, overflow="fold")
@@ -119,8 +120,8 @@ def print_problems(exc: Any) -> None:
 def print_summary(summary: dict[str, Any], engine: str) -> None:
     files = ", ".join(summary["files"])
     dry = summary["dry_run"]
-    table = Table(title=_("Import of {files} (dry run: nothing was written)" if dry else "Import of {files}",
-                          files=files), title_justify="left")
+    table = Table(title=(_("Import of {files} (dry run: nothing was written)", files=files) if dry
+                         else _("Import of {files}", files=files)), title_justify="left")
     table.add_column(_("Kind"))
     for column in (_("Would be new"), _("Would be updated")) if dry else (_("New"), _("Updated")):
         table.add_column(column, justify="right")

@@ -21,7 +21,7 @@ from cli.common import (
     resolve_now,
     settings,
 )
-from cli.words import _
+from cli.words import _, n_
 
 
 def register(app: typer.Typer) -> None:
@@ -107,7 +107,8 @@ def digest(
 
         with open_session() as session:
             written = write_previews(session, at, settings(), preview)
-        console.print(_("wrote {count} digest preview(s) to {directory}", count=len(written), directory=preview),
+        console.print(n_("wrote {n} digest preview to {directory}", "wrote {n} digest previews to {directory}", len(written),
+                         directory=preview),
                       highlight=False)
         return
     from flows.digest import digest as digest_flow
@@ -144,4 +145,4 @@ def mailcatcher(
         pass
     finally:
         catcher.stop()
-        console.print(_("stored {count} message(s)", count=catcher.handler_.count))
+        console.print(n_("stored {n} message", "stored {n} messages", catcher.handler_.count))

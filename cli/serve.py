@@ -11,7 +11,7 @@ import typer
 from rich.markup import escape
 
 from cli.common import CliError, console, engine, open_session, settings
-from cli.words import _, locale
+from cli.words import _, local_time, locale
 from flows import followup
 
 if TYPE_CHECKING:
@@ -55,7 +55,7 @@ def serve(
                           on_change=lambda owns: console.print(_scheduler_says(scheduler, owns), highlight=False))
     if not scheduler.start():
         holder = scheduler.lease.holder()
-        who = (_("{holder} (lease until {until} UTC)", holder=holder[0], until=f"{holder[1]:%Y-%m-%d %H:%M:%S}")
+        who = (_("{holder} (lease until {until})", holder=holder[0], until=local_time(holder[1], seconds=True))
                if holder else _("another process"))
         console.print(_("scheduler: another duban serve owns the schedules of this database: {who}; this one runs "
                         "no jobs and takes over if that one stops", who=who), highlight=False)

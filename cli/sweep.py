@@ -22,7 +22,7 @@ from cli.common import (
     resolve_now,
     settings,
 )
-from cli.words import _, counts, locale, threshold
+from cli.words import _, counts, locale, n_, threshold
 
 
 def register(app: typer.Typer) -> None:
@@ -141,7 +141,8 @@ def doctor(now: NowOption = None) -> None:
                       + _("{name}: {value}", name=name, value=text), highlight=False, soft_wrap=True)
     problems = sum(1 for check in checks if check[1] == "problem")
     if problems:
-        raise CliError(_("{count} problem(s) found; fix them and run `duban doctor` again", count=problems))
+        raise CliError(n_("{n} problem found; fix it and run `duban doctor` again",
+                          "{n} problems found; fix them and run `duban doctor` again", problems))
 
 
 def _doctor_checks(at: Any, record: Any) -> None:

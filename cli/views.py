@@ -17,7 +17,7 @@ from cli.common import (
     resolve_now,
     settings,
 )
-from cli.words import _, actor, details
+from cli.words import _, actor, details, n_
 from models.deadlines import due_state
 from models.queries import ItemFilter, co_unit_names, find_item, list_items, timeline
 from models.report import build_report
@@ -56,7 +56,7 @@ def items(
     if as_json:
         print_json(data)
         return
-    table = Table(title=_("{count} items", count=len(data)), title_justify="left")
+    table = Table(title=n_("{n} item", "{n} items", len(data)), title_justify="left")
     for column in (_("Id"), _("Item"), _("Title"), _("Lead unit"), _("Deadline"), _("Status")):
         table.add_column(column, overflow="fold")
     for row in data:

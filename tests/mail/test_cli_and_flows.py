@@ -72,7 +72,7 @@ def test_outbox_rejects_an_unknown_status(duban: Callable[..., Result]) -> None:
 
 def test_digest_queues_once_and_preview_writes_files(duban: Callable[..., Result], session: Session, mail_world: Any, tmp_path: Path) -> None:
     preview = duban("digest", "--now", "2024-06-03T09:00+08:00", "--preview", str(tmp_path))
-    assert preview.code == 0 and "wrote 5 digest preview(s)" in preview.out
+    assert preview.code == 0 and "wrote 5 digest previews" in preview.out
     assert session.exec(select(OutboxMessage)).all() == []
     first = duban("digest", "--now", "2024-06-03T09:00+08:00")
     assert "week 2024-W23: queued 5 digest(s) (supervisors 1, leadership 1, units 3, admins 0)" in first.out

@@ -103,7 +103,10 @@ def revoke(request: Request, token_id: int, session: SessionDep, user: CurrentUs
     """One's own tokens only, admins included: someone else's id is a 404 like a missing one."""
     revoked = revoke_token(session, find_token(session, token_id, by=user, own_only=True), now)
     session.commit()
-    flash(request, "Token revoked." if revoked else "The token was already revoked.")
+    if revoked:
+        flash(request, "Token revoked.")
+    else:
+        flash(request, "The token was already revoked.")
     return redirect("/account/tokens")
 
 
