@@ -59,6 +59,7 @@ class Settings(BaseSettings):
 
     policy_file: Path | None = None
     calendar_file: Path | None = None
+    scoring_file: Path | None = None  # the 考核 scoring model (config/scoring.yaml when unset)
     # The sweep (issue 3): its schedule under `duban serve` (cron, in `timezone`).
     sweep_cron: str = "*/15 * * * *"
 

@@ -1,0 +1,135 @@
+"""Scoring benchmark: `duban score` for a year over 100,000 items and a year of their events.
+
+Builds a ledger with bulk INSERTs (100 documents, 1,000 units; every item imported on 2 January
+2024 with a deadline in the year; submissions, returns, sign-offs, extensions and cancellations
+spread over the year), then times the score of the whole year and of one quarter, in process
+(read + compute + JSON, as `duban score --json` does), and once through the real CLI.
+Run: `.venv/bin/python -m bench.score [--items 100000] [--units 1000]`.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import random
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+from datetime import UTC, date, datetime, timedelta
+from pathlib import Path
+from zoneinfo import ZoneInfo
+
+from sqlalchemy import insert
+
+START = datetime(2024, 1, 2, 1, 0, tzinfo=UTC)
+AS_OF = "2025-01-06T09:00+08:00"
+TZ = ZoneInfo("Asia/Shanghai")
+
+
+def build(url: str, units: int, items: int) -> int:
+    from migrations.runner import upgrade
+    from models.db import make_engine
+    from models.tables import Document, Item, ItemEvent, Unit
+
+    engine = make_engine(url)
+    upgrade(engine)
+    rng = random.Random(12)
+    t = {m: m.__table__ for m in (Document, Item, ItemEvent, Unit)}  # type: ignore[attr-defined]
+    rows, events = [], []
+
+    def event(item: int, kind: str, at: datetime, old: str, new: str, **payload: object) -> None:
+        events.append({"item_id": item, "kind": kind, "at": at, "actor_id": None, "actor_label": "bench",
+                       "from_status": old, "to_status": new, "payload": payload})
+
+    for i in range(1, items + 1):
+        deadline = date(2024, 1, 15) + timedelta(days=rng.randint(0, 330))
+        due = datetime.combine(deadline, datetime.min.time(), tzinfo=UTC)
+        event(i, "imported", START, "assigned", "assigned", deadline=deadline.isoformat(), file="bench.xlsx", row=i)
+        status, kind = "assigned", rng.random()
+        if kind < 0.10:
+            new = deadline + timedelta(days=rng.randint(10, 60))
+            event(i, "extension_approved", due - timedelta(days=3), status, status,
+                  old_deadline=deadline.isoformat(), new_deadline=new.isoformat())
+            deadline, due = new, datetime.combine(new, datetime.min.time(), tzinfo=UTC)
+        if kind < 0.55:
+            at = due + timedelta(days=rng.randint(-20, 25))
+            event(i, "submitted", at, status, "submitted")
+            if rng.random() < 0.25:
+                event(i, "returned", at + timedelta(days=2), "submitted", "in_progress")
+                event(i, "submitted", at + timedelta(days=9), "in_progress", "submitted")
+            event(i, "signed_off", at + timedelta(days=3 + rng.randint(0, 10)), "submitted", "signed_off")
+            status = "signed_off"
+        elif kind < 0.60:
+            event(i, "cancelled", due - timedelta(days=rng.randint(0, 30)), status, "cancelled")
+            status = "cancelled"
+        rows.append({"document_id": rng.randint(1, 100), "number": str(i), "title": "推动政策落地见效",
+                     "category": "", "lead_unit_id": rng.randint(1, units), "supervisor_id": None,
+                     "original_deadline": deadline, "deadline": deadline, "notes": "", "status": status,
+                     "deadline_version": 1, "escalation_level": 0, "next_action_at": None, "version": 1,
+                     "created_at": START, "updated_at": START})
+    with engine.begin() as conn:
+        conn.execute(insert(t[Unit]), [{"name": f"单位{n}", "code": f"U{n}", "parent_id": None, "contact_emails": [],
+                                        "leader_emails": []} for n in range(1, units + 1)])
+        conn.execute(insert(t[Document]), [{"short_name": f"文件{n}", "title": "", "issuer": "", "issue_date": None}
+                                           for n in range(1, 101)])
+        for table, data in ((Item, rows), (ItemEvent, events)):
+            for start in range(0, len(data), 5000):
+                conn.execute(insert(t[table]), data[start:start + 5000])
+    engine.dispose()
+    return len(events)
+
+
+def timed(url: str, start: date, end: date) -> tuple[float, dict[str, object]]:
+    from sqlmodel import Session
+
+    from config.calendar import load_calendar
+    from config.clock import parse_instant
+    from config.scoring import load_scoring
+    from models.db import make_engine
+    from models.scoring import load_rows, period_bounds, score
+
+    engine = make_engine(url)
+    began = time.perf_counter()
+    as_of = parse_instant(AS_OF)
+    model, calendar = load_scoring(), load_calendar()
+    with Session(engine) as session:
+        items, events, units = load_rows(session, period_bounds(start, end, as_of, TZ)[1])
+    data = score(items, events, units, model, calendar, TZ, start, end, as_of).as_dict()
+    json.dumps(data, ensure_ascii=False)
+    seconds = time.perf_counter() - began
+    engine.dispose()
+    return seconds, data
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--items", type=int, default=100000)
+    parser.add_argument("--units", type=int, default=1000)
+    args = parser.parse_args()
+    workdir = Path(tempfile.mkdtemp(prefix="duban-bench-score-"))
+    url = f"sqlite:///{workdir / 'bench.db'}"
+    try:
+        started = time.perf_counter()
+        events = build(url, args.units, args.items)
+        print(f"ledger: {args.units} units, {args.items} items, {events} events (built in "
+              f"{time.perf_counter() - started:.1f} s)")
+        for name, start, end in (("year 2024", date(2024, 1, 1), date(2024, 12, 31)),
+                                 ("Q3 2024", date(2024, 7, 1), date(2024, 9, 30))):
+            seconds, data = timed(url, start, end)
+            lines = sum(len(u["deductions"]) + len(u["additions"]) for u in data["units"])  # type: ignore[attr-defined]
+            print(f"score {name}: {seconds:.2f} s in process ({lines} explained lines)")
+        env = {**os.environ, "DUBAN_DATABASE_URL": url, "DUBAN_CONFIG": str(workdir / "none.toml")}
+        started = time.perf_counter()
+        subprocess.run([sys.executable, "-m", "cli", "score", "--from", "2024-01-01", "--to", "2024-12-31", "--json",
+                        "--now", AS_OF], env=env, check=True, capture_output=True)
+        print(f"duban score --json for the year, as a command: {time.perf_counter() - started:.2f} s"
+              " (with Python's start-up)")
+    finally:
+        shutil.rmtree(workdir, ignore_errors=True)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,214 @@
+"""考核 scoring, pure: replaying events into points, caps, ranks, and the YAML model's checks."""
+
+from __future__ import annotations
+
+from datetime import UTC, date, datetime
+from decimal import Decimal
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from config.calendar import WorkCalendar
+from config.scoring import DEFAULT_SCORING_FILE, ScoringError, load_scoring
+from models.scoring import EventRow, ItemRow, Scoreboard, score
+from tests.conftest import TZ
+
+MARCH = (date(2024, 3, 1), date(2024, 3, 31))
+UNITS = {1: "市发改委", 2: "市财政局", 3: "市商务局"}
+
+
+def at(day: str, hour: int = 2) -> datetime:
+    return datetime.fromisoformat(f"{day}T{hour:02d}:00").replace(tzinfo=UTC)  # 10:00 (or so) in Shanghai
+
+
+class Ledger:
+    """Items and their events, written the way the import and the lifecycle write them."""
+
+    def __init__(self) -> None:
+        self.items: list[ItemRow] = []
+        self.events: list[EventRow] = []
+
+    def item(self, unit: int, deadline: str, created: str = "2024-02-01", document: str = "新时代意见",
+             category: str = "") -> int:
+        item_id = len(self.items) + 1
+        self.items.append(ItemRow(item_id, f"{document}/{item_id}", document, category, unit,
+                                  date.fromisoformat(deadline), "assigned", at(created)))
+        self.event(item_id, "imported", created, None, "assigned", deadline=deadline)
+        return item_id
+
+    def event(self, item_id: int, kind: str, day: str, from_status: str | None, to_status: str | None,
+              **payload: Any) -> int:
+        event_id = len(self.events) + 1
+        self.events.append(EventRow(event_id, item_id, kind, at(day), from_status, to_status, payload))
+        return event_id
+
+    def score(self, period: tuple[date, date] = MARCH, as_of: datetime | None = None, model: Any = None) -> Scoreboard:
+        return score(self.items, self.events, UNITS, model or load_scoring(DEFAULT_SCORING_FILE), WorkCalendar(),
+                     TZ, *period, as_of or at("2024-12-31"))
+
+
+def unit(board: Scoreboard, name: str) -> Any:
+    return next(u for u in board.units if u.unit == name)
+
+
+def test_overdue_item_loses_points_each_working_week_from_its_first_day_overdue():
+    ledger = Ledger()
+    item = ledger.item(1, "2024-03-15")  # a Friday: overdue from Monday 18th
+    board = ledger.score()
+    lines = unit(board, "市发改委").deductions
+    assert [(x.rule, x.on, x.points, x.event_id) for x in lines] == [
+        ("overdue", date(2024, 3, 18), Decimal(-2), 1), ("overdue", date(2024, 3, 25), Decimal(-2), 1)]
+    assert lines[0].item == f"新时代意见/{item}"
+    assert unit(board, "市发改委").score == 96
+
+
+def test_a_submitted_item_is_not_overdue_until_it_is_returned():
+    ledger = Ledger()
+    item = ledger.item(1, "2024-03-01")  # overdue from Monday 4 March
+    ledger.event(item, "submitted", "2024-03-05", "assigned", "submitted")
+    returned = ledger.event(item, "returned", "2024-03-20", "submitted", "in_progress")
+    lines = unit(ledger.score(), "市发改委").deductions
+    # week 1 (4 March) counts; week 2 (11th) and week 3 (18th) fall while submitted; week 4 (25th) counts
+    assert [(x.rule, x.on) for x in lines] == [
+        ("overdue", date(2024, 3, 4)), ("returned", date(2024, 3, 20)), ("overdue", date(2024, 3, 25))]
+    assert lines[1].event_id == returned
+
+
+def test_scores_recomputed_as_of_two_later_dates_are_the_same():
+    ledger = Ledger()
+    for n, deadline in enumerate(["2024-03-08", "2024-03-20", "2024-04-30"]):
+        ledger.item(n % 3 + 1, deadline)
+    late = ledger.item(2, "2024-02-20")
+    ledger.event(late, "submitted", "2024-03-12", "assigned", "submitted")
+    ledger.event(late, "signed_off", "2024-04-02", "submitted", "signed_off")
+    first, second = ledger.score(as_of=at("2024-04-15")), ledger.score(as_of=at("2025-01-10"))
+    assert first.as_dict()["units"] == second.as_dict()["units"]
+    assert ledger.score(as_of=at("2024-04-15")).as_dict() == first.as_dict()
+
+
+def test_an_extension_granted_after_the_period_does_not_change_its_score():
+    ledger = Ledger()
+    item = ledger.item(1, "2024-03-15")
+    before = ledger.score().as_dict()
+    ledger.event(item, "extension_approved", "2024-04-10", "assigned", "assigned",
+                 old_deadline="2024-03-15", new_deadline="2024-06-30")
+    assert ledger.score().as_dict() == before
+    # in April the extension counts from the day it was granted: the 1st and the 9th count, then none
+    april = unit(ledger.score((date(2024, 4, 1), date(2024, 4, 30))), "市发改委")
+    assert [x.on for x in april.deductions] == [date(2024, 4, 1), date(2024, 4, 9)]  # 4-6 April: 清明
+
+
+def test_an_extension_granted_in_the_period_counts_from_then_on():
+    ledger = Ledger()
+    item = ledger.item(1, "2024-03-01")
+    extension = ledger.event(item, "extension_approved", "2024-03-06", "assigned", "assigned",
+                             old_deadline="2024-03-01", new_deadline="2024-03-15")
+    lines = unit(ledger.score(), "市发改委").deductions
+    assert [(x.on, x.event_id) for x in lines] == [(date(2024, 3, 4), 1), (date(2024, 3, 18), extension),
+                                                   (date(2024, 3, 25), extension)]
+
+
+def test_events_after_as_of_are_not_read():
+    ledger = Ledger()
+    item = ledger.item(1, "2024-03-01")
+    ledger.event(item, "returned", "2024-03-20", "submitted", "in_progress")
+    board = ledger.score(as_of=at("2024-03-10"))
+    assert [x.on for x in unit(board, "市发改委").deductions] == [date(2024, 3, 4)]
+
+
+def test_signing_off_by_the_deadline_adds_points_and_later_does_not():
+    ledger = Ledger()
+    early, late = ledger.item(1, "2024-03-20"), ledger.item(2, "2024-03-10")
+    for item, day in ((early, "2024-03-20"), (late, "2024-03-11")):
+        ledger.event(item, "submitted", day, "assigned", "submitted")
+        ledger.event(item, "signed_off", day, "submitted", "signed_off")
+    board = ledger.score()
+    assert [(x.rule, x.points) for x in unit(board, "市发改委").additions] == [("early_sign_off", Decimal(1))]
+    assert unit(board, "市财政局").additions == []
+    assert [x.rule for x in unit(board, "市财政局").deductions] == ["overdue"]  # 11 March, before submitting
+
+
+def test_ties_share_a_place_and_the_next_place_is_skipped():
+    ledger = Ledger()
+    ledger.item(1, "2024-03-15")
+    ledger.item(2, "2024-03-15")
+    board = ledger.score()
+    assert [(u.unit, u.rank, u.score) for u in board.units] == [
+        ("市商务局", 1, 100), ("市发改委", 2, 96), ("市财政局", 2, 96)]
+    ledger.item(3, "2024-03-22")
+    assert [(u.rank, u.score) for u in ledger.score().units] == [(1, 98), (2, 96), (2, 96)]
+
+
+def _capped(tmp_path: Path, deduction_cap: int) -> Scoreboard:
+    path = tmp_path / "scoring.yaml"
+    path.write_text("base: 100\ndeductions:\n  overdue: {points: 2, cap: 5}\n  returned: {points: 1.5}\n"
+                    "additions:\n  early_sign_off: {points: 1}\nweights:\n  documents: {新时代意见: 1.5}\n"
+                    f"caps:\n  deductions: {deduction_cap}\n", encoding="utf-8")
+    ledger = Ledger()
+    for _ in range(3):
+        ledger.item(1, "2024-03-15")  # six overdue lines of 2 x 1.5 points
+    item = ledger.item(1, "2024-03-20", document="其他文件")
+    for day in ("2024-03-05", "2024-03-06", "2024-03-07"):
+        ledger.event(item, "returned", day, "submitted", "in_progress")
+    return ledger.score(model=load_scoring(path))
+
+
+def test_a_rule_s_cap_and_a_unit_s_cap_cut_lines_in_time_order(tmp_path: Path):
+    lines = unit(_capped(tmp_path, 10), "市发改委").deductions
+    assert [x.points for x in lines if x.rule == "returned"] == [Decimal("-1.5")] * 3
+    assert [x.points for x in lines if x.rule == "overdue"][:3] == [-3, -2, 0]
+    assert sum(-x.points for x in lines if x.rule == "overdue") == 5
+    assert [x.capped for x in lines if x.rule == "overdue"] == [False] + [True] * 7  # 3 items x 2 + 2 weeks
+    lines = unit(_capped(tmp_path, 6), "市发改委").deductions
+    assert sum(-x.points for x in lines) == 6 and sum(-x.points for x in lines if x.rule == "overdue") == Decimal("1.5")
+
+
+def test_every_unit_s_lines_add_up_to_its_score(tmp_path: Path):
+    for board in (_capped(tmp_path, 10), _capped(tmp_path, 6)):
+        for result in board.units:
+            assert board.base + sum(x.points for x in result.deductions + result.additions) == result.score
+        assert unit(board, "市发改委").score < 100
+
+
+def test_rules_whose_events_do_not_exist_yet_find_nothing_until_they_do():
+    ledger = Ledger()
+    item = ledger.item(1, "2024-04-30")
+    assert unit(ledger.score(), "市发改委").deductions == []
+    ledger.event(item, "urged", "2024-03-12", None, None)
+    ledger.event(item, "acknowledged", "2024-03-13", None, None, late=True, unit_id=2)
+    ledger.event(item, "period_missed", "2024-03-14", None, None)
+    board = ledger.score()
+    assert [x.rule for x in unit(board, "市发改委").deductions] == ["urged", "missing_report"]
+    assert [x.rule for x in unit(board, "市财政局").deductions] == ["late_acknowledge"]
+
+
+def test_a_period_that_ends_before_it_starts_is_refused():
+    from models.errors import InvalidInput
+
+    with pytest.raises(InvalidInput, match="before it starts"):
+        Ledger().score((date(2024, 3, 31), date(2024, 3, 1)))
+
+
+@pytest.mark.parametrize(("text", "line", "words"), [
+    ("base: 100\ndeductions:\n  overdue: {points: 2}\n  late_signoff: {points: 1}\n", 4, "unknown deduction rule 'late_signoff'"),
+    ("deductions:\n  returned:\n    points: -1\n", 3, "negative"),
+    ("additions:\n  returned: {points: 1}\n", 2, "belongs under deductions"),
+    ("weights:\n  documents:\n    新时代意见: -2\n", 3, "negative"),
+    ("base: 100\nbonus: 3\n", 2, "unknown key 'bonus'"),
+    ("deductions:\n  overdue: {points: two}\n", 2, "not a number"),
+    ("deductions:\n  overdue: {cap: 3}\n", 2, "has no points"),
+    ("deductions: [\n", 2, "not valid YAML"),
+])
+def test_a_bad_scoring_file_is_refused_naming_its_file_and_line(tmp_path: Path, text: str, line: int, words: str):
+    path = tmp_path / "scoring.yaml"
+    path.write_text(text, encoding="utf-8")
+    with pytest.raises(ScoringError, match=words) as caught:
+        load_scoring(path)
+    assert str(caught.value).startswith(f"{path}:{line}:")
+
+
+def test_the_built_in_model_loads_with_every_rule():
+    model = load_scoring(DEFAULT_SCORING_FILE)
+    assert model.base == 100 and set(model.rules) == {
+        "overdue", "returned", "urged", "late_acknowledge", "late_report", "missing_report", "early_sign_off"}
