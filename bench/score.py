@@ -41,6 +41,7 @@ def build(url: str, units: int, items: int) -> int:
     rows, events = [], []
 
     def event(item: int, kind: str, at: datetime, old: str, new: str, **payload: object) -> None:
+        at = max(at, START + timedelta(hours=1 + len(events) % 8))  # nothing happens before the import
         events.append({"item_id": item, "kind": kind, "at": at, "actor_id": None, "actor_label": "bench",
                        "from_status": old, "to_status": new, "payload": payload})
 

@@ -8,7 +8,15 @@ from typing import Annotated
 import typer
 from rich.table import Table
 
-from cli.common import JsonOption, NowOption, console, open_session, print_json, resolve_now, settings
+from cli.common import (
+    JsonOption,
+    NowOption,
+    console,
+    open_session,
+    print_json,
+    resolve_now,
+    settings,
+)
 from cli.words import _
 
 

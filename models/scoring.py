@@ -12,8 +12,9 @@ from __future__ import annotations
 from collections import defaultdict
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
-from datetime import date, datetime, time, timedelta
+from datetime import UTC, date, datetime, time, timedelta
 from decimal import Decimal
+from operator import attrgetter
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -26,12 +27,16 @@ from models.errors import InvalidInput
 from models.tables import Document, Item, ItemEvent, Unit
 
 CREATED_KINDS = frozenset({"created", "imported"})
+PLAIN_KINDS = frozenset({"submitted", "returned", "signed_off", "cancelled"})  # read without their payload
 # The events scoring reads; the sweep's reminders and progress reports change nothing it counts.
 SCORED_KINDS = (*CREATED_KINDS, "updated", "submitted", "returned", "signed_off", "cancelled",
                 "extension_approved", "urged", "acknowledged", "period_late", "period_missed")
 # Rules that deduct once per event of a kind (the unit: the event's `unit_id`, else the lead unit).
 EVENT_RULES = {"returned": "returned", "urged": "urged", "period_late": "late_report",
                "period_missed": "missing_report"}
+_LINE_KINDS = frozenset({*EVENT_RULES, "acknowledged", "signed_off"})  # kinds that may make a line
+_CHANGE_KINDS = frozenset({"updated", "extension_approved"})  # kinds that may move a deadline or a lead unit
+_IN_ORDER = attrgetter("at", "id")
 ACTIVE = frozenset({"assigned", "in_progress"})  # the unit works on it: it can be overdue
 WEEK = 5  # working days
 _CENT = Decimal("0.01")
@@ -63,18 +68,29 @@ class EventRow:
 
 @dataclass(frozen=True, slots=True)
 class Line:
-    """One explained point: negative for a deduction. `capped`: cut (to 0 or less) by a cap."""
+    """One explained deduction or addition: negative points for a deduction.
+
+    An overdue line covers `weeks` working weeks of one stretch overdue (from `on`, the day the
+    first began, to `until`, the day the last began); other lines are one event each (weeks 1).
+    `capped`: cut (to 0 or less) by a cap.
+    """
 
     rule: str
     points: Decimal
     item: str
+    item_id: int
     event_id: int | None
     on: date
+    weeks: int = 1
+    until: date | None = None
     capped: bool = False
 
     def as_dict(self) -> dict[str, Any]:
-        return {"rule": self.rule, "points": number(self.points), "item": self.item, "event_id": self.event_id,
+        data = {"rule": self.rule, "points": number(self.points), "item": self.item, "event_id": self.event_id,
                 "on": self.on.isoformat(), "capped": self.capped}
+        if self.until is not None:
+            data |= {"until": self.until.isoformat(), "weeks": self.weeks}
+        return data
 
 
 @dataclass
@@ -113,11 +129,13 @@ def period_bounds(start: date, end: date, as_of: datetime, tz: ZoneInfo) -> tupl
     if end < start:
         raise InvalidInput(f"the period ends ({end}) before it starts ({start})", code="score.bad_period",
                            params={"start": start, "end": end})
-    return start_of_day(start, tz), min(start_of_day(end + timedelta(days=1), tz), as_of)
+    # In UTC, as events' instants are: comparing instants of one tzinfo skips working out offsets.
+    return (start_of_day(start, tz).astimezone(UTC),
+            min(start_of_day(end + timedelta(days=1), tz), as_of).astimezone(UTC))
 
 
 def load_rows(session: Session, cutoff: datetime) -> tuple[list[ItemRow], list[EventRow], dict[int, str]]:
-    """Items created before `cutoff`, their scored events before it (in order), and the units."""
+    """Items created before `cutoff`, their scored events before it, and the units."""
     units: dict[int, str] = {uid: name for uid, name in session.exec(select(Unit.id, Unit.name)).all()}  # type: ignore[misc]
     documents = {did: name for did, name in session.exec(select(Document.id, Document.short_name)).all()}
     items = [
@@ -127,15 +145,23 @@ def load_rows(session: Session, cutoff: datetime) -> tuple[list[ItemRow], list[E
                    Item.original_deadline, Item.status, Item.created_at).where(col(Item.created_at) < cutoff)
         ).all()
     ]
-    events = [
-        EventRow(*row) for row in session.exec(
-            select(ItemEvent.id, ItemEvent.item_id, ItemEvent.kind, ItemEvent.at,  # type: ignore[call-overload]
-                   ItemEvent.from_status, ItemEvent.to_status, ItemEvent.payload)
-            .where(col(ItemEvent.kind).in_(SCORED_KINDS), col(ItemEvent.at) < cutoff)
-            .order_by(col(ItemEvent.at), col(ItemEvent.id))
-        ).all()
-    ]
+    # Three reads, so that only the events that need their payload pay for decoding it.
+    columns = (ItemEvent.id, ItemEvent.item_id, ItemEvent.kind, ItemEvent.at, ItemEvent.from_status, ItemEvent.to_status)
+    before = col(ItemEvent.at) < cutoff
+    empty: dict[str, Any] = {}
+    plain = session.exec(select(*columns).where(col(ItemEvent.kind).in_(PLAIN_KINDS), before)).all()  # type: ignore[call-overload]
+    events = [_event(row, empty) for row in plain]
+    deadline = col(ItemEvent.payload)["deadline"].as_string()
+    created = session.exec(select(*columns, deadline).where(col(ItemEvent.kind).in_(CREATED_KINDS), before)).all()  # type: ignore[call-overload]
+    events += [_event(row, {"deadline": row[6]} if row[6] else empty) for row in created]
+    rest = set(SCORED_KINDS) - PLAIN_KINDS - CREATED_KINDS
+    events += [_event(row, row[6]) for row in session.exec(
+        select(*columns, ItemEvent.payload).where(col(ItemEvent.kind).in_(rest), before)).all()]  # type: ignore[call-overload]
     return items, events, units
+
+
+def _event(row: Any, payload: dict[str, Any]) -> EventRow:
+    return EventRow(row[0], row[1], row[2], row[3], row[4], row[5], payload)
 
 
 def score(
@@ -153,7 +179,10 @@ def score(
     replay = _Replay(model, _Workdays(calendar, first, end), tz, opens, cutoff, start,
                      {name: uid for uid, name in units.items()})
     for item in items:
-        replay.item(item, sorted(histories.get(item.id, ()), key=lambda e: (e.at, e.id)))
+        history = histories.get(item.id, [])
+        if len(history) > 1:
+            history.sort(key=_IN_ORDER)
+        replay.item(item, history)
     scores = [_total(uid, name, replay.lines.get(uid, []), model) for uid, name in units.items()]
     scores.sort(key=lambda s: (-s.score, s.unit))
     for index, unit_score in enumerate(scores):
@@ -198,8 +227,23 @@ class _Replay:
         self.start, self.unit_ids = start, unit_ids
         self.lines: dict[int, list[Line]] = defaultdict(list)
 
+    def local(self, at: datetime) -> tuple[date, bool]:
+        """The local day of `at`, and whether `at` is its 00:00."""
+        moment = at.astimezone(self.tz)
+        return moment.date(), moment.time() == time.min
+
+    def first_day(self, at: datetime) -> date:
+        """The first day whose 00:00 is at or after `at`."""
+        day, midnight = self.local(at)
+        return day if midnight else day + timedelta(days=1)
+
+    def last_day(self, at: datetime) -> date:
+        """The last day whose 00:00 is before `at`."""
+        day, midnight = self.local(at)
+        return day - timedelta(days=1) if midnight else day
+
     def item(self, item: ItemRow, history: list[EventRow]) -> None:
-        created = next((e for e in history if e.kind in CREATED_KINDS), None)
+        created = history[0] if history and history[0].kind in CREATED_KINDS else None
         since = created.at if created else item.created_at
         if since >= self.cutoff:
             return
@@ -212,26 +256,29 @@ class _Replay:
                 continue
             if status in ACTIVE:
                 self._overdue(item, weight, since, event.at, deadline, deadline_event, unit)
-            if event.at >= self.opens:
+            if event.kind in _LINE_KINDS and event.at >= self.opens:
                 self._event_lines(item, weight, event, deadline, unit)
             status = event.to_status or status
-            changed = _new_deadline(event)
-            if changed is not None:
-                deadline, deadline_event = changed, event.id
-            unit = self._new_unit(event, unit)
+            if event.kind in _CHANGE_KINDS:
+                changed = _new_deadline(event)
+                if changed is not None:
+                    deadline, deadline_event = changed, event.id
+                unit = self._new_unit(event, unit)
             since = event.at
         if status in ACTIVE:
             self._overdue(item, weight, since, self.cutoff, deadline, deadline_event, unit)
 
-    def _add(self, unit: int, rule_name: str, weight: Decimal, item: ItemRow, event_id: int | None, on: date) -> None:
+    def _add(self, unit: int, rule_name: str, weight: Decimal, item: ItemRow, event_id: int | None, on: date,
+             weeks: int = 1, until: date | None = None) -> None:
         rule = self.model.rules.get(rule_name)
         if rule is None or not rule.points or not weight:
             return
-        points = (rule.points * weight).quantize(_CENT)
-        self.lines[unit].append(Line(rule_name, points if rule.addition else -points, item.ref, event_id, on))
+        points = (rule.points * weight * weeks).quantize(_CENT)
+        self.lines[unit].append(Line(rule_name, points if rule.addition else -points, item.ref, item.id, event_id, on,
+                                     weeks, until))
 
     def _event_lines(self, item: ItemRow, weight: Decimal, event: EventRow, deadline: date, unit: int) -> None:
-        on = event.at.astimezone(self.tz).date()
+        on = self.local(event.at)[0]
         rule = EVENT_RULES.get(event.kind)
         if event.kind == "acknowledged" and event.payload.get("late"):
             rule = "late_acknowledge"
@@ -243,26 +290,31 @@ class _Replay:
 
     def _overdue(self, item: ItemRow, weight: Decimal, since: datetime, until: datetime, deadline: date,
                  deadline_event: int | None, unit: int) -> None:
-        """A line for each working week overdue begun on a day whose 00:00 lies in [since, until)."""
+        """One line for the working weeks overdue begun on days whose 00:00 lies in [since, until).
+
+        A week begins on the 1st, 6th, 11th ... working day after the deadline day.
+        """
         if "overdue" not in self.model.rules:
             return
-        first = max(_first_day(since, self.tz), deadline + timedelta(days=1), self.start)
-        last = _last_day(until, self.tz)
+        first = max(self.first_day(since), deadline + timedelta(days=1), self.start)
+        last = self.last_day(until)
         if first > last:
             return
         days = self.workdays
         base = days.number(deadline)
         low, high = days.number(first - timedelta(days=1)) - base + 1, days.number(last) - base
-        k = low + (1 - low) % WEEK  # the 1st, 6th, 11th ... working day overdue
-        while k <= high:
-            self._add(unit, "overdue", weight, item, deadline_event, days.nth(base + k))
-            k += WEEK
+        k = low + (1 - low) % WEEK
+        if k <= high:
+            weeks = (high - k) // WEEK + 1
+            self._add(unit, "overdue", weight, item, deadline_event, days.nth(base + k), weeks,
+                      days.nth(base + k + WEEK * (weeks - 1)))
 
     def _first_unit(self, item: ItemRow, history: list[EventRow]) -> int:
         for event in history:
-            change = event.payload.get("lead_unit") if event.kind == "updated" else None
-            if isinstance(change, dict) and change.get("old") in self.unit_ids:
-                return self.unit_ids[change["old"]]
+            if event.kind == "updated":
+                change = event.payload.get("lead_unit")
+                if isinstance(change, dict) and change.get("old") in self.unit_ids:
+                    return self.unit_ids[change["old"]]
         return item.lead_unit_id
 
     def _new_unit(self, event: EventRow, unit: int) -> int:
@@ -270,18 +322,6 @@ class _Replay:
         if isinstance(change, dict):
             return self.unit_ids.get(change.get("new"), unit)  # type: ignore[arg-type]
         return unit
-
-
-def _first_day(at: datetime, tz: ZoneInfo) -> date:
-    """The first day whose 00:00 is at or after `at`."""
-    local = at.astimezone(tz)
-    return local.date() if local.time() == time.min else local.date() + timedelta(days=1)
-
-
-def _last_day(at: datetime, tz: ZoneInfo) -> date:
-    """The last day whose 00:00 is before `at`."""
-    local = at.astimezone(tz)
-    return local.date() - timedelta(days=1) if local.time() == time.min else local.date()
 
 
 def _date(value: Any) -> date | None:
@@ -320,14 +360,15 @@ def _total(unit_id: int, name: str, lines: list[Line], model: ScoringModel) -> U
     result = UnitScore(unit_id, name, model.base)
     by_rule: dict[str, Decimal] = defaultdict(Decimal)
     totals = {True: Decimal(0), False: Decimal(0)}
-    for line in sorted(lines, key=lambda x: (x.on, x.event_id or 0, x.item, x.rule)):
+    for line in sorted(lines, key=lambda x: (x.on, x.event_id or 0, x.item_id, x.rule)):
         rule = model.rules[line.rule]
         unit_cap = model.addition_cap if rule.addition else model.deduction_cap
         room = min((rule.cap if rule.cap is not None else _NO_CAP) - by_rule[line.rule],
                    (unit_cap if unit_cap is not None else _NO_CAP) - totals[rule.addition])
         size = min(abs(line.points), max(room, Decimal(0)))
         if size != abs(line.points):
-            line = Line(line.rule, size if rule.addition else -size, line.item, line.event_id, line.on, True)
+            line = Line(line.rule, size if rule.addition else -size, line.item, line.item_id, line.event_id, line.on,
+                        line.weeks, line.until, True)
         by_rule[line.rule] += size
         totals[rule.addition] += size
         result.score += line.points

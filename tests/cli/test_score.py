@@ -48,7 +48,7 @@ def test_score_json_follows_the_contract_and_explains_every_point(duban, ledger)
     data = duban("score", *MARCH, "--json", "--now", "2024-04-02T09:00+08:00").json()
     assert (data["from"], data["to"]) == ("2024-03-01", "2024-03-31")
     scores = {u["unit"]: (u["score"], u["rank"]) for u in data["units"]}
-    # 市发改委: overdue on 4, 11, 18 and 25 March (2 each) and one return (1)
+    # 市发改委: overdue weeks begun on 4 March, then (returned) 11, 18 and 25 March, 2 each; one return, 1
     assert scores == {"市财政局": (101, 1), "市商务局": (100, 2), "市发改委": (91, 3)}
     fgw = next(u for u in data["units"] if u["unit"] == "市发改委")
     assert [(d["rule"], d["points"], d["item"]) for d in fgw["deductions"]][:2] == [

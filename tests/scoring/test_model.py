@@ -54,11 +54,11 @@ def unit(board: Scoreboard, name: str) -> Any:
 
 def test_overdue_item_loses_points_each_working_week_from_its_first_day_overdue():
     ledger = Ledger()
-    item = ledger.item(1, "2024-03-15")  # a Friday: overdue from Monday 18th
+    item = ledger.item(1, "2024-03-15")  # a Friday: overdue from Monday 18th; week 2 begins on the 25th
     board = ledger.score()
     lines = unit(board, "市发改委").deductions
-    assert [(x.rule, x.on, x.points, x.event_id) for x in lines] == [
-        ("overdue", date(2024, 3, 18), Decimal(-2), 1), ("overdue", date(2024, 3, 25), Decimal(-2), 1)]
+    assert [(x.rule, x.on, x.until, x.weeks, x.points, x.event_id) for x in lines] == [
+        ("overdue", date(2024, 3, 18), date(2024, 3, 25), 2, Decimal(-4), 1)]
     assert lines[0].item == f"新时代意见/{item}"
     assert unit(board, "市发改委").score == 96
 
@@ -96,7 +96,7 @@ def test_an_extension_granted_after_the_period_does_not_change_its_score():
     assert ledger.score().as_dict() == before
     # in April the extension counts from the day it was granted: the 1st and the 9th count, then none
     april = unit(ledger.score((date(2024, 4, 1), date(2024, 4, 30))), "市发改委")
-    assert [x.on for x in april.deductions] == [date(2024, 4, 1), date(2024, 4, 9)]  # 4-6 April: 清明
+    assert [(x.on, x.until, x.weeks) for x in april.deductions] == [(date(2024, 4, 1), date(2024, 4, 9), 2)]
 
 
 def test_an_extension_granted_in_the_period_counts_from_then_on():
@@ -105,8 +105,7 @@ def test_an_extension_granted_in_the_period_counts_from_then_on():
     extension = ledger.event(item, "extension_approved", "2024-03-06", "assigned", "assigned",
                              old_deadline="2024-03-01", new_deadline="2024-03-15")
     lines = unit(ledger.score(), "市发改委").deductions
-    assert [(x.on, x.event_id) for x in lines] == [(date(2024, 3, 4), 1), (date(2024, 3, 18), extension),
-                                                   (date(2024, 3, 25), extension)]
+    assert [(x.on, x.weeks, x.event_id) for x in lines] == [(date(2024, 3, 4), 1, 1), (date(2024, 3, 18), 2, extension)]
 
 
 def test_events_after_as_of_are_not_read():
@@ -157,9 +156,9 @@ def _capped(tmp_path: Path, deduction_cap: int) -> Scoreboard:
 def test_a_rule_s_cap_and_a_unit_s_cap_cut_lines_in_time_order(tmp_path: Path):
     lines = unit(_capped(tmp_path, 10), "市发改委").deductions
     assert [x.points for x in lines if x.rule == "returned"] == [Decimal("-1.5")] * 3
-    assert [x.points for x in lines if x.rule == "overdue"][:3] == [-3, -2, 0]
-    assert sum(-x.points for x in lines if x.rule == "overdue") == 5
-    assert [x.capped for x in lines if x.rule == "overdue"] == [False] + [True] * 7  # 3 items x 2 + 2 weeks
+    # 18 March: three items, two weeks each at 3 points; 21 March: the fourth item, two weeks at 2
+    assert [(x.points, x.weeks, x.capped) for x in lines if x.rule == "overdue"] == [
+        (-5, 2, True), (0, 2, True), (0, 2, True), (0, 2, True)]
     lines = unit(_capped(tmp_path, 6), "市发改委").deductions
     assert sum(-x.points for x in lines) == 6 and sum(-x.points for x in lines if x.rule == "overdue") == Decimal("1.5")
 
