@@ -18,6 +18,13 @@ from cli.common import (
     settings,
 )
 from cli.words import _
+from config.i18n import N_
+
+RULE_WORDS = {  # msgids of the rules' names (config/scoring.py), for the table and the page
+    "overdue": N_("score.overdue"), "returned": N_("score.returned"), "urged": N_("score.urged"),
+    "late_acknowledge": N_("score.late_acknowledge"), "late_report": N_("score.late_report"),
+    "missing_report": N_("score.missing_report"), "early_sign_off": N_("score.early_sign_off"),
+}
 
 
 def register(app: typer.Typer) -> None:
@@ -70,5 +77,5 @@ def score(
             console.print(f"[bold]{unit.unit}[/] {unit.score:g}", highlight=False)
             for line in sorted(lines, key=lambda x: x.on):
                 capped = _(" (capped)") if line.capped else ""
-                console.print(f"  {line.on}  {_('score.' + line.rule)}  {line.points:+g}  {line.item}"
+                console.print(f"  {line.on}  {_(RULE_WORDS[line.rule])}  {line.points:+g}  {line.item}"
                               f"  #{line.event_id or '-'}{capped}", highlight=False)
