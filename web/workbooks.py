@@ -1,34 +1,32 @@
 """Spreadsheets the desk hands out: the item list as filtered, and the figures with the unit ranking.
 
-Headers and states are in the page's language; rates are numbers formatted as percentages, so a
-spreadsheet can sum and sort them.
+Headers and states are in the page's language; the item list uses the ledger's columns
+(models/ledger/export.py) so it imports again; rates are numbers formatted as percentages, so a
+spreadsheet can sum and sort them. Every one is written by models/sheets.py.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Sequence
+from datetime import datetime
 from zoneinfo import ZoneInfo
 
-from models.sheets import DATE, PERCENT, XLSX, Column, Table, xlsx
+from sqlmodel import Session
+
+from models.ledger.export import ledger_table
+from models.sheets import PERCENT, XLSX, Column, Table, xlsx
 from web.figures import Figures, Row, ranking
 from web.i18n import translator
 from web.listing import ItemRow
 
 __all__ = ["XLSX", "figures_workbook", "items_workbook"]
 
-ITEM_COLUMNS = (("Id", 8, None), ("Document", 16, None), ("Number", 8, None), ("Title", 48, None),
-                ("Lead unit", 16, None), ("Status", 9, None), ("Original deadline", 12, DATE), ("Deadline", 12, DATE),
-                ("Level", 6, None))
 COUNT_COLUMNS = ("Total", "Signed off", "Rate", "Open", "Due soon", "Overdue")
 
 
-def items_workbook(rows: Iterable[ItemRow], locale: str) -> bytes:
-    _ = translator(locale)
-    columns = [Column(_(header), width, number_format) for header, width, number_format in ITEM_COLUMNS]
-    return xlsx(Table(_("Items"), columns, (
-        [row.item.id, row.document, row.item.number, row.item.title, row.lead_unit,
-         _(row.due_state if row.due_state == "overdue" else str(row.item.status)),
-         row.item.original_deadline, row.item.deadline, row.item.escalation_level] for row in rows)))
+def items_workbook(session: Session, rows: Sequence[ItemRow], *, now: datetime, tz: ZoneInfo, locale: str) -> bytes:
+    """The listed items (every page of the view) in the ledger's columns: edited, the file imports again."""
+    return xlsx(ledger_table(session, [row.item.id for row in rows], now=now, tz=tz, locale=locale), tz=tz)
 
 
 def figures_workbook(figures: Figures, locale: str, tz: ZoneInfo) -> bytes:

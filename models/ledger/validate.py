@@ -21,11 +21,22 @@ from models.ledger.plan import (
 from models.ledger.problems import Problem
 from models.tables import Role, Status
 
+# One word per state, as the items export writes it (models/ledger/export.py); the import accepts each.
+STATUS_WORDS: dict[str, dict[Status, str]] = {
+    "zh-CN": {Status.ASSIGNED: "已交办", Status.IN_PROGRESS: "办理中", Status.SUBMITTED: "已报结",
+              Status.SIGNED_OFF: "已销号", Status.CANCELLED: "已撤销"},
+    "en": {Status.ASSIGNED: "assigned", Status.IN_PROGRESS: "in progress", Status.SUBMITTED: "submitted",
+           Status.SIGNED_OFF: "signed off", Status.CANCELLED: "cancelled"},
+}
+# A new item's starting state (an existing item's state is never changed by an import). A ledger
+# carries no submission, so an item written as submitted starts in progress.
 STATUSES: dict[str, Status] = {
     "": Status.ASSIGNED, "进行中": Status.IN_PROGRESS,
     "已完成": Status.SIGNED_OFF, "已办结": Status.SIGNED_OFF, "已落实": Status.SIGNED_OFF, "已销号": Status.SIGNED_OFF,
     "已取消": Status.CANCELLED,
     **{s.value: s for s in (Status.ASSIGNED, Status.IN_PROGRESS, Status.SIGNED_OFF, Status.CANCELLED)},
+    **{word: Status.IN_PROGRESS if status == Status.SUBMITTED else status
+       for words in STATUS_WORDS.values() for status, word in words.items()},
 }
 _LIMITS = {"document": 200, "number": 32, "title": 2000, "category": 200, "notes": 4000, "name": 200, "code": 64}
 
@@ -234,7 +245,8 @@ class _Checker:
         changes: dict[str, tuple[Any, Any]] = {}
         if record.title != item.title:
             changes["title"] = (record.title, item.title)
-        if self.db.imported_deadlines.get(record.id, record.deadline) != item.deadline:
+        # The ledger's last deadline or the current one (after an extension, as an export writes it).
+        if item.deadline not in (self.db.imported_deadlines.get(record.id, record.deadline), record.deadline):
             changes["deadline"] = (record.deadline, item.deadline)
         if names.get(record.lead_unit_id) != item.lead_unit:
             changes["lead_unit"] = (names.get(record.lead_unit_id), item.lead_unit)

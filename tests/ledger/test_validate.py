@@ -43,6 +43,8 @@ def test_unit_code_names_the_same_unit():
 def test_an_extended_deadline_is_compared_with_what_the_ledger_said_last():
     extended = snapshot(deadline=date(2024, 12, 31), imported=date(2024, 6, 30))
     assert build_plan(ParsedFiles(ledger=[ledger_row()], files=["ledger.csv"]), extended).unchanged == 1
+    exported = ledger_row(deadline="2024-12-31")  # the current deadline, as the items export writes it
+    assert build_plan(ParsedFiles(ledger=[exported], files=["ledger.csv"]), extended).unchanged == 1
     moved = build_plan(ParsedFiles(ledger=[ledger_row(deadline="2024-09-30")], files=["ledger.csv"]), extended)
     (update,) = moved.changed_items
     assert update.changes == {"deadline": (date(2024, 12, 31), date(2024, 9, 30))}

@@ -83,6 +83,26 @@ def test_the_escalation_list_is_attached_as_a_workbook(session: Session, now: An
     assert [r[0] for r in rows[1:]] == ["新时代意见/1", "新时代意见/2", "新时代意见/3"]
 
 
+def test_the_escalation_list_keeps_formula_like_text_as_text(session: Session, now: Any, mail_world: Any) -> None:
+    from models.tables import ProgressReport
+    from tests.models.test_sheets import RISKY, assert_no_formulas
+
+    items = mail_world["items"]
+    for item, text in zip((items["level2"], items["level1"], items["overdue"]), RISKY, strict=False):
+        item.title = text
+        session.add(item)
+    session.add(ProgressReport(item_id=items["level2"].id, unit_id=mail_world["units"]["fgw"].id,
+                               person_id=mail_world["people"]["supervisor"].id, text="@SUM(A1)",
+                               at=now - timedelta(hours=2)))  # Monday 07:00 in Shanghai, Sunday in UTC
+    session.commit()
+    queue_digests(session, now, settings())
+    (attachment,) = list(digests(session)[("supervisor", "sup@dc.gov.cn")].iter_attachments())
+    assert_no_formulas(attachment.get_content())
+    rows = list(load_workbook(io.BytesIO(attachment.get_content())).active.iter_rows(values_only=True))
+    assert {row[1] for row in rows[1:]} == set(RISKY[:3])
+    assert [(row[7], row[8].date()) for row in rows[1:] if row[7]] == [("@SUM(A1)", date(2024, 6, 3))]
+
+
 def test_an_english_supervisor_gets_the_english_digest(session: Session, now: Any, mail_world: Any) -> None:
     mail_world["people"]["supervisor"].locale = "en"
     session.commit()

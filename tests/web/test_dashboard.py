@@ -178,12 +178,12 @@ def test_items_export_words_headers_and_states_in_the_page_language(world, clien
     from tests.web.conftest import CSRF
 
     sup = client_for(world.people["sup"])
-    rows = _sheets(sup.get("/items.xlsx"))["事项"]
-    assert rows[0][:6] == ("编号", "文件", "序号", "事项内容", "牵头单位", "状态")
-    assert {row[5] for row in rows[1:]} <= {"已交办", "办理中", "已逾期", "已报结", "已销号", "已撤销"}
+    rows = _sheets(sup.get("/items.xlsx"))["台账"]
+    assert rows[0][:9] == ("文件", "编号", "事项", "类别", "牵头单位", "配合单位", "完成时限", "督办人", "状态")
+    assert {row[8] for row in rows[1:]} <= {"已交办", "办理中", "已报结", "已销号", "已撤销"}
     assert sup.post("/lang", data={"csrf_token": CSRF, "lang": "en"}).status_code == 303
     sheets = _sheets(sup.get("/items.xlsx"))
-    assert sheets["Items"][0][:6] == ("Id", "Document", "Number", "Title", "Lead unit", "Status")
+    assert sheets["Ledger"][0][:4] == ("Document", "Number", "Title", "Category")
 
 
 def test_figures_export_needs_a_login(world, anon):

@@ -57,7 +57,7 @@ def test_item_list_and_export_leak_nothing(world, client_for, who):
 
     from openpyxl import load_workbook
 
-    titles = {row[3] for row in load_workbook(BytesIO(export.content)).active.iter_rows(min_row=2, values_only=True)}
+    titles = {row[2] for row in load_workbook(BytesIO(export.content)).active.iter_rows(min_row=2, values_only=True)}
     assert titles == {world.items[name].title for name in SEES[who]}
 
 

@@ -78,7 +78,7 @@ def export(request: Request, session: SessionDep, user: CurrentUser, now: NowDep
     rows = list_rows(session, user, query, now, tz, everything=True)
     stamp = now.astimezone(tz).strftime("%Y%m%d-%H%M")
     return Response(
-        items_workbook(rows, locale_for(request, user)), media_type=XLSX,
+        items_workbook(session, rows, now=now, tz=tz, locale=locale_for(request, user)), media_type=XLSX,
         headers={"Content-Disposition": f'attachment; filename="duban-items-{stamp}.xlsx"'},
     )
 

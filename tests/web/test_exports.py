@@ -1,0 +1,74 @@
+"""The desk's spreadsheets: text typed by people never becomes a formula; the items export imports again."""
+
+from __future__ import annotations
+
+from datetime import date
+from io import BytesIO
+from pathlib import Path
+
+from openpyxl import load_workbook
+
+from models.ledger import import_ledger
+from models.lifecycle import Action, apply
+from models.tables import Item
+from tests.factories import make_document, make_item, make_unit
+from tests.models.test_sheets import RISKY, assert_no_formulas
+
+
+def _risky_world(world, session, now):  # type: ignore[no-untyped-def]
+    """Titles, progress, a document and a unit named like formulas, all visible to the supervisor."""
+    document, unit = make_document(session, "@SUM(A1)"), make_unit(session, "-2+3")
+    for n, text in enumerate(RISKY, start=1):
+        item = make_item(session, document=document, lead_unit=unit, supervisor=world.people["sup"],
+                         number=str(n), title=text, deadline=date(2024, 5, 1))
+        item.notes = text
+    ours = world.items["ours"]
+    apply(session, ours, Action.REPORT_PROGRESS, world.people["lead"], now, text=RISKY[0])
+    session.commit()
+
+
+def test_items_export_keeps_formula_like_text_as_text(world, client_for, session, now):
+    _risky_world(world, session, now)
+    response = client_for(world.people["sup"]).get("/items.xlsx", params={"sort": "ref"})
+    assert_no_formulas(response.content)
+    rows = list(load_workbook(BytesIO(response.content)).active.iter_rows(values_only=True))
+    titles = {row[2] for row in rows[1:]}
+    assert {text.replace("\r", "\n") for text in RISKY} <= titles
+    assert {row[0] for row in rows[1:]} >= {"@SUM(A1)"} and {row[4] for row in rows[1:]} >= {"-2+3"}
+    assert RISKY[0] in {row[12] for row in rows[1:]}  # the latest progress
+
+
+def test_figures_export_keeps_formula_like_names_as_text(world, client_for, session, now):
+    _risky_world(world, session, now)
+    response = client_for(world.people["sup"]).get("/report.xlsx")
+    assert response.status_code == 200
+    assert_no_formulas(response.content)
+    values = {value for sheet in load_workbook(BytesIO(response.content)).worksheets
+              for row in sheet.iter_rows(values_only=True) for value in row}
+    assert {"@SUM(A1)", "-2+3"} <= values  # a document name, a unit name
+
+
+def test_an_exported_list_edited_imports_the_edits(world, client_for, session, now, tmp_path: Path):
+    client = client_for(world.people["sup"])
+    path = tmp_path / "items.xlsx"
+    path.write_bytes(client.get("/items.xlsx", params={"sort": "ref"}).content)
+    workbook = load_workbook(path)
+    sheet = workbook["台账"]
+    header = [cell.value for cell in sheet[1]]
+    row = next(r for r in sheet.iter_rows(min_row=2) if r[header.index("事项")].value == "推进营商环境改革")
+    row[header.index("事项")].value = "深化营商环境改革"
+    row[header.index("完成时限")].value = date(2024, 7, 31)
+    workbook.save(path)
+
+    dry = import_ledger(session, [path], now=now, dry_run=True)
+    session.rollback()
+    assert dry.changes == [{"item": "新时代意见/1", "title": ["推进营商环境改革", "深化营商环境改革"],
+                            "deadline": ["2024-06-30", "2024-07-31"]}]
+    import_ledger(session, [path], now=now)
+    session.commit()
+    item = session.get(Item, world.items["ours"].id)
+    assert item is not None and (item.title, item.deadline) == ("深化营商环境改革", date(2024, 7, 31))
+    again = load_workbook(BytesIO(client.get("/items.xlsx", params={"sort": "ref"}).content))["台账"]
+    editable = header.index("备注") + 1
+    assert ([r[:editable] for r in again.iter_rows(values_only=True)]
+            == [r[:editable] for r in load_workbook(path)["台账"].iter_rows(values_only=True)])
