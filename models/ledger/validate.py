@@ -6,6 +6,7 @@ import difflib
 from datetime import date
 from typing import Any
 
+from config.i18n import LOCALES, gettext
 from config.settings import EMAIL_RE
 from models.ledger.dates import DeadlineError, parse_deadline
 from models.ledger.parse import ParsedFiles, RawRow, split_list
@@ -21,12 +22,9 @@ from models.ledger.plan import (
 from models.ledger.problems import Problem
 from models.tables import Role, Status
 
-# One word per state, as the items export writes it (models/ledger/export.py); the import accepts each.
+# One word per state, the pages' word (config/i18n), as the items export writes it; the import accepts each.
 STATUS_WORDS: dict[str, dict[Status, str]] = {
-    "zh-CN": {Status.ASSIGNED: "已交办", Status.IN_PROGRESS: "办理中", Status.SUBMITTED: "已报结",
-              Status.SIGNED_OFF: "已销号", Status.CANCELLED: "已撤销"},
-    "en": {Status.ASSIGNED: "assigned", Status.IN_PROGRESS: "in progress", Status.SUBMITTED: "submitted",
-           Status.SIGNED_OFF: "signed off", Status.CANCELLED: "cancelled"},
+    locale: {status: gettext(locale, status.value) for status in Status} for locale in LOCALES
 }
 # A new item's starting state (an existing item's state is never changed by an import). A ledger
 # carries no submission, so an item written as submitted starts in progress.
