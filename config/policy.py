@@ -18,11 +18,16 @@ class PolicyError(ConfigFileError):
 
 
 class Recipient(StrEnum):
+    """Who a notice can go to; models/notices.py says what each resolves to."""
+
     LEAD_UNIT = "lead_unit"
     CO_UNITS = "co_units"
     UNIT_LEADERS = "unit_leaders"
     LEADERSHIP = "leadership"
     SUPERVISOR = "supervisor"
+    DOCUMENT_SUPERVISOR = "document_supervisor"
+    DEFAULT_SUPERVISORS = "default_supervisors"
+    ADMINS = "admins"
 
 
 @dataclass(frozen=True)
@@ -57,6 +62,8 @@ class Policy:
     documents: dict[str, Rules] = field(default_factory=dict)
     categories: dict[str, Rules] = field(default_factory=dict)
     source: str = str(DEFAULT_POLICY_FILE)
+    # The office's supervisors of last resort: told when a notice's audience names nobody.
+    default_supervisors: list[str] = field(default_factory=list)
 
     def rules_for(self, document: str, category: str = "") -> Rules:
         """A document's override wins over its category's, which wins over the default."""
@@ -71,7 +78,8 @@ class Policy:
         ):
             found.append(
                 f"{self.source}: an escalation level goes to the leadership but leadership_emails is empty"
-                " (those notices go to their cc only); fix: list the office leadership's emails there"
+                " (those notices go to the fallback: the item's supervisor, the document's, default_supervisors,"
+                " the admins); fix: list the office leadership's emails there"
             )
         return found
 
@@ -102,7 +110,7 @@ def _load(path: Path) -> Policy:
         data = load_yaml(path)
     except ConfigFileError as exc:
         raise PolicyError(str(exc)) from None
-    _known_keys(data, {"leadership_emails", "default", "documents", "categories"})
+    _known_keys(data, {"leadership_emails", "default_supervisors", "default", "documents", "categories"})
     base = _builtin()["default"] if path != DEFAULT_POLICY_FILE else LineDict()
     default_raw = _merge(base, _mapping(data, "default", required=path == DEFAULT_POLICY_FILE))
     default = _rules(default_raw)
@@ -112,10 +120,11 @@ def _load(path: Path) -> Policy:
         overrides[group] = {str(name): _rules(_merge(default_raw, _mapping(raw, name))) for name in raw}
     return Policy(
         default=default,
-        leadership_emails=_emails(data),
+        leadership_emails=_emails(data, "leadership_emails"),
         documents=overrides["documents"],
         categories=overrides["categories"],
         source=str(path),
+        default_supervisors=_emails(data, "default_supervisors"),
     )
 
 
@@ -231,12 +240,12 @@ def _section(raw: LineDict, key: str) -> LineDict:
     return value
 
 
-def _emails(data: LineDict) -> list[str]:
+def _emails(data: LineDict, key: str) -> list[str]:
     from config.settings import EMAIL_RE
 
-    values = data.get("leadership_emails") or LineList()
+    values = data.get(key) or LineList()
     if not isinstance(values, list):
-        raise PolicyError(f"{where(data, 'leadership_emails')}: leadership_emails must be a list of emails")
+        raise PolicyError(f"{where(data, key)}: {key} must be a list of emails")
     for index, value in enumerate(values):
         if not isinstance(value, str) or not EMAIL_RE.fullmatch(value.strip()):
             raise PolicyError(f"{where(values, index)}: {value!r} is not an email address")

@@ -12,8 +12,9 @@ from sqlmodel import Session
 from config.calendar import WorkCalendar
 from config.policy import Policy
 from models.deadlines import ACTIVE_STATUSES
+from models.notices import People
 from models.schedule import upcoming
-from models.sweep import DUE_COLUMNS, ITEM, Directory, DueRow
+from models.sweep import DUE_COLUMNS, ITEM, DueRow
 
 
 @dataclass(frozen=True)
@@ -28,6 +29,7 @@ class ForecastEntry:
     to: list[str]
     cc: list[str]
     also: list[str]  # thresholds crossed at the same sweep, recorded but not notified
+    fallback: str | None = None  # who `to` fell back to (models/notices.py), when the audience named nobody
 
 
 def forecast(
@@ -40,7 +42,7 @@ def forecast(
         .order_by(ITEM.c.next_action_at, ITEM.c.id)
     )
     rows = [DueRow(*r) for r in session.execute(query)]
-    directory = Directory(session, policy)
+    directory = People(session, policy)
     entries: list[ForecastEntry] = []
     for start in range(0, len(rows), 500):
         batch = rows[start:start + 500]
@@ -48,14 +50,16 @@ def forecast(
         for row in batch:
             document = directory.documents.get(row.document_id, "")
             rules = policy.rules_for(document, row.category)
-            for when, threshold, also in upcoming(
+            for when, notified, also in upcoming(
                 row.deadline, rules, calendar, tz, since=row.next_action_at, now=now, until=until
             ):
-                to, cc = directory.addresses(threshold.audience, row)
-                entries.append(ForecastEntry(
-                    when=when, item_id=row.id, ref=f"{document}/{row.number}", title=row.title,
-                    kind=threshold.kind, threshold=threshold.key, level=threshold.level,
-                    to=to, cc=cc, also=[t.key for t in also],
-                ))
+                crossed = sorted([*also, notified], key=lambda t: t.at)
+                for threshold, recipients in directory.catch_up(notified, crossed, row):
+                    entries.append(ForecastEntry(
+                        when=when, item_id=row.id, ref=f"{document}/{row.number}", title=row.title,
+                        kind=threshold.kind, threshold=threshold.key, level=threshold.level,
+                        to=recipients.to, cc=recipients.cc, also=[t.key for t in crossed if t is not threshold],
+                        fallback=recipients.fallback.value if recipients.fallback else None,
+                    ))
     entries.sort(key=lambda e: (e.when, e.ref))
     return entries

@@ -17,6 +17,7 @@ from sqlalchemy.orm.exc import StaleDataError
 from sqlmodel import Session, select
 
 from models.errors import ConflictError, DubanError, Forbidden, InvalidInput, InvalidTransition
+from models.notices import People
 from models.tables import (
     Document,
     ExtensionRequest,
@@ -29,7 +30,6 @@ from models.tables import (
     ProgressReport,
     Role,
     Status,
-    Unit,
 )
 
 
@@ -278,32 +278,14 @@ _EFFECTS = {
     Action.REJECT_EXTENSION: _decide_extension(False),
 }
 
-# Which events someone is told about, and who: the lead unit, or the supervisor.
-_NOTIFY = {
-    "returned": "lead_unit",
-    "signed_off": "lead_unit",
-    "cancelled": "lead_unit",
-    "extension_approved": "lead_unit",
-    "extension_rejected": "lead_unit",
-    "submitted": "supervisor",
-    "extension_requested": "supervisor",
-}
-
-
 def _notify(session: Session, item: Item, event: ItemEvent) -> None:
-    audience = _NOTIFY.get(event.kind)
-    if audience is None:
-        return
-    if audience == "lead_unit":
-        unit = session.get(Unit, item.lead_unit_id)
-        to = list(unit.contact_emails) if unit else []
-    else:
-        supervisor = session.get(Person, item.supervisor_id) if item.supervisor_id else None
-        to = [supervisor.email] if supervisor else []
-    if not to:
+    """Queue the notice this event causes, if any: models/notices.py says who is told."""
+    recipients = People(session).for_event(event.kind, item)
+    if recipients is None:
         return
     session.add(Notification(
         key=f"event:{event.id}", item_id=item.id, kind=event.kind,  # type: ignore[arg-type]
-        deadline_version=item.deadline_version, to_addrs=to, cc_addrs=[],
-        payload={"event_id": event.id, **event.payload}, created_at=event.at,
+        deadline_version=item.deadline_version, to_addrs=recipients.to, cc_addrs=recipients.cc,
+        unreached=recipients.unreached, payload={"event_id": event.id, **event.payload, **recipients.notes()},
+        created_at=event.at,
     ))

@@ -10,8 +10,8 @@ its thresholds have not been handled yet. A sweep at `now` handles every thresho
 Where a schedule starts decides what an item created or changed late is told:
 - a new item starts at its first threshold (`Schedule.first_action_at`), even one already behind:
   a ledger imported when some items are overdue catches up like a sweep after downtime, with an
-  event for every threshold crossed (so the escalation level is right) and one notice, the most
-  severe, for each item;
+  event for every threshold crossed (so the escalation level is right) and the most severe notice
+  for each address (models/notices.py, `People.catch_up`);
 - an item whose deadline moved or that was returned at `t` gets `next_action_at = t`, so
   thresholds already behind at that moment never fire (an approved extension starts afresh).
 """

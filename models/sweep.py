@@ -1,7 +1,8 @@
 """The sweep: handle every item whose next threshold has come, in batches, safely in parallel.
 
-For each due item it writes one event per crossed threshold, queues one Notification for the most
-severe of them (catch-up), and moves `next_action_at` and `escalation_level` on, all in the
+For each due item it writes one event per crossed threshold, queues a Notification for the most
+severe of them, and, in a catch-up, one for each other threshold whose audience was not told yet
+(models/notices.py says who each notice goes to), and moves `next_action_at` and `escalation_level` on, all in the
 caller's transaction. Claiming is compare-and-set on the values read (`next_action_at`,
 `deadline_version`, `status`): a lost race updates nothing and writes nothing. The sweep does not
 bump the item's ORM `version`: it owns `next_action_at` and `escalation_level`, which no user
@@ -19,7 +20,7 @@ from __future__ import annotations
 
 import time
 from collections import Counter
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from typing import Any
@@ -27,14 +28,15 @@ from zoneinfo import ZoneInfo
 
 from sqlalchemy import Table, bindparam, insert, select, tuple_, update
 from sqlalchemy.dialects import postgresql, sqlite
-from sqlmodel import Session, col
+from sqlmodel import Session
 
 from config.calendar import WorkCalendar, coverage
-from config.policy import Audience, Policy, Recipient, Rules
+from config.policy import Policy, Rules
 from models.deadlines import ACTIVE_STATUSES, days_overdue
+from models.notices import People, Recipients
 from models.schedule import Plan, Threshold, plan
 from models.sweep_tables import SweepRun
-from models.tables import Document, Item, ItemCoUnit, ItemEvent, Notification, Person, Unit
+from models.tables import Item, ItemEvent, Notification
 
 ACTOR_LABEL = "duban sweep"
 ITEM: Table = Item.__table__  # type: ignore[attr-defined]
@@ -73,80 +75,6 @@ class DueRow:
     supervisor_id: int | None
 
 
-@dataclass(frozen=True)
-class UnitContacts:
-    contact_emails: list[str]
-    leader_emails: list[str]
-
-
-class Directory:
-    """Who is who for a set of items: documents, units, co-units, supervisors (loaded in bulk)."""
-
-    def __init__(self, session: Session, policy: Policy) -> None:
-        self.session, self.policy = session, policy
-        self.documents: dict[int, str] = {}
-        self.units: dict[int, UnitContacts] = {}  # plain values: a commit between batches expires ORM objects
-        self.supervisors: dict[int, str] = {}
-        self.co_units: dict[int, list[int]] = {}
-
-    def load_documents(self, rows: Sequence[DueRow]) -> None:
-        """Document names (the policy's overrides are keyed by them), for every row."""
-        self._fill(self.documents, {r.document_id for r in rows}, lambda missing: self.session.execute(
-            select(Document.id, Document.short_name).where(col(Document.id).in_(missing))
-        ))
-
-    def load(self, rows: Sequence[DueRow]) -> None:
-        """Documents, units, co-units and supervisors of `rows` (only rows someone is told about)."""
-        self.load_documents(rows)
-        ids = [r.id for r in rows]
-        self.co_units = {}
-        for item_id, unit_id in self.session.execute(
-            select(ItemCoUnit.item_id, ItemCoUnit.unit_id).where(col(ItemCoUnit.item_id).in_(ids))
-        ):
-            self.co_units.setdefault(item_id, []).append(unit_id)
-        unit_ids = {r.lead_unit_id for r in rows} | {u for us in self.co_units.values() for u in us}
-        self._fill(self.units, unit_ids, lambda missing: (
-            (u.id, UnitContacts(u.contact_emails, u.leader_emails)) for u in self.session.execute(
-                select(Unit.id, Unit.contact_emails, Unit.leader_emails).where(col(Unit.id).in_(missing))
-            )
-        ))
-        self._fill(self.supervisors, {r.supervisor_id for r in rows if r.supervisor_id}, lambda missing: (
-            self.session.execute(select(Person.id, Person.email).where(col(Person.id).in_(missing)))
-        ))
-
-    @staticmethod
-    def _fill(cache: dict[int, Any], wanted: set[int], fetch: Callable[[list[int]], Iterable[Any]]) -> None:
-        missing = sorted(wanted - cache.keys())
-        for start in range(0, len(missing), 500):
-            for key, value in fetch(missing[start:start + 500]):
-                cache[key] = value
-
-    def addresses(self, audience: Audience, row: DueRow) -> tuple[list[str], list[str]]:
-        """(to, cc) for `audience`; when nobody is in `to`, the cc list becomes the `to` list."""
-        lead = self.units.get(row.lead_unit_id)
-        co = [self.units[u] for u in self.co_units.get(row.id, []) if u in self.units]
-        supervisor = self.supervisors.get(row.supervisor_id) if row.supervisor_id else None
-
-        def emails(kinds: tuple[Recipient, ...]) -> list[str]:
-            found: list[str] = []
-            for kind in kinds:
-                if kind is Recipient.LEAD_UNIT and lead:
-                    found += lead.contact_emails
-                elif kind is Recipient.CO_UNITS:
-                    found += [e for unit in co for e in unit.contact_emails]
-                elif kind is Recipient.UNIT_LEADERS and lead:
-                    found += lead.leader_emails
-                elif kind is Recipient.LEADERSHIP:
-                    found += self.policy.leadership_emails
-                elif kind is Recipient.SUPERVISOR and supervisor:
-                    found.append(supervisor)
-            return list(dict.fromkeys(e.strip().lower() for e in found if e.strip()))
-
-        to = emails(audience.to)
-        cc = [e for e in emails(audience.cc) if e not in to]
-        return (to, cc) if to else (cc, [])
-
-
 DUE_COLUMNS = [ITEM.c[name] for name in DueRow.__dataclass_fields__]
 
 
@@ -179,7 +107,7 @@ def sweep(
     started = time.perf_counter()
     result = SweepResult()
     postgres = session.get_bind().dialect.name == "postgresql"
-    directory = Directory(session, policy)
+    directory = People(session, policy)
     memo: dict[tuple[date, int, datetime, int], tuple[Rules, Plan]] = {}  # plans by (deadline, rules, since, level)
     # The run's log row is the sweep's first write: on SQLite it takes the write lock before any read.
     result.run_id = session.execute(
@@ -230,7 +158,7 @@ def _handle_batch(
     policy: Policy,
     calendar: WorkCalendar,
     tz: ZoneInfo,
-    directory: Directory,
+    directory: People,
     result: SweepResult,
     memo: dict[tuple[date, int, datetime, int], tuple[Rules, Plan]],
 ) -> None:
@@ -257,17 +185,17 @@ def _handle_batch(
         step = plans[row.id]
         if row.id not in won or step is None:
             continue
-        for threshold in step.crossed:
-            notification = None
-            if threshold is step.notify:
-                notification = _notification(row, threshold, step, now, tz, directory)
-            if notification is not None:
+        told: dict[str, str] = {}  # threshold key -> the key of its notification
+        if step.notify is not None:
+            for threshold, recipients in directory.catch_up(step.notify, step.crossed, row):
+                notification = _notification(row, threshold, step, now, tz, directory, recipients)
                 notifications.append(notification)
+                told[threshold.key] = notification["key"]
+        for threshold in step.crossed:
             events.append({
                 "item_id": row.id, "kind": threshold.kind, "at": now, "actor_id": None,
                 "actor_label": ACTOR_LABEL, "from_status": row.status, "to_status": row.status,
-                "payload": {**_details(row, threshold, now, tz),
-                            "notified": notification["key"] if notification else None},
+                "payload": {**_details(row, threshold, now, tz), "notified": told.get(threshold.key)},
             })
             result.events[threshold.kind] += 1
     if events:
@@ -322,17 +250,16 @@ def _details(row: DueRow, threshold: Threshold, now: datetime, tz: ZoneInfo) -> 
 
 
 def _notification(
-    row: DueRow, threshold: Threshold, step: Plan, now: datetime, tz: ZoneInfo, directory: Directory
-) -> dict[str, Any] | None:
-    to, cc = directory.addresses(threshold.audience, row)
-    if not to:
-        return None
+    row: DueRow, threshold: Threshold, step: Plan, now: datetime, tz: ZoneInfo, directory: People,
+    recipients: Recipients,
+) -> dict[str, Any]:
     return {
         "key": f"{threshold.kind}:{row.id}:v{row.deadline_version}:{threshold.key}",
         "item_id": row.id, "kind": threshold.kind, "deadline_version": row.deadline_version,
-        "to_addrs": to, "cc_addrs": cc, "created_at": now, "outbox_id": None,
+        "to_addrs": recipients.to, "cc_addrs": recipients.cc, "created_at": now, "outbox_id": None,
+        "unreached": recipients.unreached,
         "payload": {
-            **_details(row, threshold, now, tz),
+            **_details(row, threshold, now, tz), **recipients.notes(),
             "document": directory.documents.get(row.document_id, ""), "number": row.number, "title": row.title,
             "caught_up": [t.key for t in step.crossed if t is not threshold],
         },

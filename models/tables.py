@@ -73,6 +73,8 @@ class DocumentBase(SQLModel):
 
 class Document(DocumentBase, table=True):
     id: int | None = Field(default=None, primary_key=True)
+    # Told when an item of this document has no supervisor of its own (models/notices.py).
+    default_supervisor_id: int | None = Field(default=None, foreign_key="person.id")
 
 
 class ItemCoUnit(SQLModel, table=True):
@@ -182,3 +184,5 @@ class Notification(SQLModel, table=True):
     payload: dict[str, Any] = Field(default_factory=dict, sa_column=Column(JSON, nullable=False))
     created_at: datetime = _utc()
     outbox_id: int | None = Field(default=None, index=True)
+    # Nobody could be told, not even through the fallback: the admins' digest lists these.
+    unreached: bool = Field(default=False, index=True)

@@ -12,12 +12,21 @@ from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col, select
 
 from config.yamlfile import ConfigFileError
-from models.deadlines import ACTIVE_STATUSES
+from models.deadlines import ACTIVE_STATUSES, is_overdue
 from models.errors import ConflictError, InvalidInput
 from models.ledger.parse import ProgressFn, read_files
-from models.ledger.plan import ImportSummary, ItemRecord, ItemUpdate, Plan, Snapshot, UnitRecord
+from models.ledger.plan import (
+    ImportSummary,
+    ItemPlan,
+    ItemRecord,
+    ItemUpdate,
+    Plan,
+    Snapshot,
+    UnitRecord,
+)
 from models.ledger.validate import build_plan
 from models.lifecycle import change_deadline
+from models.notices import NOTICES, ItemRef, People
 from models.schedule import Schedule
 from models.tables import (
     OPEN_STATUSES,
@@ -126,9 +135,9 @@ def apply_plan(
     session.flush()
     people = {email: pid for pid, email in session.exec(select(Person.id, Person.email)).all()}
     documents = {name: did for did, name in session.exec(select(Document.id, Document.short_name)).all()}
-    contacts = {unit.name: list(unit.contact_emails) for unit in session.exec(select(Unit)).all()}
-    queued = _insert_items(session, plan, now, schedule, unit_ids, people, documents, contacts, progress)
-    queued += _update_items(session, plan.changed_items, now, unit_ids, people, contacts)
+    directory = People(session, schedule.policy)
+    queued = _insert_items(session, plan, now, schedule, unit_ids, people, documents, directory, progress)
+    queued += _update_items(session, plan.changed_items, now, unit_ids, people, directory)
     session.flush()
     return queued
 
@@ -161,7 +170,7 @@ def _apply_units(session: Session, plan: Plan) -> None:
 
 def _insert_items(
     session: Session, plan: Plan, now: datetime, schedule: Schedule, unit_ids: dict[str, int], people: dict[str, int],
-    documents: dict[str, int], contacts: dict[str, list[str]], progress: ProgressFn | None,
+    documents: dict[str, int], directory: People, progress: ProgressFn | None,
 ) -> int:
     items, events, co_units, notices = Item.__table__, ItemEvent.__table__, ItemCoUnit.__table__, Notification.__table__  # type: ignore[attr-defined]
     total, done, queued = len(plan.new_items), 0, 0
@@ -198,17 +207,33 @@ def _insert_items(
         links = [{"item_id": item_id, "unit_id": unit_ids[u]} for item_id, p in zip(ids, chunk, strict=True) for u in p.co_units]
         if links:
             session.execute(insert(co_units), links)
-        mail = [{
-            "key": f"assigned:{item_id}", "item_id": item_id, "kind": "assigned", "deadline_version": 1,
-            "to_addrs": contacts[p.lead_unit],
-            "cc_addrs": list(dict.fromkeys(e for u in p.co_units for e in contacts[u] if e not in contacts[p.lead_unit])),
-            "payload": {"document": p.document, "number": p.number, "title": p.title, "deadline": p.deadline.isoformat()},
-            "created_at": now, "outbox_id": None,
-        } for item_id, p in zip(ids, chunk, strict=True) if p.status in OPEN_STATUSES and contacts[p.lead_unit]]
+        # An item imported already late is not announced as new: the next sweep catches it up and
+        # tells the lead unit it is overdue (and escalates it as far as it has gone).
+        told = [(item_id, p, ItemRef(item_id, documents[p.document], unit_ids[p.lead_unit],
+                                     people[p.supervisor] if p.supervisor else None))
+                for item_id, p in zip(ids, chunk, strict=True)
+                if p.status in OPEN_STATUSES and not is_overdue(p.status, p.deadline, now, schedule.tz)]
+        directory.load([ref for _, _, ref in told])
+        mail = [_assigned(f"assigned:{item_id}", ref, p, directory, now, {}) for item_id, p, ref in told]
         if mail:
             session.execute(insert(notices), mail)
         queued += len(mail)
     return queued
+
+
+def _assigned(
+    key: str, ref: ItemRef, plan: ItemPlan, directory: People, now: datetime, extra: dict[str, Any],
+    deadline_version: int = 1,
+) -> dict[str, Any]:
+    """An assignment notice (the `assigned` row of models/notices.py) as a Notification's columns."""
+    recipients = directory.recipients(NOTICES["assigned"].audience, ref)
+    return {
+        "key": key, "item_id": ref.id, "kind": "assigned", "deadline_version": deadline_version,
+        "to_addrs": recipients.to, "cc_addrs": recipients.cc, "unreached": recipients.unreached,
+        "payload": {"document": plan.document, "number": plan.number, "title": plan.title,
+                    "deadline": plan.deadline.isoformat(), **extra, **recipients.notes()},
+        "created_at": now, "outbox_id": None,
+    }
 
 
 def _plain(value: Any) -> Any:
@@ -217,7 +242,7 @@ def _plain(value: Any) -> Any:
 
 def _update_items(
     session: Session, updates: list[ItemUpdate], now: datetime, unit_ids: dict[str, int], people: dict[str, int],
-    contacts: dict[str, list[str]],
+    directory: People,
 ) -> int:
     """Apply changed rows; returns how many assignment notices were queued (a new lead unit gets one)."""
     queued = 0
@@ -239,16 +264,15 @@ def _update_items(
                     setattr(item, key, getattr(plan, key))
             if item.status in OPEN_STATUSES and {"deadline", "lead_unit"} & update.changes.keys():
                 item.next_action_at = now  # reminders follow the new deadline or unit from the next sweep
-            if item.status in OPEN_STATUSES and "lead_unit" in update.changes and contacts[plan.lead_unit]:
-                lead = contacts[plan.lead_unit]
-                session.add(Notification(
-                    key=f"assigned:{item.id}:{now.isoformat()}:{plan.lead_unit}", item_id=item.id, kind="assigned",  # type: ignore[arg-type]
-                    deadline_version=item.deadline_version, to_addrs=lead,
-                    cc_addrs=list(dict.fromkeys(e for u in plan.co_units for e in contacts[u] if e not in lead)),
-                    payload={"document": plan.document, "number": plan.number, "title": plan.title,
-                             "deadline": item.deadline.isoformat(), "reassigned_from": update.changes["lead_unit"][0]},
-                    created_at=now, outbox_id=None,
-                ))
+            if item.status in OPEN_STATUSES and "lead_unit" in update.changes:
+                session.flush()  # the new co-units, for the directory
+                ref = ItemRef(item.id, item.document_id, item.lead_unit_id, item.supervisor_id)  # type: ignore[arg-type]
+                directory.load([ref])
+                session.add(Notification(**_assigned(
+                    f"assigned:{item.id}:{now.isoformat()}:{plan.lead_unit}", ref, plan, directory, now,
+                    {"deadline": item.deadline.isoformat(), "reassigned_from": update.changes["lead_unit"][0]},
+                    deadline_version=item.deadline_version,
+                )))
                 queued += 1
             item.updated_at = now
             session.add(item)

@@ -6,6 +6,7 @@ from datetime import UTC, date, datetime, timedelta
 
 from sqlmodel import select
 
+from config.policy import DEFAULT_POLICY_FILE, load_policy
 from models.ledger import import_ledger
 from models.lifecycle import Action, apply
 from models.queries import find_item
@@ -59,24 +60,27 @@ def test_second_sweep_at_same_time_writes_nothing(session, policy, calendar):
     cast(session)
     at = local(2024, 10, 21, 9)
     first = run_sweep(session, at, policy, calendar)
-    assert first.notifications == 1
+    assert first.notifications == 3  # level 2 to the leadership, level 1 to the unit's leaders, overdue to the unit
     before = ledger_state(session)
     second = run_sweep(session, at, policy, calendar)
     assert second.examined == 0 and second.notifications == 0 and not second.events
     assert ledger_state(session) == before
 
 
-def test_catch_up_records_every_crossed_threshold_but_notifies_only_the_most_severe(session, policy, calendar):
+def test_catch_up_records_every_crossed_threshold_and_tells_each_address_the_most_severe(session, policy, calendar):
     item, _ = cast(session)
     result = run_sweep(session, local(2024, 10, 21, 9), policy, calendar)  # 10 working days overdue
     assert kinds(session) == [  # of the repeats missed, only the latest
         ("reminder", "before-7"), ("reminder", "before-1"), ("overdue", "overdue"), ("escalated", "level-1"),
         ("repeat_reminder", "repeat-10"), ("escalated", "level-2"),
     ]
-    [note] = notes(session)
+    note, level1, overdue = notes(session)
     assert note.kind == "escalated" and note.payload["level"] == 2
     assert note.to_addrs == ["mayor@example.gov.cn"] and note.cc_addrs == ["sup@dc.gov.cn"]
     assert note.payload["caught_up"] == ["before-7", "before-1", "overdue", "level-1", "repeat-10"]
+    # the lead unit's own overdue notice is not dropped, nor its leaders' escalation (issue 13)
+    assert (level1.kind, level1.to_addrs, level1.cc_addrs) == ("escalated", ["boss@fgw.gov.cn"], [])
+    assert (overdue.kind, overdue.to_addrs, overdue.cc_addrs) == ("overdue", ["lead@fgw.gov.cn"], ["co@czj.gov.cn"])
     session.refresh(item)
     assert item.escalation_level == 2 and result.events["escalated"] == 2
 
@@ -215,8 +219,20 @@ def test_ledger_imported_late_catches_up_so_overdue_items_are_escalated(session,
         ("repeat_reminder", "repeat-10"), ("escalated", "level-2"),  # of the repeats, the latest
     ]
     assert overdue.escalation_level == 2 and soon.escalation_level == 0
-    by_item = {n.item_id: n for n in notes(session)}
-    assert set(by_item) == {overdue.id, soon.id}  # one notice per item: the most severe
-    assert by_item[overdue.id].kind == "escalated" and by_item[overdue.id].to_addrs == ["mayor@example.gov.cn"]
-    assert by_item[soon.id].key == f"reminder:{soon.id}:v1:before-7" and by_item[soon.id].to_addrs == ["swj@example.gov.cn"]
+    by_item = {(n.item_id, n.payload["threshold"]): n for n in notes(session)}
+    assert {item for item, _ in by_item} == {overdue.id, soon.id}
+    assert by_item[overdue.id, "level-2"].to_addrs == ["mayor@example.gov.cn"]
+    # imported already late: the lead unit is told it is overdue, not that it has a new item
+    assert by_item[overdue.id, "overdue"].to_addrs == ["fgw@example.gov.cn"]
+    assert by_item[soon.id, "before-7"].to_addrs == ["swj@example.gov.cn"]
+    assert "assigned" not in {n.kind for n in session.exec(select(Notification).where(Notification.item_id == overdue.id))}
     assert run_sweep(session, at, policy, calendar).examined == 0
+
+
+def test_escalation_to_an_empty_leadership_goes_to_the_supervisor(session, calendar):
+    # The built-in policy's leadership_emails is empty: level 2 used to tell nobody (issue 13).
+    cast(session)
+    run_sweep(session, local(2024, 10, 21, 9), load_policy(DEFAULT_POLICY_FILE), calendar)
+    level2 = next(n for n in notes(session) if n.payload["threshold"] == "level-2")
+    assert level2.to_addrs == ["sup@dc.gov.cn"] and level2.payload["fallback"] == "supervisor"
+    assert not level2.unreached and level2.cc_addrs == []

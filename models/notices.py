@@ -1,0 +1,274 @@
+"""Who is told what: each notice kind's audience (to, cc) and template, and the one fallback rule.
+
+"Why did they get this mail?" has its answer here.
+
+- Lifecycle events and the ledger import's assignments: the `NOTICES` table below, a row a kind.
+- The sweep's thresholds (reminder, overdue, repeat_reminder, escalated) and the forecast: their
+  audiences come from the policy file (config/policy.yaml, per document and category); their
+  templates are in `THRESHOLD_TEMPLATES`.
+
+Every notice resolves its addresses through `People.recipients`. When its `to` names nobody, one
+fallback applies, the first that names someone: the item's supervisor, the document's default
+supervisor, the office's `default_supervisors` (policy file), the admins. A notice that still
+reaches no one is queued all the same, marked `unreached`: the admins' weekly digest lists those
+items and `duban doctor` counts them.
+
+To add a kind (say `urged`): write one row in `NOTICES`, give the lifecycle event that kind, and
+add its templates (notifications/templates/).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass
+from typing import Any, Protocol, TypeVar
+
+from sqlalchemy import select
+from sqlmodel import Session, col
+
+from config.policy import Audience, Policy, Recipient
+from models.tables import Document, ItemCoUnit, Person, Role, Unit
+
+R = Recipient
+T = TypeVar("T", bound="HasAudience")
+
+
+class HasAudience(Protocol):
+    @property
+    def audience(self) -> Audience: ...
+
+
+@dataclass(frozen=True)
+class Notice:
+    audience: Audience
+    template: str  # notifications/templates/<locale>/<template>.{subject.txt,txt,html}
+
+
+def _row(to: tuple[Recipient, ...], cc: tuple[Recipient, ...] = (), *, template: str) -> Notice:
+    return Notice(Audience(to, cc), template)
+
+
+# event kind -> audience -> template. The sweep's kinds are not here: the policy gives their audiences.
+NOTICES: dict[str, Notice] = {
+    # The ledger import: a new item, or an item given to another lead unit.
+    "assigned": _row((R.LEAD_UNIT,), (R.CO_UNITS,), template="assigned"),
+    # The supervisor decided: the lead unit hears it.
+    "returned": _row((R.LEAD_UNIT,), template="returned"),
+    "signed_off": _row((R.LEAD_UNIT,), template="signed_off"),
+    "cancelled": _row((R.LEAD_UNIT,), template="cancelled"),
+    "extension_approved": _row((R.LEAD_UNIT,), template="extension_approved"),
+    "extension_rejected": _row((R.LEAD_UNIT,), template="extension_rejected"),
+    # The lead unit asks: the item's supervisor decides.
+    "submitted": _row((R.SUPERVISOR,), template="submitted"),
+    "extension_requested": _row((R.SUPERVISOR,), template="extension_requested"),
+}
+
+# The sweep's thresholds (models/schedule.py): kind -> template; audiences from the policy.
+THRESHOLD_TEMPLATES: dict[str, str] = {
+    "reminder": "reminder", "overdue": "overdue", "repeat_reminder": "repeat_reminder", "escalated": "escalated",
+}
+
+# When a notice's `to` names nobody: the first of these that names someone becomes its `to`.
+FALLBACK: tuple[Recipient, ...] = (R.SUPERVISOR, R.DOCUMENT_SUPERVISOR, R.DEFAULT_SUPERVISORS, R.ADMINS)
+
+
+def template_for(kind: str) -> str:
+    """The template a notice kind is written with (the kind itself when the table has no row)."""
+    notice = NOTICES.get(kind)
+    return notice.template if notice else THRESHOLD_TEMPLATES.get(kind, kind)
+
+
+class ItemKeys(Protocol):
+    """What resolving an item's audience needs (an Item, the sweep's DueRow, an import row)."""
+
+    @property
+    def id(self) -> int | None: ...
+    @property
+    def document_id(self) -> int: ...
+    @property
+    def lead_unit_id(self) -> int: ...
+    @property
+    def supervisor_id(self) -> int | None: ...
+
+
+@dataclass(frozen=True)
+class ItemRef:
+    id: int
+    document_id: int
+    lead_unit_id: int
+    supervisor_id: int | None
+
+
+@dataclass(frozen=True)
+class Recipients:
+    to: list[str]
+    cc: list[str]
+    fallback: Recipient | None = None  # who `to` fell back to, when the audience named nobody
+
+    @property
+    def unreached(self) -> bool:
+        return not self.to
+
+    def notes(self) -> dict[str, Any]:
+        """What a Notification's payload records about how its addresses were found."""
+        if self.unreached:
+            return {"unreached": True}
+        return {"fallback": self.fallback.value} if self.fallback else {}
+
+
+@dataclass(frozen=True)
+class UnitContacts:
+    contact_emails: list[str]
+    leader_emails: list[str]
+
+
+def _clean(emails: Iterable[str]) -> list[str]:
+    return list(dict.fromkeys(e.strip().lower() for e in emails if e and e.strip()))
+
+
+class People:
+    """Who is who for a set of items, loaded in bulk: units, co-units, supervisors, documents, admins.
+
+    `policy` gives the office leadership and default supervisors; when None, the configured policy
+    file is read the first time either is needed (an action that tells its lead unit reads no file).
+    """
+
+    def __init__(self, session: Session, policy: Policy | None = None) -> None:
+        self.session, self._policy = session, policy
+        self.documents: dict[int, str] = {}
+        self.document_supervisors: dict[int, int | None] = {}
+        self.units: dict[int, UnitContacts] = {}  # plain values: a commit between batches expires ORM objects
+        self.emails: dict[int, str] = {}  # active people by id
+        self.co_units: dict[int, list[int]] = {}
+        self._admins: list[str] | None = None
+
+    def _office(self, name: str) -> list[str]:
+        """The policy's leadership_emails or default_supervisors (none while the policy file is broken:
+        an action must not fail on it; `duban doctor` reports it)."""
+        if self._policy is None:
+            from config.policy import load_policy
+            from config.yamlfile import ConfigFileError
+
+            try:
+                self._policy = load_policy()
+            except ConfigFileError:
+                return []
+        return _clean(getattr(self._policy, name))
+
+    def load_documents(self, rows: Sequence[ItemKeys]) -> None:
+        """Document names (the policy's overrides are keyed by them) and default supervisors."""
+        self._fill(self.documents, {r.document_id for r in rows} - self.documents.keys(), lambda missing: (
+            (doc_id, name) for doc_id, name, supervisor in self._documents(missing)
+        ))
+
+    def _documents(self, ids: list[int]) -> Iterable[tuple[int, str, int | None]]:
+        for doc_id, name, supervisor in self.session.execute(
+            select(Document.id, Document.short_name, Document.default_supervisor_id).where(col(Document.id).in_(ids))
+        ):
+            self.document_supervisors[doc_id] = supervisor
+            yield doc_id, name, supervisor
+
+    def load(self, rows: Sequence[ItemKeys]) -> None:
+        """Everything needed to resolve the audiences of `rows` (only rows someone is told about)."""
+        self.load_documents(rows)
+        ids = [r.id for r in rows if r.id is not None]
+        self.co_units = {}
+        for start in range(0, len(ids), 500):
+            for item_id, unit_id in self.session.execute(
+                select(ItemCoUnit.item_id, ItemCoUnit.unit_id).where(col(ItemCoUnit.item_id).in_(ids[start:start + 500]))
+            ):
+                self.co_units.setdefault(item_id, []).append(unit_id)
+        unit_ids = {r.lead_unit_id for r in rows} | {u for us in self.co_units.values() for u in us}
+        self._fill(self.units, unit_ids, lambda missing: (
+            (u.id, UnitContacts(list(u.contact_emails), list(u.leader_emails))) for u in self.session.execute(
+                select(Unit.id, Unit.contact_emails, Unit.leader_emails).where(col(Unit.id).in_(missing))
+            )
+        ))
+        people = {r.supervisor_id for r in rows if r.supervisor_id}
+        people |= {s for s in self.document_supervisors.values() if s}
+        self._fill(self.emails, people, lambda missing: self.session.execute(
+            select(Person.id, Person.email).where(col(Person.id).in_(missing), col(Person.active))
+        ))
+
+    @staticmethod
+    def _fill(cache: dict[int, Any], wanted: set[int], fetch: Callable[[list[int]], Iterable[Any]]) -> None:
+        missing = sorted(wanted - cache.keys())
+        for start in range(0, len(missing), 500):
+            for key, value in fetch(missing[start:start + 500]):
+                cache[key] = value
+
+    def admins(self) -> list[str]:
+        if self._admins is None:
+            self._admins = _clean(self.session.scalars(
+                select(Person.email).where(Person.role == Role.ADMIN, col(Person.active)).order_by(Person.email)
+            ).all())
+        return self._admins
+
+    def resolve(self, kind: Recipient, row: ItemKeys) -> list[str]:
+        """The addresses one recipient kind names for `row` (needs `load([row])` first)."""
+        lead = self.units.get(row.lead_unit_id)
+        if kind is R.LEAD_UNIT:
+            return _clean(lead.contact_emails) if lead else []
+        if kind is R.CO_UNITS:
+            units = [self.units[u] for u in self.co_units.get(row.id or 0, []) if u in self.units]
+            return _clean(e for unit in units for e in unit.contact_emails)
+        if kind is R.UNIT_LEADERS:
+            return _clean(lead.leader_emails) if lead else []
+        if kind is R.LEADERSHIP:
+            return self._office("leadership_emails")
+        if kind is R.SUPERVISOR:
+            return [self.emails[row.supervisor_id].lower()] if row.supervisor_id in self.emails else []
+        if kind is R.DOCUMENT_SUPERVISOR:
+            supervisor = self.document_supervisors.get(row.document_id)
+            return [self.emails[supervisor].lower()] if supervisor in self.emails else []
+        if kind is R.DEFAULT_SUPERVISORS:
+            return self._office("default_supervisors")
+        return self.admins()
+
+    def recipients(self, audience: Audience, row: ItemKeys) -> Recipients:
+        """(to, cc) for `audience`; when `to` names nobody, the fallback's first match becomes `to`."""
+
+        def emails(kinds: tuple[Recipient, ...]) -> list[str]:
+            return _clean(e for kind in kinds for e in self.resolve(kind, row))
+
+        to, fallback = emails(audience.to), None
+        if not to:
+            for kind in FALLBACK:
+                to = self.resolve(kind, row)
+                if to:
+                    fallback = kind
+                    break
+        cc = [e for e in emails(audience.cc) if e not in to]
+        return Recipients(to, cc, fallback)
+
+    def for_event(self, kind: str, row: ItemKeys) -> Recipients | None:
+        """The recipients of a table kind's notice about `row`; None for a kind nobody is told about."""
+        notice = NOTICES.get(kind)
+        if notice is None:
+            return None
+        self.load([row])
+        return self.recipients(notice.audience, row)
+
+    def catch_up(self, most_severe: T, crossed: Sequence[T], row: ItemKeys) -> list[tuple[T, Recipients]]:
+        """The notices of one sweep of one item: the most severe threshold crossed, with the fallback;
+        then, latest first, each other threshold for whoever it names that was not told yet.
+
+        So a catch-up (a sweep after downtime, a ledger imported late) tells each address once, the
+        most severe thing addressed to it: the lead unit still hears "overdue" when the item jumped
+        straight to an escalation addressed to its leaders.
+        """
+        first = self.recipients(most_severe.audience, row)
+        notices, told, copied = [(most_severe, first)], set(first.to), set(first.to + first.cc)
+        # A repeat reminder repeats the overdue notice: crossed together, the overdue notice is sent.
+        overdue = any(getattr(t, "kind", "") == "overdue" for t in crossed)
+        for threshold in reversed(crossed):
+            if threshold is most_severe or (overdue and getattr(threshold, "kind", "") == "repeat_reminder"):
+                continue
+            to = [e for kind in threshold.audience.to for e in self.resolve(kind, row) if e not in told]
+            to = list(dict.fromkeys(to))
+            if to:
+                cc = [e for kind in threshold.audience.cc for e in self.resolve(kind, row) if e not in copied and e not in to]
+                notices.append((threshold, Recipients(to, list(dict.fromkeys(cc)))))
+                told |= set(to)
+                copied |= {*to, *cc}
+        return notices
