@@ -18,13 +18,6 @@ from cli.common import (
     settings,
 )
 from cli.words import _
-from config.i18n import N_
-
-RULE_WORDS = {  # msgids of the rules' names (config/scoring.py), for the table and the page
-    "overdue": N_("score.overdue"), "returned": N_("score.returned"), "urged": N_("score.urged"),
-    "late_acknowledge": N_("score.late_acknowledge"), "late_report": N_("score.late_report"),
-    "missing_report": N_("score.missing_report"), "early_sign_off": N_("score.early_sign_off"),
-}
 
 
 def register(app: typer.Typer) -> None:
@@ -47,7 +40,7 @@ def score(
 ) -> None:
     """Every unit's 考核 score and rank for a period, from the audit events, each point explained."""
     from config.calendar import load_calendar
-    from config.scoring import load_scoring
+    from config.scoring import RULE_WORDS, load_scoring
     from models.scoring import load_rows, period_bounds
     from models.scoring import score as compute
 

@@ -7,6 +7,7 @@ from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
+from config.i18n import N_
 from config.yamlfile import ConfigFileError, LineDict, load_yaml, where
 
 DEFAULT_SCORING_FILE = Path(__file__).with_name("scoring.yaml")
@@ -15,6 +16,11 @@ DEFAULT_SCORING_FILE = Path(__file__).with_name("scoring.yaml")
 # periods) are accepted and find nothing until the lifecycle writes those events.
 DEDUCTION_RULES = ("overdue", "returned", "urged", "late_acknowledge", "late_report", "missing_report")
 ADDITION_RULES = ("early_sign_off",)
+RULE_WORDS = {  # the rules' names, for the command's table, the page and the spreadsheet
+    "overdue": N_("overdue, per working week"), "returned": N_("submission returned"), "urged": N_("urged"),
+    "late_acknowledge": N_("late acknowledgement"), "late_report": N_("late periodic report"),
+    "missing_report": N_("missing periodic report"), "early_sign_off": N_("signed off by the deadline"),
+}
 
 
 class ScoringError(ConfigFileError):

@@ -134,6 +134,36 @@ def period_bounds(start: date, end: date, as_of: datetime, tz: ZoneInfo) -> tupl
             min(start_of_day(end + timedelta(days=1), tz), as_of).astimezone(UTC))
 
 
+PERIODS = ("month", "quarter", "year", "custom")
+
+
+def period_of(kind: str, day: date) -> tuple[date, date]:
+    """The month, quarter or year around `day`: its first and last days."""
+    if kind == "year":
+        return date(day.year, 1, 1), date(day.year, 12, 31)
+    first_month = (day.month - 1) // 3 * 3 + 1 if kind == "quarter" else day.month
+    if kind not in ("month", "quarter"):
+        raise InvalidInput(f"unknown period {kind!r}; use month, quarter, year or custom", code="score.bad_period_kind",
+                           params={"kind": kind})
+    months = 3 if kind == "quarter" else 1
+    after = date(day.year + (first_month + months - 1) // 12, (first_month + months - 1) % 12 + 1, 1)
+    return date(day.year, first_month, 1), after - timedelta(days=1)
+
+
+def parts_of(start: date, end: date) -> list[tuple[str, date, date]]:
+    """The months within `start`..`end` (and its quarters, when it spans more than one), for the tables."""
+    parts: list[tuple[str, date, date]] = []
+    for kind in ("quarter", "month"):
+        day = start
+        while day <= end:
+            first, last = period_of(kind, day)
+            label = f"{first.year}-Q{(first.month - 1) // 3 + 1}" if kind == "quarter" else f"{first:%Y-%m}"
+            parts.append((label, max(first, start), min(last, end)))
+            day = last + timedelta(days=1)
+    quarters = [p for p in parts if "Q" in p[0]]
+    return parts if len(quarters) > 1 else [p for p in parts if "Q" not in p[0]]
+
+
 def load_rows(session: Session, cutoff: datetime) -> tuple[list[ItemRow], list[EventRow], dict[int, str]]:
     """Items created before `cutoff`, their scored events before it, and the units."""
     units: dict[int, str] = {uid: name for uid, name in session.exec(select(Unit.id, Unit.name)).all()}  # type: ignore[misc]

@@ -113,9 +113,9 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     )
     app.mount("/static", StaticFiles(directory=Path(__file__).parent / "static"), name="static")
 
-    from web.routes import api, approvals, auth, dashboard, items, ledger_import, outbox
+    from web.routes import api, approvals, auth, dashboard, items, ledger_import, outbox, score
 
-    for module in (auth, dashboard, items, approvals, ledger_import, outbox):
+    for module in (auth, dashboard, items, approvals, ledger_import, outbox, score):
         app.include_router(module.router)
     app.include_router(api.router)
 
