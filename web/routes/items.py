@@ -8,7 +8,7 @@ from fastapi import APIRouter, Depends, Form, Query, Request
 from fastapi.responses import HTMLResponse, Response
 from sqlmodel import col, select
 
-from models.errors import InvalidInput
+from models.errors import ConflictError, InvalidInput
 from models.lifecycle import Action, apply
 from models.tables import Document, Status
 from web.access import check_version, visible_item
@@ -95,18 +95,37 @@ def item_page(request: Request, item_id: int, session: SessionDep, user: Current
 
 @router.post("/items/{item_id}/act")
 def act(
-    request: Request, item_id: int, session: SessionDep, user: CurrentUser, now: NowDep,
+    request: Request, item_id: int, session: SessionDep, user: CurrentUser, now: NowDep, settings: SettingsDep,
     action: Annotated[Action, Form()], version: Annotated[int | None, Form()] = None,
     text: Annotated[str, Form()] = "", percent: Annotated[str, Form()] = "",
     evidence: Annotated[str, Form()] = "", reason: Annotated[str, Form()] = "",
     deadline: Annotated[str, Form()] = "", comment: Annotated[str, Form()] = "",
+    seen: Annotated[int | None, Form(ge=0, le=1_000_000)] = None,
 ) -> Response:
     item = visible_item(session, user, item_id)
-    check_version(item, version)
     fields = {"text": text, "percent": percent, "evidence": evidence, "reason": reason,
               "deadline": deadline, "comment": comment}
-    apply(session, item, action, user, now, **action_payload(action, fields))
+    try:
+        check_version(item, version)
+        apply(session, item, action, user, now, **action_payload(action, fields))
+    except ConflictError:
+        session.rollback()
+        return _changed_meanwhile(request, session, user, now, settings, item_id, {"action": action, **fields}, seen)
     session.commit()
     after_change(request, now)
     flash(request, "Done.")
     return redirect(f"/items/{item_id}")
+
+
+def _changed_meanwhile(request: Request, session: SessionDep, user: CurrentUser, now: NowDep, settings: SettingsDep,
+                       item_id: int, typed: dict[str, str], seen: int | None) -> Response:
+    """The item page again (409): what they typed still in its form, and the events since they loaded it.
+
+    `seen` is how many events the page they loaded showed; the timeline lists the newest first.
+    """
+    item = visible_item(session, user, item_id)
+    detail = item_detail(session, user, item, now, settings.tz)
+    timeline = detail["timeline"]
+    changed = timeline[:max(0, len(timeline) - seen)] if seen is not None else []
+    return render(request, "item.html", user, 409, nav="items", item=detail,
+                  today=now.astimezone(settings.tz).date(), typed=typed, changed=changed)
