@@ -55,6 +55,8 @@ BENCHES = [
           ("--postgres",)),
     Bench("web", "web", (), ("--items", "20000", "--units", "200", "--seconds", "10"),
           ("--items", "500", "--units", "10", "--seconds", "2", "--clients", "4", "--workers", "1"), None),
+    Bench("items export", "export_items", (), ("--items", "2000", "--units", "100"), ("--items", "100", "--units", "10"),
+          None),
     Bench("score", "score", (), ("--items", "10000", "--units", "200"), ("--items", "300", "--units", "10"), None),
     Bench("prefect overhead", "prefect_overhead", (), (), ("--items", "500"), None),
 ]

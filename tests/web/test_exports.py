@@ -48,6 +48,16 @@ def test_figures_export_keeps_formula_like_names_as_text(world, client_for, sess
     assert {"@SUM(A1)", "-2+3"} <= values  # a document name, a unit name
 
 
+def test_score_export_keeps_formula_like_names_as_text(world, client_for, session, now):
+    _risky_world(world, session, now)
+    response = client_for(world.people["sup"]).get("/score.xlsx", params={"period": "quarter", "on": "2024-05-10"})
+    assert response.status_code == 200
+    assert_no_formulas(response.content)
+    values = {value for sheet in load_workbook(BytesIO(response.content)).worksheets
+              for row in sheet.iter_rows(values_only=True) for value in row}
+    assert "-2+3" in values and any(str(v).startswith("@SUM(A1)/") for v in values)  # a unit, an item's ref
+
+
 def test_an_exported_list_edited_imports_the_edits(world, client_for, session, now, tmp_path: Path):
     client = client_for(world.people["sup"])
     path = tmp_path / "items.xlsx"
