@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+import os
 import socket
+import stat
 from datetime import timedelta
+from pathlib import Path
 from typing import Annotated, Any, Literal, cast
 
 import typer
@@ -156,6 +159,7 @@ def _doctor_checks(at: Any, record: Any) -> None:
     record(_("settings"), "ok", _("database {database}, timezone {timezone}, locale {locale}",
                                   database=s.database_display, timezone=s.timezone, locale=s.locale))
     _check_database(s, record)
+    _check_data_dir(s.data_dir, record)
     _check_policy(record)
     _check_calendar(at.astimezone(s.tz).year, record)
     smtp = f"{s.smtp_host}:{s.smtp_port}"
@@ -201,6 +205,30 @@ def _check_database(s: Any, record: Any) -> None:
             at=local(last.now), examined=last.examined, notifications=last.notifications))
         for warning in last.warnings:
             record(_("sweep"), "warning", warning)
+
+
+def _check_data_dir(path: Path, record: Any) -> None:
+    """Exists or can be made, writable, and closed to other users (it holds uploads and the cookie key)."""
+    name = _("data directory")
+    if not path.exists():
+        parent = next((p for p in path.absolute().parents if p.exists()), None)
+        if parent is None or not os.access(parent, os.W_OK | os.X_OK):
+            record(name, "problem", _("{path} does not exist and cannot be created here; fix: create it "
+                                      "(mkdir -m 700 {path}) or set DUBAN_DATA_DIR", path=path))
+        else:
+            record(name, "ok", _("{path} will be created on first use", path=path))
+        return
+    if not path.is_dir():
+        record(name, "problem", _("{path} is not a directory; fix: set DUBAN_DATA_DIR to a directory", path=path))
+    elif not os.access(path, os.W_OK | os.X_OK):
+        record(name, "problem", _("{path} is not writable by this user; fix: chown it to the user running duban "
+                                  "or set DUBAN_DATA_DIR", path=path))
+    elif (mode := stat.S_IMODE(path.stat().st_mode)) & 0o007:
+        record(name, "problem", _("{path} is open to every user on this machine (mode {mode}); it holds uploads, "
+                                  "evidence files and the cookie key; fix: chmod 700 {path}", path=path,
+                                  mode=oct(mode)[2:]))
+    else:
+        record(name, "ok", _("{path}: writable, only this user may read it", path=path))
 
 
 def _check_policy(record: Any) -> None:

@@ -7,7 +7,7 @@ import os
 import re
 from datetime import time
 from pathlib import Path
-from typing import Literal
+from typing import TYPE_CHECKING, Literal
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from pydantic import Field, SecretStr, ValidationError, field_validator, model_validator
@@ -18,7 +18,15 @@ from pydantic_settings import (
     TomlConfigSettingsSource,
 )
 
+if TYPE_CHECKING:
+    from models.ledger.parse import XlsxLimits
+
 EMAIL_RE = re.compile(r"[^@\s<>,;]+@[^@\s<>,;]+")
+# A plain addr-spec (RFC 5322 dot-atom@domain): what a contact address in the data must be.
+# EMAIL_RE alone lets through `Bcc:x@y` or `"x"@y`, which delivery then refuses.
+_ATOM = r"[\w!#$%&'*+/=?^`{|}~-]+"
+_LABEL = r"[^\W_](?:[\w-]*[^\W_])?"
+ADDR_SPEC = re.compile(rf"{_ATOM}(?:\.{_ATOM})*@{_LABEL}(?:\.{_LABEL})*")
 
 
 class SettingsError(Exception):
@@ -62,6 +70,17 @@ class Settings(BaseSettings):
     scoring_file: Path | None = None  # the 考核 scoring model (config/scoring.yaml when unset)
     # The sweep (issue 3): its schedule under `duban serve` (cron, in `timezone`).
     sweep_cron: str = "*/15 * * * *"
+
+    # Uploads (issue 14): limits checked while a file arrives and before it is parsed.
+    import_max_mb: int = Field(default=20, ge=1, le=1024)
+    import_parse_seconds: float = Field(default=120.0, gt=0)
+    xlsx_max_unzipped_mb: int = Field(default=100, ge=1)
+    xlsx_max_shared_strings: int = Field(default=500_000, ge=1)
+    xlsx_max_shared_strings_mb: int = Field(default=50, ge=1)
+    xlsx_max_cells: int = Field(default=2_000_000, ge=1)
+    # Evidence files (佐证材料, issue 11): per-file limit and the kinds accepted (models/attachments.py).
+    attachment_max_mb: int = Field(default=20, ge=1, le=1024)
+    attachment_types: list[str] = Field(default_factory=lambda: ["pdf", "image", "office", "ofd", "zip"])
 
     # Signs the web app's session cookies; when neither is set, web.auth keeps one in data_dir.
     secret_key: SecretStr | None = None
@@ -114,6 +133,24 @@ class Settings(BaseSettings):
                 raise ValueError(f"DUBAN_{name.upper()}_PASSWORD_FILE: cannot read {path}: {exc.strerror}") from None
             setattr(self, f"{name}_password", SecretStr(secret))
         return self
+
+    @property
+    def xlsx_limits(self) -> XlsxLimits:
+        from models.ledger.parse import XlsxLimits
+
+        mb = 1024 * 1024
+        return XlsxLimits(self.xlsx_max_unzipped_mb * mb, self.xlsx_max_shared_strings,
+                          self.xlsx_max_shared_strings_mb * mb, self.xlsx_max_cells)
+
+    @property
+    def uploads_dir(self) -> Path:
+        """Ledger uploads waiting to be applied (private; removed once applied or after an hour)."""
+        return self.data_dir / "uploads"
+
+    @property
+    def attachments_dir(self) -> Path:
+        """Evidence files by content hash; on a shared volume when several servers share PostgreSQL."""
+        return self.data_dir / "attachments"
 
     @property
     def tz(self) -> ZoneInfo:

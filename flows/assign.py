@@ -27,7 +27,8 @@ def assign(
     try:
         with Session(engine) as session:
             summary = import_ledger(
-                session, [Path(f) for f in files], now=parse_instant(now), dry_run=dry_run, progress=progress
+                session, [Path(f) for f in files], now=parse_instant(now), dry_run=dry_run, progress=progress,
+                limits=get_settings().xlsx_limits,
             )
             if not dry_run:
                 session.commit()

@@ -14,7 +14,7 @@ from sqlmodel import Session, col, select
 from config.yamlfile import ConfigFileError
 from models.deadlines import ACTIVE_STATUSES, is_overdue
 from models.errors import ConflictError, InvalidInput
-from models.ledger.parse import ProgressFn, read_files
+from models.ledger.parse import ProgressFn, XlsxLimits, read_files
 from models.ledger.plan import (
     ImportSummary,
     ItemPlan,
@@ -50,6 +50,7 @@ def import_ledger(
     dry_run: bool = False,
     progress: ProgressFn | None = None,
     schedule: Schedule | None = None,
+    limits: XlsxLimits | None = None,
 ) -> ImportSummary:
     """Read, check and (unless dry_run) apply ledger files, all or nothing. The caller commits.
 
@@ -64,7 +65,7 @@ def import_ledger(
         except ConfigFileError as exc:
             raise InvalidInput(f"new items cannot be scheduled: {exc}", code="ledger.unschedulable",
                                params={"problem": str(exc)}) from None
-    parsed = read_files(paths, progress)
+    parsed = read_files(paths, progress, limits)
     plan = build_plan(parsed, load_snapshot(session))
     summary = ImportSummary.of(plan, parsed.files, dry_run)
     if not dry_run:

@@ -6,6 +6,7 @@ import csv
 import io
 import re
 import unicodedata
+import zipfile
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from datetime import date, datetime
@@ -110,16 +111,94 @@ def cell_text(value: object) -> str:
     return value.strip() if isinstance(value, str) else str(value)
 
 
-def read_files(paths: Iterable[Path], progress: ProgressFn | None = None) -> ParsedFiles:
+@dataclass(frozen=True)
+class XlsxLimits:
+    """What a workbook may hold before it is opened (settings `xlsx_max_*`).
+
+    An .xlsx is a zip: a 1 MB upload can unpack to a 1 GB string, and openpyxl keeps every shared
+    string in memory. The sizes checked are those the zip declares, which also bound what
+    reading it can unpack (zipfile stops at the declared size).
+    """
+
+    unzipped_bytes: int = 100 * 1024 * 1024
+    shared_strings: int = 500_000
+    shared_strings_bytes: int = 50 * 1024 * 1024
+    cells: int = 2_000_000
+
+
+_MB = 1024 * 1024
+_SHARED_STRING = re.compile(rb"<(?:\w{1,10}:)?si[\s>/]")
+_CELL = re.compile(rb"<(?:\w{1,10}:)?c[\s>/]")
+
+
+def xlsx_problem(path: Path, limits: XlsxLimits) -> Problem | None:
+    """Why a workbook is too big to open (unpacked size, shared strings, cells), or None."""
+    try:
+        archive = zipfile.ZipFile(path)
+    except (zipfile.BadZipFile, OSError):
+        return None  # openpyxl then says it cannot open the file
+    with archive:
+        entries = archive.infolist()
+        unzipped = sum(entry.file_size for entry in entries)
+        if unzipped > limits.unzipped_bytes:
+            return _too_big(path, unzipped, limits.unzipped_bytes, code="ledger.file.unzipped_too_large")
+        cells = 0
+        for entry in entries:
+            name = entry.filename.lower()
+            if name.endswith("sharedstrings.xml"):
+                if entry.file_size > limits.shared_strings_bytes:
+                    return _too_big(path, entry.file_size, limits.shared_strings_bytes,
+                                    code="ledger.file.shared_strings_too_large")
+                count = _count(archive, entry, _SHARED_STRING, limits.shared_strings)
+                if count > limits.shared_strings:
+                    return Problem(path.name, None, None, None, code="ledger.file.too_many_shared_strings",
+                                   params={"limit": limits.shared_strings})
+            elif name.startswith("xl/worksheets/") and name.endswith(".xml"):
+                cells += _count(archive, entry, _CELL, limits.cells - cells)
+                if cells > limits.cells:
+                    return Problem(path.name, None, None, None, code="ledger.file.too_many_cells",
+                                   params={"limit": limits.cells})
+    return None
+
+
+def _too_big(path: Path, size: int, limit: int, *, code: str) -> Problem:
+    return Problem(path.name, None, None, None, code=code,
+                   params={"mb": -(-size // _MB), "limit_mb": max(1, limit // _MB)})
+
+
+def _count(archive: zipfile.ZipFile, entry: zipfile.ZipInfo, tag: re.Pattern[bytes], most: int) -> int:
+    """How many times `tag` occurs in `entry`, read in chunks; stops counting once past `most`."""
+    count, carry = 0, b""
+    try:
+        with archive.open(entry) as stream:
+            while chunk := stream.read(1024 * 1024):
+                data = carry + chunk
+                cut = max(0, len(data) - 16)  # a tag cut in two is counted with the next chunk
+                count += sum(1 for match in tag.finditer(data) if match.start() < cut)
+                carry = data[cut:]
+                if count > most:
+                    return count
+    except (zipfile.BadZipFile, OSError, EOFError, RuntimeError):
+        return count  # openpyxl then says what is wrong with the file
+    return count + sum(1 for _ in tag.finditer(carry))
+
+
+def read_files(paths: Iterable[Path], progress: ProgressFn | None = None,
+               limits: XlsxLimits | None = None) -> ParsedFiles:
     parsed = ParsedFiles()
     for path in paths:
         parsed.files.append(path.name)
+        if progress:
+            progress("read", 0, None)  # a caller's progress function may stop the reading here
         if not path.is_file():
             parsed.problems.append(Problem(path.name, None, None, None, code="ledger.file.missing",
                                            params={"path": str(path)}))
             continue
         suffix = path.suffix.lower()
         if suffix in (".xlsx", ".xlsm"):
+            if too_big := xlsx_problem(path, limits or XlsxLimits()):
+                parsed.problems.append(too_big)
+                continue
             _read_xlsx(path, parsed, progress)
         elif suffix == ".csv":
             _read_csv(path, parsed, progress)
@@ -130,25 +209,58 @@ def read_files(paths: Iterable[Path], progress: ProgressFn | None = None) -> Par
 
 
 def decode_csv(data: bytes) -> str:
-    """UTF-8 (with or without BOM), else GB18030 (what Excel writes on Chinese Windows)."""
+    """UTF-8 (with or without BOM), else GB18030 (what Excel writes on Chinese Windows).
+
+    Raises UnicodeDecodeError for neither. GB18030 decodes most byte strings, so text in another
+    legacy encoding (Big5, Shift-JIS) comes out as a jumble of rare characters: that counts as
+    neither too (see `_plausible_gb`).
+    """
     if data.startswith(b"\xef\xbb\xbf"):
         return data[3:].decode("utf-8")
     try:
         return data.decode("utf-8")
     except UnicodeDecodeError:
-        return data.decode("gb18030")
+        text = data.decode("gb18030")
+    if not _plausible_gb(text):
+        raise UnicodeDecodeError("gb18030", data, 0, len(data), "mostly characters outside GB2312")
+    return text
+
+
+def _plausible_gb(text: str, sample: int = 20_000) -> bool:
+    """Chinese read rightly is almost all GB2312 (the 6,763 common hanzi); Big5 read as GB18030 is
+    about half rare characters, Shift-JIS nearly all. A third is the line."""
+    wide = [c for c in text[:sample * 4] if ord(c) > 0x7F][:sample]
+    rare = 0
+    for char in wide:
+        try:
+            char.encode("gb2312")
+        except UnicodeEncodeError:
+            rare += 1
+    return rare * 3 <= len(wide)
 
 
 def _read_csv(path: Path, parsed: ParsedFiles, progress: ProgressFn | None) -> None:
+    data = path.read_bytes()
     try:
-        text = decode_csv(path.read_bytes())
+        text = decode_csv(data)
     except UnicodeDecodeError:
         parsed.problems.append(Problem(path.name, None, None, None, code="ledger.file.bad_encoding"))
         return
     first_line = text.split("\n", 1)[0]
     delimiter = "\t" if "\t" in first_line and "," not in first_line else ","
     rows = csv.reader(io.StringIO(text, newline=""), delimiter=delimiter)
-    _read_table(path.name, None, enumerate(rows, start=1), None, parsed, progress)
+    read_as_gb = not data.isascii() and not _is_utf8(data)
+    found = _read_table(path.name, None, enumerate(rows, start=1), None, parsed, progress, quiet=read_as_gb)
+    if read_as_gb and not found:  # GB18030 read it, but found no header: most likely another encoding
+        parsed.problems.append(Problem(path.name, None, None, None, code="ledger.file.bad_encoding"))
+
+
+def _is_utf8(data: bytes) -> bool:
+    try:
+        data.decode("utf-8")
+    except UnicodeDecodeError:
+        return False
+    return True
 
 
 def _read_xlsx(path: Path, parsed: ParsedFiles, progress: ProgressFn | None) -> None:

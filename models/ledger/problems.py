@@ -1,7 +1,7 @@
 """Why a ledger file is refused: each problem's code and params, and its English words.
 
 A problem is a code ("ledger.row.empty") and plain params, like models.errors.DubanError: the
-CLI and LedgerError show the English `reason`; web/messages.py words the same codes in zh-CN.
+CLI and LedgerError show the English `reason`; the catalogs (config/i18n) word the same codes.
 A param that is a dict with a "code" (where the first of two duplicates is) is a message itself.
 A list param shows joined by the language's separator.
 """
@@ -16,7 +16,15 @@ REASONS: dict[str, str] = {
     # files and sheets (parse.py)
     "ledger.file.missing": "no such file: {path}",
     "ledger.file.bad_type": "unknown file type {suffix!r}; use .xlsx or .csv",
-    "ledger.file.bad_encoding": "cannot read the text: not UTF-8 or GB18030",
+    "ledger.file.bad_encoding": "cannot read the file as UTF-8 or GB18030; save it in one of them "
+                                "(Excel: CSV UTF-8) and upload it again",
+    "ledger.file.unzipped_too_large": "the workbook unpacks to {mb} MB, more than the {limit_mb} MB allowed "
+                                      "(setting xlsx_max_unzipped_mb)",
+    "ledger.file.shared_strings_too_large": "the workbook's texts take {mb} MB, more than the {limit_mb} MB allowed "
+                                            "(setting xlsx_max_shared_strings_mb)",
+    "ledger.file.too_many_shared_strings": "the workbook holds more than {limit} different texts "
+                                           "(setting xlsx_max_shared_strings)",
+    "ledger.file.too_many_cells": "the workbook has more than {limit} cells (setting xlsx_max_cells)",
     "ledger.file.not_excel": "cannot open as an Excel workbook: {error}",
     "ledger.file.no_sheet": "no sheet named 单位/units or 台账/ledger and no sheet with a units or ledger "
                             "header row (sheets: {sheets})",
@@ -28,6 +36,8 @@ REASONS: dict[str, str] = {
     "ledger.row.empty": "is empty",
     "ledger.row.too_long": "is longer than {max} characters",
     "ledger.row.not_email": "{value!r} is not an email address",
+    "ledger.row.not_plain_email": "{value!r} is not a plain email address; write only name@domain "
+                                  "(no name, brackets, quotes or header before it)",
     "ledger.row.no_email": "needs at least one email address",
     "ledger.row.unknown_unit": "unknown unit {unit!r}",
     "ledger.row.unknown_unit_near": "unknown unit {unit!r}; closest known: {closest}",

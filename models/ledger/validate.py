@@ -7,7 +7,7 @@ from datetime import date
 from typing import Any
 
 from config.i18n import LOCALES, gettext
-from config.settings import EMAIL_RE
+from config.settings import ADDR_SPEC, EMAIL_RE
 from models.ledger.dates import DeadlineError, parse_deadline
 from models.ledger.parse import ParsedFiles, RawRow, split_list
 from models.ledger.plan import (
@@ -67,13 +67,19 @@ class _Checker:
     def emails(self, row: RawRow, name: str, required: bool = False) -> list[str]:
         found = []
         for part in split_list(row.values.get(name)):
-            if EMAIL_RE.fullmatch(part):
+            if self.address(row, name, part):
                 found.append(part.lower())
-            else:
-                self.problem(row, name, code="ledger.row.not_email", value=part)
         if required and not found and not split_list(row.values.get(name)):
             self.problem(row, name, code="ledger.row.no_email")
         return list(dict.fromkeys(found))
+
+    def address(self, row: RawRow, column: str, text: str) -> bool:
+        """A plain name@domain, as delivery will take it; anything else is a problem with the cell."""
+        if ADDR_SPEC.fullmatch(text):
+            return True
+        self.problem(row, column, value=text,
+                     code="ledger.row.not_plain_email" if EMAIL_RE.fullmatch(text) else "ledger.row.not_email")
+        return False
 
     def unit(self, row: RawRow, column: str, key: str) -> str | None:
         name = self.unit_keys.get(key)
@@ -210,12 +216,9 @@ class _Checker:
         co_units = [self.unit(row, "co_units", key) for key in split_list(row.values.get("co_units"))]
         deadline = self._deadline(row)
         supervisor = None
-        if raw := row.text("supervisor"):
-            if EMAIL_RE.fullmatch(raw):
-                supervisor = raw.lower()
-                self.person(row, "supervisor", PersonPlan(supervisor, supervisor.split("@")[0], Role.SUPERVISOR, None))
-            else:
-                self.problem(row, "supervisor", code="ledger.row.not_email", value=raw)
+        if (raw := row.text("supervisor")) and self.address(row, "supervisor", raw):
+            supervisor = raw.lower()
+            self.person(row, "supervisor", PersonPlan(supervisor, supervisor.split("@")[0], Role.SUPERVISOR, None))
         status = STATUSES.get(row.text("status").lower() if row.text("status").isascii() else row.text("status"))
         if status is None:
             self.problem(row, "status", code="ledger.row.unknown_status", value=row.text("status"),

@@ -1,31 +1,67 @@
-"""Importing a ledger (/import): upload, see the dry run (changes, or every error with its row), apply."""
+"""Importing a ledger (/import): upload, see the dry run (changes, or every error with its row), apply.
+
+The upload is read only after the login and role are checked, straight to a private folder with
+its size limit enforced while it arrives (web/uploads.py). The dry run reads the files in a
+worker thread, so every other page keeps answering, and is stopped after `import_parse_seconds`.
+Uploads wait under data_dir/uploads/<token>/ (0700, files 0600) until applied, or an hour.
+"""
 
 from __future__ import annotations
 
+import asyncio
 import re
 import secrets
-import shutil
+import threading
+from concurrent.futures import ThreadPoolExecutor
+from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, Form, Request, UploadFile
+from fastapi import APIRouter, Depends, Form, Request
 from fastapi.responses import Response
+from sqlmodel import Session
 
+from config.settings import Settings
 from models.errors import InvalidInput
+from models.ledger import ImportSummary, LedgerError, import_ledger
 from models.ledger.problems import Problem
 from web.deps import NowDep, SessionDep, SettingsDep, SupervisorUser, csrf_protect
 from web.i18n import problem_message
 from web.render import flash, locale_for, redirect, render
+from web.uploads import MB, private_folder, receive, remove_folder, safe_name
 
-router = APIRouter(dependencies=[Depends(csrf_protect)], include_in_schema=False)
-MAX_UPLOAD_BYTES = 20 * 1024 * 1024
-_SAFE_NAME = re.compile(r"[^\w.\-\u4e00-\u9fff]+")
+router = APIRouter(include_in_schema=False)
+KEPT = timedelta(hours=1)
+SHOWN_PROBLEMS = 1000
+# Two dry runs at once at most; a third waits its turn instead of taking a third core.
+_READERS = ThreadPoolExecutor(max_workers=2, thread_name_prefix="duban-import")
+_TOKEN = re.compile(r"(\d{10,12})-[A-Za-z0-9_\-]{16,64}")
 
 
-def _upload_dir(settings: SettingsDep, token: str) -> Path:
-    if not re.fullmatch(r"[A-Za-z0-9_\-]{16,64}", token):
-        raise InvalidInput("the upload has expired; choose the files again", code="upload.expired")
-    return Path(settings.data_dir) / "uploads" / token
+class ReadingStopped(Exception):
+    """The dry run ran out of time; its thread stops at the next row it reads."""
+
+
+def _expired() -> InvalidInput:
+    return InvalidInput("the upload has expired; choose the files again", code="upload.expired")
+
+
+def _folder(settings: Settings, token: str, now: datetime) -> Path:
+    """The folder of a live upload; a token that is malformed or older than an hour has none."""
+    match = _TOKEN.fullmatch(token)
+    if match is None or now.timestamp() - int(match.group(1)) > KEPT.total_seconds():
+        raise _expired()
+    return settings.uploads_dir / token
+
+
+def remove_old_uploads(settings: Settings, now: datetime) -> None:
+    """Uploads never applied go after an hour (checked whenever someone uploads or applies)."""
+    if not settings.uploads_dir.is_dir():
+        return
+    for folder in settings.uploads_dir.iterdir():
+        match = _TOKEN.fullmatch(folder.name)
+        if match is None or now.timestamp() - int(match.group(1)) > KEPT.total_seconds():
+            remove_folder(folder)
 
 
 @router.get("/import")
@@ -34,74 +70,101 @@ def import_page(request: Request, user: SupervisorUser) -> Response:
 
 
 @router.post("/import")
-async def check_upload(
-    request: Request, session: SessionDep, user: SupervisorUser, now: NowDep, settings: SettingsDep,
-    files: list[UploadFile],
-) -> Response:
-    """Save the files where only this login can find them again, and show the dry run."""
-    token = secrets.token_urlsafe(24)
-    folder = _upload_dir(settings, token)
-    folder.mkdir(parents=True, exist_ok=True)
-    paths = []
-    for upload in files:
-        name = _SAFE_NAME.sub("_", Path(upload.filename or "ledger").name).lstrip(".") or "ledger"
-        if not name.lower().endswith((".xlsx", ".csv")):
-            shutil.rmtree(folder, ignore_errors=True)
-            raise InvalidInput(f"{upload.filename}: only .xlsx and .csv ledgers can be imported",
-                               code="upload.bad_type", params={"file": upload.filename})
-        data = await upload.read(MAX_UPLOAD_BYTES + 1)
-        if len(data) > MAX_UPLOAD_BYTES:
-            shutil.rmtree(folder, ignore_errors=True)
-            raise InvalidInput(f"{upload.filename}: larger than {MAX_UPLOAD_BYTES // (1024 * 1024)} MB",
-                               code="upload.too_large",
-                               params={"file": upload.filename, "mb": MAX_UPLOAD_BYTES // (1024 * 1024)})
-        (folder / name).write_bytes(data)
-        paths.append(folder / name)
-    request.session["upload"] = token
-    return _dry_run(request, session, user, now, paths, token)
+async def check_upload(request: Request, user: SupervisorUser, now: NowDep, settings: SettingsDep) -> Response:
+    """Save the files where only this login can find them again, and show the dry run.
 
+    No body parameters: the person's role is checked (a dependency) before the body is read.
+    """
+    remove_old_uploads(settings, now)
+    token = f"{int(now.timestamp())}-{secrets.token_urlsafe(24)}"
+    private_folder(settings.uploads_dir)
+    folder = private_folder(settings.uploads_dir / token)
+    names: set[str] = set()
 
-def _dry_run(request: Request, session: SessionDep, user: SupervisorUser, now: NowDep,
-             paths: list[Path], token: str) -> Response:
-    from models.ledger import LedgerError, import_ledger
+    def sink(field: str, filename: str) -> Path:
+        name = safe_name(filename, "ledger")
+        if field != "files" or not name.lower().endswith((".xlsx", ".csv")):
+            raise InvalidInput(f"{filename}: only .xlsx and .csv ledgers can be imported",
+                               code="upload.bad_type", params={"file": filename})
+        while name in names:
+            name = f"_{name}"
+        names.add(name)
+        return folder / name
 
     try:
-        summary = import_ledger(session, paths, now=now, dry_run=True)
+        upload = await receive(request, sink, max_file_bytes=settings.import_max_mb * MB)
+        if not upload.files:
+            raise InvalidInput("choose a file to upload", code="upload.none")
+        summary = await _dry_run(request, [f.path for f in upload.files], now, settings)
     except LedgerError as exc:
-        session.rollback()
+        remove_folder(folder)
         return _refused(request, user, exc.problems)
-    session.rollback()
+    except BaseException:
+        remove_folder(folder)
+        raise
+    request.session["upload"] = token
     return render(request, "import.html", user, nav="import", summary=summary.as_dict(), problems=None,
                   token=token)
 
 
-@router.post("/import/apply")
+async def _dry_run(request: Request, paths: list[Path], now: datetime, settings: Settings) -> ImportSummary:
+    """The dry run in a worker thread with its own session; stopped after `import_parse_seconds`."""
+    stop = threading.Event()
+    engine = request.app.state.engine
+
+    def check_time(stage: str, done: int, total: int | None) -> None:
+        if stop.is_set():
+            raise ReadingStopped
+
+    def work() -> ImportSummary:
+        with Session(engine) as session:
+            try:
+                return import_ledger(session, paths, now=now, dry_run=True, progress=check_time,
+                                     limits=settings.xlsx_limits)
+            finally:
+                session.rollback()
+
+    running = asyncio.get_running_loop().run_in_executor(_READERS, work)
+    try:
+        return await asyncio.wait_for(running, timeout=settings.import_parse_seconds)
+    except (TimeoutError, ReadingStopped):
+        stop.set()
+        seconds = round(settings.import_parse_seconds)
+        raise InvalidInput(f"reading the ledger took longer than {seconds} seconds and was stopped; "
+                           "split the file and try again", code="upload.too_slow", params={"seconds": seconds}
+                           ) from None
+
+
+@router.post("/import/apply", dependencies=[Depends(csrf_protect)])
 def apply_upload(
     request: Request, session: SessionDep, user: SupervisorUser, now: NowDep, settings: SettingsDep,
     token: Annotated[str, Form()],
 ) -> Response:
-    from models.ledger import LedgerError, import_ledger
-
     if request.session.get("upload") != token:
-        raise InvalidInput("the upload has expired; choose the files again", code="upload.expired")
-    folder = _upload_dir(settings, token)
+        raise _expired()
+    folder = _folder(settings, token, now)
     paths = sorted(folder.glob("*")) if folder.is_dir() else []
     if not paths:
-        raise InvalidInput("the upload has expired; choose the files again", code="upload.expired")
+        raise _expired()
     try:
-        import_ledger(session, paths, now=now)
+        import_ledger(session, paths, now=now, limits=settings.xlsx_limits)
     except LedgerError as exc:  # the database changed since the dry run
         session.rollback()
         return _refused(request, user, exc.problems)
     session.commit()
     request.session.pop("upload", None)
-    shutil.rmtree(folder, ignore_errors=True)
+    remove_folder(folder)
+    remove_old_uploads(settings, now)
     flash(request, "Import applied.")
     return redirect("/items?sort=updated")
 
 
 def _refused(request: Request, user: SupervisorUser, problems: list[Problem]) -> Response:
-    """Every problem with its file, sheet, row and column (as the file has it), in the page's language."""
+    """Problems with their file, sheet, row and column (as the file has it), in the page's language.
+
+    The first SHOWN_PROBLEMS: a file with 300,000 bad rows must not become a page of 300,000 rows.
+    """
     locale = locale_for(request, user)
-    shown = [(problem, problem_message(problem, locale)) for problem in problems]
-    return render(request, "import.html", user, 400, nav="import", summary=None, problems=shown, token=None)
+    shown = [(problem, problem_message(problem, locale)) for problem in problems[:SHOWN_PROBLEMS]]
+    return render(request, "import.html", user, 400, nav="import", summary=None, problems=shown,
+                  problem_count=len(problems), token=None)
