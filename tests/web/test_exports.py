@@ -10,9 +10,11 @@ from openpyxl import load_workbook
 
 from models.ledger import import_ledger
 from models.lifecycle import Action, apply
+from models.sheets import XLSX
 from models.tables import Item
 from tests.factories import make_document, make_item, make_unit
 from tests.models.test_sheets import RISKY, assert_no_formulas
+from tests.web.conftest import CSRF
 
 
 def _risky_world(world, session, now):  # type: ignore[no-untyped-def]
@@ -70,14 +72,19 @@ def test_an_exported_list_edited_imports_the_edits(world, client_for, session, n
     row[header.index("完成时限")].value = date(2024, 7, 31)
     workbook.save(path)
 
-    dry = import_ledger(session, [path], now=now, dry_run=True)
-    session.rollback()
-    assert dry.changes == [{"item": "新时代意见/1", "title": ["推进营商环境改革", "深化营商环境改革"],
-                            "deadline": ["2024-06-30", "2024-07-31"]}]
-    import_ledger(session, [path], now=now)
-    session.commit()
+    upload = [("files", (path.name, path.read_bytes(), XLSX))]
+    dry = client.post("/import", data={"csrf_token": CSRF}, files=upload)  # the import page's dry run
+    assert dry.status_code == 200, dry.text
+    assert "深化营商环境改革" in dry.text and "2024-07-31" in dry.text
+    session.expire_all()
+    assert session.get(Item, world.items["ours"].id).title == "推进营商环境改革"  # type: ignore[union-attr]
+    token = dry.text.split('name="token" value="')[1].split('"')[0]
+    assert client.post("/import/apply", data={"csrf_token": CSRF, "token": token}).status_code == 303
+    session.expire_all()
     item = session.get(Item, world.items["ours"].id)
     assert item is not None and (item.title, item.deadline) == ("深化营商环境改革", date(2024, 7, 31))
+    assert import_ledger(session, [path], now=now, dry_run=True).items_updated == 0  # exactly those edits
+    session.rollback()
     again = load_workbook(BytesIO(client.get("/items.xlsx", params={"sort": "ref"}).content))["台账"]
     editable = header.index("备注") + 1
     assert ([r[:editable] for r in again.iter_rows(values_only=True)]
