@@ -23,15 +23,21 @@ for module in (ops, ledger, views, lifecycle_cmds, sweep, serve, mail, users, de
 
 
 def main() -> None:
+    from sqlalchemy.exc import SQLAlchemyError
+
     from config.settings import SettingsError
     from config.yamlfile import ConfigFileError
-    from models.errors import DubanError
+    from models.errors import DubanError, database_detail
 
     # Click handles usage errors itself (exit 2); a user's mistake ends here (exit 1).
     try:
         app()
     except (DubanError, CliError, SettingsError, ConfigFileError) as exc:
         err_console.print(f"{_error()}{error_text(exc)}", highlight=False, soft_wrap=True)
+        sys.exit(1)
+    except SQLAlchemyError as exc:  # the database went away or refused: one line, never a traceback
+        err_console.print(f"{_error()}{_('database error: {detail}', detail=database_detail(exc))}",
+                          highlight=False, soft_wrap=True)
         sys.exit(1)
     except OSError as exc:  # a path the user gave that cannot be written or read, a full disk
         where = f"{exc.filename}: " if exc.filename else ""

@@ -54,3 +54,10 @@ class ConflictError(DubanError):
 
 class InvalidInput(DubanError):
     pass
+
+
+def database_detail(exc: BaseException) -> str:
+    """The first line of what the database driver said, without SQLAlchemy's statement dump."""
+    inner = getattr(exc, "orig", None) or exc
+    lines = str(inner).strip().splitlines()
+    return lines[0] if lines else type(inner).__name__

@@ -21,18 +21,20 @@ from __future__ import annotations
 import time
 from collections import Counter
 from collections.abc import Callable, Iterable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import date, datetime
 from typing import Any
 from zoneinfo import ZoneInfo
 
 from sqlalchemy import Table, bindparam, insert, select, tuple_, update
 from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.exc import SQLAlchemyError
 from sqlmodel import Session
 
 from config.calendar import WorkCalendar, coverage
 from config.policy import Policy, Rules
 from models.deadlines import ACTIVE_STATUSES, days_overdue
+from models.errors import DubanError, database_detail
 from models.notices import People, Recipients
 from models.schedule import Plan, Threshold, plan
 from models.sweep_tables import SweepRun
@@ -55,6 +57,22 @@ class SweepResult:
     warnings: list[str] = field(default_factory=list)
     run_id: int | None = None
     seconds: float = 0.0
+
+
+class SweepInterrupted(DubanError):
+    """The database failed during a sweep: what the committed batches did stands; the next sweep
+    picks up the rest (every item's next action is still due)."""
+
+    def __init__(self, committed: SweepResult, cause: BaseException) -> None:
+        detail = database_detail(cause)
+        super().__init__(
+            f"the sweep stopped because the database failed ({detail}): {committed.batches} batch(es) "
+            f"committed, {committed.examined} item(s) handled, {committed.notifications} notification(s) "
+            "queued; the next sweep handles the rest",
+            code="sweep.interrupted",
+            params={"detail": detail, "batches": committed.batches, "examined": committed.examined,
+                    "notifications": committed.notifications})
+        self.committed = committed
 
 
 @dataclass(frozen=True)
@@ -114,21 +132,26 @@ def sweep(
         insert(RUN).values(now=now, events={}, warnings=[], extra={}).returning(RUN.c.id)
     ).scalar_one()
     after: tuple[datetime, int] | None = None
-    while True:
-        if result.batches:
-            session.execute(update(RUN).where(RUN.c.id == result.run_id).values(batches=RUN.c.batches + 1))
-        rows = [DueRow(*r) for r in session.execute(due_query(now, after, batch_size, postgres))]
-        if not rows:
-            break
-        result.batches += 1
-        result.examined += len(rows)
-        after = (rows[-1].next_action_at, rows[-1].id)
-        directory.load_documents(rows)
-        _handle_batch(session, rows, now, policy, calendar, tz, directory, result, memo)
-        if after_batch is not None:
-            after_batch()
-        if len(rows) < batch_size:
-            break
+    committed = SweepResult()  # what the batches committed so far did, reported if the database fails
+    try:
+        while True:
+            if result.batches:
+                session.execute(update(RUN).where(RUN.c.id == result.run_id).values(batches=RUN.c.batches + 1))
+            rows = [DueRow(*r) for r in session.execute(due_query(now, after, batch_size, postgres))]
+            if not rows:
+                break
+            result.batches += 1
+            result.examined += len(rows)
+            after = (rows[-1].next_action_at, rows[-1].id)
+            directory.load_documents(rows)
+            _handle_batch(session, rows, now, policy, calendar, tz, directory, result, memo)
+            if after_batch is not None:
+                after_batch()
+                committed = replace(result, events=Counter(result.events))
+            if len(rows) < batch_size:
+                break
+    except SQLAlchemyError as exc:
+        raise SweepInterrupted(committed, exc) from exc
     result.warnings = calendar_warnings(calendar)
     result.seconds = time.perf_counter() - started
     session.execute(update(RUN).where(RUN.c.id == result.run_id).values(

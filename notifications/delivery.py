@@ -4,7 +4,13 @@ Claims are compare-and-set (`UPDATE ... WHERE status IN (pending, failed) AND ne
 with `FOR UPDATE SKIP LOCKED` on PostgreSQL) and carry a lease: a claimed row's next_attempt_at is
 pushed out, so a process killed mid-send leaves it for a later run, which sends it again with the
 same bytes and Message-ID. A duplicate is therefore possible only between the server's acceptance
-and our commit, and it is recognisably the same message.
+and our commit, and it is recognisably the same message. How many such messages there can be is
+bounded: senders wait while `MAX_UNRECORDED_PER_CONNECTION` outcomes per connection are not yet
+committed, so a crash re-sends at most that many plus the one in flight, per connection.
+
+When the database fails under a run, sending stops at once: the recorder replaces its connection and
+tries again, rows never tried are given back, and the run ends with `DeliveryInterrupted`, which says
+what was sent, recorded and left.
 """
 
 from __future__ import annotations
@@ -14,7 +20,7 @@ import functools
 import random
 import time
 import uuid
-from collections.abc import Callable, Sequence
+from collections.abc import Awaitable, Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
@@ -22,15 +28,22 @@ from typing import Any
 
 from sqlalchemy import bindparam, select, update
 from sqlalchemy.engine import Connection, Engine
+from sqlalchemy.exc import SQLAlchemyError
 from sqlmodel import Session, col
 
 from config.settings import Settings
 from models.db import is_postgres
+from models.errors import DubanError, database_detail
 from models.outbox import DUE_STATUSES, OutboxMessage, OutboxStatus
 from notifications.outbox import group_pending
 from notifications.transport import DeliveryError, SmtpConnection, SmtpTransport
 from notifications.window import IsWorkday, window_closed_until
 
+# Outcomes (per connection) the server has answered but the database has not yet recorded; senders
+# wait beyond it. It bounds the duplicates a crash can cause, at little cost: a commit takes about
+# a millisecond, sending a message about a quarter of one per connection.
+MAX_UNRECORDED_PER_CONNECTION = 4
+RECORD_RETRY_DELAYS = (0.2, 1.0, 3.0)  # seconds before each new try to record, after a database failure
 BACKOFF_BASE = timedelta(minutes=1)
 BACKOFF_CAP = timedelta(hours=6)
 
@@ -42,6 +55,8 @@ class DeliverySummary:
     retried: int = 0  # temporary failures, to be tried again
     dead: int = 0
     refused_recipients: int = 0
+    unrecorded: int = 0  # accepted by the server, but the database failed before recording it
+    released: int = 0  # claimed but never tried (the run stopped early): due again at once
     seconds: float = 0.0
     window_opens: datetime | None = None  # set when the delivery window was closed
     errors: list[str] = field(default_factory=list)
@@ -49,10 +64,26 @@ class DeliverySummary:
     def as_dict(self) -> dict[str, Any]:
         return {
             "grouped": self.grouped, "sent": self.sent, "retried": self.retried, "dead": self.dead,
-            "refused_recipients": self.refused_recipients, "seconds": round(self.seconds, 3),
+            "refused_recipients": self.refused_recipients, "unrecorded": self.unrecorded,
+            "released": self.released, "seconds": round(self.seconds, 3),
             "window_opens": self.window_opens.isoformat() if self.window_opens else None,
             "errors": self.errors[:5],
         }
+
+
+class DeliveryInterrupted(DubanError):
+    """The database failed during a run: sending stopped; the summary says what was done and left."""
+
+    def __init__(self, summary: DeliverySummary, cause: BaseException) -> None:
+        detail = database_detail(cause)
+        super().__init__(
+            f"delivery stopped because the database failed ({detail}): {summary.sent} message(s) sent "
+            f"and recorded, {summary.unrecorded} sent but not recorded (sent again once their claim "
+            f"expires), {summary.released} given back unsent; the next run sends the rest",
+            code="delivery.interrupted",
+            params={"detail": detail, "sent": summary.sent, "unrecorded": summary.unrecorded,
+                    "released": summary.released})
+        self.summary = summary
 
 
 @dataclass(frozen=True)
@@ -111,30 +142,33 @@ def claim_due(session: Session, now: datetime, settings: Settings, limit: int) -
 
 def record(session: Session, token: str, outcomes: Sequence[Outcome], now: datetime, settings: Settings,
            summary: DeliverySummary, rng: random.Random | None = None) -> None:
-    """Write what happened to each claimed row (commits); rows re-claimed by others are left alone."""
+    """Write what happened to each claimed row (commits); rows re-claimed by others are left alone.
+
+    `summary` is counted only once the commit went through, so a write tried again counts once."""
     max_age = timedelta(hours=settings.delivery_retry_max_age_hours)
+    tally = DeliverySummary()
     params: list[dict[str, Any]] = []
     plainly_sent: list[int] = []  # the common case, written with one statement
     for o in outcomes:
         row = {"b_id": o.claimed.id, "b_claim": token, "status": OutboxStatus.SENT, "sent_at": now,
                "next_attempt_at": now, "last_error": "", "refused": o.refused}
         if o.error is None:
-            summary.sent += 1
-            summary.refused_recipients += len(o.refused)
+            tally.sent += 1
+            tally.refused_recipients += len(o.refused)
             if not o.refused:
                 plainly_sent.append(o.claimed.id)
                 continue
             row["last_error"] = "refused for some recipients: " + "; ".join(f"{a}: {r}" for a, r in o.refused.items())
         elif o.error.permanent or now - o.claimed.created_at >= max_age:
-            summary.dead += 1
+            tally.dead += 1
             reason = o.error.reply if o.error.permanent else f"gave up after {o.claimed.attempts} attempts: {o.error.reply}"
             row |= {"status": OutboxStatus.DEAD, "sent_at": None, "last_error": reason}
         else:
-            summary.retried += 1
+            tally.retried += 1
             row |= {"status": OutboxStatus.FAILED, "sent_at": None, "last_error": o.error.reply,
                     "next_attempt_at": now + backoff(o.claimed.attempts, rng)}
         if o.error is not None:
-            summary.errors.append(o.error.reply)
+            tally.errors.append(o.error.reply)
         params.append(row)
     if not params and not plainly_sent:
         return
@@ -156,14 +190,24 @@ def record(session: Session, token: str, outcomes: Sequence[Outcome], now: datet
         )
         session.connection().execute(statement, params)
     session.commit()
+    summary.sent += tally.sent
+    summary.refused_recipients += tally.refused_recipients
+    summary.dead += tally.dead
+    summary.retried += tally.retried
+    summary.errors.extend(tally.errors)
 
 
 async def send_batch(pool: ConnectionPool, sender: str, batch: Sequence[Claimed],
-                     done: Callable[[Outcome], None]) -> None:
-    """Send a batch over the pool's connections; `done` gets every claimed row's outcome."""
+                     done: Callable[[Outcome], None],
+                     proceed: Callable[[], Awaitable[bool]] | None = None) -> list[Claimed]:
+    """Send a batch over the pool's connections; `done` gets every tried row's outcome.
+
+    `proceed` is awaited before each message; when it answers False the batch stops there. The
+    rows never tried are returned."""
     queue: asyncio.Queue[Claimed] = asyncio.Queue()
     for claimed in batch:
         queue.put_nowait(claimed)
+    untried: list[Claimed] = []
 
     def take() -> Claimed | None:
         return None if queue.empty() else queue.get_nowait()
@@ -172,6 +216,9 @@ async def send_batch(pool: ConnectionPool, sender: str, batch: Sequence[Claimed]
         # Each worker holds the message it sends next, so that its envelope can go out early.
         claimed = take()
         while claimed is not None:
+            if proceed is not None and not await proceed():
+                untried.append(claimed)
+                return
             following = take()
             outcome = Outcome(claimed)
             try:
@@ -190,6 +237,9 @@ async def send_batch(pool: ConnectionPool, sender: str, batch: Sequence[Claimed]
             claimed = following
 
     await asyncio.gather(*(worker(slot) for slot in range(min(pool.size, len(batch)))))
+    while (left := take()) is not None:
+        untried.append(left)
+    return untried
 
 
 class ConnectionPool:
@@ -230,14 +280,18 @@ def deliver(
     """One delivery run: group what is pending, then (inside the window) send everything due."""
     started = time.perf_counter()
     summary = DeliverySummary()
-    with Session(engine) as session:
-        if group:
-            while (queued := group_pending(session, now, settings)) > 0:
-                summary.grouped += queued
-        summary.window_opens = window_closed_until(now, settings, is_workday)
-    if summary.window_opens is None:
-        asyncio.run(_send_all(engine, now, settings, transport or SmtpTransport.from_settings(settings),
-                              batch_size, summary))
+    try:
+        with Session(engine) as session:
+            if group:
+                while (queued := group_pending(session, now, settings)) > 0:
+                    summary.grouped += queued
+            summary.window_opens = window_closed_until(now, settings, is_workday)
+        if summary.window_opens is None:
+            asyncio.run(_send_all(engine, now, settings, transport or SmtpTransport.from_settings(settings),
+                                  batch_size, summary))
+    except SQLAlchemyError as exc:
+        summary.seconds = time.perf_counter() - started
+        raise DeliveryInterrupted(summary, exc) from exc
     summary.seconds = time.perf_counter() - started
     return summary
 
@@ -247,11 +301,16 @@ def _claim(engine: Engine, now: datetime, settings: Settings, limit: int) -> tup
         return claim_due(session, now, settings, limit)
 
 
-def release(engine: Engine, token: str) -> None:
-    """Give back rows claimed but never tried (the run stopped early): due again at once."""
+def release(engine: Engine, token: str, ids: Sequence[int] | None = None) -> None:
+    """Give back rows claimed but never tried (the run stopped early): due again at once.
+
+    `ids` limits it to those rows; rows of the claim that were tried keep their claim until recorded."""
+    conditions = [col(OutboxMessage.claim) == token]
+    if ids is not None:
+        conditions.append(col(OutboxMessage.id).in_(list(ids)))
     with Session(engine) as session:
         session.execute(
-            update(OutboxMessage).where(OutboxMessage.claim == token)
+            update(OutboxMessage).where(*conditions)
             .values(claim=None, next_attempt_at=OutboxMessage.created_at, attempts=OutboxMessage.attempts - 1)
             .execution_options(synchronize_session=False)
         )
@@ -260,31 +319,53 @@ def release(engine: Engine, token: str) -> None:
 
 class _Recorder:
     """Group commit: outcomes are written in a worker thread while sending goes on; whatever
-    arrived during one write goes in the next. A crash re-sends only what the server accepted
-    since the last commit, usually a message or two per connection. The thread keeps one
-    database connection for the run (a checkout per write costs a round trip on PostgreSQL)."""
+    arrived during one write goes in the next. The thread keeps one database connection for the
+    run (a checkout per write costs a round trip on PostgreSQL).
 
-    def __init__(self, engine: Engine, now: datetime, settings: Settings, summary: DeliverySummary) -> None:
+    Senders ask `room()` before each message: it waits while `limit` outcomes are unrecorded, and
+    answers False once recording has failed, so sending stops at once. A failed write drops the
+    connection (never reused with a broken transaction) and is tried again on a new one; what
+    still cannot be written is counted as unrecorded: those rows keep their claim and go out again
+    when it expires."""
+
+    def __init__(self, engine: Engine, now: datetime, settings: Settings, summary: DeliverySummary,
+                 limit: int) -> None:
         self.engine, self.now, self.settings, self.summary = engine, now, settings, summary
+        self.limit = limit
         self.pending: list[tuple[str, Outcome]] = []
+        self.failed: list[tuple[str, Outcome]] = []  # outcomes whose write failed, to be tried again
         self.writing: asyncio.Future[None] | None = None
+        self.in_write = 0
         self.error: BaseException | None = None
         self.thread = ThreadPoolExecutor(1, thread_name_prefix="duban-outcomes")
         self.connection: Connection | None = None
 
     def add(self, token: str, outcome: Outcome) -> None:
         self.pending.append((token, outcome))
-        if self.writing is None:
+        if self.writing is None and self.error is None:
             self._start()
+
+    async def room(self) -> bool:
+        """Wait until fewer than `limit` outcomes are unrecorded; False once recording failed."""
+        while self.error is None and len(self.pending) + self.in_write >= self.limit:
+            if self.writing is None:
+                self._start()
+            assert self.writing is not None
+            await asyncio.wait([self.writing])
+        return self.error is None
 
     def _start(self) -> None:
         batch, self.pending = self.pending, []
+        self.in_write = len(batch)
         self.writing = asyncio.get_running_loop().run_in_executor(self.thread, self._record, batch)
-        self.writing.add_done_callback(self._written)
+        self.writing.add_done_callback(functools.partial(self._written, batch))
 
-    def _written(self, future: asyncio.Future[None]) -> None:
-        self.writing = None
-        self.error = self.error or future.exception()
+    def _written(self, batch: list[tuple[str, Outcome]], future: asyncio.Future[None]) -> None:
+        self.writing, self.in_write = None, 0
+        error = future.exception()
+        if error is not None:
+            self.failed.extend(batch)
+            self.error = self.error or error
         if self.error is None and self.pending:
             self._start()
 
@@ -292,26 +373,53 @@ class _Recorder:
         by_token: dict[str, list[Outcome]] = {}
         for token, outcome in batch:
             by_token.setdefault(token, []).append(outcome)
-        if self.connection is None:
-            self.connection = self.engine.connect()
-        with Session(bind=self.connection) as session:
-            for token, outcomes in by_token.items():
-                record(session, token, outcomes, self.now, self.settings, self.summary)
+        for attempt in (1, 2):  # a cut connection: once more on a new one
+            try:
+                if self.connection is None:
+                    self.connection = self.engine.connect()
+                with Session(bind=self.connection) as session:
+                    for token, outcomes in by_token.items():
+                        record(session, token, outcomes, self.now, self.settings, self.summary)
+                return
+            except SQLAlchemyError:
+                self._disconnect()
+                if attempt == 2:
+                    raise
 
     def _disconnect(self) -> None:
-        if self.connection is not None:
-            self.connection.close()
+        connection, self.connection = self.connection, None
+        if connection is not None:
+            try:
+                connection.invalidate()  # never returned to the pool with a failed transaction in it
+                connection.close()
+            except SQLAlchemyError:
+                pass
 
     async def close(self) -> None:
-        """Wait for every outcome to be written; a failed write surfaces here (its rows are
-        still claimed, and go out again once the lease expires)."""
+        """Wait for every outcome to be written. After a failure, what was not written is tried
+        again a few times; what still is not gets counted as unrecorded and the failure raised."""
+        loop = asyncio.get_running_loop()
         while self.error is None and (self.writing is not None or self.pending):
             if self.writing is None:
                 self._start()
             writing = self.writing
             assert writing is not None
             await asyncio.wait([writing])
-        await asyncio.get_running_loop().run_in_executor(self.thread, self._disconnect)
+        if self.error is not None:
+            if self.writing is not None:
+                await asyncio.wait([self.writing])
+            left, self.failed, self.pending = self.failed + self.pending, [], []
+            for delay in RECORD_RETRY_DELAYS:
+                if not left:
+                    break
+                await asyncio.sleep(delay)
+                try:
+                    await loop.run_in_executor(self.thread, self._record, left)
+                    left = []
+                except SQLAlchemyError:
+                    continue
+            self.summary.unrecorded = sum(1 for _, o in left if o.error is None)
+        await loop.run_in_executor(self.thread, self._disconnect)
         self.thread.shutdown()
         if self.error is not None:
             raise self.error
@@ -321,7 +429,8 @@ async def _send_all(engine: Engine, now: datetime, settings: Settings, transport
                     batch_size: int, summary: DeliverySummary) -> None:
     """Claim a batch, send it; the next batch is claimed while this one is being sent."""
     pool = ConnectionPool(transport, settings.smtp_max_connections)
-    recorder = _Recorder(engine, now, settings, summary)
+    recorder = _Recorder(engine, now, settings, summary, MAX_UNRECORDED_PER_CONNECTION * pool.size)
+    untried: list[tuple[str, list[int]]] = []  # (claim, ids of its rows never tried)
     upcoming: asyncio.Future[tuple[str, list[Claimed]]] | None = asyncio.ensure_future(
         asyncio.to_thread(_claim, engine, now, settings, batch_size))
     try:
@@ -332,12 +441,26 @@ async def _send_all(engine: Engine, now: datetime, settings: Settings, transport
                 break
             if len(batch) == batch_size:
                 upcoming = asyncio.ensure_future(asyncio.to_thread(_claim, engine, now, settings, batch_size))
-            await send_batch(pool, settings.mail_from, batch, functools.partial(recorder.add, token))
-            if pool.down is not None:
+            left = await send_batch(pool, settings.mail_from, batch, functools.partial(recorder.add, token),
+                                    proceed=recorder.room)
+            if left:
+                untried.append((token, [c.id for c in left]))
+            if pool.down is not None or recorder.error is not None:
                 break
     finally:
-        await recorder.close()
-        await pool.close()
-        if upcoming is not None:
-            token, _ = await upcoming
-            await asyncio.to_thread(release, engine, token)
+        try:
+            await recorder.close()
+        finally:
+            await pool.close()
+            if upcoming is not None:
+                try:
+                    token, batch = await upcoming
+                    untried.append((token, [c.id for c in batch]))
+                except SQLAlchemyError:
+                    pass  # that claim may not have happened; if it did, its lease gives the rows back
+            for token, ids in untried:
+                try:
+                    await asyncio.to_thread(release, engine, token, ids)
+                    summary.released += len(ids)
+                except SQLAlchemyError:
+                    pass  # the database is gone: the rows come back when their claim expires
