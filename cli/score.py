@@ -1,14 +1,16 @@
-"""考核 scoring on the command line: `duban score --from D --to D [--json]`."""
+"""考核 scoring and deadline calendars on the command line: `duban score`, `duban ical`."""
 
 from __future__ import annotations
 
 from datetime import date
+from pathlib import Path
 from typing import Annotated
 
 import typer
 from rich.table import Table
 
 from cli.common import (
+    CliError,
     JsonOption,
     NowOption,
     console,
@@ -22,6 +24,7 @@ from cli.words import _
 
 def register(app: typer.Typer) -> None:
     app.command("score")(score)
+    app.command("ical")(ical)
 
 
 def _day(value: str) -> date:
@@ -72,3 +75,32 @@ def score(
                 capped = _(" (capped)") if line.capped else ""
                 console.print(f"  {line.on}  {_(RULE_WORDS[line.rule])}  {line.points:+g}  {line.item}"
                               f"  #{line.event_id or '-'}{capped}", highlight=False)
+
+
+def ical(
+    out: Annotated[Path, typer.Option("--out", help="Write the .ics here.", dir_okay=False)],
+    unit: Annotated[str | None, typer.Option("--unit", help="A unit (name or code): its open items, lead or co-unit.")] = None,
+    person: Annotated[str | None, typer.Option("--person", help="A person (email): the open items they answer for.")] = None,
+    now: NowOption = None,
+) -> None:
+    """An iCalendar (.ics) of open items' deadlines, with alarms at the policy's reminder thresholds."""
+    from config.calendar import load_calendar
+    from config.policy import load_policy
+    from models.feeds import open_items
+    from models.ical import feed
+    from models.queries import find_person, find_unit
+
+    if (unit is None) == (person is None):
+        raise CliError(_("give either --unit or --person"))
+    at, config = resolve_now(now), settings()
+    with open_session() as session:
+        if unit is not None:
+            found_unit = find_unit(session, unit)
+            rows, name = open_items(session, unit=found_unit), found_unit.name
+        else:
+            found_person = find_person(session, person or "")
+            rows, name = open_items(session, person=found_person), found_person.name
+        data = feed(f"督办 duban · {name}", rows, load_policy(), load_calendar(), config.tz, at, config.base_url,
+                    config.locale)
+    out.write_bytes(data)
+    console.print(_("{count} deadlines written to {path}", count=len(rows), path=out), highlight=False)

@@ -113,10 +113,21 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     )
     app.mount("/static", StaticFiles(directory=Path(__file__).parent / "static"), name="static")
 
-    from web.routes import api, approvals, auth, dashboard, items, ledger_import, outbox, score
+    from web.routes import (
+        api,
+        approvals,
+        auth,
+        dashboard,
+        ical,
+        items,
+        ledger_import,
+        outbox,
+        score,
+    )
 
-    for module in (auth, dashboard, items, approvals, ledger_import, outbox, score):
+    for module in (auth, dashboard, items, approvals, ledger_import, outbox, score, ical):
         app.include_router(module.router)
+    app.include_router(ical.pages)
     app.include_router(api.router)
 
     @app.exception_handler(DubanError)

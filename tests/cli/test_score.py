@@ -83,3 +83,23 @@ def test_a_period_ending_before_it_starts_exits_1(duban, ledger):
     result = duban("score", "--from", "2024-03-31", "--to", "2024-03-01")
     assert result.code == 1 and "before it starts" in result.err
     assert duban("score", "--from", "March", "--to", "2024-03-01").code == 2
+
+
+def test_ical_writes_a_unit_s_open_deadlines_that_parse(duban, ledger, tmp_path: Path):
+    from icalendar import Calendar
+
+    out = tmp_path / "fgw.ics"
+    result = duban("ical", "--unit", "市发改委", "--out", str(out), "--now", "2024-02-01T09:00+08:00")
+    assert result.code == 0, result.err
+    events = list(Calendar.from_ical(out.read_bytes()).walk("VEVENT"))
+    assert [e.decoded("dtstart") for e in events] == [date(2024, 3, 1)]
+    assert len(list(events[0].walk("VALARM"))) == 2
+
+
+def test_ical_refuses_bad_input_and_writes_nothing(duban, ledger, tmp_path: Path):
+    out = tmp_path / "x.ics"
+    assert duban("ical", "--out", str(out)).code == 1
+    assert duban("ical", "--unit", "市发改委", "--person", "sup@dc.gov.cn", "--out", str(out)).code == 1
+    result = duban("ical", "--unit", "no such unit", "--out", str(out))
+    assert result.code == 1 and "no such unit" in result.err
+    assert not out.exists()

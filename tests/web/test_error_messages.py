@@ -34,7 +34,8 @@ ZH, EN = _words("zh-CN"), _words("en")
 # Where a web or API user's refusals are raised.
 SOURCES = sorted([
     *ROOT.glob("web/**/*.py"), ROOT / "models/lifecycle.py", ROOT / "models/queries.py",
-    ROOT / "models/accounts.py", ROOT / "models/errors.py", *ROOT.glob("models/ledger/*.py"), ROOT / "models/scoring.py",
+    ROOT / "models/accounts.py", ROOT / "models/errors.py", *ROOT.glob("models/ledger/*.py"),
+    ROOT / "models/scoring.py", ROOT / "models/feeds.py",
     ROOT / "notifications/outbox.py",
 ])
 

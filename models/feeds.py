@@ -1,0 +1,87 @@
+"""Deadline calendar feeds: secret per-person feed tokens (stored hashed), and whose open items a feed shows."""
+
+from __future__ import annotations
+
+import secrets
+from collections.abc import Sequence
+from datetime import datetime
+
+from sqlalchemy import or_
+from sqlmodel import Field, Session, SQLModel, col, select
+
+from models.accounts import hash_token
+from models.db import UTCDateTime
+from models.errors import NotFound
+from models.tables import OPEN_STATUSES, Document, Item, ItemCoUnit, Person, Role, Unit
+
+FEED_PREFIX = "cal_"
+
+
+class CalendarFeed(SQLModel, table=True):
+    """A secret feed URL (/ical/{token}.ics) of one person's open items; revoking ends it for good."""
+
+    __tablename__ = "calendar_feed"
+    id: int | None = Field(default=None, primary_key=True)
+    person_id: int = Field(foreign_key="person.id", index=True)
+    # sha256 of the token, as for API tokens: a leaked table does not leak usable feed URLs.
+    token_hash: str = Field(unique=True, max_length=64)
+    hint: str = Field(max_length=16)  # the first characters, so a person can tell feeds apart
+    created_at: datetime = Field(sa_type=UTCDateTime)
+    revoked_at: datetime | None = Field(default=None, sa_type=UTCDateTime, nullable=True)
+
+
+def create_feed(session: Session, person: Person, now: datetime) -> str:
+    """A new feed token for `person`; the caller shows its URL once and commits. Only its hash is kept."""
+    token = FEED_PREFIX + secrets.token_urlsafe(32)
+    session.add(CalendarFeed(person_id=person.id, token_hash=hash_token(token), hint=token[:10],  # type: ignore[arg-type]
+                             created_at=now))
+    return token
+
+
+def person_for_feed(session: Session, token: str) -> Person | None:
+    """The active person whose live feed `token` is; None for anything else (unknown, revoked, inactive)."""
+    if not token.startswith(FEED_PREFIX):
+        return None
+    feed = session.exec(select(CalendarFeed).where(CalendarFeed.token_hash == hash_token(token))).first()
+    if feed is None or feed.revoked_at is not None:
+        return None
+    person = session.get(Person, feed.person_id)
+    return person if person is not None and person.active else None
+
+
+def feeds_of(session: Session, person: Person) -> Sequence[CalendarFeed]:
+    return session.exec(select(CalendarFeed).where(CalendarFeed.person_id == person.id)
+                        .order_by(col(CalendarFeed.id).desc())).all()
+
+
+def revoke_feed(session: Session, person: Person, feed_id: int, now: datetime) -> CalendarFeed:
+    """Revoke one of `person`'s feeds (a second revoke keeps the first time). The caller commits."""
+    feed = session.get(CalendarFeed, feed_id)
+    if feed is None or feed.person_id != person.id:
+        raise NotFound(f"{person.email} has no calendar feed {feed_id}", code="feed.not_found", params={"id": feed_id})
+    if feed.revoked_at is None:
+        feed.revoked_at = now
+        session.add(feed)
+    return feed
+
+
+def open_items(session: Session, *, unit: Unit | None = None, person: Person | None = None,
+               ) -> Sequence[tuple[Item, Document, Unit]]:
+    """Open items of a unit (lead or co-unit), or of a person: an officer's unit's, a supervisor's or
+    admin's supervised items, a leader's units' (the units listing them among their leaders)."""
+    query = (select(Item, Document, Unit).join(Document, col(Document.id) == Item.document_id)
+             .join(Unit, col(Unit.id) == Item.lead_unit_id).where(col(Item.status).in_(list(OPEN_STATUSES))))
+    unit_ids: list[int] = []
+    if unit is not None:
+        unit_ids = [unit.id]  # type: ignore[list-item]
+    elif person is not None and person.role == Role.OFFICER:
+        unit_ids = [person.unit_id] if person.unit_id is not None else []
+    elif person is not None and person.role == Role.LEADER:
+        unit_ids = [u.id for u in session.exec(select(Unit)).all()  # type: ignore[misc]
+                    if person.email in (e.lower() for e in u.leader_emails)]
+    if person is not None and person.role in (Role.SUPERVISOR, Role.ADMIN):
+        query = query.where(Item.supervisor_id == person.id)
+    else:
+        co_items = select(ItemCoUnit.item_id).where(col(ItemCoUnit.unit_id).in_(unit_ids))
+        query = query.where(or_(col(Item.lead_unit_id).in_(unit_ids), col(Item.id).in_(co_items)))
+    return session.exec(query.order_by(col(Item.deadline), col(Item.id))).all()
