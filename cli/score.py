@@ -44,14 +44,11 @@ def score(
     """Every unit's 考核 score and rank for a period, from the audit events, each point explained."""
     from config.calendar import load_calendar
     from config.scoring import RULE_WORDS, load_scoring
-    from models.scoring import load_rows, period_bounds
-    from models.scoring import score as compute
+    from models.scoring import scoreboard
 
     model, calendar, tz, as_of = load_scoring(), load_calendar(), settings().tz, resolve_now(now)
-    _opens, cutoff = period_bounds(start, end, as_of, tz)
     with open_session() as session:
-        items, events, units = load_rows(session, cutoff)
-    board = compute(items, events, units, model, calendar, tz, start, end, as_of)
+        board = scoreboard(session, model, calendar, tz, start, end, as_of)
     if as_json:
         print_json(board.as_dict())
         return

@@ -190,6 +190,13 @@ def load_rows(session: Session, cutoff: datetime) -> tuple[list[ItemRow], list[E
     return items, events, units
 
 
+def scoreboard(session: Session, model: ScoringModel, calendar: WorkCalendar, tz: ZoneInfo, start: date, end: date,
+               as_of: datetime) -> Scoreboard:
+    """Read what the period needs and score it (the command, the page and the digest)."""
+    rows = load_rows(session, period_bounds(start, end, as_of, tz)[1])
+    return score(*rows, model, calendar, tz, start, end, as_of)
+
+
 def _event(row: Any, payload: dict[str, Any]) -> EventRow:
     return EventRow(row[0], row[1], row[2], row[3], row[4], row[5], payload)
 
