@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import date
+from decimal import Decimal
 from pathlib import Path
 from typing import Annotated
 
@@ -44,7 +45,7 @@ def score(
     """Every unit's 考核 score and rank for a period, from the audit events, each point explained."""
     from config.calendar import load_calendar
     from config.scoring import RULE_WORDS, load_scoring
-    from models.scoring import scoreboard
+    from models.scoring import number, scoreboard
 
     model, calendar, tz, as_of = load_scoring(), load_calendar(), settings().tz, resolve_now(now)
     with open_session() as session:
@@ -59,18 +60,20 @@ def score(
     for column in (_("Score"), _("Deductions"), _("Additions")):
         table.add_column(column, justify="right")
     for unit in board.units:
-        table.add_row(str(unit.rank), unit.unit, f"{unit.score:g}", f"{sum(x.points for x in unit.deductions):g}",
-                      f"{sum(x.points for x in unit.additions):g}")
+        table.add_row(str(unit.rank), unit.unit, f"{number(unit.score):g}",
+                      f"{number(sum((x.points for x in unit.deductions), Decimal(0))):g}",
+                      f"{number(sum((x.points for x in unit.additions), Decimal(0))):g}")
     console.print(table)
     if explain:
         for unit in board.units:
             lines = unit.deductions + unit.additions
             if not lines:
                 continue
-            console.print(f"[bold]{unit.unit}[/] {unit.score:g}", highlight=False)
+            console.print(f"[bold]{unit.unit}[/] {number(unit.score):g}", highlight=False)
             for line in sorted(lines, key=lambda x: x.on):
                 capped = _(" (capped)") if line.capped else ""
-                console.print(f"  {line.on}  {_(RULE_WORDS[line.rule])}  {line.points:+g}  {line.item}"
+                days = f"{line.on}~{line.until:%m-%d} x{line.weeks}" if line.until and line.weeks > 1 else str(line.on)
+                console.print(f"  {days}  {_(RULE_WORDS[line.rule])}  {number(line.points):+g}  {line.item}"
                               f"  #{line.event_id or '-'}{capped}", highlight=False)
 
 
