@@ -28,6 +28,7 @@ from web.auth import TooManyAttempts, secret_key
 from web.calendar import reminder_window
 from web.deps import LoginRequired
 from web.figures import FiguresCache
+from web.headers import SecurityHeaders
 from web.i18n import error_message
 
 STATUS = {
@@ -111,6 +112,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         same_site="lax",
         https_only=settings.base_url.startswith("https://"),
     )
+    app.add_middleware(SecurityHeaders, https=settings.base_url.startswith("https://"))  # outermost
     app.mount("/static", StaticFiles(directory=Path(__file__).parent / "static"), name="static")
 
     from web.routes import (

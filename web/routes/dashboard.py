@@ -3,18 +3,20 @@
 from __future__ import annotations
 
 import threading
-from datetime import timedelta
+from datetime import datetime, timedelta
+from typing import Any
 from zoneinfo import ZoneInfo
 
 from fastapi import APIRouter, Depends, Request
-from fastapi.responses import Response
+from fastapi.responses import HTMLResponse, Response
 from markupsafe import Markup
 from sqlalchemy import and_
-from sqlmodel import col, func, select
+from sqlmodel import Session, col, func, select
 from starlette.concurrency import run_in_threadpool
 
+from config.settings import Settings
 from models.deadlines import ACTIVE_STATUSES
-from models.tables import ItemEvent, Role
+from models.tables import ItemEvent, Person, Role
 from web.access import require_sees_everything
 from web.deps import CurrentUser, NowDep, SessionDep, SettingsDep, csrf_protect
 from web.figures import Figures, ranking
@@ -111,17 +113,13 @@ def _returned(session: SessionDep, item_ids: list[int]) -> set[int]:
     ).all())
 
 
-@router.get("/digest")
-def digest(request: Request, session: SessionDep, user: CurrentUser, now: NowDep, settings: SettingsDep,
-           audience: str = "", recipient: str = "") -> Response:
-    """This week's digests as the mail issue compiles them (nothing is queued); one shown as mailed."""
+def _digests(session: Session, user: Person, now: datetime, settings: Settings, audience: str,
+             recipient: str) -> tuple[list[Any], Any, str | None]:
+    """This week's digests (nothing is queued), the one asked for (else one's own, else the first) as mailed."""
     require_sees_everything(user)
     from notifications.digest_context import compile_digests
     from notifications.render import render as render_mail
 
-    tz = settings.tz
-    today = now.astimezone(tz).date()
-    monday = today - timedelta(days=today.weekday())
     digests, _ = compile_digests(session, now, settings)
     session.rollback()
     chosen = next((d for d in digests if (d.audience, d.recipient) == (audience, recipient)), None)
@@ -129,5 +127,30 @@ def digest(request: Request, session: SessionDep, user: CurrentUser, now: NowDep
     html = None if chosen is None else render_mail(
         chosen.locale, f"digest_{chosen.audience}.html", locale=chosen.locale, **chosen.context
     )
+    return digests, chosen, html
+
+
+@router.get("/digest")
+def digest(request: Request, session: SessionDep, user: CurrentUser, now: NowDep, settings: SettingsDep,
+           audience: str = "", recipient: str = "") -> Response:
+    """This week's digests as the mail issue compiles them; the chosen one in a frame (/digest/mail)."""
+    tz = settings.tz
+    today = now.astimezone(tz).date()
+    monday = today - timedelta(days=today.weekday())
+    digests, chosen, html = _digests(session, user, now, settings, audience, recipient)
     return render(request, "digest.html", user, nav="digest", figures=request.app.state.figures.get(session, user, now, tz),
                   monday=monday, sunday=monday + timedelta(days=6), digests=digests, chosen=chosen, html=html)
+
+
+# Mail HTML needs inline styles (mail programs ignore style sheets), which the site's policy
+# refuses and a srcdoc frame would inherit: so the mail comes on its own address, with a policy
+# of its own that allows those styles and nothing else, framed only by this site.
+MAIL_PREVIEW_POLICY = "default-src 'none'; style-src 'unsafe-inline'; img-src data:; frame-ancestors 'self'; sandbox"
+
+
+@router.get("/digest/mail")
+def digest_mail(session: SessionDep, user: CurrentUser, now: NowDep, settings: SettingsDep,
+                audience: str = "", recipient: str = "") -> Response:
+    _, _chosen, html = _digests(session, user, now, settings, audience, recipient)
+    return HTMLResponse(html or "", headers={"Content-Security-Policy": MAIL_PREVIEW_POLICY,
+                                             "X-Frame-Options": "SAMEORIGIN"})
