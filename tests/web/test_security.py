@@ -17,18 +17,19 @@ from web.app import create_app
 
 
 def _page_posts(app) -> list[str]:  # type: ignore[no-untyped-def]
-    from web.routes import approvals, auth, dashboard, items, ledger_import, outbox
+    from web.routes import approvals, auth, dashboard, ical, items, ledger_import, outbox, score
 
+    routers = [m.router for m in (approvals, auth, dashboard, ical, items, ledger_import, outbox, score)] + [ical.pages]
     return sorted(
-        route.path for module in (approvals, auth, dashboard, items, ledger_import, outbox)
-        for route in module.router.routes if isinstance(route, APIRoute) and "POST" in route.methods
+        route.path for router in routers
+        for route in router.routes if isinstance(route, APIRoute) and "POST" in route.methods
     )
 
 
 def test_every_form_post_is_listed_here(app):
     # A new POST route must be added to the CSRF test below (and carry the token).
     assert _page_posts(app) == [
-        "/account/tokens", "/account/tokens/{token_id}/revoke",
+        "/account/calendar", "/account/calendar/{feed_id}/revoke", "/account/tokens", "/account/tokens/{token_id}/revoke",
         "/approvals/sign-off", "/import", "/import/apply", "/items/{item_id}/act", "/lang", "/login",
         "/logout", "/outbox/{message_id}/retry", "/password",
     ]
@@ -39,6 +40,8 @@ def test_every_form_post_without_the_right_csrf_token_is_refused(world, client_f
     client = client_for(world.people["admin"])
     item = world.items["ours"]
     posts = {
+        "/account/calendar": {},
+        "/account/calendar/1/revoke": {},
         "/account/tokens": {},
         "/account/tokens/1/revoke": {},
         "/approvals/sign-off": {"item": str(item.id)},
