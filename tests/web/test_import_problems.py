@@ -18,7 +18,8 @@ BAD = [
     ["营商环境方案", "2", "建设国际陆港", "", "市商务局", "", "2024年底", "", ""],
     ["营商环境方案", "3", "扩大对外开放", "", "市商务局", "", "尽快", "", ""],
 ]
-_ROW = re.compile(r'<tr><td>([^<]*)</td><td>([^<]*)</td><td class="num">([^<]*)</td><td>([^<]*)</td><td>([^<]*)</td></tr>')
+_CELL = r"<td[^>]*>([^<]*)</td>"  # a cell whatever its attributes (data-label, class)
+_ROW = re.compile(rf"<tr>{_CELL * 5}</tr>")
 
 
 def _upload(client, tmp_path, ledger, header=HEADER):  # type: ignore[no-untyped-def]

@@ -18,3 +18,17 @@ document.addEventListener("submit", (event) => {
     event.preventDefault();
   }
 });
+
+// After htmx redraws a list in place: when the person asked for it (a filter submitted, a page of
+// the pager), focus moves to the results' heading so the next Tab starts there; while they type
+// or pick a filter, focus stays put and the count is announced by the page's status line.
+document.addEventListener("htmx:afterSwap", (event) => {
+  const target = event.detail.target;
+  if (!target || target.id !== "results") return;
+  const heading = target.querySelector("[data-results-heading]");
+  const status = document.getElementById("results-status");
+  if (status && heading) status.textContent = heading.textContent;
+  const trigger = event.detail.requestConfig && event.detail.requestConfig.triggeringEvent;
+  const asked = trigger && (trigger.type === "submit" || trigger.type === "click");
+  if (heading && asked) heading.focus();
+});

@@ -1,0 +1,290 @@
+"""Every page of the desk at phone (390 px) and desktop width, on the demo's data, in Debian's chromium.
+
+Each page must fit the screen's width (no sideways scrolling) and axe-core must find no WCAG 2.1
+A/AA violation. Screenshots go to test-artifacts/phone/ for a person to look at.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import socket
+import threading
+import time
+from collections.abc import Iterator
+from datetime import datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+import pytest
+import uvicorn
+from sqlmodel import Session, select
+
+from config import clock
+from config.settings import Settings
+from models.db import make_engine
+from models.lifecycle import Action, apply
+from models.outbox import OutboxMessage, OutboxStatus
+from models.tables import Item, Person, ProgressReport, Role, Status, Unit
+from tests.web.conftest import PASSWORD, password_hash
+from web.app import create_app
+
+CHROMIUM = Path("/usr/bin/chromium")
+ARTIFACTS = Path(__file__).resolve().parents[2] / "test-artifacts" / "phone"
+SIZES = {"phone": {"width": 390, "height": 844}, "desktop": {"width": 1280, "height": 900}}
+WCAG = {"runOnly": {"type": "tag", "values": ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa"]}}
+ADMIN, OFFICER = "admin@example.gov.cn", "fgw@example.gov.cn"
+DEMO_AT = clock.parse_instant("2023-06-26T09:00+08:00")  # the demo's Monday (cli.ledger.DEMO_NOW)
+
+# (name, who looks, address): every page of the desk. "{item}" is an item with history and actions.
+PAGES = [
+    ("login", None, "/login"),
+    ("dashboard", ADMIN, "/"),
+    ("dashboard-ranked", ADMIN, "/?rank=rate"),
+    ("items", ADMIN, "/items"),
+    ("items-overdue", ADMIN, "/items?overdue=1&sort=level"),
+    ("item", ADMIN, "/items/{item}"),
+    ("item-officer", OFFICER, "/items/{item}"),
+    ("my", OFFICER, "/my"),
+    ("approvals", ADMIN, "/approvals"),
+    ("import", ADMIN, "/import"),
+    ("outbox", ADMIN, "/outbox"),
+    ("caught", ADMIN, "/outbox/caught"),
+    ("digest", ADMIN, "/digest"),
+    ("password", OFFICER, "/password"),
+    ("tokens", OFFICER, "/account/tokens"),
+    ("error", ADMIN, "/items/999999"),
+]
+
+pytestmark = pytest.mark.browser
+
+
+@pytest.fixture
+def now() -> datetime:
+    """The demo's own time (its Monday), so the pages show reminders, overdue items and escalation."""
+    return DEMO_AT
+
+
+def _chromium() -> str:
+    if not CHROMIUM.exists():
+        if os.environ.get("CI") == "true":
+            pytest.fail(f"{CHROMIUM} is missing; .ci/run installs Debian's chromium")
+        pytest.skip(f"{CHROMIUM} is missing (apt-get install chromium)")
+    return str(CHROMIUM)
+
+
+def _free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+@pytest.fixture(scope="module")
+def demo(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, Any]]:
+    """`duban demo`'s database and mail catcher, with an admin, an extension request waiting and a
+    dead message, served by uvicorn on a free port."""
+    from cli.ledger import demo as build_demo
+
+    directory = tmp_path_factory.mktemp("demo")
+    build_demo(directory=directory, now=None)
+    engine = make_engine(f"sqlite:///{directory / 'duban.db'}")
+    with Session(engine) as session:
+        session.add(Person(name="系统管理员", email=ADMIN, role=Role.ADMIN, password_hash=password_hash()))
+        officer = session.exec(select(Person).where(Person.email == OFFICER)).one()
+        officer.password_hash = password_hash()
+        item = _item_with_history(session)
+        apply(session, item, Action.REQUEST_EXTENSION, officer, DEMO_AT, deadline=item.deadline + timedelta(days=92),
+              reason="方案需经市政府常务会议审议，会议安排在第三季度，申请延期至季度末")
+        dead = session.exec(select(OutboxMessage).order_by(OutboxMessage.id)).first()
+        assert dead is not None, "the demo queued no mail"
+        dead.status, dead.attempts = OutboxStatus.DEAD, 8
+        dead.last_error = "550 5.1.1 <nobody@example.gov.cn>: Recipient address rejected: User unknown in virtual mailbox table"
+        session.add_all([officer, dead])
+        session.commit()
+        item_id = item.id
+    engine.dispose()
+    settings = Settings(database_url=f"sqlite:///{directory / 'duban.db'}", data_dir=directory / ".duban")  # type: ignore[arg-type]
+    app = create_app(settings)
+    app.state.maildir = directory / "mail"
+    port = _free_port()
+    server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning"))
+    thread = threading.Thread(target=server.run, daemon=True)
+    thread.start()
+    deadline = time.monotonic() + 20
+    while not server.started:
+        if time.monotonic() > deadline:
+            pytest.fail("uvicorn did not start within 20 s")
+        time.sleep(0.05)
+    yield {"base": f"http://127.0.0.1:{port}", "item": item_id}
+    server.should_exit = True
+    thread.join(timeout=10)
+    app.state.engine.dispose()
+
+
+def _item_with_history(session: Session) -> Item:
+    """An item of 市发改委's in progress with a progress report: its page has forms and history."""
+    item = session.exec(
+        select(Item).join(Unit, Unit.id == Item.lead_unit_id).join(ProgressReport, ProgressReport.item_id == Item.id)
+        .where(Unit.name == "市发改委", Item.status == Status.IN_PROGRESS).order_by(Item.id)
+    ).first()
+    assert item is not None, "the demo has no 市发改委 item in progress with a progress report"
+    return item
+
+
+@pytest.fixture(scope="module")
+def browser() -> Iterator[Any]:
+    from playwright.sync_api import sync_playwright
+
+    path = _chromium()
+    with sync_playwright() as p:
+        browser = p.chromium.launch(
+            executable_path=path,
+            args=["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking"],
+        )
+        yield browser
+        browser.close()
+
+
+@pytest.fixture(scope="module")
+def pages(demo: dict[str, Any], browser: Any) -> Iterator[Any]:
+    """One logged-in tab per (who, size), opened on first use and reused by every test of the module.
+
+    The demo is built before the browser starts: Playwright runs an event loop the demo's mail needs.
+    """
+    opened: dict[tuple[str | None, str], Any] = {}
+
+    def page_for(who: str | None, size: str) -> Any:
+        if (who, size) not in opened:
+            context = browser.new_context(viewport=SIZES[size], is_mobile=size == "phone", locale="zh-CN")
+            page = context.new_page()
+            if who is not None:
+                page.goto(f"{demo['base']}/login")
+                page.fill("input[name=email]", who)
+                page.fill("input[name=password]", PASSWORD)
+                page.click("button[type=submit]")
+                page.wait_for_url(f"{demo['base']}/")
+            opened[who, size] = page
+        return opened[who, size]
+
+    yield page_for
+    for page in opened.values():
+        page.context.close()
+
+
+def _overflow(page: Any) -> list[str]:
+    """The page's width beyond the screen, and the widest elements that stick out past its right edge."""
+    return page.evaluate("""() => {
+        const width = window.innerWidth, out = [];
+        if (document.documentElement.scrollWidth > width)
+            out.push(`page: scrollWidth ${document.documentElement.scrollWidth} > ${width}`);
+        for (const el of document.querySelectorAll('body *')) {
+            const box = el.getBoundingClientRect();
+            if (box.width && box.right > width + 1 && !el.closest('.scroll'))
+                out.push(`${el.tagName.toLowerCase()}.${el.className} right=${Math.round(box.right)}`);
+        }
+        return out.slice(0, 10);
+    }""")
+
+
+def _axe(page: Any) -> list[str]:
+    from axe_playwright_python.sync_playwright import Axe
+
+    results = Axe().run(page, options=WCAG)
+    return [f"{v['id']} ({v['impact']}): {v['help']} — {[n['target'] for n in v['nodes'][:5]]}"
+            for v in results.response["violations"]]
+
+
+@pytest.mark.parametrize("size", list(SIZES))
+@pytest.mark.parametrize(("name", "who", "path"), PAGES, ids=[p[0] for p in PAGES])
+def test_page_fits_the_screen_and_passes_axe(pages, demo, name, who, path, size):
+    page = pages(who, size)
+    response = page.goto(demo["base"] + path.format(item=demo["item"]))
+    assert response.status == (404 if name == "error" else 200), name
+    ARTIFACTS.mkdir(parents=True, exist_ok=True)
+    page.screenshot(path=str(ARTIFACTS / f"{size}-{name}.png"), full_page=True)
+    assert _overflow(page) == [], f"{name} at {size} is wider than the screen"
+    assert _axe(page) == [], f"{name} at {size}: axe-core found WCAG 2.1 A/AA violations"
+
+
+def test_phone_menu_folds_into_one_button_and_opens(pages, demo):
+    from playwright.sync_api import expect
+
+    page = pages(ADMIN, "phone")
+    page.goto(f"{demo['base']}/items")
+    menu = page.locator("details.menu")
+    expect(menu.get_by_role("link", name="台账导入")).to_be_hidden()
+    box = page.locator("header.top").bounding_box()
+    assert box is not None and box["height"] < 60, "the bar is one row high on a phone"
+    menu.locator("summary").click()
+    expect(menu.get_by_role("link", name="台账导入")).to_be_visible()
+    expect(menu.get_by_role("link", name="事项")).to_have_attribute("aria-current", "page")
+    assert _axe(page) == []
+    page.screenshot(path=str(ARTIFACTS / "phone-menu-open.png"), full_page=False)
+    menu.get_by_role("link", name="台账导入").click()
+    page.wait_for_url(f"{demo['base']}/import")
+
+
+def test_phone_rows_keep_actions_on_screen(pages, demo):
+    page = pages(ADMIN, "phone")
+    page.goto(f"{demo['base']}/approvals")
+    buttons = page.locator("main button:visible")
+    assert buttons.count() > 0
+    for index in range(buttons.count()):
+        box = buttons.nth(index).bounding_box()
+        assert box is not None and box["x"] >= 0 and box["x"] + box["width"] <= SIZES["phone"]["width"]
+    page.goto(f"{demo['base']}/items")
+    title = page.locator("#results tbody tr").first.locator("td.title")
+    box = title.bounding_box()
+    assert box is not None and box["width"] > 200, "a title gets the row's width, not a column's"
+
+
+def test_skip_link_moves_focus_to_the_page_content(pages, demo):
+    page = pages(OFFICER, "desktop")
+    page.goto(f"{demo['base']}/my")
+    page.keyboard.press("Tab")
+    skip = page.locator("a.skip")
+    assert page.evaluate("document.activeElement.className") == "skip"
+    assert (skip.bounding_box() or {}).get("y", -1) >= 0, "the skip link shows when focused"
+    page.keyboard.press("Enter")
+    assert page.evaluate("document.activeElement.id") == "content"
+
+
+def test_focus_moves_to_the_results_after_a_filter_or_page_is_asked_for(pages, demo):
+    from playwright.sync_api import expect
+
+    page = pages(ADMIN, "desktop")
+    page.goto(f"{demo['base']}/items")
+    page.fill("#q", "推进")  # typing redraws the list but leaves the focus where the person types
+    expect(page).to_have_url(f"{demo['base']}/items?q=%E6%8E%A8%E8%BF%9B")
+    expect(page.locator("#results-status")).to_contain_text("条结果")
+    assert page.evaluate("document.activeElement.id") == "q"
+    page.locator("form.filters button").click()
+    expect(page.locator("#found")).to_be_focused()
+    page.fill("#q", "")
+    expect(page).to_have_url(f"{demo['base']}/items")
+    assert page.evaluate("document.activeElement.id") == "q"
+    page.locator(".pager a[rel=next]").click()
+    expect(page).to_have_url(f"{demo['base']}/items?page=2")
+    expect(page.locator("#found")).to_be_focused()
+
+
+def test_select_all_ticks_every_submitted_item(pages, demo):
+    page = pages(ADMIN, "desktop")
+    page.goto(f"{demo['base']}/approvals")
+    boxes = page.locator("input[name=item]")
+    assert boxes.count() >= 1
+    page.get_by_label("全选").check()
+    assert all(boxes.nth(i).is_checked() for i in range(boxes.count()))
+    page.get_by_label("全选").uncheck()
+    assert not any(boxes.nth(i).is_checked() for i in range(boxes.count()))
+
+
+def test_pages_carry_no_inline_scripts_or_event_handlers(pages, demo):
+    page = pages(ADMIN, "desktop")
+    for _, who, path in PAGES:
+        if who != ADMIN:
+            continue
+        page.goto(demo["base"] + path.format(item=demo["item"]))
+        inline = page.evaluate("""() => [...document.querySelectorAll('script:not([src])')].length
+            + [...document.querySelectorAll('*')].filter(el => [...el.attributes].some(a => a.name.startsWith('on'))).length""")
+        assert inline == 0, json.dumps(path)
