@@ -51,6 +51,7 @@ PAGES = [
     ("outbox", ADMIN, "/outbox"),
     ("caught", ADMIN, "/outbox/caught"),
     ("digest", ADMIN, "/digest"),
+    ("score", ADMIN, "/score"),
     ("password", OFFICER, "/password"),
     ("tokens", OFFICER, "/account/tokens"),
     ("error", ADMIN, "/items/999999"),
