@@ -13,6 +13,7 @@ import argparse
 import json
 import os
 import random
+import resource
 import shutil
 import subprocess
 import sys
@@ -93,16 +94,16 @@ def timed(url: str, start: date, end: date) -> tuple[float, dict[str, object]]:
     from models.scoring import load_rows, period_bounds, score
 
     engine = make_engine(url)
-    began = time.perf_counter()
+    began, cpu = time.perf_counter(), time.process_time()
     as_of = parse_instant(AS_OF)
     model, calendar = load_scoring(), load_calendar()
     with Session(engine) as session:
         items, events, units = load_rows(session, period_bounds(start, end, as_of, TZ)[1])
     data = score(items, events, units, model, calendar, TZ, start, end, as_of).as_dict()
     json.dumps(data, ensure_ascii=False)
-    seconds = time.perf_counter() - began
+    seconds, cpu = time.perf_counter() - began, time.process_time() - cpu
     engine.dispose()
-    return seconds, data
+    return seconds, cpu, data
 
 
 def main() -> None:
@@ -119,15 +120,17 @@ def main() -> None:
               f"{time.perf_counter() - started:.1f} s)")
         for name, start, end in (("year 2024", date(2024, 1, 1), date(2024, 12, 31)),
                                  ("Q3 2024", date(2024, 7, 1), date(2024, 9, 30))):
-            seconds, data = timed(url, start, end)
+            seconds, cpu, data = timed(url, start, end)
             lines = sum(len(u["deductions"]) + len(u["additions"]) for u in data["units"])  # type: ignore[attr-defined]
-            print(f"score {name}: {seconds:.2f} s in process ({lines} explained lines)")
+            print(f"score {name}: {seconds:.2f} s in process, {cpu:.2f} s CPU ({lines} explained lines)")
         env = {**os.environ, "DUBAN_DATABASE_URL": url, "DUBAN_CONFIG": str(workdir / "none.toml")}
-        started = time.perf_counter()
+        started, children = time.perf_counter(), resource.getrusage(resource.RUSAGE_CHILDREN)
         subprocess.run([sys.executable, "-m", "cli", "score", "--from", "2024-01-01", "--to", "2024-12-31", "--json",
                         "--now", AS_OF], env=env, check=True, capture_output=True)
-        print(f"duban score --json for the year, as a command: {time.perf_counter() - started:.2f} s"
-              " (with Python's start-up)")
+        wall, after = time.perf_counter() - started, resource.getrusage(resource.RUSAGE_CHILDREN)
+        cpu = after.ru_utime + after.ru_stime - children.ru_utime - children.ru_stime
+        print(f"duban score --json for the year, as a command: {wall:.2f} s, {cpu:.2f} s CPU"
+              f" (with Python's start-up); load average {os.getloadavg()[0]:.1f}")
     finally:
         shutil.rmtree(workdir, ignore_errors=True)
 
