@@ -146,6 +146,7 @@ def print_summary(summary: dict[str, Any], engine: str) -> None:
 
 DEMO_NOW = "2023-06-26T09:00+08:00"  # a Monday: the digest is due and the half-year items fall due
 DEMO_LEADERSHIP = "zhuren@example.gov.cn"  # the office leadership in the demo's policy
+DEMO_DEFAULT_SUPERVISOR = "duban-sup1@example.gov.cn"  # told when an item has no supervisor (models/notices.py)
 
 
 def demo(
@@ -158,13 +159,7 @@ def demo(
     in which the 2023 plan's half-year items fall due, so reminders, overdue notices and escalations
     all happen.
     """
-    from sqlmodel import Session
-
-    from cli.views import render_report
-    from migrations.runner import upgrade
     from models.db import make_engine
-    from models.ledger import import_ledger
-    from models.report import build_report
 
     at = resolve_now(now or DEMO_NOW)
     directory.mkdir(parents=True, exist_ok=True)
@@ -174,12 +169,51 @@ def demo(
     policy_file = directory / "policy.yaml"
     policy_file.write_text(
         (Path(__file__).resolve().parent.parent / "config" / "policy.yaml").read_text(encoding="utf-8")
-        .replace("leadership_emails: []", f"leadership_emails: [{DEMO_LEADERSHIP}]"), encoding="utf-8")
+        .replace("leadership_emails: []", f"leadership_emails: [{DEMO_LEADERSHIP}]")
+        .replace("default_supervisors: []", f"default_supervisors: [{DEMO_DEFAULT_SUPERVISOR}]"), encoding="utf-8")
     for name in SAMPLE_FILES:
         shutil.copyfile(SAMPLES / name, directory / name)
     (directory / "duban.toml").write_text(
         'database_url = "sqlite:///duban.db"\ndata_dir = ".duban"\npolicy_file = "policy.yaml"\n', encoding="utf-8")
     engine = make_engine(f"sqlite:///{(directory / 'duban.db').resolve()}")
+    # Every job below (import, lifecycle, sweep, digest, delivery) reads the demo's own policy.
+    with configured_policy(policy_file):
+        _play(engine, directory, at)
+    console.print("\n" + _("The demo lives in {directory}/ (its own duban.toml and database). Try:",
+                           directory=directory)
+                  + f"\n  cd {directory}\n  duban items --overdue\n  duban show 2023年工作计划/1\n  duban report",
+                  highlight=False)
+
+
+@contextmanager
+def configured_policy(policy_file: Path) -> Iterator[None]:
+    """Make `policy_file` the configured policy file (DUBAN_POLICY_FILE) for the duration."""
+    import os
+
+    from config.settings import get_settings
+
+    saved = os.environ.get("DUBAN_POLICY_FILE")
+    os.environ["DUBAN_POLICY_FILE"] = str(policy_file.resolve())
+    get_settings.cache_clear()
+    try:
+        yield
+    finally:
+        if saved is None:
+            os.environ.pop("DUBAN_POLICY_FILE", None)
+        else:
+            os.environ["DUBAN_POLICY_FILE"] = saved
+        get_settings.cache_clear()
+
+
+def _play(engine: Any, directory: Path, at: datetime) -> None:
+    """Import the samples, play the history, sweep, queue the digest, deliver, print the report."""
+    from sqlmodel import Session
+
+    from cli.views import render_report
+    from migrations.runner import upgrade
+    from models.ledger import import_ledger
+    from models.report import build_report
+
     try:
         upgrade(engine)
         with Session(engine) as session:
@@ -188,7 +222,7 @@ def demo(
             print_summary(summary.as_dict(), "local")
             play_history(session, at)
             session.commit()
-            sweep_and_digest(session, at, policy_file)
+            sweep_and_digest(session, at)
             render_report(build_report(session, at, settings().tz))
         from notifications.mailcatcher import deliver_to_maildir
 
@@ -198,20 +232,16 @@ def demo(
                                grouped=mail.grouped, stored=stored, directory=directory), highlight=False)
     finally:
         engine.dispose()
-    console.print("\n" + _("The demo lives in {directory}/ (its own duban.toml and database). Try:",
-                           directory=directory)
-                  + f"\n  cd {directory}\n  duban items --overdue\n  duban show 2023年工作计划/1\n  duban report",
-                  highlight=False)
 
 
-def sweep_and_digest(session: Any, now: datetime, policy_file: Path) -> None:
+def sweep_and_digest(session: Any, now: datetime) -> None:
     """The main jobs at the demo's time: the sweep (reminders, overdue, escalation), then the weekly digest."""
     from config.calendar import load_calendar
     from config.policy import load_policy
     from models.sweep import sweep
     from notifications.digest import queue_digests
 
-    result = sweep(session, now=now, policy=load_policy(policy_file), calendar=load_calendar(), tz=settings().tz)
+    result = sweep(session, now=now, policy=load_policy(), calendar=load_calendar(), tz=settings().tz)
     session.commit()
     console.print(_("sweep: {examined} items examined; events: {events}; {notifications} notifications queued",
                     examined=result.examined, events=counts(sorted(result.events.items())),

@@ -205,6 +205,26 @@ def _check_database(s: Any, record: Any) -> None:
             at=local(last.now), examined=last.examined, notifications=last.notifications))
         for warning in last.warnings:
             record(_("sweep"), "warning", warning)
+    _check_unreached(record)
+
+
+def _check_unreached(record: Any) -> None:
+    """Notices that reached nobody, not even through the fallback (models/notices.py)."""
+    from sqlalchemy import func, select
+    from sqlmodel import Session, col
+
+    from cli.common import engine
+    from models.tables import Notification
+
+    with Session(engine()) as session:
+        count = session.scalar(select(func.count()).select_from(Notification).where(col(Notification.unreached)))
+    if count:
+        record(_("notices"), "warning", _(
+            "{count} notice(s) reached nobody, not even the fallback (the item's supervisor, the document's default "
+            "supervisor, the policy's default_supervisors, the admins); the admins' digest lists them; fix: give the "
+            "units contact emails and the items a supervisor, or set default_supervisors", count=count))
+    else:
+        record(_("notices"), "ok", _("every notice reached someone"))
 
 
 def _check_data_dir(path: Path, record: Any) -> None:

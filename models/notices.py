@@ -27,7 +27,8 @@ from sqlalchemy import select
 from sqlmodel import Session, col
 
 from config.policy import Audience, Policy, Recipient
-from models.tables import Document, ItemCoUnit, Person, Role, Unit
+from models.deadlines import ACTIVE_STATUSES
+from models.tables import OPEN_STATUSES, Document, ItemCoUnit, Person, Role, Status, Unit
 
 R = Recipient
 T = TypeVar("T", bound="HasAudience")
@@ -42,28 +43,36 @@ class HasAudience(Protocol):
 class Notice:
     audience: Audience
     template: str  # notifications/templates/<locale>/<template>.{subject.txt,txt,html}
+    # The item states in which the notice is still true: a mail built later leaves it out otherwise.
+    true_while: frozenset[Status]
 
 
-def _row(to: tuple[Recipient, ...], cc: tuple[Recipient, ...] = (), *, template: str) -> Notice:
-    return Notice(Audience(to, cc), template)
+def _row(
+    to: tuple[Recipient, ...], cc: tuple[Recipient, ...] = (), *, template: str, true_while: Iterable[Status],
+) -> Notice:
+    return Notice(Audience(to, cc), template, frozenset(true_while))
+
+
+_SIGNED_OFF, _CANCELLED, _SUBMITTED = {Status.SIGNED_OFF}, {Status.CANCELLED}, {Status.SUBMITTED}
 
 
 # event kind -> audience -> template. The sweep's kinds are not here: the policy gives their audiences.
 NOTICES: dict[str, Notice] = {
     # The ledger import: a new item, or an item given to another lead unit.
-    "assigned": _row((R.LEAD_UNIT,), (R.CO_UNITS,), template="assigned"),
+    "assigned": _row((R.LEAD_UNIT,), (R.CO_UNITS,), template="assigned", true_while=OPEN_STATUSES),
     # The supervisor decided: the lead unit hears it.
-    "returned": _row((R.LEAD_UNIT,), template="returned"),
-    "signed_off": _row((R.LEAD_UNIT,), template="signed_off"),
-    "cancelled": _row((R.LEAD_UNIT,), template="cancelled"),
-    "extension_approved": _row((R.LEAD_UNIT,), template="extension_approved"),
-    "extension_rejected": _row((R.LEAD_UNIT,), template="extension_rejected"),
+    "returned": _row((R.LEAD_UNIT,), template="returned", true_while=ACTIVE_STATUSES),
+    "signed_off": _row((R.LEAD_UNIT,), template="signed_off", true_while=_SIGNED_OFF),
+    "cancelled": _row((R.LEAD_UNIT,), template="cancelled", true_while=_CANCELLED),
+    "extension_approved": _row((R.LEAD_UNIT,), template="extension_approved", true_while=OPEN_STATUSES),
+    "extension_rejected": _row((R.LEAD_UNIT,), template="extension_rejected", true_while=OPEN_STATUSES),
     # The lead unit asks: the item's supervisor decides.
-    "submitted": _row((R.SUPERVISOR,), template="submitted"),
-    "extension_requested": _row((R.SUPERVISOR,), template="extension_requested"),
+    "submitted": _row((R.SUPERVISOR,), template="submitted", true_while=_SUBMITTED),
+    "extension_requested": _row((R.SUPERVISOR,), template="extension_requested", true_while=OPEN_STATUSES),
 }
 
-# The sweep's thresholds (models/schedule.py): kind -> template; audiences from the policy.
+# The sweep's thresholds (models/schedule.py): kind -> template; audiences from the policy. They
+# are true while the unit still works on the item.
 THRESHOLD_TEMPLATES: dict[str, str] = {
     "reminder": "reminder", "overdue": "overdue", "repeat_reminder": "repeat_reminder", "escalated": "escalated",
 }
@@ -76,6 +85,14 @@ def template_for(kind: str) -> str:
     """The template a notice kind is written with (the kind itself when the table has no row)."""
     notice = NOTICES.get(kind)
     return notice.template if notice else THRESHOLD_TEMPLATES.get(kind, kind)
+
+
+def still_true(kind: str, status: Status | str) -> bool:
+    """Is a notice of `kind` still true of an item now in `status` (so a mail built now shows it)?"""
+    notice = NOTICES.get(kind)
+    if notice is not None:
+        return status in notice.true_while
+    return status in ACTIVE_STATUSES if kind in THRESHOLD_TEMPLATES else True
 
 
 class ItemKeys(Protocol):

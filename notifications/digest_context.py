@@ -18,6 +18,7 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import func
 from sqlmodel import Session, col, select
 
+from config.policy import Policy
 from config.settings import Settings
 from models.deadlines import ACTIVE_STATUSES, is_overdue
 from models.outbox import OutboxMessage, OutboxStatus
@@ -28,6 +29,7 @@ from models.tables import (
     Item,
     ItemCoUnit,
     ItemEvent,
+    Notification,
     Person,
     ProgressReport,
     Role,
@@ -159,7 +161,10 @@ def _unit_table(items: Iterable[dict[str, Any]], facts: _Facts) -> list[dict[str
 
 def compile_digests(session: Session, now: datetime, settings: Settings, skip: set[tuple[str, str]] | None = None) -> tuple[list[Digest], int]:
     """This week's non-empty digests (leaving out `skip`: (audience, address) already sent); and how many were empty."""
+    from config.policy import load_policy
+
     facts = _load(session, now, settings)
+    policy = load_policy(settings.policy_file)  # the settings given: the demo passes its own
     skip = skip or set()
     base_url, digests, empty = settings.base_url, [], 0
     people = {p.email.lower(): p for p in session.exec(select(Person).where(Person.active)).all()}  # type: ignore[call-overload]
@@ -197,7 +202,7 @@ def compile_digests(session: Session, now: datetime, settings: Settings, skip: s
         }, lines))
 
     # Leadership: rate per document with the change since last week, level 2+ items, the unit ranking.
-    leaders = _leadership(people)
+    leaders = _leadership(people, policy)
     documents = _documents_table(facts)
     level2 = sorted((_line(i, facts, base_url) for i in attention if i["level"] >= 2),
                     key=lambda li: (-li["level"], -li["days_overdue"], li["ref"]))
@@ -215,7 +220,7 @@ def compile_digests(session: Session, now: datetime, settings: Settings, skip: s
 
     # Units: each contact address, its units' overdue and due-soon items, as lead and as co-unit.
     # Due soon: within the policy's first reminder, in working days (as the web's traffic lights).
-    workdays, due_soon_until = _reminder_window(facts.today)
+    workdays, due_soon_until = _reminder_window(facts.today, policy)
     per_unit: dict[int, list[tuple[str, dict[str, Any]]]] = defaultdict(list)
     for item in facts.items:
         if item["status"] not in ACTIVE_STATUSES or not (item["overdue"] or item["deadline"] <= due_soon_until):
@@ -292,33 +297,39 @@ def system_health(session: Session, now: datetime, today: date, tz: ZoneInfo) ->
     dead_count = session.exec(select(func.count()).select_from(OutboxMessage)
                               .where(OutboxMessage.status == OutboxStatus.DEAD)).one()
     silent = last is None or now - last > SWEEP_SILENCE
+    unreached = unreached_notices(session, since)
     return {
         "sweeps": {"runs": runs[0], "examined": runs[2] or 0, "notifications": runs[3] or 0},
         "last_sweep": last, "silent": silent, "warnings": warnings, "dead_count": dead_count,
         "dead": [{"id": m.id, "subject": m.subject, "recipients": ", ".join(m.recipients),
                   "error": m.last_error, "at": _aware(m.created_at).astimezone(tz)} for m in dead],
-        "problems": len(warnings) + (1 if dead_count else 0) + (1 if silent else 0),
+        "unreached": unreached,
+        "problems": len(warnings) + (1 if dead_count else 0) + (1 if silent else 0) + (1 if unreached else 0),
     }
 
 
-def _reminder_window(today: date) -> tuple[int, date]:
+def unreached_notices(session: Session, since: datetime | None = None) -> list[dict[str, Any]]:
+    """Notices that reached nobody, not even through the fallback (models/notices.py), newest first."""
+    query = (select(Notification.kind, Notification.created_at, Item.id, Item.number, Document.short_name, Item.title)
+             .join(Item, col(Item.id) == Notification.item_id).join(Document, col(Document.id) == Item.document_id)
+             .where(col(Notification.unreached)).order_by(col(Notification.id).desc()))
+    if since is not None:
+        query = query.where(Notification.created_at >= since)
+    return [{"kind": kind, "at": at, "item_id": item_id, "ref": f"{document}/{number}", "title": title}
+            for kind, at, item_id, number, document, title in session.execute(query).all()]
+
+
+def _reminder_window(today: date, policy: Policy) -> tuple[int, date]:
     """(working days, last deadline day) of "due soon": the default policy's first reminder."""
     from config.calendar import load_calendar
-    from config.policy import load_policy
 
-    workdays = max(load_policy().default.reminders_before, default=DUE_SOON_WORKDAYS)
+    workdays = max(policy.default.reminders_before, default=DUE_SOON_WORKDAYS)
     return workdays, load_calendar().add_workdays(today, workdays)
 
 
-def _leadership(people: dict[str, Person]) -> list[str]:
+def _leadership(people: dict[str, Person], policy: Policy) -> list[str]:
     """The office leadership: the policy's leadership_emails, else the people with the leader role."""
-    emails: list[str] = []
-    try:
-        from config.policy import load_policy
-
-        emails = [e.strip().lower() for e in load_policy().leadership_emails]
-    except ImportError:
-        pass
+    emails = [e.strip().lower() for e in policy.leadership_emails]
     if not emails:
         emails = [email for email, p in people.items() if p.role == Role.LEADER]
     return sorted(set(emails))

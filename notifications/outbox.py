@@ -19,7 +19,9 @@ from sqlalchemy.exc import IntegrityError, OperationalError
 from sqlmodel import Session, col, select
 
 from config.settings import Settings
+from models.deadlines import ACTIVE_STATUSES
 from models.errors import Forbidden, InvalidInput, NotFound
+from models.notices import THRESHOLD_TEMPLATES, still_true
 from models.outbox import OutboxMessage, OutboxStatus
 from models.queries import find_person
 from models.tables import Document, Item, ItemCoUnit, Notification, Person, Role, Unit
@@ -98,11 +100,12 @@ def _messages(session: Session, pending: Sequence[Notification], now: datetime, 
             mailboxes[addr].action[n.kind][n.item_id] = n  # the newest notice of a kind per item wins
         for addr in _addresses(n.cc_addrs):
             mailboxes[addr].fyi[n.kind][n.item_id] = n
+    lines = _item_lines(session, {n.item_id for n in pending}, now, settings)
     for box in mailboxes.values():
+        box.action, box.fyi = _true_now(box.action, lines), _true_now(box.fyi, lines)
         for kind, by_item in box.action.items():
             for item_id in by_item:
                 box.fyi.get(kind, {}).pop(item_id, None)
-    lines = _item_lines(session, {n.item_id for n in pending}, now, settings)
     locales = _locales(session, mailboxes.keys(), settings.locale)
     units_by_contact = _units_by_contact(session)
     out = []
@@ -133,6 +136,32 @@ def _messages(session: Session, pending: Sequence[Notification], now: datetime, 
             message_id=envelope.message_id, raw=as_raw(message), status=OutboxStatus.PENDING,
             next_attempt_at=now, created_at=now,
         ))
+    return out
+
+
+def _true_now(by_kind: dict[str, dict[int, Notification]], facts: dict[int, _ItemFacts]) -> dict[str, dict[int, Notification]]:
+    """What one mail says of each item is true when it is built: the item's latest state wins.
+
+    A notice no longer true of the item's state is left out (新交办 or 退回 of an item since signed
+    off, 待销号 of one since returned); of several sweep notices only the newest stays; and one
+    saying "new" or "due soon" of an item overdue by now is shown as overdue. Days left and days
+    overdue are the mail's own (`_item_lines`, at building time), never the queued ones.
+    """
+    per_item: dict[int, list[Notification]] = defaultdict(list)
+    for group in by_kind.values():
+        for item_id, n in group.items():
+            if item_id in facts and still_true(n.kind, facts[item_id].item.status):
+                per_item[item_id].append(n)
+    out: dict[str, dict[int, Notification]] = defaultdict(dict)
+    for item_id, notices in per_item.items():
+        sweeps = [n for n in notices if n.kind in THRESHOLD_TEMPLATES]
+        overdue = facts[item_id].days_left < 0 and facts[item_id].item.status in ACTIVE_STATUSES
+        for n in notices:
+            if sweeps and n.kind in THRESHOLD_TEMPLATES and n is not max(sweeps, key=lambda m: m.id or 0):
+                continue
+            section = "overdue" if overdue and n.kind in ("assigned", "reminder") else n.kind
+            if section not in out or item_id not in out[section] or (out[section][item_id].id or 0) < (n.id or 0):
+                out[section][item_id] = n
     return out
 
 

@@ -17,6 +17,7 @@ from flows.assign import assign
 from flows.runtime import run_flow
 from models.db import make_engine
 from models.ledger import LedgerError
+from models.outbox import OutboxMessage
 from models.tables import Item, ItemEvent, Notification
 
 SWEEP_EVENTS = {"reminder", "overdue", "escalated", "repeat_reminder"}
@@ -92,7 +93,13 @@ def test_demo_builds_its_own_database_and_shows_the_seed_figures(tmp_path):
     engine = make_engine(demo_db)
     with Session(engine) as session:
         kinds = Counter(session.exec(select(ItemEvent.kind)).all())
+        # every job used the demo's policy: its leadership digest reaches the configured leadership,
+        # and every notice reached someone (items without 督办人 fall back to its default supervisor)
+        leadership = session.exec(select(OutboxMessage.recipients).where(OutboxMessage.kind == "digest_leadership")).all()
+        notices = session.exec(select(Notification)).all()
     engine.dispose()
+    assert leadership == [["zhuren@example.gov.cn"]]
+    assert notices and all(n.to_addrs and not n.unreached for n in notices)
     assert kinds["imported"] == sum(totals.values())  # every item once
     assert sum(v for k, v in kinds.items() if k not in SWEEP_EVENTS and k != "imported") == 10  # the history
     assert kinds["reminder"] > 0 and kinds["repeat_reminder"] > 0  # the sweep ran at the demo's time

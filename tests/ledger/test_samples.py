@@ -30,3 +30,12 @@ def test_sample_documents_carry_the_seed_counts():
         mine = [row for row in rows if row[0] == document]
         assert (len(mine), sum(row[8] == "已落实" for row in mine)) == (items, done)
     assert len([row for row in rows if row[0] == "2023年工作计划"]) == len(samples.PLAN_2023)
+
+
+def test_the_2023_plan_follows_the_seeds_own_assignments():
+    # The seed (the office's own 2023 plan) gives 西部大开发 and 挂职干部联络 to 市苏区办 itself.
+    samples = _make_samples()
+    lead = {number: lead for number, _, lead, *_ in samples.PLAN_2023}
+    assert lead["12"] == lead["13"] == "SQB"
+    rows = {row[1]: row for row in samples.ledger_rows() if row[0] == "2023年工作计划"}
+    assert rows["12"][4] == rows["13"][4] == "市苏区办"

@@ -12,7 +12,7 @@ from sqlalchemy.engine import Engine
 from sqlmodel import Session, select
 
 from models.outbox import OutboxMessage
-from models.tables import Notification, Role
+from models.tables import Notification, Role, Status
 from notifications.outbox import group_pending
 from tests.factories import make_item, make_person, make_unit
 from tests.mail.conftest import SmtpSink, notify
@@ -84,7 +84,7 @@ def test_different_kinds_share_one_mail_with_a_section_each(session: Session, no
 def test_a_person_with_english_locale_gets_english_mail(session: Session, now: Any, smtp_sink: SmtpSink) -> None:
     unit = make_unit(session, contact_emails=["en@example.gov.cn"])
     make_person(session, Role.OFFICER, unit=unit, email="en@example.gov.cn", locale="en")
-    notify(session, make_item(session, lead_unit=unit), "signed_off", unit.contact_emails)
+    notify(session, make_item(session, lead_unit=unit, status=Status.SIGNED_OFF), "signed_off", unit.contact_emails)
     session.commit()
     group_pending(session, now, smtp_sink.settings())
     (message,) = messages(session)

@@ -14,7 +14,7 @@ import pytest
 from sqlmodel import Session
 
 from models.db import make_engine
-from models.tables import Role
+from models.tables import Notification, Role
 from tests.factories import make_document, make_item, make_person, make_unit
 
 DUBAN = str(Path(sys.executable).with_name("duban"))
@@ -98,7 +98,20 @@ def test_doctor_names_each_problem_with_its_fix(run, tmp_path):
         healthy = run("doctor", "--now", "2025-06-01T09:00+08:00", DUBAN_POLICY_FILE=str(policy),
                       DUBAN_SMTP_PORT=str(listening.getsockname()[1]))
     assert healthy.returncode == 0, healthy.stdout
-    assert "reachable, migrated" in healthy.stdout
+    assert "reachable, migrated" in healthy.stdout and "every notice reached someone" in healthy.stdout
+
+
+def test_doctor_counts_the_notices_that_reached_nobody(run, sqlite_url):
+    engine = make_engine(sqlite_url)
+    with Session(engine) as session:
+        item = make_item(session, lead_unit=make_unit(session, contact_emails=[]))
+        for n in range(2):
+            session.add(Notification(key=f"x{n}", item_id=item.id, kind="submitted", unreached=True,
+                                     created_at=datetime(2024, 9, 1, tzinfo=UTC)))
+        session.commit()
+    engine.dispose()
+    doctor = run("doctor", "--now", "2025-06-01T09:00+08:00")
+    assert "2 notice(s) reached nobody" in doctor.stdout and "default_supervisors" in doctor.stdout
 
 
 def test_doctor_reports_an_uninitialised_database(tmp_path):
