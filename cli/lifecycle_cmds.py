@@ -3,17 +3,21 @@
 from __future__ import annotations
 
 from datetime import date
+from pathlib import Path
 from typing import Annotated, Any
 
 import typer
 
-from cli.common import NowOption, console, open_session, resolve_now
+from cli.common import CliError, NowOption, console, open_session, resolve_now, settings
 from cli.words import _
-from models.lifecycle import Action, apply, item_ref
+from models.attachments import AttachmentStore, StoredFile, apply_with_files
+from models.lifecycle import Action, item_ref
 from models.queries import find_item, find_person
 
 ItemArg = Annotated[str, typer.Argument(metavar="ITEM", help="DOCUMENT/NUMBER (e.g. 新时代意见/12) or id.")]
 ByOption = Annotated[str, typer.Option("--by", help="Email of the person acting.")]
+FileOption = Annotated[list[Path] | None, typer.Option(
+    "--file", help="An evidence file (PDF, OFD, image, Office/WPS, zip); repeat for several.")]
 
 
 def register(app: typer.Typer) -> None:
@@ -29,13 +33,26 @@ def register(app: typer.Typer) -> None:
     app.add_typer(extension, name="extension")
 
 
-def act(ref: str, action: Action, by: str, now: str | None, **payload: Any) -> None:
-    """Load, apply, commit once; a refusal raises and nothing is written."""
+def act(ref: str, action: Action, by: str, now: str | None, files: list[Path] | None = None, **payload: Any) -> None:
+    """Load, apply, commit once; a refusal raises and nothing is written (nor any file kept)."""
     at = resolve_now(now)
     with open_session() as session:
         item = find_item(session, ref)
         actor = find_person(session, by)
-        event = apply(session, item, action, actor, at, **payload)
+        store = AttachmentStore(settings().attachments_dir)
+        received: list[tuple[Path, StoredFile]] = []
+        try:
+            for path in files or []:
+                if not path.is_file():
+                    raise CliError(_("no such file: {path}", path=path))
+                received.append(store.receive(path, max_bytes=settings().attachment_max_mb * 1024 * 1024,
+                                              kinds=settings().attachment_types))
+            event = apply_with_files(session, item, action, actor, at, [checked for _path, checked in received], **payload)
+            for incoming, checked in received:
+                store.put(incoming, checked.sha256)
+        finally:
+            for incoming, _checked in received:
+                incoming.unlink(missing_ok=True)
         session.commit()
         console.print(_("{ref}: {event} by {actor}; now {status}", ref=item_ref(session, item), event=_(event.kind),
                         actor=actor.email, status=_(item.status)), highlight=False)
@@ -44,16 +61,16 @@ def act(ref: str, action: Action, by: str, now: str | None, **payload: Any) -> N
 def progress(
     item: ItemArg, by: ByOption, text: Annotated[str, typer.Option(help="What was done.")],
     percent: Annotated[int | None, typer.Option(min=0, max=100, help="Estimated completion, 0-100.")] = None,
-    now: NowOption = None,
+    file: FileOption = None, now: NowOption = None,
 ) -> None:
     """Report progress on an item (lead unit or co-unit officers)."""
-    act(item, Action.REPORT_PROGRESS, by, now, text=text, percent=percent)
+    act(item, Action.REPORT_PROGRESS, by, now, file, text=text, percent=percent)
 
 
 def submit(item: ItemArg, by: ByOption, evidence: Annotated[str, typer.Option(help="What shows it is done.")],
-           now: NowOption = None) -> None:
+           file: FileOption = None, now: NowOption = None) -> None:
     """Claim completion (lead unit officers); a supervisor then signs off or returns it."""
-    act(item, Action.SUBMIT, by, now, evidence=evidence)
+    act(item, Action.SUBMIT, by, now, file, evidence=evidence)
 
 
 def sign_off(item: ItemArg, by: ByOption, comment: Annotated[str | None, typer.Option()] = None,

@@ -18,6 +18,7 @@ from cli.common import (
     settings,
 )
 from cli.words import _, actor, details, n_
+from models.attachments import attachments_of
 from models.deadlines import due_state
 from models.queries import ItemFilter, co_unit_names, find_item, list_items, timeline
 from models.report import build_report
@@ -93,6 +94,9 @@ def show(
                  "to": e.to_status, "payload": e.payload}
                 for e in timeline(session, item)
             ],
+            "attachments": [{"id": a.id, "name": a.name, "size": a.size, "sha256": a.sha256,
+                             "content_type": a.content_type, "event_id": a.event_id, "at": a.at.isoformat()}
+                            for a in attachments_of(session, item)],
         }
     if as_json:
         print_json(data)
@@ -116,6 +120,9 @@ def show(
     for event in timeline_rows(data["timeline"]):
         table.add_row(*event)
     console.print(table)
+    for a in data["attachments"]:
+        console.print("  " + _("Evidence file: {name} ({size} bytes, sha256 {sha256})", name=a["name"], size=a["size"],
+                                sha256=a["sha256"]), highlight=False)
 
 
 def timeline_rows(events: list[dict[str, Any]]) -> list[tuple[str, str, str, str]]:

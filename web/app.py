@@ -120,6 +120,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         approvals,
         auth,
         dashboard,
+        evidence,
         ical,
         items,
         ledger_import,
@@ -127,7 +128,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         score,
     )
 
-    for module in (auth, dashboard, items, approvals, ledger_import, outbox, score, ical):
+    for module in (auth, dashboard, items, evidence, approvals, ledger_import, outbox, score, ical):
         app.include_router(module.router)
     app.include_router(ical.pages)
     app.include_router(api.router)

@@ -8,6 +8,7 @@ from zoneinfo import ZoneInfo
 
 from sqlmodel import Session, col, select
 
+from models.attachments import as_listed, attachments_of
 from models.deadlines import due_state
 from models.errors import InvalidInput
 from models.lifecycle import Action, allowed_actions, item_ref
@@ -56,8 +57,8 @@ def item_detail(session: Session, person: Person, item: Item, now: datetime, tz:
         "light": light(item.status, item.deadline, now, tz),
         "escalation_level": item.escalation_level, "version": item.version,
         "timeline": [
-            {"kind": e.kind, "at": e.at, "actor": e.actor_label, "from": e.from_status, "to": e.to_status,
-             "payload": e.payload}
+            {"id": e.id, "kind": e.kind, "at": e.at, "actor": e.actor_label, "from": e.from_status,
+             "to": e.to_status, "payload": e.payload}
             for e in reversed(timeline(session, item))
         ],
         "progress_reports": [
@@ -68,6 +69,7 @@ def item_detail(session: Session, person: Person, item: Item, now: datetime, tz:
             "requested_deadline": pending.requested_deadline, "reason": pending.reason,
             "requested_at": pending.requested_at,
         },
+        "attachments": list(as_listed(attachments_of(session, item))),
         "actions": [str(a) for a in allowed_actions(item, person, {unit_id for unit_id, _ in co_units if unit_id is not None})],
     }
 

@@ -87,6 +87,7 @@ async def receive(request: Request, sink: Sink, *, max_file_bytes: int, max_file
     kind, options = parse_options_header(request.headers.get("content-type", ""))
     boundary = options.get(b"boundary")
     if kind != b"multipart/form-data" or not boundary:
+        _Reader(request, sink, max_file_bytes, max_files).check_csrf()  # a forged post is a 403, unread
         raise InvalidInput("the form must be sent as multipart/form-data", code="upload.malformed")
     max_body = max_files * (max_file_bytes + _FIELD_LIMIT) + _FIELD_LIMIT
     declared = request.headers.get("content-length", "")

@@ -9,6 +9,7 @@ from fastapi.responses import Response
 from sqlalchemy import or_
 from sqlmodel import Session, col, select
 
+from models.attachments import submitted_files
 from models.errors import InvalidInput
 from models.lifecycle import Action, apply
 from models.tables import (
@@ -69,9 +70,9 @@ def evidence_of(session: Session, item_ids: list[int]) -> dict[int, str]:
 @router.get("/approvals")
 def approvals(request: Request, session: SessionDep, user: SupervisorUser) -> Response:
     submitted, extensions = waiting(session, user)
-    evidence = evidence_of(session, [item.id for item, _, _ in submitted])
+    item_ids = [item.id for item, _, _ in submitted]
     return render(request, "approvals.html", user, nav="approvals", submitted=submitted, extensions=extensions,
-                  evidence=evidence)
+                  evidence=evidence_of(session, item_ids), files=submitted_files(session, item_ids))
 
 
 @router.post("/approvals/sign-off")

@@ -1,0 +1,125 @@
+"""Evidence files on the desk: progress reports and submissions with files, and downloading them.
+
+POST /items/{id}/files takes the same fields as /items/{id}/act plus `files`; it declares no body
+parameters, so who may act is checked before the body is read (see web/uploads.py). A file is
+served by its attachment id to those who may see its item, always as a download.
+"""
+
+from __future__ import annotations
+
+import secrets
+from datetime import datetime
+from pathlib import Path
+from urllib.parse import quote
+
+from fastapi import APIRouter, Request
+from fastapi.responses import FileResponse, Response
+from starlette.concurrency import run_in_threadpool
+
+from models.attachments import (
+    FILE_ACTIONS,
+    MB,
+    Attachment,
+    AttachmentStore,
+    StoredFile,
+    apply_with_files,
+)
+from models.errors import ConflictError, Forbidden, InvalidInput, NotFound
+from models.lifecycle import Action, allowed_actions, co_unit_ids
+from models.tables import Person
+from web.access import check_version, visible_item
+from web.deps import CurrentUser, NowDep, SessionDep, SettingsDep, after_change
+from web.itemview import action_payload
+from web.render import flash, redirect
+from web.routes.items import _changed_meanwhile as changed_meanwhile
+from web.uploads import Upload, receive
+
+router = APIRouter(include_in_schema=False)
+MAX_FILES = 10
+_FIELDS = ("text", "percent", "evidence", "reason", "deadline", "comment")
+
+
+@router.post("/items/{item_id}/files")
+async def act_with_files(request: Request, item_id: int, session: SessionDep, user: CurrentUser, now: NowDep,
+                         settings: SettingsDep) -> Response:
+    """Report progress or submit, with evidence files; all or nothing."""
+    await run_in_threadpool(_may_attach, session, user, item_id)
+    store = AttachmentStore(settings.attachments_dir)
+    incoming = store.incoming()
+
+    def sink(field: str, filename: str) -> Path:
+        if field != "files":
+            raise InvalidInput("the form is malformed", code="upload.malformed")
+        return incoming / f"web-{secrets.token_hex(16)}"
+
+    upload = await receive(request, sink, max_file_bytes=settings.attachment_max_mb * MB, max_files=MAX_FILES)
+    try:
+        await run_in_threadpool(_act, session, user, item_id, now, upload, store, settings.attachment_max_mb * MB,
+                                settings.attachment_types)
+    except ConflictError:  # as /act does: the page again with what they typed (files must be chosen again)
+        session.rollback()
+        typed = {name: upload.value(name) for name in ("action", *_FIELDS)}
+        seen = upload.value("seen")
+        return await run_in_threadpool(changed_meanwhile, request, session, user, now, settings, item_id, typed,
+                                       int(seen) if seen.isdigit() else None)
+    finally:
+        upload.remove_files()  # those kept were moved into the store
+    after_change(request, now)
+    flash(request, "Done.")
+    return redirect(f"/items/{item_id}")
+
+
+def _may_attach(session: SessionDep, user: Person, item_id: int) -> None:
+    """Before the body is read: the item is visible and the person may report progress or submit now."""
+    item = visible_item(session, user, item_id)
+    if not set(allowed_actions(item, user, co_unit_ids(session, item))) & set(FILE_ACTIONS):
+        raise Forbidden(f"{user.email} ({user.role}) may not report progress on or submit item {item_id} now",
+                        code="attachment.not_allowed", params={"id": item_id})
+    # Let go of the connection while the body arrives; the person keeps the fields already loaded.
+    session.expunge(user)
+    session.rollback()
+
+
+def _act(session: SessionDep, user: Person, item_id: int, now: datetime, upload: Upload, store: AttachmentStore,
+         max_bytes: int, kinds: list[str]) -> None:
+    try:
+        action = Action(upload.value("action"))
+    except ValueError:
+        raise InvalidInput(f"files can be attached to a progress report or a submission, not to {upload.value('action')!r}",
+                           code="attachment.not_here", params={"action": upload.value("action")}) from None
+    if action not in FILE_ACTIONS:
+        raise InvalidInput(f"files can be attached to a progress report or a submission, not to {action}",
+                           code="attachment.not_here", params={"action": action})
+    version = upload.value("version")
+    fields = {name: upload.value(name) for name in _FIELDS}
+    payload = action_payload(action, fields)
+    item = visible_item(session, user, item_id)
+    check_version(item, int(version) if version.isdigit() else None)
+    checked: list[StoredFile] = [store.check(f.path, f.filename, max_bytes=max_bytes, kinds=kinds)
+                                 for f in upload.files]
+    apply_with_files(session, item, action, user, now, checked, **payload)
+    for received, stored in zip(upload.files, checked, strict=True):  # only once the action is allowed
+        store.put(received.path, stored.sha256)
+    session.commit()
+
+
+@router.get("/attachments/{attachment_id}")
+def download(attachment_id: int, session: SessionDep, user: CurrentUser, settings: SettingsDep) -> Response:
+    """The file, to those who may see its item (NotFound otherwise, as for a missing id)."""
+    row = session.get(Attachment, attachment_id)
+    if row is not None:
+        visible_item(session, user, row.item_id)
+    path = AttachmentStore(settings.attachments_dir).path_of(row.sha256) if row else None
+    if row is None or path is None or not path.is_file():
+        raise NotFound(f"no file with id {attachment_id}", code="attachment.not_found", params={"id": attachment_id})
+    return FileResponse(path, media_type=row.content_type, headers={
+        "Content-Disposition": content_disposition(row.name),
+        "X-Content-Type-Options": "nosniff",
+        "Cache-Control": "private, max-age=3600",
+    })
+
+
+def content_disposition(name: str) -> str:
+    """`attachment` with an ASCII fallback name and the real one in RFC 5987 `filename*` (Chinese names)."""
+    fallback = "".join(c if c.isascii() and c.isprintable() and c not in '"\\' else "_" for c in name) or "file"
+    return f"attachment; filename=\"{fallback}\"; filename*=UTF-8''{quote(name, safe='')}"
