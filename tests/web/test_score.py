@@ -50,3 +50,11 @@ def test_a_custom_period_ending_before_it_starts_is_refused(world, client_for):
     sup = client_for(world.people["sup"])
     assert sup.get("/score?period=custom&from=2024-06-30&to=2024-06-01").status_code == 400
     assert sup.get("/score?period=custom&from=June").status_code == 400
+
+
+def test_a_scoring_file_that_cannot_be_used_is_a_400_naming_its_line(world, client_for, app, tmp_path):
+    path = tmp_path / "scoring.yaml"
+    path.write_text("deductions:\n  overdue: {points: -2}\n", encoding="utf-8")
+    app.state.settings = app.state.settings.model_copy(update={"scoring_file": path})
+    page = client_for(world.people["sup"]).get("/score")
+    assert page.status_code == 400 and f"{path}:2" in page.text and "negative" in page.text

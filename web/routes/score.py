@@ -12,7 +12,7 @@ from fastapi.responses import Response
 from sqlmodel import Session
 
 from config.i18n import N_
-from config.scoring import RULE_WORDS, ScoringError, load_scoring
+from config.scoring import DEFAULT_SCORING_FILE, RULE_WORDS, ScoringError, load_scoring
 from config.settings import Settings
 from models.errors import InvalidInput
 from models.scoring import PERIODS, Scoreboard, load_rows, parts_of, period_bounds, period_of, score
@@ -67,7 +67,7 @@ def _scores(session: Session, settings: Settings, period: Period, now: datetime,
     A scoring file that cannot be read is the office's to fix: it is shown, not a server error.
     """
     try:
-        model = load_scoring()
+        model = load_scoring(settings.scoring_file or DEFAULT_SCORING_FILE)  # the app's settings, not the process's
     except ScoringError as exc:
         raise InvalidInput(str(exc), code="score.bad_model", params={"problem": str(exc)}) from None
     calendar, tz = reminder_window()[0], settings.tz
