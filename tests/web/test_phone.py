@@ -23,6 +23,8 @@ from sqlmodel import Session, select
 from config import clock
 from config.settings import Settings
 from models.db import make_engine
+from models.accounts import create_token
+from models.feeds import create_feed
 from models.lifecycle import Action, apply
 from models.outbox import OutboxMessage, OutboxStatus
 from models.tables import Item, Person, ProgressReport, Role, Status, Unit
@@ -54,6 +56,7 @@ PAGES = [
     ("score", ADMIN, "/score"),
     ("password", OFFICER, "/password"),
     ("tokens", OFFICER, "/account/tokens"),
+    ("calendar", OFFICER, "/account/calendar"),
     ("error", ADMIN, "/items/999999"),
 ]
 
@@ -82,8 +85,8 @@ def _free_port() -> int:
 
 @pytest.fixture(scope="module")
 def demo(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, Any]]:
-    """`duban demo`'s database and mail catcher, with an admin, an extension request waiting and a
-    dead message, served by uvicorn on a free port."""
+    """`duban demo`'s database and mail catcher, with an admin, an extension request waiting, a
+    dead message and an officer's tokens and calendar addresses, served by uvicorn on a free port."""
     from cli.ledger import demo as build_demo
 
     directory = tmp_path_factory.mktemp("demo")
@@ -93,6 +96,9 @@ def demo(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, Any]]:
         session.add(Person(name="系统管理员", email=ADMIN, role=Role.ADMIN, password_hash=password_hash()))
         officer = session.exec(select(Person).where(Person.email == OFFICER)).one()
         officer.password_hash = password_hash()
+        for _ in range(2):
+            create_token(session, officer, DEMO_AT)
+            create_feed(session, officer, DEMO_AT)
         item = _item_with_history(session)
         apply(session, item, Action.REQUEST_EXTENSION, officer, DEMO_AT, deadline=item.deadline + timedelta(days=92),
               reason="方案需经市政府常务会议审议，会议安排在第三季度，申请延期至季度末")
