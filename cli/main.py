@@ -6,7 +6,19 @@ import sys
 
 import typer
 
-from cli import deploy, ledger, lifecycle_cmds, mail, ops, score, serve, sweep, users, views
+from cli import (
+    deploy,
+    documents,
+    ledger,
+    lifecycle_cmds,
+    mail,
+    ops,
+    score,
+    serve,
+    sweep,
+    users,
+    views,
+)
 from cli.common import CliError, err_console
 from cli.words import _, error_text
 
@@ -18,7 +30,7 @@ app = typer.Typer(
     pretty_exceptions_enable=False,
 )
 
-for module in (ops, ledger, views, lifecycle_cmds, sweep, serve, mail, users, deploy, score):
+for module in (ops, ledger, views, lifecycle_cmds, sweep, serve, mail, users, documents, deploy, score):
     module.register(app)
 
 

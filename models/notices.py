@@ -289,3 +289,30 @@ class People:
                 told |= set(to)
                 copied |= {*to, *cc}
         return notices
+
+
+def set_document_supervisor(session: Session, document_name: str, email: str | None) -> Document:
+    """Make the supervisor (or admin) `email` the document's default supervisor; None clears it.
+
+    Its items without a supervisor of their own fall back to that person (FALLBACK). The caller commits.
+    """
+    from models.errors import InvalidInput, NotFound
+
+    document = session.scalars(select(Document).where(Document.short_name == document_name.strip())).first()
+    if document is None:
+        raise NotFound(f"no document named {document_name!r}", code="document.not_found",
+                       params={"document": document_name})
+    person = None
+    if email is not None:
+        person = session.scalars(select(Person).where(Person.email == email.strip().lower())).first()
+        if person is None:
+            raise NotFound(f"no person with email {email!r}", code="person.not_found", params={"email": email})
+        if person.role not in (Role.SUPERVISOR, Role.ADMIN) or not person.active:
+            raise InvalidInput(
+                f"{person.email} is {'an inactive ' if not person.active else ''}{person.role}; a document's default"
+                " supervisor must be an active supervisor or admin",
+                code="document.supervisor_role", params={"email": person.email, "role": person.role},
+            )
+    document.default_supervisor_id = person.id if person else None
+    session.add(document)
+    return document
