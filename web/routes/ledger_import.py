@@ -55,7 +55,7 @@ def _folder(settings: Settings, token: str, now: datetime) -> Path:
 
 
 def remove_old_uploads(settings: Settings, now: datetime) -> None:
-    """Uploads never applied go after an hour (checked whenever someone uploads or applies)."""
+    """Uploads never applied go after an hour (checked whenever someone opens /import, uploads or applies)."""
     if not settings.uploads_dir.is_dir():
         return
     for folder in settings.uploads_dir.iterdir():
@@ -65,7 +65,8 @@ def remove_old_uploads(settings: Settings, now: datetime) -> None:
 
 
 @router.get("/import")
-def import_page(request: Request, user: SupervisorUser) -> Response:
+def import_page(request: Request, user: SupervisorUser, now: NowDep, settings: SettingsDep) -> Response:
+    remove_old_uploads(settings, now)
     return render(request, "import.html", user, nav="import", summary=None, problems=None, token=None)
 
 
