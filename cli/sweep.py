@@ -161,6 +161,7 @@ def _doctor_checks(at: Any, record: Any) -> None:
     _check_database(s, record)
     _check_data_dir(s.data_dir, record)
     _check_policy(record)
+    _check_scoring(record)
     _check_calendar(at.astimezone(s.tz).year, record)
     smtp = f"{s.smtp_host}:{s.smtp_port}"
     try:
@@ -264,6 +265,18 @@ def _check_policy(record: Any) -> None:
                                 categories=len(policy.categories)))
     for problem in policy.problems():
         record(_("policy"), "problem", problem)
+
+
+def _check_scoring(record: Any) -> None:
+    from config.scoring import ScoringError, load_scoring
+
+    try:
+        model = load_scoring()
+    except ScoringError as exc:
+        record(_("scoring"), "problem", _("{error}; fix: correct the file (DUBAN_SCORING_FILE)", error=exc))
+        return
+    record(_("scoring"), "ok", _("{source}: base {base}, {rules} rules", source=model.source, base=model.base,
+                                 rules=len(model.rules)))
 
 
 def _check_calendar(year: int, record: Any) -> None:

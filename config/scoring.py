@@ -111,8 +111,8 @@ def _number(container: LineDict, key: str, value: Any, allow_negative: bool = Fa
     if isinstance(value, bool) or not isinstance(value, int | float):
         raise ScoringError(f"{where(container, key)}: {key}: {value!r} is not a number")
     if value < 0 and not allow_negative:
-        raise ScoringError(f"{where(container, key)}: {key}: {value} is negative; write a number of 0 or more"
-                           " (a deduction's points are subtracted already)")
+        hint = " (a deduction's points are subtracted already)" if key == "points" else ""
+        raise ScoringError(f"{where(container, key)}: {key}: {value} is negative; write a number of 0 or more{hint}")
     return Decimal(str(value))
 
 

@@ -103,3 +103,17 @@ def test_ical_refuses_bad_input_and_writes_nothing(duban, ledger, tmp_path: Path
     result = duban("ical", "--unit", "no such unit", "--out", str(out))
     assert result.code == 1 and "no such unit" in result.err
     assert not out.exists()
+
+
+def test_doctor_checks_the_scoring_file(duban, ledger, tmp_path: Path, monkeypatch):
+    from config.settings import get_settings
+
+    path = tmp_path / "scoring.yaml"
+    path.write_text("additions:\n  early_sign_off: {points: 1, cap: -3}\n", encoding="utf-8")
+    monkeypatch.setenv("DUBAN_SCORING_FILE", str(path))
+    result = duban("doctor")
+    said = "".join(result.out.split())  # lines longer than the terminal wrap, even within the path
+    assert result.code == 1 and f"{path}:2:cap:-3isnegative" in said and "(DUBAN_SCORING_FILE)" in said
+    monkeypatch.delenv("DUBAN_SCORING_FILE")
+    get_settings.cache_clear()
+    assert "base 100, 7 rules" in duban("doctor").out
