@@ -21,7 +21,8 @@ from cli.common import (
     resolve_now,
     settings,
 )
-from cli.words import _, n_
+from cli.words import _, locale, n_
+from config.i18n import week_name
 
 
 def register(app: typer.Typer) -> None:
@@ -118,9 +119,12 @@ def digest(
         pass
     outcome = run_flow(digest_flow, engine=_engine(engine), now=at.isoformat())
     summary = outcome.result
-    console.print(_("week {week}: queued {queued} digest(s) (supervisors {supervisor}, leadership {leadership}, "
-                    "units {unit}, admins {admin}); already sent this week {already_sent}, empty {empty}",
-                    **summary), highlight=False)
+    counts = {**summary, "week": week_name(summary["week"], locale())}
+    console.print(n_("{week}: queued {n} digest (supervisors {supervisor}, leadership {leadership}, units {unit}, "
+                     "admins {admin}); already sent this week {already_sent}, empty {empty}",
+                     "{week}: queued {n} digests (supervisors {supervisor}, leadership {leadership}, units {unit}, "
+                     "admins {admin}); already sent this week {already_sent}, empty {empty}",
+                     summary["queued"], **{k: v for k, v in counts.items() if k != "queued"}), highlight=False)
     console.print(_("engine: {engine}", engine=outcome.engine))
 
 

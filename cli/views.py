@@ -17,7 +17,7 @@ from cli.common import (
     resolve_now,
     settings,
 )
-from cli.words import _, actor, details, n_
+from cli.words import _, actor, details, level, n_
 from models.attachments import attachments_of
 from models.deadlines import due_state
 from models.queries import ItemFilter, co_unit_names, find_item, list_items, timeline
@@ -111,7 +111,7 @@ def show(
     fields = [(_("Lead unit"), data["lead_unit"]), (_("Co-units"), "、".join(data["co_units"]) or "-"),
               (_("Supervisor"), data["supervisor"] or "-"),
               (_("Status"), state),
-              (_("Deadline"), deadline), (_("Escalation level"), str(data["escalation_level"]))]
+              (_("Deadline"), deadline), (_("Escalation level"), level(data["escalation_level"]))]
     for name, value in fields:
         console.print("  " + _("{name}: {value}", name=name, value=value), highlight=False)
     table = Table(title=_("Timeline"), title_justify="left")

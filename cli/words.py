@@ -85,6 +85,8 @@ def _value(key: str, value: Any) -> Any:
         return _(value)
     if key == "threshold":
         return threshold(str(value))
+    if key == "level":
+        return level(value)
     if key == "threshold_at":
         return _instant(value)
     if key == "notified":  # the notification's key, or None when nobody was told
@@ -113,6 +115,15 @@ def local_time(at: datetime, *, seconds: bool = False) -> str:
     aware = at if at.tzinfo else at.replace(tzinfo=UTC)
     shown = aware.astimezone(settings.tz).strftime("%Y-%m-%d %H:%M:%S" if seconds else "%Y-%m-%d %H:%M")
     return f"{shown} {zone_name(settings.timezone, locale())}"
+
+
+def level(value: Any) -> str:
+    """An escalation level as words: 第2级 / level 2; 0 is 未升级督办 / not escalated."""
+    try:
+        n = int(value)
+    except (TypeError, ValueError):
+        return str(value)
+    return _("level {n}", n=n) if n else _("not escalated")
 
 
 def _instant(value: Any) -> Any:

@@ -20,6 +20,7 @@ from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlmodel import Session, select
 
+from config.i18n import N_, gettext, week_name
 from config.settings import Settings
 from models.db import is_postgres
 from models.outbox import DigestSent, OutboxMessage, OutboxStatus
@@ -73,15 +74,17 @@ _ESCALATION_LAYOUT = ((16, None, False), (40, None, True), (16, None, False), (9
                       (12, DATE, False), (12, DATE, False), (40, None, True), (12, DATE, False), (9, None, False))
 
 
+_ESCALATION_HEADERS = (N_("Item"), N_("Task"), N_("Lead unit"), N_("Escalation"), N_("Days overdue"),
+                       N_("Original deadline"), N_("Deadline"), N_("Last progress"), N_("Reported"),
+                       N_("Times returned"))
+
+
 def escalation_xlsx(rows: list[dict[str, Any]], locale: str, tz: tzinfo) -> bytes:
     """The escalation list as a workbook, through the one safe writer (models.sheets)."""
-    zh = locale != "en"
-    headers = (["事项", "内容", "牵头单位", "督办级别", "逾期天数", "原定时限", "现时限", "最近进展", "进展日期", "退回次数"]
-               if zh else ["Item", "Task", "Lead unit", "Level", "Days overdue", "Original deadline", "Deadline",
-                           "Last progress", "Reported", "Times returned"])
+    headers = [gettext(locale, h) for h in _ESCALATION_HEADERS]
     columns = [Column(header, width, number_format, wrap)
                for header, (width, number_format, wrap) in zip(headers, _ESCALATION_LAYOUT, strict=True)]
-    table = Table("督办清单" if zh else "Escalation list", columns, (
+    table = Table(gettext(locale, N_("Escalation list")), columns, (
         [r["ref"], r["title"], r["lead_unit"], r["level"], r["days_overdue"], r["original_deadline"],
          r["deadline"], r.get("last_progress", ""), _local_day(r.get("last_progress_at"), tz),
          r.get("times_returned", 0)] for r in rows))
@@ -128,7 +131,7 @@ class _Renderer:
         if not digest.escalation_rows or digest.audience not in ("supervisor", "leadership"):
             return None
         week = digest.context["week"]
-        name = f"escalation-list-{week}.xlsx" if digest.locale == "en" else f"督办清单-{week}.xlsx"
+        name = gettext(digest.locale, N_("escalation-list-{week}.xlsx")).format(week=week_name(week, digest.locale))
         ids = (digest.locale, tuple(r["id"] for r in digest.escalation_rows))
         if ids not in self.workbooks:
             self.workbooks[ids] = escalation_xlsx(digest.escalation_rows, digest.locale, self.settings.tz)

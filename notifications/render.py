@@ -1,4 +1,5 @@
-"""Templates: one Jinja2 environment over `templates/<locale>/`, and header cleaning."""
+"""Mail templates: one template per kind (templates/<kind>.{subject.txt,txt,html}) with its words
+from the gettext catalogs (config/i18n), rendered in the recipient's language; header cleaning."""
 
 from __future__ import annotations
 
@@ -11,9 +12,21 @@ from typing import Any
 
 from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoescape
 
+from config.i18n import (
+    DEFAULT_LOCALE,
+    LOCALES,
+    N_,
+    gettext,
+    locale_or_default,
+    translations,
+    week_name,
+    zone_name,
+)
+
+__all__ = ["DEFAULT_LOCALE", "LOCALES", "clean_header", "environment", "has_template", "locale_or_default",
+           "render", "render_subject"]
+
 TEMPLATES = Path(__file__).parent / "templates"
-LOCALES = ("zh-CN", "en")
-DEFAULT_LOCALE = "zh-CN"
 
 # Every character class that could end or fold a header line or hide in one: CR, LF, other line
 # and paragraph separators, control and format characters, unassigned, private and surrogate code
@@ -29,10 +42,6 @@ def clean_header(text: str, limit: int = 200) -> str:
     return cleaned if len(cleaned) <= limit else cleaned[: limit - 1] + "…"
 
 
-def locale_or_default(locale: str | None) -> str:
-    return locale if locale in LOCALES else DEFAULT_LOCALE
-
-
 def _date(value: object, fmt: str = "%Y-%m-%d") -> str:
     if value is None or value == "":
         return ""
@@ -41,8 +50,20 @@ def _date(value: object, fmt: str = "%Y-%m-%d") -> str:
     return str(value)
 
 
+def _when(locale: str) -> Any:
+    def when(value: datetime) -> str:
+        """An aware local time as people read it, with the zone in words: 2024年06月03日 09:00（北京时间）."""
+        zone = getattr(value.tzinfo, "key", None) or value.strftime("%Z")
+        shown = value.strftime(gettext(locale, N_("%Y-%m-%d %H:%M")))
+        return gettext(locale, N_("{time} ({zone})")).format(time=shown, zone=zone_name(zone, locale))
+
+    return when
+
+
 @functools.cache
-def environment() -> Environment:
+def environment(locale: str = DEFAULT_LOCALE) -> Environment:
+    """The templates with `locale`'s words (newstyle gettext: `_("... %(name)s", name=...)`, `{% trans %}`)."""
+    locale = locale_or_default(locale)
     env = Environment(
         loader=FileSystemLoader(str(TEMPLATES)),
         autoescape=select_autoescape(enabled_extensions=("html",), default_for_string=False),
@@ -50,15 +71,20 @@ def environment() -> Environment:
         trim_blocks=True,
         lstrip_blocks=True,
         keep_trailing_newline=True,
+        extensions=["jinja2.ext.i18n"],
     )
+    env.install_gettext_translations(translations(locale), newstyle=True)  # type: ignore[attr-defined]
     env.filters["d"] = _date
     env.filters["pct"] = lambda value: f"{float(value):.1f}%"
+    env.filters["week"] = lambda value: week_name(value, locale)
+    env.filters["when"] = _when(locale)
     return env
 
 
 def render(locale: str, name: str, /, **context: Any) -> str:
-    """Render `templates/<locale>/<name>` (html is autoescaped, txt is not)."""
-    return environment().get_template(f"{locale_or_default(locale)}/{name}").render(**context)
+    """Render `templates/<name>` in `locale`'s words (html is autoescaped, txt is not)."""
+    locale = locale_or_default(locale)
+    return environment(locale).get_template(name).render({**context, "locale": locale})
 
 
 def render_subject(locale: str, name: str, /, **context: Any) -> str:
@@ -66,4 +92,5 @@ def render_subject(locale: str, name: str, /, **context: Any) -> str:
 
 
 def has_template(locale: str, name: str) -> bool:
-    return (TEMPLATES / locale_or_default(locale) / name).is_file()
+    """Every locale has every template: there is one per kind, worded from the catalogs."""
+    return (TEMPLATES / name).is_file()

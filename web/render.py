@@ -13,6 +13,7 @@ from fastapi.responses import HTMLResponse, RedirectResponse
 from fastapi.templating import Jinja2Templates
 from markupsafe import Markup
 
+from config.i18n import zone_name
 from models.tables import Person
 from web.charts import spark
 from web.deps import csrf_token
@@ -67,9 +68,10 @@ def wants_fragment(request: Request) -> bool:
 
 def render(request: Request, name: str, user: Person | None, status_code: int = 200, **context: Any) -> HTMLResponse:
     settings = request.app.state.settings
+    locale = locale_for(request, user)
     context.update(
-        _helpers(locale_for(request, user), settings.tz),
-        request=request, user=user, csrf=csrf_token(request), tz_name=settings.timezone,
+        _helpers(locale, settings.tz),
+        request=request, user=user, csrf=csrf_token(request), tz_name=zone_name(settings.timezone, locale),
         flashes=request.session.pop("flash", []),
     )
     context.setdefault("nav", "")

@@ -71,7 +71,7 @@ def test_report_in_the_configured_language(duban, ledger, locale):  # noqa: F811
     result = duban("report", "--now", NOW)
     assert result.code == 0, result.err
     _check(result.out, {
-        "zh-CN": ["按文件统计（截至2024-07-03T09:00）", "按牵头单位统计", "┃ 文件 ", "┃ 总数 ┃ 已销号 ┃ 销号率 ┃ 在办 ┃ 逾期 ┃",
+        "zh-CN": ["按文件统计（截至2024-07-03T09:00）", "按牵头单位统计", "┃ 文件 ", "┃ 总数 ┃ 已销号 ┃ 落实率 ┃ 在办 ┃ 逾期 ┃",
                   "┃ 牵头单位 "],
         "en": ["By document (as of 2024-07-03T09:00)", "By lead unit", "┃ Document ",
                "┃ Total ┃ Signed off ┃  Rate ┃ Open ┃ Overdue ┃", "┃ Lead unit "],
@@ -84,7 +84,7 @@ def test_items_in_the_configured_language_and_json_stays_english(duban, ledger, 
     result = duban("items", "--now", NOW)
     assert result.code == 0, result.err
     rows = {line.split("│")[2].strip(): line for line in result.out.splitlines() if line.count("│") > 6}
-    _check(result.out, {"zh-CN": ["共4项事项", "┃ 事项 ", "牵头单位", "办理时限", "状态"],
+    _check(result.out, {"zh-CN": ["共4项事项", "┃ 事项 ", "牵头单位", "完成时限", "状态"],
                         "en": ["4 items", "┃ Item ", "Lead unit", "Deadline", "Status"]}, locale)
     words = {"zh-CN": ("已逾期", "已交办", "已销号", "已撤销"), "en": ("overdue", "assigned", "signed off", "cancelled")}
     overdue, assigned, signed_off, cancelled = words[locale]
@@ -100,7 +100,7 @@ def test_show_details_and_timeline_in_the_configured_language(duban, ledger, loc
     result = duban("show", "新时代意见/12", "--now", NOW)
     assert result.code == 0, result.err
     _check(result.out, {
-        "zh-CN": ["牵头单位：市发改委", "配合单位：市财政局", "状态：办理中（已逾期）", "办理时限：2024-06-30", "办理记录",
+        "zh-CN": ["牵头单位：市发改委", "配合单位：市财政局", "状态：办理中（已逾期）", "完成时限：2024-06-30", "办理记录",
                   "报送进展", "officer@czj.gov.cn>（单位联络员）", "进展：已召开协调会"],
         "en": ["Lead unit: 市发改委", "Co-units: 市财政局", "Status: in progress (overdue)", "Deadline: 2024-06-30",
                "Timeline", "progress reported", "officer@czj.gov.cn> (officer)", "text: 已召开协调会"],
@@ -114,7 +114,7 @@ def test_refusals_in_the_configured_language(duban, ledger, locale):  # noqa: F8
     unknown = duban("show", "不存在/1")
     assert (wrong_state.code, unknown.code) == (1, 1)
     expected = {
-        "zh-CN": ("错误：新时代意见/12：该事项当前为已交办状态，不能销号（仅限已报结状态）。", "错误：未找到简称为“不存在”的文件。"),
+        "zh-CN": ("错误：新时代意见/12：该事项当前为已交办状态，不能销号（仅限待销号状态）。", "错误：未找到简称为“不存在”的文件。"),
         "en": ("error: 新时代意见/12: sup@dc.gov.cn (supervisor) cannot sign_off: it is assigned; "
                "sign_off is allowed only when it is submitted", "error: no document named '不存在'"),
     }[locale]
@@ -197,6 +197,7 @@ def test_show_after_a_sweep_words_the_thresholds(duban, ledger, locale, engine, 
     from models.tables import Item
 
     monkeypatch.delenv("PREFECT_API_URL", raising=False)
+    monkeypatch.setenv("COLUMNS", "260")  # levels in words (升级督办：未升级) make the details wider
     with Session(engine) as s:  # scheduled from before its first reminder: the sweep catches up
         item = s.exec(select(Item).where(Item.number == "12")).one()
         item.next_action_at = datetime(2024, 6, 1, tzinfo=UTC)
@@ -208,13 +209,13 @@ def test_show_after_a_sweep_words_the_thresholds(duban, ledger, locale, engine, 
     result = duban("show", "新时代意见/12", "--now", later)
     assert result.code == 0, result.err
     _check(swept.out + result.out, {
-        "zh-CN": ["事件：升级督办 2、已逾期 1、提醒 2、再次提醒 1", "督办级别：2", "系统自动督办", "督办节点：到期前7个工作日",
+        "zh-CN": ["事件：升级督办 2、已逾期 1、提醒 2、再次提醒 1", "升级督办：第2级", "系统自动督办", "督办节点：到期前7个工作日",
                   "节点时间：2024-07-01 00:00", "督办节点：已逾期", "督办节点：第1级升级督办", "督办节点：逾期15个工作日再次提醒",
-                  "督办级别：0", "距时限工作日数：-7", "时限版本：1", "剩余天数：0", "逾期天数：20", "已发通知：否"],
-        "en": ["events: escalated 2, overdue 1, reminder 2, repeat reminder 1", "Escalation level: 2", "the sweep",
+                  "升级督办：未升级", "距时限工作日数：-7", "时限版本：1", "剩余天数：0", "逾期天数：20", "已发通知：否"],
+        "en": ["events: escalated 2, overdue 1, reminder 2, repeat reminder 1", "Escalation level: level 2", "the sweep",
                "threshold: 7 working days before the deadline", "threshold reached: 2024-06-20 00:00",
                "threshold: overdue", "threshold: escalation level 1",
-               "threshold: repeat reminder, 15 working days overdue", "escalation level: 0",
+               "threshold: repeat reminder, 15 working days overdue", "escalation level: not escalated",
                "working days from the deadline: -7", "deadline version: 1", "days left: 0", "days overdue: 20",
                "notified: no"],
     }, locale)

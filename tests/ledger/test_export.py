@@ -40,7 +40,7 @@ def test_export_has_the_import_headers_then_read_only_columns(session, ledger_fi
     assert sheet.title == "台账"
     header = [c.value for c in sheet[1]]
     assert header[:EDITABLE] == [aliases[0] for aliases in HEADERS["ledger"].values()]
-    assert header[EDITABLE:] == ["逾期天数", "督办级别", "最近进展", "进展日期"]
+    assert header[EDITABLE:] == ["逾期天数", "升级督办", "最近进展", "进展日期"]
     first = dict(zip(header, [c.value for c in sheet[2]], strict=True))
     assert (first["编号"], first["配合单位"], first["督办人"], first["状态"]) == ("1", "市财政局", "sup1@example.gov.cn", "已交办")
     assert first["完成时限"] == datetime(2024, 6, 30) and sheet["G2"].is_date  # a real date, not text  # noqa: DTZ001

@@ -75,9 +75,9 @@ def test_digest_queues_once_and_preview_writes_files(duban: Callable[..., Result
     assert preview.code == 0 and "wrote 5 digest previews" in preview.out
     assert session.exec(select(OutboxMessage)).all() == []
     first = duban("digest", "--now", "2024-06-03T09:00+08:00")
-    assert "week 2024-W23: queued 5 digest(s) (supervisors 1, leadership 1, units 3, admins 0)" in first.out
+    assert "week 23 of 2024: queued 5 digests (supervisors 1, leadership 1, units 3, admins 0)" in first.out
     second = duban("digest", "--now", "2024-06-04T09:00+08:00")
-    assert "queued 0 digest(s)" in second.out and "already sent this week 5" in second.out
+    assert "queued 0 digests" in second.out and "already sent this week 5" in second.out
 
 
 @pytest.mark.usefixtures("prefect_harness")

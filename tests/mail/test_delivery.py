@@ -238,4 +238,4 @@ def test_a_return_through_the_lifecycle_reaches_the_lead_unit_by_mail(engine: En
     (received,) = smtp_sink.handler.received
     assert received.recipients == ["fgw@example.gov.cn"]
     body = received.message.get_body(("plain",)).get_content()  # type: ignore[union-attr]
-    assert "办结申请被退回" in body and "退回原因：请补充印发文件文号" in body
+    assert "销号申请被退回" in body and "退回理由：请补充印发文件文号" in body

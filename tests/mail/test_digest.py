@@ -46,7 +46,7 @@ def html(message: Any) -> str:
 def test_supervisor_gets_overdue_and_escalated_items_by_level_and_unit(session: Session, now: Any, mail_world: Any) -> None:
     queue_digests(session, now, settings())
     body = text(digests(session)[("supervisor", "sup@dc.gov.cn")])
-    assert body.index("【2级督办】") < body.index("【1级督办】") < body.index("【逾期未升级】")
+    assert body.index("【第2级升级督办】") < body.index("【第1级升级督办】") < body.index("【逾期未升级】")
     assert "新时代意见/1 推动政策落地见效：逾期14天；原定时限2024-05-20" in body
     assert "新时代意见/4" not in body  # due soon, not overdue
     assert "1. 市发改委：在办3项，逾期2项，本周销号1项，落实率25.0%" in body
@@ -58,7 +58,7 @@ def test_leadership_gets_rates_per_document_the_way_the_office_writes_them(sessi
     message = digests(session)[("leadership", "leader@dc.gov.cn")]
     body = text(message)
     assert "《新时代意见》7项落实2项，占28.6%，较上周+14.3个百分点；逾期3项。" in body
-    assert "二级及以上督办事项（1项）" in body and "新时代意见/1" in body
+    assert "第2级及以上升级督办事项（1项）" in body and "新时代意见/1" in body
     assert 'class="bar"' in html(message)  # the rate chart, drawn in HTML: no images, no CDN
 
 
@@ -76,10 +76,10 @@ def test_the_escalation_list_is_attached_as_a_workbook(session: Session, now: An
     queue_digests(session, now, settings())
     message = digests(session)[("supervisor", "sup@dc.gov.cn")]
     (attachment,) = list(message.iter_attachments())
-    assert attachment.get_filename() == "督办清单-2024-W23.xlsx"
+    assert attachment.get_filename() == "督办清单-2024年第23周.xlsx"
     sheet = load_workbook(io.BytesIO(attachment.get_content())).active
     rows = list(sheet.iter_rows(values_only=True))
-    assert rows[0][:4] == ("事项", "内容", "牵头单位", "督办级别")
+    assert rows[0][:4] == ("事项", "内容", "牵头单位", "升级督办")
     assert [r[0] for r in rows[1:]] == ["新时代意见/1", "新时代意见/2", "新时代意见/3"]
 
 
@@ -108,7 +108,7 @@ def test_an_english_supervisor_gets_the_english_digest(session: Session, now: An
     session.commit()
     queue_digests(session, now, settings())
     message = digests(session)[("supervisor", "sup@dc.gov.cn")]
-    assert message["Subject"] == "[duban] Weekly digest 2024-W23: 3 of your items overdue or escalated"
+    assert message["Subject"] == "[duban] week 23 of 2024: 3 of your items overdue or escalated"
     assert "Escalation level 2" in text(message)
 
 
@@ -173,7 +173,7 @@ def test_parallel_runs_queue_each_digest_exactly_once(engine: Engine, now: Any) 
 def test_preview_writes_html_files_and_queues_nothing(session: Session, now: Any, mail_world: Any, tmp_path: Path) -> None:
     written = write_previews(session, now, settings(), tmp_path / "preview")
     assert len(written) == 5
-    assert "督办周报（2024-W23）" in (tmp_path / "preview" / "supervisor-sup_dc.gov.cn.html").read_text()
+    assert "督办周报（2024年第23周）" in (tmp_path / "preview" / "supervisor-sup_dc.gov.cn.html").read_text()
     assert session.exec(select(OutboxMessage)).all() == []
 
 
@@ -253,12 +253,12 @@ def test_admins_hear_about_sweep_warnings_silence_and_dead_mail_and_nothing_in_a
     assert summary.as_dict()["admin"] == 2
     sent = digests(session)
     zh, en = sent[("admin", "admin@dc.gov.cn")], sent[("admin", "admin-en@dc.gov.cn")]
-    assert zh["Subject"] == "【督办系统】2024-W24 运行情况：3个问题待处理"
+    assert zh["Subject"] == "【督办系统】2024年第24周 运行情况：3个问题待处理"
     body = text(zh)
     assert "运行1次，检查事项5项次" in body and "超过一天没有运行巡检" in body
     assert "- calendar: 2027 is covered neither by the chinese-calendar package" in body
     assert "无法投递的邮件：1封" in body and "gone@example.gov.cn" in body and "550 5.1.1 user unknown" in body
-    assert en["Subject"] == "[duban] System health 2024-W24: 3 problems to fix"
+    assert en["Subject"] == "[duban] System health, week 24 of 2024: 3 problems to fix"
     assert "No sweep for more than a day" in text(en) and "550 5.1.1 user unknown" in html(en)
 
 

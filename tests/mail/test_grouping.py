@@ -53,7 +53,7 @@ def test_each_contact_gets_their_own_mail_and_a_cc_gets_one_for_information(sess
     assert group_pending(session, now, smtp_sink.settings()) == 3
     by_addr = {m.recipients[0]: m for m in messages(session)}
     assert set(by_addr) == {"a@example.gov.cn", "b@example.gov.cn", "sup@dc.gov.cn"}
-    assert by_addr["a@example.gov.cn"].subject == "【督办升级】3项逾期事项已升级督办"
+    assert by_addr["a@example.gov.cn"].subject == "【升级督办】3项逾期事项已升级督办"
     assert "抄送（供参阅）" in text_of(by_addr["sup@dc.gov.cn"])
     assert "抄送（供参阅）" not in text_of(by_addr["a@example.gov.cn"])
 
@@ -77,8 +77,8 @@ def test_different_kinds_share_one_mail_with_a_section_each(session: Session, no
     (message,) = messages(session)
     text = text_of(message)
     assert message.kind == "notice" and message.subject == "【督办】3项事项需要您关注"
-    assert text.index("逾期事项") < text.index("即将到期提醒") < text.index("办结申请被退回")
-    assert "退回原因：材料不全" in text
+    assert text.index("逾期事项") < text.index("即将到期提醒") < text.index("销号申请被退回")
+    assert "退回理由：材料不全" in text
 
 
 def test_a_person_with_english_locale_gets_english_mail(session: Session, now: Any, smtp_sink: SmtpSink) -> None:
@@ -88,7 +88,7 @@ def test_a_person_with_english_locale_gets_english_mail(session: Session, now: A
     session.commit()
     group_pending(session, now, smtp_sink.settings())
     (message,) = messages(session)
-    assert message.locale == "en" and message.subject == "[duban] 1 item(s) signed off"
+    assert message.locale == "en" and message.subject == "[duban] 1 item signed off"
 
 
 def test_a_second_run_queues_nothing_and_new_notifications_go_in_a_new_mail(session: Session, now: Any, smtp_sink: SmtpSink) -> None:

@@ -135,7 +135,7 @@ def test_units_ranked_by_rate_on_the_dashboard(world, client_for, session):
     table = page.split('id="units"', 1)[1].split("</table>", 1)[0]
     rows = [row.split("</tr>", 1)[0] for row in table.split("<tr>")[2:]]
     assert [row.split('<td class="num">', 2)[1].split("<", 1)[0] for row in rows] == ["1", "2", "2"]
-    assert "市财政局" in rows[0] and "按销号率排名" in page
+    assert "市财政局" in rows[0] and "按落实率排名" in page
 
 
 def _sheets(response) -> dict[str, list[tuple]]:  # type: ignore[no-untyped-def]
@@ -153,10 +153,10 @@ def test_figures_export_holds_documents_and_units_ranked_by_rate(world, client_f
     sup = _supervisor_with_one_unit_all_signed_off(world, client_for, session)
     assert 'href="/report.xlsx"' in sup.get("/").text
     sheets = _sheets(sup.get("/report.xlsx"))
-    assert list(sheets) == ["按文件", "单位销号率排名"]
-    documents, units = sheets["按文件"], sheets["单位销号率排名"]
+    assert list(sheets) == ["按文件", "单位落实率排名"]
+    documents, units = sheets["按文件"], sheets["单位落实率排名"]
     assert documents[0][0] == "截至 2024-06-03 09:00"
-    assert documents[1] == ("文件", "总数", "已销号", "销号率", "在办", "临期", "逾期")
+    assert documents[1] == ("文件", "总数", "已销号", "落实率", "在办", "即将到期", "逾期")
     assert documents[-1][:3] == ("总体", 6, 3) and documents[-1][3] == 0.5
     assert units[1][:2] == ("名次", "牵头单位")
     assert [(row[0], row[1], row[4]) for row in units[2:]] == [(1, "市财政局", 1.0), (2, "市发改委", 0.0),
@@ -180,7 +180,7 @@ def test_items_export_words_headers_and_states_in_the_page_language(world, clien
     sup = client_for(world.people["sup"])
     rows = _sheets(sup.get("/items.xlsx"))["台账"]
     assert rows[0][:9] == ("文件", "编号", "事项", "类别", "牵头单位", "配合单位", "完成时限", "督办人", "状态")
-    assert {row[8] for row in rows[1:]} <= {"已交办", "办理中", "已报结", "已销号", "已撤销"}
+    assert {row[8] for row in rows[1:]} <= {"已交办", "办理中", "待销号", "已销号", "已撤销"}
     assert sup.post("/lang", data={"csrf_token": CSRF, "lang": "en"}).status_code == 303
     sheets = _sheets(sup.get("/items.xlsx"))
     assert sheets["Ledger"][0][:4] == ("Document", "Number", "Title", "Category")

@@ -58,7 +58,7 @@ def test_an_officer_submitting_twice_is_told_in_chinese(world, client_for):
     assert _act(lead, item, "submit", evidence="文件已印发").status_code == 303
     response = _act(lead, item, "submit", evidence="文件已印发")
     assert response.status_code == 409
-    assert _alert(response.text) == "新时代意见/1：该事项当前为已报结状态，不能报送办结（仅限已交办、办理中状态）。"
+    assert _alert(response.text) == "新时代意见/1：该事项当前为待销号状态，不能申请销号（仅限已交办、办理中状态）。"
     assert "<title>操作未执行" in response.text
 
 
@@ -78,7 +78,7 @@ def test_statuses_and_actions_in_english_messages_show_their_labels(world, clien
     response = _act(sup, world.items["ours"], "sign_off")
     assert response.status_code == 409
     assert _alert(response.text) == ("新时代意见/1: the item is assigned; “sign off” is allowed only when it is "
-                                     "submitted.")
+                                     "awaiting sign-off.")
     response = _act(client_for(world.people["co"]), world.items["ours"], "request_extension",
                     deadline="2024-09-30", reason="x")
     assert response.status_code == 403 and _alert(response.text) == "新时代意见/1：只有牵头单位可以申请延期。"
@@ -92,7 +92,7 @@ def test_a_ref_with_markup_is_escaped_in_the_message(world, client_for, session)
     assert _act(lead, item, "submit", evidence="x").status_code == 303
     response = _act(lead, item, "submit", evidence="x")
     assert response.status_code == 409
-    assert "&lt;script&gt;alert(&#39;x&#39;)&lt;/script&gt;/1：该事项当前为已报结状态" in response.text
+    assert "&lt;script&gt;alert(&#39;x&#39;)&lt;/script&gt;/1：该事项当前为待销号状态" in response.text
     assert SCRIPT_TITLE not in response.text
 
 

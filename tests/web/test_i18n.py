@@ -36,7 +36,7 @@ def test_who_did_it_shows_in_the_page_language():
     from web.render import actor_text
 
     label = "李督查 <sup@dc.gov.cn> (supervisor)"
-    assert actor_text(label, "zh-CN") == "李督查 <sup@dc.gov.cn>（督查人员）"
+    assert actor_text(label, "zh-CN") == "李督查 <sup@dc.gov.cn>（督办人）"
     assert actor_text(label, "en") == label
     assert actor_text("王科员 <o@fgw.gov.cn> (officer)", "en") == "王科员 <o@fgw.gov.cn> (officer)"
     assert actor_text(ACTOR_LABEL, "zh-CN") == "系统自动督办"

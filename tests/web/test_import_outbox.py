@@ -99,3 +99,22 @@ def test_caught_mail_is_readable_in_the_browser_and_escaped(world, client_for, a
     shown = client.get("/outbox/caught", params={"key": key}).text
     assert 'sandbox=""' in shown and "&lt;p&gt;请尽快办理&lt;/p&gt;" in shown and "<script>alert" not in shown
     assert client_for(world.people["lead"]).get("/outbox/caught").status_code == 403
+
+
+def test_caught_mail_is_listed_in_local_time_and_the_page_language(world, client_for, app, tmp_path):
+    import mailbox
+    from email.message import EmailMessage
+
+    box = mailbox.Maildir(str(tmp_path / "mail"), create=True)
+    message = EmailMessage()
+    message["To"], message["Subject"], message["Date"] = "fgw@example.gov.cn", "提醒", "Mon, 03 Jun 2024 01:00:00 +0000"
+    message.set_content("纯文本")
+    key = box.add(message)
+    app.state.maildir = tmp_path / "mail"
+    client = client_for(world.people["admin"])
+    listing = client.get("/outbox/caught").text
+    shown = client.get("/outbox/caught", params={"key": key}).text
+    for page in (listing, shown):
+        assert "2024-06-03 09:00" in page and "发送时间" in page  # 01:00 UTC is 09:00 北京时间
+        assert "+0000" not in page and "Mon, 03 Jun" not in page
+        assert "时间均为北京时间" in page and "Asia/Shanghai" not in page

@@ -79,5 +79,5 @@ def test_an_apply_refused_since_the_dry_run_lists_its_problems_in_the_page_langu
     response = client.post("/import/apply", data={"csrf_token": CSRF, "token": token})
     assert response.status_code == 400
     assert _problems(response.text) == [
-        ("ledger.csv", "2", "督办人", "sup1@example.gov.cn的角色是单位联络员，不是督查人员"),
+        ("ledger.csv", "2", "督办人", "sup1@example.gov.cn的角色是单位联络员，不是督办人"),
     ]

@@ -103,9 +103,9 @@ def test_refusals_are_4xx_pages_with_the_message(world, client_for):
     lead, sup = client_for(world.people["lead"]), client_for(world.people["sup"])
     item = world.items["ours"]
     response = _act(sup, item, "sign_off")  # not submitted yet
-    assert response.status_code == 409 and "新时代意见/1：该事项当前为已交办状态，不能销号（仅限已报结状态）" in response.text
+    assert response.status_code == 409 and "新时代意见/1：该事项当前为已交办状态，不能销号（仅限待销号状态）" in response.text
     response = _act(lead, item, "submit", evidence="  ")
-    assert response.status_code == 400 and "报送办结须填写佐证材料" in response.text
+    assert response.status_code == 400 and "申请销号须填写佐证材料" in response.text
     response = _act(lead, item, "request_extension", deadline="九月底", reason="x")
     assert response.status_code == 400 and "2024-09-30" in response.text and "九月底" in response.text
     response = _act(lead, item, "fly")

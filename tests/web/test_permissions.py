@@ -95,7 +95,7 @@ def test_co_unit_reports_progress_but_may_not_submit(world, client_for):
     assert _act(client, world.items["ours"], "report_progress", text="配合完成数据报送").status_code == 303
     response = _act(client, world.items["ours"], "submit", evidence="done")
     assert response.status_code == 403
-    assert "只有牵头单位可以报送办结" in response.text
+    assert "只有牵头单位可以申请销号" in response.text
 
 
 def test_leader_sees_everything_but_acts_on_nothing(world, client_for, session):

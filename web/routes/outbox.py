@@ -5,6 +5,7 @@ from __future__ import annotations
 import email
 import email.policy
 import mailbox
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -93,10 +94,17 @@ def caught(request: Request, user: CurrentUser, key: str = "") -> Response:
         content = body.get_content() if body is not None else ""
         html = content if body is not None and body.get_content_type() == "text/html" else None
         return render(request, "caught.html", user, nav="outbox", messages=None, message=message,
-                      html=html, text=None if html else content)
+                      sent_at=_sent_at(message), html=html, text=None if html else content)
     headers = []
     for msg_key in box.keys()[:SHOWN]:
         parsed = email.message_from_bytes(box.get_bytes(msg_key), policy=email.policy.default)
-        headers.append((msg_key, parsed["Date"], parsed["To"], parsed["Subject"]))
-    headers.sort(key=lambda h: str(h[1]), reverse=True)
+        headers.append((msg_key, _sent_at(parsed), parsed["To"], parsed["Subject"]))
+    headers.sort(key=lambda h: h[1] or datetime.min.replace(tzinfo=UTC), reverse=True)
     return render(request, "caught.html", user, nav="outbox", messages=headers, message=None)
+
+
+def _sent_at(message: email.message.Message) -> datetime | None:
+    """The Date header as an instant (shown in local time like every other time), None when unreadable."""
+    header = message["Date"]
+    sent = getattr(header, "datetime", None)
+    return sent if isinstance(sent, datetime) and sent.tzinfo else None
