@@ -16,6 +16,7 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import func
 from sqlmodel import Session, col, select
 
+from config.i18n import N_, gettext
 from models.deadlines import days_overdue, is_overdue
 from models.ledger.parse import HEADERS
 from models.ledger.validate import STATUS_WORDS
@@ -49,14 +50,13 @@ class ExportColumn:
     field: str | None
     en: str
     width: float
-    zh: str = ""
     number_format: str | None = None
     wrap: bool = False
 
     def header(self, locale: str) -> str:
         if locale == "en":
             return self.en
-        return HEADERS["ledger"][self.field][0] if self.field else self.zh
+        return HEADERS["ledger"][self.field][0] if self.field else gettext(locale, self.en)
 
 
 COLUMNS = (
@@ -70,10 +70,10 @@ COLUMNS = (
     ExportColumn("supervisor", "Supervisor", 22),
     ExportColumn("status", "Status", 9),
     ExportColumn("notes", "Notes", 20, wrap=True),
-    ExportColumn(None, "Days overdue", 9, zh="逾期天数"),
-    ExportColumn(None, "Escalation level", 9, zh="督办级别"),
-    ExportColumn(None, "Latest progress", 40, zh="最近进展", wrap=True),
-    ExportColumn(None, "Reported", 12, zh="进展日期", number_format=DATE),
+    ExportColumn(None, N_("Days overdue"), 9),
+    ExportColumn(None, N_("Escalation level"), 9),
+    ExportColumn(None, N_("Latest progress"), 40, wrap=True),
+    ExportColumn(None, N_("Reported"), 12, number_format=DATE),
 )
 SHEET = {"zh-CN": "台账", "en": "Ledger"}  # names the import reads a ledger sheet from
 

@@ -197,7 +197,9 @@ def test_show_after_a_sweep_words_the_thresholds(duban, ledger, locale, engine, 
     from models.tables import Item
 
     monkeypatch.delenv("PREFECT_API_URL", raising=False)
-    monkeypatch.setenv("COLUMNS", "260")  # levels in words (升级督办：未升级) make the details wider
+    from cli.common import console
+
+    monkeypatch.setattr(console, "width", 260)  # levels in words (升级督办：未升级) make the details wider
     with Session(engine) as s:  # scheduled from before its first reminder: the sweep catches up
         item = s.exec(select(Item).where(Item.number == "12")).one()
         item.next_action_at = datetime(2024, 6, 1, tzinfo=UTC)
