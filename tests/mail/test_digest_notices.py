@@ -42,4 +42,4 @@ def test_the_admins_digest_lists_the_items_whose_notices_reached_nobody(session:
     session.commit()
     queue_digests(session, now, load_settings(delivery_window=False))
     body = text(digests(session)[("admin", "admin@dc.gov.cn")])
-    assert "无人接收的通知：1条" in body and "新时代意见/7 推动出台若干政策措施（submitted" in body
+    assert "无人接收的通知：1条" in body and "新时代意见/7 推动出台若干政策措施（待销号" in body
