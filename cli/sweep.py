@@ -89,7 +89,7 @@ def forecast(
     separator = "、" if locale() == "zh-CN" else ", "
     for e in entries:
         what = escape(threshold(e.threshold))
-        if e.also:  # crossed in the same catch-up: events, but only the most severe is notified
+        if e.also:  # crossed in the same catch-up: each address hears the most severe addressed to it
             what += f" [dim]+ {escape(separator.join(threshold(t) for t in e.also))}[/]"
         table.add_row(local(e.when), e.ref, what, ", ".join(e.to) or f"[red]{_('nobody')}[/]", ", ".join(e.cc))
     console.print(table)

@@ -21,7 +21,7 @@ from sqlmodel import Session, col, select
 from config.settings import Settings
 from models.deadlines import ACTIVE_STATUSES
 from models.errors import Forbidden, InvalidInput, NotFound
-from models.notices import THRESHOLD_TEMPLATES, still_true
+from models.notices import THRESHOLD_TEMPLATES, still_true, template_for
 from models.outbox import OutboxMessage, OutboxStatus
 from models.queries import find_person
 from models.tables import Document, Item, ItemCoUnit, Notification, Person, Role, Unit
@@ -142,7 +142,8 @@ def _messages(session: Session, pending: Sequence[Notification], now: datetime, 
 def _true_now(by_kind: dict[str, dict[int, Notification]], facts: dict[int, _ItemFacts]) -> dict[str, dict[int, Notification]]:
     """What one mail says of each item is true when it is built: the item's latest state wins.
 
-    A notice no longer true of the item's state is left out (新交办 or 退回 of an item since signed
+    Each notice is shown in its kind's template (models/notices.py). A notice no longer true of
+    the item's state is left out (新交办 or 退回 of an item since signed
     off, 待销号 of one since returned); of several sweep notices only the newest stays; and one
     saying "new" or "due soon" of an item overdue by now is shown as overdue. Days left and days
     overdue are the mail's own (`_item_lines`, at building time), never the queued ones.
@@ -159,7 +160,7 @@ def _true_now(by_kind: dict[str, dict[int, Notification]], facts: dict[int, _Ite
         for n in notices:
             if sweeps and n.kind in THRESHOLD_TEMPLATES and n is not max(sweeps, key=lambda m: m.id or 0):
                 continue
-            section = "overdue" if overdue and n.kind in ("assigned", "reminder") else n.kind
+            section = template_for("overdue" if overdue and n.kind in ("assigned", "reminder") else n.kind)
             if section not in out or item_id not in out[section] or (out[section][item_id].id or 0) < (n.id or 0):
                 out[section][item_id] = n
     return out
