@@ -131,6 +131,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     for module in (auth, dashboard, items, evidence, approvals, ledger_import, outbox, score, ical):
         app.include_router(module.router)
     app.include_router(ical.pages)
+    app.include_router(evidence.api)  # before api.router: its /items/{item_id}/{action} would take /files
     app.include_router(api.router)
 
     @app.exception_handler(DubanError)

@@ -78,22 +78,26 @@ def too_large(filename: str, max_bytes: int) -> InvalidInput:
                         params={"file": filename, "mb": mb})
 
 
-async def receive(request: Request, sink: Sink, *, max_file_bytes: int, max_files: int = 10) -> Upload:
+async def receive(request: Request, sink: Sink, *, max_file_bytes: int, max_files: int = 10,
+                  csrf: bool = True) -> Upload:
     """Read the form, writing each file where `sink` says. On a refusal every file written is removed.
 
     Raises InvalidInput (too large, too many files, malformed) or CsrfError (no or wrong token
-    before the first file). The body is bounded before reading by its Content-Length when sent.
+    before the first file; `csrf=False` for the API, whose bearer token no other site can send).
+    The body is bounded before reading by its Content-Length when sent.
     """
     kind, options = parse_options_header(request.headers.get("content-type", ""))
     boundary = options.get(b"boundary")
     if kind != b"multipart/form-data" or not boundary:
-        _Reader(request, sink, max_file_bytes, max_files).check_csrf()  # a forged post is a 403, unread
+        if csrf:
+            _Reader(request, sink, max_file_bytes, max_files).check_csrf()  # a forged post is a 403, unread
         raise InvalidInput("the form must be sent as multipart/form-data", code="upload.malformed")
     max_body = max_files * (max_file_bytes + _FIELD_LIMIT) + _FIELD_LIMIT
     declared = request.headers.get("content-length", "")
     if declared.isdigit() and int(declared) > max_body:
         raise too_large("the upload", max_file_bytes)
     reader = _Reader(request, sink, max_file_bytes, max_files)
+    reader.csrf_checked = not csrf
     parser = MultipartParser(boundary, reader.callbacks())
     try:
         read = 0

@@ -166,3 +166,37 @@ def test_a_post_without_the_right_csrf_token_is_refused_and_writes_nothing(world
         assert response.status_code == 403 and "页面已过期" in response.text
     assert _count(session, ItemEvent) == 0 and _count(session, Attachment) == 0
     assert not [p for p in web_settings.attachments_dir.rglob("*") if p.is_file()]
+
+
+def test_the_api_takes_files_with_a_report_and_serves_them_to_those_who_see_the_item(app, world, anon, session, now):
+    item = world.items["ours"]
+    tokens = {who: create_token(session, world.people[who], now) for who in ("lead", "co", "other")}
+    session.commit()
+
+    def auth(who: str) -> dict[str, str]:
+        return {"Authorization": f"Bearer {tokens[who]}"}
+
+    response = anon.post(f"/api/v1/items/{item.id}/files", headers=auth("lead"),
+                         data={"action": "report_progress", "text": "已召开协调会", "version": str(item.version)},
+                         files=[("files", ("纪要.pdf", PDF, "application/pdf"))])
+    assert response.status_code == 200, response.text
+    [listed] = response.json()["attachments"]
+    assert (listed["name"], listed["size"]) == ("纪要.pdf", len(PDF))
+    download = anon.get(f"/api/v1/attachments/{listed['id']}", headers=auth("co"))
+    assert download.status_code == 200 and download.content == PDF
+    assert download.headers["content-disposition"].startswith("attachment;")
+    assert anon.get(f"/api/v1/attachments/{listed['id']}", headers=auth("other")).status_code == 404
+    bad = anon.post(f"/api/v1/items/{item.id}/files", headers=auth("lead"), data={"action": "report_progress", "text": "x"},
+                    files=[("files", ("x.pdf", b"<html>", "application/pdf"))])
+    assert bad.status_code == 400 and bad.json()["code"] == "attachment.bad_type"
+    spec = anon.get("/api/v1/openapi.json").json()
+    assert "multipart/form-data" in spec["paths"]["/api/v1/items/{item_id}/files"]["post"]["requestBody"]["content"]
+
+
+def test_the_api_refuses_an_upload_without_a_token_or_right_before_reading_it(app, world, session, now):
+    item = world.items["ours"]
+    other = create_token(session, world.people["other"], now)
+    session.commit()
+    body = _multipart(("action", None, b"report_progress"), ("files", "a.pdf", PDF * 1000))
+    assert _post_raw(app, f"/api/v1/items/{item.id}/files", [body[:1000], body[1000:]]) == (401, 0)
+    assert _post_raw(app, f"/api/v1/items/{item.id}/files", [body[:1000], body[1000:]], token=other) == (404, 0)

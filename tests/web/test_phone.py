@@ -22,8 +22,8 @@ from sqlmodel import Session, select
 
 from config import clock
 from config.settings import Settings
-from models.db import make_engine
 from models.accounts import create_token
+from models.db import make_engine
 from models.feeds import create_feed
 from models.lifecycle import Action, apply
 from models.outbox import OutboxMessage, OutboxStatus

@@ -39,7 +39,7 @@ def _multipart(*parts: tuple[str, str | None, bytes]) -> bytes:
 
 
 def _post_raw(app: Any, path: str, chunks: list[bytes], cookie: str | None = None,
-              length: int | None = None) -> tuple[int, int]:
+              length: int | None = None, token: str | None = None) -> tuple[int, int]:
     """POST the body chunk by chunk straight to the ASGI app: (status, how many chunks it read).
 
     The test client reads a whole body before the app sees it; this shows what the app itself reads.
@@ -49,6 +49,8 @@ def _post_raw(app: Any, path: str, chunks: list[bytes], cookie: str | None = Non
         headers.append((b"cookie", f"duban_session={cookie}".encode()))
     if length is not None:
         headers.append((b"content-length", str(length).encode()))
+    if token is not None:
+        headers.append((b"authorization", f"Bearer {token}".encode()))
     scope = {"type": "http", "asgi": {"version": "3.0"}, "http_version": "1.1", "method": "POST", "scheme": "http",
              "path": path, "raw_path": path.encode(), "query_string": b"", "root_path": "", "headers": headers,
              "client": ("127.0.0.1", 5000), "server": ("testserver.local", 80)}

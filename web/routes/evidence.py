@@ -1,8 +1,9 @@
-"""Evidence files on the desk: progress reports and submissions with files, and downloading them.
+"""Evidence files on the desk and the API: progress reports and submissions with files, and downloads.
 
-POST /items/{id}/files takes the same fields as /items/{id}/act plus `files`; it declares no body
-parameters, so who may act is checked before the body is read (see web/uploads.py). A file is
-served by its attachment id to those who may see its item, always as a download.
+POST /items/{id}/files (and /api/v1/items/{id}/files with a bearer token) takes the fields of
+/items/{id}/act plus `files`; it declares no body parameters, so who may act is checked before
+the body is read (see web/uploads.py). A file is served by its attachment id to those who may
+see its item, always as a download.
 """
 
 from __future__ import annotations
@@ -10,12 +11,14 @@ from __future__ import annotations
 import secrets
 from datetime import datetime
 from pathlib import Path
+from typing import Any
 from urllib.parse import quote
 
 from fastapi import APIRouter, Request
 from fastapi.responses import FileResponse, Response
 from starlette.concurrency import run_in_threadpool
 
+from config.settings import Settings
 from models.attachments import (
     FILE_ACTIONS,
     MB,
@@ -28,13 +31,14 @@ from models.errors import ConflictError, Forbidden, InvalidInput, NotFound
 from models.lifecycle import Action, allowed_actions, co_unit_ids
 from models.tables import Person
 from web.access import check_version, visible_item
-from web.deps import CurrentUser, NowDep, SessionDep, SettingsDep, after_change
-from web.itemview import action_payload
+from web.deps import ApiUser, CurrentUser, NowDep, SessionDep, SettingsDep, after_change
+from web.itemview import action_payload, as_json, item_detail
 from web.render import flash, redirect
 from web.routes.items import _changed_meanwhile as changed_meanwhile
 from web.uploads import Upload, receive
 
 router = APIRouter(include_in_schema=False)
+api = APIRouter(prefix="/api/v1", tags=["api"])
 MAX_FILES = 10
 _FIELDS = ("text", "percent", "evidence", "reason", "deadline", "comment")
 
@@ -43,19 +47,9 @@ _FIELDS = ("text", "percent", "evidence", "reason", "deadline", "comment")
 async def act_with_files(request: Request, item_id: int, session: SessionDep, user: CurrentUser, now: NowDep,
                          settings: SettingsDep) -> Response:
     """Report progress or submit, with evidence files; all or nothing."""
-    await run_in_threadpool(_may_attach, session, user, item_id)
-    store = AttachmentStore(settings.attachments_dir)
-    incoming = store.incoming()
-
-    def sink(field: str, filename: str) -> Path:
-        if field != "files":
-            raise InvalidInput("the form is malformed", code="upload.malformed")
-        return incoming / f"web-{secrets.token_hex(16)}"
-
-    upload = await receive(request, sink, max_file_bytes=settings.attachment_max_mb * MB, max_files=MAX_FILES)
+    upload, store = await _receive(request, session, user, item_id, settings, csrf=True)
     try:
-        await run_in_threadpool(_act, session, user, item_id, now, upload, store, settings.attachment_max_mb * MB,
-                                settings.attachment_types)
+        await run_in_threadpool(_act, session, user, item_id, now, upload, store, settings)
     except ConflictError:  # as /act does: the page again with what they typed (files must be chosen again)
         session.rollback()
         typed = {name: upload.value(name) for name in ("action", *_FIELDS)}
@@ -67,6 +61,55 @@ async def act_with_files(request: Request, item_id: int, session: SessionDep, us
     after_change(request, now)
     flash(request, "Done.")
     return redirect(f"/items/{item_id}")
+
+
+_MULTIPART: dict[str, Any] = {"requestBody": {"required": True, "content": {"multipart/form-data": {"schema": {
+    "type": "object", "required": ["action"], "properties": {
+        "action": {"type": "string", "enum": [str(a) for a in FILE_ACTIONS]},
+        "version": {"type": "integer", "description": "The item's version you acted on; 409 if it changed since"},
+        "text": {"type": "string", "description": "report_progress: what was done"},
+        "percent": {"type": "integer", "minimum": 0, "maximum": 100},
+        "evidence": {"type": "string", "description": "submit: what shows it is done"},
+        "files": {"type": "array", "items": {"type": "string", "format": "binary"}},
+    }}}}}}
+
+
+@api.post("/items/{item_id}/files", openapi_extra=_MULTIPART)
+async def api_act_with_files(request: Request, item_id: int, session: SessionDep, user: ApiUser, now: NowDep,
+                             settings: SettingsDep) -> dict[str, Any]:
+    """Report progress or submit with evidence files (multipart/form-data, `files` repeated); the item after it.
+
+    403 if you may not report or submit on the item now (before the body is read), 400 for a file
+    too large or of a kind not accepted, 409 if the item changed since `version`.
+    """
+    upload, store = await _receive(request, session, user, item_id, settings, csrf=False)
+    try:
+        await run_in_threadpool(_act, session, user, item_id, now, upload, store, settings)
+    finally:
+        upload.remove_files()
+    after_change(request, now)
+
+    def detail() -> dict[str, Any]:
+        return as_json(item_detail(session, user, visible_item(session, user, item_id), now, settings.tz))
+
+    return await run_in_threadpool(detail)
+
+
+async def _receive(request: Request, session: SessionDep, user: Person, item_id: int, settings: Settings,
+                   csrf: bool) -> tuple[Upload, AttachmentStore]:
+    """Who may act is checked first; then the body is read, each file to `incoming` within the limit."""
+    await run_in_threadpool(_may_attach, session, user, item_id)
+    store = AttachmentStore(settings.attachments_dir)
+    incoming = store.incoming()
+
+    def sink(field: str, filename: str) -> Path:
+        if field != "files":
+            raise InvalidInput("the form is malformed", code="upload.malformed")
+        return incoming / f"web-{secrets.token_hex(16)}"
+
+    upload = await receive(request, sink, max_file_bytes=settings.attachment_max_mb * MB, max_files=MAX_FILES,
+                           csrf=csrf)
+    return upload, store
 
 
 def _may_attach(session: SessionDep, user: Person, item_id: int) -> None:
@@ -81,7 +124,7 @@ def _may_attach(session: SessionDep, user: Person, item_id: int) -> None:
 
 
 def _act(session: SessionDep, user: Person, item_id: int, now: datetime, upload: Upload, store: AttachmentStore,
-         max_bytes: int, kinds: list[str]) -> None:
+         settings: Settings) -> None:
     try:
         action = Action(upload.value("action"))
     except ValueError:
@@ -95,8 +138,8 @@ def _act(session: SessionDep, user: Person, item_id: int, now: datetime, upload:
     payload = action_payload(action, fields)
     item = visible_item(session, user, item_id)
     check_version(item, int(version) if version.isdigit() else None)
-    checked: list[StoredFile] = [store.check(f.path, f.filename, max_bytes=max_bytes, kinds=kinds)
-                                 for f in upload.files]
+    checked: list[StoredFile] = [store.check(f.path, f.filename, max_bytes=settings.attachment_max_mb * MB,
+                                             kinds=settings.attachment_types) for f in upload.files]
     apply_with_files(session, item, action, user, now, checked, **payload)
     for received, stored in zip(upload.files, checked, strict=True):  # only once the action is allowed
         store.put(received.path, stored.sha256)
@@ -106,6 +149,16 @@ def _act(session: SessionDep, user: Person, item_id: int, now: datetime, upload:
 @router.get("/attachments/{attachment_id}")
 def download(attachment_id: int, session: SessionDep, user: CurrentUser, settings: SettingsDep) -> Response:
     """The file, to those who may see its item (NotFound otherwise, as for a missing id)."""
+    return _file(session, user, attachment_id, settings)
+
+
+@api.get("/attachments/{attachment_id}", response_class=FileResponse)
+def api_download(attachment_id: int, session: SessionDep, user: ApiUser, settings: SettingsDep) -> Response:
+    """An evidence file (always as a download), if you may see its item; 404 otherwise."""
+    return _file(session, user, attachment_id, settings)
+
+
+def _file(session: SessionDep, user: Person, attachment_id: int, settings: Settings) -> Response:
     row = session.get(Attachment, attachment_id)
     if row is not None:
         visible_item(session, user, row.item_id)
