@@ -23,6 +23,7 @@ class Recipient(StrEnum):
     LEAD_UNIT = "lead_unit"
     CO_UNITS = "co_units"
     UNIT_LEADERS = "unit_leaders"
+    PARENT_UNIT_LEADERS = "parent_unit_leaders"
     LEADERSHIP = "leadership"
     SUPERVISOR = "supervisor"
     DOCUMENT_SUPERVISOR = "document_supervisor"

@@ -137,6 +137,7 @@ class Recipients:
 class UnitContacts:
     contact_emails: list[str]
     leader_emails: list[str]
+    parent_id: int | None = None
 
 
 def _clean(emails: Iterable[str]) -> list[str]:
@@ -196,15 +197,20 @@ class People:
             ):
                 self.co_units.setdefault(item_id, []).append(unit_id)
         unit_ids = {r.lead_unit_id for r in rows} | {u for us in self.co_units.values() for u in us}
-        self._fill(self.units, unit_ids, lambda missing: (
-            (u.id, UnitContacts(list(u.contact_emails), list(u.leader_emails))) for u in self.session.execute(
-                select(Unit.id, Unit.contact_emails, Unit.leader_emails).where(col(Unit.id).in_(missing))
-            )
-        ))
+        self._load_units(unit_ids)
+        self._load_units({p for u in unit_ids if u in self.units and (p := self.units[u].parent_id) is not None})
         people = {r.supervisor_id for r in rows if r.supervisor_id}
         people |= {s for s in self.document_supervisors.values() if s}
         self._fill(self.emails, people, lambda missing: self.session.execute(
             select(Person.id, Person.email).where(col(Person.id).in_(missing), col(Person.active))
+        ))
+
+    def _load_units(self, unit_ids: set[int]) -> None:
+        self._fill(self.units, unit_ids, lambda missing: (
+            (u.id, UnitContacts(list(u.contact_emails), list(u.leader_emails), u.parent_id))
+            for u in self.session.execute(
+                select(Unit.id, Unit.contact_emails, Unit.leader_emails, Unit.parent_id).where(col(Unit.id).in_(missing))
+            )
         ))
 
     @staticmethod
@@ -231,6 +237,9 @@ class People:
             return _clean(e for unit in units for e in unit.contact_emails)
         if kind is R.UNIT_LEADERS:
             return _clean(lead.leader_emails) if lead else []
+        if kind is R.PARENT_UNIT_LEADERS:
+            parent = self.units.get(lead.parent_id) if lead and lead.parent_id is not None else None
+            return _clean(parent.leader_emails) if parent else []
         if kind is R.LEADERSHIP:
             return self._office("leadership_emails")
         if kind is R.SUPERVISOR:

@@ -37,10 +37,10 @@ def bare_item(session: Session, **kw: object) -> Item:
     return make_item(session, lead_unit=lead, **kw)  # type: ignore[arg-type]
 
 
-def test_every_kind_has_templates_in_both_languages():
+def test_every_kind_has_its_template():
     for kind in [*NOTICES, *THRESHOLD_TEMPLATES]:
-        for locale in ("zh-CN", "en"):
-            assert (TEMPLATES / locale / f"{template_for(kind)}.subject.txt").exists(), (kind, locale)
+        for part in ("subject.txt", "txt", "html"):
+            assert (TEMPLATES / f"{template_for(kind)}.{part}").exists(), (kind, part)
 
 
 def test_every_notice_kind_reaches_its_audience_when_it_names_someone(session):
@@ -142,3 +142,35 @@ def test_default_supervisors_are_validated_with_their_line(tmp_path):
         load_policy(path)
     path.write_text("default_supervisors: [Office@DC.gov.cn]\n", encoding="utf-8")
     assert load_policy(path).default_supervisors == ["office@dc.gov.cn"]
+
+
+def test_the_forecast_names_the_same_people_as_the_sweep_fallback_included(session):
+    from datetime import UTC, datetime, timedelta
+    from zoneinfo import ZoneInfo
+
+    from config.calendar import load_calendar
+    from models.forecast import forecast
+
+    tz = ZoneInfo("Asia/Shanghai")
+    lead = make_unit(session, contact_emails=["lead@fgw.gov.cn"], leader_emails=["boss@fgw.gov.cn"])
+    supervisor = make_person(session, Role.SUPERVISOR, email="sup@dc.gov.cn")
+    make_item(session, lead_unit=lead, supervisor=supervisor, deadline=date(2024, 10, 8),
+              next_action_at=datetime(2024, 9, 1, tzinfo=UTC))
+    session.commit()
+    now = datetime(2024, 10, 21, 9, tzinfo=tz)
+    entries = forecast(session, now=now, until=now + timedelta(days=1), policy=load_policy(DEFAULT_POLICY_FILE),
+                       calendar=load_calendar(), tz=tz)
+    told = {e.threshold: (e.to, e.fallback) for e in entries}
+    assert told["level-2"] == (["sup@dc.gov.cn"], "supervisor")  # empty leadership: the fallback
+    assert told["level-1"] == (["boss@fgw.gov.cn"], None)
+    assert told["overdue"] == (["lead@fgw.gov.cn"], None)  # the lead unit's own notice in the catch-up
+
+
+def test_the_parent_units_leaders_are_a_recipient_kind(session):
+    parent = make_unit(session, contact_emails=["county@example.gov.cn"], leader_emails=["county-head@example.gov.cn"])
+    lead = make_unit(session, parent_id=parent.id, leader_emails=["boss@example.gov.cn"])
+    item = make_item(session, lead_unit=lead)
+    people = People(session, policy_with())
+    people.load([item])
+    found = people.recipients(Audience((Recipient.PARENT_UNIT_LEADERS,), (Recipient.UNIT_LEADERS,)), item)
+    assert (found.to, found.cc, found.fallback) == (["county-head@example.gov.cn"], ["boss@example.gov.cn"], None)
