@@ -12,6 +12,7 @@ from collections import Counter, defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
+from decimal import Decimal
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -207,6 +208,7 @@ def compile_digests(session: Session, now: datetime, settings: Settings, skip: s
     level2 = sorted((_line(i, facts, base_url) for i in attention if i["level"] >= 2),
                     key=lambda li: (-li["level"], -li["days_overdue"], li["ref"]))
     ranking = [row for row in _unit_table(facts.items, facts) if row["overdue"]]
+    scores = _last_month_scores(session, facts.today, now, settings) if leaders else None
     for addr in leaders:
         if ("leadership", addr) in skip:
             continue
@@ -215,7 +217,7 @@ def compile_digests(session: Session, now: datetime, settings: Settings, skip: s
             continue
         digests.append(Digest("leadership", addr, locale_of.get(addr, settings.locale), {
             **common, "documents": documents, "level2": level2, "ranking": ranking[:30],
-            "overdue": sum(i["overdue"] for i in facts.items),
+            "overdue": sum(i["overdue"] for i in facts.items), "scores": scores,
         }, level2))
 
     # Units: each contact address, its units' overdue and due-soon items, as lead and as co-unit.
@@ -317,6 +319,27 @@ def unreached_notices(session: Session, since: datetime | None = None) -> list[d
         query = query.where(Notification.created_at >= since)
     return [{"kind": kind, "at": at, "item_id": item_id, "ref": f"{document}/{number}", "title": title}
             for kind, at, item_id, number, document, title in session.execute(query).all()]
+
+
+def _last_month_scores(session: Session, today: date, now: datetime, settings: Settings) -> dict[str, Any] | None:
+    """Last month's 考核 scores and ranks (docs/scoring.md), the first 30; None when the scoring file
+    cannot be used (`duban doctor` names the problem)."""
+    from config.calendar import load_calendar
+    from config.scoring import DEFAULT_SCORING_FILE, ScoringError, load_scoring
+    from models.scoring import number, period_of, scoreboard
+
+    start, end = period_of("month", today.replace(day=1) - timedelta(days=1))
+    try:
+        model = load_scoring(settings.scoring_file or DEFAULT_SCORING_FILE)
+    except ScoringError:
+        return None
+    board = scoreboard(session, model, load_calendar(settings.calendar_file), settings.tz, start, end, now)
+    return {"start": start, "end": end, "base": number(board.base),
+            "url": f"{settings.base_url.rstrip('/')}/score?period=month&on={start.isoformat()}",
+            "units": [{"rank": u.rank, "unit": u.unit, "score": number(u.score),
+                       "deductions": number(-sum((x.points for x in u.deductions), Decimal(0))),
+                       "additions": number(sum((x.points for x in u.additions), Decimal(0)))}
+                      for u in board.units[:30]]}
 
 
 def _reminder_window(today: date, policy: Policy) -> tuple[int, date]:

@@ -273,3 +273,13 @@ def test_due_soon_in_the_unit_digest_is_the_policys_first_reminder_in_working_da
     body = text(digests(session)[("unit", "slj@example.gov.cn")])
     assert "1项将在7个工作日内到期" in body and "剩余10天：防汛意见/1" in body
     assert "防汛意见/2" not in body
+
+
+def test_leadership_gets_last_month_s_scores_each_point_a_click_away(session: Session, now: Any, mail_world: Any) -> None:
+    queue_digests(session, now, settings())
+    message = digests(session)[("leadership", "leader@dc.gov.cn")]
+    body = text(message)
+    # May: 新时代意见/1 overdue from 21 May (two working weeks begun), /2 from 31 May (one)
+    assert "2024-05-01至2024-05-31考核得分（基础分100）：" in body
+    assert body.index("1. 市经信委：100分（扣0分，加0分）") < body.index("2. 市发改委：94分（扣6分，加0分）")
+    assert 'href="https://duban.example/score?period=month&amp;on=2024-05-01"' in html(message)
