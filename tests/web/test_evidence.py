@@ -108,7 +108,7 @@ def test_those_who_may_not_report_are_refused_before_the_body_is_read(app, world
 def test_files_go_only_with_progress_or_a_submission(world, client_for, session):
     item = world.items["ours"]
     response = _report(client_for(world.people["lead"]), item, [("a.pdf", PDF)], action="request_extension")
-    assert response.status_code == 400 and "只有报送进展和报结时可以上传佐证材料" in response.text
+    assert response.status_code == 400 and "只有报送进展和申请销号时可以上传佐证材料" in response.text
     assert _count(session, Attachment) == 0
 
 
