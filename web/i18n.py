@@ -7,7 +7,7 @@ import string
 from collections.abc import Callable, Mapping
 from typing import Any
 
-from config.i18n import COLON, LIST_SEPARATOR, locale_or_default, lookup, translations
+from config.i18n import COLON, LIST_SEPARATOR, Codes, locale_or_default, lookup, translations
 from config.i18n import LOCALES as LOCALES  # web.render and the routes import it from here
 from models.errors import DubanError
 from models.ledger.problems import Problem
@@ -63,30 +63,11 @@ def error_message(exc: DubanError, locale: str) -> str:
         return str(exc)
 
 
-class _Codes(Mapping[str, str]):
-    """A locale's refusal words by code, as models.ledger.problems.render takes them."""
-
-    def __init__(self, locale: str) -> None:
-        self.locale = locale
-
-    def __getitem__(self, code: str) -> str:
-        found = lookup(self.locale, code)
-        if found is None:
-            raise KeyError(code)
-        return found
-
-    def __iter__(self):  # type: ignore[no-untyped-def]
-        return iter(())
-
-    def __len__(self) -> int:
-        return 0
-
-
 def problem_message(problem: Problem, locale: str) -> str:
     """A refused ledger's problem in `locale`'s words; its English reason when the words are missing."""
     locale = locale_or_default(locale)
     try:
-        return render_problem(problem.code, _labelled(problem.params, locale), _Codes(locale),
+        return render_problem(problem.code, _labelled(problem.params, locale), Codes(locale),
                               LIST_SEPARATOR[locale])
     except (KeyError, IndexError, ValueError):
         return problem.reason

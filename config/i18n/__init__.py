@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import functools
 import gettext as _gettext
+from collections.abc import Iterator, Mapping
 from datetime import date
 from pathlib import Path
 
@@ -71,6 +72,25 @@ def lookup(locale: str, message: str, context: str | None = None) -> str | None:
         return found
     key = f"{context}\x04{message}" if context else message
     return found if getattr(catalog, "_catalog", {}).get(key, missing) != missing else None
+
+
+class Codes(Mapping[str, str]):
+    """A locale's words by code (`ledger.row.empty`), as a read-only mapping: KeyError when it has none."""
+
+    def __init__(self, locale: str) -> None:
+        self.locale = locale
+
+    def __getitem__(self, code: str) -> str:
+        found = lookup(self.locale, code)
+        if found is None:
+            raise KeyError(code)
+        return found
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(())
+
+    def __len__(self) -> int:
+        return 0
 
 
 def zone_name(timezone: str, locale: str) -> str:
