@@ -30,7 +30,7 @@ def test_the_rate_is_luoshilv_on_pages_in_mail_and_in_the_cli():
     context = {"week": "2023-W26", "as_of": datetime(2023, 6, 26, 1, 0, tzinfo=UTC).astimezone(_shanghai()),
                "overdue": 0, "documents": [], "level2": [], "ranking": [
                    {"rank": 1, "unit": "市发改委", "overdue": 1, "open": 2, "signed_this_week": 0, "rate": 50.0}],
-               "base_url": ""}
+               "base_url": "", "scores": None}
     for name in ("digest_leadership.txt", "digest_leadership.html"):
         text = render("zh-CN", name, **context)
         assert "落实率" in text and "销号率" not in text
@@ -51,7 +51,7 @@ def test_a_level_reads_the_same_in_mail_cli_and_pages(monkeypatch):
 
 def test_weeks_and_times_in_the_offices_form():
     context = {"week": "2023-W26", "as_of": datetime(2023, 6, 26, 1, 0, tzinfo=UTC).astimezone(_shanghai()),
-               "overdue": 0, "documents": [], "level2": [], "ranking": [], "base_url": ""}
+               "overdue": 0, "documents": [], "level2": [], "ranking": [], "base_url": "", "scores": None}
     subject = render("zh-CN", "digest_leadership.subject.txt", **context)
     body = render("zh-CN", "digest_leadership.txt", **context)
     assert "2023年第26周" in subject and "W26" not in subject + body
