@@ -183,6 +183,39 @@ class AttachmentStore:
         return incoming, self.check(incoming, source.name, max_bytes=max_bytes, kinds=kinds)
 
 
+THUMBNAIL_BOX = (320, 240)
+# Pillow refuses images larger than this (a decompression bomb); a 50-megapixel phone photo passes.
+MAX_IMAGE_PIXELS = 64_000_000
+
+
+def thumbnail(store: AttachmentStore, sha256: str) -> Path | None:
+    """A small JPEG of the stored image `sha256` (made once, kept beside the store), or None when
+    the image cannot be read (damaged, too many pixels): the page then shows the file's name only."""
+    target = store.root / "thumbs" / sha256[:2] / f"{sha256}.jpg"
+    if target.exists():
+        return target
+    from PIL import Image, ImageOps
+
+    Image.MAX_IMAGE_PIXELS = MAX_IMAGE_PIXELS
+    try:
+        with Image.open(store.path_of(sha256)) as image:
+            image.draft("RGB", THUMBNAIL_BOX)  # JPEG decodes at a fraction of its size
+            small = ImageOps.exif_transpose(image) or image
+            small.thumbnail(THUMBNAIL_BOX)
+            if small.mode not in ("RGB", "L"):
+                small = small.convert("RGBA")
+                flat = Image.new("RGB", small.size, "white")
+                flat.paste(small, mask=small.getchannel("A"))
+                small = flat
+            target.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
+            partial = target.with_name(f"{target.name}.{secrets.token_hex(4)}")
+            small.save(partial, "JPEG", quality=80)
+            os.replace(partial, target)  # two viewers at once: each writes its own, the last one stays
+    except (OSError, ValueError, Image.DecompressionBombError, SyntaxError):
+        return None
+    return target
+
+
 def _sha256(path: Path) -> str:
     digest = hashlib.sha256()
     with path.open("rb") as stream:

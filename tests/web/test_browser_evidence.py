@@ -10,9 +10,16 @@ from tests.web.test_browser import ARTIFACTS, chromium_path, live_server  # noqa
 pytestmark = pytest.mark.browser
 
 PDF = b"%PDF-1.4\n1 0 obj << >> endobj\ntrailer << >>\n%%EOF\n"
-# A 1x1 PNG, so the thumbnail really draws.
-PNG = bytes.fromhex("89504e470d0a1a0a0000000d49484452000000010000000108060000001f15c489"
-                    "0000000d4944415478da63f8cfc0f01f0005000201a5d1f8f90000000049454e44ae426082")
+
+
+def _photo() -> bytes:
+    import io
+
+    from PIL import Image
+
+    out = io.BytesIO()
+    Image.new("RGB", (800, 600), (30, 120, 200)).save(out, "PNG")
+    return out.getvalue()
 
 
 def test_an_officer_attaches_a_pdf_and_a_photo_on_the_item_page(chromium_path, live_server, tmp_path):  # noqa: F811
@@ -20,7 +27,7 @@ def test_an_officer_attaches_a_pdf_and_a_photo_on_the_item_page(chromium_path, l
 
     base, item_id = live_server
     (tmp_path / "整改报告.pdf").write_bytes(PDF)
-    (tmp_path / "现场照片.png").write_bytes(PNG)
+    (tmp_path / "现场照片.png").write_bytes(_photo())
     ARTIFACTS.mkdir(parents=True, exist_ok=True)
     with sync_playwright() as p:
         browser = p.chromium.launch(executable_path=chromium_path,
@@ -42,7 +49,8 @@ def test_an_officer_attaches_a_pdf_and_a_photo_on_the_item_page(chromium_path, l
         files = page.locator("ul.attachments")
         expect(files).to_contain_text("整改报告.pdf")
         expect(files.locator("img.thumb")).to_have_count(1)
-        assert files.locator("img.thumb").evaluate("img => img.naturalWidth") == 1  # the image itself was served
+        # the preview was made and drawn: 320 px wide, from the 800 px photo
+        assert files.locator("img.thumb").evaluate("img => img.decode().then(() => img.naturalWidth)") == 320
         expect(page.locator(".timeline")).to_contain_text("整改报告.pdf")
         page.screenshot(path=str(ARTIFACTS / "7-evidence-files.png"), full_page=True)
         with page.expect_download() as download:

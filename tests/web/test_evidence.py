@@ -118,7 +118,7 @@ def test_a_submitted_image_is_previewed_on_the_approvals_list(world, client_for,
     assert response.status_code == 303, response.text
     [row] = session.exec(select(Attachment)).all()
     page = client_for(world.people["sup"]).get("/approvals").text
-    assert f'<img class="thumb" src="/attachments/{row.id}"' in page and "现场照片.png" in page
+    assert f'<img class="thumb" src="/attachments/{row.id}/thumbnail"' in page and "现场照片.png" in page
 
 
 def test_the_same_file_twice_is_stored_once_and_listed_twice(world, client_for, session, web_settings):
@@ -200,3 +200,41 @@ def test_the_api_refuses_an_upload_without_a_token_or_right_before_reading_it(ap
     body = _multipart(("action", None, b"report_progress"), ("files", "a.pdf", PDF * 1000))
     assert _post_raw(app, f"/api/v1/items/{item.id}/files", [body[:1000], body[1000:]]) == (401, 0)
     assert _post_raw(app, f"/api/v1/items/{item.id}/files", [body[:1000], body[1000:]], token=other) == (404, 0)
+
+
+def _photo(width: int, height: int, kind: str = "PNG") -> bytes:
+    import io
+
+    from PIL import Image
+
+    out = io.BytesIO()
+    Image.new("RGBA" if kind == "PNG" else "RGB", (width, height), (200, 30, 30, 128)).save(out, kind)
+    return out.getvalue()
+
+
+def test_an_image_is_previewed_as_a_small_jpeg_to_those_who_see_the_item(world, client_for, session, web_settings):
+    import io
+
+    from PIL import Image
+
+    item = world.items["ours"]
+    photo = _photo(1600, 1200)
+    assert _report(client_for(world.people["lead"]), item, [("现场照片.png", photo), ("纪要.pdf", PDF)]).status_code == 303
+    image, pdf = session.exec(select(Attachment).order_by(Attachment.id)).all()
+    preview = client_for(world.people["sup"]).get(f"/attachments/{image.id}/thumbnail")
+    assert preview.status_code == 200 and preview.headers["content-type"] == "image/jpeg"
+    assert preview.headers["x-content-type-options"] == "nosniff"
+    with Image.open(io.BytesIO(preview.content)) as small:
+        assert small.size == (320, 240)
+    assert len(preview.content) < len(photo)
+    assert client_for(world.people["other"]).get(f"/attachments/{image.id}/thumbnail").status_code == 404
+    assert client_for(world.people["sup"]).get(f"/attachments/{pdf.id}/thumbnail").status_code == 404  # not an image
+
+
+def test_a_damaged_image_has_no_preview_but_still_downloads(world, client_for, session):
+    item = world.items["ours"]
+    lead = client_for(world.people["lead"])
+    assert _report(lead, item, [("broken.png", PNG)]).status_code == 303
+    [row] = session.exec(select(Attachment)).all()
+    assert lead.get(f"/attachments/{row.id}/thumbnail").status_code == 404
+    assert lead.get(f"/attachments/{row.id}").content == PNG

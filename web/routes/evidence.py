@@ -26,6 +26,7 @@ from models.attachments import (
     AttachmentStore,
     StoredFile,
     apply_with_files,
+    thumbnail,
 )
 from models.errors import ConflictError, Forbidden, InvalidInput, NotFound
 from models.lifecycle import Action, allowed_actions, co_unit_ids
@@ -152,18 +153,35 @@ def download(attachment_id: int, session: SessionDep, user: CurrentUser, setting
     return _file(session, user, attachment_id, settings)
 
 
+@router.get("/attachments/{attachment_id}/thumbnail")
+def preview(attachment_id: int, session: SessionDep, user: CurrentUser, settings: SettingsDep) -> Response:
+    """A small JPEG of an image file, for the item page and approvals; 404 when there is none."""
+    row = _visible_attachment(session, user, attachment_id)
+    small = thumbnail(AttachmentStore(settings.attachments_dir), row.sha256) if row.is_image else None
+    if small is None:
+        raise NotFound(f"no preview of file {attachment_id}", code="attachment.not_found", params={"id": attachment_id})
+    return FileResponse(small, media_type="image/jpeg", headers={
+        "X-Content-Type-Options": "nosniff", "Cache-Control": "private, max-age=86400"})
+
+
 @api.get("/attachments/{attachment_id}", response_class=FileResponse)
 def api_download(attachment_id: int, session: SessionDep, user: ApiUser, settings: SettingsDep) -> Response:
     """An evidence file (always as a download), if you may see its item; 404 otherwise."""
     return _file(session, user, attachment_id, settings)
 
 
-def _file(session: SessionDep, user: Person, attachment_id: int, settings: Settings) -> Response:
+def _visible_attachment(session: SessionDep, user: Person, attachment_id: int) -> Attachment:
     row = session.get(Attachment, attachment_id)
-    if row is not None:
-        visible_item(session, user, row.item_id)
-    path = AttachmentStore(settings.attachments_dir).path_of(row.sha256) if row else None
-    if row is None or path is None or not path.is_file():
+    if row is None:
+        raise NotFound(f"no file with id {attachment_id}", code="attachment.not_found", params={"id": attachment_id})
+    visible_item(session, user, row.item_id)
+    return row
+
+
+def _file(session: SessionDep, user: Person, attachment_id: int, settings: Settings) -> Response:
+    row = _visible_attachment(session, user, attachment_id)
+    path = AttachmentStore(settings.attachments_dir).path_of(row.sha256)
+    if not path.is_file():
         raise NotFound(f"no file with id {attachment_id}", code="attachment.not_found", params={"id": attachment_id})
     return FileResponse(path, media_type=row.content_type, headers={
         "Content-Disposition": content_disposition(row.name),
