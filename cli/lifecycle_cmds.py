@@ -45,7 +45,7 @@ def act(ref: str, action: Action, by: str, now: str | None, files: list[Path] | 
             for path in files or []:
                 if not path.is_file():
                     raise CliError(_("no such file: {path}", path=path))
-                received.append(store.receive(path, max_bytes=settings().attachment_max_mb * 1024 * 1024,
+                received.append(store.receive(path, at, max_bytes=settings().attachment_max_mb * 1024 * 1024,
                                               kinds=settings().attachment_types))
             event = apply_with_files(session, item, action, actor, at, [checked for _path, checked in received], **payload)
             for incoming, checked in received:

@@ -119,11 +119,19 @@ class AttachmentStore:
     def __init__(self, root: Path) -> None:
         self.root = root
 
-    def incoming(self) -> Path:
+    def incoming(self, now: datetime) -> Path:
+        """A fresh private path in root/incoming for a file on its way in, named by the time it came.
+
+        Files a killed server left there go an hour later, when the next file comes in.
+        """
         folder = self.root / "incoming"
         for missing in [f for f in [*reversed(folder.parents), folder] if not f.exists()]:
             missing.mkdir(mode=0o700, exist_ok=True)  # the data directory too, on first use: private
-        return folder
+        for left in folder.iterdir():
+            stamp = left.name.partition("-")[0]
+            if not stamp.isdigit() or now.timestamp() - int(stamp) > 3600:
+                left.unlink(missing_ok=True)
+        return folder / f"{int(now.timestamp())}-{secrets.token_hex(16)}"
 
     def path_of(self, sha256: str) -> Path:
         if len(sha256) != 64 or not all(c in "0123456789abcdef" for c in sha256):
@@ -162,12 +170,12 @@ class AttachmentStore:
             os.chmod(path, 0o600)
             os.replace(path, target)
 
-    def receive(self, source: Path, *, max_bytes: int, kinds: Iterable[str]) -> tuple[Path, StoredFile]:
+    def receive(self, source: Path, now: datetime, *, max_bytes: int, kinds: Iterable[str]) -> tuple[Path, StoredFile]:
         """Copy a local file (the CLI's --file) to `incoming` and check it, reading at most `max_bytes` + 1.
 
         `put` it once the action it goes with is allowed.
         """
-        incoming = self.incoming() / f"cli-{secrets.token_hex(16)}"
+        incoming = self.incoming(now)
         with source.open("rb") as reader, open(os.open(incoming, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600),
                                                "wb") as writer:
             copied = 0

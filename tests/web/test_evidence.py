@@ -238,3 +238,16 @@ def test_a_damaged_image_has_no_preview_but_still_downloads(world, client_for, s
     [row] = session.exec(select(Attachment)).all()
     assert lead.get(f"/attachments/{row.id}/thumbnail").status_code == 404
     assert lead.get(f"/attachments/{row.id}").content == PNG
+
+
+def test_files_a_killed_upload_left_behind_go_an_hour_later(world, client_for, web_settings, now):
+    from datetime import timedelta
+
+    incoming = web_settings.attachments_dir / "incoming"
+    incoming.mkdir(parents=True)
+    old = incoming / f"{int((now - timedelta(minutes=61)).timestamp())}-left"
+    recent = incoming / f"{int((now - timedelta(minutes=5)).timestamp())}-arriving"
+    old.write_bytes(b"x")
+    recent.write_bytes(b"y")
+    assert _report(client_for(world.people["lead"]), world.items["ours"], [("a.pdf", PDF)]).status_code == 303
+    assert not old.exists() and recent.exists()

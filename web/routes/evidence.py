@@ -8,7 +8,6 @@ see its item, always as a download.
 
 from __future__ import annotations
 
-import secrets
 from datetime import datetime
 from pathlib import Path
 from typing import Any
@@ -48,7 +47,7 @@ _FIELDS = ("text", "percent", "evidence", "reason", "deadline", "comment")
 async def act_with_files(request: Request, item_id: int, session: SessionDep, user: CurrentUser, now: NowDep,
                          settings: SettingsDep) -> Response:
     """Report progress or submit, with evidence files; all or nothing."""
-    upload, store = await _receive(request, session, user, item_id, settings, csrf=True)
+    upload, store = await _receive(request, session, user, item_id, now, settings, csrf=True)
     try:
         await run_in_threadpool(_act, session, user, item_id, now, upload, store, settings)
     except ConflictError:  # as /act does: the page again with what they typed (files must be chosen again)
@@ -83,7 +82,7 @@ async def api_act_with_files(request: Request, item_id: int, session: SessionDep
     403 if you may not report or submit on the item now (before the body is read), 400 for a file
     too large or of a kind not accepted, 409 if the item changed since `version`.
     """
-    upload, store = await _receive(request, session, user, item_id, settings, csrf=False)
+    upload, store = await _receive(request, session, user, item_id, now, settings, csrf=False)
     try:
         await run_in_threadpool(_act, session, user, item_id, now, upload, store, settings)
     finally:
@@ -96,17 +95,16 @@ async def api_act_with_files(request: Request, item_id: int, session: SessionDep
     return await run_in_threadpool(detail)
 
 
-async def _receive(request: Request, session: SessionDep, user: Person, item_id: int, settings: Settings,
-                   csrf: bool) -> tuple[Upload, AttachmentStore]:
+async def _receive(request: Request, session: SessionDep, user: Person, item_id: int, now: datetime,
+                   settings: Settings, csrf: bool) -> tuple[Upload, AttachmentStore]:
     """Who may act is checked first; then the body is read, each file to `incoming` within the limit."""
     await run_in_threadpool(_may_attach, session, user, item_id)
     store = AttachmentStore(settings.attachments_dir)
-    incoming = store.incoming()
 
     def sink(field: str, filename: str) -> Path:
         if field != "files":
             raise InvalidInput("the form is malformed", code="upload.malformed")
-        return incoming / f"web-{secrets.token_hex(16)}"
+        return store.incoming(now)
 
     upload = await receive(request, sink, max_file_bytes=settings.attachment_max_mb * MB, max_files=MAX_FILES,
                            csrf=csrf)
