@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from collections import defaultdict
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import UTC, date, datetime, time, timedelta
 from decimal import Decimal
 from operator import attrgetter
@@ -84,6 +84,10 @@ class Line:
     weeks: int = 1
     until: date | None = None
     capped: bool = False
+    # Internal (not shown): an overdue line's first week as a working-day number, and its points a week,
+    # so `score_parts` can cut a stretch at the months' edges.
+    week_number: int = 0
+    per_week: Decimal = Decimal(0)
 
     def as_dict(self) -> dict[str, Any]:
         data = {"rule": self.rule, "points": number(self.points), "item": self.item, "event_id": self.event_id,
@@ -206,6 +210,47 @@ def score(
     calendar: WorkCalendar, tz: ZoneInfo, start: date, end: date, as_of: datetime,
 ) -> Scoreboard:
     """Every unit's score and rank for the days `start`..`end` (inclusive), as known at `as_of`."""
+    replay = _replayed(items, events, units, model, calendar, tz, start, end, as_of)
+    return _board(start, end, as_of, model, units, replay.lines)
+
+
+def score_parts(
+    items: Iterable[ItemRow], events: Iterable[EventRow], units: Mapping[int, str], model: ScoringModel,
+    calendar: WorkCalendar, tz: ZoneInfo, start: date, end: date, as_of: datetime, parts: Iterable[tuple[date, date]],
+) -> tuple[Scoreboard, list[Scoreboard]]:
+    """The period's scores and those of `parts` (its months, say), from one replay.
+
+    Each line happened on one day (an overdue stretch: on each week's first day), so a part's lines
+    are the period's lines cut at the part's edges; the caps then apply within each part, as if
+    it were scored alone (tests/scoring check both give the same).
+    """
+    replay = _replayed(items, events, units, model, calendar, tz, start, end, as_of)
+    boards = []
+    for first, last in parts:
+        low, high = replay.workdays.number(first - timedelta(days=1)), replay.workdays.number(last)
+        cut = {uid: [piece for line in lines if (piece := _within(line, first, last, low, high, replay.workdays))]
+               for uid, lines in replay.lines.items()}
+        boards.append(_board(first, last, min(as_of, start_of_day(last + timedelta(days=1), tz)), model, units, cut))
+    return _board(start, end, as_of, model, units, replay.lines), boards
+
+
+def _within(line: Line, first: date, last: date, low: int, high: int, days: _Workdays) -> Line | None:
+    """The part of `line` on the days first..last (working-day numbers low+1..high), or None."""
+    if line.until is None:
+        return line if first <= line.on <= last else None
+    skip = max(0, -((line.week_number - low - 1) // WEEK))  # weeks that began before `first`
+    weeks = min(line.weeks, (high - line.week_number) // WEEK + 1) - skip
+    if weeks <= 0:
+        return None
+    number_ = line.week_number + WEEK * skip
+    return replace(line, points=(line.per_week * weeks).quantize(_CENT), on=days.nth(number_), weeks=weeks,
+                   until=days.nth(number_ + WEEK * (weeks - 1)), week_number=number_)
+
+
+def _replayed(
+    items: Iterable[ItemRow], events: Iterable[EventRow], units: Mapping[int, str], model: ScoringModel,
+    calendar: WorkCalendar, tz: ZoneInfo, start: date, end: date, as_of: datetime,
+) -> _Replay:
     opens, cutoff = period_bounds(start, end, as_of, tz)
     histories: dict[int, list[EventRow]] = defaultdict(list)
     for event in events:
@@ -220,7 +265,12 @@ def score(
         if len(history) > 1:
             history.sort(key=_IN_ORDER)
         replay.item(item, history)
-    scores = [_total(uid, name, replay.lines.get(uid, []), model) for uid, name in units.items()]
+    return replay
+
+
+def _board(start: date, end: date, as_of: datetime, model: ScoringModel, units: Mapping[int, str],
+           lines: Mapping[int, list[Line]]) -> Scoreboard:
+    scores = [_total(uid, name, lines.get(uid, []), model) for uid, name in units.items()]
     scores.sort(key=lambda s: (-s.score, s.unit))
     for index, unit_score in enumerate(scores):
         tied = index and unit_score.score == scores[index - 1].score
@@ -306,13 +356,13 @@ class _Replay:
             self._overdue(item, weight, since, self.cutoff, deadline, deadline_event, unit)
 
     def _add(self, unit: int, rule_name: str, weight: Decimal, item: ItemRow, event_id: int | None, on: date,
-             weeks: int = 1, until: date | None = None) -> None:
+             weeks: int = 1, until: date | None = None, week_number: int = 0) -> None:
         rule = self.model.rules.get(rule_name)
         if rule is None or not rule.points or not weight:
             return
-        points = (rule.points * weight * weeks).quantize(_CENT)
-        self.lines[unit].append(Line(rule_name, points if rule.addition else -points, item.ref, item.id, event_id, on,
-                                     weeks, until))
+        per_week = rule.points * weight if rule.addition else -rule.points * weight
+        self.lines[unit].append(Line(rule_name, (per_week * weeks).quantize(_CENT), item.ref, item.id, event_id, on,
+                                     weeks, until, False, week_number, per_week))
 
     def _event_lines(self, item: ItemRow, weight: Decimal, event: EventRow, deadline: date, unit: int) -> None:
         on = self.local(event.at)[0]
@@ -344,7 +394,7 @@ class _Replay:
         if k <= high:
             weeks = (high - k) // WEEK + 1
             self._add(unit, "overdue", weight, item, deadline_event, days.nth(base + k), weeks,
-                      days.nth(base + k + WEEK * (weeks - 1)))
+                      days.nth(base + k + WEEK * (weeks - 1)), base + k)
 
     def _first_unit(self, item: ItemRow, history: list[EventRow]) -> int:
         for event in history:
@@ -404,8 +454,7 @@ def _total(unit_id: int, name: str, lines: list[Line], model: ScoringModel) -> U
                    (unit_cap if unit_cap is not None else _NO_CAP) - totals[rule.addition])
         size = min(abs(line.points), max(room, Decimal(0)))
         if size != abs(line.points):
-            line = Line(line.rule, size if rule.addition else -size, line.item, line.item_id, line.event_id, line.on,
-                        line.weeks, line.until, True)
+            line = replace(line, points=size if rule.addition else -size, capped=True)
         by_rule[line.rule] += size
         totals[rule.addition] += size
         result.score += line.points

@@ -211,3 +211,26 @@ def test_the_built_in_model_loads_with_every_rule():
     model = load_scoring(DEFAULT_SCORING_FILE)
     assert model.base == 100 and set(model.rules) == {
         "overdue", "returned", "urged", "late_acknowledge", "late_report", "missing_report", "early_sign_off"}
+
+
+def test_a_period_cut_into_months_scores_each_month_as_if_it_were_scored_alone():
+    from models.scoring import parts_of, score_parts
+
+    ledger = Ledger()
+    for n, deadline in enumerate(["2024-01-31", "2024-02-20", "2024-03-08", "2024-04-30", "2024-02-05"]):
+        ledger.item(n % 3 + 1, deadline, created="2024-01-02")
+    ledger.event(2, "submitted", "2024-03-04", "assigned", "submitted")
+    ledger.event(2, "returned", "2024-03-19", "submitted", "in_progress")
+    ledger.event(3, "extension_approved", "2024-04-02", "assigned", "assigned",
+                 old_deadline="2024-03-08", new_deadline="2024-04-15")
+    ledger.event(4, "submitted", "2024-04-10", "assigned", "submitted")
+    ledger.event(4, "signed_off", "2024-04-12", "submitted", "signed_off")
+    period, as_of = (date(2024, 1, 1), date(2024, 6, 30)), at("2024-05-20")
+    model = load_scoring(DEFAULT_SCORING_FILE)
+    parts = [(first, last) for _, first, last in parts_of(*period)]
+    whole, cut = score_parts(ledger.items, ledger.events, UNITS, model, WorkCalendar(), TZ, *period, as_of, parts)
+    assert whole.as_dict()["units"] == ledger.score(period, as_of).as_dict()["units"]
+    for (first, last), board in zip(parts, cut, strict=True):
+        assert board.as_dict()["units"] == ledger.score((first, last), as_of).as_dict()["units"], first
+    march = cut[parts.index((date(2024, 3, 1), date(2024, 3, 31)))]
+    assert sum(len(u.deductions) for u in march.units) >= 3  # stretches cut at both edges, a return

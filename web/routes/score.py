@@ -15,7 +15,16 @@ from config.i18n import N_
 from config.scoring import DEFAULT_SCORING_FILE, RULE_WORDS, ScoringError, load_scoring
 from config.settings import Settings
 from models.errors import InvalidInput
-from models.scoring import PERIODS, Scoreboard, load_rows, parts_of, period_bounds, period_of, score
+from models.scoring import (
+    PERIODS,
+    Scoreboard,
+    load_rows,
+    parts_of,
+    period_bounds,
+    period_of,
+    score,
+    score_parts,
+)
 from models.sheets import DATE, XLSX, Column, Table, xlsx
 from web.access import require_sees_everything
 from web.calendar import reminder_window
@@ -72,11 +81,10 @@ def _scores(session: Session, settings: Settings, period: Period, now: datetime,
         raise InvalidInput(str(exc), code="score.bad_model", params={"problem": str(exc)}) from None
     calendar, tz = reminder_window()[0], settings.tz
     rows = load_rows(session, period_bounds(period.start, period.end, now, tz)[1])
-    board = score(*rows, model, calendar, tz, period.start, period.end, now)
     within = parts_of(period.start, period.end) if parts else []
     if len(within) < 2:
-        return board, []
-    return board, [score(*rows, model, calendar, tz, first, last, now) for _, first, last in within]
+        return score(*rows, model, calendar, tz, period.start, period.end, now), []
+    return score_parts(*rows, model, calendar, tz, period.start, period.end, now, [(a, b) for _, a, b in within])
 
 
 Text = Annotated[str, Query(max_length=20)]
