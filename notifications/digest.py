@@ -27,7 +27,7 @@ from models.outbox import DigestSent, OutboxMessage, OutboxStatus
 from models.sheets import DATE, Column, Table, xlsx
 from notifications.builders import Attachment, Envelope, as_raw, build_digest, message_id_for
 from notifications.digest_context import Digest, compile_digests, iso_week
-from notifications.outbox import SENDER_NAME
+from notifications.outbox import sender_name
 from notifications.render import clean_header
 
 __all__ = ["Digest", "DigestSummary", "compile_digests", "digest_due", "iso_week", "queue_digests",
@@ -112,7 +112,7 @@ class _Renderer:
             raw, subject, to, first_id = self.rendered[same]
             raw = _readdress(raw, to, digest.recipient, first_id, message_id)
         else:
-            envelope = Envelope(sender=settings.mail_from, sender_name=SENDER_NAME.get(digest.locale, "duban"),
+            envelope = Envelope(sender=settings.mail_from, sender_name=sender_name(digest.locale),
                                 to=[digest.recipient], message_id=message_id, date=self.now)
             message = build_digest(envelope, audience=digest.audience, locale=digest.locale, context=digest.context,
                                    attachment=self.attachment(digest))

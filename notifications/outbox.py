@@ -18,6 +18,7 @@ from sqlalchemy import CursorResult, func, update
 from sqlalchemy.exc import IntegrityError, OperationalError
 from sqlmodel import Session, col, select
 
+from config.i18n import pgettext
 from config.settings import Settings
 from models.deadlines import ACTIVE_STATUSES
 from models.errors import Forbidden, InvalidInput, NotFound
@@ -34,8 +35,12 @@ from notifications.builders import (
     ordered_sections,
 )
 
-SENDER_NAME = {"zh-CN": "督办系统", "en": "duban"}
 _GROUPING = -1  # outbox_id while a run is grouping a notification (never committed)
+
+
+def sender_name(locale: str) -> str:
+    """The From name mail carries in `locale`: 督办系统 / duban."""
+    return pgettext(locale, "sender", "duban")
 
 
 @dataclass
@@ -124,7 +129,7 @@ def _messages(session: Session, pending: Sequence[Notification], now: datetime, 
         if not sections and not fyi:
             continue
         envelope = Envelope(
-            sender=settings.mail_from, sender_name=SENDER_NAME.get(locale, "duban"), to=[addr],
+            sender=settings.mail_from, sender_name=sender_name(locale), to=[addr],
             message_id=message_id_for(key, settings.mail_from), date=now,
         )
         message = build_notice(envelope, locale=locale, sections=sections, fyi=fyi, base_url=settings.base_url)

@@ -1,7 +1,8 @@
 """Finding the msgids duban's code and templates use (Babel's extractors), and checking the catalogs.
 
 Python code calls `_("...")` (pages' and CLI's lookup), `n_("one", "many", n)` for plural forms,
-`N_("...")` to mark a word looked up later, and `flash(request, "...")`; templates use `_()`,
+`N_("...")` to mark a word looked up later, `flash(request, "...")` and config.i18n's
+`pgettext(locale, "context", "...")`; templates use `_()`,
 `ngettext()` and `{% trans %}`. `python -m config.i18n` prints what the zh_CN catalog lacks and compiles
 the .mo files.
 """
@@ -22,7 +23,7 @@ from config.i18n import CATALOG_NAMES, DOMAIN, LOCALE_DIR
 
 ROOT = LOCALE_DIR.parents[2]
 PACKAGES = ("config", "models", "notifications", "flows", "web", "cli")
-PYTHON_KEYWORDS = {"_": None, "N_": None, "n_": (1, 2), "flash": (2,)}
+PYTHON_KEYWORDS = {"_": None, "N_": None, "n_": (1, 2), "flash": (2,), "pgettext": ((2, "c"), 3)}
 TEMPLATE_KEYWORDS = {"_": None, "gettext": None, "ngettext": (1, 2), "pgettext": ((1, "c"), 2)}
 IGNORED = [("**/samples/**", "ignore"), ("**/static/**", "ignore")]
 PYTHON = [*IGNORED, ("**.py", "python"), ("**.html", "ignore"), ("**.txt", "ignore")]

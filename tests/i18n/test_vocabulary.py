@@ -71,3 +71,9 @@ def _shanghai():  # type: ignore[no-untyped-def]
     from zoneinfo import ZoneInfo
 
     return ZoneInfo("Asia/Shanghai")
+
+
+def test_mail_is_from_the_duban_system_in_each_language():
+    from notifications.outbox import sender_name
+
+    assert sender_name("zh-CN") == "督办系统" and sender_name("en") == "duban"
