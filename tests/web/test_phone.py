@@ -6,6 +6,8 @@ A/AA violation. Screenshots go to test-artifacts/phone/ for a person to look at.
 
 from __future__ import annotations
 
+import email
+import email.policy
 import json
 import os
 import socket
@@ -122,10 +124,24 @@ def demo(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, Any]]:
         if time.monotonic() > deadline:
             pytest.fail("uvicorn did not start within 20 s")
         time.sleep(0.05)
-    yield {"base": f"http://127.0.0.1:{port}", "item": item_id}
+    yield {"base": f"http://127.0.0.1:{port}", "item": item_id, "mail": _mail_by_kind(directory)}
     server.should_exit = True
     thread.join(timeout=10)
     app.state.engine.dispose()
+
+
+def _mail_by_kind(directory: Path) -> dict[str, str]:
+    """The HTML part of the longest message of each kind the demo queued (digests, notices, escalations)."""
+    engine = make_engine(f"sqlite:///{directory / 'duban.db'}")
+    with Session(engine) as session:
+        messages = session.exec(select(OutboxMessage).order_by(OutboxMessage.id)).all()
+    engine.dispose()
+    mail: dict[str, str] = {}
+    for message in sorted(messages, key=lambda m: len(m.raw)):
+        part = email.message_from_string(message.raw, policy=email.policy.default).get_body(("html",))
+        if part is not None:
+            mail[f"{message.kind}-{message.locale}"] = str(part.get_content())  # type: ignore[attr-defined]
+    return mail
 
 
 def _item_with_history(session: Session) -> Item:
@@ -295,3 +311,16 @@ def test_pages_carry_no_inline_scripts_or_event_handlers(pages, demo):
         inline = page.evaluate("""() => [...document.querySelectorAll('script:not([src])')].length
             + [...document.querySelectorAll('*')].filter(el => [...el.attributes].some(a => a.name.startsWith('on'))).length""")
         assert inline == 0, json.dumps(path)
+
+
+def test_mail_reads_on_a_phone(pages, demo):
+    """Each kind of mail, as a phone's mail app shows it: the item tables become one block per item."""
+    page = pages(None, "phone")
+    assert {"digest_unit-zh-CN", "digest_leadership-zh-CN", "notice-zh-CN"} <= set(demo["mail"])
+    for kind, html in demo["mail"].items():
+        page.set_content(html)
+        page.screenshot(path=str(ARTIFACTS / f"mail-{kind}.png"), full_page=True)
+        assert _overflow(page) == [], f"{kind} mail is wider than the phone"
+        cell = page.locator("td").first.bounding_box()
+        assert cell is not None and cell["width"] > 200, f"{kind}: a cell is squeezed to {cell}"
+        assert _axe(page) == [], f"{kind} mail: axe-core found WCAG 2.1 A/AA violations"
