@@ -195,9 +195,10 @@ def pages(demo: dict[str, Any], browser: Any) -> Iterator[Any]:
 
 
 def _overflow(page: Any) -> list[str]:
-    """The page's width beyond the screen, and the widest elements that stick out past its right edge."""
-    return page.evaluate("""() => {
-        const width = window.innerWidth, out = [];
+    """The page's width beyond the screen's (a phone's browser would zoom out to fit it, so the
+    viewport's width is the measure, not innerWidth), and the elements sticking out past it."""
+    return page.evaluate("""(width) => {
+        const out = [];
         if (document.documentElement.scrollWidth > width)
             out.push(`page: scrollWidth ${document.documentElement.scrollWidth} > ${width}`);
         for (const el of document.querySelectorAll('body *')) {
@@ -206,7 +207,7 @@ def _overflow(page: Any) -> list[str]:
                 out.push(`${el.tagName.toLowerCase()}.${el.className} right=${Math.round(box.right)}`);
         }
         return out.slice(0, 10);
-    }""")
+    }""", page.viewport_size["width"])
 
 
 def _axe(page: Any) -> list[str]:
@@ -315,9 +316,12 @@ def test_pages_carry_no_inline_scripts_or_event_handlers(pages, demo):
 
 def test_mail_reads_on_a_phone(pages, demo):
     """Each kind of mail, as a phone's mail app shows it: the item tables become one block per item."""
-    page = pages(None, "phone")
+    page, wide = pages(None, "phone"), pages(None, "desktop")
     assert {"digest_unit-zh-CN", "digest_leadership-zh-CN", "notice-zh-CN"} <= set(demo["mail"])
     for kind, html in demo["mail"].items():
+        wide.set_content(html)
+        wide.screenshot(path=str(ARTIFACTS / f"mail-{kind}-desktop.png"), full_page=True)
+        assert wide.locator("tr.head").first.is_visible(), f"{kind}: a wide screen shows the tables as tables"
         page.set_content(html)
         page.screenshot(path=str(ARTIFACTS / f"mail-{kind}.png"), full_page=True)
         assert _overflow(page) == [], f"{kind} mail is wider than the phone"
