@@ -210,6 +210,16 @@ def _overflow(page: Any) -> list[str]:
     }""", page.viewport_size["width"])
 
 
+def _ragged_rows(page: Any) -> list[str]:
+    """Rows with more or fewer cells than their table's head (a cell's label would then name another)."""
+    return page.evaluate("""() => [...document.querySelectorAll('table')].flatMap(table => {
+        const head = table.querySelectorAll('thead th').length;
+        return [...table.querySelectorAll('tbody tr')]
+            .filter(tr => head && tr.children.length !== head)
+            .map(tr => `${table.id || table.className}: ${tr.children.length} cells, ${head} in the head`);
+    }).slice(0, 5)""")
+
+
 def _axe(page: Any) -> list[str]:
     from axe_playwright_python.sync_playwright import Axe
 
@@ -227,6 +237,7 @@ def test_page_fits_the_screen_and_passes_axe(pages, demo, name, who, path, size)
     ARTIFACTS.mkdir(parents=True, exist_ok=True)
     page.screenshot(path=str(ARTIFACTS / f"{size}-{name}.png"), full_page=True)
     assert _overflow(page) == [], f"{name} at {size} is wider than the screen"
+    assert _ragged_rows(page) == [], f"{name}: rows whose cells do not match the table's head"
     assert _axe(page) == [], f"{name} at {size}: axe-core found WCAG 2.1 A/AA violations"
 
 
@@ -317,6 +328,8 @@ def test_pages_carry_no_inline_scripts_or_event_handlers(pages, demo):
 def test_mail_reads_on_a_phone(pages, demo):
     """Each kind of mail, as a phone's mail app shows it: the item tables become one block per item."""
     page, wide = pages(None, "phone"), pages(None, "desktop")
+    for tab in (page, wide):
+        tab.goto("about:blank")  # the mail is not a page of the desk: none of the desk's content policy
     assert {"digest_unit-zh-CN", "digest_leadership-zh-CN", "notice-zh-CN"} <= set(demo["mail"])
     for kind, html in demo["mail"].items():
         wide.set_content(html)
