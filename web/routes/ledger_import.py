@@ -71,11 +71,16 @@ def import_page(request: Request, user: SupervisorUser, now: NowDep, settings: S
 
 
 @router.post("/import")
-async def check_upload(request: Request, user: SupervisorUser, now: NowDep, settings: SettingsDep) -> Response:
+async def check_upload(request: Request, session: SessionDep, user: SupervisorUser, now: NowDep,
+                       settings: SettingsDep) -> Response:
     """Save the files where only this login can find them again, and show the dry run.
 
     No body parameters: the person's role is checked (a dependency) before the body is read.
     """
+    # The login check's connection goes back to the pool while the body arrives (a slow upload
+    # must not hold one); the person keeps the fields already loaded.
+    session.expunge(user)
+    session.rollback()
     remove_old_uploads(settings, now)
     token = f"{int(now.timestamp())}-{secrets.token_urlsafe(24)}"
     private_folder(settings.uploads_dir)
