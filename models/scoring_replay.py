@@ -1,0 +1,274 @@
+"""考核 scoring's replay: each item's history walked event by event into explained lines.
+
+Pure (models.scoring reads the rows and totals the lines): status, deadline and lead unit are
+taken as they were at each event, so a line depends only on what had happened by its day.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
+from datetime import date, datetime, time, timedelta
+from decimal import Decimal
+from operator import attrgetter
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from config.calendar import WorkCalendar
+from config.scoring import ScoringModel
+
+CREATED_KINDS = frozenset({"created", "imported"})
+# Rules that deduct once per event of a kind (the unit: the event's `unit_id`, else the lead unit).
+EVENT_RULES = {"returned": "returned", "urged": "urged", "period_late": "late_report",
+               "period_missed": "missing_report"}
+_LINE_KINDS = frozenset({*EVENT_RULES, "acknowledged", "signed_off"})  # kinds that may make a line
+_CHANGE_KINDS = frozenset({"updated", "extension_approved"})  # kinds that may move a deadline or a lead unit
+_IN_ORDER = attrgetter("at", "id")
+ACTIVE = frozenset({"assigned", "in_progress"})  # the unit works on it: it can be overdue
+WEEK = 5  # working days
+CENT = Decimal("0.01")
+
+
+@dataclass(frozen=True, slots=True)
+class ItemRow:
+    id: int
+    ref: str  # DOCUMENT/NUMBER
+    document: str
+    category: str
+    lead_unit_id: int
+    original_deadline: date
+    status: str
+    created_at: datetime
+
+
+@dataclass(frozen=True, slots=True)
+class EventRow:
+    id: int
+    item_id: int
+    kind: str
+    at: datetime
+    from_status: str | None
+    to_status: str | None
+    payload: dict[str, Any]
+
+
+@dataclass(frozen=True, slots=True)
+class Line:
+    """One explained deduction or addition: negative points for a deduction.
+
+    An overdue line covers `weeks` working weeks of one stretch overdue (from `on`, the day the
+    first began, to `until`, the day the last began); other lines are one event each (weeks 1).
+    `capped`: cut (to 0 or less) by a cap.
+    """
+
+    rule: str
+    points: Decimal
+    item: str
+    item_id: int
+    event_id: int | None
+    on: date
+    weeks: int = 1
+    until: date | None = None
+    capped: bool = False
+    # Internal (not shown): an overdue line's first week as a working-day number, and its points a week,
+    # so `score_parts` can cut a stretch at the months' edges.
+    week_number: int = 0
+    per_week: Decimal = Decimal(0)
+
+    def as_dict(self) -> dict[str, Any]:
+        data = {"rule": self.rule, "points": number(self.points), "item": self.item, "event_id": self.event_id,
+                "on": self.on.isoformat(), "capped": self.capped}
+        if self.until is not None:
+            data |= {"until": self.until.isoformat(), "weeks": self.weeks}
+        return data
+
+
+def number(value: Decimal) -> int | float:
+    """A Decimal for JSON: a whole number stays whole."""
+    return int(value) if value == value.to_integral_value() else float(value)
+
+
+def replayed(
+    items: Iterable[ItemRow], events: Iterable[EventRow], units: Mapping[int, str], model: ScoringModel,
+    calendar: WorkCalendar, tz: ZoneInfo, start: date, end: date, opens: datetime, cutoff: datetime,
+) -> Replay:
+    """Every item replayed over the days start..end, reading events before `cutoff` (UTC) only."""
+    histories: dict[int, list[EventRow]] = defaultdict(list)
+    for event in events:
+        if event.at < cutoff:
+            histories[event.item_id].append(event)
+    items = list(items)
+    first = min([start, *(i.original_deadline for i in items)]) - timedelta(days=1)
+    replay = Replay(model, Workdays(calendar, first, end), tz, opens, cutoff, start,
+                     {name: uid for uid, name in units.items()})
+    for item in items:
+        history = histories.get(item.id, [])
+        if len(history) > 1:
+            history.sort(key=_IN_ORDER)
+        replay.item(item, history)
+    return replay
+
+
+class Workdays:
+    """Working days numbered from `first`, to count working weeks overdue without stepping day by day."""
+
+    def __init__(self, calendar: WorkCalendar, first: date, last: date) -> None:
+        self.calendar = calendar
+        self._build(first, last)
+
+    def _build(self, first: date, last: date) -> None:
+        self.first, self.last, self.numbers, self.dates = first, last, {}, []
+        day, count = first, 0
+        while day <= last:
+            if self.calendar.is_workday(day):
+                count += 1
+                self.dates.append(day)
+            self.numbers[day] = count
+            day += timedelta(days=1)
+
+    def number(self, day: date) -> int:
+        """How many working days from `first` to `day` (inclusive)."""
+        if not self.first <= day <= self.last:
+            self._build(min(day, self.first) - timedelta(days=366), max(day, self.last))
+        return self.numbers[day]
+
+    def nth(self, n: int) -> date:
+        return self.dates[n - 1]
+
+
+class Replay:
+    """Walks each item's history and collects its lines by unit."""
+
+    def __init__(self, model: ScoringModel, workdays: Workdays, tz: ZoneInfo, opens: datetime, cutoff: datetime,
+                 start: date, unit_ids: dict[str, int]) -> None:
+        self.model, self.workdays, self.tz, self.opens, self.cutoff = model, workdays, tz, opens, cutoff
+        self.start, self.unit_ids = start, unit_ids
+        self.lines: dict[int, list[Line]] = defaultdict(list)
+
+    def local(self, at: datetime) -> tuple[date, bool]:
+        """The local day of `at`, and whether `at` is its 00:00."""
+        moment = at.astimezone(self.tz)
+        return moment.date(), moment.time() == time.min
+
+    def first_day(self, at: datetime) -> date:
+        """The first day whose 00:00 is at or after `at`."""
+        day, midnight = self.local(at)
+        return day if midnight else day + timedelta(days=1)
+
+    def last_day(self, at: datetime) -> date:
+        """The last day whose 00:00 is before `at`."""
+        day, midnight = self.local(at)
+        return day - timedelta(days=1) if midnight else day
+
+    def item(self, item: ItemRow, history: list[EventRow]) -> None:
+        created = history[0] if history and history[0].kind in CREATED_KINDS else None
+        since = created.at if created else item.created_at
+        if since >= self.cutoff:
+            return
+        weight = self.model.weight(item.document, item.category)
+        deadline, deadline_event = _first_deadline(item, history, created)
+        unit = self._first_unit(item, history)
+        status = (created.to_status if created else None) or (history[0].from_status if history else None) or item.status
+        for event in history:
+            if event is created:
+                continue
+            if status in ACTIVE:
+                self._overdue(item, weight, since, event.at, deadline, deadline_event, unit)
+            if event.kind in _LINE_KINDS and event.at >= self.opens:
+                self._event_lines(item, weight, event, deadline, unit)
+            status = event.to_status or status
+            if event.kind in _CHANGE_KINDS:
+                changed = _new_deadline(event)
+                if changed is not None:
+                    deadline, deadline_event = changed, event.id
+                unit = self._new_unit(event, unit)
+            since = event.at
+        if status in ACTIVE:
+            self._overdue(item, weight, since, self.cutoff, deadline, deadline_event, unit)
+
+    def _add(self, unit: int, rule_name: str, weight: Decimal, item: ItemRow, event_id: int | None, on: date,
+             weeks: int = 1, until: date | None = None, week_number: int = 0) -> None:
+        rule = self.model.rules.get(rule_name)
+        if rule is None or not rule.points or not weight:
+            return
+        per_week = rule.points * weight if rule.addition else -rule.points * weight
+        self.lines[unit].append(Line(rule_name, (per_week * weeks).quantize(CENT), item.ref, item.id, event_id, on,
+                                     weeks, until, False, week_number, per_week))
+
+    def _event_lines(self, item: ItemRow, weight: Decimal, event: EventRow, deadline: date, unit: int) -> None:
+        on = self.local(event.at)[0]
+        rule = EVENT_RULES.get(event.kind)
+        if event.kind == "acknowledged" and event.payload.get("late"):
+            rule = "late_acknowledge"
+        if rule is not None:
+            named = event.payload.get("unit_id")
+            self._add(named if isinstance(named, int) else unit, rule, weight, item, event.id, on)
+        elif event.kind == "signed_off" and on <= deadline:
+            self._add(unit, "early_sign_off", weight, item, event.id, on)
+
+    def _overdue(self, item: ItemRow, weight: Decimal, since: datetime, until: datetime, deadline: date,
+                 deadline_event: int | None, unit: int) -> None:
+        """One line for the working weeks overdue begun on days whose 00:00 lies in [since, until).
+
+        A week begins on the 1st, 6th, 11th ... working day after the deadline day.
+        """
+        if "overdue" not in self.model.rules:
+            return
+        first = max(self.first_day(since), deadline + timedelta(days=1), self.start)
+        last = self.last_day(until)
+        if first > last:
+            return
+        days = self.workdays
+        base = days.number(deadline)
+        low, high = days.number(first - timedelta(days=1)) - base + 1, days.number(last) - base
+        k = low + (1 - low) % WEEK
+        if k <= high:
+            weeks = (high - k) // WEEK + 1
+            self._add(unit, "overdue", weight, item, deadline_event, days.nth(base + k), weeks,
+                      days.nth(base + k + WEEK * (weeks - 1)), base + k)
+
+    def _first_unit(self, item: ItemRow, history: list[EventRow]) -> int:
+        for event in history:
+            if event.kind == "updated":
+                change = event.payload.get("lead_unit")
+                if isinstance(change, dict) and change.get("old") in self.unit_ids:
+                    return self.unit_ids[change["old"]]
+        return item.lead_unit_id
+
+    def _new_unit(self, event: EventRow, unit: int) -> int:
+        change = event.payload.get("lead_unit") if event.kind == "updated" else None
+        if isinstance(change, dict):
+            return self.unit_ids.get(change.get("new"), unit)  # type: ignore[arg-type]
+        return unit
+
+
+def _date(value: Any) -> date | None:
+    try:
+        return date.fromisoformat(value) if isinstance(value, str) else None
+    except ValueError:
+        return None
+
+
+def _new_deadline(event: EventRow) -> date | None:
+    if event.kind == "extension_approved":
+        return _date(event.payload.get("new_deadline"))
+    change = event.payload.get("deadline") if event.kind == "updated" else None
+    return _date(change.get("new")) if isinstance(change, dict) else None
+
+
+def _first_deadline(item: ItemRow, history: list[EventRow], created: EventRow | None) -> tuple[date, int | None]:
+    """The deadline when the item was created, and the event that set it (None: not recorded)."""
+    if created is not None:
+        found = _date(created.payload.get("deadline"))
+        if found is not None:
+            return found, created.id
+    for event in history:
+        if event.kind == "extension_approved":
+            old = _date(event.payload.get("old_deadline"))
+        else:
+            change = event.payload.get("deadline") if event.kind == "updated" else None
+            old = _date(change.get("old")) if isinstance(change, dict) else None
+        if old is not None:
+            return old, None
+    return item.original_deadline, None
