@@ -212,7 +212,7 @@ def _play(engine: Any, directory: Path, at: datetime) -> None:
     from cli.views import render_report
     from migrations.runner import upgrade
     from models.ledger import import_ledger
-    from models.report import build_report
+    from models.read.figures import build_report
 
     try:
         upgrade(engine)

@@ -12,7 +12,8 @@ from sqlmodel import select
 from cli.common import CliError, NowOption, console, err_console, open_session, resolve_now
 from cli.words import _, actor
 from models.errors import InvalidInput, NotFound
-from models.queries import find_person, find_unit
+from models.queries import find_person
+from models.read.filters import match_unit
 from models.tables import Person, Role
 
 
@@ -43,7 +44,7 @@ def add(
     if role == Role.OFFICER and not unit:
         raise InvalidInput(_("{email}: an officer needs --unit (the unit whose items they work on)", email=address))
     with open_session() as session:
-        unit_id = find_unit(session, unit).id if unit else None
+        unit_id = match_unit(session, unit).id if unit else None
         person = session.exec(select(Person).where(Person.email == address)).first()
         created = person is None
         if person is None:

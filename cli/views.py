@@ -17,12 +17,14 @@ from cli.common import (
     resolve_now,
     settings,
 )
-from cli.words import _, actor, details, level, n_
-from models.attachments import attachments_of
-from models.deadlines import due_state
-from models.queries import ItemFilter, co_unit_names, find_item, list_items, timeline
-from models.report import build_report
-from models.tables import Document, Person, Status, Unit
+from cli.words import _, actor, level, locale, n_
+from config.i18n import CLAUSE_SEPARATOR
+from models.queries import find_item
+from models.read.figures import build_report
+from models.read.filters import UnitRole
+from models.read.timeline import TimelineLine
+from models.read.views import ItemQuery, item_detail, list_rows
+from models.tables import Status
 
 STATE_STYLE = {"overdue": "bold red", "awaiting_sign_off": "yellow", "signed_off": "green", "cancelled": "dim"}
 
@@ -35,25 +37,23 @@ def register(app: typer.Typer) -> None:
 
 def items(
     document: Annotated[str | None, typer.Option(help="Only this document (short name).")] = None,
-    unit: Annotated[str | None, typer.Option(help="Only items where this unit (name or code) is lead or co-unit.")] = None,
+    unit: Annotated[str | None, typer.Option(
+        help="Only items of this unit: its name, part of it or its code (发改委, fgw).")] = None,
+    unit_role: Annotated[UnitRole, typer.Option(
+        help="With --unit: items it leads (lead), works on as a co-unit (co), or either (any).")] = UnitRole.ANY,
     status: Annotated[Status | None, typer.Option(help="Only items in this state.")] = None,
     overdue: Annotated[bool, typer.Option("--overdue", help="Only overdue items.")] = False,
+    due_soon: Annotated[bool, typer.Option("--due-soon", help="Only items due within the reminder window.")] = False,
     limit: Annotated[int, typer.Option(help="At most this many rows (0: all).")] = 0,
     now: NowOption = None,
     as_json: JsonOption = False,
 ) -> None:
-    """List items, with filters."""
+    """List items, with the filters of the items page."""
     at, tz = resolve_now(now), settings().tz
+    query = ItemQuery(document=document or "", unit=unit or "", unit_role=unit_role, status=status, overdue=overdue,
+                      due_soon=due_soon, sort="document", per_page=limit or 1)
     with open_session() as session:
-        rows = list_items(session, ItemFilter(document, unit, status, overdue), at, tz, limit or None)
-        data: list[dict[str, Any]] = [
-            {
-                "id": item.id, "ref": f"{doc.short_name}/{item.number}", "title": item.title,
-                "lead_unit": lead.name, "deadline": item.deadline.isoformat(), "status": item.status,
-                "due_state": due_state(item.status, item.deadline, at, tz), "escalation_level": item.escalation_level,
-            }
-            for item, doc, lead in rows
-        ]
+        data = [row.as_dict() for row in list_rows(session, None, query, at, tz, everything=not limit)]
     if as_json:
         print_json(data)
         return
@@ -76,60 +76,50 @@ def show(
     """Show one item with its timeline."""
     at, tz = resolve_now(now), settings().tz
     with open_session() as session:
-        item = find_item(session, item_ref)
-        document = session.get(Document, item.document_id)
-        lead = session.get(Unit, item.lead_unit_id)
-        supervisor = session.get(Person, item.supervisor_id) if item.supervisor_id else None
-        data: dict[str, Any] = {
-            "id": item.id, "ref": f"{document.short_name}/{item.number}", "document": document.short_name,  # type: ignore[union-attr]
-            "number": item.number, "title": item.title, "category": item.category,
-            "lead_unit": lead.name, "co_units": co_unit_names(session, item),  # type: ignore[union-attr]
-            "supervisor": supervisor.email if supervisor else None,
-            "original_deadline": item.original_deadline.isoformat(), "deadline": item.deadline.isoformat(),
-            "status": item.status, "due_state": due_state(item.status, item.deadline, at, tz),
-            "escalation_level": item.escalation_level, "version": item.version,
-            "next_action_at": item.next_action_at.isoformat() if item.next_action_at else None,
-            "timeline": [
-                {"kind": e.kind, "at": e.at.isoformat(), "actor": e.actor_label, "from": e.from_status,
-                 "to": e.to_status, "payload": e.payload}
-                for e in timeline(session, item)
-            ],
-            "attachments": [{"id": a.id, "name": a.name, "size": a.size, "sha256": a.sha256,
-                             "content_type": a.content_type, "event_id": a.event_id, "at": a.at.isoformat()}
-                            for a in attachments_of(session, item)],
-        }
+        detail = item_detail(session, None, find_item(session, item_ref), at, tz, locale())
+    events = list(reversed(detail["timeline"]))  # oldest first, as a log reads
     if as_json:
-        print_json(data)
+        keys = ("id", "ref", "document", "number", "title", "category", "lead_unit", "co_units")
+        print_json({
+            **{k: detail[k] for k in keys}, "supervisor": detail["supervisor_email"],
+            "original_deadline": detail["original_deadline"].isoformat(), "deadline": detail["deadline"].isoformat(),
+            "status": detail["status"], "due_state": detail["due_state"],
+            "escalation_level": detail["escalation_level"], "version": detail["version"],
+            "next_action_at": detail["next_action_at"].isoformat() if detail["next_action_at"] else None,
+            "timeline": [{"kind": e["kind"], "at": e["at"].isoformat(), "actor": e["actor"], "from": e["from"],
+                          "to": e["to"], "payload": e["payload"]} for e in events],
+            "attachments": [{**a, "at": a["at"].isoformat()} for a in detail["attachments"]],
+        })
         return
-    console.print(f"[bold]{data['ref']}[/]  {data['title']}")
-    deadline = data["deadline"]
-    if deadline != data["original_deadline"]:
-        deadline += _(" (originally {deadline})", deadline=data["original_deadline"])
-    state = _(data["status"])
-    if data["due_state"] != data["status"]:
-        state = _("{status} ({due_state})", status=state, due_state=_(data["due_state"]))
-    fields = [(_("Lead unit"), data["lead_unit"]), (_("Co-units"), "、".join(data["co_units"]) or "-"),
-              (_("Supervisor"), data["supervisor"] or "-"),
+    console.print(f"[bold]{detail['ref']}[/]  {detail['title']}")
+    deadline = detail["deadline"].isoformat()
+    if detail["deadline"] != detail["original_deadline"]:
+        deadline += _(" (originally {deadline})", deadline=detail["original_deadline"].isoformat())
+    state = _(detail["status"])
+    if detail["due_state"] != detail["status"]:
+        state = _("{status} ({due_state})", status=state, due_state=_(detail["due_state"]))
+    fields = [(_("Lead unit"), detail["lead_unit"]), (_("Co-units"), "、".join(detail["co_units"]) or "-"),
+              (_("Supervisor"), detail["supervisor_email"] or "-"),
               (_("Status"), state),
-              (_("Deadline"), deadline), (_("Escalation level"), level(data["escalation_level"]))]
+              (_("Deadline"), deadline), (_("Escalation level"), level(detail["escalation_level"]))]
     for name, value in fields:
         console.print("  " + _("{name}: {value}", name=name, value=value), highlight=False)
     table = Table(title=_("Timeline"), title_justify="left")
     for column in (_("When"), _("Event"), _("Who"), _("Details")):
         table.add_column(column, overflow="fold")
-    for event in timeline_rows(data["timeline"]):
-        table.add_row(*event)
+    for event in events:
+        table.add_row(*timeline_row(event["line"]))
     console.print(table)
-    for a in data["attachments"]:
+    for a in detail["attachments"]:
         console.print("  " + _("Evidence file: {name} ({size} bytes, sha256 {sha256})", name=a["name"], size=a["size"],
                                 sha256=a["sha256"]), highlight=False)
 
 
-def timeline_rows(events: list[dict[str, Any]]) -> list[tuple[str, str, str, str]]:
-    from config.clock import parse_instant
-
-    return [(local(parse_instant(e["at"])), _(e["kind"]), actor(e["actor"]), details(e["payload"]))
-            for e in events]
+def timeline_row(line: TimelineLine) -> tuple[str, str, str, str]:
+    """One timeline entry as the table's columns (the words: models.read.timeline)."""
+    separator = CLAUSE_SEPARATOR[locale()]
+    event = f"{line.event} → {line.change}" if line.change else line.event
+    return local(line.at), event, actor(line.actor_label), separator.join(line.details)
 
 
 def report(now: NowOption = None, as_json: JsonOption = False) -> None:
@@ -144,7 +134,7 @@ def report(now: NowOption = None, as_json: JsonOption = False) -> None:
 
 
 def render_report(data: dict[str, Any]) -> None:
-    """Print a report built by `models.report.build_report` as two Rich tables."""
+    """Print a report built by `models.read.figures.build_report` as two Rich tables."""
     as_of = data["as_of"][:16]
     for key, title, name in (("documents", _("By document (as of {as_of})", as_of=as_of), _("Document")),
                              ("units", _("By lead unit (as of {as_of})", as_of=as_of), _("Lead unit"))):

@@ -7,7 +7,6 @@ Refusals are worded by their code, as on the pages.
 from __future__ import annotations
 
 import os
-import re
 from collections.abc import Iterable, Mapping
 from datetime import UTC, datetime
 from typing import Any
@@ -77,7 +76,6 @@ def details(payload: Mapping[str, Any]) -> str:
 
 
 _LABELLED_FIELDS = ("imported_as", "status", "from_status", "to_status")  # their values are states
-_THRESHOLD = re.compile(r"(before|level|repeat)-(\d+)")
 
 
 def _value(key: str, value: Any) -> Any:
@@ -95,16 +93,10 @@ def _value(key: str, value: Any) -> Any:
 
 
 def threshold(key: str) -> str:
-    """A sweep threshold's key (before-7, overdue, level-1, repeat-10, see models.schedule) in words."""
-    found = _THRESHOLD.fullmatch(key)
-    if found is None:
-        return _(key)
-    kind, n = found.group(1), int(found.group(2))
-    if kind == "before":
-        return n_("{n} working day before the deadline", "{n} working days before the deadline", n)
-    if kind == "level":
-        return _("escalation level {n}", n=n)
-    return n_("repeat reminder, {n} working day overdue", "repeat reminder, {n} working days overdue", n)
+    """A sweep threshold's key (before-7, overdue, level-1, repeat-10) in words (models.read.timeline)."""
+    from models.read.timeline import threshold_words
+
+    return threshold_words(key, locale())
 
 
 def local_time(at: datetime, *, seconds: bool = False) -> str:

@@ -23,7 +23,8 @@ from config.policy import Policy
 from config.settings import Settings
 from models.deadlines import ACTIVE_STATUSES, is_overdue
 from models.outbox import OutboxMessage, OutboxStatus
-from models.report import rate
+from models.read.due import load_reminder_window
+from models.read.figures import rate
 from models.sweep_tables import SweepRun
 from models.tables import (
     Document,
@@ -39,7 +40,6 @@ from models.tables import (
 )
 from notifications.outbox import item_url
 
-DUE_SOON_WORKDAYS = 7  # when the policy has no reminders before the deadline
 SWEEP_SILENCE = timedelta(days=1)  # no sweep for this long is a problem the admins hear about
 DEAD_MAIL_SHOWN = 20
 
@@ -343,11 +343,9 @@ def _last_month_scores(session: Session, today: date, now: datetime, settings: S
 
 
 def _reminder_window(today: date, policy: Policy) -> tuple[int, date]:
-    """(working days, last deadline day) of "due soon": the default policy's first reminder."""
-    from config.calendar import load_calendar
-
-    workdays = max(policy.default.reminders_before, default=DUE_SOON_WORKDAYS)
-    return workdays, load_calendar().add_workdays(today, workdays)
+    """(working days, last deadline day) of "due soon" (models.read.due, as the pages count it)."""
+    window = load_reminder_window(policy)
+    return window.workdays, window.until(today)
 
 
 def _leadership(people: dict[str, Person], policy: Policy) -> list[str]:

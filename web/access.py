@@ -1,36 +1,19 @@
 """Who may see which items: the one place the web and the API ask.
 
 Officers see items whose lead unit or a co-unit is their unit, and nothing else; supervisors,
-leaders and admins see everything. Who may *act* is the lifecycle's rule
+leaders and admins see everything (lists and counts use the same rule as a condition:
+models.read.filters.scope_condition). Who may *act* is the lifecycle's rule
 (`models.lifecycle.allowed_actions` / `apply`), not this module's.
 """
 
 from __future__ import annotations
 
-from typing import Any
-
-from sqlalchemy import false, union
-from sqlmodel import Session, col, select
+from sqlmodel import Session
 
 from models.errors import ConflictError, Forbidden, NotFound
 from models.lifecycle import co_unit_ids
-from models.tables import Item, ItemCoUnit, Person, Role
-
-
-def sees_everything(person: Person) -> bool:
-    return person.role in (Role.SUPERVISOR, Role.LEADER, Role.ADMIN)
-
-
-def visible_clause(person: Person) -> Any | None:
-    """A WHERE condition on Item limiting rows to what `person` may see (None: no limit)."""
-    if sees_everything(person):
-        return None
-    if person.role != Role.OFFICER or person.unit_id is None:
-        return false()
-    # A UNION of two index lookups: `lead = u OR id IN (...)` makes both databases scan every item.
-    led = select(Item.id).where(Item.lead_unit_id == person.unit_id)
-    co_led = select(ItemCoUnit.item_id).where(ItemCoUnit.unit_id == person.unit_id)
-    return col(Item.id).in_(union(led, co_led))
+from models.read.filters import sees_everything as sees_everything
+from models.tables import Item, Person, Role
 
 
 def visible_item(session: Session, person: Person, item_id: int) -> Item:

@@ -24,8 +24,8 @@ from models.errors import (
     InvalidTransition,
     NotFound,
 )
+from models.read.due import reminder_window
 from web.auth import TooManyAttempts, secret_key
-from web.calendar import reminder_window
 from web.deps import LoginRequired
 from web.figures import FiguresCache
 from web.headers import SecurityHeaders

@@ -14,10 +14,10 @@ from zoneinfo import ZoneInfo
 from sqlmodel import Session
 
 from models.ledger.export import ledger_table
+from models.read.figures import Figures, Row, ranking
+from models.read.views import ItemRow
 from models.sheets import PERCENT, XLSX, Column, Table, xlsx
-from web.figures import Figures, Row, ranking
 from web.i18n import translator
-from web.listing import ItemRow
 
 __all__ = ["XLSX", "figures_workbook", "items_workbook"]
 

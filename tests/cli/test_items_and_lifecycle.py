@@ -41,6 +41,18 @@ def test_items_filters_by_unit_including_co_units_and_by_overdue(duban, ledger):
     assert [r["ref"] for r in overdue] == ["新时代意见/12"] and overdue[0]["due_state"] == "overdue"
 
 
+def test_items_finds_a_unit_by_part_of_its_name_or_its_code_and_by_its_role(duban, ledger):
+    for text in ("发改委", "fgw", "FGW"):
+        refs = [r["ref"] for r in duban("items", "--unit", text, "--json").json()]
+        assert refs == ["新时代意见/12", "新时代意见/14"], text
+    led = duban("items", "--unit", "财政", "--unit-role", "lead", "--json").json()
+    assert [r["ref"] for r in led] == ["建设方案/1", "新时代意见/13"]
+    ambiguous = duban("items", "--unit", "市")
+    assert ambiguous.code == 1 and "市发改委" in ambiguous.err and "市财政局" in ambiguous.err
+    unknown = duban("items", "--unit", "市发改局")
+    assert unknown.code == 1 and "市发改委" in unknown.err and "Traceback" not in unknown.err
+
+
 def test_the_full_story_through_the_cli_and_the_timeline(duban, ledger):
     p = ledger
     steps = [

@@ -5,11 +5,10 @@ from __future__ import annotations
 from datetime import date, timedelta
 
 from models.lifecycle import Action, apply
-from models.report import build_report
+from models.read.figures import build_figures, build_report, week_starts
 from models.tables import Status
 from tests.conftest import TZ
 from tests.factories import make_document, make_item
-from web.figures import build_figures, week_starts
 
 
 def test_figures_match_the_report_for_people_who_see_everything(world, session, now):
@@ -75,8 +74,8 @@ def test_escalation_counts_link_to_the_filtered_list(world, client_for, session)
     session.add(theirs)
     session.commit()
     client = client_for(world.people["sup"])
-    assert 'href="/items?level=2"' in client.get("/").text
-    listed = client.get("/items", params={"level": "2"}).text
+    assert 'href="/items?open=1&amp;level=2"' in client.get("/").text  # open items at that level, as counted
+    listed = client.get("/items", params={"open": "1", "level": "2"}).text
     assert theirs.title in listed and world.items["ours"].title not in listed
 
 
@@ -113,7 +112,7 @@ def test_past_weeks_of_the_trend_count_only_the_items_that_existed_then(session,
 
 
 def test_rank_numbers_share_a_place_at_equal_rates():
-    from web.figures import Row, rank_numbers, ranked
+    from models.read.figures import Row, rank_numbers, ranked
 
     assert rank_numbers([90.0, 50.0, 50.0, 10.0, 10.0, 0.0]) == [1, 2, 2, 4, 4, 6]
     rows = [Row("乙", 2, 1, overdue=1), Row("甲", 4, 2, overdue=0), Row("丙", 1, 1), Row("丁", 5, 0, overdue=3)]

@@ -35,7 +35,7 @@ ZH, EN = _words("zh-CN"), _words("en")
 SOURCES = sorted([
     *ROOT.glob("web/**/*.py"), ROOT / "models/lifecycle.py", ROOT / "models/queries.py",
     ROOT / "models/accounts.py", ROOT / "models/errors.py", *ROOT.glob("models/ledger/*.py"),
-    ROOT / "models/scoring.py", ROOT / "models/feeds.py", ROOT / "models/attachments.py",
+    ROOT / "models/scoring.py", ROOT / "models/feeds.py", ROOT / "models/attachments.py", *ROOT.glob("models/read/*.py"),
     ROOT / "notifications/outbox.py",
 ])
 

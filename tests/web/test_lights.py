@@ -1,4 +1,4 @@
-"""States and lights worked out once a day (web.calendar.Day) agree with the deadline rules."""
+"""States and lights worked out once a day (models.read.due.Day) agree with the deadline rules."""
 
 from __future__ import annotations
 
@@ -6,8 +6,8 @@ from datetime import UTC, date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
 from models.deadlines import ACTIVE_STATUSES, due_state, is_overdue
+from models.read.due import Day, due_soon_until
 from models.tables import Status
-from web.calendar import Day, due_soon_until
 
 
 def test_day_agrees_with_the_deadline_rules_around_local_midnight():

@@ -12,11 +12,12 @@ from models.accounts import find_token, revoke_token, tokens_of
 from models.errors import Forbidden
 from models.lifecycle import Action, apply
 from models.queries import find_person
+from models.read.filters import UnitRole
+from models.read.views import SORTS, ItemQuery, as_json, item_detail, page_of_items
 from models.tables import Role, Status
 from web.access import check_version, require_sees_everything, visible_item
 from web.deps import ApiUser, NowDep, SessionDep, SettingsDep, after_change
-from web.itemview import action_payload, as_json, item_detail
-from web.listing import SORTS, ItemQuery, page_of_items
+from web.itemview import action_payload
 from web.routes.outbox import outbox_counts
 
 router = APIRouter(prefix="/api/v1", tags=["api"])
@@ -74,16 +75,19 @@ def me(user: ApiUser) -> Any:
 @router.get("/items", response_model=ItemPage)
 def items(
     session: SessionDep, user: ApiUser, now: NowDep, settings: SettingsDep,
-    document: str = "", unit: str = "", status: Status | None = None, overdue: bool = False,
+    document: str = "", unit: str = "", unit_role: UnitRole = UnitRole.ANY, status: Status | None = None,
+    open: bool = False, overdue: bool = False,
     due_soon: bool = False, level: Annotated[int | None, Query(ge=0)] = None, q: str = "",
     sort: Annotated[str, Query(pattern="^(" + "|".join(SORTS) + ")$")] = "deadline",
     page: Annotated[int, Query(ge=1)] = 1, per_page: Annotated[int, Query(ge=1, le=500)] = 50,
 ) -> Any:
-    """Items the token's person may see, filtered like the /items page (unit: lead or co-unit)."""
-    query = ItemQuery(document, unit, status, overdue, due_soon, level, q, sort, page, per_page)
-    rows, total = page_of_items(session, user, query, now, settings.tz)
-    return {"total": total, "page": page, "per_page": per_page,
-            "items": [row.as_dict() for row in rows]}
+    """Items the token's person may see, filtered like the /items page (unit: name, part of it or code;
+    unit_role: lead, co or any; open: not signed off or cancelled)."""
+    query = ItemQuery(document=document, unit=unit, unit_role=unit_role, status=status, open=open, overdue=overdue,
+                      due_soon=due_soon, level=level, q=q, sort=sort, page=page, per_page=per_page)
+    found = page_of_items(session, user, query, now, settings.tz)
+    return {"total": found.total, "page": page, "per_page": per_page,
+            "items": [row.as_dict() for row in found.rows]}
 
 
 @router.get("/items/{item_id}")

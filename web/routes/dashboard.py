@@ -16,11 +16,11 @@ from starlette.concurrency import run_in_threadpool
 
 from config.settings import Settings
 from models.deadlines import ACTIVE_STATUSES
+from models.read.figures import Figures, ranked
+from models.read.views import ItemQuery, ItemRow, list_rows
 from models.tables import ItemEvent, Person, Role
 from web.access import require_sees_everything
 from web.deps import CurrentUser, NowDep, SessionDep, SettingsDep, csrf_protect
-from web.figures import Figures, ranking
-from web.listing import ItemQuery, ItemRow, list_rows
 from web.render import fragment, locale_for, redirect, render
 from web.workbooks import XLSX, figures_workbook
 
@@ -57,8 +57,9 @@ def _figures_html(figures: Figures, locale: str, tz: ZoneInfo, view: str) -> Mar
         return hit[1]
     ranks: list[int] = []
     if view == "rate":
-        places = ranking(figures.units)
-        ranks, shown_units = [place for place, _ in places], [row for _, row in places]
+        # Places in the city ranking (an officer sees their own unit's place among all units).
+        shown_units = ranked(figures.units)
+        ranks = [figures.places.get(row.name, 0) for row in shown_units]
     else:
         shown_units = figures.units if view == "all" else figures.units[:UNITS_SHOWN]
     html = fragment("dashboard_figures.html", locale, tz, figures=figures, shown_units=shown_units,

@@ -10,6 +10,8 @@ from sqlmodel import col, select
 
 from models.errors import ConflictError, InvalidInput
 from models.lifecycle import Action, apply
+from models.read.filters import UnitRole, visible_units
+from models.read.views import SORTS, ItemPage, ItemQuery, item_detail, list_rows, page_of_items
 from models.tables import Document, Status
 from web.access import check_version, visible_item
 from web.deps import (
@@ -21,8 +23,8 @@ from web.deps import (
     csrf_protect,
     inline_on_sqlite,
 )
-from web.itemview import action_payload, item_detail
-from web.listing import SORTS, ItemQuery, list_rows, page_of_items
+from web.i18n import error_message
+from web.itemview import action_payload
 from web.render import flash, fragment, locale_for, redirect, render, wants_fragment
 from web.workbooks import XLSX, items_workbook
 
@@ -30,8 +32,9 @@ router = APIRouter(dependencies=[Depends(csrf_protect)], include_in_schema=False
 
 
 async def item_query(
-    document: str = "", unit: str = "", status: str = "", overdue: str = "", due_soon: str = "",
-    level: str = "", q: str = "", sort: str = "deadline", page: Annotated[int, Query(ge=1, le=100_000)] = 1,
+    document: str = "", unit: str = "", unit_role: str = "", status: str = "", open: str = "", overdue: str = "",
+    due_soon: str = "", level: str = "", q: str = "", sort: str = "deadline",
+    page: Annotated[int, Query(ge=1, le=100_000)] = 1,
 ) -> ItemQuery:
     """The list's filters from the URL; empty fields (as plain forms send them) mean 'any'."""
     if status and status not in Status.__members__.values():
@@ -40,9 +43,13 @@ async def item_query(
     if level and not level.isdigit():
         raise InvalidInput(f"the escalation level must be a number, not {level!r}", code="filter.bad_level",
                            params={"level": level})
+    if unit_role and unit_role not in UnitRole.__members__.values():
+        raise InvalidInput(f"unknown unit role {unit_role!r}; use one of {', '.join(UnitRole)}",
+                           code="filter.unknown_unit_role", params={"value": unit_role})
     return ItemQuery(
-        document=document.strip(), unit=unit.strip(), status=Status(status) if status else None,
-        overdue=bool(overdue), due_soon=bool(due_soon), level=int(level) if level else None,
+        document=document.strip(), unit=unit.strip(), unit_role=UnitRole(unit_role or UnitRole.ANY),
+        status=Status(status) if status else None, open=bool(open), overdue=bool(overdue), due_soon=bool(due_soon),
+        level=int(level) if level else None,
         q=q.strip()[:200], sort=sort if sort in SORTS else "deadline", page=page,
     )
 
@@ -55,17 +62,23 @@ ItemQueryDep = Annotated[ItemQuery, Depends(item_query)]
 def items(request: Request, session: SessionDep, user: CurrentUser, now: NowDep, settings: SettingsDep,
           query: ItemQueryDep) -> Response:
     """The whole page, or for htmx (the filters, the pager) only the results it swaps in."""
-    rows, total = page_of_items(session, user, query, now, settings.tz)
-    results = {"rows": rows, "total": total, "query": query, "pages": max(1, -(-total // query.per_page))}
+    locale = locale_for(request, user)
+    problem = ""
+    try:
+        found = page_of_items(session, user, query, now, settings.tz)
+    except InvalidInput as exc:  # a unit that is unknown or ambiguous: say so above an empty list
+        found, problem = ItemPage([], 0), error_message(exc, locale)
+    results = {"rows": found.rows, "total": found.total, "query": query, "unit_shown": found.unit,
+               "problem": problem, "pages": max(1, -(-found.total // query.per_page))}
     response: Response
     if wants_fragment(request):
-        html = fragment("items_results.html", locale_for(request, user), settings.tz, **results)
+        html = fragment("items_results.html", locale, settings.tz, **results)
         # The address bar shows the tidy URL the pager and the export use, not every empty field.
         response = HTMLResponse(html, headers={"HX-Push-Url": query.url()})
     else:
         documents = session.exec(select(Document.short_name).order_by(col(Document.short_name))).all()
         response = render(request, "items.html", user, nav="items", documents=documents,
-                          statuses=list(Status), sorts=list(SORTS), **results)
+                          units=visible_units(session, user), statuses=list(Status), sorts=list(SORTS), **results)
     response.headers["Vary"] = "HX-Request"  # one URL, two answers: caches must keep them apart
     return response
 
@@ -88,7 +101,7 @@ def export(request: Request, session: SessionDep, user: CurrentUser, now: NowDep
 def item_page(request: Request, item_id: int, session: SessionDep, user: CurrentUser, now: NowDep,
               settings: SettingsDep) -> Response:
     item = visible_item(session, user, item_id)
-    detail = item_detail(session, user, item, now, settings.tz)
+    detail = item_detail(session, user, item, now, settings.tz, locale_for(request, user))
     return render(request, "item.html", user, nav="items", item=detail,
                   today=now.astimezone(settings.tz).date())
 

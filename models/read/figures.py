@@ -1,0 +1,243 @@
+"""The office's figures: per document, per lead unit, escalation levels, the weekly rate trend.
+
+Every count is the number of items an `ItemFilter` lists (models.read.filters.conditions, cancelled
+items left out; rate = signed off / total), grouped in one query: a row carries the filter its
+links open, so a figure and its list agree by construction. `duban report`, the dashboard, the
+API and the figures spreadsheet all read from here.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass, field, replace
+from datetime import date, datetime, timedelta
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from sqlalchemy import and_, case, func
+from sqlmodel import Session, col, select
+
+from models.deadlines import start_of_day
+from models.read.due import Day, due_soon_condition, overdue_condition, unfinished_condition
+from models.read.filters import ItemFilter, UnitRole, conditions, sees_everything
+from models.tables import Document, Item, ItemEvent, Person, Status, Unit
+
+TREND_WEEKS = 8
+
+
+def rate(signed_off: int, total: int) -> float:
+    """Percent with one decimal, as offices write it (53 of 103 -> 51.5)."""
+    return round(100.0 * signed_off / total, 1) if total else 0.0
+
+
+@dataclass
+class Row:
+    name: str
+    total: int = 0
+    signed_off: int = 0
+    open: int = 0
+    due_soon: int = 0
+    overdue: int = 0
+    trend: list[float] = field(default_factory=list)
+    link: ItemFilter | None = None  # the list behind the row's counts (None: the reader may not open it)
+
+    @property
+    def rate(self) -> float:
+        return rate(self.signed_off, self.total)
+
+    @property
+    def light(self) -> str:
+        return "red" if self.overdue else "yellow" if self.due_soon else "green"
+
+    def url(self, **changes: Any) -> str:
+        """The list a count of this row opens: e.g. url(overdue=True) for its overdue count."""
+        return self.link.url(**changes) if self.link is not None else ""
+
+    def as_dict(self) -> dict[str, Any]:
+        return {"name": self.name, "total": self.total, "signed_off": self.signed_off, "rate": self.rate,
+                "open": self.open, "due_soon": self.due_soon, "overdue": self.overdue, "light": self.light,
+                **({"trend": self.trend} if self.trend else {})}
+
+
+def count_rows(
+    session: Session, key: Any, where: Iterable[Any], day: Day, names: dict[Any, str] | None = None,
+) -> dict[Any, Row]:
+    """Items within `where` (cancelled ones left out) grouped by the column `key`, counted."""
+    soon = func.sum(case((due_soon_condition(day.today, day.soon_until), 1), else_=0))
+    late = func.sum(case((overdue_condition(day.today), 1), else_=0))
+    signed = func.sum(case((Item.status == Status.SIGNED_OFF, 1), else_=0))
+    opened = func.sum(case((unfinished_condition(), 1), else_=0))
+    rows = session.exec(
+        select(key, func.count(), signed, opened, soon, late)
+        .where(Item.status != Status.CANCELLED, *where).group_by(key)
+    ).all()
+    return {k: Row(str(k) if names is None else names.get(k, str(k)), int(total), int(s or 0), int(o or 0),
+                   int(n or 0), int(lt or 0))
+            for k, total, s, o, n, lt in rows}
+
+
+def names_of(session: Session, model: Any, ids: Iterable[Any] | None = None) -> dict[int, str]:
+    """Display names by id: documents' short names, units' names."""
+    name = model.short_name if model is Document else model.name
+    query = select(model.id, name)
+    if ids is not None:
+        query = query.where(col(model.id).in_(list(ids)))
+    return dict(session.exec(query).all())
+
+
+def unit_rows(session: Session, day: Day, base: ItemFilter = ItemFilter()) -> dict[int, Row]:
+    """Every lead unit's figures over all items (the city ranking), each linked to its lead items."""
+    where = conditions(session, None, base, day.today, day.soon_until)
+    rows = count_rows(session, Item.lead_unit_id, where, day, names_of(session, Unit))
+    for row in rows.values():
+        row.link = replace(base, unit=row.name, unit_role=UnitRole.LEAD)
+    return rows
+
+
+def document_rows(session: Session, person: Person | None, base: ItemFilter, day: Day) -> dict[int, Row]:
+    where = conditions(session, person, base, day.today, day.soon_until)
+    rows = count_rows(session, Item.document_id, where, day, names_of(session, Document))
+    for row in rows.values():
+        row.link = replace(base, document=row.name)
+    return rows
+
+
+@dataclass
+class Figures:
+    as_of: datetime
+    overall: Row
+    documents: list[Row]
+    units: list[Row]
+    escalation: dict[int, int]
+    week_starts: list[date]
+    base: ItemFilter = ItemFilter()  # what the headline counts (an officer: their unit's lead items)
+    places: dict[str, int] = field(default_factory=dict)  # each unit's place in the city ranking
+    co_items: int = 0  # an officer's: open items their unit works on as a co-unit
+    own_unit: str = ""
+
+    def escalation_url(self, level: int) -> str:
+        return self.base.url(level=level, open=True)
+
+    def co_items_url(self) -> str:
+        return self.base.url(unit_role=UnitRole.CO, open=True)
+
+
+def base_filter(session: Session, person: Person | None) -> ItemFilter:
+    """What a person's figures count: everything, or for an officer the items their unit leads
+    (as the city ranking counts a unit); their co-unit work is told apart (Figures.co_items)."""
+    if sees_everything(person) or person is None or person.unit_id is None:
+        return ItemFilter()
+    unit = session.get(Unit, person.unit_id)
+    return ItemFilter(unit=unit.name if unit else "", unit_role=UnitRole.LEAD)
+
+
+def week_starts(today: date, weeks: int = TREND_WEEKS) -> list[date]:
+    """Mondays of the past `weeks` weeks, oldest first; the last is this week's."""
+    monday = today - timedelta(days=today.weekday())
+    return [monday - timedelta(weeks=k) for k in range(weeks - 1, -1, -1)]
+
+
+def build_figures(session: Session, person: Person | None, now: datetime, tz: ZoneInfo) -> Figures:
+    day = Day.at(now, tz)
+    base = base_filter(session, person)
+    everything = sees_everything(person)
+    documents = document_rows(session, person, base, day)
+    city = unit_rows(session, day)
+    places = {row.name: place for place, row in ranking(list(city.values()))}
+    if everything:
+        units = list(city.values())
+        overall = Row("", **{f: sum(getattr(r, f) for r in documents.values())
+                             for f in ("total", "signed_off", "open", "due_soon", "overdue")}, link=base)
+    else:
+        units = [row for row in city.values() if row.name == base.unit]
+        overall = replace(units[0], name="", trend=[]) if units else Row("", link=base)
+    where = conditions(session, person, base, day.today, day.soon_until)
+    escalation = {
+        int(level): row.total for level, row in count_rows(
+            session, Item.escalation_level, [*where, unfinished_condition(), col(Item.escalation_level) > 0], day,
+        ).items()
+    }
+    starts = week_starts(day.today)
+    _add_trend(session, [Item.status != Status.CANCELLED, *where], starts[1:], tz, documents, overall)
+    co_items = 0
+    if not everything and base.unit:
+        co_work = conditions(session, person, replace(base, unit_role=UnitRole.CO, open=True), day.today,
+                             day.soon_until)
+        co_items = int(session.exec(select(func.count()).select_from(Item).where(*co_work)).one())
+    return Figures(
+        as_of=now, overall=overall,
+        documents=sorted(documents.values(), key=lambda r: r.name),
+        units=sorted(units, key=lambda r: (-r.overdue, -r.due_soon, r.name)),
+        escalation=dict(sorted(escalation.items())), week_starts=starts, base=base, places=places,
+        co_items=co_items, own_unit=base.unit,
+    )
+
+
+def _add_trend(session: Session, scope: list[Any], boundaries: list[date], tz: ZoneInfo,
+               documents: dict[Any, Row], overall: Row) -> None:
+    """The rate at the end of each past week, among the items that existed then.
+
+    Signing off is final, so an item signed off now and before the boundary was signed off then,
+    unless its one `signed_off` event is later. Items imported as signed off count from their
+    import. Items cancelled since are not taken back (a cancellation keeps no earlier status).
+    """
+    instants = [start_of_day(day, tz) for day in boundaries]
+    existed = [func.sum(case((col(Item.created_at) < at, 1), else_=0)) for at in instants]
+    done = [func.sum(case((and_(col(Item.created_at) < at, Item.status == Status.SIGNED_OFF), 1), else_=0))
+            for at in instants]
+    past = {row[0]: [int(v or 0) for v in row[1:]] for row in session.execute(
+        select(Item.document_id, *existed, *done).where(*scope, col(Item.created_at) < instants[-1])
+        .group_by(Item.document_id)
+    ).all()}
+    later = [func.sum(case((and_(col(ItemEvent.at) >= at, col(Item.created_at) < at), 1), else_=0))
+             for at in instants]
+    since = {row[0]: [int(v or 0) for v in row[1:]] for row in session.execute(
+        select(Item.document_id, *later).select_from(ItemEvent)
+        .join(Item, col(Item.id) == ItemEvent.item_id)
+        .where(ItemEvent.kind == "signed_off", col(ItemEvent.at) >= instants[0], *scope)
+        .group_by(Item.document_id)
+    ).all()}
+    n = len(instants)
+    zero = [0] * (2 * n)
+    totals, signed = [0] * n, [0] * n
+    for document_id, row in documents.items():
+        values, after = past.get(document_id, zero), since.get(document_id, zero[:n])
+        row.trend = [rate(values[n + i] - after[i], values[i]) for i in range(n)] + [row.rate]
+        for i in range(n):
+            totals[i] += values[i]
+            signed[i] += values[n + i] - after[i]
+    overall.trend = [rate(signed[i], totals[i]) for i in range(n)] + [overall.rate]
+
+
+def ranked(units: list[Row]) -> list[Row]:
+    """Units by rate, best first; at equal rates fewer overdue items first, then by name."""
+    return sorted(units, key=lambda u: (-u.rate, u.overdue, u.name))
+
+
+def rank_numbers(rates: list[float]) -> list[int]:
+    """Competition ranking of rates sorted best first: equal rates share a rank (1, 2, 2, 4)."""
+    numbers: list[int] = []
+    for i, value in enumerate(rates):
+        numbers.append(numbers[-1] if i and value == rates[i - 1] else i + 1)
+    return numbers
+
+
+def ranking(units: list[Row]) -> list[tuple[int, Row]]:
+    """Every unit with its place, best rate first (the dashboard's ranking and its spreadsheet)."""
+    by_rate = ranked(units)
+    return list(zip(rank_numbers([u.rate for u in by_rate]), by_rate, strict=True))
+
+
+def build_report(session: Session, now: datetime, tz: ZoneInfo) -> dict[str, Any]:
+    """`duban report`: per document and per lead unit over every item, sorted by name."""
+    day = Day.at(now, tz)
+
+    def rows(grouped: dict[int, Row], label: str) -> list[dict[str, Any]]:
+        return [{label: r.name, "total": r.total, "signed_off": r.signed_off, "rate": r.rate, "open": r.open,
+                 "overdue": r.overdue} for r in sorted(grouped.values(), key=lambda r: r.name)]
+
+    return {
+        "as_of": now.astimezone(tz).isoformat(),
+        "documents": rows(document_rows(session, None, ItemFilter(), day), "document"),
+        "units": rows(unit_rows(session, day), "unit"),
+    }

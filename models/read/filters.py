@@ -1,0 +1,166 @@
+"""Which items a list, a count or an export covers: who may see what, and the filters people set.
+
+One `ItemFilter` is turned into SQL conditions here (`conditions`) and into a query string
+(`ItemFilter.url`), so a figure and the list its link opens are worked out from the same object.
+"""
+
+from __future__ import annotations
+
+import difflib
+from dataclasses import dataclass, replace
+from datetime import date
+from enum import StrEnum
+from typing import Any
+from urllib.parse import urlencode
+
+from sqlalchemy import false, func, or_, union
+from sqlmodel import Session, col, select
+
+from models.errors import InvalidInput, NotFound
+from models.read.due import due_soon_condition, overdue_condition, unfinished_condition
+from models.tables import Document, Item, ItemCoUnit, Person, Role, Status, Unit
+
+
+def sees_everything(person: Person | None) -> bool:
+    """Supervisors, leaders and admins (and the CLI, which acts as no one) see every item."""
+    return person is None or person.role in (Role.SUPERVISOR, Role.LEADER, Role.ADMIN)
+
+
+def scope_condition(person: Person | None) -> Any | None:
+    """A WHERE condition on Item limiting rows to what `person` may see (None: no limit).
+
+    Officers see the items their unit leads or works on as a co-unit, and nothing else.
+    """
+    if sees_everything(person):
+        return None
+    assert person is not None
+    if person.role != Role.OFFICER or person.unit_id is None:
+        return false()
+    # A UNION of two index lookups: `lead = u OR id IN (...)` makes both databases scan every item.
+    led = select(Item.id).where(Item.lead_unit_id == person.unit_id)
+    co_led = select(ItemCoUnit.item_id).where(ItemCoUnit.unit_id == person.unit_id)
+    return col(Item.id).in_(union(led, co_led))
+
+
+class UnitRole(StrEnum):
+    """Which of a unit's items a unit filter means."""
+
+    ANY = "any"  # as lead unit or as co-unit
+    LEAD = "lead"
+    CO = "co"
+
+
+@dataclass(frozen=True)
+class ItemFilter:
+    document: str = ""  # short name
+    unit: str = ""  # name, part of a name, or code (see match_unit)
+    unit_role: UnitRole = UnitRole.ANY
+    status: Status | None = None
+    open: bool = False  # not signed off, not cancelled (the figures' 在办)
+    overdue: bool = False
+    due_soon: bool = False
+    level: int | None = None
+    q: str = ""  # words in the title, or the item number
+
+    def params(self, **changes: Any) -> dict[str, str]:
+        """The filter as URL parameters (only the ones set), with `changes` applied."""
+        f = replace(self, **changes)
+        out = {
+            "document": f.document, "unit": f.unit,
+            "unit_role": "" if not f.unit or f.unit_role == UnitRole.ANY else str(f.unit_role),
+            "status": f.status or "", "open": "1" if f.open else "", "overdue": "1" if f.overdue else "", "due_soon": "1" if f.due_soon else "",
+            "level": "" if f.level is None else str(f.level), "q": f.q,
+        }
+        return {k: v for k, v in out.items() if v}
+
+    def url(self, path: str = "/items", **changes: Any) -> str:
+        """`path` with the filter's parameters: the address of the list this filter gives."""
+        params = self.params(**changes)
+        return f"{path}?{urlencode(params)}" if params else path
+
+
+def match_unit(session: Session, text: str) -> Unit:
+    """The one unit `text` names: its exact name or code, else the one whose name or code contains it
+    ("发改委" and "fgw" find 市发改委). Several or none is refused, naming the closest units."""
+    text = text.strip()
+    lowered = text.lower()
+    exact = session.exec(select(Unit).where(or_(Unit.name == text, func.lower(Unit.code) == lowered))).first()
+    if exact is not None:
+        return exact
+    found = session.exec(select(Unit).where(or_(
+        col(Unit.name).contains(text, autoescape=True), func.lower(Unit.code).contains(lowered, autoescape=True),
+    )).order_by(col(Unit.name)).limit(11)).all()
+    if len(found) == 1:
+        return found[0]
+    if found:
+        names = [u.name for u in found[:10]]
+        raise InvalidInput(f"{text!r} matches several units: {', '.join(names)}; write more of the name",
+                           code="unit.ambiguous", params={"unit": text, "matches": "、".join(names)})
+    names = list(session.exec(select(Unit.name)).all())
+    close = difflib.get_close_matches(text, names, n=5, cutoff=0.3)
+    if close:
+        raise InvalidInput(f"no unit named or coded {text!r}; closest: {', '.join(close)}",
+                           code="unit.not_found_close", params={"unit": text, "closest": "、".join(close)})
+    raise InvalidInput(f"no unit named or coded {text!r}", code="unit.not_found", params={"unit": text})
+
+
+def match_document(session: Session, name: str) -> int:
+    """The id of the document with short name `name`; refused with the closest names otherwise."""
+    document_id = session.exec(select(Document.id).where(Document.short_name == name.strip())).first()
+    if document_id is not None:
+        return document_id
+    names = list(session.exec(select(Document.short_name).order_by(col(Document.short_name))).all())
+    close = difflib.get_close_matches(name, names, n=3, cutoff=0.3)
+    hint = f"; did you mean {', '.join(close)}?" if close else f"; documents: {', '.join(names) or 'none yet'}"
+    raise NotFound(f"no document named {name!r}{hint}", code="document.not_found", params={"document": name})
+
+
+def unit_condition(unit_id: int, role: UnitRole) -> Any:
+    led = Item.lead_unit_id == unit_id
+    co_items = select(ItemCoUnit.item_id).where(ItemCoUnit.unit_id == unit_id)
+    if role == UnitRole.LEAD:
+        return led
+    if role == UnitRole.CO:
+        return col(Item.id).in_(co_items)
+    return or_(led, col(Item.id).in_(co_items))
+
+
+def conditions(session: Session, person: Person | None, f: ItemFilter, today: date, soon_until: date) -> list[Any]:
+    """`f` as WHERE conditions on Item, within what `person` may see (None: everything).
+
+    Unknown or ambiguous documents and units are refused (InvalidInput) rather than matching nothing.
+    """
+    out: list[Any] = []
+    scope = scope_condition(person)
+    if scope is not None:
+        out.append(scope)
+    if f.document:
+        out.append(Item.document_id == match_document(session, f.document))
+    if f.unit:
+        out.append(unit_condition(match_unit(session, f.unit).id, f.unit_role))  # type: ignore[arg-type]
+    if f.status:
+        out.append(Item.status == f.status)
+    if f.open:
+        out.append(unfinished_condition())
+    if f.overdue:
+        out.append(overdue_condition(today))
+    if f.due_soon:
+        out.append(due_soon_condition(today, soon_until))
+    if f.level is not None:
+        out.append(Item.escalation_level == f.level)
+    if f.q.strip():
+        text = f.q.strip()
+        out.append(or_(col(Item.title).contains(text, autoescape=True), Item.number == text))
+    return out
+
+
+def visible_units(session: Session, person: Person | None) -> list[str]:
+    """Names of the units a person's items involve (everyone's for those who see everything), to pick from."""
+    scope = scope_condition(person)
+    if scope is None:
+        return list(session.exec(select(Unit.name).order_by(col(Unit.name))).all())
+    leads = select(Item.lead_unit_id).where(scope)
+    cos = select(ItemCoUnit.unit_id).join(Item, col(Item.id) == ItemCoUnit.item_id).where(scope)
+    return list(session.exec(
+        select(Unit.name).where(or_(col(Unit.id).in_(leads), col(Unit.id).in_(cos))).order_by(col(Unit.name))
+    ).all())

@@ -1,0 +1,134 @@
+"""An item's timeline in words: what happened, with the import row, the sweep's threshold and who
+was told, for the item page, the API's readers and `duban show` alike.
+
+Words come from the shared catalogs (config/i18n) in the reader's locale, so this module says
+*what* each entry says once and the web and the CLI only choose the language.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from sqlmodel import Session, col, select
+
+from config.clock import parse_instant
+from config.i18n import gettext, locale_or_default, ngettext
+from models.tables import Item, ItemEvent
+
+_THRESHOLD = re.compile(r"(before|level|repeat)-(\d+)")
+# Fields of an event's payload that say nothing a reader needs (ids, the sweep's bookkeeping).
+_UNSHOWN = frozenset({"request_id", "threshold_at", "level", "workdays", "deadline_version", "days_left",
+                      "event_id", "document", "number"})
+
+
+@dataclass(frozen=True)
+class TimelineLine:
+    at: datetime
+    kind: str
+    event: str  # what happened, in words
+    actor_label: str  # as stored; callers show it with their `actor` words
+    change: str = ""  # the new state in words, when the event changed it
+    details: list[str] = field(default_factory=list)  # each a short phrase in words
+
+
+def item_events(session: Session, item: Item) -> Sequence[ItemEvent]:
+    """The item's events, oldest first."""
+    return session.exec(
+        select(ItemEvent).where(ItemEvent.item_id == item.id).order_by(col(ItemEvent.at), col(ItemEvent.id))
+    ).all()
+
+
+class _Words:
+    """Lookups in one locale's catalog, fields filled in after translating."""
+
+    def __init__(self, locale: str) -> None:
+        self.locale = locale_or_default(locale)
+
+    def __call__(self, message: str, **params: Any) -> str:
+        text = gettext(self.locale, message)
+        return text.format(**params) if params else text
+
+    def plural(self, singular: str, plural: str, n: int) -> str:
+        return ngettext(self.locale, singular, plural, n).format(n=n)
+
+
+def threshold_words(key: str, locale: str) -> str:
+    """A sweep threshold's key (before-7, overdue, level-1, repeat-10, see models.schedule) in words."""
+    _ = _Words(locale)
+    n_ = _.plural
+    found = _THRESHOLD.fullmatch(key)
+    if found is None:
+        return _(key)
+    kind, n = found.group(1), int(found.group(2))
+    if kind == "before":
+        return n_("{n} working day before the deadline", "{n} working days before the deadline", n)
+    if kind == "level":
+        return _("escalation level {n}", n=n)
+    return n_("repeat reminder, {n} working day overdue", "repeat reminder, {n} working days overdue", n)
+
+
+def timeline_lines(events: Iterable[ItemEvent], locale: str, tz: ZoneInfo) -> Iterable[TimelineLine]:
+    """Each event as a line in `locale`'s words (times stay instants; callers show them locally)."""
+    _ = _Words(locale)
+    for event in events:
+        change = ""
+        if event.to_status and event.from_status != event.to_status and event.to_status != event.kind:
+            change = _(event.to_status)
+        yield TimelineLine(event.at, event.kind, _(event.kind), event.actor_label, change,
+                           details(event.kind, event.payload or {}, _, tz))
+
+
+def details(kind: str, payload: Mapping[str, Any], _: _Words, tz: ZoneInfo) -> list[str]:
+    """An event's payload as phrases in words; ids and bookkeeping are left out."""
+    out: list[str] = []
+    if "file" in payload:
+        source = f"{payload['file']}（{payload['sheet']}）" if payload.get("sheet") else str(payload["file"])
+        out.append(_("Ledger import: {file} row {row}", file=source, row=payload.get("row", "?")))
+    if kind == "imported" and payload.get("imported_as"):
+        out.append(field_words(_, "imported_as", _(str(payload["imported_as"]))))
+    if "threshold" in payload:
+        out.append(threshold_words(str(payload["threshold"]), _.locale))
+        out.append(_("notice sent") if payload.get("notified") else _("nobody was told"))
+        if payload.get("days_overdue"):
+            n_ = _.plural
+            out.append(n_("{n} day overdue", "{n} days overdue", int(payload["days_overdue"])))
+    if "old_deadline" in payload and "new_deadline" in payload:
+        out.append(field_words(_, "deadline", f"{payload['old_deadline']} → {payload['new_deadline']}"))
+    for key, value in payload.items():
+        if key in _UNSHOWN or key in ("file", "sheet", "row", "imported_as", "threshold", "notified", "days_overdue",
+                                      "old_deadline", "new_deadline"):
+            continue
+        if isinstance(value, dict) and set(value) == {"old", "new"}:  # a field the import changed
+            old, new = (_value(value[k], _, tz) for k in ("old", "new"))
+            if key == "status":
+                old, new = _(old), _(new)
+            out.append(field_words(_, key, f"{old} → {new}"))
+        elif key == "percent":
+            out.append(field_words(_, key, f"{value}%"))
+        elif key == "deadline" and kind == "extension_requested":
+            out.append(field_words(_, "requested", str(value)))
+        elif value not in (None, "", []):
+            out.append(field_words(_, key, _value(value, _, tz)))
+    return out
+
+
+def field_words(_: _Words, key: str, value: Any) -> str:
+    return _("{name}: {value}", name=_(key), value=value)
+
+
+def _value(value: Any, _: _Words, tz: ZoneInfo) -> str:
+    if value is None or value == "":
+        return "—"
+    if isinstance(value, list):
+        return "、".join(str(v) for v in value) or "—"
+    if isinstance(value, str) and "T" in value and len(value) > 16:
+        try:
+            return parse_instant(value).astimezone(tz).strftime("%Y-%m-%d %H:%M")
+        except ValueError:
+            return value
+    return str(value)

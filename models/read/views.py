@@ -1,0 +1,229 @@
+"""Items as people read them: the list's rows (page, CLI, API, export) and one item in detail."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, replace
+from datetime import date, datetime
+from typing import Any, NamedTuple
+from zoneinfo import ZoneInfo
+
+from sqlalchemy import func
+from sqlmodel import Session, col, select
+
+from models.attachments import as_listed, attachments_of
+from models.lifecycle import allowed_actions, item_ref
+from models.read.due import Day
+from models.read.filters import ItemFilter, conditions, match_unit
+from models.read.timeline import TimelineLine, item_events, timeline_lines
+from models.tables import (
+    Document,
+    ExtensionRequest,
+    ExtensionStatus,
+    Item,
+    ItemCoUnit,
+    Person,
+    ProgressReport,
+    Status,
+    Unit,
+)
+
+SORTS: dict[str, tuple[Any, ...]] = {
+    "deadline": (col(Item.deadline), col(Item.id)),
+    "-deadline": (col(Item.deadline).desc(), col(Item.id).desc()),
+    "ref": (col(Item.document_id), col(Item.id)),
+    "document": (col(Document.short_name), col(Item.id)),  # the CLI's order: documents by name
+    "level": (col(Item.escalation_level).desc(), col(Item.deadline), col(Item.id)),
+    "updated": (col(Item.updated_at).desc(), col(Item.id).desc()),
+}
+PER_PAGE = 50
+MAX_EXPORT_ROWS = 100_000
+
+
+@dataclass(frozen=True)
+class ItemQuery(ItemFilter):
+    """A filter plus the order and the page of a list."""
+
+    sort: str = "deadline"
+    page: int = 1
+    per_page: int = PER_PAGE
+
+    def params(self, **changes: Any) -> dict[str, str]:
+        query = replace(self, **changes)
+        out = ItemFilter.params(query)
+        if query.sort != "deadline":
+            out["sort"] = query.sort
+        if query.page != 1:
+            out["page"] = str(query.page)
+        return out
+
+
+class ListedItem(NamedTuple):
+    """The columns of an item that lists show (plain tuples: ORM objects cost more than the query)."""
+
+    id: int
+    number: str
+    title: str
+    status: Status
+    deadline: date
+    original_deadline: date
+    escalation_level: int
+    version: int
+
+
+LISTED_COLUMNS = tuple(col(getattr(Item, name)) for name in ListedItem._fields)
+
+
+@dataclass(frozen=True)
+class ItemRow:
+    item: ListedItem
+    document: str
+    lead_unit: str
+    due_state: str
+    light: str
+
+    @property
+    def ref(self) -> str:
+        return f"{self.document}/{self.item.number}"
+
+    def as_dict(self) -> dict[str, Any]:
+        item = self.item
+        return {
+            "id": item.id, "ref": self.ref, "document": self.document, "number": item.number,
+            "title": item.title, "lead_unit": self.lead_unit, "status": item.status,
+            "due_state": self.due_state, "light": self.light, "deadline": item.deadline.isoformat(),
+            "original_deadline": item.original_deadline.isoformat(),
+            "escalation_level": item.escalation_level, "version": item.version,
+        }
+
+
+@dataclass(frozen=True)
+class ItemPage:
+    rows: list[ItemRow]
+    total: int
+    unit: str = ""  # the unit the filter names, by its full name ("" when none)
+
+
+def _where(session: Session, person: Person | None, query: ItemFilter, day: Day) -> list[Any]:
+    return conditions(session, person, query, day.today, day.soon_until)
+
+
+def count_items(session: Session, person: Person | None, query: ItemFilter, now: datetime, tz: ZoneInfo) -> int:
+    """How many items `query` lists for `person`: what a figure linking to that list shows."""
+    where = _where(session, person, query, Day.at(now, tz))
+    return int(session.exec(select(func.count()).select_from(Item).where(*where)).one())
+
+
+def list_rows(
+    session: Session, person: Person | None, query: ItemQuery, now: datetime, tz: ZoneInfo, *,
+    everything: bool = False,
+) -> list[ItemRow]:
+    """One page of rows (or, for the export and the CLI, every row up to MAX_EXPORT_ROWS)."""
+    day = Day.at(now, tz)
+    return _rows(session, _where(session, person, query, day), query, day, everything)
+
+
+def page_of_items(session: Session, person: Person | None, query: ItemQuery, now: datetime, tz: ZoneInfo) -> ItemPage:
+    """One page of rows and how many match in all (the filters worked out once for both)."""
+    day = Day.at(now, tz)
+    where = _where(session, person, query, day)
+    total = int(session.exec(select(func.count()).select_from(Item).where(*where)).one())
+    unit = match_unit(session, query.unit).name if query.unit else ""
+    return ItemPage(_rows(session, where, query, day, False), total, unit)
+
+
+def _rows(session: Session, where: list[Any], query: ItemQuery, day: Day, everything: bool) -> list[ItemRow]:
+    statement = (
+        select(*LISTED_COLUMNS, Document.short_name, Unit.name)
+        .join(Document, col(Document.id) == Item.document_id)
+        .join(Unit, col(Unit.id) == Item.lead_unit_id)
+        .where(*where)
+        .order_by(*SORTS.get(query.sort, SORTS["deadline"]))
+    )
+    if everything:
+        statement = statement.limit(MAX_EXPORT_ROWS)
+    else:
+        statement = statement.offset((max(query.page, 1) - 1) * query.per_page).limit(query.per_page)
+    out = []
+    for row in session.exec(statement).all():
+        item = ListedItem(*row[:-2])
+        out.append(ItemRow(item, row[-2], row[-1], day.due_state(item.status, item.deadline),
+                           day.light(item.status, item.deadline)))
+    return out
+
+
+def item_detail(
+    session: Session, person: Person | None, item: Item, now: datetime, tz: ZoneInfo,
+    locale: str | None = None,
+) -> dict[str, Any]:
+    """One item as its page, the API and `duban show` give it: facts, timeline (newest first),
+    progress reports, a pending extension request and (for a person) the actions they may take.
+
+    With a `locale`, each timeline entry also carries its words (`line`, models.read.timeline).
+    """
+    document = session.get(Document, item.document_id)
+    lead = session.get(Unit, item.lead_unit_id)
+    supervisor = session.get(Person, item.supervisor_id) if item.supervisor_id else None
+    co_units = session.exec(
+        select(Unit.id, Unit.name).join(ItemCoUnit, col(ItemCoUnit.unit_id) == Unit.id)
+        .where(ItemCoUnit.item_id == item.id).order_by(col(Unit.name))
+    ).all()
+    reports = session.exec(
+        select(ProgressReport, Unit.name, Person.name)
+        .join(Unit, col(Unit.id) == ProgressReport.unit_id)
+        .join(Person, col(Person.id) == ProgressReport.person_id)
+        .where(ProgressReport.item_id == item.id).order_by(col(ProgressReport.at).desc(), col(ProgressReport.id).desc())
+    ).all()
+    pending = session.exec(
+        select(ExtensionRequest).where(
+            ExtensionRequest.item_id == item.id, ExtensionRequest.status == ExtensionStatus.PENDING
+        )
+    ).first()
+    day = Day.at(now, tz)
+    events = list(reversed(item_events(session, item)))
+    lines: list[TimelineLine | None] = (
+        list(timeline_lines(events, locale, tz)) if locale is not None else [None] * len(events)
+    )
+    return {
+        "id": item.id, "ref": item_ref(session, item), "document": document.short_name if document else "",
+        "document_title": document.title if document else "", "number": item.number, "title": item.title,
+        "category": item.category, "notes": item.notes, "lead_unit": lead.name if lead else "",
+        "co_units": [name for _, name in co_units],
+        "supervisor": supervisor.name if supervisor else None,
+        "supervisor_email": supervisor.email if supervisor else None,
+        "original_deadline": item.original_deadline, "deadline": item.deadline,
+        "status": item.status, "due_state": day.due_state(item.status, item.deadline),
+        "light": day.light(item.status, item.deadline),
+        "escalation_level": item.escalation_level, "version": item.version,
+        "next_action_at": item.next_action_at,
+        "timeline": [
+            {"id": e.id, "kind": e.kind, "at": e.at, "actor": e.actor_label, "from": e.from_status, "to": e.to_status,
+             "payload": e.payload, **({"line": line} if line is not None else {})}
+            for e, line in zip(events, lines, strict=True)
+        ],
+        "progress_reports": [
+            {"at": r.at, "unit": unit, "person": who, "text": r.text, "percent": r.percent}
+            for r, unit, who in reports
+        ],
+        "attachments": list(as_listed(attachments_of(session, item))),
+        "pending_extension": None if pending is None else {
+            "requested_deadline": pending.requested_deadline, "reason": pending.reason,
+            "requested_at": pending.requested_at,
+        },
+        "actions": [] if person is None else [
+            str(a) for a in allowed_actions(item, person, {unit_id for unit_id, _ in co_units if unit_id is not None})
+        ],
+    }
+
+
+def as_json(detail: dict[str, Any]) -> dict[str, Any]:
+    """Dates and instants as ISO 8601 strings; timeline words left out (they are for people)."""
+    def plain(value: Any) -> Any:
+        if isinstance(value, date | datetime):
+            return value.isoformat()
+        if isinstance(value, dict):
+            return {k: plain(v) for k, v in value.items() if k != "line"}
+        if isinstance(value, list):
+            return [plain(v) for v in value]
+        return value
+
+    return {k: plain(v) for k, v in detail.items()}
