@@ -15,6 +15,7 @@ from config.i18n import N_
 from config.scoring import DEFAULT_SCORING_FILE, RULE_WORDS, ScoringError, load_scoring
 from config.settings import Settings
 from models.errors import InvalidInput
+from models.read.due import reminder_window
 from models.scoring import (
     PERIODS,
     Scoreboard,
@@ -27,7 +28,6 @@ from models.scoring import (
 )
 from models.sheets import DATE, XLSX, Column, Table, xlsx
 from web.access import require_sees_everything
-from web.calendar import reminder_window
 from web.deps import CurrentUser, NowDep, SessionDep, SettingsDep, csrf_protect
 from web.i18n import translator
 from web.render import locale_for, render
@@ -79,7 +79,7 @@ def _scores(session: Session, settings: Settings, period: Period, now: datetime,
         model = load_scoring(settings.scoring_file or DEFAULT_SCORING_FILE)  # the app's settings, not the process's
     except ScoringError as exc:
         raise InvalidInput(str(exc), code="score.bad_model", params={"problem": str(exc)}) from None
-    calendar, tz = reminder_window()[0], settings.tz
+    calendar, tz = reminder_window().calendar, settings.tz
     rows = load_rows(session, period_bounds(period.start, period.end, now, tz)[1])
     within = parts_of(period.start, period.end) if parts else []
     if len(within) < 2:
