@@ -137,7 +137,7 @@ def _changed_meanwhile(request: Request, session: SessionDep, user: CurrentUser,
     `seen` is how many events the page they loaded showed; the timeline lists the newest first.
     """
     item = visible_item(session, user, item_id)
-    detail = item_detail(session, user, item, now, settings.tz)
+    detail = item_detail(session, user, item, now, settings.tz, locale_for(request, user))
     timeline = detail["timeline"]
     changed = timeline[:max(0, len(timeline) - seen)] if seen is not None else []
     return render(request, "item.html", user, 409, nav="items", item=detail,
