@@ -88,14 +88,15 @@ def ical(
     from config.policy import load_policy
     from models.feeds import open_items
     from models.ical import feed
-    from models.queries import find_person, find_unit
+    from models.queries import find_person
+    from models.read.filters import match_unit
 
     if (unit is None) == (person is None):
         raise CliError(_("give either --unit or --person"))
     at, config = resolve_now(now), settings()
     with open_session() as session:
         if unit is not None:
-            found_unit = find_unit(session, unit)
+            found_unit = match_unit(session, unit)
             rows, name = open_items(session, unit=found_unit), found_unit.name
         else:
             found_person = find_person(session, person or "")

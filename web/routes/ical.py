@@ -12,8 +12,8 @@ from config.policy import load_policy
 from config.settings import Settings
 from models.feeds import create_feed, feeds_of, open_items, person_for_feed, revoke_feed
 from models.ical import feed
+from models.read.due import reminder_window
 from models.tables import Person
-from web.calendar import reminder_window
 from web.deps import CurrentUser, NowDep, SessionDep, SettingsDep, csrf_protect
 from web.render import flash, redirect, render
 
@@ -35,7 +35,7 @@ def calendar_feed(token: str, session: SessionDep, now: NowDep, settings: Settin
 
 def person_calendar(session: Session, person: Person, settings: Settings, now: datetime) -> bytes:
     locale = person.locale or settings.locale
-    return feed(f"督办 duban · {person.name}", open_items(session, person=person), load_policy(), reminder_window()[0],
+    return feed(f"督办 duban · {person.name}", open_items(session, person=person), load_policy(), reminder_window().calendar,
                 settings.tz, now, settings.base_url, locale)
 
 
