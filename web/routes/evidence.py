@@ -29,10 +29,11 @@ from models.attachments import (
 )
 from models.errors import ConflictError, Forbidden, InvalidInput, NotFound
 from models.lifecycle import Action, allowed_actions, co_unit_ids
+from models.read.views import as_json, item_detail
 from models.tables import Person
 from web.access import check_version, visible_item
 from web.deps import ApiUser, CurrentUser, NowDep, SessionDep, SettingsDep, after_change
-from web.itemview import action_payload, as_json, item_detail
+from web.itemview import action_payload
 from web.render import flash, redirect
 from web.routes.items import _changed_meanwhile as changed_meanwhile
 from web.uploads import Upload, receive
