@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import date
 from io import BytesIO
 
 from openpyxl import load_workbook
@@ -58,3 +59,16 @@ def test_a_scoring_file_that_cannot_be_used_is_a_400_naming_its_line(world, clie
     app.state.settings = app.state.settings.model_copy(update={"scoring_file": path})
     page = client_for(world.people["sup"]).get("/score")
     assert page.status_code == 400 and f"{path}:2" in page.text and "negative" in page.text
+
+
+def test_the_page_shows_a_unit_s_first_lines_and_sends_the_rest_to_the_spreadsheet(world, client_for, session,
+                                                                                    monkeypatch):
+    from tests.factories import make_item
+    from web.routes import score as page
+
+    monkeypatch.setattr(page, "SHOWN_LINES", 2)
+    for number in ("7", "8", "9"):
+        make_item(session, document=None, lead_unit=world.units["fgw"], number=number, deadline=date(2024, 5, 31))
+    session.commit()
+    html = client_for(world.people["sup"]).get("/score").text
+    assert "另有1条，见下载的.xlsx。" in html

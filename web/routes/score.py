@@ -33,6 +33,7 @@ from web.i18n import translator
 from web.render import locale_for, render
 
 router = APIRouter(dependencies=[Depends(csrf_protect)], include_in_schema=False)
+SHOWN_LINES = 50  # a unit's lines on the page; the spreadsheet has them all
 PERIOD_WORDS = {"month": N_("Month"), "quarter": N_("Quarter"), "year": N_("Year"), "custom": N_("Custom")}
 
 
@@ -99,7 +100,7 @@ def score_page(request: Request, session: SessionDep, user: CurrentUser, now: No
     chosen = _period(now, settings, period, on, start, end)
     board, _parts = _scores(session, settings, chosen, now)
     return render(request, "score.html", user, nav="score", board=board, period=chosen, periods=PERIOD_WORDS,
-                  rule_words=RULE_WORDS)
+                  rule_words=RULE_WORDS, shown_lines=SHOWN_LINES)
 
 
 @router.get("/score.xlsx")
