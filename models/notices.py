@@ -42,7 +42,7 @@ class HasAudience(Protocol):
 @dataclass(frozen=True)
 class Notice:
     audience: Audience
-    template: str  # notifications/templates/<locale>/<template>.{subject.txt,txt,html}
+    template: str  # notifications/templates/<template>.{subject.txt,txt,html}
     # The item states in which the notice is still true: a mail built later leaves it out otherwise.
     true_while: frozenset[Status]
 
