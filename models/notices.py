@@ -81,6 +81,13 @@ THRESHOLD_TEMPLATES: dict[str, str] = {
 FALLBACK: tuple[Recipient, ...] = (R.SUPERVISOR, R.DOCUMENT_SUPERVISOR, R.DEFAULT_SUPERVISORS, R.ADMINS)
 
 
+def digest_leadership(policy: Policy, leaders: Iterable[str]) -> list[str]:
+    """Who gets the leadership's weekly digest: the policy's leadership_emails, else `leaders`
+    (the people with the leader role). Escalations to the leadership use the policy's list alone
+    and, when it is empty, the fallback."""
+    return sorted(set(_clean(policy.leadership_emails) or _clean(leaders)))
+
+
 def template_for(kind: str) -> str:
     """The template a notice kind is written with (the kind itself when the table has no row)."""
     notice = NOTICES.get(kind)

@@ -22,6 +22,7 @@ from sqlmodel import Session, col, select
 from config.policy import Policy
 from config.settings import Settings
 from models.deadlines import ACTIVE_STATUSES, is_overdue
+from models.notices import digest_leadership
 from models.outbox import OutboxMessage, OutboxStatus
 from models.read.due import load_reminder_window
 from models.read.figures import rate
@@ -203,7 +204,7 @@ def compile_digests(session: Session, now: datetime, settings: Settings, skip: s
         }, lines))
 
     # Leadership: rate per document with the change since last week, level 2+ items, the unit ranking.
-    leaders = _leadership(people, policy)
+    leaders = digest_leadership(policy, [email for email, p in people.items() if p.role == Role.LEADER])
     documents = _documents_table(facts)
     level2 = sorted((_line(i, facts, base_url) for i in attention if i["level"] >= 2),
                     key=lambda li: (-li["level"], -li["days_overdue"], li["ref"]))
@@ -346,14 +347,6 @@ def _reminder_window(today: date, policy: Policy) -> tuple[int, date]:
     """(working days, last deadline day) of "due soon" (models.read.due, as the pages count it)."""
     window = load_reminder_window(policy)
     return window.workdays, window.until(today)
-
-
-def _leadership(people: dict[str, Person], policy: Policy) -> list[str]:
-    """The office leadership: the policy's leadership_emails, else the people with the leader role."""
-    emails = [e.strip().lower() for e in policy.leadership_emails]
-    if not emails:
-        emails = [email for email, p in people.items() if p.role == Role.LEADER]
-    return sorted(set(emails))
 
 
 def _documents_table(facts: _Facts) -> list[dict[str, Any]]:
