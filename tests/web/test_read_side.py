@@ -106,3 +106,15 @@ def test_an_officer_picks_from_the_units_their_items_involve(world, client_for):
     page = client_for(world.people["co"]).get("/items").text
     options = re.findall(r'<option value="([^"]+)">', page.split('id="unit-names"', 1)[1].split("</datalist>", 1)[0])
     assert options == ["市发改委", "市财政局"]
+
+
+def test_the_leadership_digest_counts_documents_as_the_dashboard_does(world, session, now, web_settings):
+    from notifications.digest_context import compile_digests
+
+    _co_unit_ledger(session, world)
+    digests, _ = compile_digests(session, now, web_settings)
+    leadership = next(d for d in digests if d.audience == "leadership")
+    figures = build_figures(session, world.people["leader"], now, TZ)
+    assert [(r["document"], r["total"], r["signed_off"], r["overdue"], r["rate"])
+            for r in leadership.context["documents"]] == [
+        (r.name, r.total, r.signed_off, r.overdue, r.rate) for r in figures.documents]
