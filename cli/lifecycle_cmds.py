@@ -26,6 +26,8 @@ def register(app: typer.Typer) -> None:
     app.command("sign-off")(sign_off)
     app.command("return")(return_)
     app.command("cancel")(cancel)
+    app.command("acknowledge")(acknowledge)
+    app.command("urge")(urge)
     extension = typer.Typer(help="Ask for, approve or reject a new deadline.", no_args_is_help=True)
     extension.command("request")(extension_request)
     extension.command("approve")(extension_approve)
@@ -109,6 +111,17 @@ def extension_reject(item: ItemArg, by: ByOption, reason: Annotated[str | None, 
                      now: NowOption = None) -> None:
     """Reject the waiting extension request."""
     act(item, Action.REJECT_EXTENSION, by, now, reason=reason)
+
+
+def acknowledge(item: ItemArg, by: ByOption, now: NowOption = None) -> None:
+    """签收: the officer's unit acknowledges the item (reporting progress does so too)."""
+    act(item, Action.ACKNOWLEDGE, by, now)
+
+
+def urge(item: ItemArg, by: ByOption, text: Annotated[str, typer.Option("--text", help="What the unit is urged to do.")],
+         now: NowOption = None) -> None:
+    """催办: a supervisor or leader urges the lead unit, which is mailed at once (co-units copied)."""
+    act(item, Action.URGE, by, now, text=text)
 
 
 def _deadline(text: str) -> date:

@@ -65,6 +65,10 @@ class Policy:
     source: str = str(DEFAULT_POLICY_FILE)
     # The office's supervisors of last resort: told when a notice's audience names nobody.
     default_supervisors: list[str] = field(default_factory=list)
+    # 签收: a new item's lead unit is reminded when it has not acknowledged it within this many
+    # working days (0: no reminder), telling `acknowledge`.
+    acknowledge_within: int = 2
+    acknowledge: Audience = Audience((Recipient.LEAD_UNIT,))
 
     def rules_for(self, document: str, category: str = "") -> Rules:
         """A document's override wins over its category's, which wins over the default."""
@@ -111,7 +115,8 @@ def _load(path: Path) -> Policy:
         data = load_yaml(path)
     except ConfigFileError as exc:
         raise PolicyError(str(exc)) from None
-    _known_keys(data, {"leadership_emails", "default_supervisors", "default", "documents", "categories"})
+    _known_keys(data, {"leadership_emails", "default_supervisors", "acknowledge", "default", "documents",
+                       "categories"})
     base = _builtin()["default"] if path != DEFAULT_POLICY_FILE else LineDict()
     default_raw = _merge(base, _mapping(data, "default", required=path == DEFAULT_POLICY_FILE))
     default = _rules(default_raw)
@@ -126,7 +131,18 @@ def _load(path: Path) -> Policy:
         categories=overrides["categories"],
         source=str(path),
         default_supervisors=_emails(data, "default_supervisors"),
+        **_acknowledge(data if "acknowledge" in data else _builtin()),
     )
+
+
+def _acknowledge(data: LineDict) -> dict[str, Any]:
+    """`acknowledge: {within: N, to: [...], cc: [...]}`: the 签收 reminder."""
+    section = _section(data, "acknowledge")
+    within = _int(section, "within", section.get("within", 2), 0)
+    _known_keys(section, {"within", "to", "cc"})
+    audience = LineDict({k: v for k, v in section.items() if k != "within"})
+    audience.source, audience.line, audience.lines = section.source, section.line, section.lines
+    return {"acknowledge_within": within, "acknowledge": _audience(audience, "acknowledge", need_to=within > 0)}
 
 
 def _known_keys(data: LineDict, known: set[str]) -> None:

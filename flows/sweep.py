@@ -19,6 +19,7 @@ def sweep(now: str | None = None, database_url: str | None = None) -> dict[str, 
     from config.calendar import load_calendar
     from config.policy import load_policy
     from config.settings import get_settings
+    from models.acknowledge import remind_unacknowledged
     from models.db import make_engine
     from models.sweep import sweep as run_sweep
 
@@ -31,13 +32,16 @@ def sweep(now: str | None = None, database_url: str | None = None) -> dict[str, 
             result = run_sweep(session, now=at, policy=policy, calendar=calendar, tz=settings.tz,
                                after_batch=session.commit)
             session.commit()
+            acknowledge_reminders = remind_unacknowledged(session, at, policy)
+            session.commit()
     finally:
         engine.dispose()
     return {
         "now": at.isoformat(),
         "examined": result.examined,
         "events": dict(result.events),
-        "notifications": result.notifications,
+        "notifications": result.notifications + acknowledge_reminders,
+        "acknowledge_reminders": acknowledge_reminders,
         "lost_races": result.lost_races,
         "batches": result.batches,
         "warnings": result.warnings,

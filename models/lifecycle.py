@@ -23,6 +23,7 @@ from models.tables import (
     ExtensionRequest,
     ExtensionStatus,
     Item,
+    ItemAcknowledgement,
     ItemCoUnit,
     ItemEvent,
     Notification,
@@ -42,12 +43,15 @@ class Action(StrEnum):
     REQUEST_EXTENSION = "request_extension"
     APPROVE_EXTENSION = "approve_extension"
     REJECT_EXTENSION = "reject_extension"
+    ACKNOWLEDGE = "acknowledge"  # 签收
+    URGE = "urge"  # 催办
 
 
 class Who(StrEnum):
     LEAD_OFFICER = "officers of the lead unit"
     UNIT_OFFICER = "officers of the lead unit or a co-unit"
     SUPERVISOR = "the item's supervisor (any supervisor if it has none) or an admin"
+    URGER = "a supervisor, a leader or an admin"
 
 
 @dataclass(frozen=True)
@@ -71,7 +75,11 @@ TRANSITIONS: dict[Action, Transition] = {
     Action.REQUEST_EXTENSION: Transition(_WORKING, None, Who.LEAD_OFFICER, "extension_requested", ("reason", "deadline")),
     Action.APPROVE_EXTENSION: Transition(_OPEN, None, Who.SUPERVISOR, "extension_approved"),
     Action.REJECT_EXTENSION: Transition(_OPEN, None, Who.SUPERVISOR, "extension_rejected"),
+    Action.ACKNOWLEDGE: Transition(_WORKING, None, Who.UNIT_OFFICER, "acknowledged"),
+    Action.URGE: Transition(_WORKING, None, Who.URGER, "urged", ("text",)),
 }
+# Acting on an item acknowledges it for the actor's unit (签收 implied by doing the work).
+_ACKNOWLEDGING = frozenset({Action.REPORT_PROGRESS, Action.SUBMIT, Action.REQUEST_EXTENSION})
 
 
 def item_ref(session: Session, item: Item) -> str:
@@ -87,6 +95,8 @@ def co_unit_ids(session: Session, item: Item) -> set[int]:
 def may_act(item: Item, who: Who, actor: Person, co_units: set[int]) -> bool:
     if not actor.active:
         return False
+    if who is Who.URGER:
+        return actor.role in (Role.SUPERVISOR, Role.LEADER, Role.ADMIN)
     if who is Who.SUPERVISOR:
         if actor.role == Role.ADMIN:
             return True
@@ -122,6 +132,8 @@ def _refusal(action: Action, item: Item, actor: Person, co_units: set[int]) -> R
             return Refusal(Forbidden, reason, code="action.lead_unit_only")
         if transition.who is Who.UNIT_OFFICER:
             return Refusal(Forbidden, reason, code="action.unit_only")
+        if transition.who is Who.URGER:
+            return Refusal(Forbidden, reason, code="action.urger_only")
         return Refusal(Forbidden, reason, code="action.supervisor_only")
     if action is Action.SIGN_OFF and actor.unit_id is not None and actor.unit_id == item.lead_unit_id:
         return Refusal(Forbidden, "nobody signs off an item whose lead unit is their own unit",
@@ -160,6 +172,8 @@ def apply(
 
     deadline_version = item.deadline_version
     details = _EFFECTS.get(action, _no_effect)(session, item, actor, now, payload)
+    if action in _ACKNOWLEDGING:
+        acknowledge_unit(session, item, actor, now)
     from_status = item.status
     if transition.target is not None:
         item.status = transition.target
@@ -271,7 +285,47 @@ def change_deadline(item: Item, new_deadline: date, now: datetime | None = None)
         item.next_action_at = now
 
 
+def acknowledgements(session: Session, item: Item) -> dict[int, ItemAcknowledgement]:
+    """The item's 签收 rows by unit id."""
+    rows = session.exec(select(ItemAcknowledgement).where(ItemAcknowledgement.item_id == item.id)).all()
+    return {row.unit_id: row for row in rows}
+
+
+def acknowledge_unit(session: Session, item: Item, actor: Person, now: datetime) -> bool:
+    """Record that `actor`'s unit acknowledged `item` (once per unit); True when it had not yet."""
+    if actor.unit_id is None or actor.unit_id in acknowledgements(session, item):
+        return False
+    session.add(ItemAcknowledgement(item_id=item.id, unit_id=actor.unit_id, person_id=actor.id, at=now))  # type: ignore[arg-type]
+    if actor.unit_id == item.lead_unit_id:
+        item.acknowledge_due_at = None  # the sweep's 签收 reminder is no longer due
+    return True
+
+
+def require_acknowledgement(session: Session, item: Item, unit_id: int, due_at: datetime | None) -> None:
+    """`unit_id` (a new lead unit) must acknowledge `item` afresh; its reminder falls at `due_at`."""
+    row = session.get(ItemAcknowledgement, (item.id, unit_id))
+    if row is not None:
+        session.delete(row)
+    item.acknowledge_due_at = due_at
+
+
+def _acknowledge(session: Session, item: Item, actor: Person, now: datetime, payload: dict[str, Any]) -> dict[str, Any]:
+    ref = item_ref(session, item)
+    late = item.acknowledge_due_at is not None and now >= item.acknowledge_due_at and actor.unit_id == item.lead_unit_id
+    if not acknowledge_unit(session, item, actor, now):
+        raise InvalidInput(f"{ref}: your unit has already acknowledged it", code="acknowledge.already",
+                           params={"ref": ref})
+    return {"unit_id": actor.unit_id, **({"late": True} if late else {})}
+
+
+def _urge(session: Session, item: Item, actor: Person, now: datetime, payload: dict[str, Any]) -> dict[str, Any]:
+    # A leader's 催办 copies the lead unit's leaders too (models/notices.py, `urged_by_leader`).
+    return {"by_leader": True} if actor.role == Role.LEADER else {}
+
+
 _EFFECTS = {
+    Action.ACKNOWLEDGE: _acknowledge,
+    Action.URGE: _urge,
     Action.REPORT_PROGRESS: _report_progress,
     Action.REQUEST_EXTENSION: _request_extension,
     Action.APPROVE_EXTENSION: _decide_extension(True),
@@ -280,7 +334,8 @@ _EFFECTS = {
 
 def _notify(session: Session, item: Item, event: ItemEvent) -> None:
     """Queue the notice this event causes, if any: models/notices.py says who is told."""
-    recipients = People(session).for_event(event.kind, item)
+    kind = "urged_by_leader" if event.kind == "urged" and event.payload.get("by_leader") else event.kind
+    recipients = People(session).for_event(kind, item)
     if recipients is None:
         return
     session.add(Notification(

@@ -69,12 +69,18 @@ NOTICES: dict[str, Notice] = {
     # The lead unit asks: the item's supervisor decides.
     "submitted": _row((R.SUPERVISOR,), template="submitted", true_while=_SUBMITTED),
     "extension_requested": _row((R.SUPERVISOR,), template="extension_requested", true_while=OPEN_STATUSES),
+    # 催办: a supervisor or leader urges the lead unit; a leader's urging copies the unit's leaders.
+    "urged": _row((R.LEAD_UNIT,), (R.CO_UNITS,), template="urged", true_while=ACTIVE_STATUSES),
+    "urged_by_leader": _row((R.LEAD_UNIT,), (R.CO_UNITS, R.UNIT_LEADERS), template="urged",
+                            true_while=ACTIVE_STATUSES),
 }
 
 # The sweep's thresholds (models/schedule.py): kind -> template; audiences from the policy. They
 # are true while the unit still works on the item.
 THRESHOLD_TEMPLATES: dict[str, str] = {
     "reminder": "reminder", "overdue": "overdue", "repeat_reminder": "repeat_reminder", "escalated": "escalated",
+    # 签收: the lead unit has not acknowledged a new item within the policy's `acknowledge.within`.
+    "acknowledge_reminder": "acknowledge_reminder",
 }
 
 # When a notice's `to` names nobody: the first of these that names someone becomes its `to`.

@@ -203,6 +203,14 @@ class Schedule:
 
         return cls(load_policy(), load_calendar(), get_settings().tz)
 
+    def acknowledge_due_at(self, assigned_at: datetime) -> datetime | None:
+        """When a lead unit that has not acknowledged an item assigned at `assigned_at` is reminded:
+        00:00 local of the policy's `acknowledge.within`-th working day after (None: no reminder)."""
+        within = self.policy.acknowledge_within
+        if within <= 0:
+            return None
+        return start_of_day(self.calendar.add_workdays(assigned_at.astimezone(self.tz).date(), within), self.tz)
+
     def first_action_at(self, document: str, category: str, deadline: date) -> datetime | None:
         """Where a new item's schedule starts: its first threshold, behind `now` or not."""
         table = _table(deadline, self.policy.rules_for(document, category), self.calendar, self.tz)

@@ -83,6 +83,16 @@ class ItemCoUnit(SQLModel, table=True):
     unit_id: int = Field(sa_column=Column(Integer, ForeignKey("unit.id"), primary_key=True, index=True))
 
 
+class ItemAcknowledgement(SQLModel, table=True):
+    """签收: a unit (the lead unit or a co-unit) has acknowledged the item, by whom and when."""
+
+    __tablename__ = "item_acknowledgement"
+    item_id: int = Field(sa_column=Column(Integer, ForeignKey("item.id", ondelete="CASCADE"), primary_key=True))
+    unit_id: int = Field(sa_column=Column(Integer, ForeignKey("unit.id"), primary_key=True))
+    person_id: int = Field(foreign_key="person.id")
+    at: datetime = _utc()
+
+
 # Declared outside the class so the mapper can be told to use it as its version counter.
 _item_version = Column("version", Integer, nullable=False)
 
@@ -114,6 +124,9 @@ class Item(ItemBase, table=True):
     deadline_version: int = 1
     escalation_level: int = 0
     next_action_at: datetime | None = _utc(default=None, nullable=True, index=True)
+    # 签收: when the lead unit, not having acknowledged the item, is reminded (None: acknowledged,
+    # reminded already, or no reminder); indexed so the sweep finds the due ones without a scan.
+    acknowledge_due_at: datetime | None = _utc(default=None, nullable=True, index=True)
     version: int = Field(default=1, sa_column=_item_version)
     created_at: datetime = _utc()
     updated_at: datetime = _utc()

@@ -36,4 +36,8 @@ def action_payload(action: Action, fields: dict[str, Any]) -> dict[str, Any]:
                                code="extension.bad_date", params={"deadline": str(raw or "")}) from None
     if action is Action.SIGN_OFF:
         return {"comment": text("comment") or None}
+    if action is Action.ACKNOWLEDGE:
+        return {}
+    if action is Action.URGE:
+        return {"text": text("text")}
     return {"reason": text("reason")}

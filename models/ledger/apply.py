@@ -25,7 +25,7 @@ from models.ledger.plan import (
     UnitRecord,
 )
 from models.ledger.validate import build_plan
-from models.lifecycle import change_deadline
+from models.lifecycle import change_deadline, require_acknowledgement
 from models.notices import NOTICES, ItemRef, People
 from models.schedule import Schedule
 from models.tables import (
@@ -36,6 +36,7 @@ from models.tables import (
     ItemEvent,
     Notification,
     Person,
+    Status,
     Unit,
 )
 
@@ -138,7 +139,8 @@ def apply_plan(
     documents = {name: did for did, name in session.exec(select(Document.id, Document.short_name)).all()}
     directory = People(session, schedule.policy)
     queued = _insert_items(session, plan, now, schedule, unit_ids, people, documents, directory, progress)
-    queued += _update_items(session, plan.changed_items, now, unit_ids, people, directory)
+    queued += _update_items(session, plan.changed_items, now, unit_ids, people, directory,
+                            schedule.acknowledge_due_at(now))
     session.flush()
     return queued
 
@@ -175,6 +177,7 @@ def _insert_items(
 ) -> int:
     items, events, co_units, notices = Item.__table__, ItemEvent.__table__, ItemCoUnit.__table__, Notification.__table__  # type: ignore[attr-defined]
     total, done, queued = len(plan.new_items), 0, 0
+    acknowledge_due_at = schedule.acknowledge_due_at(now)
     for chunk in _chunks(plan.new_items):
         # Plain executemany, no RETURNING: SQLite would insert row by row to keep RETURNING in order.
         session.execute(insert(items), [{
@@ -186,6 +189,8 @@ def _insert_items(
             # for every threshold crossed, one notice). Submitted items wait on the supervisor.
             "next_action_at": schedule.first_action_at(p.document, p.category, p.deadline)
             if p.status in ACTIVE_STATUSES else None,
+            # 签收: only a fresh assignment waits for its lead unit (an item imported as under way is not).
+            "acknowledge_due_at": acknowledge_due_at if p.status == Status.ASSIGNED else None,
         } for p in chunk])
         done += len(chunk)
         if progress:
@@ -243,7 +248,7 @@ def _plain(value: Any) -> Any:
 
 def _update_items(
     session: Session, updates: list[ItemUpdate], now: datetime, unit_ids: dict[str, int], people: dict[str, int],
-    directory: People,
+    directory: People, acknowledge_due_at: datetime | None,
 ) -> int:
     """Apply changed rows; returns how many assignment notices were queued (a new lead unit gets one)."""
     queued = 0
@@ -256,6 +261,8 @@ def _update_items(
                     change_deadline(item, plan.deadline)
                 elif key == "lead_unit":
                     item.lead_unit_id = unit_ids[plan.lead_unit]
+                    if item.status in OPEN_STATUSES:  # the new lead unit acknowledges it afresh
+                        require_acknowledgement(session, item, item.lead_unit_id, acknowledge_due_at)
                 elif key == "supervisor":
                     item.supervisor_id = people[plan.supervisor] if plan.supervisor else None
                 elif key == "co_units":

@@ -11,8 +11,9 @@ from sqlalchemy import func
 from sqlmodel import Session, col, select
 
 from models.attachments import as_listed, attachments_of
-from models.lifecycle import allowed_actions, item_ref
+from models.lifecycle import Action, acknowledgements, allowed_actions, item_ref
 from models.read.due import Day
+from models.read.figures import names_of
 from models.read.filters import ItemFilter, conditions, match_unit
 from models.read.timeline import TimelineLine, item_events, timeline_lines
 from models.tables import (
@@ -180,6 +181,8 @@ def item_detail(
     ).first()
     day = Day.at(now, tz)
     events = list(reversed(item_events(session, item)))
+    acknowledged = acknowledgements(session, item)  # 签收, by unit id
+    unit_names = names_of(session, Unit, acknowledged) if acknowledged else {}
     lines: list[TimelineLine | None] = (
         list(timeline_lines(events, locale, tz)) if locale is not None else [None] * len(events)
     )
@@ -205,12 +208,15 @@ def item_detail(
             for r, unit, who in reports
         ],
         "attachments": list(as_listed(attachments_of(session, item))),
+        "acknowledgements": [{"unit": unit_names.get(a.unit_id, ""), "at": a.at} for a in acknowledged.values()],
+        "urged": sum(1 for e in events if e.kind == "urged"),
         "pending_extension": None if pending is None else {
             "requested_deadline": pending.requested_deadline, "reason": pending.reason,
             "requested_at": pending.requested_at,
         },
         "actions": [] if person is None else [
             str(a) for a in allowed_actions(item, person, {unit_id for unit_id, _ in co_units if unit_id is not None})
+            if not (a is Action.ACKNOWLEDGE and person.unit_id in acknowledged)  # each unit acknowledges once
         ],
     }
 

@@ -153,3 +153,16 @@ def test_commands_that_run_no_flow_never_import_prefect(sqlite_url, tmp_path):
     env = {**os.environ, "DUBAN_DATABASE_URL": sqlite_url}
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, env=env, cwd=tmp_path)
     assert out.stdout.strip().endswith("NO-PREFECT"), out.stdout + out.stderr
+
+
+def test_acknowledge_and_urge_from_the_command_line(duban, ledger):
+    ok = duban("acknowledge", "新时代意见/12", "--by", ledger["fgw"], "--now", NOW)
+    assert ok.code == 0 and "acknowledged" in ok.out
+    again = duban("acknowledge", "新时代意见/12", "--by", ledger["fgw"], "--now", NOW)
+    assert again.code == 1 and "already acknowledged" in again.err
+    urged = duban("urge", "新时代意见/12", "--by", ledger["sup"], "--text", "请本周内报送进展", "--now", NOW)
+    assert urged.code == 0 and "urged" in urged.out
+    refused = duban("urge", "新时代意见/14", "--by", ledger["sup"], "--text", "x", "--now", NOW)
+    assert refused.code == 1 and "signed_off" in refused.err and "Traceback" not in refused.err
+    kinds = [e["kind"] for e in duban("show", "新时代意见/12", "--json").json()["timeline"]]
+    assert "acknowledged" in kinds and "urged" in kinds

@@ -335,3 +335,25 @@ def test_a_contact_listed_for_two_units_is_refused(session, tmp_path, now):
     units = [UNITS[0], ["CZJ", "市财政局", "", "fgw@example.gov.cn", ""], UNITS[2]]
     with pytest.raises(LedgerError, match=r"row 3, column 联系邮箱: fgw@example.gov.cn is already the officer of 市发改委 on row 2"):
         import_ledger(session, write(tmp_path, units=units), now=now)
+
+
+def test_new_items_and_a_new_lead_unit_wait_for_acknowledgement(session, tmp_path, now):
+    from models.lifecycle import acknowledgements
+    from models.tables import ItemAcknowledgement
+
+    run(session, write(tmp_path / "a"), now)  # Monday 3 June 2024, 09:00
+    first = find_item(session, "新时代意见/1")
+    assert first.acknowledge_due_at == datetime(2024, 6, 5, tzinfo=ZoneInfo("Asia/Shanghai"))
+    assert find_item(session, "新时代意见/3").acknowledge_due_at is None  # imported as done
+    from tests.factories import make_person
+
+    officer = make_person(session, Role.OFFICER)
+    session.add(ItemAcknowledgement(item_id=first.id, unit_id=first.lead_unit_id, person_id=officer.id, at=now))
+    first.acknowledge_due_at = None
+    session.commit()
+    changed = [list(row) for row in LEDGER]
+    changed[0][4] = "市商务局"
+    run(session, write(tmp_path / "b", ledger=changed), now + timedelta(days=3))  # Thursday
+    first = find_item(session, "新时代意见/1")
+    assert first.lead_unit_id not in acknowledgements(session, first)
+    assert first.acknowledge_due_at == datetime(2024, 6, 11, tzinfo=ZoneInfo("Asia/Shanghai"))  # Fri 7, (Mon 10 端午) Tue 11
