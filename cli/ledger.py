@@ -31,7 +31,8 @@ from cli.common import (
     resolve_now,
     settings,
 )
-from cli.words import _, counts, details, n_, problem_text
+from cli.words import _, counts, details, locale, n_, problem_text
+from config.i18n import week_name
 
 SAMPLES = Path(__file__).parent / "samples"
 SAMPLE_FILES = ("units.csv", "ledger.xlsx")
@@ -248,7 +249,7 @@ def sweep_and_digest(session: Any, now: datetime) -> None:
                     notifications=result.notifications), highlight=False)
     digests = queue_digests(session, now, settings())
     session.commit()
-    console.print(_("weekly digest {week}: {queued} queued ({audiences})", week=digests.week,
+    console.print(_("weekly digest {week}: {queued} queued ({audiences})", week=week_name(digests.week, locale()),
                     queued=digests.queued, audiences=counts(digests.by_audience.items())), highlight=False)
 
 

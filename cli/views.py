@@ -17,7 +17,8 @@ from cli.common import (
     resolve_now,
     settings,
 )
-from cli.words import _, actor, level, locale, n_
+from cli.words import _, actor, level, local_time, locale, n_
+from config.clock import parse_instant
 from config.i18n import CLAUSE_SEPARATOR
 from models.queries import find_item
 from models.read.figures import build_report
@@ -135,7 +136,7 @@ def report(now: NowOption = None, as_json: JsonOption = False) -> None:
 
 def render_report(data: dict[str, Any]) -> None:
     """Print a report built by `models.read.figures.build_report` as two Rich tables."""
-    as_of = data["as_of"][:16]
+    as_of = local_time(parse_instant(data["as_of"]))
     for key, title, name in (("documents", _("By document (as of {as_of})", as_of=as_of), _("Document")),
                              ("units", _("By lead unit (as of {as_of})", as_of=as_of), _("Lead unit"))):
         table = Table(title=title, title_justify="left")

@@ -71,9 +71,9 @@ def test_report_in_the_configured_language(duban, ledger, locale):  # noqa: F811
     result = duban("report", "--now", NOW)
     assert result.code == 0, result.err
     _check(result.out, {
-        "zh-CN": ["按文件统计（截至2024-07-03T09:00）", "按牵头单位统计", "┃ 文件 ", "┃ 总数 ┃ 已销号 ┃ 落实率 ┃ 在办 ┃ 逾期 ┃",
+        "zh-CN": ["按文件统计（截至2024-07-03 09:00 北京时间）", "按牵头单位统计", "┃ 文件 ", "┃ 总数 ┃ 已销号 ┃ 落实率 ┃ 在办 ┃ 逾期 ┃",
                   "┃ 牵头单位 "],
-        "en": ["By document (as of 2024-07-03T09:00)", "By lead unit", "┃ Document ",
+        "en": ["By document (as of 2024-07-03 09:00 Beijing time)", "By lead unit", "┃ Document ",
                "┃ Total ┃ Signed off ┃  Rate ┃ Open ┃ Overdue ┃", "┃ Lead unit "],
     }, locale)
     assert "33.3%" in result.out and "50.0%" in result.out  # numbers as they were

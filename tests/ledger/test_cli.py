@@ -82,6 +82,7 @@ def test_demo_builds_its_own_database_and_shows_the_seed_figures(tmp_path):
     assert demo.returncode == 0, demo.stderr
     assert "51.5%" in demo.stdout and "2023年工作计划" in demo.stdout
     assert "┃ 文件 " in demo.stdout and " 落实率 ┃" in demo.stdout and "可以试试" in demo.stdout  # the default locale
+    assert "周报 2023年第28周" in demo.stdout and "-W28" not in demo.stdout  # the week as the office says it
     assert not (tmp_path / "elsewhere.db").exists() and not (tmp_path / "duban.db").exists()
     demo_db = f"sqlite:///{tmp_path / 'duban-demo' / 'duban.db'}"
     report = duban(tmp_path, demo_db, "report", "--json", "--now", "2023-07-15T09:00+08:00")
