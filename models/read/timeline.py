@@ -87,7 +87,8 @@ def details(kind: str, payload: Mapping[str, Any], _: _Words, tz: ZoneInfo) -> l
     """An event's payload as phrases in words; ids and bookkeeping are left out."""
     out: list[str] = []
     if "file" in payload:
-        source = f"{payload['file']}（{payload['sheet']}）" if payload.get("sheet") else str(payload["file"])
+        sheet = (f"（{payload['sheet']}）" if _.locale == "zh-CN" else f" ({payload['sheet']})") if payload.get("sheet") else ""
+        source = f"{payload['file']}{sheet}"
         out.append(_("Ledger import: {file} row {row}", file=source, row=payload.get("row", "?")))
     if kind == "imported" and payload.get("imported_as"):
         out.append(field_words(_, "imported_as", _(str(payload["imported_as"]))))
@@ -102,6 +103,8 @@ def details(kind: str, payload: Mapping[str, Any], _: _Words, tz: ZoneInfo) -> l
     for key, value in payload.items():
         if key in _UNSHOWN or key in ("file", "sheet", "row", "imported_as", "threshold", "notified", "days_overdue",
                                       "old_deadline", "new_deadline"):
+            continue
+        if key == "requested_deadline" and "new_deadline" in payload:  # approved: the new deadline says it
             continue
         if isinstance(value, dict) and set(value) == {"old", "new"}:  # a field the import changed
             old, new = (_value(value[k], _, tz) for k in ("old", "new"))
