@@ -25,6 +25,7 @@ from sqlmodel import Session, select
 from config import clock
 from config.settings import Settings
 from models.accounts import create_token
+from models.attachments import AttachmentStore, apply_with_files
 from models.db import make_engine
 from models.feeds import create_feed
 from models.lifecycle import Action, apply
@@ -93,6 +94,7 @@ def demo(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, Any]]:
 
     directory = tmp_path_factory.mktemp("demo")
     build_demo(directory=directory, now=None)
+    settings = Settings(database_url=f"sqlite:///{directory / 'duban.db'}", data_dir=directory / ".duban")  # type: ignore[arg-type]
     engine = make_engine(f"sqlite:///{directory / 'duban.db'}")
     with Session(engine) as session:
         session.add(Person(name="系统管理员", email=ADMIN, role=Role.ADMIN, password_hash=password_hash()))
@@ -102,6 +104,7 @@ def demo(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, Any]]:
             create_token(session, officer, DEMO_AT)
             create_feed(session, officer, DEMO_AT)
         item = _item_with_history(session)
+        _report_with_files(session, item, officer, settings, directory)
         apply(session, item, Action.REQUEST_EXTENSION, officer, DEMO_AT, deadline=item.deadline + timedelta(days=92),
               reason="方案需经市政府常务会议审议，会议安排在第三季度，申请延期至季度末")
         dead = session.exec(select(OutboxMessage).order_by(OutboxMessage.id)).first()
@@ -112,7 +115,6 @@ def demo(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, Any]]:
         session.commit()
         item_id = item.id
     engine.dispose()
-    settings = Settings(database_url=f"sqlite:///{directory / 'duban.db'}", data_dir=directory / ".duban")  # type: ignore[arg-type]
     app = create_app(settings)
     app.state.maildir = directory / "mail"
     port = _free_port()
@@ -142,6 +144,22 @@ def _mail_by_kind(directory: Path) -> dict[str, str]:
         if part is not None:
             mail[f"{message.kind}-{message.locale}"] = str(part.get_content())  # type: ignore[attr-defined]
     return mail
+
+
+def _report_with_files(session: Session, item: Item, officer: Person, settings: Settings, directory: Path) -> None:
+    """A progress report with a photo and a PDF, so the item page shows a thumbnail and downloads."""
+    from PIL import Image
+
+    photo, pdf = directory / "现场照片.png", directory / "专题协调会纪要（2023年6月）.pdf"
+    Image.new("RGB", (640, 480), (180, 200, 220)).save(photo)
+    pdf.write_bytes(b"%PDF-1.4\n1 0 obj<<>>endobj\ntrailer<<>>\n%%EOF\n")
+    store, files = AttachmentStore(settings.attachments_dir), []
+    for path in (photo, pdf):
+        incoming, stored = store.receive(path, DEMO_AT, max_bytes=10 * 2**20, kinds=("image", "pdf"))
+        store.put(incoming, stored.sha256)
+        files.append(stored)
+    apply_with_files(session, item, Action.REPORT_PROGRESS, officer, DEMO_AT - timedelta(days=1), files,
+                     text="已召开专题协调会，形成方案初稿，现场照片及会议纪要见附件", percent=60)
 
 
 def _item_with_history(session: Session) -> Item:
