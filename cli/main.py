@@ -12,6 +12,7 @@ from cli import (
     ledger,
     lifecycle_cmds,
     mail,
+    notice,
     ops,
     score,
     serve,
@@ -30,7 +31,7 @@ app = typer.Typer(
     pretty_exceptions_enable=False,
 )
 
-for module in (ops, ledger, views, lifecycle_cmds, sweep, serve, mail, users, documents, deploy, score):
+for module in (ops, ledger, views, lifecycle_cmds, sweep, serve, mail, users, documents, deploy, score, notice):
     module.register(app)
 
 

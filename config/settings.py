@@ -5,9 +5,10 @@ from __future__ import annotations
 import functools
 import os
 import re
+import string
 from datetime import time
 from pathlib import Path
-from typing import TYPE_CHECKING, Literal
+from typing import TYPE_CHECKING, Any, Literal
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from pydantic import Field, SecretStr, ValidationError, field_validator, model_validator
@@ -82,6 +83,13 @@ class Settings(BaseSettings):
     attachment_max_mb: int = Field(default=20, ge=1, le=1024)
     attachment_types: list[str] = Field(default_factory=lambda: ["pdf", "image", "office", "ofd", "zip"])
 
+    # The office's documents (the weekly 通报 and the 督办通知单, notifications/documents/): the name in
+    # the red header and the signature, whom they are addressed to, and their document numbers.
+    office_name: str = "督查督办办公室"
+    notice_addressee: str = "各有关单位"
+    weekly_notice_number: str = "督通〔{year}〕{week}号"  # {year}, {week}: the ISO week's
+    item_notice_number: str = "督办〔{year}〕{item}号"  # {year}: the day it is made; {item}: the item's id
+
     # Signs the web app's session cookies; when neither is set, web.auth keeps one in data_dir.
     secret_key: SecretStr | None = None
     secret_key_file: Path | None = None
@@ -105,6 +113,19 @@ class Settings(BaseSettings):
             ZoneInfo(value)
         except (ZoneInfoNotFoundError, ValueError):
             raise ValueError(f"unknown timezone {value!r}; use an IANA name such as Asia/Shanghai") from None
+        return value
+
+    @field_validator("weekly_notice_number", "item_notice_number")
+    @classmethod
+    def _known_fields(cls, value: str, info: Any) -> str:
+        allowed = {"weekly_notice_number": {"year", "week"}, "item_notice_number": {"year", "item"}}[info.field_name]
+        try:
+            fields = {name for _, name, _, _ in string.Formatter().parse(value) if name is not None}
+        except ValueError as exc:
+            raise ValueError(f"{value!r} is not a valid pattern ({exc})") from None
+        if not fields <= allowed:
+            raise ValueError(f"{value!r} uses {', '.join(sorted(fields - allowed))}; it may use only "
+                             + ", ".join("{" + f + "}" for f in sorted(allowed)))
         return value
 
     @field_validator("mail_from")

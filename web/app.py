@@ -120,6 +120,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         approvals,
         auth,
         dashboard,
+        documents,
         evidence,
         ical,
         items,
@@ -128,7 +129,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         score,
     )
 
-    for module in (auth, dashboard, items, evidence, approvals, ledger_import, outbox, score, ical):
+    for module in (auth, dashboard, items, evidence, approvals, ledger_import, outbox, score, ical, documents):
         app.include_router(module.router)
     app.include_router(ical.pages)
     app.include_router(evidence.api)  # before api.router: its /items/{item_id}/{action} would take /files

@@ -1,0 +1,125 @@
+"""What the office's documents say, read from the one read side (models/read) at one instant."""
+
+from __future__ import annotations
+
+from datetime import date, datetime, timedelta
+from zoneinfo import ZoneInfo
+
+from sqlmodel import Session, col, select
+
+from config.calendar import WorkCalendar
+from config.i18n import gettext
+from config.settings import Settings
+from models.deadlines import days_overdue
+from models.errors import InvalidInput
+from models.read.due import Day, today_in
+from models.read.figures import build_figures, ranking
+from models.read.views import ItemQuery, list_rows
+from models.tables import Document, Item, ItemCoUnit, Person, ProgressReport, Status, Unit
+from notifications.documents.notices import (
+    DocumentFigure,
+    Header,
+    ItemFacts,
+    OverdueItem,
+    RankedUnit,
+    WeeklyFacts,
+)
+
+REPLY_WITHIN_WORKDAYS = 3  # what a 督办通知单 asks: progress within three working days
+
+
+def parse_week(text: str) -> tuple[int, int]:
+    """'2024-W40' -> (2024, 40); anything else is refused with the form it should take."""
+    head, _, tail = text.strip().upper().partition("-W")
+    try:
+        year, week = int(head), int(tail)
+        date.fromisocalendar(year, week, 1)
+    except ValueError:
+        raise InvalidInput(f"“{text}” is not an ISO week; write it like 2024-W40",
+                           code="notice.bad_week", params={"week": text}) from None
+    return year, week
+
+
+def weekly_facts(session: Session, settings: Settings, week: str | None, now: datetime,
+                 locale: str | None = None) -> WeeklyFacts:
+    """The weekly 通报 as of `now`, headed with `week` (this week when None), in `locale`'s words."""
+    tz, locale = settings.tz, locale or settings.locale
+    today = today_in(now, tz)
+    year, number = parse_week(week) if week else today.isocalendar()[:2]
+    monday = date.fromisocalendar(year, number, 1)
+    name = f"{year}-W{number:02d}"
+    if monday > today:
+        raise InvalidInput(f"week {name} has not begun (today is {today.isoformat()})",
+                           code="notice.future_week", params={"week": name, "today": today})
+    figures = build_figures(session, None, now, tz)
+    if figures.overall.total == 0:
+        raise InvalidInput(f"there are no items to report for week {name}: import a ledger first",
+                           code="notice.no_data", params={"week": name})
+    overdue = [
+        OverdueItem(row.lead_unit, row.document, row.item.number, row.item.title, row.item.deadline,
+                    days_overdue(row.item.deadline, now, tz))
+        for row in list_rows(session, None, ItemQuery(overdue=True), now, tz, everything=True)
+    ]
+    per_unit: dict[str, int] = {}
+    for item in overdue:
+        per_unit[item.unit] = per_unit.get(item.unit, 0) + 1
+    overdue.sort(key=lambda i: (-per_unit[i.unit], i.unit, -i.days_overdue, i.document, i.number))
+    return WeeklyFacts(
+        header=_header(settings, settings.weekly_notice_number.format(year=year, week=number), today, locale),
+        week=name, as_of=today,
+        overall=_figure(gettext(locale, "Overall"), figures.overall),
+        documents=[_figure(row.name, row) for row in figures.documents],
+        overdue=overdue,
+        ranking=[RankedUnit(place, row.name, row.total, row.signed_off, row.rate, row.overdue)
+                 for place, row in ranking(figures.units)],
+    )
+
+
+def item_facts(session: Session, settings: Settings, item: Item, now: datetime, calendar: WorkCalendar,
+               locale: str | None = None) -> ItemFacts:
+    """The 督办通知单 for one open item as of `now`, in `locale`'s words."""
+    tz: ZoneInfo = settings.tz
+    today = today_in(now, tz)
+    if item.status in (Status.SIGNED_OFF, Status.CANCELLED):
+        raise InvalidInput(f"item {item.id} is {item.status}: a supervision notice is for open items",
+                           code="notice.item_closed", params={"id": item.id, "status": item.status})
+    day = Day.at(now, tz)
+    late = days_overdue(item.deadline, now, tz) if day.overdue(item.status, item.deadline) else 0
+    unit = session.get(Unit, item.lead_unit_id)
+    document = session.get(Document, item.document_id)
+    co_units = session.exec(
+        select(Unit.name).join(ItemCoUnit, col(ItemCoUnit.unit_id) == Unit.id)
+        .where(ItemCoUnit.item_id == item.id).order_by(Unit.name)
+    ).all()
+    latest = session.exec(
+        select(ProgressReport.text).where(ProgressReport.item_id == item.id)
+        .order_by(col(ProgressReport.at).desc()).limit(1)
+    ).first()
+    supervisor = session.get(Person, item.supervisor_id) if item.supervisor_id else None
+    locale = locale or settings.locale
+    state = gettext(locale, "overdue") if late else gettext(locale, str(item.status))
+    return ItemFacts(
+        header=_header(settings, settings.item_notice_number.format(year=today.year, item=item.id), today, locale),
+        as_of=today, unit=unit.name if unit else "", co_units=list(co_units),
+        document=document.short_name if document else "", number=item.number, title=item.title,
+        deadline=item.deadline, original_deadline=item.original_deadline, state=state,
+        days_overdue=late, workdays_left=None if late else _workdays_between(calendar, today, item.deadline),
+        latest_progress=latest or "", reply_by=calendar.add_workdays(today, REPLY_WITHIN_WORKDAYS),
+        supervisor=supervisor.name if supervisor else "",
+    )
+
+
+def _workdays_between(calendar: WorkCalendar, start: date, end: date) -> int:
+    count, day = 0, start + timedelta(days=1)
+    while day <= end:
+        count += calendar.is_workday(day)
+        day += timedelta(days=1)
+    return count
+
+
+def _header(settings: Settings, number: str, dated: date, locale: str) -> Header:
+    return Header(settings.office_name, number, settings.notice_addressee, dated, locale)
+
+
+def _figure(name: str, row: object) -> DocumentFigure:
+    return DocumentFigure(name, row.total, row.signed_off, row.overdue)  # type: ignore[attr-defined]

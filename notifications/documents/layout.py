@@ -1,0 +1,215 @@
+"""The official document layout (GB/T 9704-2012) in python-docx: page, red header, title, body, tables.
+
+Everything here is layout; what a notice says comes from its builder. Figures and sizes are the
+standard's (see ../shared/reference/gbt9704.md in the project's steering notes, summarised here):
+A4 with a 156 x 225 mm text block (top 37 mm, left 28 mm), 22 lines of 28 characters, body in
+3号 (16 pt) 仿宋, title in 2号 (22 pt) 小标宋, headings 一、 in 黑体 and （一） in 楷体, the issuer's
+name in red above a red line, page numbers "— 1 —" in 4号 outside the text block, odd pages right
+and even pages left. Each run names its East Asian font (w:eastAsia) so the file opens with the
+office's own fonts; digits and Latin letters use Times New Roman.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from docx import Document as new_document
+from docx.document import Document
+from docx.enum.section import WD_SECTION_START
+from docx.enum.table import WD_TABLE_ALIGNMENT
+from docx.enum.text import WD_ALIGN_PARAGRAPH, WD_LINE_SPACING
+from docx.oxml import OxmlElement
+from docx.oxml.ns import qn
+from docx.shared import Mm, Pt, RGBColor
+from docx.table import Table
+from docx.text.paragraph import Paragraph
+from docx.text.run import Run
+
+FANGSONG, HEITI, KAITI, TITLE_FONT, LATIN = "仿宋", "黑体", "楷体", "方正小标宋简体", "Times New Roman"
+BODY_PT, TITLE_PT, ISSUER_PT, PAGE_NUMBER_PT, TABLE_PT = 16, 22, 26, 14, 12
+LINE_PITCH = Pt(28.95)  # 225 mm / 22 lines
+RED = RGBColor(0xE6, 0x00, 0x12)
+
+
+@dataclass(frozen=True)
+class Column:
+    header: str
+    width_mm: float
+    align: str = "left"  # left, center, right
+
+
+def official_document() -> Document:
+    """An empty A4 document with the standard's margins, grid and page numbers."""
+    document = new_document()
+    section = document.sections[0]
+    section.start_type = WD_SECTION_START.NEW_PAGE
+    section.page_width, section.page_height = Mm(210), Mm(297)
+    section.top_margin, section.bottom_margin = Mm(37), Mm(35)
+    section.left_margin, section.right_margin = Mm(28), Mm(26)
+    section.footer_distance = Mm(28)  # page numbers sit below the text block, about 7 mm under it
+    normal = document.styles["Normal"]
+    normal.font.size = Pt(BODY_PT)
+    _fonts(normal.element.get_or_add_rPr(), FANGSONG)
+    normal.paragraph_format.space_before = normal.paragraph_format.space_after = Pt(0)
+    normal.paragraph_format.line_spacing_rule = WD_LINE_SPACING.EXACTLY
+    normal.paragraph_format.line_spacing = LINE_PITCH
+    document.settings.odd_and_even_pages_header_footer = True
+    _page_number(section.footer.paragraphs[0], WD_ALIGN_PARAGRAPH.RIGHT)
+    _page_number(section.even_page_footer.paragraphs[0], WD_ALIGN_PARAGRAPH.LEFT)
+    return document
+
+
+def issuer_mark(document: Document, issuer: str, number: str) -> None:
+    """The red header: the issuer's name, the document number, and the red line under them."""
+    mark = document.paragraphs[0] if document.paragraphs and not document.paragraphs[0].text else document.add_paragraph()
+    mark.alignment = WD_ALIGN_PARAGRAPH.CENTER
+    mark.paragraph_format.line_spacing_rule = WD_LINE_SPACING.SINGLE
+    mark.paragraph_format.space_after = Pt(12)
+    text(mark, issuer, TITLE_FONT, ISSUER_PT, bold=True, color=RED)
+    numbered = document.add_paragraph()
+    numbered.alignment = WD_ALIGN_PARAGRAPH.CENTER
+    if number:
+        text(numbered, number, FANGSONG, BODY_PT)
+    _bottom_border(numbered, RED)
+    document.add_paragraph()
+
+
+def title(document: Document, words: str) -> None:
+    paragraph = document.add_paragraph()
+    paragraph.alignment = WD_ALIGN_PARAGRAPH.CENTER
+    paragraph.paragraph_format.line_spacing = Pt(35)
+    text(paragraph, words, TITLE_FONT, TITLE_PT, bold=True)
+    document.add_paragraph()
+
+
+def addressee(document: Document, words: str) -> None:
+    """主送: flush left, ending with a full-width colon."""
+    text(document.add_paragraph(), words, FANGSONG, BODY_PT)
+
+
+def body(document: Document, words: str) -> Paragraph:
+    """A body paragraph, first line indented two characters."""
+    paragraph = document.add_paragraph()
+    paragraph.paragraph_format.first_line_indent = Pt(BODY_PT * 2)
+    text(paragraph, words, FANGSONG, BODY_PT)
+    return paragraph
+
+
+def heading(document: Document, words: str, level: int = 1) -> None:
+    """一、 headings in 黑体; （一） headings in 楷体; both indented like body text."""
+    paragraph = document.add_paragraph()
+    paragraph.paragraph_format.first_line_indent = Pt(BODY_PT * 2)
+    paragraph.paragraph_format.keep_with_next = True
+    text(paragraph, words, HEITI if level == 1 else KAITI, BODY_PT)
+
+
+def table(document: Document, columns: Sequence[Column], rows: Sequence[Sequence[str]]) -> Table:
+    """A bordered table in 4号-ish text: a repeated bold header row, fixed column widths."""
+    grid = document.add_table(rows=1, cols=len(columns))
+    grid.style = document.styles["Table Grid"]
+    grid.alignment = WD_TABLE_ALIGNMENT.CENTER
+    grid.autofit = False
+    _fixed_layout(grid)
+    for grid_column, column in zip(grid.columns, columns, strict=True):
+        grid_column.width = Mm(column.width_mm)  # the grid (w:gridCol) is what Word and LibreOffice lay out by
+    header = grid.rows[0]
+    _repeat_header(header)
+    for cell, column in zip(header.cells, columns, strict=True):
+        _cell(cell, column.header, HEITI, "center", column.width_mm)
+    for values in rows:
+        cells = grid.add_row().cells
+        for cell, column, value in zip(cells, columns, values, strict=True):
+            _cell(cell, value, FANGSONG, column.align, column.width_mm)
+    document.add_paragraph()
+    return grid
+
+
+def signature(document: Document, issuer: str, dated: str) -> None:
+    """The issuer and the date, right-aligned with about four characters of right indent."""
+    document.add_paragraph()
+    for words in (issuer, dated):
+        paragraph = document.add_paragraph()
+        paragraph.alignment = WD_ALIGN_PARAGRAPH.RIGHT
+        paragraph.paragraph_format.right_indent = Pt(BODY_PT * 4)
+        text(paragraph, words, FANGSONG, BODY_PT)
+
+
+def text(paragraph: Paragraph, words: str, east_asian: str, size: float, *, bold: bool = False,
+         color: RGBColor | None = None) -> Run:
+    """A run with its East Asian font named explicitly (Word otherwise falls back to the theme's)."""
+    run = paragraph.add_run(words)
+    run.font.size = Pt(size)
+    run.font.bold = bold
+    if color is not None:
+        run.font.color.rgb = color
+    _fonts(run._element.get_or_add_rPr(), east_asian)
+    return run
+
+
+def _fonts(rpr: Any, east_asian: str) -> None:
+    fonts = rpr.find(qn("w:rFonts"))
+    if fonts is None:
+        fonts = OxmlElement("w:rFonts")
+        rpr.insert(0, fonts)
+    for attribute in ("w:ascii", "w:hAnsi", "w:cs"):
+        fonts.set(qn(attribute), LATIN)
+    fonts.set(qn("w:eastAsia"), east_asian)
+
+
+def _cell(cell: object, value: str, east_asian: str, align: str, width_mm: float) -> None:
+    cell.width = Mm(width_mm)  # type: ignore[attr-defined]
+    paragraph = cell.paragraphs[0]  # type: ignore[attr-defined]
+    paragraph.paragraph_format.line_spacing_rule = WD_LINE_SPACING.SINGLE
+    paragraph.alignment = {"center": WD_ALIGN_PARAGRAPH.CENTER, "right": WD_ALIGN_PARAGRAPH.RIGHT}.get(
+        align, WD_ALIGN_PARAGRAPH.LEFT)
+    text(paragraph, value, east_asian, TABLE_PT)
+
+
+def _fixed_layout(grid: Table) -> None:
+    properties = grid._tbl.tblPr
+    layout = OxmlElement("w:tblLayout")
+    layout.set(qn("w:type"), "fixed")
+    properties.append(layout)
+
+
+def _repeat_header(row: object) -> None:
+    properties = row._tr.get_or_add_trPr()  # type: ignore[attr-defined]
+    repeat = OxmlElement("w:tblHeader")
+    repeat.set(qn("w:val"), "true")
+    properties.append(repeat)
+
+
+def _bottom_border(paragraph: Paragraph, color: RGBColor) -> None:
+    """The red separator line: a paragraph border across the text block."""
+    properties = paragraph._p.get_or_add_pPr()
+    borders = OxmlElement("w:pBdr")
+    line = OxmlElement("w:bottom")
+    for name, value in (("w:val", "single"), ("w:sz", "12"), ("w:space", "6"), ("w:color", str(color))):
+        line.set(qn(name), value)
+    borders.append(line)
+    properties.append(borders)
+
+
+def _page_number(paragraph: Paragraph, align: WD_ALIGN_PARAGRAPH) -> None:
+    """"— N —" with a PAGE field, 4号 half-width digits."""
+    paragraph.alignment = align
+    paragraph.paragraph_format.right_indent = paragraph.paragraph_format.left_indent = Pt(PAGE_NUMBER_PT)
+    text(paragraph, "— ", FANGSONG, PAGE_NUMBER_PT)
+    run = text(paragraph, "", FANGSONG, PAGE_NUMBER_PT)
+    for kind, code in (("begin", None), (None, " PAGE "), ("separate", None), (None, "1"), ("end", None)):
+        if kind is not None:
+            char = OxmlElement("w:fldChar")
+            char.set(qn("w:fldCharType"), kind)
+            run._r.append(char)
+        elif code == " PAGE ":
+            instruction = OxmlElement("w:instrText")
+            instruction.set(qn("xml:space"), "preserve")
+            instruction.text = code
+            run._r.append(instruction)
+        else:
+            shown = OxmlElement("w:t")
+            shown.text = code
+            run._r.append(shown)
+    text(paragraph, " —", FANGSONG, PAGE_NUMBER_PT)
