@@ -28,7 +28,7 @@ from docx.text.paragraph import Paragraph
 from docx.text.run import Run
 
 FANGSONG, HEITI, KAITI, TITLE_FONT, LATIN = "仿宋", "黑体", "楷体", "方正小标宋简体", "Times New Roman"
-BODY_PT, TITLE_PT, ISSUER_PT, PAGE_NUMBER_PT, TABLE_PT = 16, 22, 26, 14, 12
+BODY_PT, TITLE_PT, ISSUER_PT, PAGE_NUMBER_PT, TABLE_PT = 16, 22, 26, 14, 10.5  # 3号, 2号, 一号, 4号, 五号
 LINE_PITCH = Pt(28.95)  # 225 mm / 22 lines
 RED = RGBColor(0xE6, 0x00, 0x12)
 
@@ -106,7 +106,7 @@ def heading(document: Document, words: str, level: int = 1) -> None:
 
 
 def table(document: Document, columns: Sequence[Column], rows: Sequence[Sequence[str]]) -> Table:
-    """A bordered table in 4号-ish text: a repeated bold header row, fixed column widths."""
+    """A bordered table in 五号 (10.5 pt): a header row in 黑体 repeated on every page, fixed column widths."""
     grid = document.add_table(rows=1, cols=len(columns))
     grid.style = document.styles["Table Grid"]
     grid.alignment = WD_TABLE_ALIGNMENT.CENTER
