@@ -107,7 +107,7 @@ def test_item_notice_says_what_is_late_and_what_is_required_by_when(
     assert "截至2024年10月8日，该事项已逾期，已逾期8天。" in text or "已逾期8天" in text
     assert "请于2024年10月11日前报送办理进展及佐证材料" in text  # three working days after Tuesday
     fields = dict(tables[0][1:])
-    assert fields["配合单位"] == "市经信委" and fields["督查人员"] == "王督查"
+    assert fields["配合单位"] == "市经信委" and fields["督办人"] == "王督查"
 
 
 def test_bad_weeks_and_closed_items_are_refused_in_words(session: Session, ledger: dict[str, Any]) -> None:
