@@ -22,6 +22,7 @@ def test_the_submitted_state_is_one_word_wherever_it_shows():
     assert zh("Submit as done") == label("submit", "zh-CN") == "申请销号"  # the button and refusals
     en = translator("en")
     assert en("submitted") == en("awaiting_sign_off") == "awaiting sign-off"
+    assert en("Submit as done") == "Submit for sign-off" and label("submit", "en") == "submit for sign-off"
 
 
 def test_the_rate_is_luoshilv_on_pages_in_mail_and_in_the_cli():
