@@ -54,3 +54,11 @@ def test_a_directory_this_user_cannot_write_is_a_problem(tmp_path):
         assert state == "problem" and "not writable" in text
     finally:
         os.chmod(data, 0o700)
+
+
+def test_the_data_directory_duban_makes_for_its_cookie_key_passes(tmp_path):
+    from config.settings import Settings
+    from web.auth import secret_key
+
+    secret_key(Settings(data_dir=tmp_path / "data"))  # type: ignore[call-arg]
+    assert [state for state, _ in _check(tmp_path / "data")] == ["ok"]
