@@ -85,3 +85,15 @@ def _fields(template: str) -> set[str]:
     if "%(" in template:
         return set(re.findall(r"%\((\w+)\)", template))
     return {name for _, name, _, _ in string.Formatter().parse(template) if name}
+
+
+def test_no_msgid_appears_twice_in_a_po():
+    """Text merges of two branches can add the same msgid twice; msgfmt refuses such a file."""
+    from collections import Counter
+
+    from config.i18n.extract import po_path
+
+    for locale in ("zh-CN", "en"):
+        text = po_path(locale).read_text(encoding="utf-8")
+        entries = Counter(re.findall(r'^(?:msgctxt "(.*)"\n)?msgid "(.*)"\n', text, flags=re.MULTILINE))
+        assert [key for key, count in entries.items() if count > 1] == []
