@@ -1,7 +1,8 @@
 """Who may see which items: the one place the web and the API ask.
 
-Officers see items whose lead unit or a co-unit is their unit, and nothing else; supervisors,
-leaders and admins see everything (lists and counts use the same rule as a condition:
+Officers see items whose lead unit or a co-unit is their unit, and nothing else; a unit's leaders
+(分管领导) the same for every unit they oversee; supervisors, admins and the office leadership see
+everything (lists and counts use the same rule as a condition:
 models.read.filters.scope_condition). Who may *act* is the lifecycle's rule
 (`models.lifecycle.allowed_actions` / `apply`), not this module's.
 """
@@ -12,8 +13,9 @@ from sqlmodel import Session
 
 from models.errors import ConflictError, Forbidden, NotFound
 from models.lifecycle import co_unit_ids
+from models.read.filters import scope_units
 from models.read.filters import sees_everything as sees_everything
-from models.tables import Item, Person, Role
+from models.tables import Item, Person
 
 
 def visible_item(session: Session, person: Person, item_id: int) -> Item:
@@ -25,11 +27,11 @@ def visible_item(session: Session, person: Person, item_id: int) -> Item:
 
 
 def may_see(session: Session, person: Person, item: Item) -> bool:
-    if sees_everything(person):
+    """The item-page form of `scope_condition`: the same units, the same rule."""
+    units = scope_units(person)
+    if units is None:
         return True
-    if person.role != Role.OFFICER or person.unit_id is None:
-        return False
-    return person.unit_id == item.lead_unit_id or person.unit_id in co_unit_ids(session, item)
+    return item.lead_unit_id in units or not units.isdisjoint(co_unit_ids(session, item))
 
 
 def check_version(item: Item, version: int | None) -> None:

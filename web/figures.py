@@ -13,8 +13,8 @@ from sqlalchemy import func
 from sqlmodel import Session, select
 
 from models.read.figures import Figures, build_figures
+from models.read.filters import scope_units
 from models.tables import Document, Item, ItemEvent, Person
-from web.access import sees_everything
 
 
 @dataclass
@@ -68,7 +68,8 @@ class FiguresCache:
 
 def _scope(person: Person) -> tuple[Any, ...]:
     """People who see the same items see the same figures."""
-    return ("all",) if sees_everything(person) else (str(person.role), person.unit_id)
+    units = scope_units(person)
+    return ("all",) if units is None else (str(person.role), tuple(sorted(units)))
 
 
 def _ledger_stamp(session: Session) -> tuple[Any, ...]:

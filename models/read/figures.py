@@ -19,8 +19,8 @@ from sqlmodel import Session, col, select
 
 from models.deadlines import start_of_day
 from models.read.due import Day, due_soon_condition, overdue_condition, unfinished_condition
-from models.read.filters import ItemFilter, UnitRole, conditions, sees_everything
-from models.tables import Document, Item, ItemEvent, Person, Status, Unit
+from models.read.filters import ItemFilter, UnitRole, conditions, scope_units, sees_everything
+from models.tables import Document, Item, ItemEvent, Person, Role, Status, Unit
 
 TREND_WEEKS = 8
 
@@ -125,8 +125,8 @@ class Figures:
 def base_filter(session: Session, person: Person | None) -> ItemFilter:
     """What a person's figures count: everything, or for an officer the items their unit leads
     (as the city ranking counts a unit); their co-unit work is told apart (Figures.co_items)."""
-    if sees_everything(person) or person is None or person.unit_id is None:
-        return ItemFilter()
+    if sees_everything(person) or person is None or person.unit_id is None or person.role == Role.LEADER:
+        return ItemFilter()  # a unit's leader: every item of the units they oversee
     unit = session.get(Unit, person.unit_id)
     return ItemFilter(unit=unit.name if unit else "", unit_role=UnitRole.LEAD)
 
@@ -141,11 +141,13 @@ def build_figures(session: Session, person: Person | None, now: datetime, tz: Zo
     day = Day.at(now, tz)
     base = base_filter(session, person)
     everything = sees_everything(person)
+    overseen = scope_units(person) if person is not None and person.role == Role.LEADER else None
     documents = document_rows(session, person, base, day)
     city = unit_rows(session, day)
     places = {row.name: place for place, row in ranking(list(city.values()))}
-    if everything:
-        units = list(city.values())
+    if everything or overseen is not None:
+        # A unit's leader: their units' rows; the headline counts every item of those units (lead or co).
+        units = [row for unit_id, row in city.items() if overseen is None or unit_id in overseen]
         overall = Row("", **{f: sum(getattr(r, f) for r in documents.values())
                              for f in ("total", "signed_off", "open", "due_soon", "overdue")}, link=base)
     else:

@@ -14,6 +14,7 @@ from typing import Any
 from urllib.parse import urlencode
 
 from sqlalchemy import false, func, or_, union
+from sqlalchemy.orm import object_session
 from sqlmodel import Session, col, select
 
 from models.errors import InvalidInput, NotFound
@@ -22,24 +23,70 @@ from models.tables import Document, Item, ItemCoUnit, Person, Role, Status, Unit
 
 
 def sees_everything(person: Person | None) -> bool:
-    """Supervisors, leaders and admins (and the CLI, which acts as no one) see every item."""
-    return person is None or person.role in (Role.SUPERVISOR, Role.LEADER, Role.ADMIN)
+    """Supervisors, admins, the office leadership (and the CLI, which acts as no one) see every item;
+    so does a leader who oversees no unit (see `overseen_units`)."""
+    if person is None or person.role in (Role.SUPERVISOR, Role.ADMIN):
+        return True
+    return person.role == Role.LEADER and not overseen_units(person)
+
+
+def overseen_units(person: Person) -> frozenset[int]:
+    """The units a leader oversees (分管): those listing their email among the unit's leaders, and
+    their own unit. Empty for the office leadership (the policy's `leadership_emails`), for anyone
+    not a leader, and for a leader not attached to a session (nothing to look the units up in)."""
+    session = object_session(person)
+    if person.role != Role.LEADER or session is None:
+        return frozenset()
+    email = person.email.strip().lower()
+    if email in _leadership_emails():
+        return frozenset()
+    rows = session.execute(select(Unit.id, Unit.leader_emails)).all()
+    units = {unit_id for unit_id, leaders in rows if email in (e.strip().lower() for e in leaders or ())}
+    if person.unit_id is not None:
+        units.add(person.unit_id)
+    return frozenset(units)
+
+
+def _leadership_emails() -> set[str]:
+    """The policy's office leadership; none while the policy file is broken (`duban doctor` says so)."""
+    from config.policy import load_policy
+    from config.yamlfile import ConfigFileError
+
+    try:
+        return {e.strip().lower() for e in load_policy().leadership_emails}
+    except ConfigFileError:
+        return set()
 
 
 def scope_condition(person: Person | None) -> Any | None:
     """A WHERE condition on Item limiting rows to what `person` may see (None: no limit).
 
-    Officers see the items their unit leads or works on as a co-unit, and nothing else.
+    Officers see the items their unit leads or works on as a co-unit, and nothing else; a unit's
+    leaders the same for every unit they oversee.
     """
     if sees_everything(person):
         return None
     assert person is not None
-    if person.role != Role.OFFICER or person.unit_id is None:
+    if person.role == Role.LEADER:
+        unit_ids = sorted(overseen_units(person))
+    elif person.role == Role.OFFICER and person.unit_id is not None:
+        unit_ids = [person.unit_id]
+    else:
         return false()
     # A UNION of two index lookups: `lead = u OR id IN (...)` makes both databases scan every item.
-    led = select(Item.id).where(Item.lead_unit_id == person.unit_id)
-    co_led = select(ItemCoUnit.item_id).where(ItemCoUnit.unit_id == person.unit_id)
+    led = select(Item.id).where(col(Item.lead_unit_id).in_(unit_ids))
+    co_led = select(ItemCoUnit.item_id).where(col(ItemCoUnit.unit_id).in_(unit_ids))
     return col(Item.id).in_(union(led, co_led))
+
+
+def scope_units(person: Person | None) -> frozenset[int] | None:
+    """The units whose items `person` sees (None: every unit's)."""
+    if sees_everything(person):
+        return None
+    assert person is not None
+    if person.role == Role.LEADER:
+        return overseen_units(person)
+    return frozenset({person.unit_id}) if person.role == Role.OFFICER and person.unit_id is not None else frozenset()
 
 
 class UnitRole(StrEnum):
