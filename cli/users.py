@@ -1,4 +1,5 @@
-"""People and their access to the web app: `duban user add|password`, `duban token create|list|revoke`."""
+"""People and their access to the web app: `duban user add|list|set|deactivate|password`,
+`duban token create|list|revoke`."""
 
 from __future__ import annotations
 
@@ -20,6 +21,9 @@ from models.tables import Person, Role
 def register(app: typer.Typer) -> None:
     user = typer.Typer(help="People who log in to the web app.", no_args_is_help=True)
     user.command("add")(add)
+    user.command("list")(list_people)
+    user.command("set")(set_fields)
+    user.command("deactivate")(deactivate)
     user.command("password")(password)
     app.add_typer(user, name="user")
     token = typer.Typer(help="API tokens for scripts (/api/v1).", no_args_is_help=True)
@@ -61,6 +65,57 @@ def add(
             said = _("updated {person}; set a password with `duban user password {email}`",
                      person=actor(person.label()), email=address)
         console.print(said, highlight=False)
+
+
+def list_people() -> None:
+    """Everyone: email, name, role, unit, language, and whether they are active."""
+    from models.admin import people
+    from models.tables import Unit
+
+    with open_session() as session:
+        units = {u.id: u.name for u in session.exec(select(Unit)).all()}
+        for person in people(session):
+            state = _("active") if person.active else _("deactivated")
+            console.print("  ".join([person.email, person.name, str(person.role), units.get(person.unit_id, "-"),
+                                     person.locale or "-", state]), highlight=False)
+
+
+def set_fields(
+    email: Annotated[str, typer.Argument(help="Whose details to change.")],
+    locale: Annotated[str | None, typer.Option(help="Their language for pages and mail: zh-CN or en.")] = None,
+    role: Annotated[Role | None, typer.Option(help="officer, supervisor, leader or admin.")] = None,
+    unit: Annotated[str | None, typer.Option(help="Their unit (name or code; \"\" for none).")] = None,
+    now: NowOption = None,
+) -> None:
+    """Change a person's language, role or unit (logged as an administrative change)."""
+    from models.admin import set_person
+
+    at = resolve_now(now)
+    with open_session() as session:
+        person = find_person(session, email)
+        change = set_person(session, person, at, "cli", role=role, unit=unit, locale=locale)
+        session.commit()
+        if change is None:
+            console.print(_("{email}: nothing to change", email=person.email), highlight=False)
+        else:
+            console.print(_("updated {person}", person=actor(person.label())), highlight=False)
+
+
+def deactivate(email: Annotated[str, typer.Argument(help="Who may no longer log in or get mail.")],
+               now: NowOption = None) -> None:
+    """Deactivate a person: no login, no API tokens, no mail; their name stays in the history."""
+    from models.admin import deactivate as deactivate_person
+
+    at = resolve_now(now)
+    with open_session() as session:
+        person = find_person(session, email)
+        change = deactivate_person(session, person, at, "cli")
+        session.commit()
+        if change is None:
+            console.print(_("{email} was already deactivated", email=person.email), highlight=False)
+        else:
+            console.print(_("{email} deactivated: no login, no API tokens, no mail", email=person.email),
+                          highlight=False)
 
 
 def _read_password() -> str:

@@ -105,6 +105,8 @@ def _messages(session: Session, pending: Sequence[Notification], now: datetime, 
             mailboxes[addr].action[n.kind][n.item_id] = n  # the newest notice of a kind per item wins
         for addr in _addresses(n.cc_addrs):
             mailboxes[addr].fyi[n.kind][n.item_id] = n
+    for addr in _deactivated(session, mailboxes.keys()):
+        del mailboxes[addr]  # a deactivated person gets no mail (models/admin.py)
     lines = _item_lines(session, {n.item_id for n in pending}, now, settings)
     for box in mailboxes.values():
         box.action, box.fyi = _true_now(box.action, lines), _true_now(box.fyi, lines)
@@ -223,6 +225,13 @@ def _locales(session: Session, addrs: Iterable[str], default: str) -> dict[str, 
         ).all():
             found[email.lower()] = locale or default
     return found
+
+
+def _deactivated(session: Session, addrs: Iterable[str]) -> set[str]:
+    """The addresses among `addrs` that belong to deactivated people."""
+    wanted = set(addrs)
+    return {email.lower() for email in session.exec(select(Person.email).where(~col(Person.active))).all()
+            if email.lower() in wanted}
 
 
 def _units_by_contact(session: Session) -> dict[str, set[int]]:

@@ -1,0 +1,107 @@
+"""Administration of people: change role, unit and language, deactivate; every change logged.
+
+Each change is one `AdminChange` row naming who changed what, from which value to which (the log
+the admin pages and `duban user set|deactivate` write; people are never deleted, so history keeps
+their names). A deactivated person cannot log in (web.deps), their API tokens and calendar feeds stop
+working (models.accounts), and the outbox queues no mail to them (notifications.outbox).
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import JSON, Column, String
+from sqlmodel import Field, Session, SQLModel, col, func, select
+
+from models.db import UTCDateTime
+from models.errors import InvalidInput
+from models.read.filters import match_unit
+from models.tables import Person, Role
+
+LOCALES = ("zh-CN", "en")
+
+
+class AdminChange(SQLModel, table=True):
+    """One administrative change: a person's, unit's or document's fields, old and new."""
+
+    __tablename__ = "admin_change"
+    id: int | None = Field(default=None, primary_key=True)
+    at: datetime = Field(sa_type=UTCDateTime)
+    by: str = Field(max_length=320)  # the admin's email, or "cli" for the command line
+    kind: str = Field(sa_type=String(16), index=True)  # person, unit, document
+    target: str = Field(max_length=320)  # the person's email, the unit's name, the document's short name
+    changes: dict[str, Any] = Field(default_factory=dict, sa_column=Column(JSON, nullable=False))  # field: [old, new]
+
+
+def people(session: Session) -> list[Person]:
+    """Everyone, active first, by email."""
+    return list(session.exec(select(Person).order_by(col(Person.active).desc(), col(Person.email))).all())
+
+
+def set_person(session: Session, person: Person, now: datetime, by: str, *, role: Role | None = None,
+               unit: str | None = None, locale: str | None = None) -> AdminChange | None:
+    """Change a person's role, unit (name or code, "" for none) or language; None when nothing changed.
+
+    Refused (nothing written): an unknown language or unit (closest names), an officer left without
+    a unit, the last active admin losing the admin role.
+    """
+    changes: dict[str, list[Any]] = {}
+    if locale is not None:
+        if locale not in LOCALES:
+            raise InvalidInput(f"{locale!r} is not a language duban speaks; use {' or '.join(LOCALES)}",
+                               code="person.bad_locale", params={"locale": locale, "locales": " / ".join(LOCALES)})
+        if locale != person.locale:
+            changes["locale"] = [person.locale, locale]
+    new_unit_id = person.unit_id
+    if unit is not None:
+        new_unit = match_unit(session, unit) if unit.strip() else None
+        new_unit_id = new_unit.id if new_unit else None
+        if new_unit_id != person.unit_id:
+            changes["unit"] = [_unit_name(session, person.unit_id), new_unit.name if new_unit else None]
+    new_role = role or person.role
+    if new_role == Role.OFFICER and new_unit_id is None:
+        raise InvalidInput(f"{person.email}: an officer needs a unit (the unit whose items they work on)",
+                           code="person.officer_needs_unit", params={"email": person.email})
+    if new_role != person.role:
+        if person.role == Role.ADMIN:
+            _keep_an_admin(session, person)
+        changes["role"] = [str(person.role), str(new_role)]
+    if not changes:
+        return None
+    person.role, person.unit_id = new_role, new_unit_id
+    person.locale = locale if locale is not None else person.locale
+    session.add(person)
+    return _log(session, now, by, "person", person.email, changes)
+
+
+def deactivate(session: Session, person: Person, now: datetime, by: str) -> AdminChange | None:
+    """Deactivate a person (None if they already were); the last active admin is refused."""
+    if not person.active:
+        return None
+    if person.role == Role.ADMIN:
+        _keep_an_admin(session, person)
+    person.active = False
+    session.add(person)
+    return _log(session, now, by, "person", person.email, {"active": [True, False]})
+
+
+def _keep_an_admin(session: Session, person: Person) -> None:
+    others = session.exec(select(func.count()).select_from(Person).where(
+        Person.role == Role.ADMIN, col(Person.active), Person.id != person.id)).one()
+    if not others:
+        raise InvalidInput(f"{person.email} is the last active admin; make someone else admin first",
+                           code="person.last_admin", params={"email": person.email})
+
+
+def _unit_name(session: Session, unit_id: int | None) -> str | None:
+    from models.tables import Unit
+
+    unit = session.get(Unit, unit_id) if unit_id is not None else None
+    return unit.name if unit else None
+
+
+def _log(session: Session, now: datetime, by: str, kind: str, target: str, changes: dict[str, list[Any]]) -> AdminChange:
+    change = AdminChange(at=now, by=by, kind=kind, target=target, changes=changes)
+    session.add(change)
+    return change
