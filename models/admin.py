@@ -75,6 +75,30 @@ def set_person(session: Session, person: Person, now: datetime, by: str, *, role
     return _log(session, now, by, "person", person.email, changes)
 
 
+def add_person(session: Session, now: datetime, by: str, email: str, name: str, role: Role, unit: str = "",
+               locale: str | None = None) -> Person:
+    """A new person (refused: a malformed or taken email, and set_person's refusals)."""
+    from config.settings import EMAIL_RE
+
+    address = email.strip().lower()
+    if not EMAIL_RE.fullmatch(address):
+        raise InvalidInput(f"{email!r} is not an email address", code="person.bad_email", params={"email": email})
+    if session.exec(select(Person.id).where(Person.email == address)).first() is not None:
+        raise InvalidInput(f"{address} is already a person here; change them in their row",
+                           code="person.exists", params={"email": address})
+    unit_id = match_unit(session, unit).id if unit.strip() else None
+    if role == Role.OFFICER and unit_id is None:
+        raise InvalidInput(f"{address}: an officer needs a unit (the unit whose items they work on)",
+                           code="person.officer_needs_unit", params={"email": address})
+    if locale is not None and locale not in LOCALES:
+        raise InvalidInput(f"{locale!r} is not a language duban speaks; use {' or '.join(LOCALES)}",
+                           code="person.bad_locale", params={"locale": locale, "locales": " / ".join(LOCALES)})
+    person = Person(email=address, name=name.strip() or address, role=role, unit_id=unit_id, locale=locale)
+    session.add(person)
+    _log(session, now, by, "person", address, {"added": [None, {"role": str(role), "unit": unit.strip() or None}]})
+    return person
+
+
 def deactivate(session: Session, person: Person, now: datetime, by: str) -> AdminChange | None:
     """Deactivate a person (None if they already were); the last active admin is refused."""
     if not person.active:

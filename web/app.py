@@ -116,6 +116,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.mount("/static", StaticFiles(directory=Path(__file__).parent / "static"), name="static")
 
     from web.routes import (
+        admin,
         api,
         approvals,
         auth,
@@ -129,7 +130,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         score,
     )
 
-    for module in (auth, dashboard, items, evidence, approvals, ledger_import, outbox, score, ical, documents):
+    for module in (auth, dashboard, items, evidence, approvals, ledger_import, outbox, score, ical, documents, admin):
         app.include_router(module.router)
     app.include_router(ical.pages)
     app.include_router(evidence.api)  # before api.router: its /items/{item_id}/{action} would take /files

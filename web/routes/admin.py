@@ -1,0 +1,65 @@
+"""Administration on the desk (/admin/people), for admins only: add people, change their role,
+unit and language, deactivate them. Every change goes through models/admin.py and is logged there."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import APIRouter, Depends, Form, Request
+from fastapi.responses import Response
+from sqlmodel import col, select
+
+from models.admin import LOCALES, AdminChange, add_person, deactivate, people, set_person
+from models.errors import NotFound
+from models.tables import Person, Role, Unit
+from web.deps import AdminUser, NowDep, SessionDep, csrf_protect
+from web.render import flash, redirect, render
+
+router = APIRouter(dependencies=[Depends(csrf_protect)], include_in_schema=False)
+CHANGES_SHOWN = 50
+
+
+@router.get("/admin/people")
+def people_page(request: Request, session: SessionDep, user: AdminUser) -> Response:
+    units = session.exec(select(Unit).order_by(col(Unit.name))).all()
+    changes = session.exec(select(AdminChange).where(AdminChange.kind == "person")
+                           .order_by(col(AdminChange.id).desc()).limit(CHANGES_SHOWN)).all()
+    return render(request, "admin_people.html", user, nav="admin", people=people(session),
+                  units={u.id: u.name for u in units}, roles=list(Role), locales=LOCALES, changes=changes)
+
+
+@router.post("/admin/people")
+def add(request: Request, session: SessionDep, user: AdminUser, now: NowDep, email: Annotated[str, Form()],
+        role: Annotated[Role, Form()], name: Annotated[str, Form()] = "", unit: Annotated[str, Form()] = "",
+        locale: Annotated[str, Form()] = "") -> Response:
+    add_person(session, now, user.email, email, name, role, unit, locale or None)
+    session.commit()
+    flash(request, "Done.")
+    return redirect("/admin/people")
+
+
+@router.post("/admin/people/{person_id}")
+def change(request: Request, person_id: int, session: SessionDep, user: AdminUser, now: NowDep,
+           role: Annotated[Role, Form()], unit: Annotated[str, Form()] = "",
+           locale: Annotated[str, Form()] = "") -> Response:
+    person = _person(session, person_id)
+    set_person(session, person, now, user.email, role=role, unit=unit, locale=locale or None)
+    session.commit()
+    flash(request, "Done.")
+    return redirect(f"/admin/people#person-{person_id}")
+
+
+@router.post("/admin/people/{person_id}/deactivate")
+def deactivate_person(request: Request, person_id: int, session: SessionDep, user: AdminUser,
+                      now: NowDep) -> Response:
+    deactivate(session, _person(session, person_id), now, user.email)
+    session.commit()
+    flash(request, "Done.")
+    return redirect(f"/admin/people#person-{person_id}")
+
+
+def _person(session: SessionDep, person_id: int) -> Person:
+    person = session.get(Person, person_id)
+    if person is None:
+        raise NotFound(f"no person with id {person_id}", code="person.no_id", params={"id": person_id})
+    return person
