@@ -64,6 +64,10 @@ class Settings(BaseSettings):
     delivery_window_start: time = time(8, 30)
     delivery_window_end: time = time(17, 30)
     delivery_retry_max_age_hours: float = Field(default=48.0, gt=0)
+    # Messages a connection may send ahead of the database recording what the server answered: it
+    # bounds the duplicates a crash can cause (this many plus one, per connection), and costs
+    # throughput when commits are slow (notifications/README.md has the figures).
+    delivery_max_unrecorded: int = Field(default=32, ge=1, le=10_000)
     digest_cron: str = "0 9 * * mon"
 
     policy_file: Path | None = None

@@ -5,7 +5,7 @@ with `FOR UPDATE SKIP LOCKED` on PostgreSQL) and carry a lease: a claimed row's 
 pushed out, so a process killed mid-send leaves it for a later run, which sends it again with the
 same bytes and Message-ID. A duplicate is therefore possible only between the server's acceptance
 and our commit, and it is recognisably the same message. How many such messages there can be is
-bounded: senders wait while `MAX_UNRECORDED_PER_CONNECTION` outcomes per connection are not yet
+bounded: senders wait while `DUBAN_DELIVERY_MAX_UNRECORDED` outcomes per connection are not yet
 committed, so a crash re-sends at most that many plus the one in flight, per connection.
 
 When the database fails under a run, sending stops at once: the recorder replaces its connection and
@@ -39,10 +39,6 @@ from notifications.outbox import group_pending
 from notifications.transport import DeliveryError, SmtpConnection, SmtpTransport
 from notifications.window import IsWorkday, window_closed_until
 
-# Outcomes (per connection) the server has answered but the database has not yet recorded; senders
-# wait beyond it. It bounds the duplicates a crash can cause, at little cost: a commit takes about
-# a millisecond, sending a message about a quarter of one per connection.
-MAX_UNRECORDED_PER_CONNECTION = 4
 RECORD_RETRY_DELAYS = (0.2, 1.0, 3.0)  # seconds before each new try to record, after a database failure
 BACKOFF_BASE = timedelta(minutes=1)
 BACKOFF_CAP = timedelta(hours=6)
@@ -429,7 +425,7 @@ async def _send_all(engine: Engine, now: datetime, settings: Settings, transport
                     batch_size: int, summary: DeliverySummary) -> None:
     """Claim a batch, send it; the next batch is claimed while this one is being sent."""
     pool = ConnectionPool(transport, settings.smtp_max_connections)
-    recorder = _Recorder(engine, now, settings, summary, MAX_UNRECORDED_PER_CONNECTION * pool.size)
+    recorder = _Recorder(engine, now, settings, summary, settings.delivery_max_unrecorded * pool.size)
     untried: list[tuple[str, list[int]]] = []  # (claim, ids of its rows never tried)
     upcoming: asyncio.Future[tuple[str, list[Claimed]]] | None = asyncio.ensure_future(
         asyncio.to_thread(_claim, engine, now, settings, batch_size))

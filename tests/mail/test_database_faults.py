@@ -16,13 +16,14 @@ from sqlmodel import Session, select
 
 from models.outbox import OutboxMessage, OutboxStatus
 from notifications import delivery
-from notifications.delivery import MAX_UNRECORDED_PER_CONNECTION, DeliveryInterrupted, deliver
+from notifications.delivery import DeliveryInterrupted, deliver
 from tests.mail.conftest import SmtpSink, queue_mail
 
 CONNECTIONS = 2
+AHEAD = 3  # DUBAN_DELIVERY_MAX_UNRECORDED here: small, so that 60 messages can exceed the bound
 # A crash (or a database that stops answering) can leave this many accepted messages unrecorded:
 # the outcomes senders may get ahead of the database, plus one in flight on each connection.
-BOUND = (MAX_UNRECORDED_PER_CONNECTION + 1) * CONNECTIONS
+BOUND = (AHEAD + 1) * CONNECTIONS
 
 
 def _cut() -> OperationalError:
@@ -68,7 +69,7 @@ def test_senders_wait_while_too_many_outcomes_are_unrecorded(
             seen_while_blocked.append(len(received))
 
     record_calls(block_the_first_write)
-    summary = deliver(engine, now, smtp_sink.settings(smtp_max_connections=CONNECTIONS))
+    summary = deliver(engine, now, smtp_sink.settings(smtp_max_connections=CONNECTIONS, delivery_max_unrecorded=AHEAD))
 
     assert summary.sent == 60
     assert seen_while_blocked and seen_while_blocked[0] <= BOUND, (
@@ -85,7 +86,7 @@ def test_when_recording_fails_sending_stops_and_a_later_run_sends_the_rest(
             raise _cut()
 
     record_calls(fail_after_the_first_write)
-    settings = smtp_sink.settings(smtp_max_connections=CONNECTIONS)
+    settings = smtp_sink.settings(smtp_max_connections=CONNECTIONS, delivery_max_unrecorded=AHEAD)
     with pytest.raises(DeliveryInterrupted) as stopped:
         deliver(engine, now, settings)
 
@@ -124,7 +125,7 @@ def test_a_write_that_fails_once_is_written_again_on_a_new_connection(
             raise _cut()
 
     record_calls(fail_the_second_write_once)
-    summary = deliver(engine, now, smtp_sink.settings(smtp_max_connections=CONNECTIONS))
+    summary = deliver(engine, now, smtp_sink.settings(smtp_max_connections=CONNECTIONS, delivery_max_unrecorded=AHEAD))
 
     assert summary.sent == 30 and summary.unrecorded == 0
     assert all(row.status == OutboxStatus.SENT for row in _outbox(engine))
@@ -173,6 +174,7 @@ def test_backends_terminated_during_delivery_lose_nothing(
     rng = random.Random(os.environ.get("DUBAN_CUT_SEED", "7"))
     env = {**os.environ, "DUBAN_DATABASE_URL": pg_server_url, "DUBAN_SMTP_PORT": str(smtp_sink.port),
            "DUBAN_DELIVERY_WINDOW": "false", "DUBAN_SMTP_MAX_CONNECTIONS": str(CONNECTIONS),
+           "DUBAN_DELIVERY_MAX_UNRECORDED": str(AHEAD),
            "DUBAN_LOCALE": "en", "DUBAN_DATA_DIR": str(tmp_path)}
     root = Path(__file__).resolve().parents[2]
     at, outcomes = now, []
