@@ -9,6 +9,7 @@ import typer
 from cli import (
     deploy,
     documents,
+    edit_cmds,
     ledger,
     lifecycle_cmds,
     mail,
@@ -31,7 +32,8 @@ app = typer.Typer(
     pretty_exceptions_enable=False,
 )
 
-for module in (ops, ledger, views, lifecycle_cmds, sweep, serve, mail, users, documents, deploy, score, notice):
+for module in (ops, ledger, views, lifecycle_cmds, edit_cmds, sweep, serve, mail, users, documents, deploy, score,
+               notice):
     module.register(app)
 
 

@@ -16,6 +16,7 @@ from typing import Any
 from sqlalchemy.orm.exc import StaleDataError
 from sqlmodel import Session, select
 
+from models.edits import comment_recipients, edit_effect, notify_edit
 from models.errors import ConflictError, DubanError, Forbidden, InvalidInput, InvalidTransition
 from models.notices import People
 from models.tables import (
@@ -45,6 +46,9 @@ class Action(StrEnum):
     REJECT_EXTENSION = "reject_extension"
     ACKNOWLEDGE = "acknowledge"  # 签收
     URGE = "urge"  # 催办
+    EDIT = "edit"  # a supervisor changes an open item (models/edits.py)
+    INSTRUCT = "instruct"  # 批示: a leader's instruction on an item
+    COMMENT = "comment"  # 留言: anyone who can see the item
 
 
 class Who(StrEnum):
@@ -52,6 +56,8 @@ class Who(StrEnum):
     UNIT_OFFICER = "officers of the lead unit or a co-unit"
     SUPERVISOR = "the item's supervisor (any supervisor if it has none) or an admin"
     URGER = "a supervisor, a leader or an admin"
+    LEADER = "a leader"
+    VIEWER = "anyone who can see the item (officers: of its lead unit or a co-unit)"
 
 
 @dataclass(frozen=True)
@@ -74,11 +80,16 @@ TRANSITIONS: dict[Action, Transition] = {
     Action.CANCEL: Transition(_OPEN, Status.CANCELLED, Who.SUPERVISOR, "cancelled", ("reason",)),
     Action.REQUEST_EXTENSION: Transition(_WORKING, None, Who.LEAD_OFFICER, "extension_requested", ("reason", "deadline")),
     Action.APPROVE_EXTENSION: Transition(_OPEN, None, Who.SUPERVISOR, "extension_approved"),
-    Action.REJECT_EXTENSION: Transition(_OPEN, None, Who.SUPERVISOR, "extension_rejected"),
+    Action.REJECT_EXTENSION: Transition(_OPEN, None, Who.SUPERVISOR, "extension_rejected", ("reason",)),
     Action.ACKNOWLEDGE: Transition(_WORKING, None, Who.UNIT_OFFICER, "acknowledged"),
     Action.URGE: Transition(_WORKING, None, Who.URGER, "urged", ("text",)),
+    Action.EDIT: Transition(_OPEN, None, Who.SUPERVISOR, "edited"),
+    Action.INSTRUCT: Transition(_OPEN, None, Who.LEADER, "instructed", ("text",)),
+    Action.COMMENT: Transition(frozenset(Status), None, Who.VIEWER, "commented", ("text",)),
 }
 # Acting on an item acknowledges it for the actor's unit (签收 implied by doing the work).
+# Offered by their own forms on the item page, not among its action buttons.
+_NOT_OFFERED = frozenset({Action.EDIT, Action.INSTRUCT, Action.COMMENT})
 _ACKNOWLEDGING = frozenset({Action.REPORT_PROGRESS, Action.SUBMIT, Action.REQUEST_EXTENSION})
 
 
@@ -97,6 +108,10 @@ def may_act(item: Item, who: Who, actor: Person, co_units: set[int]) -> bool:
         return False
     if who is Who.URGER:
         return actor.role in (Role.SUPERVISOR, Role.LEADER, Role.ADMIN)
+    if who is Who.LEADER:
+        return actor.role == Role.LEADER
+    if who is Who.VIEWER and actor.role != Role.OFFICER:
+        return True
     if who is Who.SUPERVISOR:
         if actor.role == Role.ADMIN:
             return True
@@ -134,6 +149,10 @@ def _refusal(action: Action, item: Item, actor: Person, co_units: set[int]) -> R
             return Refusal(Forbidden, reason, code="action.unit_only")
         if transition.who is Who.URGER:
             return Refusal(Forbidden, reason, code="action.urger_only")
+        if transition.who is Who.LEADER:
+            return Refusal(Forbidden, reason, code="action.leader_only")
+        if transition.who is Who.VIEWER:
+            return Refusal(Forbidden, reason, code="action.unit_only")
         return Refusal(Forbidden, reason, code="action.supervisor_only")
     if action is Action.SIGN_OFF and actor.unit_id is not None and actor.unit_id == item.lead_unit_id:
         return Refusal(Forbidden, "nobody signs off an item whose lead unit is their own unit",
@@ -143,7 +162,7 @@ def _refusal(action: Action, item: Item, actor: Person, co_units: set[int]) -> R
 
 def allowed_actions(item: Item, actor: Person, co_units: set[int]) -> list[Action]:
     """The actions `actor` may take on `item` now (for pages that offer only those)."""
-    return [action for action in Action if _refusal(action, item, actor, co_units) is None]
+    return [action for action in Action if action not in _NOT_OFFERED and _refusal(action, item, actor, co_units) is None]
 
 
 def apply(
@@ -326,6 +345,7 @@ def _urge(session: Session, item: Item, actor: Person, now: datetime, payload: d
 _EFFECTS = {
     Action.ACKNOWLEDGE: _acknowledge,
     Action.URGE: _urge,
+    Action.EDIT: edit_effect,
     Action.REPORT_PROGRESS: _report_progress,
     Action.REQUEST_EXTENSION: _request_extension,
     Action.APPROVE_EXTENSION: _decide_extension(True),
@@ -338,9 +358,13 @@ def _notify(session: Session, item: Item, event: ItemEvent) -> None:
     recipients = People(session).for_event(kind, item)
     if recipients is None:
         return
+    if kind == "commented":  # earlier commenters hear of it too; the commenter does not
+        recipients = comment_recipients(session, item, event, recipients)
     session.add(Notification(
         key=f"event:{event.id}", item_id=item.id, kind=event.kind,  # type: ignore[arg-type]
         deadline_version=item.deadline_version, to_addrs=recipients.to, cc_addrs=recipients.cc,
         unreached=recipients.unreached, payload={"event_id": event.id, **event.payload, **recipients.notes()},
         created_at=event.at,
     ))
+    if kind == "edited":
+        notify_edit(session, item, event)

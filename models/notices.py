@@ -71,6 +71,12 @@ NOTICES: dict[str, Notice] = {
     "extension_requested": _row((R.SUPERVISOR,), template="extension_requested", true_while=OPEN_STATUSES),
     # 催办: a supervisor or leader urges the lead unit; a leader's urging copies the unit's leaders.
     "urged": _row((R.LEAD_UNIT,), (R.CO_UNITS,), template="urged", true_while=ACTIVE_STATUSES),
+    # Editing on the desk (models/edits.py): the units concerned; a new lead unit also gets "assigned".
+    "edited": _row((R.LEAD_UNIT,), (R.CO_UNITS,), template="edited", true_while=OPEN_STATUSES),
+    # 批示: a leader's instruction goes to the lead unit and the supervisor.
+    "instructed": _row((R.LEAD_UNIT, R.SUPERVISOR), template="instructed", true_while=set(Status)),
+    # 留言: the lead unit, the supervisor and earlier commenters (less the commenter; models/edits.py).
+    "commented": _row((R.LEAD_UNIT, R.SUPERVISOR), template="commented", true_while=set(Status)),
     "urged_by_leader": _row((R.LEAD_UNIT,), (R.CO_UNITS, R.UNIT_LEADERS), template="urged",
                             true_while=ACTIVE_STATUSES),
 }

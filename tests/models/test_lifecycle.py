@@ -143,7 +143,7 @@ def test_extension_must_move_deadline_later_and_reject_needs_a_request(session, 
     assert refused.value.code == "extension.not_later"
     assert refused.value.params == {"ref": ref, "requested": "2024-06-01", "current": "2024-06-30"}
     with pytest.raises(InvalidInput, match="no extension request waiting"):
-        apply(session, item, Action.REJECT_EXTENSION, p["sup"], now)
+        apply(session, item, Action.REJECT_EXTENSION, p["sup"], now, reason="x")
 
 
 def test_events_are_append_only_in_the_database(session, cast, now):

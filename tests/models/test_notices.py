@@ -76,7 +76,7 @@ def test_every_notice_kind_whose_audience_names_nobody_falls_back_or_is_reported
         people.load([item])
         for kind, audience in every_notice(office):
             found = people.recipients(audience, item)
-            if audience.to == (Recipient.SUPERVISOR,) and fallback is Recipient.SUPERVISOR:
+            if Recipient.SUPERVISOR in audience.to and fallback is Recipient.SUPERVISOR:
                 assert (found.to, found.fallback) == ([address], None), kind  # its own audience
                 continue
             assert (found.to, found.fallback) == ([address], fallback), (kind, fallback)
