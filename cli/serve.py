@@ -102,14 +102,17 @@ def _run_web(host: str, port: int, app=None, workers: int = 1) -> None:  # type:
         # and, in embedded mode, runs the scheduler, so the schedules still run once.
         if _web_app() is None:
             raise CliError(_("the web app cannot be loaded (see above)"))
-        uvicorn.run("cli.serve:worker_app", factory=True, workers=workers, host=host, port=port, log_level="info")
+        uvicorn.run("cli.serve:worker_app", factory=True, workers=workers, host=host, port=port, log_level="info",
+                    proxy_headers=False)
         return
     app = app or _web_app()
     if app is None:
         raise CliError(_("the web app cannot be loaded (see above)"))
     # Mail goes out right after an action: a deployment run in server mode, a thread otherwise.
     app.state.followup = followup.deliver_soon
-    uvicorn.run(app, host=host, port=port, log_level="info")
+    # duban reads X-Forwarded-For itself, from DUBAN_TRUSTED_PROXIES only (web/auth.py): uvicorn
+    # would otherwise believe it from any loopback client.
+    uvicorn.run(app, host=host, port=port, log_level="info", proxy_headers=False)
 
 
 def worker_app():  # type: ignore[no-untyped-def]

@@ -130,12 +130,11 @@ def _read_password() -> str:
 
 def password(email: Annotated[str, typer.Argument(help="Whose password to set.")]) -> None:
     """Set a person's password (read from standard input when it is not a terminal)."""
-    from models.accounts import hash_password
+    from models.accounts import set_password
 
     with open_session() as session:
         person = find_person(session, email)
-        person.password_hash = hash_password(_read_password())
-        session.add(person)
+        set_password(session, person, _read_password())
         session.commit()
         console.print(_("password set for {email}; their other sessions have ended", email=person.email),
                       highlight=False)

@@ -3,17 +3,19 @@
 from __future__ import annotations
 
 import functools
+import ipaddress
 import os
 import re
 import string
 from datetime import time
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Literal
+from typing import TYPE_CHECKING, Annotated, Any, Literal
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from pydantic import Field, SecretStr, ValidationError, field_validator, model_validator
 from pydantic_settings import (
     BaseSettings,
+    NoDecode,
     PydanticBaseSettingsSource,
     SettingsConfigDict,
     TomlConfigSettingsSource,
@@ -94,6 +96,11 @@ class Settings(BaseSettings):
     weekly_notice_number: str = "督通〔{year}〕{week}号"  # {year}, {week}: the ISO week's
     item_notice_number: str = "督办〔{year}〕{item}号"  # {year}: the day it is made; {item}: the item's id
 
+    # Reverse proxies (addresses or networks) whose X-Forwarded-For is believed. None by default,
+    # so no client can choose the address the login throttle counts against. A list in duban.toml;
+    # DUBAN_TRUSTED_PROXIES takes them comma-separated.
+    trusted_proxies: Annotated[list[str], NoDecode] = []
+
     # Signs the web app's session cookies; when neither is set, web.auth keeps one in data_dir.
     secret_key: SecretStr | None = None
     secret_key_file: Path | None = None
@@ -130,6 +137,18 @@ class Settings(BaseSettings):
         if not fields <= allowed:
             raise ValueError(f"{value!r} uses {', '.join(sorted(fields - allowed))}; it may use only "
                              + ", ".join("{" + f + "}" for f in sorted(allowed)))
+        return value
+
+    @field_validator("trusted_proxies", mode="before")
+    @classmethod
+    def _networks(cls, value: object) -> object:
+        if isinstance(value, str):
+            value = [entry.strip() for entry in value.split(",") if entry.strip()]
+        for entry in value if isinstance(value, list) else []:
+            try:
+                ipaddress.ip_network(str(entry), strict=False)
+            except ValueError:
+                raise ValueError(f"{entry!r} is not an IP address or network (such as 10.0.0.1 or 10.0.0.0/8)") from None
         return value
 
     @field_validator("mail_from")

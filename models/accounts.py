@@ -9,7 +9,7 @@ from datetime import datetime, timedelta
 
 from pwdlib import PasswordHash
 from pwdlib.hashers.argon2 import Argon2Hasher
-from sqlalchemy import func, update
+from sqlalchemy import delete, update
 from sqlmodel import Field, Session, SQLModel, col, select
 
 from models.db import UTCDateTime
@@ -41,6 +41,17 @@ class ApiToken(SQLModel, table=True):
     created_at: datetime = Field(sa_type=UTCDateTime)
     last_used_at: datetime | None = Field(default=None, sa_type=UTCDateTime, nullable=True)
     revoked_at: datetime | None = Field(default=None, sa_type=UTCDateTime, nullable=True)
+
+
+class WebSession(SQLModel, table=True):
+    """A logged-in browser. Its cookie holds a random id; this row, found by that id's hash, is what
+    makes the cookie valid, so logging out or changing the password ends it at once."""
+
+    __tablename__ = "web_session"
+    id_hash: str = Field(primary_key=True, max_length=64)  # sha256 of the id: a leaked table logs no one in
+    person_id: int = Field(foreign_key="person.id", index=True)
+    created_at: datetime = Field(sa_type=UTCDateTime)
+    expires_at: datetime = Field(sa_type=UTCDateTime, index=True)
 
 
 class LoginAttempt(SQLModel, table=True):
@@ -131,17 +142,48 @@ def person_for_token(session: Session, token: str, now: datetime | None = None) 
     return person
 
 
-def recent_failures(session: Session, *, account: str | None = None, address: str | None = None,
-                    since: datetime) -> int:
-    query = select(func.count()).select_from(LoginAttempt).where(
-        col(LoginAttempt.at) >= since, LoginAttempt.succeeded == False  # noqa: E712
-    )
-    if account is not None:
-        query = query.where(LoginAttempt.account == account)
-    if address is not None:
-        query = query.where(LoginAttempt.address == address)
-    return int(session.exec(query).one())
-
-
 def record_attempt(session: Session, account: str, address: str, now: datetime, succeeded: bool) -> None:
     session.add(LoginAttempt(account=account, address=address, at=now, succeeded=succeeded))
+
+
+SESSION_LIFETIME = timedelta(hours=12)
+
+
+def start_web_session(session: Session, person: Person, now: datetime) -> str:
+    """A new session for `person`: the id for the cookie (only its hash is stored). The caller commits.
+
+    Sessions that have expired, anyone's, are removed on the way: logins are rare enough.
+    """
+    session.execute(delete(WebSession).where(col(WebSession.expires_at) <= now))
+    session_id = secrets.token_urlsafe(32)
+    session.add(WebSession(id_hash=hash_token(session_id), person_id=person.id,  # type: ignore[arg-type]
+                           created_at=now, expires_at=now + SESSION_LIFETIME))
+    return session_id
+
+
+def person_for_web_session(session: Session, session_id: str, now: datetime) -> Person | None:
+    """Whose live session this is (None: unknown, ended, expired, or the person deactivated); one lookup."""
+    return session.exec(
+        select(Person).join(WebSession, col(WebSession.person_id) == Person.id)
+        .where(WebSession.id_hash == hash_token(session_id), col(WebSession.expires_at) > now,
+               col(Person.active).is_(True))
+    ).first()
+
+
+def end_web_sessions(session: Session, person: Person, *, keep: str | None = None) -> None:
+    """End `person`'s sessions, all but `keep` (an id) if given. The caller commits."""
+    query = delete(WebSession).where(col(WebSession.person_id) == person.id)
+    if keep is not None:
+        query = query.where(col(WebSession.id_hash) != hash_token(keep))
+    session.execute(query)
+
+
+def end_web_session(session: Session, session_id: str) -> None:
+    session.execute(delete(WebSession).where(col(WebSession.id_hash) == hash_token(session_id)))
+
+
+def set_password(session: Session, person: Person, password: str, *, keep_session: str | None = None) -> None:
+    """A new password; every session of the person ends but `keep_session` (the one that changed it)."""
+    person.password_hash = hash_password(password)
+    session.add(person)
+    end_web_sessions(session, person, keep=keep_session)

@@ -25,7 +25,7 @@ from models.errors import (
     NotFound,
 )
 from models.read.due import reminder_window
-from web.auth import TooManyAttempts, secret_key
+from web.auth import TooManyAttempts, secret_key, trusted_networks
 from web.deps import LoginRequired
 from web.figures import FiguresCache
 from web.headers import SecurityHeaders
@@ -101,6 +101,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
                                    **({"pool_size": 10, "max_overflow": -1} if sqlite_file else {}))
     app.state.inline_db = sqlite_file  # see web.deps.inline_on_sqlite
     app.state.figures = FiguresCache()
+    app.state.trusted_proxies = trusted_networks(settings)
     # `duban serve` sets this to flows.followup.deliver_soon: mail right after an action.
     app.state.followup = None
     reminder_window()

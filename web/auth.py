@@ -2,23 +2,21 @@
 
 from __future__ import annotations
 
-import hashlib
 import hmac
 import os
 import secrets
-from datetime import datetime, timedelta
+from collections.abc import Sequence
+from datetime import datetime
+from ipaddress import IPv4Network, IPv6Network, ip_address, ip_network
 from pathlib import Path
 
 from sqlmodel import Session, select
 
 from config.settings import Settings
-from models.accounts import hash_password, recent_failures, record_attempt, verify_password
+from models.accounts import record_attempt, set_password, verify_password
 from models.errors import DubanError, Forbidden, InvalidInput
 from models.tables import Person
-
-THROTTLE_WINDOW = timedelta(minutes=15)
-MAX_FAILURES_PER_ACCOUNT = 5
-MAX_FAILURES_PER_ADDRESS = 20
+from models.throttle import Throttled, attempt_succeeded, claim_attempt
 
 
 class TooManyAttempts(DubanError):
@@ -32,35 +30,66 @@ class BadCredentials(Forbidden):
 def authenticate(session: Session, email: str, password: str, address: str, now: datetime) -> Person:
     """The person with these credentials; records the attempt (the caller commits).
 
-    Refuses without checking the password once an account or an address has had too many
-    failures within the window, so guessing stays slow even with many addresses or accounts.
+    The attempt is counted (and committed) before the password is checked, so parallel guesses
+    cannot outrun the throttle (models/throttle.py); a refused attempt checks nothing.
     """
-    account = email.strip().lower()
-    since = now - THROTTLE_WINDOW
-    if (recent_failures(session, account=account, since=since) >= MAX_FAILURES_PER_ACCOUNT
-            or recent_failures(session, address=address, since=since) >= MAX_FAILURES_PER_ADDRESS):
-        raise TooManyAttempts("too many failed logins; wait 15 minutes and try again",
-                              code="login.too_many_attempts", params={"minutes": 15})
+    account = email.strip().lower()[:320]
+    try:
+        claim = claim_attempt(session, account, address, now)
+    except Throttled as exc:
+        raise TooManyAttempts(f"too many failed logins; wait {exc.minutes} minutes and try again",
+                              code="login.too_many_attempts", params={"minutes": exc.minutes}) from None
     person = session.exec(select(Person).where(Person.email == account)).first()
     ok = verify_password(password, person.password_hash if person else None)
     ok = ok and person is not None and person.active
     record_attempt(session, account, address, now, succeeded=ok)
     if not ok or person is None:
         raise BadCredentials("wrong email or password", code="login.bad_credentials")
+    attempt_succeeded(session, claim, now)
     return person
 
 
-def change_password(person: Person, current: str, new: str, repeated: str) -> None:
+Network = IPv4Network | IPv6Network
+
+
+def trusted_networks(settings: Settings) -> tuple[Network, ...]:
+    return tuple(ip_network(entry, strict=False) for entry in settings.trusted_proxies)
+
+
+def client_address(peer: str | None, forwarded_for: str | None, trusted: Sequence[Network]) -> str:
+    """The address a request came from, as far as it can be believed.
+
+    The connection's peer, unless the peer is a trusted proxy: then X-Forwarded-For, read from
+    the right (each proxy appends the address it saw), skipping trusted proxies. A client can
+    write anything at the left of that header, so with no trusted proxies it is never read.
+    """
+    if peer is None:
+        return "unknown"
+    hops = [peer]
+    if forwarded_for and _is_trusted(peer, trusted):
+        hops = [hop.strip() for hop in forwarded_for.split(",") if hop.strip()] + hops
+    for hop in reversed(hops):
+        if not _is_trusted(hop, trusted):
+            return hop[:64]
+    return hops[0][:64]
+
+
+def _is_trusted(address: str, trusted: Sequence[Network]) -> bool:
+    try:
+        parsed = ip_address(address)
+    except ValueError:
+        return False
+    return any(parsed in network for network in trusted)
+
+
+def change_password(session: Session, person: Person, current: str, new: str, repeated: str,
+                    keep_session: str | None) -> None:
+    """Every other session of the person ends (the caller commits)."""
     if not verify_password(current, person.password_hash):
         raise BadCredentials("the current password is wrong", code="password.current_wrong")
     if new != repeated:
         raise InvalidInput("the two new passwords differ", code="password.mismatch")
-    person.password_hash = hash_password(new)
-
-
-def session_stamp(person: Person) -> str:
-    """Changes whenever the password does, so a password change ends every other session."""
-    return hashlib.sha256((person.password_hash or "").encode()).hexdigest()[:16]
+    set_password(session, person, new, keep_session=keep_session)
 
 
 def secret_key(settings: Settings) -> str:

@@ -14,10 +14,10 @@ from starlette.concurrency import run_in_threadpool
 
 from config import clock
 from config.settings import Settings
-from models.accounts import person_for_token
+from models.accounts import person_for_token, person_for_web_session
 from models.errors import DubanError, Forbidden
 from models.tables import Person, Role
-from web.auth import csrf_matches, new_csrf_token, session_stamp
+from web.auth import csrf_matches, new_csrf_token
 
 R = TypeVar("R")
 
@@ -94,17 +94,18 @@ def inline_on_sqlite(route: Callable[..., R]) -> Callable[..., Awaitable[R]]:
     return endpoint
 
 
-async def current_user(request: Request, session: SessionDep) -> Person:
+async def current_user(request: Request, session: SessionDep, now: NowDep) -> Person:
     if request.app.state.inline_db:
-        return _logged_in(request, session)
-    return await run_in_threadpool(_logged_in, request, session)
+        return _logged_in(request, session, now)
+    return await run_in_threadpool(_logged_in, request, session, now)
 
 
-def _logged_in(request: Request, session: Session) -> Person:
-    person_id, stamp = request.session.get("uid"), request.session.get("stamp")
-    person = session.get(Person, person_id) if isinstance(person_id, int) else None
-    if person is None or not person.active or stamp != session_stamp(person):
-        request.session.pop("uid", None)
+def _logged_in(request: Request, session: Session, now: datetime) -> Person:
+    """The cookie's session id must name a live row (models.accounts.WebSession): logout ends it."""
+    session_id = request.session.get("sid")
+    person = person_for_web_session(session, session_id, now) if isinstance(session_id, str) else None
+    if person is None:
+        request.session.pop("sid", None)
         raise LoginRequired("please log in", code="login.required")
     request.state.user = person
     return person

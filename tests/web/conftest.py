@@ -18,11 +18,10 @@ from sqlmodel import Session
 
 from config import clock
 from config.settings import Settings
-from models.accounts import hash_password
+from models.accounts import hash_password, start_web_session
 from models.tables import Item, Person, Role, Unit
 from tests.factories import make_document, make_item, make_person, make_unit
 from web.app import create_app
-from web.auth import session_stamp
 
 PASSWORD = "correct horse battery"
 SECRET = "test-secret-key-for-duban-web-tests"
@@ -104,15 +103,21 @@ def session_cookie(data: dict[str, object]) -> str:
 CSRF = "test-csrf-token"
 
 
+def login_cookie(app: FastAPI, person: Person) -> str:
+    """A session cookie for `person`, logged in now (with its row in web_session) and CSRF as token."""
+    with Session(app.state.engine) as session:
+        session_id = start_web_session(session, person, clock.now())
+        session.commit()
+    return session_cookie({"sid": session_id, "csrf": CSRF})
+
+
 @pytest.fixture
 def client_for(app: FastAPI) -> Callable[[Person], TestClient]:
     """A client already logged in as `person` (skips argon2: the login itself has its own tests)."""
 
     def make(person: Person) -> TestClient:
         client = TestClient(app, base_url="http://testserver.local", follow_redirects=False)
-        client.cookies.set("duban_session", session_cookie(
-            {"uid": person.id, "stamp": session_stamp(person), "csrf": CSRF}
-        ), domain="testserver.local", path="/")
+        client.cookies.set("duban_session", login_cookie(app, person), domain="testserver.local", path="/")
         return client
 
     return make

@@ -17,8 +17,7 @@ from fastapi.testclient import TestClient
 import models.ledger.apply
 from config import clock
 from tests.ledger.conftest import LEDGER, LEDGER_HEADER, UNITS, UNITS_HEADER, write_csv, write_xlsx
-from tests.web.conftest import CSRF, session_cookie
-from web.auth import session_stamp
+from tests.web.conftest import CSRF, login_cookie
 
 BOUNDARY = "duban-test-boundary"
 NEW_LEDGER = [["营商环境方案", *row[1:]] for row in LEDGER]
@@ -73,10 +72,6 @@ def _post_raw(app: Any, path: str, chunks: list[bytes], cookie: str | None = Non
     return status, read
 
 
-def _cookie(person: Any) -> str:
-    return session_cookie({"uid": person.id, "stamp": session_stamp(person), "csrf": CSRF})
-
-
 def _big_body(filename: str = "ledger.csv") -> list[bytes]:
     body = _multipart(("csrf_token", None, CSRF.encode()), ("files", filename, b"x" * (3 * 1024 * 1024)))
     return [body[i:i + 65536] for i in range(0, len(body), 65536)]
@@ -90,14 +85,14 @@ def test_an_anonymous_upload_is_refused_before_its_body_is_read(app, world):
 
 
 def test_an_officer_upload_is_refused_before_its_body_is_read(app, world):
-    status, read = _post_raw(app, "/import", _big_body(), cookie=_cookie(world.people["lead"]))
+    status, read = _post_raw(app, "/import", _big_body(), cookie=login_cookie(app, world.people["lead"]))
     assert (status, read) == (403, 0)
 
 
 def test_the_size_limit_stops_reading_and_keeps_nothing(app, world, web_settings):
     web_settings.import_max_mb = 1
     chunks = _big_body()
-    status, read = _post_raw(app, "/import", chunks, cookie=_cookie(world.people["sup"]))
+    status, read = _post_raw(app, "/import", chunks, cookie=login_cookie(app, world.people["sup"]))
     assert status == 400
     assert read < len(chunks) // 2  # stopped soon after the first megabyte
     assert list(web_settings.uploads_dir.iterdir()) == []
@@ -105,20 +100,20 @@ def test_the_size_limit_stops_reading_and_keeps_nothing(app, world, web_settings
 
 def test_a_declared_length_over_the_limit_is_refused_unread(app, world, web_settings):
     web_settings.import_max_mb = 1
-    status, read = _post_raw(app, "/import", _big_body(), cookie=_cookie(world.people["sup"]), length=50 * 1024 * 1024)
+    status, read = _post_raw(app, "/import", _big_body(), cookie=login_cookie(app, world.people["sup"]), length=50 * 1024 * 1024)
     assert (status, read) == (400, 0)
 
 
 def test_a_file_before_the_csrf_token_is_refused_and_not_written(app, world, web_settings):
     body = _multipart(("files", "ledger.csv", b"a,b\r\n"), ("csrf_token", None, CSRF.encode()))
-    status, _ = _post_raw(app, "/import", [body], cookie=_cookie(world.people["sup"]))
+    status, _ = _post_raw(app, "/import", [body], cookie=login_cookie(app, world.people["sup"]))
     assert status == 403
     assert not any(web_settings.uploads_dir.rglob("*.csv"))
 
 
 def test_a_wrong_kind_of_file_is_refused_before_its_bytes_are_read(app, world, web_settings):
     chunks = _big_body("evil.html")
-    status, read = _post_raw(app, "/import", chunks, cookie=_cookie(world.people["sup"]))
+    status, read = _post_raw(app, "/import", chunks, cookie=login_cookie(app, world.people["sup"]))
     assert status == 400 and read == 1
 
 
@@ -182,7 +177,7 @@ def blocked_reading(monkeypatch: pytest.MonkeyPatch) -> Any:
 def test_other_pages_answer_while_a_dry_run_is_reading(app, world, tmp_path, blocked_reading):
     started, release, finished = blocked_reading
     with TestClient(app, base_url="http://testserver.local", follow_redirects=False) as client:  # one event loop
-        client.cookies.set("duban_session", _cookie(world.people["sup"]), domain="testserver.local", path="/")
+        client.cookies.set("duban_session", login_cookie(app, world.people["sup"]), domain="testserver.local", path="/")
         answers: dict[str, Any] = {}
         upload = threading.Thread(target=lambda: answers.setdefault(
             "import", client.post("/import", data={"csrf_token": CSRF}, files=_files(tmp_path))))

@@ -8,10 +8,17 @@ from fastapi import APIRouter, Depends, Form, Request
 from fastapi.responses import Response
 from sqlmodel import Session
 
-from models.accounts import create_token, find_token, revoke_token, tokens_of
+from models.accounts import (
+    create_token,
+    end_web_session,
+    find_token,
+    revoke_token,
+    start_web_session,
+    tokens_of,
+)
 from models.errors import DubanError
 from models.tables import Person
-from web.auth import BadCredentials, authenticate, change_password, session_stamp
+from web.auth import BadCredentials, authenticate, change_password, client_address
 from web.deps import CurrentUser, NowDep, SessionDep, csrf_protect
 from web.i18n import LOCALES, error_message
 from web.render import flash, locale_for, redirect, render
@@ -36,24 +43,31 @@ def login(
     request: Request, session: SessionDep, now: NowDep,
     email: Annotated[str, Form()], password: Annotated[str, Form()], next: Annotated[str, Form()] = "/",
 ) -> Response:
-    address = request.client.host if request.client else "unknown"
+    address = client_address(request.client.host if request.client else None,
+                             request.headers.get("x-forwarded-for"), request.app.state.trusted_proxies)
     try:
         person = authenticate(session, email, password, address, now)
     except BadCredentials as exc:
         session.commit()  # the failed attempt counts
         return render(request, "login.html", None, 401, next=_safe_next(next), email=email,
                       error=error_message(exc, locale_for(request, None)))
+    session_id = start_web_session(session, person, now)
     session.commit()
     lang = request.session.get("lang")
     request.session.clear()  # a fresh session (and CSRF token) after login
     if lang:
         request.session["lang"] = lang
-    request.session.update(uid=person.id, stamp=session_stamp(person))
+    request.session["sid"] = session_id
     return redirect(_safe_next(next))
 
 
 @router.post("/logout")
-def logout(request: Request) -> Response:
+def logout(request: Request, session: SessionDep) -> Response:
+    """Ends the session on the server: a copy of the cookie kept elsewhere no longer works."""
+    session_id = request.session.get("sid")
+    if isinstance(session_id, str):
+        end_web_session(session, session_id)
+        session.commit()
     request.session.clear()
     return redirect("/login")
 
@@ -69,12 +83,10 @@ def password(
     current: Annotated[str, Form()], new: Annotated[str, Form()], repeated: Annotated[str, Form()],
 ) -> Response:
     try:
-        change_password(user, current, new, repeated)
+        change_password(session, user, current, new, repeated, keep_session=request.session.get("sid"))
     except DubanError as exc:
         return render(request, "password.html", user, 400, error=error_message(exc, locale_for(request, user)))
-    session.add(user)
-    session.commit()
-    request.session["stamp"] = session_stamp(user)  # this session stays; all others end
+    session.commit()  # this session stays; all others have ended
     flash(request, "Password changed.")
     return redirect("/")
 
