@@ -7,6 +7,7 @@ from collections.abc import AsyncIterator, Awaitable, Callable
 from datetime import datetime
 from typing import Annotated, Any, TypeVar
 
+import annotated_types
 from fastapi import Depends, Request
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from sqlmodel import Session
@@ -50,6 +51,13 @@ async def get_now() -> datetime:
     """A request reads the clock once, here, and passes the instant down."""
     return clock.now()
 
+
+# Every whole number a request carries (ids, versions, pages, levels) is one of these: the
+# columns they are compared with are INTEGER, 32 bits on PostgreSQL (SQLite's hold 64), and a
+# number past that reached a query as a 500 on both. Out of range is a 422 like any other
+# malformed field.
+DB_INT_MAX = 2**31 - 1
+DbInt = Annotated[int, annotated_types.Interval(ge=-DB_INT_MAX - 1, le=DB_INT_MAX)]
 
 SettingsDep = Annotated[Settings, Depends(get_settings)]
 SessionDep = Annotated[Session, Depends(get_session)]

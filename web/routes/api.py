@@ -16,7 +16,7 @@ from models.read.filters import UnitRole
 from models.read.views import SORTS, ItemQuery, as_json, item_detail, page_of_items
 from models.tables import Role, Status
 from web.access import check_version, require_sees_everything, visible_item
-from web.deps import ApiUser, NowDep, SessionDep, SettingsDep, after_change
+from web.deps import ApiUser, DbInt, NowDep, SessionDep, SettingsDep, after_change
 from web.itemview import action_payload
 from web.routes.outbox import outbox_counts
 
@@ -58,7 +58,7 @@ class ActionBody(BaseModel):
     """The fields an action needs: progress `text` (and `percent`), submit `evidence`,
     return/cancel `reason`, extension request `deadline` and `reason`, sign-off `comment`."""
 
-    version: int | None = Field(default=None, description="The item's version you acted on; 409 if it changed since")
+    version: DbInt | None = Field(default=None, description="The item's version you acted on; 409 if it changed since")
     text: str | None = None
     percent: int | None = Field(default=None, ge=0, le=100)
     evidence: str | None = None
@@ -77,9 +77,9 @@ def items(
     session: SessionDep, user: ApiUser, now: NowDep, settings: SettingsDep,
     document: str = "", unit: str = "", unit_role: UnitRole = UnitRole.ANY, status: Status | None = None,
     open: bool = False, overdue: bool = False,
-    due_soon: bool = False, level: Annotated[int | None, Query(ge=0)] = None, q: str = "",
+    due_soon: bool = False, level: Annotated[DbInt | None, Query(ge=0)] = None, q: str = "",
     sort: Annotated[str, Query(pattern="^(" + "|".join(SORTS) + ")$")] = "deadline",
-    page: Annotated[int, Query(ge=1)] = 1, per_page: Annotated[int, Query(ge=1, le=500)] = 50,
+    page: Annotated[DbInt, Query(ge=1, le=100_000)] = 1, per_page: Annotated[int, Query(ge=1, le=500)] = 50,
 ) -> Any:
     """Items the token's person may see, filtered like the /items page (unit: name, part of it or code;
     unit_role: lead, co or any; open: not signed off or cancelled)."""
@@ -91,13 +91,13 @@ def items(
 
 
 @router.get("/items/{item_id}")
-def item(item_id: int, session: SessionDep, user: ApiUser, now: NowDep, settings: SettingsDep) -> dict[str, Any]:
+def item(item_id: DbInt, session: SessionDep, user: ApiUser, now: NowDep, settings: SettingsDep) -> dict[str, Any]:
     """One item with its timeline, progress reports, pending extension and the actions you may take."""
     return as_json(item_detail(session, user, visible_item(session, user, item_id), now, settings.tz))
 
 
 @router.post("/items/{item_id}/{action}")
-def act(request: Request, item_id: int, action: Action, body: ActionBody, session: SessionDep, user: ApiUser,
+def act(request: Request, item_id: DbInt, action: Action, body: ActionBody, session: SessionDep, user: ApiUser,
         now: NowDep, settings: SettingsDep) -> dict[str, Any]:
     """Take a lifecycle action; 403 if you may not, 409 if the state does not allow it or the item changed."""
     item_row = visible_item(session, user, item_id)
@@ -148,7 +148,7 @@ def tokens(session: SessionDep, user: ApiUser, email: str | None = None) -> Any:
 
 
 @router.delete("/tokens/{token_id}", response_model=TokenInfo)
-def revoke(token_id: int, session: SessionDep, user: ApiUser, now: NowDep) -> Any:
+def revoke(token_id: DbInt, session: SessionDep, user: ApiUser, now: NowDep) -> Any:
     """Revoke one of your tokens (admins: anyone's); revoking the token you call with ends its use too."""
     token = find_token(session, token_id, by=user)
     revoke_token(session, token, now)

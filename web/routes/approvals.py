@@ -23,7 +23,7 @@ from models.tables import (
     Status,
     Unit,
 )
-from web.deps import NowDep, SessionDep, SupervisorUser, after_change, csrf_protect
+from web.deps import DbInt, NowDep, SessionDep, SupervisorUser, after_change, csrf_protect
 from web.render import flash, redirect, render
 
 router = APIRouter(dependencies=[Depends(csrf_protect)], include_in_schema=False)
@@ -78,7 +78,7 @@ def approvals(request: Request, session: SessionDep, user: SupervisorUser) -> Re
 @router.post("/approvals/sign-off")
 def bulk_sign_off(
     request: Request, session: SessionDep, user: SupervisorUser, now: NowDep,
-    item_ids: Annotated[list[int], Form(alias="item")] = [],  # noqa: B006 - FastAPI copies defaults
+    item_ids: Annotated[list[DbInt], Form(alias="item")] = [],  # noqa: B006 - FastAPI copies defaults
 ) -> Response:
     """All or nothing: one refused item (named in the message) leaves every other one as it was."""
     if not item_ids:

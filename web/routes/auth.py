@@ -19,7 +19,7 @@ from models.accounts import (
 from models.errors import DubanError
 from models.tables import Person
 from web.auth import BadCredentials, authenticate, change_password, client_address
-from web.deps import CurrentUser, NowDep, SessionDep, csrf_protect
+from web.deps import CurrentUser, DbInt, NowDep, SessionDep, csrf_protect
 from web.i18n import LOCALES, error_message
 from web.render import flash, locale_for, redirect, render
 
@@ -111,7 +111,7 @@ def new_token(request: Request, session: SessionDep, user: CurrentUser, now: Now
 
 
 @router.post("/account/tokens/{token_id}/revoke")
-def revoke(request: Request, token_id: int, session: SessionDep, user: CurrentUser, now: NowDep) -> Response:
+def revoke(request: Request, token_id: DbInt, session: SessionDep, user: CurrentUser, now: NowDep) -> Response:
     """One's own tokens only, admins included: someone else's id is a 404 like a missing one."""
     revoked = revoke_token(session, find_token(session, token_id, by=user, own_only=True), now)
     session.commit()

@@ -14,7 +14,7 @@ from models.feeds import create_feed, feeds_of, open_items, person_for_feed, rev
 from models.ical import feed
 from models.read.due import reminder_window
 from models.tables import Person
-from web.deps import CurrentUser, NowDep, SessionDep, SettingsDep, csrf_protect
+from web.deps import CurrentUser, DbInt, NowDep, SessionDep, SettingsDep, csrf_protect
 from web.render import flash, redirect, render
 
 router = APIRouter(include_in_schema=False)
@@ -59,7 +59,7 @@ def new_calendar_feed(request: Request, session: SessionDep, user: CurrentUser, 
 
 
 @pages.post("/account/calendar/{feed_id}/revoke")
-def revoke_calendar_feed(request: Request, feed_id: int, session: SessionDep, user: CurrentUser,
+def revoke_calendar_feed(request: Request, feed_id: DbInt, session: SessionDep, user: CurrentUser,
                          now: NowDep) -> Response:
     """One's own feeds only: someone else's id is a 404 like a missing one."""
     revoke_feed(session, user, feed_id, now)

@@ -15,7 +15,9 @@ from models.read.views import SORTS, ItemPage, ItemQuery, item_detail, list_rows
 from models.tables import Document, Status
 from web.access import check_version, visible_item
 from web.deps import (
+    DB_INT_MAX,
     CurrentUser,
+    DbInt,
     NowDep,
     SessionDep,
     SettingsDep,
@@ -40,7 +42,7 @@ async def item_query(
     if status and status not in Status.__members__.values():
         raise InvalidInput(f"unknown status {status!r}; use one of {', '.join(Status)}", code="filter.unknown_status",
                            params={"status": status, "options": list(Status)})
-    if level and not level.isdigit():
+    if level and not (level.isascii() and level.isdigit() and int(level) <= DB_INT_MAX):
         raise InvalidInput(f"the escalation level must be a number, not {level!r}", code="filter.bad_level",
                            params={"level": level})
     if unit_role and unit_role not in UnitRole.__members__.values():
@@ -98,7 +100,7 @@ def export(request: Request, session: SessionDep, user: CurrentUser, now: NowDep
 
 @router.get("/items/{item_id}")
 @inline_on_sqlite
-def item_page(request: Request, item_id: int, session: SessionDep, user: CurrentUser, now: NowDep,
+def item_page(request: Request, item_id: DbInt, session: SessionDep, user: CurrentUser, now: NowDep,
               settings: SettingsDep) -> Response:
     item = visible_item(session, user, item_id)
     detail = item_detail(session, user, item, now, settings.tz, locale_for(request, user))
@@ -108,8 +110,8 @@ def item_page(request: Request, item_id: int, session: SessionDep, user: Current
 
 @router.post("/items/{item_id}/act")
 def act(
-    request: Request, item_id: int, session: SessionDep, user: CurrentUser, now: NowDep, settings: SettingsDep,
-    action: Annotated[Action, Form()], version: Annotated[int | None, Form()] = None,
+    request: Request, item_id: DbInt, session: SessionDep, user: CurrentUser, now: NowDep, settings: SettingsDep,
+    action: Annotated[Action, Form()], version: Annotated[DbInt | None, Form()] = None,
     text: Annotated[str, Form()] = "", percent: Annotated[str, Form()] = "",
     evidence: Annotated[str, Form()] = "", reason: Annotated[str, Form()] = "",
     deadline: Annotated[str, Form()] = "", comment: Annotated[str, Form()] = "",

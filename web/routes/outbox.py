@@ -16,7 +16,7 @@ from sqlmodel import Session, col, func, select
 from models.errors import NotFound
 from models.tables import Notification
 from web.access import require_sees_everything
-from web.deps import AdminUser, CurrentUser, NowDep, SessionDep, csrf_protect
+from web.deps import AdminUser, CurrentUser, DbInt, NowDep, SessionDep, csrf_protect
 from web.render import flash, redirect, render
 
 router = APIRouter(dependencies=[Depends(csrf_protect)], include_in_schema=False)
@@ -61,7 +61,7 @@ def outbox(request: Request, session: SessionDep, user: CurrentUser, status: str
 
 
 @router.post("/outbox/{message_id}/retry")
-def retry(request: Request, message_id: int, session: SessionDep, user: AdminUser, now: NowDep) -> Response:
+def retry(request: Request, message_id: DbInt, session: SessionDep, user: AdminUser, now: NowDep) -> Response:
     """Queue a dead message again, as `duban outbox --retry` does."""
     from notifications.outbox import retry_dead
 
