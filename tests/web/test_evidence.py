@@ -14,8 +14,8 @@ from sqlmodel import func, select
 from models.accounts import create_token
 from models.attachments import Attachment
 from models.tables import ItemEvent
-from tests.web.conftest import CSRF
-from tests.web.test_uploads import BOUNDARY, _cookie, _multipart, _post_raw
+from tests.web.conftest import CSRF, login_cookie
+from tests.web.test_uploads import BOUNDARY, _multipart, _post_raw
 
 PDF = b"%PDF-1.4\n1 0 obj << >> endobj\ntrailer << >>\n%%EOF\n"
 PNG = b"\x89PNG\r\n\x1a\n" + b"\x00" * 64
@@ -88,7 +88,7 @@ def test_the_size_limit_stops_reading_and_writes_nothing(app, world, session, we
     body = _multipart(("csrf_token", None, CSRF.encode()), ("action", None, b"report_progress"),
                       ("text", None, "进展".encode()), ("files", "big.pdf", PDF + b"0" * (3 * 1024 * 1024)))
     chunks = [body[i:i + 65536] for i in range(0, len(body), 65536)]
-    status, read = _post_raw(app, f"/items/{item.id}/files", chunks, cookie=_cookie(world.people["lead"]))
+    status, read = _post_raw(app, f"/items/{item.id}/files", chunks, cookie=login_cookie(app, world.people["lead"]))
     assert status == 400 and read < len(chunks) // 2
     assert _count(session, Attachment) == 0
     assert not [p for p in web_settings.attachments_dir.rglob("*") if p.is_file()]
@@ -100,7 +100,7 @@ def test_those_who_may_not_report_are_refused_before_the_body_is_read(app, world
     body = _multipart(("csrf_token", None, CSRF.encode()), ("action", None, b"report_progress"),
                       ("files", "a.pdf", PDF * 1000))
     status, read = _post_raw(app, f"/items/{item.id}/files", [body[:1000], body[1000:]],
-                             cookie=_cookie(world.people[who]) if who else None)
+                             cookie=login_cookie(app, world.people[who]) if who else None)
     assert read == 0
     assert status == {None: 303, "other": 404, "leader": 403}[who]
 

@@ -32,7 +32,7 @@ from models.lifecycle import Action, allowed_actions, co_unit_ids
 from models.read.views import as_json, item_detail
 from models.tables import Person
 from web.access import check_version, visible_item
-from web.deps import ApiUser, CurrentUser, NowDep, SessionDep, SettingsDep, after_change
+from web.deps import ApiUser, CurrentUser, DbInt, NowDep, SessionDep, SettingsDep, after_change
 from web.itemview import action_payload
 from web.render import flash, redirect
 from web.routes.items import _changed_meanwhile as changed_meanwhile
@@ -45,7 +45,7 @@ _FIELDS = ("text", "percent", "evidence", "reason", "deadline", "comment")
 
 
 @router.post("/items/{item_id}/files")
-async def act_with_files(request: Request, item_id: int, session: SessionDep, user: CurrentUser, now: NowDep,
+async def act_with_files(request: Request, item_id: DbInt, session: SessionDep, user: CurrentUser, now: NowDep,
                          settings: SettingsDep) -> Response:
     """Report progress or submit, with evidence files; all or nothing."""
     upload, store = await _receive(request, session, user, item_id, now, settings, csrf=True)
@@ -76,7 +76,7 @@ _MULTIPART: dict[str, Any] = {"requestBody": {"required": True, "content": {"mul
 
 
 @api.post("/items/{item_id}/files", openapi_extra=_MULTIPART)
-async def api_act_with_files(request: Request, item_id: int, session: SessionDep, user: ApiUser, now: NowDep,
+async def api_act_with_files(request: Request, item_id: DbInt, session: SessionDep, user: ApiUser, now: NowDep,
                              settings: SettingsDep) -> dict[str, Any]:
     """Report progress or submit with evidence files (multipart/form-data, `files` repeated); the item after it.
 
@@ -147,13 +147,13 @@ def _act(session: SessionDep, user: Person, item_id: int, now: datetime, upload:
 
 
 @router.get("/attachments/{attachment_id}")
-def download(attachment_id: int, session: SessionDep, user: CurrentUser, settings: SettingsDep) -> Response:
+def download(attachment_id: DbInt, session: SessionDep, user: CurrentUser, settings: SettingsDep) -> Response:
     """The file, to those who may see its item (NotFound otherwise, as for a missing id)."""
     return _file(session, user, attachment_id, settings)
 
 
 @router.get("/attachments/{attachment_id}/thumbnail")
-def preview(attachment_id: int, session: SessionDep, user: CurrentUser, settings: SettingsDep) -> Response:
+def preview(attachment_id: DbInt, session: SessionDep, user: CurrentUser, settings: SettingsDep) -> Response:
     """A small JPEG of an image file, for the item page and approvals; 404 when there is none."""
     row = _visible_attachment(session, user, attachment_id)
     small = thumbnail(AttachmentStore(settings.attachments_dir), row.sha256) if row.is_image else None
@@ -164,7 +164,7 @@ def preview(attachment_id: int, session: SessionDep, user: CurrentUser, settings
 
 
 @api.get("/attachments/{attachment_id}", response_class=FileResponse)
-def api_download(attachment_id: int, session: SessionDep, user: ApiUser, settings: SettingsDep) -> Response:
+def api_download(attachment_id: DbInt, session: SessionDep, user: ApiUser, settings: SettingsDep) -> Response:
     """An evidence file (always as a download), if you may see its item; 404 otherwise."""
     return _file(session, user, attachment_id, settings)
 
