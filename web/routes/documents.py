@@ -13,7 +13,7 @@ from config.calendar import load_calendar
 from notifications.documents.facts import item_facts, weekly_facts
 from notifications.documents.notices import item_notice, weekly_notice
 from web.access import require_sees_everything, visible_item
-from web.deps import CurrentUser, NowDep, SessionDep, SettingsDep
+from web.deps import CurrentUser, DbInt, NowDep, SessionDep, SettingsDep
 from web.render import locale_for
 
 router = APIRouter()
@@ -40,7 +40,7 @@ async def weekly_docx(request: Request, session: SessionDep, user: CurrentUser, 
 
 
 @router.get("/items/{item_id}/notice.docx")
-def item_docx(request: Request, item_id: int, session: SessionDep, user: CurrentUser, now: NowDep,
+def item_docx(request: Request, item_id: DbInt, session: SessionDep, user: CurrentUser, now: NowDep,
               settings: SettingsDep) -> Response:
     """A 督办通知单 for one open item, for those who see every item (supervisors, leaders, admins)."""
     require_sees_everything(user)
