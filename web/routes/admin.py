@@ -12,7 +12,7 @@ from sqlmodel import col, select
 from models.admin import LOCALES, AdminChange, add_person, deactivate, people, set_person
 from models.errors import NotFound
 from models.tables import Person, Role, Unit
-from web.deps import AdminUser, NowDep, SessionDep, csrf_protect
+from web.deps import AdminUser, DbInt, NowDep, SessionDep, csrf_protect
 from web.render import flash, redirect, render
 
 router = APIRouter(dependencies=[Depends(csrf_protect)], include_in_schema=False)
@@ -39,7 +39,7 @@ def add(request: Request, session: SessionDep, user: AdminUser, now: NowDep, ema
 
 
 @router.post("/admin/people/{person_id}")
-def change(request: Request, person_id: int, session: SessionDep, user: AdminUser, now: NowDep,
+def change(request: Request, person_id: DbInt, session: SessionDep, user: AdminUser, now: NowDep,
            role: Annotated[Role, Form()], unit: Annotated[str, Form()] = "",
            locale: Annotated[str, Form()] = "") -> Response:
     person = _person(session, person_id)
@@ -50,7 +50,7 @@ def change(request: Request, person_id: int, session: SessionDep, user: AdminUse
 
 
 @router.post("/admin/people/{person_id}/deactivate")
-def deactivate_person(request: Request, person_id: int, session: SessionDep, user: AdminUser,
+def deactivate_person(request: Request, person_id: DbInt, session: SessionDep, user: AdminUser,
                       now: NowDep) -> Response:
     deactivate(session, _person(session, person_id), now, user.email)
     session.commit()
