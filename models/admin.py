@@ -1,4 +1,5 @@
-"""Administration of people: change role, unit and language, deactivate; every change logged.
+"""Administration of people (add, change role, unit and language, deactivate) and units (add, rename,
+parent unit, contacts, leaders); every change logged.
 
 Each change is one `AdminChange` row naming who changed what, from which value to which (the log
 the admin pages and `duban user set|deactivate` write; people are never deleted, so history keeps
@@ -8,6 +9,7 @@ working (models.accounts), and the outbox queues no mail to them (notifications.
 
 from __future__ import annotations
 
+import re
 from datetime import datetime
 from typing import Any
 
@@ -17,7 +19,7 @@ from sqlmodel import Field, Session, SQLModel, col, func, select
 from models.db import UTCDateTime
 from models.errors import InvalidInput
 from models.read.filters import match_unit
-from models.tables import Person, Role
+from models.tables import Person, Role, Unit
 
 LOCALES = ("zh-CN", "en")
 
@@ -119,8 +121,6 @@ def _keep_an_admin(session: Session, person: Person) -> None:
 
 
 def _unit_name(session: Session, unit_id: int | None) -> str | None:
-    from models.tables import Unit
-
     unit = session.get(Unit, unit_id) if unit_id is not None else None
     return unit.name if unit else None
 
@@ -129,3 +129,66 @@ def _log(session: Session, now: datetime, by: str, kind: str, target: str, chang
     change = AdminChange(at=now, by=by, kind=kind, target=target, changes=changes)
     session.add(change)
     return change
+
+
+def save_unit(session: Session, now: datetime, by: str, unit: Unit | None, *, name: str, code: str = "",
+              parent: str = "", contacts: str = "", leaders: str = "") -> Unit:
+    """Add a unit (`unit` None) or change one: name, code, parent unit, contact and leader emails
+    (separated by commas, spaces or 、). Refused: an empty or taken name or code, a malformed email,
+    an unknown parent (closest names), a parent that is the unit itself or one of its own units."""
+    name, code = name.strip(), code.strip()
+    if not name:
+        raise InvalidInput("a unit needs a name", code="unit.needs_name")
+    for column, value in ((Unit.name, name), (Unit.code, code)):
+        if value:
+            taken = session.exec(select(Unit.id).where(column == value)).first()
+            if taken is not None and (unit is None or taken != unit.id):
+                raise InvalidInput(f"{value!r} is already another unit's name or code",
+                                   code="unit.taken", params={"value": value})
+    parent_unit = match_unit(session, parent) if parent.strip() else None
+    if parent_unit is not None and unit is not None and _within(session, parent_unit, unit):
+        raise InvalidInput(f"{parent_unit.name} is {name} or one of its own units; it cannot be its parent",
+                           code="unit.parent_cycle", params={"unit": name, "parent": parent_unit.name})
+    fields = {"name": name, "code": code or None, "parent": parent_unit.name if parent_unit else None,
+              "contact_emails": _emails(contacts), "leader_emails": _emails(leaders)}
+    old = _unit_fields(session, unit) if unit is not None else {}
+    changes = {k: [old.get(k), v] for k, v in fields.items() if old.get(k) != v}
+    unit = unit or Unit(name=name)
+    unit.name, unit.code = name, code or None
+    unit.parent_id = parent_unit.id if parent_unit else None
+    unit.contact_emails, unit.leader_emails = fields["contact_emails"], fields["leader_emails"]  # type: ignore[assignment]
+    session.add(unit)
+    if changes:
+        _log(session, now, by, "unit", name, changes)
+    return unit
+
+
+def _within(session: Session, candidate: Unit, unit: Unit) -> bool:
+    """Whether `candidate` is `unit` or below it (following parents up from the candidate)."""
+    seen: set[int] = set()
+    current: Unit | None = candidate
+    while current is not None and current.id not in seen:
+        if current.id == unit.id:
+            return True
+        seen.add(current.id)  # type: ignore[arg-type]
+        current = session.get(Unit, current.parent_id) if current.parent_id is not None else None
+    return False
+
+
+def _unit_fields(session: Session, unit: Unit) -> dict[str, Any]:
+    return {"name": unit.name, "code": unit.code, "parent": _unit_name(session, unit.parent_id),
+            "contact_emails": list(unit.contact_emails), "leader_emails": list(unit.leader_emails)}
+
+
+def _emails(text: str) -> list[str]:
+    from config.settings import EMAIL_RE
+
+    out: list[str] = []
+    for raw in re.split(r"[\s,;，；、]+", text.strip()):
+        if not raw:
+            continue
+        if not EMAIL_RE.fullmatch(raw):
+            raise InvalidInput(f"{raw!r} is not an email address", code="person.bad_email", params={"email": raw})
+        if raw.lower() not in out:
+            out.append(raw.lower())
+    return out

@@ -1,5 +1,5 @@
-"""Administration on the desk (/admin/people), for admins only: add people, change their role,
-unit and language, deactivate them. Every change goes through models/admin.py and is logged there."""
+"""Administration on the desk, for admins only: people (/admin/people: add, change role, unit and
+language, deactivate) and units (/admin/units: add, rename, parent, contacts, leaders). Every change goes through models/admin.py and is logged there."""
 
 from __future__ import annotations
 
@@ -9,7 +9,7 @@ from fastapi import APIRouter, Depends, Form, Request
 from fastapi.responses import Response
 from sqlmodel import col, select
 
-from models.admin import LOCALES, AdminChange, add_person, deactivate, people, set_person
+from models.admin import LOCALES, AdminChange, add_person, deactivate, people, save_unit, set_person
 from models.errors import NotFound
 from models.tables import Person, Role, Unit
 from web.deps import AdminUser, DbInt, NowDep, SessionDep, csrf_protect
@@ -63,3 +63,35 @@ def _person(session: SessionDep, person_id: int) -> Person:
     if person is None:
         raise NotFound(f"no person with id {person_id}", code="person.no_id", params={"id": person_id})
     return person
+
+
+@router.get("/admin/units")
+def units_page(request: Request, session: SessionDep, user: AdminUser) -> Response:
+    units = session.exec(select(Unit).order_by(col(Unit.name))).all()
+    changes = session.exec(select(AdminChange).where(AdminChange.kind == "unit")
+                           .order_by(col(AdminChange.id).desc()).limit(CHANGES_SHOWN)).all()
+    return render(request, "admin_units.html", user, nav="admin_units", units=units,
+                  names={u.id: u.name for u in units}, changes=changes)
+
+
+@router.post("/admin/units")
+def add_unit(request: Request, session: SessionDep, user: AdminUser, now: NowDep, name: Annotated[str, Form()],
+             code: Annotated[str, Form()] = "", parent: Annotated[str, Form()] = "",
+             contacts: Annotated[str, Form()] = "", leaders: Annotated[str, Form()] = "") -> Response:
+    save_unit(session, now, user.email, None, name=name, code=code, parent=parent, contacts=contacts, leaders=leaders)
+    session.commit()
+    flash(request, "Done.")
+    return redirect("/admin/units")
+
+
+@router.post("/admin/units/{unit_id}")
+def change_unit(request: Request, unit_id: int, session: SessionDep, user: AdminUser, now: NowDep,
+                name: Annotated[str, Form()], code: Annotated[str, Form()] = "", parent: Annotated[str, Form()] = "",
+                contacts: Annotated[str, Form()] = "", leaders: Annotated[str, Form()] = "") -> Response:
+    unit = session.get(Unit, unit_id)
+    if unit is None:
+        raise NotFound(f"no unit with id {unit_id}", code="unit.no_id", params={"id": unit_id})
+    save_unit(session, now, user.email, unit, name=name, code=code, parent=parent, contacts=contacts, leaders=leaders)
+    session.commit()
+    flash(request, "Done.")
+    return redirect(f"/admin/units#unit-{unit_id}")
