@@ -85,7 +85,7 @@ def add_unit(request: Request, session: SessionDep, user: AdminUser, now: NowDep
 
 
 @router.post("/admin/units/{unit_id}")
-def change_unit(request: Request, unit_id: int, session: SessionDep, user: AdminUser, now: NowDep,
+def change_unit(request: Request, unit_id: DbInt, session: SessionDep, user: AdminUser, now: NowDep,
                 name: Annotated[str, Form()], code: Annotated[str, Form()] = "", parent: Annotated[str, Form()] = "",
                 contacts: Annotated[str, Form()] = "", leaders: Annotated[str, Form()] = "") -> Response:
     unit = session.get(Unit, unit_id)
