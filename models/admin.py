@@ -19,7 +19,7 @@ from sqlmodel import Field, Session, SQLModel, col, func, select
 from models.db import UTCDateTime
 from models.errors import InvalidInput
 from models.read.filters import match_unit
-from models.tables import Person, Role, Unit
+from models.tables import Document, Person, Role, Unit
 
 LOCALES = ("zh-CN", "en")
 
@@ -192,3 +192,28 @@ def _emails(text: str) -> list[str]:
         if raw.lower() not in out:
             out.append(raw.lower())
     return out
+
+
+def save_document(session: Session, now: datetime, by: str, document: Document, *, title: str,
+                  supervisor: str = "") -> None:
+    """Change a document's title and default supervisor (an active supervisor's or admin's email, ""
+    for none; models.notices.set_document_supervisor's refusals)."""
+    from models.notices import set_document_supervisor
+
+    old_supervisor = _email_of(session, document.default_supervisor_id)
+    set_document_supervisor(session, document.short_name, supervisor.strip() or None)
+    new_supervisor = _email_of(session, document.default_supervisor_id)
+    changes: dict[str, list[Any]] = {}
+    if title.strip() != document.title:
+        changes["title"] = [document.title, title.strip()]
+        document.title = title.strip()
+    if new_supervisor != old_supervisor:
+        changes["default_supervisor"] = [old_supervisor, new_supervisor]
+    session.add(document)
+    if changes:
+        _log(session, now, by, "document", document.short_name, changes)
+
+
+def _email_of(session: Session, person_id: int | None) -> str | None:
+    person = session.get(Person, person_id) if person_id is not None else None
+    return person.email if person else None

@@ -1,5 +1,6 @@
 """Administration on the desk, for admins only: people (/admin/people: add, change role, unit and
-language, deactivate) and units (/admin/units: add, rename, parent, contacts, leaders). Every change goes through models/admin.py and is logged there."""
+language, deactivate) and units (/admin/units: add, rename, parent, contacts, leaders) and documents (/admin/documents:
+title, default supervisor). Every change goes through models/admin.py and is logged there."""
 
 from __future__ import annotations
 
@@ -9,9 +10,18 @@ from fastapi import APIRouter, Depends, Form, Request
 from fastapi.responses import Response
 from sqlmodel import col, select
 
-from models.admin import LOCALES, AdminChange, add_person, deactivate, people, save_unit, set_person
+from models.admin import (
+    LOCALES,
+    AdminChange,
+    add_person,
+    deactivate,
+    people,
+    save_document,
+    save_unit,
+    set_person,
+)
 from models.errors import NotFound
-from models.tables import Person, Role, Unit
+from models.tables import Document, Person, Role, Unit
 from web.deps import AdminUser, DbInt, NowDep, SessionDep, csrf_protect
 from web.render import flash, redirect, render
 
@@ -95,3 +105,27 @@ def change_unit(request: Request, unit_id: DbInt, session: SessionDep, user: Adm
     session.commit()
     flash(request, "Done.")
     return redirect(f"/admin/units#unit-{unit_id}")
+
+
+@router.get("/admin/documents")
+def documents_page(request: Request, session: SessionDep, user: AdminUser) -> Response:
+    documents = session.exec(select(Document).order_by(col(Document.short_name))).all()
+    staff = session.exec(select(Person).where(col(Person.role).in_([Role.SUPERVISOR, Role.ADMIN]),
+                                              col(Person.active)).order_by(col(Person.email))).all()
+    emails = {p.id: p.email for p in session.exec(select(Person)).all()}
+    changes = session.exec(select(AdminChange).where(AdminChange.kind == "document")
+                           .order_by(col(AdminChange.id).desc()).limit(CHANGES_SHOWN)).all()
+    return render(request, "admin_documents.html", user, nav="admin", documents=documents, staff=staff,
+                  emails=emails, changes=changes)
+
+
+@router.post("/admin/documents/{document_id}")
+def change_document(request: Request, document_id: DbInt, session: SessionDep, user: AdminUser, now: NowDep,
+                    title: Annotated[str, Form()] = "", supervisor: Annotated[str, Form()] = "") -> Response:
+    document = session.get(Document, document_id)
+    if document is None:
+        raise NotFound(f"no document with id {document_id}", code="document.no_id", params={"id": document_id})
+    save_document(session, now, user.email, document, title=title, supervisor=supervisor)
+    session.commit()
+    flash(request, "Done.")
+    return redirect(f"/admin/documents#document-{document_id}")
