@@ -127,6 +127,8 @@ class Item(ItemBase, table=True):
     # 签收: when the lead unit, not having acknowledged the item, is reminded (None: acknowledged,
     # reminded already, or no reminder); indexed so the sweep finds the due ones without a scan.
     acknowledge_due_at: datetime | None = _utc(default=None, nullable=True, index=True)
+    # 频次: how often the item recurs (models.frequency's canonical text), None when it does not.
+    frequency: str | None = Field(default=None, max_length=64)
     version: int = Field(default=1, sa_column=_item_version)
     created_at: datetime = _utc()
     updated_at: datetime = _utc()
@@ -146,6 +148,24 @@ class ItemEvent(SQLModel, table=True):
     from_status: str | None = Field(default=None, max_length=16)
     to_status: str | None = Field(default=None, max_length=16)
     payload: dict[str, Any] = Field(default_factory=dict, sa_column=Column(JSON, nullable=False))
+
+
+class ItemPeriod(SQLModel, table=True):
+    """One period of a recurring item (频次): an obligation with its own deadline (models.periods).
+
+    `fulfilled_event_id` is the lead unit's report or submission that fulfilled it; `level` how far
+    the sweep has gone (0 nothing, 1 reminded, 2 overdue, 3 missed), so nothing repeats.
+    """
+
+    __tablename__ = "item_period"
+    item_id: int = Field(sa_column=Column(Integer, ForeignKey("item.id", ondelete="CASCADE"), primary_key=True))
+    starts: date = Field(primary_key=True)
+    ends: date
+    due: date
+    fulfilled_at: datetime | None = _utc(default=None, nullable=True)
+    fulfilled_event_id: int | None = Field(default=None, foreign_key="item_event.id")
+    level: int = 0
+    next_action_at: datetime | None = _utc(default=None, nullable=True, index=True)
 
 
 class ProgressReport(SQLModel, table=True):

@@ -97,7 +97,7 @@ def load_snapshot(session: Session) -> Snapshot:
         snapshot.people[email] = (pid, role, unit_id)  # type: ignore[assignment]
     snapshot.documents = {name: did for name, did in session.exec(select(Document.short_name, Document.id)).all()}  # type: ignore[misc]
     columns = (Item.id, Item.document_id, Item.number, Item.title, Item.category, Item.notes,
-               Item.lead_unit_id, Item.supervisor_id, Item.deadline, Item.status, Item.deadline_version)
+               Item.lead_unit_id, Item.supervisor_id, Item.deadline, Item.status, Item.frequency, Item.deadline_version)
     moved: list[int] = []
     for row in session.exec(select(*columns)).all():  # type: ignore[call-overload]
         record = ItemRecord(*row[:-1])
@@ -184,6 +184,7 @@ def _insert_items(
             "document_id": documents[p.document], "number": p.number, "title": p.title, "category": p.category,
             "lead_unit_id": unit_ids[p.lead_unit], "supervisor_id": people[p.supervisor] if p.supervisor else None,
             "original_deadline": p.deadline, "deadline": p.deadline, "notes": p.notes, "status": p.status.value,
+            "frequency": p.frequency,
             "deadline_version": 1, "escalation_level": 0, "version": 1, "created_at": now, "updated_at": now,
             # From the first threshold, even one already behind: the next sweep catches up (events
             # for every threshold crossed, one notice). Submitted items wait on the supervisor.

@@ -18,6 +18,7 @@ from sqlmodel import Session, col, select
 
 from config.i18n import N_, gettext
 from models.deadlines import days_overdue, is_overdue
+from models.frequency import parse_frequency
 from models.ledger.parse import HEADERS
 from models.ledger.validate import STATUS_WORDS
 from models.sheets import DATE, Column, Table
@@ -38,6 +39,7 @@ class _Item(NamedTuple):
     status: str
     notes: str
     escalation_level: int
+    frequency: str | None
 
 
 _ITEM_COLUMNS = tuple(col(getattr(Item, name)) for name in _Item._fields)
@@ -70,6 +72,7 @@ COLUMNS = (
     ExportColumn("supervisor", "Supervisor", 22),
     ExportColumn("status", "Status", 9),
     ExportColumn("notes", "Notes", 20, wrap=True),
+    ExportColumn("frequency", "Frequency", 12),
     ExportColumn(None, N_("Days overdue"), 9),
     ExportColumn(None, N_("Escalation level"), 9),
     ExportColumn(None, N_("Latest progress"), 40, wrap=True),
@@ -82,11 +85,11 @@ def ledger_table(session: Session, item_ids: Sequence[int], *, now: datetime, tz
     """These items (in this order) as the ledger sheet; rows are read in chunks as the file is written."""
     locale = "en" if locale == "en" else "zh-CN"
     columns = [Column(c.header(locale), c.width, c.number_format, c.wrap) for c in COLUMNS]
-    return Table(SHEET[locale], columns, _rows(session, item_ids, now, tz, STATUS_WORDS[locale]))
+    return Table(SHEET[locale], columns, _rows(session, item_ids, now, tz, STATUS_WORDS[locale], locale))
 
 
 def _rows(session: Session, item_ids: Sequence[int], now: datetime, tz: ZoneInfo,
-          words: dict[Status, str]) -> Iterator[list[object]]:
+          words: dict[Status, str], locale: str) -> Iterator[list[object]]:
     documents = dict(session.exec(select(Document.id, Document.short_name)).all())
     units = dict(session.exec(select(Unit.id, Unit.name)).all())
     for start in range(0, len(item_ids), _CHUNK):
@@ -108,6 +111,7 @@ def _rows(session: Session, item_ids: Sequence[int], now: datetime, tz: ZoneInfo
             yield [documents[item.document_id], item.number, item.title, item.category, units[item.lead_unit_id],
                    "、".join(sorted(co_units.get(item_id, []))), item.deadline,
                    supervisors.get(item.supervisor_id or 0, ""), words[Status(item.status)], item.notes,
+                   _frequency(item.frequency, locale),
                    days_overdue(item.deadline, now, tz) if overdue else None, item.escalation_level or None,
                    text, _local_day(at, tz)]
 
@@ -118,6 +122,11 @@ def _latest_progress(session: Session, ids: list[int]) -> dict[int, tuple[str, A
     rows = session.exec(select(ProgressReport.item_id, ProgressReport.text, ProgressReport.at)
                         .where(col(ProgressReport.id).in_(newest))).all()
     return {item_id: (text, at) for item_id, text, at in rows}
+
+
+def _frequency(code: str | None, locale: str) -> str:
+    frequency = parse_frequency(code) if code else None
+    return frequency.text(locale) if frequency else ""
 
 
 def _local_day(at: datetime | None, tz: ZoneInfo) -> date | None:

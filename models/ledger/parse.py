@@ -38,6 +38,7 @@ HEADERS: dict[Kind, dict[str, tuple[str, ...]]] = {
         "supervisor": ("督办人", "supervisor", "督办人邮箱"),
         "status": ("状态", "status"),
         "notes": ("备注", "notes", "note"),
+        "frequency": ("频次", "frequency", "报送频次", "频率"),
     },
 }
 REQUIRED: dict[Kind, tuple[str, ...]] = {

@@ -33,6 +33,7 @@ class ItemRecord:
     supervisor_id: int | None
     deadline: date
     status: str
+    frequency: str | None = None
 
 
 @dataclass
@@ -83,6 +84,7 @@ class ItemPlan:
     file: str
     sheet: str | None
     row: int
+    frequency: str | None = None
 
     @property
     def ref(self) -> str:

@@ -8,6 +8,7 @@ from typing import Any
 
 from config.i18n import LOCALES, gettext
 from config.settings import ADDR_SPEC, EMAIL_RE
+from models.frequency import FrequencyError, parse_frequency
 from models.ledger.dates import DeadlineError, parse_deadline
 from models.ledger.parse import ParsedFiles, RawRow, split_list
 from models.ledger.plan import (
@@ -215,6 +216,7 @@ class _Checker:
             self.problem(row, "lead_unit", code="ledger.row.empty")
         co_units = [self.unit(row, "co_units", key) for key in split_list(row.values.get("co_units"))]
         deadline = self._deadline(row)
+        frequency = self._frequency(row)
         supervisor = None
         if (raw := row.text("supervisor")) and self.address(row, "supervisor", raw):
             supervisor = raw.lower()
@@ -227,7 +229,7 @@ class _Checker:
             return None
         co = [name for name in dict.fromkeys(co_units) if name and name != lead]
         return ItemPlan(document, number, title, self.text(row, "category"), lead, co, supervisor, deadline,
-                        status, self.text(row, "notes"), row.file, row.sheet, row.row)
+                        status, self.text(row, "notes"), row.file, row.sheet, row.row, frequency)
 
     def _deadline(self, row: RawRow) -> date | None:
         try:
@@ -235,6 +237,14 @@ class _Checker:
         except DeadlineError as exc:
             self.problem(row, "deadline", code=exc.code, **exc.params)
             return None
+
+    def _frequency(self, row: RawRow) -> str | None:
+        try:
+            frequency = parse_frequency(row.values.get("frequency"))
+        except FrequencyError as exc:
+            self.problem(row, "frequency", code=exc.code, **exc.params)
+            return None
+        return frequency.code if frequency else None
 
     def _compare(self, row: RawRow, item: ItemPlan) -> None:
         document_id = self.db.documents.get(item.document)
@@ -255,7 +265,7 @@ class _Checker:
             old = sorted(names[u] for u in self.db.co_units.get(record.id, frozenset()))
             if old != sorted(item.co_units):
                 changes["co_units"] = (old, sorted(item.co_units))
-        for name in ("category", "notes"):
+        for name in ("category", "notes", "frequency"):
             if row.has(name) and getattr(record, name) != getattr(item, name):
                 changes[name] = (getattr(record, name), getattr(item, name))
         if row.has("supervisor"):

@@ -59,7 +59,7 @@ def test_an_edited_export_imports_exactly_the_edits_and_exports_again_as_edited(
     sheet = workbook.active
     sheet["C2"] = "支持建设国家级示范区"  # 事项 of 新时代意见/1
     sheet["G3"] = date(2024, 10, 31)  # 完成时限 of 新时代意见/2
-    sheet["M2"] = "an officer's note in a read-only column"  # ignored by the import
+    sheet["N2"] = "an officer's note in a read-only column"  # ignored by the import
     workbook.save(path)
 
     dry = import_ledger(session, [path], now=now, dry_run=True)
@@ -74,7 +74,7 @@ def test_an_edited_export_imports_exactly_the_edits_and_exports_again_as_edited(
     again = rows_of(export(session, now, tmp_path / "again.xlsx"))
     edited = rows_of(path)
     assert [row[:EDITABLE] for row in again] == [row[:EDITABLE] for row in edited]
-    assert again[1][12] == '=HYPERLINK("http://evil.test","x")'  # the progress text, as text
+    assert again[1][13] == '=HYPERLINK("http://evil.test","x")'  # the progress text, as text
 
 
 def test_english_export_imports_too(session, ledger_files, now, tmp_path):
@@ -112,4 +112,4 @@ def test_overdue_items_show_their_days_and_level(session, ledger_files, now, tmp
     session.commit()
     later = datetime(2024, 7, 3, 1, 0, tzinfo=ZoneInfo("UTC"))  # 3 July in Shanghai: 新时代意见/1 is 3 days overdue
     first = rows_of(export(session, later, tmp_path / "items.xlsx"))[1]
-    assert (first[1], first[10]) == ("1", 3)
+    assert (first[1], first[11]) == ("1", 3)

@@ -243,6 +243,8 @@ REFUSALS = {
     "impossible date": (dict(ledger=_ledger_with(1, 6, "2024-02-30")), ("ledger.xlsx", "台账", 3, "完成时限"), "day 30 does not exist"),
     "duplicate number": (dict(ledger=_ledger_with(2, 1, "1")), ("ledger.xlsx", "台账", 4, "编号"), "新时代意见/1 is also on row 2"),
     "unknown status": (dict(ledger=_ledger_with(0, 8, "搞定了")), ("ledger.xlsx", "台账", 2, "状态"), "unknown status '搞定了'"),
+    "unknown frequency": (dict(header=[*LEDGER_HEADER, "频次"], ledger=[[*r, "每周" if r is LEDGER[0] else ""] for r in LEDGER]),
+                          ("ledger.xlsx", "台账", 2, "频次"), "unknown frequency '每周'"),
     "empty title": (dict(ledger=_ledger_with(0, 2, "")), ("ledger.xlsx", "台账", 2, "事项"), "is empty"),
     "bad supervisor email": (dict(ledger=_ledger_with(0, 7, "张三")), ("ledger.xlsx", "台账", 2, "督办人"), "'张三' is not an email address"),
     "bad unit email": (dict(units=[UNITS[0], ["CZJ", "市财政局", "", "czj#example.gov.cn", ""], UNITS[2]]),
@@ -357,3 +359,14 @@ def test_new_items_and_a_new_lead_unit_wait_for_acknowledgement(session, tmp_pat
     first = find_item(session, "新时代意见/1")
     assert first.lead_unit_id not in acknowledgements(session, first)
     assert first.acknowledge_due_at == datetime(2024, 6, 11, tzinfo=ZoneInfo("Asia/Shanghai"))  # Fri 7, (Mon 10 端午) Tue 11
+
+
+def test_the_frequency_column_in_zh_and_en_is_stored_on_the_item(session, tmp_path, now):
+    ledger = [[*LEDGER[0], "每季度"], [*LEDGER[1], "monthly by day 25"], [*LEDGER[2], ""]]
+    run(session, write(tmp_path, ledger=ledger, header=[*LEDGER_HEADER, "频次"]), now)
+    assert [find_item(session, f"新时代意见/{n}").frequency for n in "123"] == ["quarterly", "monthly by day 25", None]
+    ledger[0][-1] = "每季度首月10日前"
+    run(session, write(tmp_path / "again", ledger=ledger, header=[*LEDGER_HEADER, "frequency"]), now)
+    assert find_item(session, "新时代意见/1").frequency == "quarterly by month 1 day 10"
+    assert events(session, "新时代意见/1")[-1].payload["frequency"] == {
+        "old": "quarterly", "new": "quarterly by month 1 day 10"}

@@ -37,7 +37,7 @@ def test_items_export_keeps_formula_like_text_as_text(world, client_for, session
     titles = {row[2] for row in rows[1:]}
     assert {text.replace("\r", "\n") for text in RISKY} <= titles
     assert {row[0] for row in rows[1:]} >= {"@SUM(A1)"} and {row[4] for row in rows[1:]} >= {"-2+3"}
-    assert RISKY[0] in {row[12] for row in rows[1:]}  # the latest progress
+    assert RISKY[0] in {row[13] for row in rows[1:]}  # the latest progress
 
 
 def test_figures_export_keeps_formula_like_names_as_text(world, client_for, session, now):
