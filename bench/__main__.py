@@ -57,6 +57,8 @@ BENCHES = [
           ("--items", "500", "--units", "10", "--seconds", "2", "--clients", "4", "--workers", "1"), None),
     Bench("items export", "export_items", (), ("--items", "2000", "--units", "100"), ("--items", "100", "--units", "10"),
           None),
+    Bench("weekly notice", "notice", (), ("--units", "200", "--items", "4000"), ("--units", "10", "--items", "300"),
+          None),
     Bench("score", "score", (), ("--items", "10000", "--units", "200"), ("--items", "300", "--units", "10"), None),
     Bench("prefect overhead", "prefect_overhead", (), (), ("--items", "500"), None),
 ]

@@ -153,3 +153,14 @@ def test_the_cli_writes_both_documents_and_refuses_a_bad_week_in_one_line(
     assert refused.code == 1 and "不是有效的周" in refused.err and "Traceback" not in refused.err
     assert not (tmp_path / "x.docx").exists()
     get_settings.cache_clear()
+
+
+def test_table_rows_keep_their_own_texts_and_drop_control_characters(tmp_path: Path) -> None:
+    from notifications.documents import layout
+
+    document = layout.official_document()
+    layout.table(document, [layout.Column("A", 50), layout.Column("B", 50, "right")],
+                 [["一\x0c二", "1"], ["<w:p>三</w:p>", "2"], ["  四", "3"]])
+    document.save(str(tmp_path / "t.docx"))
+    rows = [[cell.text for cell in row.cells] for row in Document(str(tmp_path / "t.docx")).tables[0].rows]
+    assert rows == [["A", "B"], ["一二", "1"], ["<w:p>三</w:p>", "2"], ["  四", "3"]]
