@@ -15,6 +15,7 @@ from cli import (
     mail,
     notice,
     ops,
+    periods,
     score,
     serve,
     sweep,
@@ -33,7 +34,7 @@ app = typer.Typer(
 )
 
 for module in (ops, ledger, views, lifecycle_cmds, edit_cmds, sweep, serve, mail, users, documents, deploy, score,
-               notice):
+               notice, periods):
     module.register(app)
 
 

@@ -27,6 +27,7 @@ from models.ledger.plan import (
 from models.ledger.validate import build_plan
 from models.lifecycle import change_deadline, require_acknowledgement
 from models.notices import NOTICES, ItemRef, People
+from models.periods import schedule_periods
 from models.schedule import Schedule
 from models.tables import (
     OPEN_STATUSES,
@@ -142,7 +143,23 @@ def apply_plan(
     queued += _update_items(session, plan.changed_items, now, unit_ids, people, directory,
                             schedule.acknowledge_due_at(now))
     session.flush()
+    _schedule_periods(session, plan, documents, schedule)
     return queued
+
+
+def _schedule_periods(session: Session, plan: Plan, documents: dict[str, int], schedule: Schedule) -> None:
+    """Periods for new recurring items and for items whose frequency or deadline changed."""
+    keys = [(documents[p.document], p.number) for p in plan.new_items if p.frequency]
+    changed = [u.item_id for u in plan.changed_items if {"frequency", "deadline"} & u.changes.keys()]
+    items: list[Item] = []
+    for chunk in _chunks(keys):
+        numbers = {number for _, number in chunk}
+        found = session.exec(select(Item).where(col(Item.number).in_(numbers))).all()
+        wanted = set(chunk)
+        items += [item for item in found if (item.document_id, item.number) in wanted]
+    for ids in _chunks(changed):
+        items += session.exec(select(Item).where(col(Item.id).in_(ids))).all()
+    schedule_periods(session, items, schedule.calendar, schedule.tz)
 
 
 def _apply_units(session: Session, plan: Plan) -> None:

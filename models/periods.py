@@ -1,0 +1,93 @@
+"""A recurring item's periods (频次): each an obligation with its own deadline on the working-day calendar.
+
+An item with a frequency has one `ItemPeriod` row per period from the period it was created in
+to the one holding its deadline (its end date). A period's `due` is the frequency's day moved to
+the next working day when it falls on a weekend or holiday (节假日顺延), as offices read
+"每月25日前". The caller commits.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date, datetime
+from zoneinfo import ZoneInfo
+
+from sqlalchemy import delete, insert
+from sqlmodel import Session, col, select
+
+from config.calendar import WorkCalendar
+from models.frequency import Frequency, parse_frequency
+from models.tables import Item, ItemPeriod
+
+
+def working_due(day: date, calendar: WorkCalendar) -> date:
+    """`day`, or the next working day after it when it is not one."""
+    return day if calendar.is_workday(day) else calendar.add_workdays(day, 1)
+
+
+def planned(frequency: Frequency, first: date, last: date, calendar: WorkCalendar) -> list[tuple[date, date, date]]:
+    """(starts, ends, due) of every period from the one holding `first` to the one holding `last`."""
+    return [(starts, ends, working_due(due, calendar)) for starts, ends, due in frequency.periods(first, last)]
+
+
+def schedule_periods(session: Session, items: list[Item], calendar: WorkCalendar, tz: ZoneInfo) -> None:
+    """Make each item's periods match its frequency and deadline; fulfilled periods are kept as they are.
+
+    An item without a frequency keeps only its fulfilled periods (a record of what was reported).
+    """
+    ids = [item.id for item in items]
+    if not ids:
+        return
+    existing: dict[int, dict[date, ItemPeriod]] = {}
+    for row in session.exec(select(ItemPeriod).where(col(ItemPeriod.item_id).in_(ids))).all():
+        existing.setdefault(row.item_id, {})[row.starts] = row
+    stale: list[tuple[int, date]] = []
+    rows: list[dict[str, object]] = []
+    for item in items:
+        assert item.id is not None
+        frequency = parse_frequency(item.frequency) if item.frequency else None
+        wanted = planned(frequency, item.created_at.astimezone(tz).date(), item.deadline, calendar) if frequency else []
+        have = existing.get(item.id, {})
+        wanted_starts = {starts for starts, _, _ in wanted}
+        for starts, kept in have.items():
+            if kept.fulfilled_at is None and starts not in wanted_starts:
+                stale.append((item.id, starts))
+        for starts, ends, due in wanted:
+            period = have.get(starts)
+            if period is None:
+                rows.append({"item_id": item.id, "starts": starts, "ends": ends, "due": due, "fulfilled_at": None,
+                             "fulfilled_event_id": None, "level": 0, "next_action_at": None})
+            elif period.fulfilled_at is None and (period.ends, period.due) != (ends, due):
+                period.ends, period.due = ends, due
+    for item_id, starts in stale:
+        session.execute(delete(ItemPeriod).where(col(ItemPeriod.item_id) == item_id,
+                                                 col(ItemPeriod.starts) == starts))
+    if rows:
+        session.execute(insert(ItemPeriod), rows)
+
+
+@dataclass(frozen=True)
+class PeriodView:
+    starts: date
+    ends: date
+    due: date
+    fulfilled_at: datetime | None
+    state: str  # on_time | late | missing | open
+
+    def as_json(self) -> dict[str, object]:
+        return {"starts": self.starts.isoformat(), "ends": self.ends.isoformat(), "due": self.due.isoformat(),
+                "fulfilled_at": self.fulfilled_at.isoformat() if self.fulfilled_at else None, "state": self.state}
+
+
+def period_state(due: date, fulfilled_at: datetime | None, now: datetime, tz: ZoneInfo) -> str:
+    """on_time / late (fulfilled after its due day), missing (due day over, not fulfilled), open."""
+    if fulfilled_at is not None:
+        return "on_time" if fulfilled_at.astimezone(tz).date() <= due else "late"
+    return "missing" if now.astimezone(tz).date() > due else "open"
+
+
+def item_periods(session: Session, item_id: int, now: datetime, tz: ZoneInfo) -> list[PeriodView]:
+    rows = session.exec(select(ItemPeriod).where(ItemPeriod.item_id == item_id).order_by(col(ItemPeriod.starts))).all()
+    return [PeriodView(p.starts, p.ends, p.due, p.fulfilled_at, period_state(p.due, p.fulfilled_at, now, tz))
+            for p in rows]
+
