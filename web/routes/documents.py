@@ -16,7 +16,7 @@ from web.access import require_sees_everything, visible_item
 from web.deps import CurrentUser, DbInt, NowDep, SessionDep, SettingsDep
 from web.render import locale_for
 
-router = APIRouter()
+router = APIRouter(include_in_schema=False)
 DOCX = "application/vnd.openxmlformats-officedocument.wordprocessingml.document"
 
 
