@@ -221,8 +221,19 @@ def apply(
             f"tried to {action}; nothing was applied. Reload the item and try again.",
             code="item.changed", params={"ref": ref, "action": action},
         ) from None
+    if item.frequency and action in (Action.REPORT_PROGRESS, Action.SUBMIT) and actor.unit_id == item.lead_unit_id:
+        _fulfil_period(session, item, event, now)
     _notify(session, item, event)
     return event
+
+
+def _fulfil_period(session: Session, item: Item, event: ItemEvent, now: datetime) -> None:
+    """频次: the lead unit's report or submission fulfils the item's oldest open period (models.periods)."""
+    from config.settings import get_settings
+    from models.periods import fulfil_period
+
+    assert event.id is not None
+    fulfil_period(session, item, event.id, now, get_settings().tz)
 
 
 def _plain(value: Any) -> Any:

@@ -66,6 +66,21 @@ def schedule_periods(session: Session, items: list[Item], calendar: WorkCalendar
         session.execute(insert(ItemPeriod), rows)
 
 
+def fulfil_period(session: Session, item: Item, event_id: int, now: datetime, tz: ZoneInfo) -> ItemPeriod | None:
+    """The lead unit reported (or submitted) at `now`: the oldest period not yet reported that has
+    begun is fulfilled by it (a report after the due day fulfils it late). None when none is open."""
+    today = now.astimezone(tz).date()
+    period = session.exec(
+        select(ItemPeriod).where(ItemPeriod.item_id == item.id, col(ItemPeriod.fulfilled_at).is_(None),
+                                 col(ItemPeriod.starts) <= today)
+        .order_by(col(ItemPeriod.starts)).limit(1)
+    ).first()
+    if period is not None:
+        period.fulfilled_at, period.fulfilled_event_id, period.next_action_at = now, event_id, None
+        session.add(period)
+    return period
+
+
 @dataclass(frozen=True)
 class PeriodView:
     starts: date

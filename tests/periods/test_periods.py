@@ -10,8 +10,9 @@ from zoneinfo import ZoneInfo
 from sqlmodel import Session, select
 
 from models.ledger import import_ledger
+from models.lifecycle import Action, apply
 from models.periods import item_periods
-from models.queries import find_item
+from models.queries import find_item, find_person
 from models.tables import ItemPeriod
 from tests.ledger.conftest import LEDGER_HEADER, UNITS, UNITS_HEADER, write_csv, write_xlsx
 from tests.ledger.test_cli import duban
@@ -86,3 +87,36 @@ def test_periods_on_the_command_line(tmp_path, sqlite_url):
     assert once.returncode == 0 and "does not recur" in once.stdout
     missing = duban(tmp_path, sqlite_url, "periods", "新时代意见/99")
     assert missing.returncode == 1 and "Traceback" not in missing.stderr
+
+
+def _report(session: Session, ref: str, email: str, at: datetime) -> None:
+    apply(session, find_item(session, ref), Action.REPORT_PROGRESS, find_person(session, email), at, text="已报送本季度情况")
+    session.commit()
+
+
+def _states(session: Session, ref: str, at: datetime) -> list[str]:
+    item = find_item(session, ref)
+    return [p.state for p in item_periods(session, item.id, at, SHANGHAI)]
+
+
+def test_the_lead_units_report_fulfils_the_open_period_on_time_or_late(session, tmp_path):
+    import_ledger(session, files(tmp_path), now=MID_YEAR)
+    session.commit()
+    october = datetime(2024, 10, 8, 1, 0, tzinfo=UTC)
+    assert _states(session, "新时代意见/1", october) == ["missing", "open"]
+    _report(session, "新时代意见/1", "fgw@example.gov.cn", october)
+    assert _states(session, "新时代意见/1", october) == ["late", "open"]
+    (q3, q4) = session.exec(select(ItemPeriod).where(ItemPeriod.item_id == find_item(session, "新时代意见/1").id)
+                            .order_by(ItemPeriod.starts)).all()
+    assert q3.fulfilled_event_id is not None and q4.fulfilled_at is None
+    _report(session, "新时代意见/2", "czj@example.gov.cn", datetime(2024, 7, 20, 1, 0, tzinfo=UTC))
+    assert _states(session, "新时代意见/2", datetime(2024, 7, 26, 1, 0, tzinfo=UTC)) == ["on_time", "open", "open", "open"]
+
+
+def test_a_report_by_another_unit_fulfils_nothing(session, tmp_path):
+    rows = [list(r) for r in ROWS]
+    rows[0][5] = "市财政局"  # co-unit of the quarterly item
+    import_ledger(session, files(tmp_path, rows), now=MID_YEAR)
+    session.commit()
+    _report(session, "新时代意见/1", "czj@example.gov.cn", datetime(2024, 9, 20, 1, 0, tzinfo=UTC))
+    assert _states(session, "新时代意见/1", datetime(2024, 9, 20, 2, 0, tzinfo=UTC)) == ["open", "open"]
