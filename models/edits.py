@@ -2,7 +2,7 @@
 
 `apply(..., Action.EDIT, ...)` (models/lifecycle.py) calls `edit_effect`: it checks every field
 first and changes nothing when one is refused, then changes the item and returns the changes as
-`{"changes": {field: {"old": ..., "new": ...}}}` for the one `edited` event. A new deadline is a new
+`{field: {"old": ..., "new": ...}}` for the one `edited` event. A new deadline is a new
 deadline version (the original deadline stays in `original_deadline`; the sweep recomputes the
 schedule, as for an approved extension). A new lead unit must acknowledge the item afresh (签收) and
 gets an assignment notice; the old lead unit hears of the edit too.
@@ -33,6 +33,7 @@ def edit_effect(session: Session, item: Item, actor: Person, now: datetime, payl
     ref = item_ref(session, item)
     asked = {name: payload.pop(name) for name in FIELDS if payload.get(name) is not None}
     changes: dict[str, dict[str, Any]] = {}
+    old_lead_id = item.lead_unit_id
     if "title" in asked:
         title = str(asked["title"]).strip()
         if not title:
@@ -41,14 +42,12 @@ def edit_effect(session: Session, item: Item, actor: Person, now: datetime, payl
             changes["title"] = {"old": item.title, "new": title}
     if "category" in asked and str(asked["category"]).strip() != item.category:
         changes["category"] = {"old": item.category, "new": str(asked["category"]).strip()}
-    if "deadline" in asked:
+    if "deadline" in asked and asked["deadline"] != item.deadline:
         _check_deadline(ref, item, asked["deadline"], str(payload.get("reason") or ""), now)
-        if asked["deadline"] != item.deadline:
-            changes["deadline"] = {"old": item.deadline.isoformat(), "new": asked["deadline"].isoformat()}
+        changes["deadline"] = {"old": item.deadline.isoformat(), "new": asked["deadline"].isoformat()}
     lead = _unit(session, asked["lead_unit"]) if "lead_unit" in asked else None
     if lead is not None and lead.id != item.lead_unit_id:
-        changes["lead_unit"] = {"old": _unit_name(session, item.lead_unit_id), "new": lead.name,
-                                "old_id": item.lead_unit_id}
+        changes["lead_unit"] = {"old": _unit_name(session, item.lead_unit_id), "new": lead.name}
     lead_id = lead.id if lead is not None else item.lead_unit_id
     current_co = co_unit_ids(session, item)
     new_co = current_co - {lead_id}
@@ -79,7 +78,9 @@ def edit_effect(session: Session, item: Item, actor: Person, now: datetime, payl
         session.add_all(ItemCoUnit(item_id=item.id, unit_id=unit_id) for unit_id in sorted(new_co))  # type: ignore[arg-type]
     if "supervisor" in changes:
         item.supervisor_id = supervisor.id  # type: ignore[union-attr]
-    return {"changes": changes, "summary": summary(changes)}
+    # Each field as {"old", "new"} at the top, as the import's changes are (the timeline shows both alike).
+    extra = {"old_lead_unit_id": old_lead_id} if "lead_unit" in changes else {}
+    return {**changes, "summary": summary(changes), **extra}
 
 
 def summary(changes: dict[str, dict[str, Any]]) -> str:
@@ -96,7 +97,7 @@ def _check_deadline(ref: str, item: Item, deadline: date, reason: str, now: date
     today = now.astimezone(get_settings().tz).date()
     if deadline < today:
         raise _refuse(ref, f"the deadline {deadline} is in the past", "edit.deadline_past", deadline=deadline)
-    if deadline != item.deadline and not reason.strip():
+    if not reason.strip():
         raise _refuse(ref, f"moving the deadline from {item.deadline} to {deadline} needs a reason",
                       "edit.deadline_reason", deadline=deadline, current=item.deadline)
 
@@ -142,12 +143,12 @@ def _new_lead(session: Session, item: Item, lead_id: int, now: datetime) -> None
 def notify_edit(session: Session, item: Item, event: ItemEvent) -> None:
     """A new lead unit's assignment notice, and the edit told to the old lead unit (the `edited`
     notice itself, to the lead unit and co-units, is the NOTICES table's row)."""
-    lead = event.payload.get("changes", {}).get("lead_unit")
-    if not lead:
+    old_lead_id = event.payload.get("old_lead_unit_id")
+    if old_lead_id is None:
         return
     people = People(session)
     assigned = people.for_event("assigned", item)
-    old = [e for e in _contacts(session, lead["old_id"]) if assigned is None or e not in assigned.to]
+    old = [e for e in _contacts(session, old_lead_id) if assigned is None or e not in assigned.to]
     for key, kind, to, cc in (
         ("assigned", "assigned", assigned.to if assigned else [], assigned.cc if assigned else []),
         ("old_lead", "edited", old, []),

@@ -88,8 +88,6 @@ TRANSITIONS: dict[Action, Transition] = {
     Action.COMMENT: Transition(frozenset(Status), None, Who.VIEWER, "commented", ("text",)),
 }
 # Acting on an item acknowledges it for the actor's unit (签收 implied by doing the work).
-# Offered by their own forms on the item page, not among its action buttons.
-_NOT_OFFERED = frozenset({Action.EDIT, Action.INSTRUCT, Action.COMMENT})
 _ACKNOWLEDGING = frozenset({Action.REPORT_PROGRESS, Action.SUBMIT, Action.REQUEST_EXTENSION})
 
 
@@ -162,7 +160,7 @@ def _refusal(action: Action, item: Item, actor: Person, co_units: set[int]) -> R
 
 def allowed_actions(item: Item, actor: Person, co_units: set[int]) -> list[Action]:
     """The actions `actor` may take on `item` now (for pages that offer only those)."""
-    return [action for action in Action if action not in _NOT_OFFERED and _refusal(action, item, actor, co_units) is None]
+    return [action for action in Action if _refusal(action, item, actor, co_units) is None]
 
 
 def apply(

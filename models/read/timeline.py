@@ -23,7 +23,7 @@ from models.tables import Item, ItemEvent
 _THRESHOLD = re.compile(r"(before|level|repeat)-(\d+)")
 # Fields of an event's payload that say nothing a reader needs (ids, the sweep's bookkeeping).
 _UNSHOWN = frozenset({"request_id", "threshold_at", "level", "workdays", "deadline_version", "days_left",
-                      "event_id", "document", "number"})
+                      "event_id", "document", "number", "summary", "old_lead_unit_id"})
 
 
 @dataclass(frozen=True)

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 import pytest
 from sqlmodel import Session
 
@@ -98,12 +100,13 @@ def test_co_unit_reports_progress_but_may_not_submit(world, client_for):
     assert "只有牵头单位可以申请销号" in response.text
 
 
-def test_leader_sees_everything_but_acts_on_nothing(world, client_for, session):
+def test_leader_sees_everything_but_only_instructs_and_comments(world, client_for, session):
     _submit_all(session, world)
     client = client_for(world.people["leader"])
     for name in ITEMS:
         page = client.get(f"/items/{world.items[name].id}").text
-        assert 'action="/items/' not in page  # no forms offered
+        forms = set(re.findall(r'id="form-([a-z_]+)"', page))
+        assert forms == {"instruct", "comment"}, forms  # 批示 and 留言; nothing that decides
         assert _act(client, world.items[name], "sign_off").status_code == 403
     assert client.get("/approvals").status_code == 403
 

@@ -116,10 +116,16 @@ def act(
     evidence: Annotated[str, Form()] = "", reason: Annotated[str, Form()] = "",
     deadline: Annotated[str, Form()] = "", comment: Annotated[str, Form()] = "",
     seen: Annotated[int | None, Form(ge=0, le=1_000_000)] = None,
+    title: Annotated[str, Form()] = "", lead_unit: Annotated[str, Form()] = "",
+    co_units: Annotated[str, Form()] = "", supervisor: Annotated[str, Form()] = "",
+    category: Annotated[str, Form()] = "",
 ) -> Response:
     item = visible_item(session, user, item_id)
     fields = {"text": text, "percent": percent, "evidence": evidence, "reason": reason,
               "deadline": deadline, "comment": comment}
+    if action is Action.EDIT:  # the edit form's fields (kept after a conflict like the others)
+        fields |= {"title": title, "lead_unit": lead_unit, "co_units": co_units, "supervisor": supervisor,
+                   "category": category}
     try:
         check_version(item, version)
         apply(session, item, action, user, now, **action_payload(action, fields))
