@@ -85,7 +85,7 @@ TRANSITIONS: dict[Action, Transition] = {
     Action.URGE: Transition(_WORKING, None, Who.URGER, "urged", ("text",)),
     Action.EDIT: Transition(_OPEN, None, Who.SUPERVISOR, "edited"),
     Action.INSTRUCT: Transition(_OPEN, None, Who.LEADER, "instructed", ("text",)),
-    Action.COMMENT: Transition(frozenset(Status), None, Who.VIEWER, "commented", ("text",)),
+    Action.COMMENT: Transition(_OPEN, None, Who.VIEWER, "commented", ("text",)),  # final states stay final
 }
 # Acting on an item acknowledges it for the actor's unit (签收 implied by doing the work).
 _ACKNOWLEDGING = frozenset({Action.REPORT_PROGRESS, Action.SUBMIT, Action.REQUEST_EXTENSION})
