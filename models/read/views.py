@@ -12,6 +12,7 @@ from sqlmodel import Session, col, select
 
 from models.attachments import as_listed, attachments_of
 from models.lifecycle import Action, acknowledgements, allowed_actions, item_ref
+from models.periods import item_periods
 from models.read.due import Day
 from models.read.figures import names_of
 from models.read.filters import ItemFilter, conditions, match_unit
@@ -208,6 +209,8 @@ def item_detail(
             for r, unit, who in reports
         ],
         "attachments": list(as_listed(attachments_of(session, item))),
+        "frequency": item.frequency,
+        "periods": [period.as_json() for period in item_periods(session, item.id, now, tz)] if item.id else [],
         "acknowledgements": [{"unit": unit_names.get(a.unit_id, ""), "at": a.at} for a in acknowledged.values()],
         "urged": sum(1 for e in events if e.kind == "urged"),
         "pending_extension": None if pending is None else {

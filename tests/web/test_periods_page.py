@@ -1,0 +1,29 @@
+"""The item page lists a recurring item's periods, and the API's item carries them."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from zoneinfo import ZoneInfo
+
+from config.calendar import WorkCalendar
+from models.periods import schedule_periods
+
+
+def test_the_item_page_lists_each_period_with_its_due_day(world, client_for, session):
+    item = world.items["ours"]
+    item.frequency, item.created_at = "quarterly by month 1 day 10", datetime(2024, 1, 10, 1, 0, tzinfo=UTC)
+    session.add(item)
+    schedule_periods(session, [item], WorkCalendar(), ZoneInfo("Asia/Shanghai"))
+    session.commit()
+    client = client_for(world.people["lead"])
+    page = client.get(f"/items/{item.id}").text
+    assert "<h2>定期报送</h2>" in page or "<h2>Reporting periods</h2>" in page
+    assert "2024-01-01 – 2024-03-31" in page and "2024-04-10" in page  # Q1's report, due 10 April
+    assert "2024-04-01 – 2024-06-30" in page and "2024-07-10" in page
+    other = client.get(f"/items/{world.items['theirs'].id}").text
+    assert "2024-04-10" not in other
+
+
+def test_a_page_without_periods_has_no_periods_card(world, client_for):
+    page = client_for(world.people["lead"]).get(f"/items/{world.items['ours'].id}").text
+    assert "<h2>定期报送</h2>" not in page and "<h2>Reporting periods</h2>" not in page
