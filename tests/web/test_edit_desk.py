@@ -67,3 +67,21 @@ def test_everyone_who_sees_the_item_comments_in_its_timeline(world, client_for):
     assert _act(co, item, "comment", text="资金已到位").status_code == 303
     assert "资金已到位" in co.get(f"/items/{item.id}").text
     assert _act(other, item, "comment", text="x").status_code in (403, 404)
+
+
+def test_the_api_edits_with_the_same_rules(world, session, now, anon):
+    from models.accounts import create_token
+
+    tokens = {who: create_token(session, world.people[who], now) for who in ("sup", "other")}
+    session.commit()
+    item = world.items["ours"]
+
+    def call(who, action, **body):
+        return anon.post(f"/api/v1/items/{item.id}/{action}", json=body,
+                         headers={"Authorization": f"Bearer {tokens[who]}"})
+
+    edited = call("sup", "edit", lead_unit="市商务局", co_units=[], category="开放")
+    assert edited.status_code == 200, edited.text
+    assert (edited.json()["lead_unit"], edited.json()["co_units"], edited.json()["category"]) == ("市商务局", [], "开放")
+    assert call("sup", "edit", deadline="2024-09-30").status_code == 400, "a new deadline needs a reason"
+    assert call("other", "edit", title="x").status_code == 403, "the new lead unit sees it, edits nothing"

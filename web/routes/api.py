@@ -55,8 +55,10 @@ class ItemPage(BaseModel):
 
 
 class ActionBody(BaseModel):
-    """The fields an action needs: progress `text` (and `percent`), submit `evidence`,
-    return/cancel `reason`, extension request `deadline` and `reason`, sign-off `comment`."""
+    """The fields an action needs: progress, urge, instruct (批示) and comment (留言) `text` (and
+    `percent`), submit `evidence`, return/cancel/reject `reason`, extension request `deadline` and
+    `reason`, sign-off `comment`; edit any of `title`, `deadline` (with `reason`), `lead_unit`,
+    `co_units`, `supervisor`, `category` (a field left out stays as it is)."""
 
     version: DbInt | None = Field(default=None, description="The item's version you acted on; 409 if it changed since")
     text: str | None = None
@@ -65,6 +67,11 @@ class ActionBody(BaseModel):
     reason: str | None = None
     deadline: date | None = None
     comment: str | None = None
+    title: str | None = Field(default=None, max_length=2000)
+    lead_unit: str | None = Field(default=None, max_length=200, description="A unit's name or code")
+    co_units: list[str] | None = Field(default=None, max_length=100, description="Unit names or codes; [] for none")
+    supervisor: str | None = Field(default=None, max_length=320, description="A supervisor's email")
+    category: str | None = Field(default=None, max_length=200)
 
 
 @router.get("/me", response_model=Me)
