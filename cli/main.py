@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 import sys
 
 import typer
@@ -45,6 +46,9 @@ def main() -> None:
     from config.yamlfile import ConfigFileError
     from models.errors import DubanError, database_detail
 
+    # psycopg warns on stderr about connections it closes after the server cut them ("error ignored
+    # terminating ..."): noise beside the one line that says what happened.
+    logging.getLogger("psycopg").setLevel(logging.ERROR)
     # Click handles usage errors itself (exit 2); a user's mistake ends here (exit 1).
     try:
         app()
