@@ -22,7 +22,7 @@ from models.tables import Item, ItemCoUnit, ItemEvent, Notification, Person, Rol
 FIELDS = ("title", "deadline", "lead_unit", "co_units", "supervisor", "category")
 
 
-def _refuse(ref: str, message: str, code: str, **params: Any) -> InvalidInput:
+def _refuse(ref: str, message: str, *, code: str, **params: Any) -> InvalidInput:
     return InvalidInput(f"{ref}: {message}", code=code, params={"ref": ref, **params})
 
 
@@ -37,7 +37,7 @@ def edit_effect(session: Session, item: Item, actor: Person, now: datetime, payl
     if "title" in asked:
         title = str(asked["title"]).strip()
         if not title:
-            raise _refuse(ref, "the title cannot be empty", "edit.title_empty")
+            raise _refuse(ref, "the title cannot be empty", code="edit.title_empty")
         if title != item.title:
             changes["title"] = {"old": item.title, "new": title}
     if "category" in asked and str(asked["category"]).strip() != item.category:
@@ -61,7 +61,7 @@ def edit_effect(session: Session, item: Item, actor: Person, now: datetime, payl
         old = session.get(Person, item.supervisor_id) if item.supervisor_id else None
         changes["supervisor"] = {"old": old.email if old else None, "new": supervisor.email}
     if not changes:
-        raise _refuse(ref, "the edit changes nothing", "edit.nothing")
+        raise _refuse(ref, "the edit changes nothing", code="edit.nothing")
 
     if "title" in changes:
         item.title = changes["title"]["new"]
@@ -96,10 +96,10 @@ def _check_deadline(ref: str, item: Item, deadline: date, reason: str, now: date
 
     today = now.astimezone(get_settings().tz).date()
     if deadline < today:
-        raise _refuse(ref, f"the deadline {deadline} is in the past", "edit.deadline_past", deadline=deadline)
+        raise _refuse(ref, f"the deadline {deadline} is in the past", code="edit.deadline_past", deadline=deadline)
     if not reason.strip():
         raise _refuse(ref, f"moving the deadline from {item.deadline} to {deadline} needs a reason",
-                      "edit.deadline_reason", deadline=deadline, current=item.deadline)
+                      code="edit.deadline_reason", deadline=deadline, current=item.deadline)
 
 
 def _unit(session: Session, text: str) -> Unit:
@@ -120,9 +120,9 @@ def _unit_names(session: Session, ids: set[int]) -> list[str]:
 def _supervisor(session: Session, ref: str, email: str) -> Person:
     person = session.exec(select(Person).where(Person.email == str(email).strip().lower())).first()
     if person is None:
-        raise _refuse(ref, f"no person with email {email!r}", "person.not_found", email=email)
+        raise _refuse(ref, f"no person with email {email!r}", code="person.not_found", email=email)
     if person.role not in (Role.SUPERVISOR, Role.ADMIN) or not person.active:
-        raise _refuse(ref, f"{person.email} is not an active supervisor or admin", "edit.supervisor_role",
+        raise _refuse(ref, f"{person.email} is not an active supervisor or admin", code="edit.supervisor_role",
                       email=person.email)
     return person
 
