@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import threading
 import time
 from collections import Counter
 from collections.abc import Callable, Iterator
@@ -161,16 +160,13 @@ def test_backends_terminated_during_delivery_lose_nothing(
     import sys
     from pathlib import Path
 
-    import psycopg
-
     from models.db import make_engine
     from tests.conftest import _truncate_all
+    from tests.pgcut import cutting_connections
 
     engine = make_engine(pg_server_url)
     _truncate_all(engine)
     smtp_sink.handler.delay_seconds = 0.01
-    name = pg_server_url.rsplit("/", 1)[1]
-    admin = pg_server_url.rsplit("/", 1)[0] + "/postgres"
     rng = random.Random(os.environ.get("DUBAN_CUT_SEED", "7"))
     env = {**os.environ, "DUBAN_DATABASE_URL": pg_server_url, "DUBAN_SMTP_PORT": str(smtp_sink.port),
            "DUBAN_DELIVERY_WINDOW": "false", "DUBAN_SMTP_MAX_CONNECTIONS": str(CONNECTIONS),
@@ -181,24 +177,11 @@ def test_backends_terminated_during_delivery_lose_nothing(
     for trial in range(6):
         queue_mail(engine, [f"unit{trial}-{i}@example.gov.cn" for i in range(80)])
         at += timedelta(hours=1)  # past any lease a cut run left behind
-        process = subprocess.Popen([sys.executable, "-m", "cli", "deliver", "--now", at.isoformat(),
-                                    "--engine", "local"], cwd=root, env=env,
-                                   stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
-        stop = threading.Event()
-
-        def cut(first: float = rng.uniform(0.2, 1.2), stop: threading.Event = stop) -> None:
-            pause = first  # then again and again while the run goes on
-            with psycopg.connect(admin, autocommit=True) as conn:
-                while not stop.wait(pause):
-                    conn.execute("SELECT pg_terminate_backend(pid) FROM pg_stat_activity "
-                                 "WHERE datname = %s AND pid <> pg_backend_pid()", (name,))
-                    pause = rng.uniform(0.05, 0.4)
-
-        cutter = threading.Thread(target=cut)
-        cutter.start()
-        out, err = process.communicate(timeout=120)
-        stop.set()
-        cutter.join()
+        with cutting_connections(pg_server_url, rng, first=(0.2, 1.2), then=(0.05, 0.4)):
+            process = subprocess.run([sys.executable, "-m", "cli", "deliver", "--now", at.isoformat(),
+                                      "--engine", "local"], cwd=root, env=env, capture_output=True, text=True,
+                                     timeout=120)
+        err = process.stderr
         outcomes.append(process.returncode)
         assert "Traceback" not in err, err
         assert process.returncode in (0, 1), err

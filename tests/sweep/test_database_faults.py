@@ -6,13 +6,11 @@ import os
 import random
 import subprocess
 import sys
-import threading
 from collections import Counter
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
-import psycopg
 import pytest
 from sqlmodel import Session, select
 
@@ -20,6 +18,7 @@ from models.db import make_engine
 from models.tables import Item, ItemEvent
 from tests.conftest import TZ, _truncate_all
 from tests.factories import make_document, make_item, make_unit
+from tests.pgcut import cutting_connections
 
 NOW = datetime(2024, 10, 21, 9, tzinfo=TZ).astimezone(UTC)
 ROOT = Path(__file__).resolve().parents[2]
@@ -40,29 +39,14 @@ def _seed(url: str, count: int, tag: str) -> None:
 def test_backends_terminated_during_sweeps_lose_and_repeat_nothing(pg_server_url: str, tmp_path: Any) -> None:
     engine = make_engine(pg_server_url)
     _truncate_all(engine)
-    name = pg_server_url.rsplit("/", 1)[1]
-    admin = pg_server_url.rsplit("/", 1)[0] + "/postgres"
     rng = random.Random(os.environ.get("DUBAN_CUT_SEED", "11"))
     env = {**os.environ, "DUBAN_DATABASE_URL": pg_server_url, "DUBAN_LOCALE": "en", "DUBAN_DATA_DIR": str(tmp_path)}
     command = [sys.executable, "-m", "cli", "sweep", "--now", NOW.isoformat(), "--engine", "local"]
     codes = []
     for trial in range(4):
         _seed(pg_server_url, 1500, f"unit{trial}")
-        stop = threading.Event()
-
-        def cut(first: float = rng.uniform(0.6, 1.4), stop: threading.Event = stop) -> None:
-            pause = first
-            with psycopg.connect(admin, autocommit=True) as conn:
-                while not stop.wait(pause):
-                    conn.execute("SELECT pg_terminate_backend(pid) FROM pg_stat_activity "
-                                 "WHERE datname = %s AND pid <> pg_backend_pid()", (name,))
-                    pause = rng.uniform(0.05, 0.3)
-
-        cutter = threading.Thread(target=cut)
-        cutter.start()
-        process = subprocess.run(command, cwd=ROOT, env=env, capture_output=True, text=True, timeout=120)
-        stop.set()
-        cutter.join()
+        with cutting_connections(pg_server_url, rng, first=(0.6, 1.4), then=(0.05, 0.3)):
+            process = subprocess.run(command, cwd=ROOT, env=env, capture_output=True, text=True, timeout=120)
         codes.append(process.returncode)
         assert "Traceback" not in process.stderr, process.stderr
         assert process.returncode in (0, 1), process.stderr
