@@ -5,6 +5,7 @@ from __future__ import annotations
 import base64
 import functools
 import json
+import os
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from datetime import date, datetime
@@ -121,3 +122,15 @@ def client_for(app: FastAPI) -> Callable[[Person], TestClient]:
         return client
 
     return make
+
+
+CHROMIUM = Path("/usr/bin/chromium")
+
+
+def chromium_executable() -> str:
+    """Debian's chromium for the browser tests: skipped without it, except in CI (CI=true) where that fails."""
+    if not CHROMIUM.exists():
+        if os.environ.get("CI") == "true":
+            pytest.fail(f"{CHROMIUM} is missing; .ci/run installs Debian's chromium")
+        pytest.skip(f"{CHROMIUM} is missing (apt-get install chromium)")
+    return str(CHROMIUM)

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import os
 import socket
 import threading
 import time
@@ -18,10 +17,9 @@ from config.settings import Settings
 from models.db import make_engine
 from models.tables import Role
 from tests.factories import make_document, make_item, make_person, make_unit
-from tests.web.conftest import PASSWORD, password_hash
+from tests.web.conftest import PASSWORD, chromium_executable, password_hash
 from web.app import create_app
 
-CHROMIUM = Path("/usr/bin/chromium")
 ARTIFACTS = Path(__file__).resolve().parents[2] / "test-artifacts" / "web"
 
 pytestmark = pytest.mark.browser
@@ -29,11 +27,7 @@ pytestmark = pytest.mark.browser
 
 @pytest.fixture
 def chromium_path() -> str:
-    if not CHROMIUM.exists():
-        if os.environ.get("CI") == "true":
-            pytest.fail(f"{CHROMIUM} is missing; .ci/run installs Debian's chromium")
-        pytest.skip(f"{CHROMIUM} is missing (apt-get install chromium)")
-    return str(CHROMIUM)
+    return chromium_executable()
 
 
 def _free_port() -> int:

@@ -9,7 +9,6 @@ from __future__ import annotations
 import email
 import email.policy
 import json
-import os
 import socket
 import threading
 import time
@@ -31,10 +30,9 @@ from models.feeds import create_feed
 from models.lifecycle import Action, apply
 from models.outbox import OutboxMessage, OutboxStatus
 from models.tables import Item, Person, ProgressReport, Role, Status, Unit
-from tests.web.conftest import PASSWORD, password_hash
+from tests.web.conftest import PASSWORD, chromium_executable, password_hash
 from web.app import create_app
 
-CHROMIUM = Path("/usr/bin/chromium")
 ARTIFACTS = Path(__file__).resolve().parents[2] / "test-artifacts" / "phone"
 SIZES = {"phone": {"width": 390, "height": 844}, "desktop": {"width": 1280, "height": 900}}
 WCAG = {"runOnly": {"type": "tag", "values": ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa"]}, "resultTypes": ["violations"]}
@@ -70,14 +68,6 @@ pytestmark = pytest.mark.browser
 def now() -> datetime:
     """The demo's own time (its Monday), so the pages show reminders, overdue items and escalation."""
     return DEMO_AT
-
-
-def _chromium() -> str:
-    if not CHROMIUM.exists():
-        if os.environ.get("CI") == "true":
-            pytest.fail(f"{CHROMIUM} is missing; .ci/run installs Debian's chromium")
-        pytest.skip(f"{CHROMIUM} is missing (apt-get install chromium)")
-    return str(CHROMIUM)
 
 
 def _free_port() -> int:
@@ -176,7 +166,7 @@ def _item_with_history(session: Session) -> Item:
 def browser() -> Iterator[Any]:
     from playwright.sync_api import sync_playwright
 
-    path = _chromium()
+    path = chromium_executable()
     with sync_playwright() as p:
         browser = p.chromium.launch(
             executable_path=path,
