@@ -23,6 +23,7 @@ KIND_ORDER = (
 KNOWN_KINDS = frozenset(KIND_ORDER)
 GENERIC_KIND = "generic"
 XLSX_TYPE = ("application", "vnd.openxmlformats-officedocument.spreadsheetml.sheet")
+DOCX_TYPE = ("application", "vnd.openxmlformats-officedocument.wordprocessingml.document")
 
 
 @dataclass(frozen=True)
@@ -114,9 +115,10 @@ def build_digest(
     audience: str,
     locale: str,
     context: Mapping[str, Any],
-    attachment: Attachment | None = None,
+    attachments: Sequence[Attachment] = (),
 ) -> EmailMessage:
-    """A weekly digest (audience: supervisor, leadership, unit or admin), with the escalation list attached."""
+    """A weekly digest (audience: supervisor, leadership, unit or admin), with its files attached
+    (the escalation list, the weekly notice), in the order given."""
     locale = locale_or_default(locale)
     name = f"digest_{audience}"
     ctx = {"locale": locale, **context}
@@ -125,7 +127,7 @@ def build_digest(
         text=render(locale, f"{name}.txt", **ctx),
         html=render(locale, f"{name}.html", **ctx),
     )
-    if attachment is not None:
+    for attachment in attachments:
         message.add_attachment(
             attachment.content, maintype=attachment.maintype, subtype=attachment.subtype,
             filename=clean_header(attachment.filename),

@@ -115,7 +115,7 @@ class _Renderer:
             envelope = Envelope(sender=settings.mail_from, sender_name=sender_name(digest.locale),
                                 to=[digest.recipient], message_id=message_id, date=self.now)
             message = build_digest(envelope, audience=digest.audience, locale=digest.locale, context=digest.context,
-                                   attachment=self.attachment(digest))
+                                   attachments=self.attachments(digest))
             raw, subject = as_raw(message), str(message["Subject"])
             self.rendered[same] = (raw, subject, digest.recipient, message_id)
         return OutboxMessage(
@@ -125,7 +125,11 @@ class _Renderer:
             status=OutboxStatus.PENDING, next_attempt_at=self.now, created_at=self.now,
         )
 
-    def attachment(self, digest: Digest) -> Attachment | None:
+    def attachments(self, digest: Digest) -> list[Attachment]:
+        escalation = self.escalation_list(digest)
+        return [escalation] if escalation is not None else []
+
+    def escalation_list(self, digest: Digest) -> Attachment | None:
         # The escalation list goes to those who escalate: supervisors and the leadership. A unit's
         # digest lists its own items in the body.
         if not digest.escalation_rows or digest.audience not in ("supervisor", "leadership"):
