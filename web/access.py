@@ -15,7 +15,7 @@ from models.errors import ConflictError, Forbidden, NotFound
 from models.lifecycle import co_unit_ids
 from models.read.filters import scope_units
 from models.read.filters import sees_everything as sees_everything
-from models.tables import Item, Person
+from models.tables import Item, Person, Role
 
 
 def visible_item(session: Session, person: Person, item_id: int) -> Item:
@@ -46,5 +46,14 @@ def check_version(item: Item, version: int | None) -> None:
 
 def require_sees_everything(person: Person) -> None:
     if not sees_everything(person):
+        raise Forbidden(f"{person.email} ({person.role}) may not see this page", code="page.not_allowed",
+                        params={"email": person.email, "role": person.role})
+
+
+def require_office_papers(person: Person) -> None:
+    """The scores and the notices (通报, 督办通知单) are the office's papers, issued to every unit's leaders:
+    supervisors, admins and every leader read them (a unit's leaders the whole city's ranking too), officers
+    do not. An item's 督办通知单 still needs the item to be visible (`visible_item`)."""
+    if person.role == Role.OFFICER:
         raise Forbidden(f"{person.email} ({person.role}) may not see this page", code="page.not_allowed",
                         params={"email": person.email, "role": person.role})

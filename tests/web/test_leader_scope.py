@@ -73,3 +73,22 @@ def test_a_unit_leaders_dashboard_counts_their_units_and_equals_its_lists(sessio
     assert everyone.overall.total == 3 and len(everyone.units) == 2
     page = client_for(fgw_leader).get("/").text
     assert "市发改委" in page and "市商务局" not in page
+
+
+def test_a_unit_leader_reads_the_office_papers_and_finds_their_units_marked(world, client_for, fgw_leader):
+    """The nav offers 考核得分 and the dashboard the weekly 通报 to every leader: both open for a unit's
+    leader too (the city-wide ranking, their units marked), and the 督办通知单 of an item they see."""
+    client = client_for(fgw_leader)
+    assert 'href="/score"' in client.get("/").text and 'href="/notice/weekly.docx"' in client.get("/").text
+    page = client.get("/score?period=year&on=2024-03-01")
+    assert page.status_code == 200 and 'id="mine-note"' in page.text
+    assert page.text.count('class="mine"') == 1  # 市发改委 only, among the three units
+    assert client.get("/score.xlsx?period=year&on=2024-03-01").status_code == 200
+    assert client.get("/notice/weekly.docx?week=2024-W23").status_code == 200
+    assert client.get(f"/items/{world.items['ours'].id}/notice.docx").status_code == 200
+    assert client.get(f"/items/{world.items['theirs'].id}/notice.docx").status_code == 404
+    # officers still do not
+    officer = client_for(world.people["lead"])
+    assert officer.get("/score").status_code == 403 and officer.get("/notice/weekly.docx").status_code == 403
+    # the office leadership sees the same table with nothing marked
+    assert 'class="mine"' not in client_for(world.people["leader"]).get("/score?period=year&on=2024-03-01").text

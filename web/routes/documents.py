@@ -12,7 +12,7 @@ from starlette.concurrency import run_in_threadpool
 from config.calendar import load_calendar
 from notifications.documents.facts import item_facts, weekly_facts
 from notifications.documents.notices import item_notice, weekly_notice
-from web.access import require_sees_everything, visible_item
+from web.access import require_office_papers, visible_item
 from web.deps import CurrentUser, DbInt, NowDep, SessionDep, SettingsDep
 from web.render import locale_for
 
@@ -32,8 +32,8 @@ def _download(document: object, filename: str) -> Response:
 @router.get("/notice/weekly.docx")
 async def weekly_docx(request: Request, session: SessionDep, user: CurrentUser, now: NowDep, settings: SettingsDep,
                       week: str | None = None) -> Response:
-    """This week's 通报 (or `week`'s, e.g. 2024-W40), for those who see every item."""
-    require_sees_everything(user)
+    """This week's 通报 (or `week`'s, e.g. 2024-W40): the city-wide notice, for everyone but officers."""
+    require_office_papers(user)
     facts = await run_in_threadpool(weekly_facts, session, settings, week, now, locale_for(request, user))
     document = await run_in_threadpool(weekly_notice, facts)
     return _download(document, f"通报-{facts.week}.docx")
@@ -42,8 +42,8 @@ async def weekly_docx(request: Request, session: SessionDep, user: CurrentUser, 
 @router.get("/items/{item_id}/notice.docx")
 def item_docx(request: Request, item_id: DbInt, session: SessionDep, user: CurrentUser, now: NowDep,
               settings: SettingsDep) -> Response:
-    """A 督办通知单 for one open item, for those who see every item (supervisors, leaders, admins)."""
-    require_sees_everything(user)
+    """A 督办通知单 for one open item, for supervisors, admins and the leaders who see the item."""
+    require_office_papers(user)
     item = visible_item(session, user, item_id)
     facts = item_facts(session, settings, item, now, load_calendar(settings.calendar_file), locale_for(request, user))
     return _download(item_notice(facts), f"督办通知单-{facts.document}-{facts.number}.docx")

@@ -16,6 +16,7 @@ from config.scoring import DEFAULT_SCORING_FILE, RULE_WORDS, ScoringError, load_
 from config.settings import Settings
 from models.errors import InvalidInput
 from models.read.due import reminder_window
+from models.read.filters import overseen_units
 from models.scoring import (
     PERIODS,
     Scoreboard,
@@ -27,7 +28,7 @@ from models.scoring import (
     score_parts,
 )
 from models.sheets import DATE, XLSX, Column, Table, xlsx
-from web.access import require_sees_everything
+from web.access import require_office_papers
 from web.deps import CurrentUser, NowDep, SessionDep, SettingsDep, csrf_protect
 from web.i18n import translator
 from web.render import locale_for, render
@@ -96,11 +97,11 @@ def score_page(request: Request, session: SessionDep, user: CurrentUser, now: No
                period: Text = "month", on: Text = "", start: Annotated[str, Query(alias="from", max_length=20)] = "",
                end: Annotated[str, Query(alias="to", max_length=20)] = "") -> Response:
     """Every unit's score and rank for a month, quarter, year or chosen days, each point explained."""
-    require_sees_everything(user)
+    require_office_papers(user)
     chosen = _period(now, settings, period, on, start, end)
     board, _parts = _scores(session, settings, chosen, now)
     return render(request, "score.html", user, nav="score", board=board, period=chosen, periods=PERIOD_WORDS,
-                  rule_words=RULE_WORDS, shown_lines=SHOWN_LINES)
+                  rule_words=RULE_WORDS, shown_lines=SHOWN_LINES, mine=overseen_units(user))
 
 
 @router.get("/score.xlsx")
@@ -108,7 +109,7 @@ def score_xlsx(request: Request, session: SessionDep, user: CurrentUser, now: No
                period: Text = "month", on: Text = "", start: Annotated[str, Query(alias="from", max_length=20)] = "",
                end: Annotated[str, Query(alias="to", max_length=20)] = "") -> Response:
     """The scores as a spreadsheet: the ranked table, each point, and the months (and quarters) within."""
-    require_sees_everything(user)
+    require_office_papers(user)
     chosen = _period(now, settings, period, on, start, end)
     board, parts = _scores(session, settings, chosen, now, parts=True)
     data = score_workbook(board, parts, locale_for(request, user))
