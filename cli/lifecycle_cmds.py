@@ -9,9 +9,10 @@ from typing import Annotated, Any
 import typer
 
 from cli.common import CliError, NowOption, console, open_session, resolve_now, settings
-from cli.words import _
+from cli.words import _, error_text
+from models.approvals import Chosen, check_request, decide
 from models.attachments import AttachmentStore, StoredFile, apply_with_files
-from models.lifecycle import Action, item_ref
+from models.lifecycle import TRANSITIONS, Action, item_ref
 from models.queries import find_item, find_person
 
 ItemArg = Annotated[str, typer.Argument(metavar="ITEM", help="DOCUMENT/NUMBER (e.g. 新时代意见/12) or id.")]
@@ -75,16 +76,44 @@ def submit(item: ItemArg, by: ByOption, evidence: Annotated[str, typer.Option(he
     act(item, Action.SUBMIT, by, now, file, evidence=evidence)
 
 
-def sign_off(item: ItemArg, by: ByOption, comment: Annotated[str | None, typer.Option()] = None,
+ItemsArg = Annotated[list[str], typer.Argument(metavar="ITEM...", help="One or more items: DOCUMENT/NUMBER or id.")]
+
+
+def sign_off(items: ItemsArg, by: ByOption,
+             comment: Annotated[str | None, typer.Option(help="One comment for every item.")] = None,
              now: NowOption = None) -> None:
-    """Sign off a submitted item (销号; supervisors and admins)."""
-    act(item, Action.SIGN_OFF, by, now, comment=comment)
+    """Sign off submitted items (销号; supervisors and admins); several at once share one comment."""
+    if len(items) == 1:
+        act(items[0], Action.SIGN_OFF, by, now, comment=comment)
+    else:
+        decide_several(items, Action.SIGN_OFF, by, now, comment or "")
 
 
-def return_(item: ItemArg, by: ByOption, reason: Annotated[str, typer.Option(help="Why it is not done.")],
+def return_(items: ItemsArg, by: ByOption,
+            reason: Annotated[str, typer.Option(help="Why it is not done (one reason for every item).")],
             now: NowOption = None) -> None:
-    """Return a submitted item to the lead unit with a reason."""
-    act(item, Action.RETURN, by, now, reason=reason)
+    """Return submitted items to their lead units with a reason."""
+    if len(items) == 1:
+        act(items[0], Action.RETURN, by, now, reason=reason)
+    else:
+        decide_several(items, Action.RETURN, by, now, reason)
+
+
+def decide_several(refs: list[str], action: Action, by: str, now: str | None, text: str) -> None:
+    """Each item as it is now, one by one (models/approvals.py); a line per item, exit 1 if any was not done."""
+    at = resolve_now(now)
+    with open_session() as session:
+        check_request(action, refs, text)
+        actor = find_person(session, by)
+        items = [find_item(session, ref) for ref in refs]
+        outcomes = decide(session, action, actor, at, [Chosen(i.id, i.version) for i in items], text)  # type: ignore[arg-type]
+        session.commit()
+    for outcome in outcomes:
+        said = _(str(TRANSITIONS[action].event)) if outcome.done else error_text(outcome.error)  # type: ignore[arg-type]
+        console.print(f"{outcome.ref}: {said}", highlight=False)
+    if not all(outcome.done for outcome in outcomes):
+        raise CliError(_("{n} of {total} items were not done (above, each with the reason)",
+                         n=sum(not o.done for o in outcomes), total=len(outcomes)))
 
 
 def cancel(item: ItemArg, by: ByOption, reason: Annotated[str, typer.Option()], now: NowOption = None) -> None:
@@ -107,9 +136,10 @@ def extension_approve(item: ItemArg, by: ByOption, reason: Annotated[str | None,
     act(item, Action.APPROVE_EXTENSION, by, now, reason=reason)
 
 
-def extension_reject(item: ItemArg, by: ByOption, reason: Annotated[str | None, typer.Option()] = None,
+def extension_reject(item: ItemArg, by: ByOption,
+                     reason: Annotated[str, typer.Option(help="Why not (required; the lead unit is told).")],
                      now: NowOption = None) -> None:
-    """Reject the waiting extension request."""
+    """Reject the waiting extension request, with a reason."""
     act(item, Action.REJECT_EXTENSION, by, now, reason=reason)
 
 

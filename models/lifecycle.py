@@ -163,6 +163,22 @@ def allowed_actions(item: Item, actor: Person, co_units: set[int]) -> list[Actio
     return [action for action in Action if _refusal(action, item, actor, co_units) is None]
 
 
+def check(session: Session, item: Item, action: Action, actor: Person, payload: dict[str, Any]) -> DubanError | None:
+    """The error `apply` would refuse `action` with before changing anything (state, actor, a
+    required field), or None. Bulk decisions (models/approvals.py) report it per item instead."""
+    ref = item_ref(session, item)
+    refusal = _refusal(action, item, actor, co_unit_ids(session, item))
+    if refusal is not None:
+        return refusal.error(f"{ref}: {actor.email} ({actor.role}) cannot {action}: {refusal.reason}",
+                             code=refusal.code, params={"ref": ref, "actor": actor.email, "role": actor.role,
+                                                        "action": action, **refusal.params})
+    for key in TRANSITIONS[action].requires:
+        if not str(payload.get(key) or "").strip():
+            return InvalidInput(f"{ref}: {action} needs a {key}", code="action.field_required",
+                                params={"ref": ref, "action": action, "field": key})
+    return None
+
+
 def apply(
     session: Session,
     item: Item,
@@ -177,15 +193,9 @@ def apply(
     """
     transition = TRANSITIONS[action]
     ref, who = item_ref(session, item), actor.email
-    refusal = _refusal(action, item, actor, co_unit_ids(session, item))
-    if refusal is not None:
-        raise refusal.error(f"{ref}: {actor.email} ({actor.role}) cannot {action}: {refusal.reason}",
-                            code=refusal.code, params={"ref": ref, "actor": actor.email, "role": actor.role,
-                                                       "action": action, **refusal.params})
-    for key in transition.requires:
-        if not str(payload.get(key) or "").strip():
-            raise InvalidInput(f"{ref}: {action} needs a {key}", code="action.field_required",
-                               params={"ref": ref, "action": action, "field": key})
+    error = check(session, item, action, actor, payload)
+    if error is not None:
+        raise error
 
     deadline_version = item.deadline_version
     details = _EFFECTS.get(action, _no_effect)(session, item, actor, now, payload)

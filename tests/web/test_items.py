@@ -123,24 +123,6 @@ def test_a_form_from_an_older_copy_of_the_item_is_refused_with_409(world, client
     assert len(session.exec(select(ItemEvent)).all()) == 1
 
 
-def test_bulk_sign_off_is_all_or_nothing(world, client_for, session):
-    for name in ("ours", "theirs"):
-        item = session.get(Item, world.items[name].id)
-        item.status = Status.SUBMITTED
-        session.add(item)
-    session.commit()
-    sup = client_for(world.people["sup"])
-    ids = [str(world.items["ours"].id), str(world.items["theirs"].id)]  # theirs is sup2's
-    response = sup.post("/approvals/sign-off", data={"csrf_token": CSRF, "item": ids})
-    assert response.status_code == 403
-    session.expire_all()
-    assert session.get(Item, world.items["ours"].id).status == Status.SUBMITTED
-    response = sup.post("/approvals/sign-off", data={"csrf_token": CSRF, "item": ids[:1]})
-    assert response.status_code == 303
-    session.expire_all()
-    assert session.get(Item, world.items["ours"].id).status == Status.SIGNED_OFF
-
-
 def test_language_switch_to_english(world, client_for):
     client = client_for(world.people["lead"])
     assert "事项" in client.get("/items").text

@@ -29,7 +29,7 @@ def test_every_form_post_is_listed_here(app):
     # A new POST route must be added to the CSRF test below (and carry the token).
     assert _page_posts(app) == [
         "/account/calendar", "/account/calendar/{feed_id}/revoke", "/account/tokens", "/account/tokens/{token_id}/revoke",
-        "/approvals/sign-off", "/import", "/import/apply", "/items/{item_id}/act", "/lang", "/login",
+        "/approvals/confirm", "/approvals/return", "/approvals/sign-off", "/import", "/import/apply", "/items/{item_id}/act", "/lang", "/login",
         "/logout", "/outbox/{message_id}/retry", "/password",
     ]
 
@@ -43,7 +43,9 @@ def test_every_form_post_without_the_right_csrf_token_is_refused(world, client_f
         "/account/calendar/1/revoke": {},
         "/account/tokens": {},
         "/account/tokens/1/revoke": {},
-        "/approvals/sign-off": {"item": str(item.id)},
+        "/approvals/confirm": {"action": "sign_off", "item": str(item.id)},
+        "/approvals/return": {"item": str(item.id), "version": "1", "text": "缺少文号"},
+        "/approvals/sign-off": {"item": str(item.id), "version": "1"},
         "/import": {},
         "/import/apply": {"token": "x" * 32},
         f"/items/{item.id}/act": {"action": "cancel", "reason": "重复事项"},

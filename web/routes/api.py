@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 from datetime import date, datetime
-from typing import Annotated, Any
+from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Query, Request
 from pydantic import BaseModel, Field
 
 from models.accounts import find_token, revoke_token, tokens_of
+from models.approvals import Chosen, decide
 from models.errors import Forbidden
 from models.lifecycle import Action, apply
 from models.queries import find_person
@@ -113,6 +114,35 @@ def act(request: Request, item_id: DbInt, action: Action, body: ActionBody, sess
     session.commit()
     after_change(request, now)
     return as_json(item_detail(session, user, item_row, now, settings.tz))
+
+
+class ChosenItem(BaseModel):
+    id: DbInt
+    version: DbInt = Field(description="The item's version you decided on; a changed item is left as it is")
+
+
+class BulkBody(BaseModel):
+    """Items to sign off or return at once, with one `comment` (sign-off) or `reason` (return, required)."""
+
+    items: list[ChosenItem] = Field(max_length=500)
+    comment: str | None = Field(default=None, max_length=2000)
+    reason: str | None = Field(default=None, max_length=2000)
+
+
+@router.post("/approvals/{action}")
+def bulk(request: Request, action: Literal["sign_off", "return"], body: BulkBody, session: SessionDep, user: ApiUser,
+         now: NowDep) -> dict[str, Any]:
+    """Sign off or return several items; each one `done` or refused with its `code`, `params` and `detail`
+    (e.g. `bulk.changed_meanwhile` when its version moved on). 400 (nothing done) without items or a reason."""
+    decision = Action(action)
+    text = (body.comment if decision is Action.SIGN_OFF else body.reason) or ""
+    outcomes = decide(session, decision, user, now, [Chosen(c.id, c.version) for c in body.items], text)
+    session.commit()
+    if any(o.done for o in outcomes):
+        after_change(request, now)
+    return {"items": [{"id": o.item_id, "ref": o.ref, "done": o.done,
+                       **({"code": o.error.code, "params": o.error.params, "detail": str(o.error)} if o.error else {})}
+                      for o in outcomes]}
 
 
 @router.get("/report")

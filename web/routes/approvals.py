@@ -1,7 +1,13 @@
-"""What waits on supervisors (/approvals): submitted items and extension requests, oldest first."""
+"""What waits on supervisors (/approvals): submitted items and extension requests, oldest first.
+
+Signing off or returning a selection takes two posts, no script needed: /approvals/confirm shows
+the chosen items with the one comment (销号) or reason (退回, required), and its button sends them
+with their versions to /approvals/sign-off or /approvals/return, which answer with what became of
+each item (models/approvals.py)."""
 
 from __future__ import annotations
 
+from datetime import datetime
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Form, Request
@@ -9,9 +15,10 @@ from fastapi.responses import Response
 from sqlalchemy import or_
 from sqlmodel import Session, col, select
 
+from models.approvals import Chosen, check_request, decide
 from models.attachments import submitted_files
-from models.errors import InvalidInput
-from models.lifecycle import Action, apply
+from models.errors import InvalidInput, NotFound
+from models.lifecycle import Action
 from models.tables import (
     Document,
     ExtensionRequest,
@@ -24,10 +31,14 @@ from models.tables import (
     Unit,
 )
 from web.deps import DbInt, NowDep, SessionDep, SupervisorUser, after_change, csrf_protect
-from web.render import flash, redirect, render
+from web.i18n import error_message
+from web.render import locale_for, render
 
 router = APIRouter(dependencies=[Depends(csrf_protect)], include_in_schema=False)
 SHOWN = 500
+ChosenIds = Annotated[list[DbInt], Form(alias="item")]
+ChosenVersions = Annotated[list[DbInt], Form(alias="version")]
+OneText = Annotated[str, Form(max_length=2000)]  # the one comment or reason for every chosen item
 
 
 def _mine(person: Person) -> Any | None:
@@ -75,20 +86,58 @@ def approvals(request: Request, session: SessionDep, user: SupervisorUser) -> Re
                   evidence=evidence_of(session, item_ids), files=submitted_files(session, item_ids))
 
 
-@router.post("/approvals/sign-off")
-def bulk_sign_off(
-    request: Request, session: SessionDep, user: SupervisorUser, now: NowDep,
-    item_ids: Annotated[list[DbInt], Form(alias="item")] = [],  # noqa: B006 - FastAPI copies defaults
+def _chosen_items(session: Session, item_ids: list[int]) -> list[tuple[Item, str, str]]:
+    """The chosen items with their document's short name and lead unit, in the order chosen."""
+    rows = session.exec(
+        select(Item, Document.short_name, Unit.name)
+        .join(Document, col(Document.id) == Item.document_id).join(Unit, col(Unit.id) == Item.lead_unit_id)
+        .where(col(Item.id).in_(item_ids))
+    ).all()
+    found = {item.id: (item, document, unit) for item, document, unit in rows}
+    for item_id in item_ids:
+        if item_id not in found:
+            raise NotFound(f"no item with id {item_id}", code="item.not_found", params={"id": item_id})
+    return [found[item_id] for item_id in dict.fromkeys(item_ids)]
+
+
+@router.post("/approvals/confirm")
+def confirm(
+    request: Request, session: SessionDep, user: SupervisorUser, action: Annotated[Action, Form()],
+    item_ids: ChosenIds = [],  # noqa: B006 - FastAPI copies defaults
+    comment: OneText = "", reason: OneText = "",
 ) -> Response:
-    """All or nothing: one refused item (named in the message) leaves every other one as it was."""
-    if not item_ids:
-        raise InvalidInput("choose at least one item to sign off", code="sign_off.none_chosen")
-    for item_id in dict.fromkeys(item_ids):
-        item = session.get(Item, item_id)
-        if item is None:
-            raise InvalidInput(f"no item with id {item_id}", code="item.not_found", params={"id": item_id})
-        apply(session, item, Action.SIGN_OFF, user, now)
+    """The step before a bulk decision: the chosen items as they are now, the comment or reason, and
+    one button that sends them with their versions (a plain form; no script needed)."""
+    text = comment if action is Action.SIGN_OFF else reason
+    check_request(action, item_ids, text)
+    return render(request, "approvals_confirm.html", user, nav="approvals", action=action, text=text.strip(),
+                  chosen=_chosen_items(session, item_ids))
+
+
+@router.post("/approvals/sign-off")
+def bulk_sign_off(request: Request, session: SessionDep, user: SupervisorUser, now: NowDep,
+                  item_ids: ChosenIds = [], versions: ChosenVersions = [],  # noqa: B006 - FastAPI copies defaults
+                  text: OneText = "") -> Response:
+    return _decide(request, session, user, now, Action.SIGN_OFF, item_ids, versions, text)
+
+
+@router.post("/approvals/return")
+def bulk_return(request: Request, session: SessionDep, user: SupervisorUser, now: NowDep,
+                item_ids: ChosenIds = [], versions: ChosenVersions = [],  # noqa: B006 - FastAPI copies defaults
+                text: OneText = "") -> Response:
+    return _decide(request, session, user, now, Action.RETURN, item_ids, versions, text)
+
+
+def _decide(request: Request, session: Session, user: Person, now: datetime, action: Action, item_ids: list[int],
+            versions: list[int], text: str) -> Response:
+    """Sign off or return the confirmed items one by one, then say what became of each."""
+    if len(versions) != len(item_ids):
+        raise InvalidInput("confirm the chosen items first (the confirmation step sends each item's version)",
+                           code="bulk.not_confirmed")
+    outcomes = decide(session, action, user, now, [Chosen(i, v) for i, v in zip(item_ids, versions, strict=True)], text)
     session.commit()
-    after_change(request, now)
-    flash(request, "Done.")
-    return redirect("/approvals")
+    if any(outcome.done for outcome in outcomes):
+        after_change(request, now)
+    locale = locale_for(request, user)
+    return render(request, "approvals_report.html", user, nav="approvals", action=action, text=text.strip(),
+                  outcomes=[(o, error_message(o.error, locale) if o.error else "") for o in outcomes])
