@@ -45,6 +45,8 @@ def items(
     status: Annotated[Status | None, typer.Option(help="Only items in this state.")] = None,
     overdue: Annotated[bool, typer.Option("--overdue", help="Only overdue items.")] = False,
     due_soon: Annotated[bool, typer.Option("--due-soon", help="Only items due within the reminder window.")] = False,
+    unacknowledged: Annotated[bool, typer.Option(
+        "--unacknowledged", help="Only items their lead unit has not acknowledged (未签收).")] = False,
     limit: Annotated[int, typer.Option(help="At most this many rows (0: all).")] = 0,
     now: NowOption = None,
     as_json: JsonOption = False,
@@ -52,7 +54,7 @@ def items(
     """List items, with the filters of the items page."""
     at, tz = resolve_now(now), settings().tz
     query = ItemQuery(document=document or "", unit=unit or "", unit_role=unit_role, status=status, overdue=overdue,
-                      due_soon=due_soon, sort="document", per_page=limit or 1)
+                      due_soon=due_soon, unacknowledged=unacknowledged, sort="document", per_page=limit or 1)
     with open_session() as session:
         data = [row.as_dict() for row in list_rows(session, None, query, at, tz, everything=not limit)]
     if as_json:
@@ -124,7 +126,7 @@ def timeline_row(line: TimelineLine) -> tuple[str, str, str, str]:
 
 
 def report(now: NowOption = None, as_json: JsonOption = False) -> None:
-    """The figures per document and per lead unit: total, signed off, rate, open, overdue."""
+    """The figures per document and per lead unit: total, signed off, rate, open, overdue, 未签收, 签收率, 催办."""
     at = resolve_now(now)
     with open_session() as session:
         data = build_report(session, at, settings().tz)
@@ -141,10 +143,13 @@ def render_report(data: dict[str, Any]) -> None:
                              ("units", _("By lead unit (as of {as_of})", as_of=as_of), _("Lead unit"))):
         table = Table(title=title, title_justify="left")
         table.add_column(name)
-        for column in (_("Total"), _("Signed off"), _("Rate"), _("Open"), _("Overdue")):
+        for column in (_("Total"), _("Signed off"), _("Rate"), _("Open"), _("Overdue"), _("Unacknowledged"),
+                       _("Acknowledgement rate"), _("Urged")):
             table.add_column(column, justify="right")
         for row in data[key]:
             overdue = f"[red]{row['overdue']}[/]" if row["overdue"] else "0"
+            waiting = row["acknowledged"] + row["unacknowledged"]
             table.add_row(row["unit" if key == "units" else "document"], str(row["total"]), str(row["signed_off"]),
-                          f"{row['rate']:.1f}%", str(row["open"]), overdue)
+                          f"{row['rate']:.1f}%", str(row["open"]), overdue, str(row["unacknowledged"]),
+                          f"{row['acknowledge_rate']:.1f}%" if waiting else "-", str(row["urged"]))
         console.print(table)

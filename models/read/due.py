@@ -1,4 +1,4 @@
-"""The due rules as people read them: overdue, due soon, and every SQL condition for them.
+"""The due rules as people read them: overdue, due soon, 未签收, and every SQL condition for them.
 
 models/deadlines.py holds the pure maths (an item is overdue from 00:00 local of the day after
 its deadline); this module turns it into the conditions lists and counts filter on and the
@@ -14,13 +14,13 @@ from datetime import date, datetime
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import and_
-from sqlmodel import col
+from sqlalchemy import and_, exists
+from sqlmodel import col, select
 
 from config.calendar import WorkCalendar, load_calendar
 from config.policy import Policy, load_policy
 from models.deadlines import ACTIVE_STATUSES, DueState, due_state
-from models.tables import Item, Status
+from models.tables import Item, ItemAcknowledgement, Status
 
 DUE_SOON_WORKDAYS = 7  # when the policy has no reminders before the deadline
 
@@ -66,6 +66,18 @@ def active() -> Any:
 def overdue_condition(today: date) -> Any:
     """Overdue on local day `today`: worked on, deadline day ended (same as deadlines.is_overdue)."""
     return and_(active(), col(Item.deadline) < today)
+
+
+def lead_acknowledged() -> Any:
+    """The item's lead unit (its current one) has acknowledged it (签收, models/lifecycle.py)."""
+    return exists(select(ItemAcknowledgement.item_id).where(
+        ItemAcknowledgement.item_id == Item.id, ItemAcknowledgement.unit_id == Item.lead_unit_id))
+
+
+def unacknowledged_condition() -> Any:
+    """未签收: still worked on (assigned or in progress, the states 签收 is possible in) and not
+    acknowledged by its lead unit. A co-unit's 签收 does not count; a new lead unit acknowledges afresh."""
+    return and_(active(), ~lead_acknowledged())
 
 
 def due_soon_condition(today: date, until: date) -> Any:

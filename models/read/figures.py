@@ -1,7 +1,8 @@
-"""The office's figures: per document, per lead unit, escalation levels, the weekly rate trend.
+"""The office's figures: per document, per lead unit, escalation levels, the weekly rate trend, 签收 and 催办.
 
 Every count is the number of items an `ItemFilter` lists (models.read.filters.conditions, cancelled
-items left out; rate = signed off / total), grouped in one query: a row carries the filter its
+items left out; rate = signed off / total; 签收率 = acknowledged / (acknowledged + unacknowledged),
+see docs/read.md), grouped in one query (催办 counted from the `urged` events in a second): a row carries the filter its
 links open, so a figure and its list agree by construction. `duban report`, the dashboard, the
 API and the figures spreadsheet all read from here.
 """
@@ -18,7 +19,14 @@ from sqlalchemy import and_, case, func
 from sqlmodel import Session, col, select
 
 from models.deadlines import start_of_day
-from models.read.due import Day, due_soon_condition, overdue_condition, unfinished_condition
+from models.read.due import (
+    Day,
+    due_soon_condition,
+    lead_acknowledged,
+    overdue_condition,
+    unacknowledged_condition,
+    unfinished_condition,
+)
 from models.read.filters import ItemFilter, UnitRole, conditions, scope_units, sees_everything
 from models.tables import Document, Item, ItemEvent, Person, Role, Status, Unit
 
@@ -38,12 +46,20 @@ class Row:
     open: int = 0
     due_soon: int = 0
     overdue: int = 0
+    acknowledged: int = 0  # acknowledged by their lead unit (签收)
+    unacknowledged: int = 0  # 未签收: worked on, not acknowledged by their lead unit
+    urged: int = 0  # 催办: `urged` events on these items
     trend: list[float] = field(default_factory=list)
     link: ItemFilter | None = None  # the list behind the row's counts (None: the reader may not open it)
 
     @property
     def rate(self) -> float:
         return rate(self.signed_off, self.total)
+
+    @property
+    def acknowledge_rate(self) -> float:
+        """签收率: of the items that are or were waiting for their lead unit's 签收, those acknowledged."""
+        return rate(self.acknowledged, self.acknowledged + self.unacknowledged)
 
     @property
     def light(self) -> str:
@@ -56,6 +72,8 @@ class Row:
     def as_dict(self) -> dict[str, Any]:
         return {"name": self.name, "total": self.total, "signed_off": self.signed_off, "rate": self.rate,
                 "open": self.open, "due_soon": self.due_soon, "overdue": self.overdue, "light": self.light,
+                "acknowledged": self.acknowledged, "unacknowledged": self.unacknowledged,
+                "acknowledge_rate": self.acknowledge_rate, "urged": self.urged,
                 **({"trend": self.trend} if self.trend else {})}
 
 
@@ -67,13 +85,17 @@ def count_rows(
     late = func.sum(case((overdue_condition(day.today), 1), else_=0))
     signed = func.sum(case((Item.status == Status.SIGNED_OFF, 1), else_=0))
     opened = func.sum(case((unfinished_condition(), 1), else_=0))
-    rows = session.exec(
-        select(key, func.count(), signed, opened, soon, late)
-        .where(Item.status != Status.CANCELLED, *where).group_by(key)
-    ).all()
+    acked = func.sum(case((lead_acknowledged(), 1), else_=0))
+    unacked = func.sum(case((unacknowledged_condition(), 1), else_=0))
+    where = [Item.status != Status.CANCELLED, *where]
+    rows = session.exec(select(key, func.count(), signed, opened, soon, late, acked, unacked).where(*where).group_by(key)).all()
+    urged = dict(session.exec(
+        select(key, func.count()).select_from(ItemEvent).join(Item, col(Item.id) == ItemEvent.item_id)
+        .where(ItemEvent.kind == "urged", *where).group_by(key)
+    ).all())
     return {k: Row(str(k) if names is None else names.get(k, str(k)), int(total), int(s or 0), int(o or 0),
-                   int(n or 0), int(lt or 0))
-            for k, total, s, o, n, lt in rows}
+                   int(n or 0), int(lt or 0), int(a or 0), int(u or 0), int(urged.get(k, 0)))
+            for k, total, s, o, n, lt, a, u in rows}
 
 
 def names_of(session: Session, model: Any, ids: Iterable[Any] | None = None) -> dict[int, str]:
@@ -149,7 +171,8 @@ def build_figures(session: Session, person: Person | None, now: datetime, tz: Zo
         # A unit's leader: their units' rows; the headline counts every item of those units (lead or co).
         units = [row for unit_id, row in city.items() if overseen is None or unit_id in overseen]
         overall = Row("", **{f: sum(getattr(r, f) for r in documents.values())
-                             for f in ("total", "signed_off", "open", "due_soon", "overdue")}, link=base)
+                             for f in ("total", "signed_off", "open", "due_soon", "overdue",
+                                                                       "acknowledged", "unacknowledged", "urged")}, link=base)
     else:
         units = [row for row in city.values() if row.name == base.unit]
         overall = replace(units[0], name="", trend=[]) if units else Row("", link=base)
@@ -236,7 +259,9 @@ def build_report(session: Session, now: datetime, tz: ZoneInfo) -> dict[str, Any
 
     def rows(grouped: dict[int, Row], label: str) -> list[dict[str, Any]]:
         return [{label: r.name, "total": r.total, "signed_off": r.signed_off, "rate": r.rate, "open": r.open,
-                 "overdue": r.overdue} for r in sorted(grouped.values(), key=lambda r: r.name)]
+                 "overdue": r.overdue, "acknowledged": r.acknowledged, "unacknowledged": r.unacknowledged,
+                 "acknowledge_rate": r.acknowledge_rate, "urged": r.urged}
+                for r in sorted(grouped.values(), key=lambda r: r.name)]
 
     return {
         "as_of": now.astimezone(tz).isoformat(),

@@ -13,13 +13,19 @@ from enum import StrEnum
 from typing import Any
 from urllib.parse import urlencode
 
-from sqlalchemy import false, func, or_, union
+from sqlalchemy import and_, false, func, or_, union
 from sqlalchemy.orm import object_session
 from sqlmodel import Session, col, select
 
 from models.errors import InvalidInput, NotFound
-from models.read.due import due_soon_condition, overdue_condition, unfinished_condition
-from models.tables import Document, Item, ItemCoUnit, Person, Role, Status, Unit
+from models.read.due import (
+    active,
+    due_soon_condition,
+    overdue_condition,
+    unacknowledged_condition,
+    unfinished_condition,
+)
+from models.tables import Document, Item, ItemCoUnit, ItemEvent, Person, Role, Status, Unit
 
 
 def sees_everything(person: Person | None) -> bool:
@@ -106,6 +112,8 @@ class ItemFilter:
     open: bool = False  # not signed off, not cancelled (the figures' 在办)
     overdue: bool = False
     due_soon: bool = False
+    unacknowledged: bool = False  # 未签收: worked on, its lead unit has not acknowledged it
+    returned: bool = False  # worked on again after the supervisor returned it (退回)
     level: int | None = None
     q: str = ""  # words in the title, or the item number
 
@@ -116,6 +124,7 @@ class ItemFilter:
             "document": f.document, "unit": f.unit,
             "unit_role": "" if not f.unit or f.unit_role == UnitRole.ANY else str(f.unit_role),
             "status": f.status or "", "open": "1" if f.open else "", "overdue": "1" if f.overdue else "", "due_soon": "1" if f.due_soon else "",
+            "unacknowledged": "1" if f.unacknowledged else "", "returned": "1" if f.returned else "",
             "level": "" if f.level is None else str(f.level), "q": f.q,
         }
         return {k: v for k, v in out.items() if v}
@@ -172,6 +181,15 @@ def unit_condition(unit_id: int, role: UnitRole) -> Any:
     return or_(led, col(Item.id).in_(co_items))
 
 
+def returned_condition() -> Any:
+    """Worked on, and the last change of its state was a return by the supervisor (退回)."""
+    last_change = (
+        select(ItemEvent.kind).where(ItemEvent.item_id == Item.id, col(ItemEvent.from_status) != col(ItemEvent.to_status))
+        .order_by(col(ItemEvent.id).desc()).limit(1).correlate(Item).scalar_subquery()
+    )
+    return and_(active(), last_change == "returned")
+
+
 def conditions(session: Session, person: Person | None, f: ItemFilter, today: date, soon_until: date) -> list[Any]:
     """`f` as WHERE conditions on Item, within what `person` may see (None: everything).
 
@@ -193,6 +211,10 @@ def conditions(session: Session, person: Person | None, f: ItemFilter, today: da
         out.append(overdue_condition(today))
     if f.due_soon:
         out.append(due_soon_condition(today, soon_until))
+    if f.unacknowledged:
+        out.append(unacknowledged_condition())
+    if f.returned:
+        out.append(returned_condition())
     if f.level is not None:
         out.append(Item.escalation_level == f.level)
     if f.q.strip():

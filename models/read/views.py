@@ -7,15 +7,15 @@ from datetime import date, datetime
 from typing import Any, NamedTuple
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import func
+from sqlalchemy import case, func
 from sqlmodel import Session, col, select
 
 from models.attachments import as_listed, attachments_of
 from models.lifecycle import Action, acknowledgements, allowed_actions, item_ref
 from models.periods import item_periods
-from models.read.due import Day
+from models.read.due import Day, unacknowledged_condition
 from models.read.figures import names_of
-from models.read.filters import ItemFilter, conditions, match_unit
+from models.read.filters import ItemFilter, UnitRole, conditions, match_unit
 from models.read.timeline import TimelineLine, item_events, timeline_lines
 from models.tables import (
     Document,
@@ -23,6 +23,7 @@ from models.tables import (
     ExtensionStatus,
     Item,
     ItemCoUnit,
+    ItemEvent,
     Person,
     ProgressReport,
     Status,
@@ -82,6 +83,8 @@ class ItemRow:
     lead_unit: str
     due_state: str
     light: str
+    unacknowledged: bool = False  # 未签收 (models.read.due.unacknowledged_condition)
+    urged: int = 0  # 催办: how many times
 
     @property
     def ref(self) -> str:
@@ -95,6 +98,7 @@ class ItemRow:
             "due_state": self.due_state, "light": self.light, "deadline": item.deadline.isoformat(),
             "original_deadline": item.original_deadline.isoformat(),
             "escalation_level": item.escalation_level, "version": item.version,
+            "unacknowledged": self.unacknowledged, "urged": self.urged,
         }
 
 
@@ -133,9 +137,36 @@ def page_of_items(session: Session, person: Person | None, query: ItemQuery, now
     return ItemPage(_rows(session, where, query, day, False), total, unit)
 
 
+# Per row, as the figures count them: 未签收 by the one condition, 催办 from the `urged` events.
+_UNACKNOWLEDGED = case((unacknowledged_condition(), 1), else_=0)
+_URGED = (select(func.count()).where(ItemEvent.item_id == Item.id, ItemEvent.kind == "urged")
+          .correlate(Item).scalar_subquery())
+
+
+MY_WORK_SHOWN = 50  # rows a group of My work shows; its count links to the whole list
+
+
+def my_work(session: Session, person: Person, now: datetime, tz: ZoneInfo) -> list[tuple[str, ItemQuery, ItemPage]]:
+    """An officer's own work (/my), each group a filter of the items list, so its count is the list
+    its link opens: 未签收 by their unit as lead unit, returned to them, overdue, due soon."""
+    unit = session.get(Unit, person.unit_id) if person.unit_id is not None else None
+    groups = {
+        "unacknowledged": ItemQuery(unit=unit.name if unit else "", unit_role=UnitRole.LEAD, unacknowledged=True),
+        "returned": ItemQuery(returned=True),
+        "overdue": ItemQuery(overdue=True),
+        "due_soon": ItemQuery(due_soon=True),
+    }
+    out = []
+    for name, query in groups.items():
+        if name == "unacknowledged" and unit is None:
+            continue
+        out.append((name, query, page_of_items(session, person, replace(query, per_page=MY_WORK_SHOWN), now, tz)))
+    return out
+
+
 def _rows(session: Session, where: list[Any], query: ItemQuery, day: Day, everything: bool) -> list[ItemRow]:
     statement = (
-        select(*LISTED_COLUMNS, Document.short_name, Unit.name)
+        select(*LISTED_COLUMNS, _UNACKNOWLEDGED, _URGED, Document.short_name, Unit.name)
         .join(Document, col(Document.id) == Item.document_id)
         .join(Unit, col(Unit.id) == Item.lead_unit_id)
         .where(*where)
@@ -147,9 +178,9 @@ def _rows(session: Session, where: list[Any], query: ItemQuery, day: Day, everyt
         statement = statement.offset((max(query.page, 1) - 1) * query.per_page).limit(query.per_page)
     out = []
     for row in session.exec(statement).all():
-        item = ListedItem(*row[:-2])
+        item = ListedItem(*row[:-4])
         out.append(ItemRow(item, row[-2], row[-1], day.due_state(item.status, item.deadline),
-                           day.light(item.status, item.deadline)))
+                           day.light(item.status, item.deadline), bool(row[-4]), int(row[-3] or 0)))
     return out
 
 

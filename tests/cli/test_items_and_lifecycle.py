@@ -115,11 +115,27 @@ def test_report_leaves_cancelled_out_and_counts_overdue(duban, ledger):
     report = duban("report", "--json", "--now", NOW).json()
     assert report["as_of"].startswith("2024-07-03T09:00")
     assert report["documents"] == [
-        {"document": "新时代意见", "total": 3, "signed_off": 1, "rate": 33.3, "open": 2, "overdue": 1},
+        {"document": "新时代意见", "total": 3, "signed_off": 1, "rate": 33.3, "open": 2, "overdue": 1,
+         "acknowledged": 0, "unacknowledged": 2, "acknowledge_rate": 0.0, "urged": 0},
     ]
     units = {u["unit"]: u for u in report["units"]}
-    assert units["市发改委"] == {"unit": "市发改委", "total": 2, "signed_off": 1, "rate": 50.0, "open": 1, "overdue": 1}
+    assert units["市发改委"] == {"unit": "市发改委", "total": 2, "signed_off": 1, "rate": 50.0, "open": 1, "overdue": 1,
+                              "acknowledged": 0, "unacknowledged": 1, "acknowledge_rate": 0.0, "urged": 0}
     assert units["市财政局"]["total"] == 1 and units["市财政局"]["overdue"] == 0
+
+
+def test_unacknowledged_items_and_their_figures_after_acknowledge_and_urge(duban, ledger):
+    p = ledger
+    waiting = duban("items", "--unacknowledged", "--json").json()
+    assert [r["ref"] for r in waiting] == ["新时代意见/12", "新时代意见/13"] and all(r["unacknowledged"] for r in waiting)
+    assert duban("acknowledge", "新时代意见/12", "--by", p["fgw"], "--now", NOW).code == 0
+    assert duban("urge", "新时代意见/13", "--by", p["sup"], "--text", "请本周报送", "--now", NOW).code == 0
+    assert [r["ref"] for r in duban("items", "--unacknowledged", "--json").json()] == ["新时代意见/13"]
+    units = {u["unit"]: u for u in duban("report", "--json", "--now", NOW).json()["units"]}
+    assert (units["市发改委"]["acknowledge_rate"], units["市发改委"]["unacknowledged"]) == (100.0, 0)
+    assert (units["市财政局"]["unacknowledged"], units["市财政局"]["urged"]) == (1, 1)
+    text = duban("report", "--now", NOW).out
+    assert "Acknowledgement rate" in text and "Unacknowledged" in text and "100.0%" in text
 
 
 def test_overdue_starts_at_midnight_after_the_deadline_in_shanghai(duban, ledger):

@@ -33,8 +33,9 @@ def test_every_count_in_the_units_table_equals_the_list_its_link_opens(world, cl
     client = client_for(world.people["sup"])
     table = client.get("/", params={"units": "all"}).text.split('id="units"', 1)[1].split("</table>", 1)[0]
     links = re.findall(r'<td class="num[^"]*"[^>]*><a href="([^"]+)">(\d+)</a></td>', table)
-    assert len(links) == 4 * 3  # open, due soon, overdue, signed off for each of the three units
+    assert len(links) == 5 * 3  # open, due soon, overdue, signed off, 未签收 for each of the three units
     assert any("overdue=1" in href and int(n) > 0 for href, n in links)
+    assert any("unacknowledged=1" in href and int(n) > 0 for href, n in links)
     for href, number in links:
         assert _found(client.get(unescape(href)).text) == int(number), href
 

@@ -10,15 +10,13 @@ from zoneinfo import ZoneInfo
 from fastapi import APIRouter, Depends, Request
 from fastapi.responses import HTMLResponse, Response
 from markupsafe import Markup
-from sqlalchemy import and_
-from sqlmodel import Session, col, func, select
+from sqlmodel import Session
 from starlette.concurrency import run_in_threadpool
 
 from config.settings import Settings
-from models.deadlines import ACTIVE_STATUSES
 from models.read.figures import Figures, ranked
-from models.read.views import ItemQuery, ItemRow, list_rows
-from models.tables import ItemEvent, Person, Role
+from models.read.views import my_work as read_my_work
+from models.tables import Person, Role
 from web.access import require_sees_everything
 from web.deps import CurrentUser, NowDep, SessionDep, SettingsDep, csrf_protect
 from web.render import fragment, locale_for, redirect, render
@@ -85,33 +83,10 @@ async def report_xlsx(request: Request, session: SessionDep, user: CurrentUser, 
 
 @router.get("/my")
 def my_work(request: Request, session: SessionDep, user: CurrentUser, now: NowDep, settings: SettingsDep) -> Response:
-    """Open items of the officer's unit: returned to it, overdue, due soon."""
+    """The officer's unit's open work: 未签收, returned to it, overdue, due soon (models.read.views.my_work)."""
     if user.role != Role.OFFICER:
         return redirect("/approvals" if user.role in (Role.SUPERVISOR, Role.ADMIN) else "/")
-    tz = settings.tz
-    rows = list_rows(session, user, ItemQuery(per_page=2000), now, tz)
-    open_rows = [row for row in rows if row.item.status in ACTIVE_STATUSES]
-    returned_ids = _returned(session, [row.item.id for row in open_rows if row.item.id is not None])
-    groups: dict[str, list[ItemRow]] = {
-        "Returned to you": [row for row in open_rows if row.item.id in returned_ids],
-        "Overdue": [row for row in open_rows if row.light == "red"],
-        "Due within the reminder window": [row for row in open_rows if row.light == "yellow"],
-    }
-    return render(request, "my.html", user, nav="my", groups=groups)
-
-
-def _returned(session: SessionDep, item_ids: list[int]) -> set[int]:
-    """Items whose last change of state was a return by the supervisor."""
-    if not item_ids:
-        return set()
-    last_change = (
-        select(func.max(ItemEvent.id)).where(
-            col(ItemEvent.item_id).in_(item_ids), and_(col(ItemEvent.from_status) != col(ItemEvent.to_status))
-        ).group_by(ItemEvent.item_id)
-    )
-    return set(session.exec(
-        select(ItemEvent.item_id).where(col(ItemEvent.id).in_(last_change), ItemEvent.kind == "returned")
-    ).all())
+    return render(request, "my.html", user, nav="my", groups=read_my_work(session, user, now, settings.tz))
 
 
 def _digests(session: Session, user: Person, now: datetime, settings: Settings, audience: str,
