@@ -210,22 +210,32 @@ def _check_database(s: Any, record: Any) -> None:
 
 
 def _check_unreached(record: Any) -> None:
-    """Notices that reached nobody, not even through the fallback (models/notices.py)."""
-    from sqlalchemy import func, select
-    from sqlmodel import Session, col
+    """Notices that reached nobody, not even the fallback (models/notices.py): a count, then each item."""
+    from sqlmodel import Session
 
     from cli.common import engine
-    from models.tables import Notification
+    from models.notices import unreached_notices
 
     with Session(engine()) as session:
-        count = session.scalar(select(func.count()).select_from(Notification).where(col(Notification.unreached)))
-    if count:
-        record(_("notices"), "warning", _(
-            "{count} notice(s) reached nobody, not even the fallback (the item's supervisor, the document's default "
-            "supervisor, the policy's default_supervisors, the admins); the admins' digest lists them; fix: give the "
-            "units contact emails and the items a supervisor, or set default_supervisors", count=count))
-    else:
+        found = unreached_notices(session)
+    if not found:
         record(_("notices"), "ok", _("every notice reached someone"))
+        return
+    record(_("notices"), "warning", _(
+        "{count} notice(s) reached nobody, not even the fallback (the item's supervisor, the document's default "
+        "supervisor, the policy's default_supervisors, the admins); the admins' digest lists them; fix: give the "
+        "units contact emails and the items a supervisor, or set default_supervisors", count=len(found)))
+    by_item: dict[int, list[str]] = {}
+    items: dict[int, tuple[str, str]] = {}
+    for notice in found:  # newest first
+        what = _("escalation level {n}", n=notice.level) if notice.level else _(notice.kind)
+        by_item.setdefault(notice.item_id, []).append(_("{what} at {at}", what=what, at=local(notice.at)))
+        items[notice.item_id] = (notice.ref, notice.title)
+    separator = "；" if locale() == "zh-CN" else "; "
+    for item_id, notices in by_item.items():
+        ref, title = items[item_id]
+        record(_("notices"), "warning", _("{ref} {title}: {notices}", ref=escape(ref), title=escape(title),
+                                          notices=separator.join(notices)))
 
 
 def _check_data_dir(path: Path, record: Any) -> None:

@@ -32,9 +32,23 @@ class Recipient(StrEnum):
 
 
 @dataclass(frozen=True)
+class UnitLeadersUp:
+    """The leaders of the unit `steps` levels up the unit tree (上级单位) from the lead unit:
+    1 its parent (as `parent_unit_leaders`), 2 the parent's parent, ... Written `{unit_leaders_up: N}`."""
+
+    steps: int
+
+    def __str__(self) -> str:
+        return f"unit_leaders_up: {self.steps}"
+
+
+Kind = Recipient | UnitLeadersUp
+
+
+@dataclass(frozen=True)
 class Audience:
-    to: tuple[Recipient, ...]
-    cc: tuple[Recipient, ...] = ()
+    to: tuple[Kind, ...]
+    cc: tuple[Kind, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -188,21 +202,36 @@ def _int(container: Any, key: str | int, value: Any, minimum: int) -> int:
 
 def _audience(section: LineDict, name: str, need_to: bool = True) -> Audience:
     _known_keys(section, {"to", "cc", "before", "every", "after", "level"})
-    kinds: dict[str, tuple[Recipient, ...]] = {}
+    kinds: dict[str, tuple[Kind, ...]] = {}
     for key in ("to", "cc"):
         values = section.get(key) or LineList()
         if not isinstance(values, list):
             raise PolicyError(f"{where(section, key)}: {name}.{key} must be a list of recipient kinds")
-        for index, value in enumerate(values):
-            if value not in Recipient.__members__.values():
-                known = ", ".join(r.value for r in Recipient)
-                raise PolicyError(f"{where(values, index)}: unknown recipient kind {value!r}; use {known}")
-        if len(set(values)) != len(values):
+        found = tuple(_kind(values, index, value) for index, value in enumerate(values))
+        if len(set(found)) != len(found):
             raise PolicyError(f"{where(section, key)}: {name}.{key} lists a recipient kind twice")
-        kinds[key] = tuple(Recipient(v) for v in values)
+        kinds[key] = found
     if need_to and not kinds["to"]:
         raise PolicyError(f"{where(section)}: {name} has no recipients; give it a `to` list")
     return Audience(kinds["to"], kinds["cc"])
+
+
+def _kind(values: LineList, index: int, value: Any) -> Kind:
+    """A recipient kind: a name (`unit_leaders`), or `{unit_leaders_up: N}` for the unit tree."""
+    if isinstance(value, LineDict):
+        if set(value) != {"unit_leaders_up"}:
+            raise PolicyError(f"{where(values, index)}: a recipient written as a mapping must be"
+                              f" {{unit_leaders_up: N}} (N levels up the unit tree); found {dict(value)!r}")
+        steps = value["unit_leaders_up"]
+        if isinstance(steps, bool) or not isinstance(steps, int) or steps < 1:
+            raise PolicyError(f"{where(value, 'unit_leaders_up')}: unit_leaders_up must be a whole number of levels"
+                              f" up the unit tree, at least 1 (1: the parent unit); found {steps!r}")
+        return UnitLeadersUp(steps) if steps > 1 else Recipient.PARENT_UNIT_LEADERS
+    if value not in Recipient.__members__.values():
+        known = ", ".join(r.value for r in Recipient)
+        raise PolicyError(f"{where(values, index)}: unknown recipient kind {value!r}; use {known}"
+                          " or {unit_leaders_up: N}")
+    return Recipient(value)
 
 
 def _rules(raw: LineDict) -> Rules:

@@ -10,8 +10,8 @@
 Every notice resolves its addresses through `People.recipients`. When its `to` names nobody, one
 fallback applies, the first that names someone: the item's supervisor, the document's default
 supervisor, the office's `default_supervisors` (policy file), the admins. A notice that still
-reaches no one is queued all the same, marked `unreached`: the admins' weekly digest lists those
-items and `duban doctor` counts them.
+reaches no one is queued all the same, marked `unreached`: the admins' weekly digest and `duban
+doctor` list those items (`unreached_notices`).
 
 To add a kind (say `urged`): write one row in `NOTICES`, give the lifecycle event that kind, and
 add its templates (notifications/templates/).
@@ -21,14 +21,25 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
+from datetime import datetime
 from typing import Any, Protocol, TypeVar
 
 from sqlalchemy import select
 from sqlmodel import Session, col
 
-from config.policy import Audience, Policy, Recipient
+from config.policy import Audience, Kind, Policy, Recipient, UnitLeadersUp
 from models.deadlines import ACTIVE_STATUSES
-from models.tables import OPEN_STATUSES, Document, ItemCoUnit, Person, Role, Status, Unit
+from models.tables import (
+    OPEN_STATUSES,
+    Document,
+    Item,
+    ItemCoUnit,
+    Notification,
+    Person,
+    Role,
+    Status,
+    Unit,
+)
 
 R = Recipient
 T = TypeVar("T", bound="HasAudience")
@@ -216,8 +227,10 @@ class People:
             ):
                 self.co_units.setdefault(item_id, []).append(unit_id)
         unit_ids = {r.lead_unit_id for r in rows} | {u for us in self.co_units.values() for u in us}
-        self._load_units(unit_ids)
-        self._load_units({p for u in unit_ids if u in self.units and (p := self.units[u].parent_id) is not None})
+        while unit_ids:  # the units and every unit above them (上级单位), for escalations up the tree
+            self._load_units(unit_ids)
+            unit_ids = {p for u in unit_ids if u in self.units and (p := self.units[u].parent_id) is not None}
+            unit_ids -= self.units.keys()  # loaded already: a unit tree with a cycle ends here too
         people = {r.supervisor_id for r in rows if r.supervisor_id}
         people |= {s for s in self.document_supervisors.values() if s}
         self._fill(self.emails, people, lambda missing: self.session.execute(
@@ -246,7 +259,18 @@ class People:
             ).all())
         return self._admins
 
-    def resolve(self, kind: Recipient, row: ItemKeys) -> list[str]:
+    def above(self, unit_id: int, steps: int) -> UnitContacts | None:
+        """The unit `steps` levels up the tree from `unit_id` (needs `load` first); None when the tree
+        is not that deep, or when the walk comes back to a unit it passed (a cycle names nobody)."""
+        seen, unit = {unit_id}, self.units.get(unit_id)
+        for _ in range(steps):
+            if unit is None or unit.parent_id is None or unit.parent_id in seen:
+                return None
+            seen.add(unit.parent_id)
+            unit = self.units.get(unit.parent_id)
+        return unit
+
+    def resolve(self, kind: Kind, row: ItemKeys) -> list[str]:
         """The addresses one recipient kind names for `row` (needs `load([row])` first)."""
         lead = self.units.get(row.lead_unit_id)
         if kind is R.LEAD_UNIT:
@@ -256,9 +280,9 @@ class People:
             return _clean(e for unit in units for e in unit.contact_emails)
         if kind is R.UNIT_LEADERS:
             return _clean(lead.leader_emails) if lead else []
-        if kind is R.PARENT_UNIT_LEADERS:
-            parent = self.units.get(lead.parent_id) if lead and lead.parent_id is not None else None
-            return _clean(parent.leader_emails) if parent else []
+        if kind is R.PARENT_UNIT_LEADERS or isinstance(kind, UnitLeadersUp):
+            above = self.above(row.lead_unit_id, kind.steps if isinstance(kind, UnitLeadersUp) else 1)
+            return _clean(above.leader_emails) if above else []
         if kind is R.LEADERSHIP:
             return self._office("leadership_emails")
         if kind is R.SUPERVISOR:
@@ -273,7 +297,7 @@ class People:
     def recipients(self, audience: Audience, row: ItemKeys) -> Recipients:
         """(to, cc) for `audience`; when `to` names nobody, the fallback's first match becomes `to`."""
 
-        def emails(kinds: tuple[Recipient, ...]) -> list[str]:
+        def emails(kinds: tuple[Kind, ...]) -> list[str]:
             return _clean(e for kind in kinds for e in self.resolve(kind, row))
 
         to, fallback = emails(audience.to), None
@@ -317,6 +341,32 @@ class People:
                 told |= set(to)
                 copied |= {*to, *cc}
         return notices
+
+
+@dataclass(frozen=True)
+class UnreachedNotice:
+    """A notice that reached nobody, not even through the fallback."""
+
+    kind: str
+    level: int | None  # an escalation's level (None for other kinds)
+    at: datetime  # when it was queued (UTC)
+    item_id: int
+    ref: str  # DOCUMENT/NUMBER
+    title: str
+
+
+def unreached_notices(session: Session, since: datetime | None = None) -> list[UnreachedNotice]:
+    """Every notice that reached nobody (queued since `since`), newest first: `duban doctor` and the
+    admins' digest list them."""
+    payload = col(Notification.payload)
+    query = (select(Notification.kind, payload["level"].as_integer(), Notification.created_at, Item.id, Document.short_name,
+                    Item.number, Item.title)
+             .join(Item, col(Item.id) == Notification.item_id).join(Document, col(Document.id) == Item.document_id)
+             .where(col(Notification.unreached)).order_by(col(Notification.id).desc()))
+    if since is not None:
+        query = query.where(col(Notification.created_at) >= since)
+    return [UnreachedNotice(kind, level if kind == "escalated" else None, at, item_id, f"{document}/{number}", title)
+            for kind, level, at, item_id, document, number, title in session.execute(query).all()]
 
 
 def set_document_supervisor(session: Session, document_name: str, email: str | None) -> Document:

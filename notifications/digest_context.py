@@ -23,6 +23,7 @@ from config.policy import Policy
 from config.settings import Settings
 from models.deadlines import ACTIVE_STATUSES, is_overdue
 from models.notices import digest_leadership
+from models.notices import unreached_notices as find_unreached
 from models.outbox import OutboxMessage, OutboxStatus
 from models.read.due import load_reminder_window
 from models.read.figures import rate
@@ -32,7 +33,6 @@ from models.tables import (
     Item,
     ItemCoUnit,
     ItemEvent,
-    Notification,
     Person,
     ProgressReport,
     Role,
@@ -313,13 +313,8 @@ def system_health(session: Session, now: datetime, today: date, tz: ZoneInfo) ->
 
 def unreached_notices(session: Session, since: datetime | None = None) -> list[dict[str, Any]]:
     """Notices that reached nobody, not even through the fallback (models/notices.py), newest first."""
-    query = (select(Notification.kind, Notification.created_at, Item.id, Item.number, Document.short_name, Item.title)
-             .join(Item, col(Item.id) == Notification.item_id).join(Document, col(Document.id) == Item.document_id)
-             .where(col(Notification.unreached)).order_by(col(Notification.id).desc()))
-    if since is not None:
-        query = query.where(Notification.created_at >= since)
-    return [{"kind": kind, "at": at, "item_id": item_id, "ref": f"{document}/{number}", "title": title}
-            for kind, at, item_id, number, document, title in session.execute(query).all()]
+    return [{"kind": n.kind, "level": n.level, "at": n.at, "item_id": n.item_id, "ref": n.ref, "title": n.title}
+            for n in find_unreached(session, since)]
 
 
 def _last_month_scores(session: Session, today: date, now: datetime, settings: Settings) -> dict[str, Any] | None:

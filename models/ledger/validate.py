@@ -136,8 +136,25 @@ class _Checker:
                     self.problem(row, "parent", code="ledger.row.own_parent")
                 plan.parent = parent
             self._unit_changes(row, plan)
+        self._parent_cycles(rows)
         for row, plan in rows:
             self._unit_people(row, plan)
+
+    def _parent_cycles(self, rows: list[tuple[RawRow, UnitPlan]]) -> None:
+        """上级单位 must form a tree: escalations walk up it (config/policy.py, `unit_leaders_up`)."""
+        names = dict(self.unit_names)  # unit id -> its name after the import (a unit may be renamed)
+        names.update({plan.existing_id: plan.name for _row, plan in rows if plan.existing_id is not None})
+        parents = {names[u.id]: names.get(u.parent_id) if u.parent_id else None for u in self.db.units.values()}
+        for row, plan in rows:
+            if plan.existing_id is None or row.has("parent"):
+                parents[plan.name] = plan.parent
+        for row, plan in rows:
+            path, unit = [plan.name], parents.get(plan.name)
+            while unit is not None and unit not in path:
+                path.append(unit)
+                unit = parents.get(unit)
+            if unit == plan.name and len(path) > 1:  # own parent: ledger.row.own_parent says so
+                self.problem(row, "parent", code="ledger.row.parent_cycle", path=" → ".join([*path, plan.name]))
 
     def _unit_changes(self, row: RawRow, plan: UnitPlan) -> None:
         if plan.existing_id is None:

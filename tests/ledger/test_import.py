@@ -255,6 +255,9 @@ REFUSALS = {
                        ("units.csv", None, 5, "单位名称"), "unit '市发改委' is also on row 2"),
     "unknown parent": (dict(units=[UNITS[0], ["CZJ", "市财政局", "市政府", "czj@example.gov.cn", ""], UNITS[2]]),
                        ("units.csv", None, 3, "上级单位"), "unknown unit '市政府'"),
+    "parent units in a circle": (dict(units=[["FGW", "市发改委", "市财政局", "fgw@example.gov.cn", ""],
+                                             ["CZJ", "市财政局", "FGW", "czj@example.gov.cn", ""], UNITS[2]]),
+                                 ("units.csv", None, 2, "上级单位"), "in a circle (市发改委 → 市财政局 → 市发改委)"),
     "missing column": (dict(header=[h for h in LEDGER_HEADER if h != "事项"], ledger=[r[:2] + r[3:] for r in LEDGER]),
                        ("ledger.xlsx", "台账", 1, "事项|title"), "required column is missing"),
 }

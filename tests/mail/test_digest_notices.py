@@ -43,3 +43,18 @@ def test_the_admins_digest_lists_the_items_whose_notices_reached_nobody(session:
     queue_digests(session, now, load_settings(delivery_window=False))
     body = text(digests(session)[("admin", "admin@dc.gov.cn")])
     assert "无人接收的通知：1条" in body and "新时代意见/7 推动出台若干政策措施（待销号" in body
+
+
+def test_the_admins_digest_names_the_escalation_level_that_reached_nobody(session: Session, now: Any) -> None:
+    from models.tables import Notification
+
+    item = make_item(session, lead_unit=make_unit(session, contact_emails=[]), document=make_document(session, "建设方案"),
+                     number="3", title="建设物流枢纽", deadline=date(2024, 6, 30))
+    session.add(Notification(key="level-2", item_id=item.id, kind="escalated", unreached=True, payload={"level": 2},
+                             created_at=now - timedelta(days=1)))
+    make_person(session, Role.ADMIN, email="admin@dc.gov.cn")
+    session.commit()
+    queue_digests(session, now, load_settings(delivery_window=False))
+    message = digests(session)[("admin", "admin@dc.gov.cn")]
+    assert "建设方案/3 建设物流枢纽（第2级升级督办" in text(message)
+    assert "第2级升级督办" in str(message.get_body(("html",)).get_content())

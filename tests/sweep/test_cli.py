@@ -101,17 +101,23 @@ def test_doctor_names_each_problem_with_its_fix(run, tmp_path):
     assert "reachable, migrated" in healthy.stdout and "every notice reached someone" in healthy.stdout
 
 
-def test_doctor_counts_the_notices_that_reached_nobody(run, sqlite_url):
+def test_doctor_lists_each_item_whose_notices_reached_nobody(run, sqlite_url):
     engine = make_engine(sqlite_url)
     with Session(engine) as session:
-        item = make_item(session, lead_unit=make_unit(session, contact_emails=[]))
+        document = make_document(session, "建设方案")
+        item = make_item(session, document=document, number="7", title="建设物流枢纽",
+                         lead_unit=make_unit(session, contact_emails=[]))
         for n in range(2):
-            session.add(Notification(key=f"x{n}", item_id=item.id, kind="submitted", unreached=True,
+            session.add(Notification(key=f"x{n}", item_id=item.id, kind="overdue", unreached=True,
                                      created_at=datetime(2024, 9, 1, tzinfo=UTC)))
+        session.add(Notification(key="x2", item_id=item.id, kind="escalated", unreached=True,
+                                 payload={"level": 2}, created_at=datetime(2024, 10, 21, 1, tzinfo=UTC)))
         session.commit()
     engine.dispose()
     doctor = run("doctor", "--now", "2025-06-01T09:00+08:00")
-    assert "2 notice(s) reached nobody" in doctor.stdout and "default_supervisors" in doctor.stdout
+    assert "3 notice(s) reached nobody" in doctor.stdout and "default_supervisors" in doctor.stdout
+    assert ("建设方案/7 建设物流枢纽: escalation level 2 at 2024-10-21 09:00; overdue at 2024-09-01 08:00; "
+            "overdue at 2024-09-01 08:00") in doctor.stdout
 
 
 def test_doctor_reports_an_uninitialised_database(tmp_path):
