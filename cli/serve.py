@@ -27,8 +27,10 @@ def serve(
     port: Annotated[int, typer.Option(help="Port the web app listens on.")] = 8000,
     no_web: Annotated[bool, typer.Option("--no-web", help="Run the scheduler only.")] = False,
     flow_engine: Annotated[str, typer.Option(
-        "--engine", help="How scheduled flows run: prefect (default), local, or auto."
-    )] = "prefect",
+        "--engine", help="How the scheduled flows run in embedded mode: local (default: their plain functions in "
+        "this one process, no Prefect server) or prefect (through Prefect's engine, keeping run history under "
+        "DUBAN_DATA_DIR/prefect; Prefect starts a temporary server of its own, a second process).",
+    )] = "local",
     workers: Annotated[int, typer.Option(
         min=1, max=64, help="Web server processes (about one a core); the schedules still run once, in this process.",
     )] = 1,
@@ -36,8 +38,8 @@ def serve(
     """Run duban: the sweep (and mail jobs) on their schedules, and the web app. Ctrl-C stops."""
     from flows.scheduler import Scheduler
 
-    if flow_engine not in ("auto", "local", "prefect"):
-        raise typer.BadParameter(_("{value!r}: use auto, local or prefect", value=flow_engine), param_hint="--engine")
+    if flow_engine not in ("local", "prefect"):
+        raise typer.BadParameter(_("{value!r}: use local or prefect", value=flow_engine), param_hint="--engine")
     if workers > 1 and no_web:
         raise typer.BadParameter(_("--no-web runs no web server processes"), param_hint="--workers")
     with open_session():
