@@ -1,5 +1,9 @@
 """Sweep benchmark: ledgers of 10k/100k/1M open items, 1% due and 0 due, against the floor.
 
+A quarter of the items recur monthly (频次): twelve periods each, those before October reported;
+the October period of 1% of the items is due, so the sweep's periods pass has as much to do as
+its items pass (models/period_sweep.py).
+
 The floor is what any sweep must at least do: an indexed SELECT of the due rows and one bulk
 UPDATE of them. Ledgers are built with bulk INSERTs (no ORM); each measurement runs on a fresh
 copy of the ledger (a file on SQLite, a TEMPLATE database on PostgreSQL).
@@ -17,8 +21,9 @@ import sys
 import tempfile
 import time
 import tracemalloc
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
+from typing import Any
 from zoneinfo import ZoneInfo
 
 from sqlalchemy import insert, select, text, update
@@ -28,6 +33,7 @@ from config.calendar import load_calendar
 from config.policy import DEFAULT_POLICY_FILE, load_policy
 from migrations.runner import upgrade
 from models.db import make_engine
+from models.periods import PERIOD
 from models.sweep import ITEM, sweep
 from models.tables import Document, Unit
 
@@ -67,9 +73,32 @@ def build(url: str, size: int, due_share: float) -> None:
                 rows = []
         if rows:
             conn.execute(insert(ITEM), rows)
+        _periods(conn, size, due_count, rng)
     with engine.connect() as conn:
         conn.execute(text("PRAGMA wal_checkpoint(TRUNCATE)" if url.startswith("sqlite") else "ANALYZE"))
     engine.dispose()
+
+
+def _periods(conn: Any, size: int, due_count: int, rng: random.Random) -> None:
+    """Monthly periods of every fourth item; the October period of `due_count` of them due at NOW."""
+    recurring = list(range(1, size + 1, 4))
+    due_items = set(rng.sample(recurring, min(due_count, len(recurring))))
+    rows: list[dict[str, Any]] = []
+    for item_id in recurring:
+        for month in range(1, 13):
+            starts = date(2024, month, 1)
+            ends = (date(2025, 1, 1) if month == 12 else date(2024, month + 1, 1)) - timedelta(days=1)
+            reported = month < 10
+            at = (NOW - timedelta(hours=rng.randint(1, 48)) if month == 10 and item_id in due_items
+                  else None if reported else NOW + timedelta(days=rng.randint(5, 60)))
+            rows.append({"item_id": item_id, "starts": starts, "ends": ends, "due": ends,
+                         "fulfilled_at": datetime(2024, month, 20, 2, 0, tzinfo=UTC) if reported else None,
+                         "fulfilled_event_id": None, "level": 0, "next_action_at": at})
+            if len(rows) == CHUNK:
+                conn.execute(insert(PERIOD), rows)
+                rows = []
+    if rows:
+        conn.execute(insert(PERIOD), rows)
 
 
 def copy(template: str, workdir: Path, name: str) -> str:
@@ -105,8 +134,8 @@ def _pg(statement: str) -> None:
         conn.execute(statement)
 
 
-def run_sweep(url: str, memory: bool = False) -> tuple[float, int, int, float]:
-    """Wall seconds, items examined, peak traced memory (bytes, when `memory`), CPU seconds."""
+def run_sweep(url: str, memory: bool = False) -> tuple[float, int, int, float, int]:
+    """Wall seconds, items examined, peak traced memory (bytes, when `memory`), CPU seconds, periods handled."""
     policy, calendar = load_policy(DEFAULT_POLICY_FILE), load_calendar()
     engine = make_engine(url)
     if memory:
@@ -120,7 +149,7 @@ def run_sweep(url: str, memory: bool = False) -> tuple[float, int, int, float]:
     if memory:
         tracemalloc.stop()
     engine.dispose()
-    return seconds, result.examined, peak, cpu
+    return seconds, result.examined, peak, cpu, result.periods
 
 
 def run_floor(url: str) -> float:
@@ -153,7 +182,7 @@ def main() -> None:
     workdir = Path(tempfile.mkdtemp(prefix="duban-bench-sweep-"))
     print(f"database: {'PostgreSQL' if args.postgres else 'SQLite'}")
     print(f"load average {os.getloadavg()[0]:.1f} on {os.cpu_count()} CPUs (wall times suffer when it is high)")
-    print(f"{'items':>9} {'due':>7} {'build s':>8} {'floor s':>8} {'sweep s':>8} {'cpu s':>6} {'ratio':>6} "
+    print(f"{'items':>9} {'due':>7} {'periods':>7} {'build s':>8} {'floor s':>8} {'sweep s':>8} {'cpu s':>6} {'ratio':>6} "
           f"{'peak MB':>8} {'0-due s':>8}")
     try:
         for size in (int(s) for s in args.sizes.split(",")):
@@ -167,11 +196,11 @@ def main() -> None:
             built = time.perf_counter() - started
             floor = run_floor(copy(template, workdir, "floor.db"))
             swept_path = copy(template, workdir, "sweep.db")
-            seconds, examined, _, cpu = run_sweep(swept_path)
-            idle, idle_examined, _, _ = run_sweep(swept_path)  # same now again: nothing is due
-            assert idle_examined == 0
-            _, _, peak, _ = run_sweep(copy(template, workdir, "memory.db"), memory=True)
-            print(f"{size:>9} {examined:>7} {built:>8.1f} {floor:>8.3f} {seconds:>8.3f} {cpu:>6.2f} {seconds / floor:>6.1f} "
+            seconds, examined, _, cpu, periods = run_sweep(swept_path)
+            idle, idle_examined, _, _, idle_periods = run_sweep(swept_path)  # same now again: nothing is due
+            assert idle_examined == 0 and idle_periods == 0
+            _, _, peak, _, _ = run_sweep(copy(template, workdir, "memory.db"), memory=True)
+            print(f"{size:>9} {examined:>7} {periods:>7} {built:>8.1f} {floor:>8.3f} {seconds:>8.3f} {cpu:>6.2f} {seconds / floor:>6.1f} "
                   f"{peak / 2**20:>8.1f} {idle:>8.4f}", flush=True)
             if size == 10000:
                 wall = one_shot(copy(template, workdir, "oneshot.db"))
@@ -183,7 +212,8 @@ def main() -> None:
     finally:
         shutil.rmtree(workdir, ignore_errors=True)
     print(f"(sweep at {NOW.isoformat()}; floor = indexed SELECT of due ids + one bulk UPDATE; "
-          "peak MB = tracemalloc peak during the sweep; 0-due = a second sweep at the same now)")
+          "peak MB = tracemalloc peak during the sweep; 0-due = a second sweep at the same now; "
+          "periods = due periods handled, of 3 per recurring item (a quarter of the items) not yet reported)")
 
 
 if __name__ == "__main__":

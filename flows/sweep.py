@@ -1,4 +1,5 @@
-"""The `sweep` flow: remind, flag and escalate every item whose next threshold has come."""
+"""The `sweep` flow: remind, flag and escalate every item, and every recurring item's period, whose next
+threshold has come."""
 
 from __future__ import annotations
 
@@ -39,6 +40,7 @@ def sweep(now: str | None = None, database_url: str | None = None) -> dict[str, 
     return {
         "now": at.isoformat(),
         "examined": result.examined,
+        "periods": result.periods,
         "events": dict(result.events),
         "notifications": result.notifications + acknowledge_reminders,
         "acknowledge_reminders": acknowledge_reminders,

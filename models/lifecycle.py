@@ -236,12 +236,13 @@ def apply(
 
 
 def _fulfil_period(session: Session, item: Item, event: ItemEvent, now: datetime) -> None:
-    """频次: the lead unit's report or submission fulfils the item's oldest open period (models.periods)."""
+    """频次: the lead unit's report or submission fulfils the item's oldest open period (models.periods),
+    with a `period_late` event when after its due day."""
     from config.settings import get_settings
     from models.periods import fulfil_period
 
     assert event.id is not None
-    fulfil_period(session, item, event.id, now, get_settings().tz)
+    fulfil_period(session, item, event, now, get_settings().tz)
 
 
 def _plain(value: Any) -> Any:

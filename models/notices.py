@@ -2,7 +2,8 @@
 
 "Why did they get this mail?" has its answer here.
 
-- Lifecycle events and the ledger import's assignments: the `NOTICES` table below, a row a kind.
+- Lifecycle events, the ledger import's assignments and the recurring items' periods (reminded,
+  missed, escalated by the sweep's periods pass): the `NOTICES` table below, a row a kind.
 - The sweep's thresholds (reminder, overdue, repeat_reminder, escalated) and the forecast: their
   audiences come from the policy file (config/policy.yaml, per document and category); their
   templates are in `THRESHOLD_TEMPLATES`.
@@ -90,6 +91,12 @@ NOTICES: dict[str, Notice] = {
     "commented": _row((R.LEAD_UNIT, R.SUPERVISOR), template="commented", true_while=set(Status)),
     "urged_by_leader": _row((R.LEAD_UNIT,), (R.CO_UNITS, R.UNIT_LEADERS), template="urged",
                             true_while=ACTIVE_STATUSES),
+    # 频次: the sweep's periods pass (models/period_sweep.py), at the policy's thresholds on each
+    # period's due day. The periodic report is the lead unit's; a missed one is escalated to its leaders.
+    "period_reminder": _row((R.LEAD_UNIT,), template="period_reminder", true_while=ACTIVE_STATUSES),
+    "period_missed": _row((R.LEAD_UNIT,), (R.SUPERVISOR,), template="period_missed", true_while=ACTIVE_STATUSES),
+    "period_escalated": _row((R.UNIT_LEADERS,), (R.LEAD_UNIT, R.SUPERVISOR), template="period_escalated",
+                             true_while=ACTIVE_STATUSES),
 }
 
 # The sweep's thresholds (models/schedule.py): kind -> template; audiences from the policy. They

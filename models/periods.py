@@ -8,16 +8,33 @@ the next working day when it falls on a weekend or holiday (节假日顺延), as
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import date, datetime
+from typing import TYPE_CHECKING
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import delete, insert
+from sqlalchemy import Table, delete, insert
 from sqlmodel import Session, col, select
 
 from config.calendar import WorkCalendar
+from config.policy import Rules
 from models.frequency import Frequency, parse_frequency
-from models.tables import Item, ItemPeriod
+from models.tables import Document, Item, ItemEvent, ItemPeriod
+
+if TYPE_CHECKING:
+    from models.schedule import Schedule
+
+PERIOD: Table = ItemPeriod.__table__  # type: ignore[attr-defined]
+_PERIOD_RULES: dict[int, tuple[Rules, Rules]] = {}  # by the item rules' identity (kept alive in the entry)
+
+
+def period_rules(rules: Rules) -> Rules:
+    """The thresholds a period has: the item's reminders and escalations on its due day, no repeat
+    reminders (a missed report is flagged once and escalated, not reminded every week)."""
+    entry = _PERIOD_RULES.get(id(rules))
+    if entry is None or entry[0] is not rules:
+        entry = _PERIOD_RULES[id(rules)] = (rules, replace(rules, repeat_every=0))
+    return entry[1]
 
 
 def working_due(day: date, calendar: WorkCalendar) -> date:
@@ -30,17 +47,22 @@ def planned(frequency: Frequency, first: date, last: date, calendar: WorkCalenda
     return [(starts, ends, working_due(due, calendar)) for starts, ends, due in frequency.periods(first, last)]
 
 
-def schedule_periods(session: Session, items: list[Item], calendar: WorkCalendar, tz: ZoneInfo) -> None:
+def schedule_periods(session: Session, items: list[Item], schedule: Schedule) -> None:
     """Make each item's periods match its frequency and deadline; fulfilled periods are kept as they are.
 
-    An item without a frequency keeps only its fulfilled periods (a record of what was reported).
+    A new period, or one whose due day moved, is swept from its first threshold (the policy's
+    earliest reminder before its due day; models/period_sweep.py). An item without a frequency
+    keeps only its fulfilled periods (a record of what was reported).
     """
     ids = [item.id for item in items]
     if not ids:
         return
+    calendar, tz = schedule.calendar, schedule.tz
     existing: dict[int, dict[date, ItemPeriod]] = {}
     for row in session.exec(select(ItemPeriod).where(col(ItemPeriod.item_id).in_(ids))).all():
         existing.setdefault(row.item_id, {})[row.starts] = row
+    names = dict(session.exec(select(Document.id, Document.short_name)
+                              .where(col(Document.id).in_({item.document_id for item in items}))).all())
     stale: list[tuple[int, date]] = []
     rows: list[dict[str, object]] = []
     for item in items:
@@ -52,13 +74,18 @@ def schedule_periods(session: Session, items: list[Item], calendar: WorkCalendar
         for starts, kept in have.items():
             if kept.fulfilled_at is None and starts not in wanted_starts:
                 stale.append((item.id, starts))
+
+        def first_action(due: date, item: Item = item) -> datetime | None:
+            return schedule.first_period_action_at(names.get(item.document_id, ""), item.category, due)
+
         for starts, ends, due in wanted:
             period = have.get(starts)
             if period is None:
                 rows.append({"item_id": item.id, "starts": starts, "ends": ends, "due": due, "fulfilled_at": None,
-                             "fulfilled_event_id": None, "level": 0, "next_action_at": None})
+                             "fulfilled_event_id": None, "level": 0, "next_action_at": first_action(due)})
             elif period.fulfilled_at is None and (period.ends, period.due) != (ends, due):
                 period.ends, period.due = ends, due
+                period.level, period.next_action_at = 0, first_action(due)
     for item_id, starts in stale:
         session.execute(delete(ItemPeriod).where(col(ItemPeriod.item_id) == item_id,
                                                  col(ItemPeriod.starts) == starts))
@@ -66,18 +93,27 @@ def schedule_periods(session: Session, items: list[Item], calendar: WorkCalendar
         session.execute(insert(ItemPeriod), rows)
 
 
-def fulfil_period(session: Session, item: Item, event_id: int, now: datetime, tz: ZoneInfo) -> ItemPeriod | None:
-    """The lead unit reported (or submitted) at `now`: the oldest period not yet reported that has
-    begun is fulfilled by it (a report after the due day fulfils it late). None when none is open."""
+def fulfil_period(session: Session, item: Item, event: ItemEvent, now: datetime, tz: ZoneInfo) -> ItemPeriod | None:
+    """The lead unit reported (or submitted) at `now` (`event`): the oldest period not yet reported
+    that has begun is fulfilled by it; after its due day it is fulfilled late, recorded by one
+    `period_late` event. None when no period is open."""
     today = now.astimezone(tz).date()
     period = session.exec(
         select(ItemPeriod).where(ItemPeriod.item_id == item.id, col(ItemPeriod.fulfilled_at).is_(None),
                                  col(ItemPeriod.starts) <= today)
         .order_by(col(ItemPeriod.starts)).limit(1)
     ).first()
-    if period is not None:
-        period.fulfilled_at, period.fulfilled_event_id, period.next_action_at = now, event_id, None
-        session.add(period)
+    if period is None:
+        return None
+    period.fulfilled_at, period.fulfilled_event_id, period.next_action_at = now, event.id, None
+    session.add(period)
+    if today > period.due:
+        session.add(ItemEvent(
+            item_id=item.id, kind="period_late", at=now, actor_id=event.actor_id,  # type: ignore[arg-type]
+            actor_label=event.actor_label, from_status=event.to_status, to_status=event.to_status,
+            payload={"period": f"{period.starts.isoformat()} – {period.ends.isoformat()}",
+                     "period_due": period.due.isoformat(), "days_overdue": (today - period.due).days,
+                     "event_id": event.id}))
     return period
 
 

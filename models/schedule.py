@@ -217,5 +217,13 @@ class Schedule:
         table.count_until(_EARLIEST)  # materialises the first threshold
         return table.ats[0] if table.ats else None
 
+    def first_period_action_at(self, document: str, category: str, due: date) -> datetime | None:
+        """Where a recurring item's period is swept from: its first threshold (models/periods.py)."""
+        from models.periods import period_rules
+
+        table = _table(due, period_rules(self.policy.rules_for(document, category)), self.calendar, self.tz)
+        table.count_until(_EARLIEST)
+        return table.ats[0] if table.ats else None
+
 
 _EARLIEST = datetime.min.replace(tzinfo=UTC)

@@ -11,6 +11,8 @@ locked (`FOR UPDATE SKIP LOCKED`), so parallel sweeps share the work; on SQLite 
 the write lock (its run-log row) before reading a batch. The unique Notification key (item,
 deadline version, threshold) is the last guard: ON CONFLICT DO NOTHING on both dialects.
 
+Then the periods of recurring items due at `now` get the same treatment (models/period_sweep.py).
+
 Items waiting on the supervisor (submitted) get no thresholds: the lifecycle parks them with
 `next_action_at = None` and sets it to the return time when they are returned, so the next
 sweep recomputes and only thresholds still ahead fire.
@@ -36,6 +38,7 @@ from config.policy import Policy, Rules
 from models.deadlines import ACTIVE_STATUSES, days_overdue
 from models.errors import DubanError, database_detail
 from models.notices import People, Recipients
+from models.period_sweep import sweep_periods
 from models.schedule import Plan, Threshold, plan
 from models.sweep_tables import SweepRun
 from models.tables import Item, ItemEvent, Notification
@@ -50,6 +53,7 @@ RUN: Table = SweepRun.__table__  # type: ignore[attr-defined]
 @dataclass
 class SweepResult:
     examined: int = 0
+    periods: int = 0  # recurring items' periods handled (models/period_sweep.py)
     events: Counter[str] = field(default_factory=Counter)
     notifications: int = 0
     lost_races: int = 0
@@ -133,6 +137,13 @@ def sweep(
     ).scalar_one()
     after: tuple[datetime, int] | None = None
     committed = SweepResult()  # what the batches committed so far did, reported if the database fails
+
+    def commit_batch() -> None:
+        nonlocal committed
+        if after_batch is not None:
+            after_batch()
+            committed = replace(result, events=Counter(result.events))
+
     try:
         while True:
             if result.batches:
@@ -145,11 +156,11 @@ def sweep(
             after = (rows[-1].next_action_at, rows[-1].id)
             directory.load_documents(rows)
             _handle_batch(session, rows, now, policy, calendar, tz, directory, result, memo)
-            if after_batch is not None:
-                after_batch()
-                committed = replace(result, events=Counter(result.events))
+            commit_batch()
             if len(rows) < batch_size:
                 break
+        sweep_periods(session, now=now, policy=policy, calendar=calendar, tz=tz, directory=directory,
+                      result=result, batch_size=batch_size, after_batch=commit_batch)
     except SQLAlchemyError as exc:
         raise SweepInterrupted(committed, exc) from exc
     result.warnings = calendar_warnings(calendar)
@@ -157,7 +168,7 @@ def sweep(
     session.execute(update(RUN).where(RUN.c.id == result.run_id).values(
         examined=result.examined, events=dict(result.events), notifications=result.notifications,
         batches=result.batches, warnings=result.warnings, duration_ms=int(result.seconds * 1000),
-        extra={"lost_races": result.lost_races},
+        extra={"lost_races": result.lost_races, "periods": result.periods},
     ))
     session.expire_all()  # the ORM's copies of swept items are stale now
     return result

@@ -153,8 +153,9 @@ class ItemEvent(SQLModel, table=True):
 class ItemPeriod(SQLModel, table=True):
     """One period of a recurring item (频次): an obligation with its own deadline (models.periods).
 
-    `fulfilled_event_id` is the lead unit's report or submission that fulfilled it; `level` how far
-    the sweep has gone (0 nothing, 1 reminded, 2 overdue, 3 missed), so nothing repeats.
+    `fulfilled_event_id` is the lead unit's report or submission that fulfilled it; `level` the
+    escalation level the sweep has reached and `next_action_at` the instant from which its
+    thresholds are not handled yet (models/period_sweep.py), so nothing repeats.
     """
 
     __tablename__ = "item_period"

@@ -16,7 +16,8 @@ from notifications.render import clean_header, locale_or_default, render, render
 
 # The order sections appear in a grouped mail: what needs action first.
 KIND_ORDER = (
-    "escalated", "overdue", "urged", "repeat_reminder", "reminder", "acknowledge_reminder", "returned", "assigned",
+    "escalated", "overdue", "urged", "repeat_reminder", "reminder", "period_escalated", "period_missed",
+    "period_reminder", "acknowledge_reminder", "returned", "assigned",
     "extension_approved", "extension_rejected", "submitted", "extension_requested",
     "signed_off", "cancelled",
 )

@@ -159,7 +159,7 @@ def _schedule_periods(session: Session, plan: Plan, documents: dict[str, int], s
         items += [item for item in found if (item.document_id, item.number) in wanted]
     for ids in _chunks(changed):
         items += session.exec(select(Item).where(col(Item.id).in_(ids))).all()
-    schedule_periods(session, items, schedule.calendar, schedule.tz)
+    schedule_periods(session, items, schedule)
 
 
 def _apply_units(session: Session, plan: Plan) -> None:

@@ -72,6 +72,18 @@ def test_reminder_in_chinese_names_days_left_and_overdue_names_days_overdue() ->
     assert message["Subject"] == "【督办】2项事项需要您关注"
 
 
+def test_a_periodic_report_notice_names_the_period_and_its_due_day() -> None:
+    missed = line(4, period="2024-07-01 – 2024-09-30", period_due="2024-09-30", days_overdue=8)
+    message = build_notice(envelope(), locale="zh-CN", sections=ordered_sections({"period_missed": [missed]}))
+    text, html = bodies(as_raw(message))
+    for body in (text, html):
+        assert "2024-07-01 – 2024-09-30" in body and "2024-09-30" in body and "逾期未报送" in body
+    assert "报送时限：2024-09-30" in text and "逾期天数：8" in text
+    assert message["Subject"] == "【督办】1项定期报送逾期未报送"
+    english = build_notice(envelope(), locale="en", sections=ordered_sections({"period_reminder": [missed]}))
+    assert english["Subject"] == "[duban] Reminder: 1 periodic report due soon"
+
+
 def test_english_single_kind_mail_uses_that_kinds_subject() -> None:
     message = build_notice(envelope(), locale="en", sections=ordered_sections({"overdue": [line(1), line(2)]}))
     assert message["Subject"] == "[duban] 2 items overdue"

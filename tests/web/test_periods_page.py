@@ -6,14 +6,16 @@ from datetime import UTC, datetime
 from zoneinfo import ZoneInfo
 
 from config.calendar import WorkCalendar
+from config.policy import DEFAULT_POLICY_FILE, load_policy
 from models.periods import schedule_periods
+from models.schedule import Schedule
 
 
 def test_the_item_page_lists_each_period_with_its_due_day(world, client_for, session):
     item = world.items["ours"]
     item.frequency, item.created_at = "quarterly by month 1 day 10", datetime(2024, 1, 10, 1, 0, tzinfo=UTC)
     session.add(item)
-    schedule_periods(session, [item], WorkCalendar(), ZoneInfo("Asia/Shanghai"))
+    schedule_periods(session, [item], Schedule(load_policy(DEFAULT_POLICY_FILE), WorkCalendar(), ZoneInfo("Asia/Shanghai")))
     session.commit()
     client = client_for(world.people["lead"])
     page = client.get(f"/items/{item.id}").text
