@@ -1,12 +1,12 @@
 """Embedded mode's scheduler: APScheduler runs the flows on their crons, one owner per database.
 
-Add a job with one line in JOBS: a name, the flow as "module:attribute" (a `duban_flow`), and a
-crontab (in settings.timezone) or the name of the setting that holds one.
+The jobs come from the schedule table (flows/schedules.py), which `duban deploy` applies to the
+Prefect server too: one job per time of a row, the catch-up time as `<name>-catch-up`.
 
 Only the holder of the lease row (`scheduler_lease`) schedules: a second `duban serve` on the
 same database runs no jobs and says so; it renews its claim every `ttl / 3` and takes over when
 the owner stops renewing (it died) and the lease expires. A run missed while nobody was up is not
-replayed: each flow catches up from the database on its next run.
+replayed: each flow catches up from the database on its next run (the digest on its catch-up time).
 """
 
 from __future__ import annotations
@@ -28,6 +28,7 @@ from sqlalchemy.engine import Engine
 
 from config import clock
 from config.settings import Settings
+from flows.schedules import SCHEDULES
 from models.sweep_tables import SchedulerLease
 
 log = logging.getLogger("duban.scheduler")
@@ -46,12 +47,11 @@ class ScheduledJob:
 
 
 JOBS: list[ScheduledJob] = [
-    ScheduledJob("sweep", "flows.sweep:sweep", "sweep_cron"),
-    ScheduledJob("deliver", "flows.deliver:deliver", "* * * * *"),
-    ScheduledJob("digest", "flows.digest:weekly_digest", "digest_cron"),
-    # Queues nothing unless this week's digest time has passed and it has not gone out yet:
-    # a digest missed while duban was down goes out when it is back, within the same week.
-    ScheduledJob("digest-catch-up", "flows.digest:weekly_digest", "*/5 * * * *"),
+    job
+    for s in SCHEDULES
+    for job in (ScheduledJob(s.name, s.flow, s.cron) if s.cron else None,
+                ScheduledJob(f"{s.name}-catch-up", s.flow, s.catch_up) if s.catch_up else None)
+    if job is not None
 ]
 
 
