@@ -109,11 +109,11 @@ def _free_port() -> int:
 
 def serve(url: str, port: int, data_dir: str, workers: int) -> None:
     """The server: uvicorn with `workers` processes, each building the app from the environment."""
-    import uvicorn
+    from web import server
 
     os.environ.update(DUBAN_DATABASE_URL=url, DUBAN_DATA_DIR=data_dir, DUBAN_SECRET_KEY="bench-secret-key-0123456789")
-    uvicorn.run("web.app:create_app", factory=True, workers=workers, host="127.0.0.1", port=port,
-                log_level="warning", access_log=False, timeout_keep_alive=30)
+    server.run("web.app:create_app", factory=True, workers=workers, host="127.0.0.1", port=port,
+               log_level="warning", access_log=False, timeout_keep_alive=30)
 
 
 class PlainClient:

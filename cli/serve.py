@@ -97,24 +97,21 @@ def _stop(_signum: int, _frame: object) -> None:
 
 
 def _run_web(host: str, port: int, app=None, workers: int = 1) -> None:  # type: ignore[no-untyped-def]
-    import uvicorn
+    from web import server
 
     if workers > 1:
         # Each worker process builds its own app (worker_app); this process supervises them
         # and, in embedded mode, runs the scheduler, so the schedules still run once.
         if _web_app() is None:
             raise CliError(_("the web app cannot be loaded (see above)"))
-        uvicorn.run("cli.serve:worker_app", factory=True, workers=workers, host=host, port=port, log_level="info",
-                    proxy_headers=False)
+        server.run("cli.serve:worker_app", factory=True, workers=workers, host=host, port=port)
         return
     app = app or _web_app()
     if app is None:
         raise CliError(_("the web app cannot be loaded (see above)"))
     # Mail goes out right after an action: a deployment run in server mode, a thread otherwise.
     app.state.followup = followup.deliver_soon
-    # duban reads X-Forwarded-For itself, from DUBAN_TRUSTED_PROXIES only (web/auth.py): uvicorn
-    # would otherwise believe it from any loopback client.
-    uvicorn.run(app, host=host, port=port, log_level="info", proxy_headers=False)
+    server.run(app, host=host, port=port)
 
 
 def worker_app():  # type: ignore[no-untyped-def]
