@@ -66,6 +66,8 @@ def items(
     for row in data:
         style = STATE_STYLE.get(row["due_state"], "")
         shown = _(row["due_state"] if row["due_state"] == "overdue" else row["status"])
+        if row["unacknowledged"]:
+            shown = f"{shown} · {_('Unacknowledged')}"
         table.add_row(str(row["id"]), row["ref"], row["title"][:40], row["lead_unit"], row["deadline"],
                       f"[{style}]{shown}[/]" if style else shown)
     console.print(table)

@@ -8,6 +8,7 @@ spreadsheet can sum and sort them. Every one is written by models/sheets.py.
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import replace
 from datetime import datetime
 from zoneinfo import ZoneInfo
 
@@ -21,7 +22,9 @@ from web.i18n import translator
 
 __all__ = ["XLSX", "figures_workbook", "items_workbook"]
 
-COUNT_COLUMNS = ("Total", "Signed off", "Rate", "Open", "Due soon", "Overdue")
+COUNT_COLUMNS = ("Total", "Signed off", "Rate", "Open", "Due soon", "Overdue", "Unacknowledged",
+                 "Acknowledgement rate", "Urged")
+RATE_COLUMNS = ("Rate", "Acknowledgement rate")
 
 
 def items_workbook(session: Session, rows: Sequence[ItemRow], *, now: datetime, tz: ZoneInfo, locale: str) -> bytes:
@@ -33,10 +36,8 @@ def figures_workbook(figures: Figures, locale: str, tz: ZoneInfo) -> bytes:
     """Two sheets: per document (by name), and every lead unit ranked by rate (as /?rank=rate)."""
     _ = translator(locale)
     as_of = [f"{_('As of')} {figures.as_of.astimezone(tz):%Y-%m-%d %H:%M}"]
-    counts = [Column(_(header), 9, PERCENT if header == "Rate" else None) for header in COUNT_COLUMNS]
-    overall = figures.overall
-    documents = [*figures.documents, Row(_("Overall"), overall.total, overall.signed_off, overall.open,
-                                         overall.due_soon, overall.overdue)]
+    counts = [Column(_(header), 9, PERCENT if header in RATE_COLUMNS else None) for header in COUNT_COLUMNS]
+    documents = [*figures.documents, replace(figures.overall, name=_("Overall"))]
     return xlsx(
         Table(_("By document"), [Column(_("Document"), 24), *counts],
               ([row.name, *_counts(row)] for row in documents), above=[as_of]),
@@ -46,4 +47,5 @@ def figures_workbook(figures: Figures, locale: str, tz: ZoneInfo) -> bytes:
 
 
 def _counts(row: Row) -> list[object]:
-    return [row.total, row.signed_off, row.rate / 100, row.open, row.due_soon, row.overdue]
+    return [row.total, row.signed_off, row.rate / 100, row.open, row.due_soon, row.overdue, row.unacknowledged,
+            row.acknowledge_rate / 100, row.urged]

@@ -131,6 +131,8 @@ def test_unacknowledged_items_and_their_figures_after_acknowledge_and_urge(duban
     assert duban("acknowledge", "新时代意见/12", "--by", p["fgw"], "--now", NOW).code == 0
     assert duban("urge", "新时代意见/13", "--by", p["sup"], "--text", "请本周报送", "--now", NOW).code == 0
     assert [r["ref"] for r in duban("items", "--unacknowledged", "--json").json()] == ["新时代意见/13"]
+    listed = duban("items", "--unacknowledged").out
+    assert "新时代意见/13" in listed and "Unacknowledged" in listed and "新时代意见/12" not in listed
     units = {u["unit"]: u for u in duban("report", "--json", "--now", NOW).json()["units"]}
     assert (units["市发改委"]["acknowledge_rate"], units["市发改委"]["unacknowledged"]) == (100.0, 0)
     assert (units["市财政局"]["unacknowledged"], units["市财政局"]["urged"]) == (1, 1)

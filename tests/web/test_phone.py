@@ -46,6 +46,7 @@ PAGES = [
     ("dashboard-ranked", ADMIN, "/?rank=rate"),
     ("items", ADMIN, "/items"),
     ("items-overdue", ADMIN, "/items?overdue=1&sort=level"),
+    ("items-unacknowledged", ADMIN, "/items?unacknowledged=1"),
     ("item", ADMIN, "/items/{item}"),
     ("item-officer", OFFICER, "/items/{item}"),
     ("my", OFFICER, "/my"),
