@@ -71,6 +71,8 @@ class Settings(BaseSettings):
     # throughput when commits are slow (notifications/README.md has the figures).
     delivery_max_unrecorded: int = Field(default=32, ge=1, le=10_000)
     digest_cron: str = "0 9 * * mon"
+    # The weekly digest attaches the weekly 通报 (.docx) for the leadership and the supervisors.
+    digest_attach_notice: bool = True
 
     policy_file: Path | None = None
     calendar_file: Path | None = None

@@ -9,6 +9,7 @@ not queued. What a digest contains is built in `notifications.digest_context`.
 from __future__ import annotations
 
 import hashlib
+import io
 from collections import Counter
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta, tzinfo
@@ -23,9 +24,17 @@ from sqlmodel import Session, select
 from config.i18n import N_, gettext, week_name
 from config.settings import Settings
 from models.db import is_postgres
+from models.errors import InvalidInput
 from models.outbox import DigestSent, OutboxMessage, OutboxStatus
 from models.sheets import DATE, Column, Table, xlsx
-from notifications.builders import Attachment, Envelope, as_raw, build_digest, message_id_for
+from notifications.builders import (
+    DOCX_TYPE,
+    Attachment,
+    Envelope,
+    as_raw,
+    build_digest,
+    message_id_for,
+)
 from notifications.digest_context import Digest, compile_digests, iso_week
 from notifications.outbox import sender_name
 from notifications.render import clean_header
@@ -34,6 +43,7 @@ __all__ = ["Digest", "DigestSummary", "compile_digests", "digest_due", "iso_week
            "week_done", "write_previews"]
 
 AUDIENCES = ("supervisor", "leadership", "unit", "admin")
+NOTICE_AUDIENCES = ("leadership", "supervisor")  # those whose digest carries the weekly 通报 (.docx)
 RUN_MARKER = ("run", "*")  # a digest_sent row that says this week's run completed
 
 
@@ -99,8 +109,9 @@ class _Renderer:
     """Renders digests, each distinct one once: contacts sharing a digest (the same context
     object) get a copy with their own To and Message-ID; identical workbooks are built once."""
 
-    def __init__(self, now: datetime, settings: Settings) -> None:
+    def __init__(self, now: datetime, settings: Settings, notices: dict[str, Attachment] | None = None) -> None:
         self.now, self.settings = now, settings
+        self.notices = notices or {}  # the weekly 通报 per language
         self.workbooks: dict[tuple[str, tuple[int, ...]], bytes] = {}
         self.rendered: dict[tuple[str, str, int], tuple[str, str, str, str]] = {}  # -> raw, subject, to, message-id
 
@@ -127,7 +138,8 @@ class _Renderer:
 
     def attachments(self, digest: Digest) -> list[Attachment]:
         escalation = self.escalation_list(digest)
-        return [escalation] if escalation is not None else []
+        notice = self.notices.get(digest.locale) if digest.audience in NOTICE_AUDIENCES else None
+        return [a for a in (escalation, notice) if a is not None]
 
     def escalation_list(self, digest: Digest) -> Attachment | None:
         # The escalation list goes to those who escalate: supervisors and the leadership. A unit's
@@ -140,6 +152,27 @@ class _Renderer:
         if ids not in self.workbooks:
             self.workbooks[ids] = escalation_xlsx(digest.escalation_rows, digest.locale, self.settings.tz)
         return Attachment(name, self.workbooks[ids])
+
+
+def weekly_notices(session: Session, digests: list[Digest], now: datetime, settings: Settings) -> dict[str, Attachment]:
+    """The weekly 通报 (`duban notice weekly`) as a .docx in each language of the digests that carry
+    it; none when `digest_attach_notice` is off or there are no items to report."""
+    from notifications.documents.facts import weekly_facts
+    from notifications.documents.notices import weekly_notice
+
+    if not settings.digest_attach_notice:
+        return {}
+    out: dict[str, Attachment] = {}
+    for locale in sorted({d.locale for d in digests if d.audience in NOTICE_AUDIENCES}):
+        try:
+            facts = weekly_facts(session, settings, None, now, locale)
+        except InvalidInput:  # nothing to report yet
+            return {}
+        buffer = io.BytesIO()
+        weekly_notice(facts).save(buffer)
+        name = gettext(locale, N_("weekly-notice-{week}.docx")).format(week=week_name(facts.week, locale))
+        out[locale] = Attachment(name, buffer.getvalue(), *DOCX_TYPE)
+    return out
 
 
 def _readdress(raw: str, old_to: str, new_to: str, old_id: str, new_id: str) -> str:
@@ -166,6 +199,7 @@ def queue_digests(session: Session, now: datetime, settings: Settings) -> Digest
             DigestSent.week == week, DigestSent.audience != RUN_MARKER[0])
     ).all())
     digests, summary.empty = compile_digests(session, now, settings, skip=done)
+    notices = weekly_notices(session, digests, now, settings)
     summary.already_sent = len(done)
     session.rollback()  # end the read: the writes below start a fresh transaction
     insert = pg_insert if is_postgres(session) else sqlite_insert
@@ -183,7 +217,7 @@ def queue_digests(session: Session, now: datetime, settings: Settings) -> Digest
             .returning(table.c.id, table.c.audience, table.c.recipient)
         ).all()
         won.update({(audience, recipient): row_id for row_id, audience, recipient in rows})
-    renderer = _Renderer(now, settings)
+    renderer = _Renderer(now, settings, notices)
     queued = [(d, renderer.message(d, digest_key(d.audience, d.recipient, week)))
               for d in digests if (d.audience, d.recipient) in won]
     session.add_all([message for _, message in queued])

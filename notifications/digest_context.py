@@ -1,15 +1,17 @@
 """Digest contents: everything the weekly digests show, loaded in bulk and shaped per audience.
 
-One pass over the ledger (items, co-units, sign-off events), then a context per supervisor, per
-leadership address and per unit contact address; and, when something needs fixing, a system
-health report for the admins (sweep warnings, calendar coverage, dead mail). Pure data: rendering
-and queuing are in `notifications.digest`.
+The figures (per document, per lead unit, a supervisor's units) come from the shared read side
+(`models.read.figures`, filtered by `models.read.filters.ItemFilter`), so a digest's number equals
+the dashboard's and `duban report`'s for the same scope and day. The item lists (overdue,
+escalated, due soon) and the week's leaders' instructions (批示) are loaded in one pass; then a
+context per supervisor, per leadership address and per unit contact address; and, when something
+needs fixing, a system health report for the admins (sweep warnings, calendar coverage, dead mail).
+Deactivated people get no digest. Pure data: rendering and queuing are in `notifications.digest`.
 """
 
 from __future__ import annotations
 
 from collections import Counter, defaultdict
-from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
@@ -19,14 +21,21 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import func
 from sqlmodel import Session, col, select
 
-from config.policy import Policy
 from config.settings import Settings
-from models.deadlines import ACTIVE_STATUSES, is_overdue
+from models.deadlines import ACTIVE_STATUSES, start_of_day
 from models.notices import digest_leadership
 from models.notices import unreached_notices as find_unreached
 from models.outbox import OutboxMessage, OutboxStatus
-from models.read.due import load_reminder_window
-from models.read.figures import rate
+from models.read.due import Day, load_reminder_window
+from models.read.figures import (
+    Row,
+    by_attention,
+    document_rows,
+    rate_change,
+    signed_off_since,
+    unit_rows,
+)
+from models.read.filters import ItemFilter, conditions
 from models.sweep_tables import SweepRun
 from models.tables import (
     Document,
@@ -43,6 +52,7 @@ from notifications.outbox import item_url
 
 SWEEP_SILENCE = timedelta(days=1)  # no sweep for this long is a problem the admins hear about
 DEAD_MAIL_SHOWN = 20
+RANKING_SHOWN = 30
 
 
 def iso_week(day: date) -> str:
@@ -61,21 +71,19 @@ class Digest:
 
 @dataclass
 class _Facts:
-    """Everything the digests need, loaded once."""
+    """The items the digests list, loaded once (the figures are counted by the read side)."""
 
-    now: datetime
-    today: date
+    day: Day
+    since: datetime  # the digest's week: from 00:00 seven days ago
     items: list[dict[str, Any]]
     documents: dict[int, str]
     units: dict[int, Unit]
     co_units: dict[int, set[int]]
-    signed_this_week: set[int]
-    signed_before: set[int]
+    instructions: list[dict[str, Any]]  # this week's 批示, oldest first
 
 
-def _load(session: Session, now: datetime, settings: Settings) -> _Facts:
-    tz, today = settings.tz, now.astimezone(settings.tz).date()
-    week_ago = now - timedelta(days=7)
+def _load(session: Session, day: Day, base_url: str) -> _Facts:
+    since = start_of_day(day.today - timedelta(days=7), day.tz)
     documents: dict[int, str] = dict(session.execute(select(Document.id, Document.short_name)).all())  # type: ignore[call-overload]
     units = {u.id: u for u in session.exec(select(Unit)).all()}  # type: ignore[call-overload]
     cols = (Item.id, Item.document_id, Item.number, Item.title, Item.lead_unit_id, Item.supervisor_id,
@@ -84,26 +92,34 @@ def _load(session: Session, now: datetime, settings: Settings) -> _Facts:
     for row in session.execute(select(*cols).where(Item.status != Status.CANCELLED)).all():  # type: ignore[call-overload]
         item = dict(zip(("id", "document_id", "number", "title", "lead_unit_id", "supervisor_id",
                          "original_deadline", "deadline", "status", "level", "created_at"), row, strict=True))
-        item["overdue"] = is_overdue(item["status"], item["deadline"], now, tz)
-        item["days_left"] = (item["deadline"] - today).days
+        item["overdue"] = day.overdue(item["status"], item["deadline"])
+        item["due_soon"] = day.due_soon(item["status"], item["deadline"])
+        item["days_left"] = (item["deadline"] - day.today).days
         items.append(item)
-    open_ids = {i["id"] for i in items if i["status"] in ACTIVE_STATUSES}
+    by_id = {i["id"]: i for i in items}
+    instructions = _instructions(session, since, day.now, by_id)
+    wanted = {i["id"] for i in items if i["status"] in ACTIVE_STATUSES} | {n["item_id"] for n in instructions}
     co_units: dict[int, set[int]] = defaultdict(set)
     for item_id, unit_id in session.execute(select(ItemCoUnit.item_id, ItemCoUnit.unit_id)).all():  # type: ignore[call-overload]
-        if item_id in open_ids:
+        if item_id in wanted:
             co_units[item_id].add(unit_id)
-    signed = session.execute(
-        select(ItemEvent.item_id, func.max(ItemEvent.at)).where(ItemEvent.kind == "signed_off")  # type: ignore[call-overload]
-        .group_by(ItemEvent.item_id)
+    facts = _Facts(day, since, items, documents, units, co_units, instructions)
+    for entry in instructions:
+        entry.update({**_line(by_id[entry["item_id"]], facts, base_url), "day": entry["at"].astimezone(day.tz).date()})
+    return facts
+
+
+def _instructions(session: Session, since: datetime, now: datetime, items: dict[int, dict[str, Any]]) -> list[dict[str, Any]]:
+    """Leaders' instructions (批示, event `instructed`) written from `since` to `now` on items not cancelled."""
+    rows = session.execute(
+        select(ItemEvent.id, ItemEvent.item_id, ItemEvent.at, ItemEvent.actor_label, ItemEvent.payload, Person.name)  # type: ignore[call-overload]
+        .outerjoin(Person, col(Person.id) == ItemEvent.actor_id)
+        .where(ItemEvent.kind == "instructed", col(ItemEvent.at) >= since, col(ItemEvent.at) <= now)
+        .order_by(col(ItemEvent.at), col(ItemEvent.id))
     ).all()
-    signed_off_ids = {i["id"] for i in items if i["status"] == Status.SIGNED_OFF}
-    signed_at = dict(signed)
-    # Items imported as already done have no `signed_off` event: they count as done since import.
-    signed_at.update({i["id"]: i["created_at"] for i in items
-                      if i["status"] == Status.SIGNED_OFF and i["id"] not in signed_at})
-    this_week = {item_id for item_id, at in signed_at.items() if item_id in signed_off_ids and _aware(at) >= week_ago}
-    before = {item_id for item_id, at in signed_at.items() if item_id in signed_off_ids and _aware(at) < week_ago}
-    return _Facts(now, today, items, documents, units, co_units, this_week, before)
+    return [{"event_id": event_id, "item_id": item_id, "at": _aware(at), "leader": name or label.split(" <", 1)[0],
+             "text": str((payload or {}).get("text", ""))}
+            for event_id, item_id, at, label, payload, name in rows if item_id in items]
 
 
 def _aware(at: datetime) -> datetime:
@@ -142,54 +158,74 @@ def _line(item: dict[str, Any], facts: _Facts, base_url: str) -> dict[str, Any]:
     }
 
 
-def _unit_table(items: Iterable[dict[str, Any]], facts: _Facts) -> list[dict[str, Any]]:
-    """Per lead unit: open, overdue, signed off this week, total, rate; ranked by overdue."""
-    rows: dict[int, Counter[str]] = defaultdict(Counter)
-    for item in items:
-        row = rows[item["lead_unit_id"]]
-        row["total"] += 1
-        row["open"] += item["status"] != Status.SIGNED_OFF
-        row["overdue"] += item["overdue"]
-        row["signed_off"] += item["status"] == Status.SIGNED_OFF
-        row["signed_this_week"] += item["id"] in facts.signed_this_week
-    table: list[dict[str, Any]] = [
-        {"unit": facts.units[uid].name, **row, "rate": rate(row["signed_off"], row["total"])} for uid, row in rows.items()
-    ]
-    table.sort(key=lambda r: (-r["overdue"], -r["open"], r["unit"]))
-    for rank, entry in enumerate(table, 1):
-        entry["rank"] = rank
-    return table
+def unit_table(session: Session, day: Day, base: ItemFilter, since: datetime, base_url: str) -> list[dict[str, Any]]:
+    """Per lead unit of the items `base` lists: the read side's figures (`unit_rows`), those needing
+    attention first (as the dashboard lists them), with the items signed off since `since`."""
+    rows = unit_rows(session, day, base)
+    signed = signed_off_since(session, Item.lead_unit_id, conditions(session, None, base, day.today, day.soon_until),
+                              since)
+    unit_of = {id(row): unit_id for unit_id, row in rows.items()}
+    return [{**_figures(row, base_url), "unit": row.name, "rank": place, "signed_this_week": signed.get(unit_of[id(row)], 0)}
+            for place, row in enumerate(by_attention(rows.values()), 1)]
+
+
+def document_table(session: Session, day: Day, base_url: str) -> list[dict[str, Any]]:
+    """Per document over every item (`duban report`'s rows), with the rate's change over the past week."""
+    rows = document_rows(session, None, ItemFilter(), day)
+    change = rate_change(session, [], day.today - timedelta(days=7), day.tz, rows)
+    return sorted(({**_figures(row, base_url), "document": row.name, "change": change[k]} for k, row in rows.items()),
+                  key=lambda r: r["document"])
+
+
+def _figures(row: Row, base_url: str) -> dict[str, Any]:
+    return {"total": row.total, "signed_off": row.signed_off, "open": row.open, "due_soon": row.due_soon,
+            "overdue": row.overdue, "rate": row.rate, "url": f"{base_url.rstrip('/')}{row.url()}"}
+
+
+def _leadership(session: Session, day: Day, facts: _Facts, attention: list[dict[str, Any]], base_url: str,
+                settings: Settings) -> dict[str, Any]:
+    documents = document_table(session, day, base_url)
+    level2 = sorted((_line(i, facts, base_url) for i in attention if i["level"] >= 2),
+                    key=lambda li: (-li["level"], -li["days_overdue"], li["ref"]))
+    ranking = [row for row in unit_table(session, day, ItemFilter(), facts.since, base_url) if row["overdue"]]
+    return {"documents": documents, "level2": level2, "ranking": ranking[:RANKING_SHOWN],
+            "overdue": sum(d["overdue"] for d in documents), "instructions": facts.instructions,
+            "scores": _last_month_scores(session, day.today, day.now, settings)}
 
 
 def compile_digests(session: Session, now: datetime, settings: Settings, skip: set[tuple[str, str]] | None = None) -> tuple[list[Digest], int]:
-    """This week's non-empty digests (leaving out `skip`: (audience, address) already sent); and how many were empty."""
+    """This week's non-empty digests (leaving out `skip`: (audience, address) already sent); and how many
+    were empty. Deactivated people get none and are not counted."""
     from config.policy import load_policy
 
-    facts = _load(session, now, settings)
     policy = load_policy(settings.policy_file)  # the settings given: the demo passes its own
+    window = load_reminder_window(policy)
+    day = Day.at(now, settings.tz, window)
+    base_url = settings.base_url
+    facts = _load(session, day, base_url)
     skip = skip or set()
-    base_url, digests, empty = settings.base_url, [], 0
+    digests: list[Digest] = []
+    empty = 0
     people = {p.email.lower(): p for p in session.exec(select(Person).where(Person.active)).all()}  # type: ignore[call-overload]
+    deactivated = {email.lower() for email in session.exec(select(Person.email).where(~col(Person.active))).all()}
     locale_of = {email: p.locale or settings.locale for email, p in people.items()}
-    common = {"week": iso_week(facts.today), "as_of": now.astimezone(settings.tz), "base_url": base_url.rstrip("/")}
+    common = {"week": iso_week(day.today), "as_of": now.astimezone(settings.tz), "base_url": base_url.rstrip("/")}
 
     attention = [i for i in facts.items if i["overdue"] or (i["level"] > 0 and i["status"] in ACTIVE_STATUSES)]
     _attention(session, attention)
 
-    # Supervisors: their overdue and escalated items, by level and lead unit.
+    # Supervisors: their overdue and escalated items, by level and lead unit; the week's 批示 on them.
     by_supervisor: dict[int, list[dict[str, Any]]] = defaultdict(list)
-    all_by_supervisor: dict[int, list[dict[str, Any]]] = defaultdict(list)
-    for item in facts.items:
-        if item["supervisor_id"] is not None:
-            all_by_supervisor[item["supervisor_id"]].append(item)
     for item in attention:
         if item["supervisor_id"] is not None:
             by_supervisor[item["supervisor_id"]].append(item)
+    supervisor_of = {i["id"]: i["supervisor_id"] for i in facts.items}
     for person in people.values():
         if person.role != Role.SUPERVISOR or ("supervisor", person.email.lower()) in skip:
             continue
         mine = by_supervisor.get(person.id, [])  # type: ignore[arg-type]
-        if not mine:
+        instructions = [n for n in facts.instructions if supervisor_of[n["item_id"]] == person.id]
+        if not mine and not instructions:
             empty += 1
             continue
         lines = sorted((_line(i, facts, base_url) for i in mine),
@@ -197,44 +233,41 @@ def compile_digests(session: Session, now: datetime, settings: Settings, skip: s
         groups: dict[int, dict[str, list[dict[str, Any]]]] = {}
         for li in lines:
             groups.setdefault(li["level"], {}).setdefault(li["lead_unit"], []).append(li)
-        units = _unit_table(all_by_supervisor[person.id], facts)  # type: ignore[index]
+        units = unit_table(session, day, ItemFilter(supervisor=person.email.lower()), facts.since, base_url)
         digests.append(Digest("supervisor", person.email.lower(), locale_of.get(person.email.lower(), settings.locale), {
             **common, "name": person.name, "groups": groups, "count": len(lines),
-            "overdue": sum(li["overdue"] for li in lines), "units": units,
+            "overdue": sum(li["overdue"] for li in lines), "units": units, "instructions": instructions,
         }, lines))
 
-    # Leadership: rate per document with the change since last week, level 2+ items, the unit ranking.
-    leaders = digest_leadership(policy, [email for email, p in people.items() if p.role == Role.LEADER])
-    documents = _documents_table(facts)
-    level2 = sorted((_line(i, facts, base_url) for i in attention if i["level"] >= 2),
-                    key=lambda li: (-li["level"], -li["days_overdue"], li["ref"]))
-    ranking = [row for row in _unit_table(facts.items, facts) if row["overdue"]]
-    scores = _last_month_scores(session, facts.today, now, settings) if leaders else None
-    for addr in leaders:
-        if ("leadership", addr) in skip:
-            continue
-        if not documents:
-            empty += 1
-            continue
-        digests.append(Digest("leadership", addr, locale_of.get(addr, settings.locale), {
-            **common, "documents": documents, "level2": level2, "ranking": ranking[:30],
-            "overdue": sum(i["overdue"] for i in facts.items), "scores": scores,
-        }, level2))
+    # Leadership: rate per document with the change over the week, level 2+ items, the units with
+    # overdue items (as the dashboard lists them), last month's scores, the week's 批示.
+    leaders = [addr for addr in digest_leadership(policy, [email for email, p in people.items() if p.role == Role.LEADER])
+               if addr not in deactivated]
+    leaders = [addr for addr in leaders if ("leadership", addr) not in skip]
+    if leaders:
+        leadership = _leadership(session, day, facts, attention, base_url, settings)
+        for addr in leaders:
+            if not leadership["documents"]:
+                empty += 1
+                continue
+            digests.append(Digest("leadership", addr, locale_of.get(addr, settings.locale),
+                                  {**common, **leadership}, leadership["level2"]))
 
-    # Units: each contact address, its units' overdue and due-soon items, as lead and as co-unit.
-    # Due soon: within the policy's first reminder, in working days (as the web's traffic lights).
-    workdays, due_soon_until = _reminder_window(facts.today, policy)
+    # Units: each contact address, its units' overdue and due-soon items (the read side's rules, the
+    # policy's first reminder in working days), as lead and as co-unit; the week's 批示 on them.
     per_unit: dict[int, list[tuple[str, dict[str, Any]]]] = defaultdict(list)
     for item in facts.items:
-        if item["status"] not in ACTIVE_STATUSES or not (item["overdue"] or item["deadline"] <= due_soon_until):
+        if not (item["overdue"] or item["due_soon"]):
             continue
         per_unit[item["lead_unit_id"]].append(("lead", item))
         for unit_id in facts.co_units.get(item["id"], ()):
             per_unit[unit_id].append(("co", item))
+    lead_of = {i["id"]: i["lead_unit_id"] for i in facts.items}
     by_address: dict[str, list[int]] = defaultdict(list)
     for unit in facts.units.values():
         for addr in unit.contact_emails or []:
-            by_address[addr.strip().lower()].append(unit.id)  # type: ignore[arg-type]
+            if addr.strip().lower() not in deactivated:
+                by_address[addr.strip().lower()].append(unit.id)  # type: ignore[arg-type]
     shared: dict[tuple[int, ...], tuple[dict[str, Any], list[dict[str, Any]]]] = {}
     for addr, unit_ids in sorted(by_address.items()):
         if ("unit", addr) in skip:
@@ -247,25 +280,28 @@ def compile_digests(session: Session, now: datetime, settings: Settings, skip: s
         sections: list[dict[str, Any]] = []
         for unit_id in sorted(unit_ids):
             entries = per_unit.get(unit_id, [])
-            if not entries:
-                continue
             lines = [{**_line(item, facts, base_url), "role": role} for role, item in entries]
             overdue = sorted((li for li in lines if li["overdue"]), key=lambda li: (-li["days_overdue"], li["ref"]))
             soon = sorted((li for li in lines if not li["overdue"]), key=lambda li: (li["days_left"], li["ref"]))
-            sections.append({"unit": facts.units[unit_id].name, "overdue": overdue, "due_soon": soon})
+            instructions = [n for n in facts.instructions
+                            if lead_of[n["item_id"]] == unit_id or unit_id in facts.co_units.get(n["item_id"], ())]
+            if overdue or soon or instructions:
+                sections.append({"unit": facts.units[unit_id].name, "overdue": overdue, "due_soon": soon,
+                                 "instructions": instructions})
         if not sections:
             empty += 1
             continue
         rows = [li for s in sections for li in s["overdue"]]
-        context = {**common, "sections": sections, "overdue": len(rows), "due_soon_workdays": workdays,
-                   "due_soon": sum(len(s["due_soon"]) for s in sections)}
+        context = {**common, "sections": sections, "overdue": len(rows), "due_soon_workdays": window.workdays,
+                   "due_soon": sum(len(s["due_soon"]) for s in sections),
+                   "instructions": list({n["event_id"]: n for s in sections for n in s["instructions"]}.values())}
         shared[units_key] = (context, rows)
         digests.append(Digest("unit", addr, locale_of.get(addr, settings.locale), context, rows))
 
     # Admins: what needs fixing in the system itself; nothing is sent in a healthy week.
     admins = [p for email, p in people.items() if p.role == Role.ADMIN and ("admin", email) not in skip]
     if admins:
-        health = system_health(session, now, facts.today, settings.tz)
+        health = system_health(session, now, day.today, settings.tz)
         for person in admins:
             if not health["problems"]:
                 empty += 1
@@ -336,33 +372,3 @@ def _last_month_scores(session: Session, today: date, now: datetime, settings: S
                        "deductions": number(-sum((x.points for x in u.deductions), Decimal(0))),
                        "additions": number(sum((x.points for x in u.additions), Decimal(0)))}
                       for u in board.units[:30]]}
-
-
-def _reminder_window(today: date, policy: Policy) -> tuple[int, date]:
-    """(working days, last deadline day) of "due soon" (models.read.due, as the pages count it)."""
-    window = load_reminder_window(policy)
-    return window.workdays, window.until(today)
-
-
-def _documents_table(facts: _Facts) -> list[dict[str, Any]]:
-    per_doc: dict[int, Counter[str]] = defaultdict(Counter)
-    week_ago = facts.now - timedelta(days=7)
-    for item in facts.items:
-        row = per_doc[item["document_id"]]
-        row["total"] += 1
-        row["signed_off"] += item["status"] == Status.SIGNED_OFF
-        row["overdue"] += item["overdue"]
-        if _aware(item["created_at"]) < week_ago:
-            row["total_before"] += 1
-            row["signed_before"] += item["id"] in facts.signed_before
-    table: list[dict[str, Any]] = []
-    for doc_id, row in per_doc.items():
-        now_rate = rate(row["signed_off"], row["total"])
-        before = rate(row["signed_before"], row["total_before"]) if row["total_before"] else None
-        table.append({
-            "document": facts.documents.get(doc_id, str(doc_id)), "total": row["total"],
-            "signed_off": row["signed_off"], "overdue": row["overdue"], "rate": now_rate,
-            "change": None if before is None else round(now_rate - before, 1),
-        })
-    table.sort(key=lambda r: r["document"])
-    return table

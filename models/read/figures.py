@@ -192,7 +192,7 @@ def build_figures(session: Session, person: Person | None, now: datetime, tz: Zo
     return Figures(
         as_of=now, overall=overall,
         documents=sorted(documents.values(), key=lambda r: r.name),
-        units=sorted(units, key=lambda r: (-r.overdue, -r.due_soon, r.name)),
+        units=by_attention(units),
         escalation=dict(sorted(escalation.items())), week_starts=starts, base=base, places=places,
         co_items=co_items, own_unit=base.unit,
     )
@@ -200,7 +200,22 @@ def build_figures(session: Session, person: Person | None, now: datetime, tz: Zo
 
 def _add_trend(session: Session, scope: list[Any], boundaries: list[date], tz: ZoneInfo,
                documents: dict[Any, Row], overall: Row) -> None:
-    """The rate at the end of each past week, among the items that existed then.
+    """The rate at the end of each past week, among the items that existed then."""
+    past = _past_counts(session, scope, boundaries, tz)
+    n = len(boundaries)
+    totals, signed = [0] * n, [0] * n
+    for document_id, row in documents.items():
+        existed, done = past.get(document_id, ([0] * n, [0] * n))
+        row.trend = [rate(done[i], existed[i]) for i in range(n)] + [row.rate]
+        for i in range(n):
+            totals[i] += existed[i]
+            signed[i] += done[i]
+    overall.trend = [rate(signed[i], totals[i]) for i in range(n)] + [overall.rate]
+
+
+def _past_counts(session: Session, scope: list[Any], boundaries: list[date], tz: ZoneInfo,
+                 ) -> dict[Any, tuple[list[int], list[int]]]:
+    """Per document, the items that existed and those signed off at 00:00 of each boundary day.
 
     Signing off is final, so an item signed off now and before the boundary was signed off then,
     unless its one `signed_off` event is later. Items imported as signed off count from their
@@ -223,15 +238,39 @@ def _add_trend(session: Session, scope: list[Any], boundaries: list[date], tz: Z
         .group_by(Item.document_id)
     ).all()}
     n = len(instants)
-    zero = [0] * (2 * n)
-    totals, signed = [0] * n, [0] * n
-    for document_id, row in documents.items():
-        values, after = past.get(document_id, zero), since.get(document_id, zero[:n])
-        row.trend = [rate(values[n + i] - after[i], values[i]) for i in range(n)] + [row.rate]
-        for i in range(n):
-            totals[i] += values[i]
-            signed[i] += values[n + i] - after[i]
-    overall.trend = [rate(signed[i], totals[i]) for i in range(n)] + [overall.rate]
+    out: dict[Any, tuple[list[int], list[int]]] = {}
+    for document_id, values in past.items():
+        after = since.get(document_id, [0] * n)
+        out[document_id] = (values[:n], [values[n + i] - after[i] for i in range(n)])
+    return out
+
+
+def by_attention(units: Iterable[Row]) -> list[Row]:
+    """Units needing attention first: most overdue, then most due soon, then by name (the
+    dashboard's table and the digests' unit tables)."""
+    return sorted(units, key=lambda r: (-r.overdue, -r.due_soon, r.name))
+
+
+def signed_off_since(session: Session, key: Any, where: Iterable[Any], since: datetime) -> dict[Any, int]:
+    """Items within `where` signed off from `since` on, grouped by the column `key` (the digests'
+    "signed off this week"). Items imported as signed off count from their import."""
+    signed_at = (select(ItemEvent.item_id.label("item_id"), func.max(ItemEvent.at).label("at"))  # type: ignore[attr-defined]
+                 .where(ItemEvent.kind == "signed_off").group_by(ItemEvent.item_id).subquery())
+    at = func.coalesce(signed_at.c.at, Item.created_at)
+    rows = session.execute(
+        select(key, func.count()).select_from(Item).outerjoin(signed_at, signed_at.c.item_id == Item.id)
+        .where(Item.status == Status.SIGNED_OFF, at >= since, *where).group_by(key)
+    ).all()
+    return {k: int(n) for k, n in rows}
+
+
+def rate_change(session: Session, where: Iterable[Any], since: date, tz: ZoneInfo,
+                documents: dict[Any, Row]) -> dict[Any, float | None]:
+    """Each document row's rate now less its rate at 00:00 of `since`, among the items that existed
+    then (as the dashboard's trend counts it); None for a document none of whose items existed then."""
+    past = _past_counts(session, [Item.status != Status.CANCELLED, *where], [since], tz)
+    return {k: round(row.rate - rate(past[k][1][0], past[k][0][0]), 1) if past.get(k, ([0], []))[0][0] else None
+            for k, row in documents.items()}
 
 
 def ranked(units: list[Row]) -> list[Row]:

@@ -116,6 +116,7 @@ class ItemFilter:
     returned: bool = False  # worked on again after the supervisor returned it (退回)
     level: int | None = None
     q: str = ""  # words in the title, or the item number
+    supervisor: str = ""  # the email of the item's supervisor (督办人)
 
     def params(self, **changes: Any) -> dict[str, str]:
         """The filter as URL parameters (only the ones set), with `changes` applied."""
@@ -125,7 +126,7 @@ class ItemFilter:
             "unit_role": "" if not f.unit or f.unit_role == UnitRole.ANY else str(f.unit_role),
             "status": f.status or "", "open": "1" if f.open else "", "overdue": "1" if f.overdue else "", "due_soon": "1" if f.due_soon else "",
             "unacknowledged": "1" if f.unacknowledged else "", "returned": "1" if f.returned else "",
-            "level": "" if f.level is None else str(f.level), "q": f.q,
+            "level": "" if f.level is None else str(f.level), "q": f.q, "supervisor": f.supervisor,
         }
         return {k: v for k, v in out.items() if v}
 
@@ -220,7 +221,17 @@ def conditions(session: Session, person: Person | None, f: ItemFilter, today: da
     if f.q.strip():
         text = f.q.strip()
         out.append(or_(col(Item.title).contains(text, autoescape=True), Item.number == text))
+    if f.supervisor:
+        out.append(Item.supervisor_id == match_supervisor(session, f.supervisor))
     return out
+
+
+def match_supervisor(session: Session, email: str) -> int:
+    """The id of the person with `email` (any role: a supervisor may have been made admin since)."""
+    person_id = session.exec(select(Person.id).where(Person.email == email.strip().lower())).first()
+    if person_id is None:
+        raise InvalidInput(f"no person with email {email!r}", code="person.not_found", params={"email": email})
+    return person_id
 
 
 def visible_units(session: Session, person: Person | None) -> list[str]:

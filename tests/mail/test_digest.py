@@ -75,7 +75,7 @@ def test_units_get_their_overdue_and_due_soon_items_as_lead_and_co_unit(session:
 def test_the_escalation_list_is_attached_as_a_workbook(session: Session, now: Any, mail_world: Any) -> None:
     queue_digests(session, now, settings())
     message = digests(session)[("supervisor", "sup@dc.gov.cn")]
-    (attachment,) = list(message.iter_attachments())
+    attachment, _notice = list(message.iter_attachments())  # the weekly notice follows (test_digest_read_side.py)
     assert attachment.get_filename() == "督办清单-2024年第23周.xlsx"
     sheet = load_workbook(io.BytesIO(attachment.get_content())).active
     rows = list(sheet.iter_rows(values_only=True))
@@ -96,7 +96,7 @@ def test_the_escalation_list_keeps_formula_like_text_as_text(session: Session, n
                                at=now - timedelta(hours=2)))  # Monday 07:00 in Shanghai, Sunday in UTC
     session.commit()
     queue_digests(session, now, settings())
-    (attachment,) = list(digests(session)[("supervisor", "sup@dc.gov.cn")].iter_attachments())
+    attachment = next(digests(session)[("supervisor", "sup@dc.gov.cn")].iter_attachments())
     assert_no_formulas(attachment.get_content())
     rows = list(load_workbook(io.BytesIO(attachment.get_content())).active.iter_rows(values_only=True))
     assert {row[1] for row in rows[1:]} == set(RISKY[:3])
@@ -218,8 +218,9 @@ def test_contacts_of_one_unit_get_the_same_digest_with_their_own_to_and_message_
 
 def test_items_imported_as_done_count_as_done_last_week_too(session: Session, now: Any) -> None:
     """A ledger imported with 已落实 items: the rate did not jump this week, so the change is 0."""
+    from models.read.due import Day
     from models.tables import Status
-    from notifications.digest_context import _documents_table, _load
+    from notifications.digest_context import document_table
 
     document, unit = make_document(session, "新时代意见"), make_unit(session, "市发改委")
     month_ago = now - timedelta(days=30)
@@ -227,7 +228,7 @@ def test_items_imported_as_done_count_as_done_last_week_too(session: Session, no
         make_item(session, document=document, lead_unit=unit, number=number, status=status,
                   created_at=month_ago, updated_at=month_ago, deadline=date(2024, 12, 31))
     session.commit()
-    (row,) = _documents_table(_load(session, now, settings()))
+    (row,) = document_table(session, Day.at(now, settings().tz), "")
     assert (row["rate"], row["change"]) == (66.7, 0.0)
 
 
