@@ -133,3 +133,19 @@ def test_my_work_groups_are_the_lists_their_counts_link_to(world, client_for, se
     assert lead.post(f"/items/{world.items['ours'].id}/act",
                      data={"csrf_token": CSRF, "action": "acknowledge"}).status_code == 303
     assert "推进营商环境改革" not in lead.get("/my").text.split('id="my-returned"')[0]
+
+
+def test_returned_items_are_a_filter_of_the_list_and_the_api(world, client_for, session, now, anon):
+    item, lead, sup = world.items["ours"], world.people["lead"], world.people["sup"]
+    apply(session, item, Action.SUBMIT, lead, now, evidence="文件已印发")
+    apply(session, item, Action.RETURN, sup, now, reason="缺少文号")
+    apply(session, item, Action.REPORT_PROGRESS, lead, now, text="补充文号中")  # still returned: no change of state
+    token = create_token(session, sup, now)
+    session.commit()
+    page = client_for(sup).get("/items", params={"returned": "1"}).text
+    assert _found(page) == 1 and "推进营商环境改革" in page and 'name="returned" value="1"' in page
+    found = anon.get("/api/v1/items", params={"returned": "true"}, headers={"Authorization": f"Bearer {token}"}).json()
+    assert [row["ref"] for row in found["items"]] == ["新时代意见/1"]
+    apply(session, item, Action.SUBMIT, lead, now, evidence="附文号")
+    session.commit()
+    assert count_items(session, None, ItemFilter(returned=True), now, TZ) == 0
