@@ -28,11 +28,13 @@ def edit(
     co_units: Annotated[str | None, typer.Option("--co-units", help="The co-units, comma-separated (empty: none).")] = None,
     supervisor: Annotated[str | None, typer.Option(help="The new supervisor's email.")] = None,
     category: Annotated[str | None, typer.Option(help="The new category.")] = None,
+    frequency: Annotated[str | None, typer.Option(
+        help="频次, e.g. 每季度, 每月25日前, 每季度首月10日前 or quarterly; empty: the item does not recur.")] = None,
     now: NowOption = None,
 ) -> None:
     """Change an open item (supervisors and admins): one `edited` event naming old and new values."""
     act(item, Action.EDIT, by, now, title=title, deadline=_deadline(deadline) if deadline else None,
-        reason=reason, lead_unit=lead, supervisor=supervisor, category=category,
+        reason=reason, lead_unit=lead, supervisor=supervisor, category=category, frequency=frequency,
         co_units=[u.strip() for u in co_units.replace("，", ",").split(",") if u.strip()] if co_units is not None else None)
 
 

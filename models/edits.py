@@ -19,7 +19,7 @@ from models.errors import InvalidInput
 from models.notices import People, Recipients
 from models.tables import Item, ItemCoUnit, ItemEvent, Notification, Person, Role, Unit
 
-FIELDS = ("title", "deadline", "lead_unit", "co_units", "supervisor", "category")
+FIELDS = ("title", "deadline", "lead_unit", "co_units", "supervisor", "category", "frequency")
 
 
 def _refuse(ref: str, message: str, *, code: str, **params: Any) -> InvalidInput:
@@ -60,6 +60,10 @@ def edit_effect(session: Session, item: Item, actor: Person, now: datetime, payl
     if supervisor is not None and supervisor.id != item.supervisor_id:
         old = session.get(Person, item.supervisor_id) if item.supervisor_id else None
         changes["supervisor"] = {"old": old.email if old else None, "new": supervisor.email}
+    if "frequency" in asked:
+        frequency = _frequency(ref, asked["frequency"])
+        if frequency != item.frequency:
+            changes["frequency"] = {"old": item.frequency, "new": frequency}
     if not changes:
         raise _refuse(ref, "the edit changes nothing", code="edit.nothing")
 
@@ -78,6 +82,10 @@ def edit_effect(session: Session, item: Item, actor: Person, now: datetime, payl
         session.add_all(ItemCoUnit(item_id=item.id, unit_id=unit_id) for unit_id in sorted(new_co))  # type: ignore[arg-type]
     if "supervisor" in changes:
         item.supervisor_id = supervisor.id  # type: ignore[union-attr]
+    if "frequency" in changes:
+        item.frequency = changes["frequency"]["new"]
+    if {"frequency", "deadline"} & changes.keys() and (item.frequency or "frequency" in changes):
+        _reschedule_periods(session, item)
     # Each field as {"old", "new"} at the top, as the import's changes are (the timeline shows both alike).
     extra = {"old_lead_unit_id": old_lead_id} if "lead_unit" in changes else {}
     return {**changes, "summary": summary(changes), **extra}
@@ -100,6 +108,28 @@ def _check_deadline(ref: str, item: Item, deadline: date, reason: str, now: date
     if not reason.strip():
         raise _refuse(ref, f"moving the deadline from {item.deadline} to {deadline} needs a reason",
                       code="edit.deadline_reason", deadline=deadline, current=item.deadline)
+
+
+def _frequency(ref: str, text: Any) -> str | None:
+    """The stored (English) form of a frequency typed in either language; None (empty) clears it."""
+    from models.frequency import EXAMPLES, FrequencyError, parse_frequency
+
+    try:
+        frequency = parse_frequency(text)
+    except FrequencyError as exc:
+        examples = " / ".join(EXAMPLES)
+        raise _refuse(ref, f"{exc}; write one of {examples}, or leave it empty for an item that does not recur",
+                      code="edit.frequency_unknown", text=str(text).strip(), examples=examples) from None
+    return frequency.code if frequency else None
+
+
+def _reschedule_periods(session: Session, item: Item) -> None:
+    """频次 or deadline changed: the periods not yet reported follow (models/periods.py)."""
+    from models.periods import schedule_periods
+    from models.schedule import Schedule
+
+    session.flush()
+    schedule_periods(session, [item], Schedule.configured())
 
 
 def _unit(session: Session, text: str) -> Unit:

@@ -51,7 +51,7 @@ def action_payload(action: Action, fields: dict[str, Any]) -> dict[str, Any]:
 def edit_payload(fields: dict[str, Any]) -> dict[str, Any]:
     """An edit form (prefilled with the item's values; an unchanged field changes nothing) or JSON body.
     An empty supervisor, lead unit or deadline means "leave as it is"; co-units are a list or
-    a comma/顿号-separated text (empty: none)."""
+    a comma/顿号-separated text (empty: none); an empty frequency means the item does not recur."""
     def given(name: str) -> str | None:
         value = str(fields.get(name) or "").strip()
         return value or None
@@ -69,6 +69,7 @@ def edit_payload(fields: dict[str, Any]) -> dict[str, Any]:
         "title": given("title"), "category": None if fields.get("category") is None else str(fields["category"]),
         "deadline": deadline, "reason": given("reason"), "lead_unit": given("lead_unit"),
         "supervisor": given("supervisor"),
+        "frequency": None if fields.get("frequency") is None else str(fields["frequency"]),
         "co_units": None if co is None else [u.strip() for u in (co if isinstance(co, list) else _LIST.split(str(co)))
                                              if str(u).strip()],
     }

@@ -14,6 +14,7 @@ from fastapi.templating import Jinja2Templates
 from markupsafe import Markup
 
 from config.i18n import zone_name
+from models.frequency import parse_frequency
 from models.tables import Person
 from web.charts import spark
 from web.deps import csrf_token
@@ -49,7 +50,13 @@ def _helpers(locale: str, tz: ZoneInfo) -> dict[str, Any]:
 
     translate = translator(locale)
     return {"locale": locale, "_": translate, "local": local, "day": _day,
-            "actor": lambda label: actor_text(label, locale)}
+            "actor": lambda label: actor_text(label, locale), "frequency": lambda code: _frequency(code, locale)}
+
+
+def _frequency(code: str | None, locale: str) -> str:
+    """A stored frequency (quarterly by day 20) as the reader writes it (每季度20日前); "" for none."""
+    frequency = parse_frequency(code) if code else None
+    return frequency.text(locale) if frequency else ""
 
 
 def _day(value: date | None) -> str:

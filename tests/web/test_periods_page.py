@@ -9,6 +9,7 @@ from config.calendar import WorkCalendar
 from config.policy import DEFAULT_POLICY_FILE, load_policy
 from models.periods import schedule_periods
 from models.schedule import Schedule
+from tests.web.conftest import CSRF
 
 
 def test_the_item_page_lists_each_period_with_its_due_day(world, client_for, session):
@@ -29,3 +30,18 @@ def test_the_item_page_lists_each_period_with_its_due_day(world, client_for, ses
 def test_a_page_without_periods_has_no_periods_card(world, client_for):
     page = client_for(world.people["lead"]).get(f"/items/{world.items['ours'].id}").text
     assert "<h2>定期报送</h2>" not in page and "<h2>Reporting periods</h2>" not in page
+
+
+def test_the_item_pages_edit_form_sets_the_frequency(world, client_for, engine):
+    item, sup = world.items["ours"], client_for(world.people["sup"])
+    page = sup.get(f"/items/{item.id}").text
+    assert 'name="frequency"' in page
+    form = {"csrf_token": CSRF, "action": "edit", "title": item.title, "deadline": item.deadline.isoformat(),
+            "reason": "", "lead_unit": "市发改委", "co_units": "市财政局", "supervisor": "sup@dc.gov.cn",
+            "category": "", "frequency": "每月", "version": str(item.version)}
+    assert sup.post(f"/items/{item.id}/act", data=form).status_code == 303
+    page = sup.get(f"/items/{item.id}").text
+    assert "<h2>定期报送</h2>" in page or "<h2>Reporting periods</h2>" in page
+    assert 'value="每月"' in page or 'value="monthly"' in page
+    refused = sup.post(f"/items/{item.id}/act", data={**{k: v for k, v in form.items() if k != "version"}, "frequency": "每两周"})
+    assert refused.status_code == 400 and "每两周" in refused.text

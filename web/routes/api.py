@@ -61,7 +61,8 @@ class ActionBody(BaseModel):
     """The fields an action needs: progress, urge, instruct (批示) and comment (留言) `text` (and
     `percent`), submit `evidence`, return/cancel/reject `reason`, extension request `deadline` and
     `reason`, sign-off `comment`; edit any of `title`, `deadline` (with `reason`), `lead_unit`,
-    `co_units`, `supervisor`, `category` (a field left out stays as it is)."""
+    `co_units`, `supervisor`, `category`, `frequency` (e.g. 每季度 or "quarterly"; "" for none; a field
+    left out stays as it is)."""
 
     version: DbInt | None = Field(default=None, description="The item's version you acted on; 409 if it changed since")
     text: str | None = None
@@ -75,6 +76,7 @@ class ActionBody(BaseModel):
     co_units: list[str] | None = Field(default=None, max_length=100, description="Unit names or codes; [] for none")
     supervisor: str | None = Field(default=None, max_length=320, description="A supervisor's email")
     category: str | None = Field(default=None, max_length=200)
+    frequency: str | None = Field(default=None, max_length=100, description="频次, e.g. 每季度 or quarterly; '' for none")
 
 
 @router.get("/me", response_model=Me)

@@ -118,7 +118,7 @@ def act(
     seen: Annotated[int | None, Form(ge=0, le=1_000_000)] = None,
     title: Annotated[str, Form()] = "", lead_unit: Annotated[str, Form()] = "",
     co_units: Annotated[str, Form()] = "", supervisor: Annotated[str, Form()] = "",
-    category: Annotated[str, Form()] = "",
+    category: Annotated[str, Form()] = "", frequency: Annotated[str | None, Form()] = None,
 ) -> Response:
     item = visible_item(session, user, item_id)
     fields = {"text": text, "percent": percent, "evidence": evidence, "reason": reason,
@@ -126,6 +126,8 @@ def act(
     if action is Action.EDIT:  # the edit form's fields (kept after a conflict like the others)
         fields |= {"title": title, "lead_unit": lead_unit, "co_units": co_units, "supervisor": supervisor,
                    "category": category}
+        if frequency is not None:  # a form from before the field existed leaves the frequency alone
+            fields["frequency"] = frequency
     try:
         check_version(item, version)
         apply(session, item, action, user, now, **action_payload(action, fields))
