@@ -106,7 +106,10 @@ def show(
     fields = [(_("Lead unit"), detail["lead_unit"]), (_("Co-units"), "、".join(detail["co_units"]) or "-"),
               (_("Supervisor"), detail["supervisor_email"] or "-"),
               (_("Status"), state),
-              (_("Deadline"), deadline), (_("Escalation level"), level(detail["escalation_level"]))]
+              (_("Deadline"), deadline), (_("Escalation level"), level(detail["escalation_level"])),
+              (_("Acknowledged"), "、".join(f"{a['unit']} ({local(a['at'])})" for a in detail["acknowledgements"])
+               or _("not yet")),
+              (_("Urged"), str(detail["urged"]))]
     for name, value in fields:
         console.print("  " + _("{name}: {value}", name=name, value=value), highlight=False)
     table = Table(title=_("Timeline"), title_justify="left")

@@ -131,6 +131,10 @@ def test_unacknowledged_items_and_their_figures_after_acknowledge_and_urge(duban
     assert duban("acknowledge", "新时代意见/12", "--by", p["fgw"], "--now", NOW).code == 0
     assert duban("urge", "新时代意见/13", "--by", p["sup"], "--text", "请本周报送", "--now", NOW).code == 0
     assert [r["ref"] for r in duban("items", "--unacknowledged", "--json").json()] == ["新时代意见/13"]
+    shown = duban("show", "新时代意见/12", "--now", NOW).out
+    assert "Acknowledged: 市发改委 (2024-07-03 09:00)" in shown and "Urged: 0" in shown
+    assert "Acknowledged: not yet" in duban("show", "新时代意见/13", "--now", NOW).out
+    assert "Urged: 1" in duban("show", "新时代意见/13", "--now", NOW).out
     listed = duban("items", "--unacknowledged").out
     assert "新时代意见/13" in listed and "Unacknowledged" in listed and "新时代意见/12" not in listed
     units = {u["unit"]: u for u in duban("report", "--json", "--now", NOW).json()["units"]}

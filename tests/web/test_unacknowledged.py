@@ -71,11 +71,13 @@ def test_the_list_marks_unacknowledged_rows_and_counts_urges(world, ledger, clie
 
 
 def test_the_dashboard_counts_link_to_exactly_their_lists(world, ledger, client_for):
+    for who, expected in (("sup", 3), ("co", 1), ("other", 2)):  # an officer: their unit's lead items
+        client = client_for(world.people[who])
+        headline = re.search(r'<a href="([^"]+)" id="overall-unacknowledged">未签收 (\d+)</a>', client.get("/").text)
+        assert headline is not None and int(headline.group(2)) == expected, who
+        assert _found(client.get(unescape(headline.group(1))).text) == expected, who
     client = client_for(world.people["sup"])
     page = client.get("/", params={"units": "all"}).text
-    headline = re.search(r'<a href="([^"]+)" id="overall-unacknowledged">未签收 (\d+)</a>', page)
-    assert headline is not None and int(headline.group(2)) == 3
-    assert _found(client.get(unescape(headline.group(1))).text) == 3
     documents = page.split("<h2>文件</h2>", 1)[1].split("</table>", 1)[0]
     links = re.findall(r'<td class="num" data-label="未签收"><a href="([^"]+)">(\d+)</a></td>', documents)
     assert links and sum(int(n) for _, n in links) == 3
