@@ -50,11 +50,13 @@ def items(
     limit: Annotated[int, typer.Option(help="At most this many rows (0: all).")] = 0,
     now: NowOption = None,
     as_json: JsonOption = False,
+    archived: Annotated[bool, typer.Option("--archived", help="Include items of archived documents.")] = False,
 ) -> None:
     """List items, with the filters of the items page."""
     at, tz = resolve_now(now), settings().tz
     query = ItemQuery(document=document or "", unit=unit or "", unit_role=unit_role, status=status, overdue=overdue,
-                      due_soon=due_soon, unacknowledged=unacknowledged, sort="document", per_page=limit or 1)
+                      due_soon=due_soon, unacknowledged=unacknowledged, sort="document", per_page=limit or 1,
+                      archived=archived)
     with open_session() as session:
         data = [row.as_dict() for row in list_rows(session, None, query, at, tz, everything=not limit)]
     if as_json:

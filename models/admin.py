@@ -1,5 +1,6 @@
-"""Administration of people (add, change role, unit and language, deactivate) and units (add, rename,
-parent unit, contacts, leaders); every change logged.
+"""Administration of people (add, change role, unit and language, deactivate), units (add, rename,
+parent unit, contacts, leaders) and documents (title, default supervisor, category, archive); every
+change logged.
 
 Each change is one `AdminChange` row naming who changed what, from which value to which (the log
 the admin pages and `duban user set|deactivate` write; people are never deleted, so history keeps
@@ -195,9 +196,9 @@ def _emails(text: str) -> list[str]:
 
 
 def save_document(session: Session, now: datetime, by: str, document: Document, *, title: str,
-                  supervisor: str = "") -> None:
-    """Change a document's title and default supervisor (an active supervisor's or admin's email, ""
-    for none; models.notices.set_document_supervisor's refusals)."""
+                  supervisor: str = "", category: str | None = None) -> None:
+    """Change a document's title, default supervisor (an active supervisor's or admin's email, ""
+    for none; models.notices.set_document_supervisor's refusals) and category (None: left as is)."""
     from models.notices import set_document_supervisor
 
     old_supervisor = _email_of(session, document.default_supervisor_id)
@@ -207,11 +208,38 @@ def save_document(session: Session, now: datetime, by: str, document: Document, 
     if title.strip() != document.title:
         changes["title"] = [document.title, title.strip()]
         document.title = title.strip()
+    if category is not None and category.strip() != document.category:
+        changes["category"] = [document.category, category.strip()]
+        document.category = category.strip()
     if new_supervisor != old_supervisor:
         changes["default_supervisor"] = [old_supervisor, new_supervisor]
     session.add(document)
     if changes:
         _log(session, now, by, "document", document.short_name, changes)
+
+
+def set_document_category(session: Session, now: datetime, by: str, document: Document, category: str) -> AdminChange | None:
+    """Set a document's category (类别; "" for none); None when it already was that."""
+    category = category.strip()
+    if category == document.category:
+        return None
+    change = _log(session, now, by, "document", document.short_name, {"category": [document.category, category]})
+    document.category = category
+    session.add(document)
+    return change
+
+
+def archive_document(session: Session, now: datetime, by: str, document: Document, archived: bool = True) -> AdminChange | None:
+    """Archive a document (归档) or take it out of the archive; None when it already was so.
+
+    Nothing of its items or their history changes: they drop out of lists, counts, the dashboard
+    and the digests (models/read/filters.py, `current_documents`) and come back when unarchived.
+    """
+    if (document.archived_at is not None) == archived:
+        return None
+    document.archived_at = now if archived else None
+    session.add(document)
+    return _log(session, now, by, "document", document.short_name, {"archived": [not archived, archived]})
 
 
 def _email_of(session: Session, person_id: int | None) -> str | None:

@@ -75,6 +75,10 @@ class Document(DocumentBase, table=True):
     id: int | None = Field(default=None, primary_key=True)
     # Told when an item of this document has no supervisor of its own (models/notices.py).
     default_supervisor_id: int | None = Field(default=None, foreign_key="person.id")
+    category: str = Field(default="", max_length=200)  # 类别, set by admins (models/admin.py)
+    # 归档: set when an admin archives it; its items drop out of lists, figures and digests
+    # (models/read/filters.py, `current_documents`) but stay readable.
+    archived_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
 
 
 class ItemCoUnit(SQLModel, table=True):

@@ -35,7 +35,7 @@ from models.read.figures import (
     signed_off_since,
     unit_rows,
 )
-from models.read.filters import ItemFilter, conditions
+from models.read.filters import ItemFilter, conditions, current_documents
 from models.sweep_tables import SweepRun
 from models.tables import (
     Document,
@@ -89,7 +89,8 @@ def _load(session: Session, day: Day, base_url: str) -> _Facts:
     cols = (Item.id, Item.document_id, Item.number, Item.title, Item.lead_unit_id, Item.supervisor_id,
             Item.original_deadline, Item.deadline, Item.status, Item.escalation_level, Item.created_at)
     items = []
-    for row in session.execute(select(*cols).where(Item.status != Status.CANCELLED)).all():  # type: ignore[call-overload]
+    current = (Item.status != Status.CANCELLED, current_documents())  # archived documents are not reported on
+    for row in session.execute(select(*cols).where(*current)).all():  # type: ignore[call-overload]
         item = dict(zip(("id", "document_id", "number", "title", "lead_unit_id", "supervisor_id",
                          "original_deadline", "deadline", "status", "level", "created_at"), row, strict=True))
         item["overdue"] = day.overdue(item["status"], item["deadline"])

@@ -117,6 +117,7 @@ class ItemFilter:
     level: int | None = None
     q: str = ""  # words in the title, or the item number
     supervisor: str = ""  # the email of the item's supervisor (督办人)
+    archived: bool = False  # 含已归档: items of archived documents too (see current_documents)
 
     def params(self, **changes: Any) -> dict[str, str]:
         """The filter as URL parameters (only the ones set), with `changes` applied."""
@@ -128,6 +129,7 @@ class ItemFilter:
             "unacknowledged": "1" if f.unacknowledged else "", "returned": "1" if f.returned else "",
             "level": "" if f.level is None else str(f.level), "q": f.q, "supervisor": f.supervisor,
         }
+        out["archived"] = "1" if f.archived else ""
         return {k: v for k, v in out.items() if v}
 
     def url(self, path: str = "/items", **changes: Any) -> str:
@@ -191,6 +193,14 @@ def returned_condition() -> Any:
     return and_(active(), last_change == "returned")
 
 
+def current_documents() -> Any:
+    """Items of documents not archived (归档). Lists, counts, the dashboard and the digests cover only
+    these; `ItemFilter(archived=True)` (含已归档) or a document filter shows the others, and an
+    archived document's items stay readable at their own address."""
+    archived = select(Document.id).where(col(Document.archived_at).is_not(None))
+    return col(Item.document_id).not_in(archived)
+
+
 def conditions(session: Session, person: Person | None, f: ItemFilter, today: date, soon_until: date) -> list[Any]:
     """`f` as WHERE conditions on Item, within what `person` may see (None: everything).
 
@@ -200,6 +210,8 @@ def conditions(session: Session, person: Person | None, f: ItemFilter, today: da
     scope = scope_condition(person)
     if scope is not None:
         out.append(scope)
+    if not f.archived and not f.document:  # a document asked for by name is shown, archived or not
+        out.append(current_documents())
     if f.document:
         out.append(Item.document_id == match_document(session, f.document))
     if f.unit:

@@ -1,6 +1,6 @@
 """Administration on the desk, for admins only: people (/admin/people: add, change role, unit and
 language, deactivate) and units (/admin/units: add, rename, parent, contacts, leaders) and documents (/admin/documents:
-title, default supervisor). Every change goes through models/admin.py and is logged there."""
+title, default supervisor, category, archive). Every change goes through models/admin.py and is logged there."""
 
 from __future__ import annotations
 
@@ -14,6 +14,7 @@ from models.admin import (
     LOCALES,
     AdminChange,
     add_person,
+    archive_document,
     deactivate,
     people,
     save_document,
@@ -109,7 +110,7 @@ def change_unit(request: Request, unit_id: DbInt, session: SessionDep, user: Adm
 
 @router.get("/admin/documents")
 def documents_page(request: Request, session: SessionDep, user: AdminUser) -> Response:
-    documents = session.exec(select(Document).order_by(col(Document.short_name))).all()
+    documents = session.exec(select(Document).order_by(col(Document.archived_at).is_not(None), col(Document.short_name))).all()
     staff = session.exec(select(Person).where(col(Person.role).in_([Role.SUPERVISOR, Role.ADMIN]),
                                               col(Person.active)).order_by(col(Person.email))).all()
     emails = {p.id: p.email for p in session.exec(select(Person)).all()}
@@ -121,11 +122,33 @@ def documents_page(request: Request, session: SessionDep, user: AdminUser) -> Re
 
 @router.post("/admin/documents/{document_id}")
 def change_document(request: Request, document_id: DbInt, session: SessionDep, user: AdminUser, now: NowDep,
-                    title: Annotated[str, Form()] = "", supervisor: Annotated[str, Form()] = "") -> Response:
-    document = session.get(Document, document_id)
-    if document is None:
-        raise NotFound(f"no document with id {document_id}", code="document.no_id", params={"id": document_id})
-    save_document(session, now, user.email, document, title=title, supervisor=supervisor)
+                    title: Annotated[str, Form()] = "", supervisor: Annotated[str, Form()] = "",
+                    category: Annotated[str | None, Form(max_length=200)] = None) -> Response:
+    document = _document(session, document_id)
+    save_document(session, now, user.email, document, title=title, supervisor=supervisor, category=category)
     session.commit()
     flash(request, "Done.")
     return redirect(f"/admin/documents#document-{document_id}")
+
+
+@router.post("/admin/documents/{document_id}/archive")
+def archive(request: Request, document_id: DbInt, session: SessionDep, user: AdminUser, now: NowDep) -> Response:
+    archive_document(session, now, user.email, _document(session, document_id), archived=True)
+    session.commit()
+    flash(request, "Archived: its items no longer show in lists, figures and digests; they stay readable.")
+    return redirect(f"/admin/documents#document-{document_id}")
+
+
+@router.post("/admin/documents/{document_id}/unarchive")
+def unarchive(request: Request, document_id: DbInt, session: SessionDep, user: AdminUser, now: NowDep) -> Response:
+    archive_document(session, now, user.email, _document(session, document_id), archived=False)
+    session.commit()
+    flash(request, "Done.")
+    return redirect(f"/admin/documents#document-{document_id}")
+
+
+def _document(session: SessionDep, document_id: int) -> Document:
+    document = session.get(Document, document_id)
+    if document is None:
+        raise NotFound(f"no document with id {document_id}", code="document.no_id", params={"id": document_id})
+    return document

@@ -36,7 +36,7 @@ router = APIRouter(dependencies=[Depends(csrf_protect)], include_in_schema=False
 async def item_query(
     document: str = "", unit: str = "", unit_role: str = "", status: str = "", open: str = "", overdue: str = "",
     due_soon: str = "", unacknowledged: str = "", returned: str = "", level: str = "", q: str = "", sort: str = "deadline",
-    page: Annotated[int, Query(ge=1, le=100_000)] = 1, supervisor: str = "",
+    page: Annotated[int, Query(ge=1, le=100_000)] = 1, supervisor: str = "", archived: str = "",
 ) -> ItemQuery:
     """The list's filters from the URL; empty fields (as plain forms send them) mean 'any'."""
     if status and status not in Status.__members__.values():
@@ -52,7 +52,7 @@ async def item_query(
         document=document.strip(), unit=unit.strip(), unit_role=UnitRole(unit_role or UnitRole.ANY),
         status=Status(status) if status else None, open=bool(open), overdue=bool(overdue), due_soon=bool(due_soon),
         unacknowledged=bool(unacknowledged), returned=bool(returned), level=int(level) if level else None,
-        q=q.strip()[:200], sort=sort if sort in SORTS else "deadline", page=page, supervisor=supervisor.strip()[:320],
+        q=q.strip()[:200], sort=sort if sort in SORTS else "deadline", page=page, supervisor=supervisor.strip()[:320], archived=bool(archived),
     )
 
 
