@@ -133,7 +133,7 @@ def timeline_row(line: TimelineLine) -> tuple[str, str, str, str]:
 
 
 def report(now: NowOption = None, as_json: JsonOption = False) -> None:
-    """The figures per document and per lead unit: total, signed off, rate, open, overdue, 未签收, 签收率, 催办."""
+    """The figures per document and per lead unit: total, signed off, rate, open, overdue, 未签收, 签收率, 催办, 按时报送率."""
     at = resolve_now(now)
     with open_session() as session:
         data = build_report(session, at, settings().tz)
@@ -151,12 +151,13 @@ def render_report(data: dict[str, Any]) -> None:
         table = Table(title=title, title_justify="left")
         table.add_column(name)
         for column in (_("Total"), _("Signed off"), _("Rate"), _("Open"), _("Overdue"), _("Unacknowledged"),
-                       _("Acknowledgement rate"), _("Urged")):
+                       _("Acknowledgement rate"), _("Urged"), _("On-time reporting rate")):
             table.add_column(column, justify="right")
         for row in data[key]:
             overdue = f"[red]{row['overdue']}[/]" if row["overdue"] else "0"
             waiting = row["acknowledged"] + row["unacknowledged"]
             table.add_row(row["unit" if key == "units" else "document"], str(row["total"]), str(row["signed_off"]),
                           f"{row['rate']:.1f}%", str(row["open"]), overdue, str(row["unacknowledged"]),
-                          f"{row['acknowledge_rate']:.1f}%" if waiting else "-", str(row["urged"]))
+                          f"{row['acknowledge_rate']:.1f}%" if waiting else "-", str(row["urged"]),
+                          f"{row['on_time_rate']:.1f}%" if row["periods_due"] else "-")
         console.print(table)

@@ -9,11 +9,11 @@ the next working day when it falls on a weekend or holiday (节假日顺延), as
 from __future__ import annotations
 
 from dataclasses import dataclass, replace
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 from typing import TYPE_CHECKING
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import Table, delete, insert
+from sqlalchemy import ColumnElement, DateTime, Table, cast, delete, func, insert
 from sqlmodel import Session, col, select
 
 from config.calendar import WorkCalendar
@@ -135,6 +135,20 @@ def period_state(due: date, fulfilled_at: datetime | None, now: datetime, tz: Zo
     if fulfilled_at is not None:
         return "on_time" if fulfilled_at.astimezone(tz).date() <= due else "late"
     return "missing" if now.astimezone(tz).date() > due else "open"
+
+
+def reported_on_time(postgres: bool, tz: ZoneInfo, at: datetime) -> ColumnElement[bool]:
+    """SQL: the period was reported by the end of its due day, local time (`period_state`'s on_time).
+
+    The end of day D is D + 1 day less the zone's UTC offset at `at` (China keeps one offset all
+    year); instants are stored as naive UTC.
+    """
+    shift = timedelta(days=1) - (at.astimezone(tz).utcoffset() or timedelta())
+    if postgres:
+        end: ColumnElement[datetime] = cast(col(ItemPeriod.due), DateTime) + shift
+    else:
+        end = func.datetime(col(ItemPeriod.due), f"+{int(shift.total_seconds())} seconds")
+    return col(ItemPeriod.fulfilled_at) < end
 
 
 def item_periods(session: Session, item_id: int, now: datetime, tz: ZoneInfo) -> list[PeriodView]:

@@ -15,10 +15,12 @@ from datetime import date, datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import and_, case, func
+from sqlalchemy import and_, case, func, or_
 from sqlmodel import Session, col, select
 
+from models.db import is_postgres
 from models.deadlines import start_of_day
+from models.periods import reported_on_time
 from models.read.due import (
     Day,
     due_soon_condition,
@@ -28,7 +30,7 @@ from models.read.due import (
     unfinished_condition,
 )
 from models.read.filters import ItemFilter, UnitRole, conditions, scope_units, sees_everything
-from models.tables import Document, Item, ItemEvent, Person, Role, Status, Unit
+from models.tables import Document, Item, ItemEvent, ItemPeriod, Person, Role, Status, Unit
 
 TREND_WEEKS = 8
 
@@ -49,6 +51,8 @@ class Row:
     acknowledged: int = 0  # acknowledged by their lead unit (签收)
     unacknowledged: int = 0  # 未签收: worked on, not acknowledged by their lead unit
     urged: int = 0  # 催办: `urged` events on these items
+    periods_due: int = 0  # 频次: periods of these items whose due day is over (models/periods.py)
+    periods_on_time: int = 0  # of those, reported by their due day
     trend: list[float] = field(default_factory=list)
     link: ItemFilter | None = None  # the list behind the row's counts (None: the reader may not open it)
 
@@ -60,6 +64,11 @@ class Row:
     def acknowledge_rate(self) -> float:
         """签收率: of the items that are or were waiting for their lead unit's 签收, those acknowledged."""
         return rate(self.acknowledged, self.acknowledged + self.unacknowledged)
+
+    @property
+    def on_time_rate(self) -> float:
+        """按时报送率: of the periods due so far, those reported by their due day."""
+        return rate(self.periods_on_time, self.periods_due)
 
     @property
     def light(self) -> str:
@@ -74,6 +83,8 @@ class Row:
                 "open": self.open, "due_soon": self.due_soon, "overdue": self.overdue, "light": self.light,
                 "acknowledged": self.acknowledged, "unacknowledged": self.unacknowledged,
                 "acknowledge_rate": self.acknowledge_rate, "urged": self.urged,
+                "periods_due": self.periods_due, "periods_on_time": self.periods_on_time,
+                "on_time_rate": self.on_time_rate,
                 **({"trend": self.trend} if self.trend else {})}
 
 
@@ -93,9 +104,27 @@ def count_rows(
         select(key, func.count()).select_from(ItemEvent).join(Item, col(Item.id) == ItemEvent.item_id)
         .where(ItemEvent.kind == "urged", *where).group_by(key)
     ).all())
-    return {k: Row(str(k) if names is None else names.get(k, str(k)), int(total), int(s or 0), int(o or 0),
-                   int(n or 0), int(lt or 0), int(a or 0), int(u or 0), int(urged.get(k, 0)))
-            for k, total, s, o, n, lt, a, u in rows}
+    rows_by_key = {k: Row(str(k) if names is None else names.get(k, str(k)), int(total), int(s or 0), int(o or 0),
+                          int(n or 0), int(lt or 0), int(a or 0), int(u or 0), int(urged.get(k, 0)))
+                   for k, total, s, o, n, lt, a, u in rows}
+    for k, (due, on_time) in period_counts(session, key, where, day).items():
+        if k in rows_by_key:
+            rows_by_key[k].periods_due, rows_by_key[k].periods_on_time = due, on_time
+    return rows_by_key
+
+
+def period_counts(session: Session, key: Any, where: Iterable[Any], day: Day) -> dict[Any, tuple[int, int]]:
+    """按时报送率's counts by the column `key`: the periods of the items within `where` whose due
+    day is over, and those reported by it. A signed-off item's periods not reported count no more
+    (the item ended; the sweep stops chasing them)."""
+    on_time = func.sum(case((reported_on_time(is_postgres(session), day.tz, day.now), 1), else_=0))
+    rows = session.exec(
+        select(key, func.count(), on_time).select_from(ItemPeriod).join(Item, col(Item.id) == ItemPeriod.item_id)
+        .where(col(ItemPeriod.due) < day.today, *where,
+               or_(col(ItemPeriod.fulfilled_at).is_not(None), Item.status != Status.SIGNED_OFF))
+        .group_by(key)
+    ).all()
+    return {k: (int(due), int(good or 0)) for k, due, good in rows}
 
 
 def names_of(session: Session, model: Any, ids: Iterable[Any] | None = None) -> dict[int, str]:
@@ -172,7 +201,8 @@ def build_figures(session: Session, person: Person | None, now: datetime, tz: Zo
         units = [row for unit_id, row in city.items() if overseen is None or unit_id in overseen]
         overall = Row("", **{f: sum(getattr(r, f) for r in documents.values())
                              for f in ("total", "signed_off", "open", "due_soon", "overdue",
-                                                                       "acknowledged", "unacknowledged", "urged")}, link=base)
+                                                                       "acknowledged", "unacknowledged", "urged",
+                                                                       "periods_due", "periods_on_time")}, link=base)
     else:
         units = [row for row in city.values() if row.name == base.unit]
         overall = replace(units[0], name="", trend=[]) if units else Row("", link=base)
@@ -299,7 +329,8 @@ def build_report(session: Session, now: datetime, tz: ZoneInfo) -> dict[str, Any
     def rows(grouped: dict[int, Row], label: str) -> list[dict[str, Any]]:
         return [{label: r.name, "total": r.total, "signed_off": r.signed_off, "rate": r.rate, "open": r.open,
                  "overdue": r.overdue, "acknowledged": r.acknowledged, "unacknowledged": r.unacknowledged,
-                 "acknowledge_rate": r.acknowledge_rate, "urged": r.urged}
+                 "acknowledge_rate": r.acknowledge_rate, "urged": r.urged,
+                 "periods_due": r.periods_due, "periods_on_time": r.periods_on_time, "on_time_rate": r.on_time_rate}
                 for r in sorted(grouped.values(), key=lambda r: r.name)]
 
     return {

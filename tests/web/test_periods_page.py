@@ -45,3 +45,14 @@ def test_the_item_pages_edit_form_sets_the_frequency(world, client_for, engine):
     assert 'value="每月"' in page or 'value="monthly"' in page
     refused = sup.post(f"/items/{item.id}/act", data={**{k: v for k, v in form.items() if k != "version"}, "frequency": "每两周"})
     assert refused.status_code == 400 and "每两周" in refused.text
+
+
+def test_the_dashboard_shows_the_on_time_reporting_rate(world, client_for, session):
+    item = world.items["ours"]
+    item.frequency, item.created_at = "quarterly by month 1 day 10", datetime(2024, 1, 10, 1, 0, tzinfo=UTC)
+    session.add(item)
+    schedule_periods(session, [item], Schedule(load_policy(DEFAULT_POLICY_FILE), WorkCalendar(), ZoneInfo("Asia/Shanghai")))
+    session.commit()
+    page = client_for(world.people["sup"]).get("/").text
+    assert "按时报送率" in page or "On-time reporting rate" in page
+    assert 'id="overall-on-time-rate"' in page and 'title="0/1"' in page  # Q1's report, due 10 April, missing
