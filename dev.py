@@ -30,14 +30,20 @@ def _fingerprint() -> str:
     return digest.hexdigest()
 
 
+def _has_pip() -> bool:
+    python = BIN / "python"
+    return python.exists() and subprocess.run([str(python), "-m", "pip", "--version"],
+                                              capture_output=True).returncode == 0
+
+
 def setup() -> None:
     if sys.version_info < (3, 11):  # noqa: UP036 - dev.py runs on whatever python3 is
         sys.exit(f"duban needs Python 3.11 or newer; this is {sys.version.split()[0]}")
-    if not (BIN / "python").exists():
-        print("creating .venv ...", flush=True)
-        venv.EnvBuilder(with_pip=True).create(VENV)
     if STAMP.exists() and STAMP.read_text() == _fingerprint():
         return
+    if not _has_pip():  # none yet, or one left half-made by an interrupted first run
+        print("creating .venv ...", flush=True)
+        venv.EnvBuilder(with_pip=True, clear=True).create(VENV)
     print("installing pinned dependencies (constraints.txt) ...", flush=True)
     pip = [str(BIN / "python"), "-m", "pip", "install", "--disable-pip-version-check", "-q"]
     subprocess.run([*pip, "-c", "constraints.txt", "-e", ".[dev]"], cwd=ROOT, check=True)
