@@ -9,9 +9,12 @@ from typing import Annotated, Any
 import typer
 from rich.table import Table
 
-from cli.common import CliError, console, settings
+from cli.common import CliError, console, engine, open_session, settings
+from cli.schedules import refusal, whoami
 from cli.words import _
+from config import clock
 from flows.schedules import WORK_POOL, deployments
+from models import schedule_owner
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -37,13 +40,23 @@ def deploy(
     if not os.environ.get("PREFECT_API_URL"):
         raise CliError(_("PREFECT_API_URL is not set: point it at the Prefect server (see docs/deploy.md)"))
     s, api = settings(), os.environ["PREFECT_API_URL"]
+    with open_session():
+        pass  # refuses an uninitialised or outdated database with the fix
+    wanted = _("`duban deploy` to {url}", url=api)
+    owner = schedule_owner.current(engine())
+    if owner and not owner.same("server", api):
+        raise CliError(refusal(owner, wanted))
     from flows.runtime import configure_prefect_environment
 
     configure_prefect_environment()
     from prefect.flows import Flow
     from prefect.schedules import Cron
 
-    _ensure_pool(pool)
+    _ensure_pool(pool)  # the server answers: claim the schedules for it, then schedule
+    try:
+        schedule_owner.claim(engine(), "server", api_url=api, by=whoami(), now=clock.now())
+    except schedule_owner.OwnedElsewhere as exc:  # claimed by another meanwhile
+        raise CliError(refusal(exc.owner, wanted)) from None
     table = Table(title=_("deployments applied to {url}", url=api), title_justify="left")
     for column in (_("deployment"), _("entrypoint"), _("schedule"), _("work pool")):
         table.add_column(column)

@@ -17,6 +17,7 @@ from cli import (
     notice,
     ops,
     periods,
+    schedules,
     score,
     serve,
     sweep,
@@ -35,7 +36,7 @@ app = typer.Typer(
 )
 
 for module in (ops, ledger, views, lifecycle_cmds, edit_cmds, sweep, serve, mail, users, documents, deploy, score,
-               notice, periods):
+               notice, periods, schedules):
     module.register(app)
 
 

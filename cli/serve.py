@@ -11,8 +11,10 @@ import typer
 from rich.markup import escape
 
 from cli.common import CliError, console, engine, open_session, settings
+from cli.schedules import refusal
 from cli.words import _, local_time, locale
 from flows import followup
+from models.schedule_owner import OwnedElsewhere
 
 if TYPE_CHECKING:
     from flows.scheduler import Scheduler
@@ -55,7 +57,11 @@ def serve(
         return
     scheduler = Scheduler(settings(), engine(), flow_engine=flow_engine,
                           on_change=lambda owns: console.print(_scheduler_says(scheduler, owns), highlight=False))
-    if not scheduler.start():
+    try:
+        started = scheduler.start()
+    except OwnedElsewhere as exc:
+        raise CliError(refusal(exc.owner, _("this duban serve (embedded mode)"))) from None
+    if not started:
         holder = scheduler.lease.holder()
         who = (_("{holder} (lease until {until})", holder=holder[0], until=local_time(holder[1], seconds=True))
                if holder else _("another process"))

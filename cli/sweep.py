@@ -158,7 +158,10 @@ def _doctor_checks(at: Any, record: Any) -> None:
         return
     record(_("settings"), "ok", _("database {database}, timezone {timezone}, locale {locale}",
                                   database=s.database_display, timezone=s.timezone, locale=s.locale))
-    _check_database(s, record)
+    if _check_database(s, record):
+        from cli.schedules import doctor_checks
+
+        doctor_checks(record)
     _check_data_dir(s.data_dir, record)
     _check_policy(record)
     _check_scoring(record)
@@ -173,7 +176,8 @@ def _doctor_checks(at: Any, record: Any) -> None:
             "(`duban mailcatcher` for tests)", server=smtp, error=exc.strerror or exc))
 
 
-def _check_database(s: Any, record: Any) -> None:
+def _check_database(s: Any, record: Any) -> bool:
+    """True when the database is reachable and migrated."""
     from sqlalchemy import select
     from sqlalchemy.exc import SQLAlchemyError
     from sqlmodel import Session, col
@@ -188,12 +192,12 @@ def _check_database(s: Any, record: Any) -> None:
         record(_("database"), "problem", _(
             "cannot reach {database} ({error}); fix: check DUBAN_DATABASE_URL and that the server is running",
             database=s.database_display, error=str(exc).splitlines()[0]))
-        return
+        return False
     head = head_revision()
     if current != head:
         record(_("database"), "problem", _("schema at {current}, code expects {head}; fix: run `duban init`",
                                            current=current or _("empty"), head=head))
-        return
+        return False
     record(_("database"), "ok", _("reachable, migrated ({head})", head=head))
     with Session(engine()) as session:
         last = session.scalars(select(SweepRun).order_by(col(SweepRun.id).desc()).limit(1)).first()
@@ -207,6 +211,7 @@ def _check_database(s: Any, record: Any) -> None:
         for warning in last.warnings:
             record(_("sweep"), "warning", warning)
     _check_unreached(record)
+    return True
 
 
 def _check_unreached(record: Any) -> None:

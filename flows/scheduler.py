@@ -29,6 +29,7 @@ from sqlalchemy.engine import Engine
 from config import clock
 from config.settings import Settings
 from flows.schedules import SCHEDULES
+from models import schedule_owner
 from models.sweep_tables import SchedulerLease
 
 log = logging.getLogger("duban.scheduler")
@@ -133,7 +134,11 @@ class Scheduler:
         )
 
     def start(self) -> bool:
-        """Start; True when this process owns the schedules now (it keeps trying otherwise)."""
+        """Start; True when this process owns the schedules now (it keeps trying otherwise).
+
+        Raises OwnedElsewhere, scheduling nothing, when a Prefect server owns this database's schedules.
+        """
+        self._claim_mode()
         self.tend_lease()
         seconds = max(1.0, self.lease.ttl.total_seconds() / 3)
         self._scheduler.add_job(self.tend_lease, "interval", seconds=seconds, id="lease", max_instances=1,
@@ -147,10 +152,17 @@ class Scheduler:
             self.lease.release()
             self.owns = False
 
+    def _claim_mode(self) -> None:
+        schedule_owner.claim(self.lease.engine, "embedded", api_url=None, by=self.lease.owner, now=clock.now())
+
     def tend_lease(self) -> None:
         with self._lock:
             try:
+                self._claim_mode()  # handed over to a Prefect server meanwhile: stop at once
                 holds = self.lease.claim(clock.now())
+            except schedule_owner.OwnedElsewhere as exc:
+                log.error("%s: this process stops scheduling", exc)
+                holds = False
             except Exception as exc:  # a database hiccup: keep the schedules until the lease would lapse
                 log.warning("scheduler lease: %s", exc)
                 return

@@ -1,4 +1,4 @@
-"""The sweep's own tables: a log of sweep runs (with their warnings) and the scheduler lease."""
+"""The sweep's own tables: a log of sweep runs (with their warnings), the scheduler lease, the schedules' owner."""
 
 from __future__ import annotations
 
@@ -34,3 +34,17 @@ class SchedulerLease(SQLModel, table=True):
     owner: str = Field(max_length=200)
     acquired_at: datetime = Field(sa_type=UTCDateTime)
     expires_at: datetime = Field(sa_type=UTCDateTime)
+
+
+class ScheduleOwner(SQLModel, table=True):
+    """Which mode owns the schedules of this database: embedded (`duban serve`) or server (a Prefect server).
+
+    One row at most (name "schedules"); models/schedule_owner.py claims and hands it over.
+    """
+
+    __tablename__ = "schedule_owner"
+    name: str = Field(primary_key=True, max_length=40)
+    mode: str = Field(max_length=20)  # "embedded" or "server"
+    api_url: str | None = Field(default=None, max_length=500)  # the Prefect API, in server mode
+    claimed_by: str = Field(max_length=200)  # the user and host that claimed it
+    claimed_at: datetime = Field(sa_type=UTCDateTime)

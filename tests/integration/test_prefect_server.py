@@ -177,6 +177,18 @@ def test_sweep_and_delivery_through_deployments_deliver_each_mail_once(databases
         assert set(counts.values()) == {1}, f"sent twice: {[k for k, v in counts.items() if v > 1]}"
         # grouped: one mail per unit address, not one per item
         assert len(messages) < queued
+
+        doctor = subprocess.run([str(BIN / "duban"), "doctor"], env={**env, "DUBAN_LOCALE": "en", "COLUMNS": "300"},
+                                cwd=tmp_path, capture_output=True, text=True, timeout=300)
+        assert f"schedules: the Prefect server at {api}" in doctor.stdout, doctor.stdout + doctor.stderr
+        assert "deployments: paused: sweep, deliver, digest" in doctor.stdout  # deployed --paused above
+        assert "work pool: duban: 2 worker(s) online" in doctor.stdout
+
+        # The same database refuses an embedded `duban serve` beside the Prefect server.
+        embedded = {k: v for k, v in env.items() if k != "PREFECT_API_URL"}
+        refused = subprocess.run([str(BIN / "duban"), "serve", "--no-web"], env={**embedded, "DUBAN_LOCALE": "en"},
+                                 cwd=tmp_path, capture_output=True, text=True, timeout=300)
+        assert refused.returncode == 1 and f"belong to the Prefect server at {api}" in refused.stderr
     finally:
         _stop(processes)
         smtp.stop()
