@@ -284,3 +284,7 @@ def play_history(session: Any, now: datetime) -> None:
           deadline=third.deadline + timedelta(days=91), reason="需待国家部委年度计划下达后推进")
     apply(session, third, Action.APPROVE_EXTENSION, supervisor(third), now - 14 * day, reason="同意延期一个季度")
     apply(session, fourth, Action.SUBMIT, officer(fourth.lead_unit_id), now - 2 * day, evidence="蓝皮书已完成编撰")
+    # 频次: 按季调度 (12) is reported on within its quarter; 走访座谈 (13) is not (docs/periods.md).
+    quarterly = find_item(session, f"{plan}/12")
+    apply(session, quarterly, Action.REPORT_PROGRESS, officer(quarterly.lead_unit_id), now - 7 * day,
+          text="已调度二季度税收、财政、投资政策执行情况")

@@ -85,7 +85,9 @@ def edit_effect(session: Session, item: Item, actor: Person, now: datetime, payl
     if "frequency" in changes:
         item.frequency = changes["frequency"]["new"]
     if {"frequency", "deadline"} & changes.keys() and (item.frequency or "frequency" in changes):
-        _reschedule_periods(session, item)
+        from models.periods import reschedule_periods
+
+        reschedule_periods(session, item)
     # Each field as {"old", "new"} at the top, as the import's changes are (the timeline shows both alike).
     extra = {"old_lead_unit_id": old_lead_id} if "lead_unit" in changes else {}
     return {**changes, "summary": summary(changes), **extra}
@@ -121,15 +123,6 @@ def _frequency(ref: str, text: Any) -> str | None:
         raise _refuse(ref, f"{exc}; write one of {examples}, or leave it empty for an item that does not recur",
                       code="edit.frequency_unknown", text=str(text).strip(), examples=examples) from None
     return frequency.code if frequency else None
-
-
-def _reschedule_periods(session: Session, item: Item) -> None:
-    """频次 or deadline changed: the periods not yet reported follow (models/periods.py)."""
-    from models.periods import schedule_periods
-    from models.schedule import Schedule
-
-    session.flush()
-    schedule_periods(session, [item], Schedule.configured())
 
 
 def _unit(session: Session, text: str) -> Unit:

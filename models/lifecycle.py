@@ -307,6 +307,10 @@ def _decide_extension(approve: bool):  # type: ignore[no-untyped-def]
         if approve:
             details |= {"old_deadline": item.deadline, "new_deadline": request.requested_deadline}
             change_deadline(item, request.requested_deadline)
+            if item.frequency:  # 频次: the periods follow the new end date
+                from models.periods import reschedule_periods
+
+                reschedule_periods(session, item)
         return details
 
     return effect

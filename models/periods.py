@@ -93,6 +93,15 @@ def schedule_periods(session: Session, items: list[Item], schedule: Schedule) ->
         session.execute(insert(ItemPeriod), rows)
 
 
+def reschedule_periods(session: Session, item: Item) -> None:
+    """The item's frequency or deadline changed on the desk (an edit, an approved extension): the
+    periods not yet reported follow, on the configured policy and calendar."""
+    from models.schedule import Schedule
+
+    session.flush()
+    schedule_periods(session, [item], Schedule.configured())
+
+
 def fulfil_period(session: Session, item: Item, event: ItemEvent, now: datetime, tz: ZoneInfo) -> ItemPeriod | None:
     """The lead unit reported (or submitted) at `now` (`event`): the oldest period not yet reported
     that has begun is fulfilled by it; after its due day it is fulfilled late, recorded by one

@@ -2,7 +2,8 @@
 
 The four 2022 documents carry exactly the figures of the office's 2022 summary
 (../shared/seed): 新时代意见 103 items / 53 done, 建设方案 126 / 31, 2022年工作要点（北上对接事项）
-58 / 47, 援县促市事项 76 / 64. `2023年工作计划` holds the 2023 plan's concrete tasks.
+58 / 47, 援县促市事项 76 / 64. `2023年工作计划` holds the 2023 plan's concrete tasks, its recurring
+ones with a 频次.
 
     .venv/bin/python scripts/make_samples.py     # rewrites cli/samples/
 """
@@ -101,7 +102,12 @@ PLAN_2023 = [
     ("21", "组织申报2023年省预算内基建投资苏区振兴发展重大平台建设专项投资计划", "FGW", "", "2023年上半年", ""),
 ]
 
-LEDGER_HEADER = ["文件", "编号", "事项", "类别", "牵头单位", "配合单位", "完成时限", "督办人", "状态", "备注"]
+# 频次 of the plan's recurring tasks (docs/periods.md), as the seed words them: 每季度跟踪梳理 (11),
+# 按季调度 (12) and 每季度开展走访座谈 (13). The two reported on by the 20th of each quarter's last
+# month are due within the demo's week (26 June 2023), so the demo shows reported and missed periods.
+FREQUENCY_2023 = {"11": "每季度", "12": "每季度20日前", "13": "每季度20日前"}
+
+LEDGER_HEADER = ["文件", "编号", "事项", "类别", "牵头单位", "配合单位", "完成时限", "督办人", "状态", "备注", "频次"]
 
 
 def units_csv() -> bytes:
@@ -135,10 +141,11 @@ def ledger_rows() -> list[list[object]]:
             status = "已落实" if _is_done(i, items, done) else ("进行中" if i % 3 == 0 else "")
             supervisor = SUPERVISORS[serial % 3] if i % 5 == 0 else ""
             rows.append([short_name, number, title, category, names[lead], "、".join(co), deadline, supervisor, status,
-                         "按季度调度" if i % 10 == 0 else ""])
+                         "按季度调度" if i % 10 == 0 else "", ""])
     for number, title, lead, co_codes, deadline, supervisor in PLAN_2023:
         co_names = "、".join(names[c] for c in co_codes.split("、") if c)
-        rows.append(["2023年工作计划", number, title, "2023年工作计划", names[lead], co_names, deadline, supervisor, "", ""])
+        rows.append(["2023年工作计划", number, title, "2023年工作计划", names[lead], co_names, deadline, supervisor, "", "",
+                     FREQUENCY_2023.get(number, "")])
     return rows
 
 

@@ -20,7 +20,8 @@ from models.ledger import LedgerError
 from models.outbox import OutboxMessage
 from models.tables import Item, ItemEvent, Notification
 
-SWEEP_EVENTS = {"reminder", "overdue", "escalated", "repeat_reminder"}
+SWEEP_EVENTS = {"reminder", "overdue", "escalated", "repeat_reminder", "period_reminder", "period_missed",
+                "period_escalated"}
 
 DUBAN = str(Path(sys.executable).with_name("duban"))
 NOW = "2024-06-03T09:00+08:00"
@@ -102,8 +103,14 @@ def test_demo_builds_its_own_database_and_shows_the_seed_figures(tmp_path):
     assert leadership == [["zhuren@example.gov.cn"]]
     assert notices and all(n.to_addrs and not n.unreached for n in notices)
     assert kinds["imported"] == sum(totals.values())  # every item once
-    assert sum(v for k, v in kinds.items() if k not in SWEEP_EVENTS and k != "imported") == 10  # the history
+    # the history: 11 actions, and the quarterly 按季调度 report made after its due day (频次)
+    assert sum(v for k, v in kinds.items() if k not in SWEEP_EVENTS and k != "imported") == 12
+    assert kinds["period_late"] == 1
     assert kinds["reminder"] > 0 and kinds["repeat_reminder"] > 0  # the sweep ran at the demo's time
+    assert kinds["period_reminder"] > 0 and kinds["period_missed"] == 2  # and handled the recurring items' periods
+    plan = next(row for row in json.loads(report.stdout)["documents"] if row["document"] == "2023年工作计划")
+    # Q2 of 按季调度 (reported late), 每季度跟踪梳理 and 走访座谈 (missing)
+    assert (plan["periods_due"], plan["periods_on_time"]) == (3, 0)
     assert len(list((tmp_path / "duban-demo" / "mail" / "new").iterdir())) > 0  # and mail was delivered
     show = duban(tmp_path / "duban-demo", "sqlite:///duban.db", "show", "2023年工作计划/1", "--json")
     kinds = [event["kind"] for event in json.loads(show.stdout)["timeline"]]

@@ -81,3 +81,15 @@ def test_duban_edit_frequency(tmp_path, sqlite_url):
                     "--now", "2024-07-16T09:00+08:00", locale="zh-CN")
     assert refused.returncode == 1 and "Traceback" not in refused.stderr
     assert "每两周" in refused.stderr + refused.stdout and "每季度首月10日前" in refused.stderr + refused.stdout
+
+
+def test_an_approved_extension_extends_the_periods(session, tmp_path):
+    import_ledger(session, files(tmp_path), now=MID_YEAR)
+    sup = make_person(session, Role.SUPERVISOR, email="sup@dc.gov.cn")
+    session.commit()
+    monthly = find_item(session, "新时代意见/2")  # 每月25日前 to 2024-10-31
+    apply(session, monthly, Action.REQUEST_EXTENSION, find_person(session, "czj@example.gov.cn"), LATER,
+          deadline=date(2024, 12, 31), reason="需延至年底")
+    apply(session, monthly, Action.APPROVE_EXTENSION, sup, LATER, reason="同意")
+    session.commit()
+    assert [d for d, _ in starts(session, "新时代意见/2")][-2:] == [date(2024, 11, 1), date(2024, 12, 1)]
