@@ -16,10 +16,10 @@ from notifications.render import clean_header, locale_or_default, render, render
 
 # The order sections appear in a grouped mail: what needs action first.
 KIND_ORDER = (
-    "escalated", "overdue", "urged", "repeat_reminder", "reminder", "period_escalated", "period_missed",
-    "period_reminder", "acknowledge_reminder", "returned", "assigned",
+    "escalated", "overdue", "urged", "instructed", "repeat_reminder", "reminder", "period_escalated", "period_missed",
+    "period_reminder", "acknowledge_reminder", "returned", "assigned", "edited",
     "extension_approved", "extension_rejected", "submitted", "extension_requested",
-    "signed_off", "cancelled",
+    "signed_off", "cancelled", "commented",
 )
 KNOWN_KINDS = frozenset(KIND_ORDER)
 GENERIC_KIND = "generic"

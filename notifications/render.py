@@ -60,6 +60,13 @@ def _when(locale: str) -> Any:
     return when
 
 
+def _changes(details: Any, locale: str) -> str:
+    """An edit's changed fields in words, old → new (models/read/timeline.py says how)."""
+    from models.read.timeline import change_phrases
+
+    return ("；" if locale == "zh-CN" else "; ").join(change_phrases(details, locale))
+
+
 @functools.cache
 def environment(locale: str = DEFAULT_LOCALE) -> Environment:
     """The templates with `locale`'s words (newstyle gettext: `_("... %(name)s", name=...)`, `{% trans %}`)."""
@@ -78,6 +85,7 @@ def environment(locale: str = DEFAULT_LOCALE) -> Environment:
     env.filters["pct"] = lambda value: f"{float(value):.1f}%"
     env.filters["week"] = lambda value: week_name(value, locale)
     env.filters["when"] = _when(locale)
+    env.filters["changes"] = lambda details: _changes(details, locale)
     return env
 
 

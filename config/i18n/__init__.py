@@ -100,6 +100,11 @@ def zone_name(timezone: str, locale: str) -> str:
     return timezone
 
 
+def day_name(day: date, locale: str) -> str:
+    """A calendar day as people write it: 2023年6月30日 / 2023-06-30."""
+    return gettext(locale, N_("{year}-{month:02d}-{day:02d}")).format(year=day.year, month=day.month, day=day.day)
+
+
 def week_name(week: str | date, locale: str) -> str:
     """An ISO week ("2023-W26", or a day in it) in the office's form: 2023年第26周 / week 26 of 2023."""
     if isinstance(week, date):

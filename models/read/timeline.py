@@ -10,14 +10,14 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import date, datetime
 from typing import Any
 from zoneinfo import ZoneInfo
 
 from sqlmodel import Session, col, select
 
 from config.clock import parse_instant
-from config.i18n import gettext, locale_or_default, ngettext
+from config.i18n import N_, day_name, gettext, locale_or_default, ngettext
 from models.tables import Item, ItemEvent
 
 _THRESHOLD = re.compile(r"(before|level|repeat)-(\d+)")
@@ -99,18 +99,15 @@ def details(kind: str, payload: Mapping[str, Any], _: _Words, tz: ZoneInfo) -> l
             n_ = _.plural
             out.append(n_("{n} day overdue", "{n} days overdue", int(payload["days_overdue"])))
     if "old_deadline" in payload and "new_deadline" in payload:
-        out.append(field_words(_, "deadline", f"{payload['old_deadline']} → {payload['new_deadline']}"))
+        out.append(_change(_, "deadline", {"old": payload["old_deadline"], "new": payload["new_deadline"]}))
     for key, value in payload.items():
         if key in _UNSHOWN or key in ("file", "sheet", "row", "imported_as", "threshold", "notified", "days_overdue",
                                       "old_deadline", "new_deadline"):
             continue
         if key == "requested_deadline" and "new_deadline" in payload:  # approved: the new deadline says it
             continue
-        if isinstance(value, dict) and set(value) == {"old", "new"}:  # a field the import changed
-            old, new = (_value(value[k], _, tz) for k in ("old", "new"))
-            if key == "status":
-                old, new = _(old), _(new)
-            out.append(field_words(_, key, f"{old} → {new}"))
+        if isinstance(value, dict) and set(value) == {"old", "new"}:  # a field an edit or the import changed
+            out.append(_change(_, key, value))
         elif key == "percent":
             out.append(field_words(_, key, f"{value}%"))
         elif key == "deadline" and kind == "extension_requested":
@@ -118,6 +115,39 @@ def details(kind: str, payload: Mapping[str, Any], _: _Words, tz: ZoneInfo) -> l
         elif value not in (None, "", []):
             out.append(field_words(_, key, _value(value, _, tz)))
     return out
+
+
+# Each field an edit (models/edits.py) or an import changes, by the name the item page gives it.
+FIELD_NAMES = {"title": N_("Title"), "deadline": N_("Deadline"), "lead_unit": N_("Lead unit"),
+               "co_units": N_("Co-units"), "supervisor": N_("Supervisor"), "category": N_("Category"),
+               "frequency": N_("Frequency"), "status": N_("Status")}
+_DAY = re.compile(r"\d{4}-\d{2}-\d{2}")
+
+
+def change_phrases(payload: Mapping[str, Any], locale: str) -> list[str]:
+    """Each changed field of an edit or an import (`{field: {"old", "new"}}` in the payload) as
+    "name: old → new" in `locale`'s words: 完成时限：2024年6月30日 → 2024年7月31日. The timeline and the
+    `edited` mail both say it so."""
+    _ = _Words(locale)
+    return [_change(_, key, value) for key, value in payload.items()
+            if isinstance(value, dict) and set(value) == {"old", "new"}]
+
+
+def _change(_: _Words, key: str, change: Mapping[str, Any]) -> str:
+    old, new = (_changed_value(change[k], _) for k in ("old", "new"))
+    if key == "status":
+        old, new = _(old), _(new)
+    return _("{name}: {value}", name=_(FIELD_NAMES.get(key, key)), value=f"{old} → {new}")
+
+
+def _changed_value(value: Any, _: _Words) -> str:
+    if value is None or value == "" or value == []:
+        return "—"
+    if isinstance(value, list):
+        return "、".join(str(v) for v in value)
+    if isinstance(value, str) and _DAY.fullmatch(value):
+        return day_name(date.fromisoformat(value), _.locale)
+    return str(value)
 
 
 def field_words(_: _Words, key: str, value: Any) -> str:

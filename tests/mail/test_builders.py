@@ -156,3 +156,18 @@ def test_message_id_depends_only_on_the_outbox_key() -> None:
     assert message_id_for("notice:abc", "duban@dc.gov.cn") == message_id_for("notice:abc", "duban@dc.gov.cn")
     assert message_id_for("notice:abc", "duban@dc.gov.cn") != message_id_for("notice:abd", "duban@dc.gov.cn")
     assert message_id_for("notice:abc", "duban@dc.gov.cn").endswith("@dc.gov.cn>")
+
+
+@pytest.mark.parametrize(("locale", "deadline", "unit", "banned"), [
+    ("zh-CN", "完成时限：2024年6月30日 → 2024年7月31日", "牵头单位：市发改委 → 市商务局", ("deadline", "lead_unit")),
+    ("en", "Deadline: 2024-06-30 → 2024-07-31", "Lead unit: 市发改委 → 市商务局", ("lead_unit", "co_units")),
+])
+def test_the_edited_mail_names_each_changed_field_in_words(locale: str, deadline: str, unit: str,
+                                                            banned: tuple[str, ...]) -> None:
+    edited = line(7, deadline={"old": "2024-06-30", "new": "2024-07-31"}, lead_unit={"old": "市发改委", "new": "市商务局"},
+                  co_units={"old": ["市财政局"], "new": []}, reason="上级调整",
+                  summary="deadline: 2024-06-30 → 2024-07-31; lead_unit: 市发改委 → 市商务局")
+    text, html = bodies(as_raw(build_notice(envelope(), locale=locale, sections=ordered_sections({"edited": [edited]}))))
+    for body in (text, html):
+        assert deadline in body and unit in body and "市财政局 → —" in body
+        assert not [word for word in banned if word in body], body

@@ -25,7 +25,8 @@ def test_a_supervisor_edits_from_the_item_page_and_the_timeline_names_old_and_ne
     assert 'id="form-edit"' not in client_for(world.people["lead"]).get(f"/items/{item.id}").text
     assert _edit(sup, item, item.version, deadline="2024-07-31", reason="上级调整", co_units="").status_code == 303
     page = sup.get(f"/items/{item.id}").text
-    assert "2024-06-30 → 2024-07-31" in page and "市财政局 → —" in page
+    assert "完成时限：2024年6月30日 → 2024年7月31日" in page and "配合单位：市财政局 → —" in page
+    assert "申请延至日期" not in page and "deadline" not in page.split('class="timeline"')[1]
     with Session(engine) as s:
         event = s.exec(select(ItemEvent).where(ItemEvent.kind == "edited")).one()
         assert event.payload["deadline"] == {"old": "2024-06-30", "new": "2024-07-31"}

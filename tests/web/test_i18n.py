@@ -54,3 +54,14 @@ def test_the_timeline_names_roles_in_chinese(world, client_for):
     assert lead.post(f"/items/{item.id}/act", data=form).status_code == 303
     page = lead.get(f"/items/{item.id}").text
     assert "lead@fgw.gov.cn&gt;（单位联络员）" in page and "(officer)" not in page
+
+
+def test_a_refused_comment_is_called_a_comment_not_the_sign_offs_opinion():
+    """留言 (a comment in the timeline) and 意见 (the sign-off's comment) are two things (docs/glossary.md)."""
+    from models.errors import InvalidTransition
+    from web.i18n import error_message
+
+    refused = InvalidTransition("closed", code="action.wrong_state", params={
+        "ref": "新时代意见/1", "status": "signed_off", "action": "comment", "allowed": ["assigned", "submitted"]})
+    words = error_message(refused, "zh-CN")
+    assert "留言" in words and "意见" not in words.replace("新时代意见", "")
