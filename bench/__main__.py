@@ -60,6 +60,8 @@ BENCHES = [
     Bench("weekly notice", "notice", (), ("--units", "200", "--items", "4000"), ("--units", "10", "--items", "300"),
           None),
     Bench("score", "score", (), ("--items", "10000", "--units", "200"), ("--items", "300", "--units", "10"), None),
+    Bench("figures", "figures", (), ("--items", "20000", "--units", "200"), ("--items", "300", "--units", "10",
+                                                                          "--repeat", "1"), None),
     Bench("prefect overhead", "prefect_overhead", (), (), ("--items", "500"), None),
 ]
 

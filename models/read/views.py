@@ -7,7 +7,7 @@ from datetime import date, datetime
 from typing import Any, NamedTuple
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import case, func
+from sqlalchemy import func
 from sqlmodel import Session, col, select
 
 from models.attachments import as_listed, attachments_of
@@ -137,12 +137,6 @@ def page_of_items(session: Session, person: Person | None, query: ItemQuery, now
     return ItemPage(_rows(session, where, query, day, False), total, unit)
 
 
-# Per row, as the figures count them: 未签收 by the one condition, 催办 from the `urged` events.
-_UNACKNOWLEDGED = case((unacknowledged_condition(), 1), else_=0)
-_URGED = (select(func.count()).where(ItemEvent.item_id == Item.id, ItemEvent.kind == "urged")
-          .correlate(Item).scalar_subquery())
-
-
 MY_WORK_SHOWN = 50  # rows a group of My work shows; its count links to the whole list
 
 
@@ -166,7 +160,7 @@ def my_work(session: Session, person: Person, now: datetime, tz: ZoneInfo) -> li
 
 def _rows(session: Session, where: list[Any], query: ItemQuery, day: Day, everything: bool) -> list[ItemRow]:
     statement = (
-        select(*LISTED_COLUMNS, _UNACKNOWLEDGED, _URGED, Document.short_name, Unit.name)
+        select(*LISTED_COLUMNS, Document.short_name, Unit.name)
         .join(Document, col(Document.id) == Item.document_id)
         .join(Unit, col(Unit.id) == Item.lead_unit_id)
         .where(*where)
@@ -176,12 +170,35 @@ def _rows(session: Session, where: list[Any], query: ItemQuery, day: Day, everyt
         statement = statement.limit(MAX_EXPORT_ROWS)
     else:
         statement = statement.offset((max(query.page, 1) - 1) * query.per_page).limit(query.per_page)
+    found = session.exec(statement).all()
+    unacknowledged, urged = _marks(session, [row[0] for row in found])
     out = []
-    for row in session.exec(statement).all():
-        item = ListedItem(*row[:-4])
+    for row in found:
+        item = ListedItem(*row[:-2])
         out.append(ItemRow(item, row[-2], row[-1], day.due_state(item.status, item.deadline),
-                           day.light(item.status, item.deadline), bool(row[-4]), int(row[-3] or 0)))
+                           day.light(item.status, item.deadline), item.id in unacknowledged, urged.get(item.id, 0)))
     return out
+
+
+MARKS_CHUNK = 5000  # ids a query names at once (SQLite allows 32,766 parameters)
+
+
+def _marks(session: Session, ids: list[int]) -> tuple[set[int], dict[int, int]]:
+    """Which of the listed items are 未签收 (the one condition) and how often each was urged.
+
+    Asked of the listed ids after the page is found: as columns of the page's query, PostgreSQL
+    worked them out for every matching item before sorting (1.8 ms became 140 ms on 100k items).
+    """
+    unacknowledged: set[int] = set()
+    urged: dict[int, int] = {}
+    for start in range(0, len(ids), MARKS_CHUNK):
+        chunk = ids[start:start + MARKS_CHUNK]
+        unacknowledged.update(session.exec(select(Item.id).where(col(Item.id).in_(chunk), unacknowledged_condition())).all())
+        urged.update(session.exec(  # type: ignore[arg-type]
+            select(ItemEvent.item_id, func.count()).where(col(ItemEvent.item_id).in_(chunk), ItemEvent.kind == "urged")
+            .group_by(ItemEvent.item_id)
+        ).all())
+    return unacknowledged, urged
 
 
 def item_detail(
