@@ -23,8 +23,8 @@ from web.i18n import translator
 __all__ = ["XLSX", "figures_workbook", "items_workbook"]
 
 COUNT_COLUMNS = ("Total", "Signed off", "Rate", "Open", "Due soon", "Overdue", "Unacknowledged",
-                 "Acknowledgement rate", "Urged")
-RATE_COLUMNS = ("Rate", "Acknowledgement rate")
+                 "Acknowledgement rate", "Urged", "On-time reporting rate")
+RATE_COLUMNS = ("Rate", "Acknowledgement rate", "On-time reporting rate")
 
 
 def items_workbook(session: Session, rows: Sequence[ItemRow], *, now: datetime, tz: ZoneInfo, locale: str) -> bytes:
@@ -48,4 +48,4 @@ def figures_workbook(figures: Figures, locale: str, tz: ZoneInfo) -> bytes:
 
 def _counts(row: Row) -> list[object]:
     return [row.total, row.signed_off, row.rate / 100, row.open, row.due_soon, row.overdue, row.unacknowledged,
-            row.acknowledge_rate / 100, row.urged]
+            row.acknowledge_rate / 100, row.urged, row.on_time_rate / 100 if row.periods_due else None]

@@ -155,8 +155,9 @@ def test_figures_export_holds_documents_and_units_ranked_by_rate(world, client_f
     assert list(sheets) == ["按文件", "单位落实率排名"]
     documents, units = sheets["按文件"], sheets["单位落实率排名"]
     assert documents[0][0] == "截至 2024-06-03 09:00"
-    assert documents[1] == ("文件", "总数", "已销号", "落实率", "在办", "即将到期", "逾期", "未签收", "签收率", "催办")
-    assert documents[-1][7:] == (6 - 3, 0.0, 0)  # the open ones wait for their 签收, none urged
+    assert documents[1] == ("文件", "总数", "已销号", "落实率", "在办", "即将到期", "逾期", "未签收", "签收率", "催办",
+                            "按时报送率")
+    assert documents[-1][7:] == (6 - 3, 0.0, 0, None)  # the open ones wait for their 签收, none urged, none recurs
     assert documents[-1][:3] == ("总体", 6, 3) and documents[-1][3] == 0.5
     assert units[1][:2] == ("名次", "牵头单位")
     assert [(row[0], row[1], row[4]) for row in units[2:]] == [(1, "市财政局", 1.0), (2, "市发改委", 0.0),

@@ -10,6 +10,7 @@ from config.policy import DEFAULT_POLICY_FILE, load_policy
 from models.periods import schedule_periods
 from models.schedule import Schedule
 from tests.web.conftest import CSRF
+from tests.web.test_dashboard import _sheets
 
 
 def test_the_item_page_lists_each_period_with_its_due_day(world, client_for, session):
@@ -53,6 +54,9 @@ def test_the_dashboard_shows_the_on_time_reporting_rate(world, client_for, sessi
     session.add(item)
     schedule_periods(session, [item], Schedule(load_policy(DEFAULT_POLICY_FILE), WorkCalendar(), ZoneInfo("Asia/Shanghai")))
     session.commit()
-    page = client_for(world.people["sup"]).get("/").text
+    sup = client_for(world.people["sup"])
+    page = sup.get("/").text
     assert "按时报送率" in page or "On-time reporting rate" in page
     assert 'id="overall-on-time-rate"' in page and 'title="0/1"' in page  # Q1's report, due 10 April, missing
+    documents = next(iter(_sheets(sup.get("/report.xlsx")).values()))
+    assert documents[1][-1] in ("按时报送率", "On-time reporting rate") and documents[-1][-1] == 0.0
