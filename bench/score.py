@@ -84,22 +84,28 @@ def build(url: str, units: int, items: int) -> int:
     return len(events)
 
 
-def timed(url: str, start: date, end: date) -> tuple[float, dict[str, object]]:
+def timed(url: str, start: date, end: date, fast: bool = True) -> tuple[float, float, dict[str, object]]:
+    """Read, score and write the JSON of start..end: `scoreboard` (what `duban score` runs), or with
+    `fast=False` the full replay of every row (`load_rows` + `score`, which the fast read must equal)."""
     from sqlmodel import Session
 
     from config.calendar import load_calendar
     from config.clock import parse_instant
     from config.scoring import load_scoring
     from models.db import make_engine
-    from models.scoring import load_rows, period_bounds, score
+    from models.scoring import load_rows, period_bounds, score, scoreboard
 
     engine = make_engine(url)
     began, cpu = time.perf_counter(), time.process_time()
     as_of = parse_instant(AS_OF)
     model, calendar = load_scoring(), load_calendar()
     with Session(engine) as session:
-        items, events, units = load_rows(session, period_bounds(start, end, as_of, TZ)[1])
-    data = score(items, events, units, model, calendar, TZ, start, end, as_of).as_dict()
+        if fast:
+            board = scoreboard(session, model, calendar, TZ, start, end, as_of)
+        else:
+            board = score(*load_rows(session, period_bounds(start, end, as_of, TZ)[1]), model, calendar, TZ, start,
+                          end, as_of)
+    data = board.as_dict()
     json.dumps(data, ensure_ascii=False)
     seconds, cpu = time.perf_counter() - began, time.process_time() - cpu
     engine.dispose()
@@ -121,8 +127,10 @@ def main() -> None:
         for name, start, end in (("year 2024", date(2024, 1, 1), date(2024, 12, 31)),
                                  ("Q3 2024", date(2024, 7, 1), date(2024, 9, 30))):
             seconds, cpu, data = timed(url, start, end)
+            full_seconds, full_cpu, full = timed(url, start, end, fast=False)
             lines = sum(len(u["deductions"]) + len(u["additions"]) for u in data["units"])  # type: ignore[attr-defined]
-            print(f"score {name}: {seconds:.2f} s in process, {cpu:.2f} s CPU ({lines} explained lines)")
+            print(f"score {name}: {seconds:.2f} s in process, {cpu:.2f} s CPU ({lines} explained lines); "
+                  f"full replay {full_seconds:.2f} s, {full_cpu:.2f} s CPU; same result: {data == full}")
         env = {**os.environ, "DUBAN_DATABASE_URL": url, "DUBAN_CONFIG": str(workdir / "none.toml")}
         started, children = time.perf_counter(), resource.getrusage(resource.RUSAGE_CHILDREN)
         subprocess.run([sys.executable, "-m", "cli", "score", "--from", "2024-01-01", "--to", "2024-12-31", "--json",

@@ -27,6 +27,8 @@ from models.errors import InvalidInput
 from models.scoring_replay import (
     CENT,
     CREATED_KINDS,
+    PLAIN_KINDS,
+    SCORED_KINDS,
     WEEK,
     EventRow,
     ItemRow,
@@ -37,10 +39,6 @@ from models.scoring_replay import (
 )
 from models.tables import Document, Item, ItemEvent, Unit
 
-PLAIN_KINDS = frozenset({"submitted", "returned", "signed_off", "cancelled"})  # read without their payload
-# The events scoring reads; the sweep's reminders and progress reports change nothing it counts.
-SCORED_KINDS = (*CREATED_KINDS, "updated", "submitted", "returned", "signed_off", "cancelled",
-                "extension_approved", "urged", "acknowledged", "period_late", "period_missed")
 _NO_CAP = Decimal("Infinity")
 
 
@@ -138,9 +136,15 @@ def load_rows(session: Session, cutoff: datetime) -> tuple[list[ItemRow], list[E
 
 def scoreboard(session: Session, model: ScoringModel, calendar: WorkCalendar, tz: ZoneInfo, start: date, end: date,
                as_of: datetime) -> Scoreboard:
-    """Read what the period needs and score it (the command, the page and the digest)."""
-    rows = load_rows(session, period_bounds(start, end, as_of, tz)[1])
-    return score(*rows, model, calendar, tz, start, end, as_of)
+    """Read what the period needs and score it (the command and the digest).
+
+    The same scores and lines as `score(*load_rows(...))`, read and replayed the faster way
+    (models/scoring_sql.py; tests/scoring/test_sql.py holds the two equal on random ledgers).
+    """
+    from models.scoring_sql import replay_in_sql
+
+    replay, units = replay_in_sql(session, model, calendar, tz, start, end, *period_bounds(start, end, as_of, tz))
+    return _board(start, end, as_of, model, units, replay.lines)
 
 
 def _event(row: Any, payload: dict[str, Any]) -> EventRow:
@@ -211,7 +215,7 @@ def _total(unit_id: int, name: str, lines: list[Line], model: ScoringModel) -> U
                    (unit_cap if unit_cap is not None else _NO_CAP) - totals[rule.addition])
         size = min(abs(line.points), max(room, Decimal(0)))
         if size != abs(line.points):
-            line = replace(line, points=size if rule.addition else -size, capped=True)
+            line = line.capped_to(size if rule.addition else -size)
         by_rule[line.rule] += size
         totals[rule.addition] += size
         result.score += line.points

@@ -17,13 +17,18 @@ from zoneinfo import ZoneInfo
 
 from config.calendar import WorkCalendar
 from config.scoring import ScoringModel
+from models.deadlines import start_of_day
 
 CREATED_KINDS = frozenset({"created", "imported"})
+PLAIN_KINDS = frozenset({"submitted", "returned", "signed_off", "cancelled"})  # read without their payload
+# The events scoring reads; the sweep's reminders and progress reports change nothing it counts.
+SCORED_KINDS = (*CREATED_KINDS, "updated", "submitted", "returned", "signed_off", "cancelled",
+                "extension_approved", "urged", "acknowledged", "period_late", "period_missed")
 # Rules that deduct once per event of a kind (the unit: the event's `unit_id`, else the lead unit).
 EVENT_RULES = {"returned": "returned", "urged": "urged", "period_late": "late_report",
                "period_missed": "missing_report"}
-_LINE_KINDS = frozenset({*EVENT_RULES, "acknowledged", "signed_off"})  # kinds that may make a line
-_CHANGE_KINDS = frozenset({"updated", "extension_approved"})  # kinds that may move a deadline or a lead unit
+LINE_KINDS = frozenset({*EVENT_RULES, "acknowledged", "signed_off"})  # kinds that may make a line
+CHANGE_KINDS = frozenset({"updated", "extension_approved"})  # kinds that may move a deadline or a lead unit
 _IN_ORDER = attrgetter("at", "id")
 ACTIVE = frozenset({"assigned", "in_progress"})  # the unit works on it: it can be overdue
 WEEK = 5  # working days
@@ -75,6 +80,11 @@ class Line:
     # so `score_parts` can cut a stretch at the months' edges.
     week_number: int = 0
     per_week: Decimal = Decimal(0)
+
+    def capped_to(self, points: Decimal) -> Line:
+        """This line cut by a cap to `points` (what `dataclasses.replace` does, without its cost)."""
+        return Line(self.rule, points, self.item, self.item_id, self.event_id, self.on, self.weeks, self.until, True,
+                    self.week_number, self.per_week)
 
     def as_dict(self) -> dict[str, Any]:
         data = {"rule": self.rule, "points": number(self.points), "item": self.item, "event_id": self.event_id,
@@ -145,6 +155,7 @@ class Replay:
         self.model, self.workdays, self.tz, self.opens, self.cutoff = model, workdays, tz, opens, cutoff
         self.start, self.unit_ids = start, unit_ids
         self.lines: dict[int, list[Line]] = defaultdict(list)
+        self._counts_from: dict[date, datetime] = {}  # deadline -> 00:00 of the first day overdue that counts
 
     def local(self, at: datetime) -> tuple[date, bool]:
         """The local day of `at`, and whether `at` is its 00:00."""
@@ -174,18 +185,18 @@ class Replay:
             if event is created:
                 continue
             if status in ACTIVE:
-                self._overdue(item, weight, since, event.at, deadline, deadline_event, unit)
-            if event.kind in _LINE_KINDS and event.at >= self.opens:
-                self._event_lines(item, weight, event, deadline, unit)
+                self.overdue(item, weight, since, event.at, deadline, deadline_event, unit)
+            if event.kind in LINE_KINDS and event.at >= self.opens:
+                self.event_lines(item, weight, event, deadline, unit)
             status = event.to_status or status
-            if event.kind in _CHANGE_KINDS:
+            if event.kind in CHANGE_KINDS:
                 changed = _new_deadline(event)
                 if changed is not None:
                     deadline, deadline_event = changed, event.id
                 unit = self._new_unit(event, unit)
             since = event.at
         if status in ACTIVE:
-            self._overdue(item, weight, since, self.cutoff, deadline, deadline_event, unit)
+            self.overdue(item, weight, since, self.cutoff, deadline, deadline_event, unit)
 
     def _add(self, unit: int, rule_name: str, weight: Decimal, item: ItemRow, event_id: int | None, on: date,
              weeks: int = 1, until: date | None = None, week_number: int = 0) -> None:
@@ -196,7 +207,7 @@ class Replay:
         self.lines[unit].append(Line(rule_name, (per_week * weeks).quantize(CENT), item.ref, item.id, event_id, on,
                                      weeks, until, False, week_number, per_week))
 
-    def _event_lines(self, item: ItemRow, weight: Decimal, event: EventRow, deadline: date, unit: int) -> None:
+    def event_lines(self, item: ItemRow, weight: Decimal, event: EventRow, deadline: date, unit: int) -> None:
         on = self.local(event.at)[0]
         rule = EVENT_RULES.get(event.kind)
         if event.kind == "acknowledged" and event.payload.get("late"):
@@ -207,13 +218,19 @@ class Replay:
         elif event.kind == "signed_off" and on <= deadline:
             self._add(unit, "early_sign_off", weight, item, event.id, on)
 
-    def _overdue(self, item: ItemRow, weight: Decimal, since: datetime, until: datetime, deadline: date,
+    def overdue(self, item: ItemRow, weight: Decimal, since: datetime, until: datetime, deadline: date,
                  deadline_event: int | None, unit: int) -> None:
         """One line for the working weeks overdue begun on days whose 00:00 lies in [since, until).
 
         A week begins on the 1st, 6th, 11th ... working day after the deadline day.
         """
         if "overdue" not in self.model.rules:
+            return
+        counts_from = self._counts_from.get(deadline)
+        if counts_from is None:
+            counts_from = self._counts_from[deadline] = start_of_day(max(deadline + timedelta(days=1), self.start),
+                                                                     self.tz)
+        if until <= counts_from:  # ends before the first day that could count: no need to work out days
             return
         first = max(self.first_day(since), deadline + timedelta(days=1), self.start)
         last = self.last_day(until)
@@ -243,7 +260,7 @@ class Replay:
         return unit
 
 
-def _date(value: Any) -> date | None:
+def iso_date(value: Any) -> date | None:
     try:
         return date.fromisoformat(value) if isinstance(value, str) else None
     except ValueError:
@@ -252,23 +269,23 @@ def _date(value: Any) -> date | None:
 
 def _new_deadline(event: EventRow) -> date | None:
     if event.kind == "extension_approved":
-        return _date(event.payload.get("new_deadline"))
+        return iso_date(event.payload.get("new_deadline"))
     change = event.payload.get("deadline") if event.kind == "updated" else None
-    return _date(change.get("new")) if isinstance(change, dict) else None
+    return iso_date(change.get("new")) if isinstance(change, dict) else None
 
 
 def _first_deadline(item: ItemRow, history: list[EventRow], created: EventRow | None) -> tuple[date, int | None]:
     """The deadline when the item was created, and the event that set it (None: not recorded)."""
     if created is not None:
-        found = _date(created.payload.get("deadline"))
+        found = iso_date(created.payload.get("deadline"))
         if found is not None:
             return found, created.id
     for event in history:
         if event.kind == "extension_approved":
-            old = _date(event.payload.get("old_deadline"))
+            old = iso_date(event.payload.get("old_deadline"))
         else:
             change = event.payload.get("deadline") if event.kind == "updated" else None
-            old = _date(change.get("old")) if isinstance(change, dict) else None
+            old = iso_date(change.get("old")) if isinstance(change, dict) else None
         if old is not None:
             return old, None
     return item.original_deadline, None
