@@ -51,7 +51,7 @@ def ledger(world, session, now):  # type: ignore[no-untyped-def]
 
 def test_the_filter_lists_items_their_lead_unit_has_not_acknowledged(world, ledger, client_for, session, now):
     rows = client_for(world.people["sup"]).get("/items", params={"unacknowledged": "1"}).text
-    assert _found(rows) == 3
+    assert _found(rows) == 3 and "牵头单位尚未签收" in rows
     assert "扩大对外开放" in rows and "稳外贸稳外资" in rows and "推进营商环境改革" not in rows
     assert count_items(session, None, ItemFilter(unacknowledged=True), now, TZ) == 3
     # a co-unit's 签收 is not the lead unit's; a new lead unit acknowledges afresh
