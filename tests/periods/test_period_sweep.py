@@ -3,6 +3,7 @@ before its due day, flagged missing after it, escalated, each once, keyed by (it
 
 from __future__ import annotations
 
+import threading
 from collections import Counter
 from datetime import UTC, date, datetime
 from pathlib import Path
@@ -12,14 +13,17 @@ from sqlmodel import Session, col, select
 
 from config.calendar import WorkCalendar, load_calendar
 from config.policy import DEFAULT_POLICY_FILE, Policy, load_policy
+from models.db import make_engine
 from models.deadlines import start_of_day
 from models.ledger import import_ledger
 from models.lifecycle import Action, apply
+from models.periods import schedule_periods
 from models.queries import find_item, find_person
+from models.schedule import Schedule
 from models.sweep import SweepResult, sweep
 from models.tables import ItemEvent, ItemPeriod, Notification, Role
 from tests.conftest import TZ
-from tests.factories import make_person
+from tests.factories import make_document, make_item, make_person, make_unit
 from tests.periods.test_periods import MID_YEAR, ROWS, SHANGHAI, files
 
 CALENDAR_FILE = Path(__file__).parents[2] / "config" / "calendar.yaml"
@@ -171,3 +175,40 @@ def test_a_changed_due_day_starts_the_period_afresh(session, tmp_path, policy, c
     assert q3.due == date(2024, 10, 10) and q3.level == 0
     run(session, local("2024-10-08T09:00"), policy, calendar)
     assert [k for k, _, _ in period_events(session, QUARTERLY)] == ["period_reminder", "period_reminder"]
+
+
+def test_two_sweeps_at_once_handle_each_period_once(db_url, session, policy, calendar):
+    lead, document = make_unit(session, contact_emails=["lead@example.gov.cn"]), make_document(session)
+    items = [make_item(session, document=document, lead_unit=lead, deadline=date(2024, 9, 30), frequency="monthly",
+                       created_at=datetime(2024, 7, 1, 1, tzinfo=UTC), next_action_at=None) for _ in range(60)]
+    schedule_periods(session, items, Schedule(policy, calendar, TZ))
+    session.commit()
+    barrier = threading.Barrier(2)
+    results: list[SweepResult] = []
+    errors: list[BaseException] = []
+
+    def worker() -> None:
+        engine = make_engine(db_url)
+        try:
+            with Session(engine) as own:
+                barrier.wait()
+                results.append(sweep(own, now=local("2024-10-21T09:00"), policy=policy, calendar=calendar, tz=TZ,
+                                     batch_size=16, after_batch=own.commit))
+                own.commit()
+        except BaseException as exc:  # pragma: no cover - reported below
+            errors.append(exc)
+        finally:
+            engine.dispose()
+
+    threads = [threading.Thread(target=worker) for _ in range(2)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert errors == []
+    events = Counter((e.item_id, e.payload["period"], e.payload["threshold"]) for e in session.exec(
+        select(ItemEvent).where(col(ItemEvent.kind).startswith("period_"))))
+    assert len(events) == 60 * 3 * 5 and max(events.values()) == 1  # before-7, before-1, overdue, level-1, level-2
+    notes = list(session.exec(select(Notification).where(col(Notification.kind).startswith("period_"))))
+    assert len(notes) == sum(r.notifications for r in results)
+    assert Counter(n.kind for n in notes) == {"period_escalated": 180, "period_missed": 180}
