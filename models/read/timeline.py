@@ -23,7 +23,9 @@ from models.tables import Item, ItemEvent
 _THRESHOLD = re.compile(r"(before|level|repeat)-(\d+)")
 # Fields of an event's payload that say nothing a reader needs (ids, the sweep's bookkeeping).
 _UNSHOWN = frozenset({"request_id", "threshold_at", "level", "workdays", "deadline_version", "days_left",
-                      "event_id", "document", "number", "summary", "old_lead_unit_id"})
+                      "event_id", "document", "number", "summary", "old_lead_unit_id", "unit_id", "by_leader"})
+# What an event's `text` is, by the event's kind (a progress report's otherwise).
+_TEXT_NAMES = {"urged": N_("Urging"), "instructed": N_("Instruction"), "commented": N_("Comment text")}
 
 
 @dataclass(frozen=True)
@@ -108,6 +110,10 @@ def details(kind: str, payload: Mapping[str, Any], _: _Words, tz: ZoneInfo) -> l
             continue
         if isinstance(value, dict) and set(value) == {"old", "new"}:  # a field an edit or the import changed
             out.append(_change(_, key, value))
+        elif key == "text" and kind in _TEXT_NAMES:
+            out.append(_("{name}: {value}", name=_(_TEXT_NAMES[kind]), value=value))
+        elif key == "late" and value:
+            out.append(_("acknowledged after the reminder was due"))
         elif key == "percent":
             out.append(field_words(_, key, f"{value}%"))
         elif key == "deadline" and kind == "extension_requested":

@@ -6,6 +6,7 @@ import socket
 import threading
 import time
 from collections.abc import Iterator
+from contextlib import contextmanager
 from datetime import date
 from pathlib import Path
 
@@ -52,6 +53,13 @@ def live_server(sqlite_url: str, tmp_path: Path) -> Iterator[tuple[str, int]]:
         session.commit()
         item_id = item.id
     engine.dispose()
+    with _serving(sqlite_url, tmp_path) as base:
+        yield base, int(item_id)  # type: ignore[arg-type]
+
+
+@contextmanager
+def _serving(sqlite_url: str, tmp_path: Path) -> Iterator[str]:
+    """The app under uvicorn on a free loopback port, in a thread; its base address while it runs."""
     settings = Settings(database_url=sqlite_url, data_dir=tmp_path / "data")  # type: ignore[arg-type]
     port = _free_port()
     server = uvicorn.Server(uvicorn.Config(create_app(settings), host="127.0.0.1", port=port, log_level="warning"))
@@ -62,9 +70,11 @@ def live_server(sqlite_url: str, tmp_path: Path) -> Iterator[tuple[str, int]]:
         if time.monotonic() > deadline:
             pytest.fail("uvicorn did not start within 20 s")
         time.sleep(0.05)
-    yield f"http://127.0.0.1:{port}", int(item_id)  # type: ignore[arg-type]
-    server.should_exit = True
-    thread.join(timeout=10)
+    try:
+        yield f"http://127.0.0.1:{port}"
+    finally:
+        server.should_exit = True
+        thread.join(timeout=10)
 
 
 def test_officer_and_supervisor_take_an_item_to_sign_off(chromium_path, live_server):
@@ -184,3 +194,149 @@ def test_filters_and_sort_redraw_only_the_item_table_and_keep_the_address(chromi
         ARTIFACTS.mkdir(parents=True, exist_ok=True)
         page.screenshot(path=str(ARTIFACTS / "7-items-htmx.png"), full_page=True)
         browser.close()
+
+
+PDF = b"%PDF-1.4\n1 0 obj << >> endobj\ntrailer << >>\n%%EOF\n"
+LAUNCH = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking"]
+
+
+@pytest.fixture
+def desk(sqlite_url: str, tmp_path: Path) -> Iterator[dict[str, object]]:
+    """Two units, one of them overseen by a leader; an officer of each role; three items, far from due."""
+    engine = make_engine(sqlite_url)
+    with Session(engine) as session:
+        fgw = make_unit(session, "市发改委", leader_emails=["leader@fgw.gov.cn"])
+        swj = make_unit(session, "市商务局", leader_emails=[])
+        for role, unit, name, email in (
+            (Role.OFFICER, fgw, "王科员", "officer@fgw.gov.cn"), (Role.OFFICER, fgw, "钱科员", "left@fgw.gov.cn"),
+            (Role.LEADER, fgw, "孙主任", "leader@fgw.gov.cn"), (Role.ADMIN, None, "赵管理", "admin@dc.gov.cn"),
+        ):
+            make_person(session, role, unit, name=name, email=email, password_hash=password_hash())
+        sup = make_person(session, Role.SUPERVISOR, name="李督查", email="sup@dc.gov.cn", password_hash=password_hash())
+        document = make_document(session, "新时代意见", title="关于推动新时代高质量发展的意见")
+        items = [make_item(session, document=document, lead_unit=unit, supervisor=sup, number=number, title=title,
+                           deadline=date(2030, 6, 30))
+                 for unit, number, title in ((fgw, "12", "制定出台优化营商环境实施方案"),
+                                             (fgw, "13", "建立重点项目协调推进机制"), (swj, "14", "扩大对外开放"))]
+        session.commit()
+        ids = [int(item.id) for item in items]  # type: ignore[arg-type]
+    engine.dispose()
+    with _serving(sqlite_url, tmp_path) as base:
+        yield {"base": base, "ids": ids, "files": tmp_path}
+
+
+@pytest.mark.parametrize("width", [1280, 390])
+def test_the_loop_on_the_desk(chromium_path, desk, width):
+    """签收 and a PDF, 催办 and a new deadline, a leader's 批示 within their units, a person deactivated,
+    and two items signed off at once with one comment through the confirmation step."""
+    from playwright.sync_api import expect, sync_playwright
+
+    base, (first, second, elsewhere) = desk["base"], desk["ids"]
+    pdf = desk["files"] / "整改报告.pdf"  # type: ignore[operator]
+    pdf.write_bytes(PDF)
+    shots = ARTIFACTS / f"loop-{width}"
+    shots.mkdir(parents=True, exist_ok=True)
+    problems: list[str] = []
+    with sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=chromium_path, args=LAUNCH)
+
+        def login(email):  # type: ignore[no-untyped-def]
+            page = browser.new_context(viewport={"width": width, "height": 900}, is_mobile=width < 600).new_page()
+            page.on("console", lambda m: problems.append(m.text) if m.type == "error" else None)
+            page.goto(f"{base}/login")
+            page.fill("input[name=email]", email)
+            page.fill("input[name=password]", PASSWORD)
+            page.click("button[type=submit]")
+            page.wait_for_load_state()
+            return page
+
+        def act(page, item_id, action, **fields):  # type: ignore[no-untyped-def]
+            page.goto(f"{base}/items/{item_id}")
+            if action == "edit":
+                page.click("#edit-item summary")
+            form = page.locator(f"#form-{action}")
+            for name, value in fields.items():
+                form.locator(f"[name={name}]").fill(value)
+            form.locator("button[type=submit]").click()
+            page.wait_for_load_state()
+
+        def shot(page, name):  # type: ignore[no-untyped-def]
+            page.screenshot(path=str(shots / f"{name}.png"), full_page=True)
+
+        officer = login("officer@fgw.gov.cn")
+        act(officer, first, "acknowledge")
+        expect(officer.locator(".timeline")).to_contain_text("签收")
+        officer.goto(f"{base}/items/{first}")
+        form = officer.locator("#form-report_progress")
+        form.locator("[name=text]").fill("已召开专题协调会，会议纪要见附件")
+        form.locator("input[type=file]").set_input_files(str(pdf))
+        form.locator("button[type=submit]").click()
+        officer.wait_for_load_state()
+        expect(officer.locator("ul.attachments")).to_contain_text("整改报告.pdf")
+        shot(officer, "1-officer-acknowledged-and-attached")
+
+        supervisor = login("sup@dc.gov.cn")
+        act(supervisor, first, "urge", text="请于本周内报送实施方案初稿")
+        expect(supervisor.locator(".timeline")).to_contain_text("请于本周内报送实施方案初稿")
+        act(supervisor, first, "edit", deadline="2030-12-31", reason="市政府调整工作安排")
+        expect(supervisor.locator(".timeline")).to_contain_text("完成时限：2030年6月30日 → 2030年12月31日")
+        shot(supervisor, "2-supervisor-urged-and-edited")
+
+        leader = login("leader@fgw.gov.cn")
+        leader.goto(f"{base}/items")
+        rows = leader.locator("#results tbody tr")
+        expect(rows).to_have_count(2)  # 市发改委's two items, not 市商务局's
+        expect(leader.locator("#results")).not_to_contain_text("扩大对外开放")
+        assert leader.goto(f"{base}/items/{elsewhere}").status == 404
+        act(leader, first, "instruct", text="要加快进度，确保年底前出台")
+        expect(leader.locator("#instructions")).to_contain_text("要加快进度，确保年底前出台")
+        shot(leader, "3-leader-instruction")
+
+        admin = login("admin@dc.gov.cn")
+        admin.goto(f"{base}/admin/people")
+        row = admin.locator("tr", has_text="left@fgw.gov.cn")
+        admin.once("dialog", lambda dialog: dialog.accept())  # duban.js asks first
+        row.locator("form[data-confirm] button").click()
+        expect(row).to_contain_text("已停用")
+        shot(admin, "4-admin-deactivated")
+        expect(login("left@fgw.gov.cn")).to_have_url(f"{base}/login")
+        admin.goto(f"{base}/admin/documents")
+        admin.fill("#documents input[name=category]", "改革类")
+        admin.click("#documents form.inline button >> nth=0")
+        expect(admin.locator("#admin-changes")).to_contain_text("改革类")
+        admin.click("#documents button[id^=archive-]")
+        expect(admin.locator("#documents tr.archived")).to_contain_text("已归档")
+        shot(admin, "4b-admin-archived-a-document")
+        admin.goto(f"{base}/items")
+        expect(admin.locator("#results")).not_to_contain_text("扩大对外开放")
+        admin.check("input[name=archived]")
+        expect(admin.locator("#results")).to_contain_text("扩大对外开放")
+        shot(admin, "4c-items-including-archived")
+        admin.goto(f"{base}/admin/documents")
+        admin.click("#documents button[id^=unarchive-]")
+        expect(admin.locator("#documents tr.archived")).to_have_count(0)
+
+        for item_id in (first, second):
+            act(officer, item_id, "submit", evidence="《实施方案》已印发")
+            expect(officer.locator("#item-status")).to_have_text("待销号")
+        supervisor.goto(f"{base}/approvals")
+        for item_id in (first, second):
+            supervisor.check(f"input[name=item][value='{item_id}']")
+        supervisor.fill("textarea[name=comment]", "材料齐全，同意销号")
+        shot(supervisor, "5-approvals-chosen")
+        supervisor.click("#bulk-sign-off")
+        confirm = supervisor.locator("#confirm")
+        expect(confirm).to_contain_text("制定出台优化营商环境实施方案")
+        expect(confirm).to_contain_text("建立重点项目协调推进机制")
+        expect(confirm.locator("#bulk-text")).to_have_text("材料齐全，同意销号")
+        shot(supervisor, "6-approvals-confirm")
+        supervisor.click("#confirm-bulk")
+        report = supervisor.locator("#report")
+        expect(report).to_contain_text("已销号：2")
+        expect(report.locator("li.done")).to_have_count(2)
+        shot(supervisor, "7-approvals-report")
+        supervisor.goto(f"{base}/items/{second}")
+        expect(supervisor.locator("#item-status")).to_have_text("已销号")
+        expect(supervisor.locator(".timeline")).to_contain_text("材料齐全，同意销号")
+        browser.close()
+    assert [text for text in problems if "Content Security Policy" in text] == []

@@ -65,3 +65,16 @@ def test_a_refused_comment_is_called_a_comment_not_the_sign_offs_opinion():
         "ref": "新时代意见/1", "status": "signed_off", "action": "comment", "allowed": ["assigned", "submitted"]})
     words = error_message(refused, "zh-CN")
     assert "留言" in words and "意见" not in words.replace("新时代意见", "")
+
+
+def test_the_timeline_names_what_each_text_is_and_shows_no_ids(world, client_for):
+    from tests.web.conftest import CSRF
+
+    item = world.items["ours"]
+    for who, action, text in (("lead", "acknowledge", ""), ("sup", "urge", "请抓紧报送"),
+                              ("leader", "instruct", "要加快进度"), ("co", "comment", "材料已补充")):
+        data = {"csrf_token": CSRF, "action": action, **({"text": text} if text else {})}
+        assert client_for(world.people[who]).post(f"/items/{item.id}/act", data=data).status_code == 303
+    timeline = client_for(world.people["sup"]).get(f"/items/{item.id}").text.split('class="timeline"')[1]
+    assert "催办意见：请抓紧报送" in timeline and "批示：要加快进度" in timeline and "留言内容：材料已补充" in timeline
+    assert "进展：" not in timeline and "unit_id" not in timeline and "by_leader" not in timeline
