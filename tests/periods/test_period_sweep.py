@@ -3,7 +3,6 @@ before its due day, flagged missing after it, escalated, each once, keyed by (it
 
 from __future__ import annotations
 
-import threading
 from collections import Counter
 from datetime import UTC, date, datetime
 from pathlib import Path
@@ -13,7 +12,6 @@ from sqlmodel import Session, col, select
 
 from config.calendar import WorkCalendar, load_calendar
 from config.policy import DEFAULT_POLICY_FILE, Policy, load_policy
-from models.db import make_engine
 from models.deadlines import start_of_day
 from models.ledger import import_ledger
 from models.lifecycle import Action, apply
@@ -25,6 +23,7 @@ from models.tables import ItemEvent, ItemPeriod, Notification, Role
 from tests.conftest import TZ
 from tests.factories import make_document, make_item, make_person, make_unit
 from tests.periods.test_periods import MID_YEAR, ROWS, SHANGHAI, files
+from tests.sweep.conftest import sweeps_at_once
 
 CALENDAR_FILE = Path(__file__).parents[2] / "config" / "calendar.yaml"
 QUARTERLY = "新时代意见/1"
@@ -183,29 +182,7 @@ def test_two_sweeps_at_once_handle_each_period_once(db_url, session, policy, cal
                        created_at=datetime(2024, 7, 1, 1, tzinfo=UTC), next_action_at=None) for _ in range(60)]
     schedule_periods(session, items, Schedule(policy, calendar, TZ))
     session.commit()
-    barrier = threading.Barrier(2)
-    results: list[SweepResult] = []
-    errors: list[BaseException] = []
-
-    def worker() -> None:
-        engine = make_engine(db_url)
-        try:
-            with Session(engine) as own:
-                barrier.wait()
-                results.append(sweep(own, now=local("2024-10-21T09:00"), policy=policy, calendar=calendar, tz=TZ,
-                                     batch_size=16, after_batch=own.commit))
-                own.commit()
-        except BaseException as exc:  # pragma: no cover - reported below
-            errors.append(exc)
-        finally:
-            engine.dispose()
-
-    threads = [threading.Thread(target=worker) for _ in range(2)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join()
-    assert errors == []
+    results = sweeps_at_once(db_url, now=local("2024-10-21T09:00"), policy=policy, calendar=calendar, batch_size=16)
     events = Counter((e.item_id, e.payload["period"], e.payload["threshold"]) for e in session.exec(
         select(ItemEvent).where(col(ItemEvent.kind).startswith("period_"))))
     assert len(events) == 60 * 3 * 5 and max(events.values()) == 1  # before-7, before-1, overdue, level-1, level-2

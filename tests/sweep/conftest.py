@@ -2,15 +2,18 @@
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Iterable
 from datetime import datetime
 from pathlib import Path
+from typing import Any
 
 import pytest
 from sqlmodel import Session, select
 
 from config.calendar import WorkCalendar, load_calendar
 from config.policy import DEFAULT_POLICY_FILE, Policy, load_policy
+from models.db import make_engine
 from models.schedule import Threshold
 from models.sweep import SweepResult, sweep
 from models.tables import Item, ItemEvent, Notification
@@ -36,6 +39,33 @@ def run_sweep(session: Session, now: datetime, policy: Policy, calendar: WorkCal
     result = sweep(session, now=now, policy=policy, calendar=calendar, tz=TZ, after_batch=session.commit)
     session.commit()
     return result
+
+
+def sweeps_at_once(db_url: str, count: int = 2, **kwargs: Any) -> list[SweepResult]:
+    """`count` sweeps started together, each in its own engine and session, committing each batch."""
+    barrier = threading.Barrier(count)
+    results: list[SweepResult] = []
+    errors: list[BaseException] = []
+
+    def worker() -> None:
+        engine = make_engine(db_url)
+        try:
+            with Session(engine) as own:
+                barrier.wait()
+                results.append(sweep(own, tz=TZ, after_batch=own.commit, **kwargs))
+                own.commit()
+        except BaseException as exc:  # pragma: no cover - reported below
+            errors.append(exc)
+        finally:
+            engine.dispose()
+
+    threads = [threading.Thread(target=worker) for _ in range(count)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert errors == []
+    return results
 
 
 def ledger_state(session: Session) -> tuple[list[tuple], list[tuple], list[tuple]]:

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import threading
 from collections import Counter
 from datetime import UTC, date, datetime, timedelta
 
@@ -11,10 +10,11 @@ from sqlmodel import Session, select
 
 from models.db import make_engine
 from models.schedule import plan
-from models.sweep import ITEM, DueRow, _claim, due_query, sweep
+from models.sweep import ITEM, DueRow, _claim, due_query
 from models.tables import Item, ItemEvent, Notification
 from tests.conftest import TZ
 from tests.factories import make_document, make_item, make_unit
+from tests.sweep.conftest import sweeps_at_once
 
 NOW = datetime(2024, 10, 21, 9, tzinfo=TZ).astimezone(UTC)
 
@@ -29,28 +29,7 @@ def seed(session: Session, count: int) -> None:
 
 def test_two_sweeps_at_once_create_no_duplicates(db_url, session, policy, calendar):
     seed(session, 240)
-    barrier = threading.Barrier(2)
-    results, errors = [], []
-
-    def worker() -> None:
-        engine = make_engine(db_url)
-        try:
-            with Session(engine) as own:
-                barrier.wait()
-                results.append(sweep(own, now=NOW, policy=policy, calendar=type(calendar)(), tz=TZ,
-                                     batch_size=16, after_batch=own.commit))
-                own.commit()
-        except Exception as exc:  # pragma: no cover - reported below
-            errors.append(exc)
-        finally:
-            engine.dispose()
-
-    threads = [threading.Thread(target=worker) for _ in range(2)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join()
-    assert errors == []
+    results = sweeps_at_once(db_url, now=NOW, policy=policy, calendar=type(calendar)(), batch_size=16)
     events = Counter((e.item_id, e.payload["threshold"]) for e in session.exec(select(ItemEvent)))
     assert events and max(events.values()) == 1
     notes = list(session.exec(select(Notification)))

@@ -13,12 +13,17 @@ from tests.web.conftest import CSRF
 from tests.web.test_dashboard import _sheets
 
 
-def test_the_item_page_lists_each_period_with_its_due_day(world, client_for, session):
-    item = world.items["ours"]
+def recurring(session, item):
+    """Make `item`, created 10 January 2024, report by the 10th of each quarter's first month."""
     item.frequency, item.created_at = "quarterly by month 1 day 10", datetime(2024, 1, 10, 1, 0, tzinfo=UTC)
     session.add(item)
     schedule_periods(session, [item], Schedule(load_policy(DEFAULT_POLICY_FILE), WorkCalendar(), ZoneInfo("Asia/Shanghai")))
     session.commit()
+
+
+def test_the_item_page_lists_each_period_with_its_due_day(world, client_for, session):
+    item = world.items["ours"]
+    recurring(session, item)
     client = client_for(world.people["lead"])
     page = client.get(f"/items/{item.id}").text
     assert "<h2>定期报送</h2>" in page or "<h2>Reporting periods</h2>" in page
@@ -50,10 +55,7 @@ def test_the_item_pages_edit_form_sets_the_frequency(world, client_for, engine):
 
 def test_the_dashboard_shows_the_on_time_reporting_rate(world, client_for, session):
     item = world.items["ours"]
-    item.frequency, item.created_at = "quarterly by month 1 day 10", datetime(2024, 1, 10, 1, 0, tzinfo=UTC)
-    session.add(item)
-    schedule_periods(session, [item], Schedule(load_policy(DEFAULT_POLICY_FILE), WorkCalendar(), ZoneInfo("Asia/Shanghai")))
-    session.commit()
+    recurring(session, item)
     sup = client_for(world.people["sup"])
     page = sup.get("/").text
     assert "按时报送率" in page or "On-time reporting rate" in page
