@@ -288,6 +288,29 @@ def test_phone_menu_folds_into_one_button_and_opens(pages, demo):
     page.wait_for_url(f"{demo['base']}/import")
 
 
+def test_phone_folds_the_item_filters_until_one_is_set(pages, demo):
+    from playwright.sync_api import expect
+
+    page = pages(ADMIN, "phone")
+    page.goto(f"{demo['base']}/items")
+    filters = page.locator("details.filter-box")
+    expect(filters.locator("#q")).to_be_hidden()
+    box = page.locator("main section.card").first.bounding_box()
+    assert box is not None and box["height"] < 150, f"the folded filters take {box} on a phone"
+    page.screenshot(path=str(ARTIFACTS / "phone-items-filters-folded.png"))
+    filters.locator("summary").click()
+    expect(filters.locator("#q")).to_be_visible()
+    page.screenshot(path=str(ARTIFACTS / "phone-items-filters-open.png"))
+    page.goto(f"{demo['base']}/items?overdue=1&unit=市发改委")
+    expect(page.locator("#q")).to_be_visible()  # a filter is set: open from the start, without a script
+    expect(page.locator("details.filter-box > summary")).to_contain_text("已设2项")
+    assert _axe(page) == []
+    wide = pages(ADMIN, "desktop")
+    wide.goto(f"{demo['base']}/items")
+    expect(wide.locator("#q")).to_be_visible()  # wide screens: the form always shows, no summary
+    expect(wide.locator("details.filter-box > summary")).to_be_hidden()
+
+
 def test_phone_rows_keep_actions_on_screen(pages, demo):
     page = pages(ADMIN, "phone")
     page.goto(f"{demo['base']}/approvals")
