@@ -48,7 +48,6 @@ def sample_message() -> str:
     from notifications.builders import (
         Envelope,
         ItemLine,
-        as_raw,
         build_notice,
         message_id_for,
         ordered_sections,
@@ -58,7 +57,7 @@ def sample_message() -> str:
                       lead_unit="市发展和改革委员会", deadline=date(2024, 6, 10), original_deadline=date(2024, 6, 10),
                       days_left=7, url=f"https://duban.example.gov.cn/items/{i}") for i in range(1, 6)]
     envelope = Envelope("duban@dc.gov.cn", "督办系统", ["unit@example.gov.cn"], message_id_for("bench", "duban@dc.gov.cn"), NOW)
-    return as_raw(build_notice(envelope, locale="zh-CN", sections=ordered_sections({"reminder": lines})))
+    return build_notice(envelope, locale="zh-CN", sections=ordered_sections({"reminder": lines})).raw
 
 
 def build_outbox(url: str, count: int) -> int:

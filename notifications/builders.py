@@ -1,4 +1,4 @@
-"""Pure message builders: data in, `email.message.EmailMessage` out (no database, no clock)."""
+"""Pure message builders: data in, a `Mail` (subject and the bytes to send) out (no database, no clock)."""
 
 from __future__ import annotations
 
@@ -6,12 +6,10 @@ import hashlib
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime
-from email import policy
-from email.headerregistry import Address
-from email.message import EmailMessage
 from email.utils import format_datetime
 from typing import Any
 
+from notifications import mime
 from notifications.render import clean_header, locale_or_default, render, render_subject
 
 # The order sections appear in a grouped mail: what needs action first.
@@ -65,6 +63,15 @@ class Envelope:
 
 
 @dataclass(frozen=True)
+class Mail:
+    """A built message: its subject as written, its Message-ID, and its text as sent (CRLF, 7-bit)."""
+
+    subject: str
+    message_id: str
+    raw: str
+
+
+@dataclass(frozen=True)
 class Attachment:
     filename: str
     content: bytes
@@ -91,7 +98,7 @@ def build_notice(
     sections: Sequence[Section],
     fyi: Sequence[Section] = (),
     base_url: str = "",
-) -> EmailMessage:
+) -> Mail:
     """One grouped mail: a section per kind for items needing action, then those copied for information."""
     locale = locale_or_default(locale)
     kinds = {s.kind for s in (*sections, *fyi)}
@@ -103,7 +110,7 @@ def build_notice(
     }
     subject_template = next(iter(kinds)) if len(kinds) == 1 and sections else "notice"
     subject = render_subject(locale, subject_template, **context)
-    return _assemble(
+    return assemble(
         envelope, subject,
         text=render(locale, "notice.txt", **context),
         html=render(locale, "notice.html", **context),
@@ -117,46 +124,42 @@ def build_digest(
     locale: str,
     context: Mapping[str, Any],
     attachments: Sequence[Attachment] = (),
-) -> EmailMessage:
+) -> Mail:
     """A weekly digest (audience: supervisor, leadership, unit or admin), with its files attached
     (the escalation list, the weekly notice), in the order given."""
     locale = locale_or_default(locale)
     name = f"digest_{audience}"
     ctx = {"locale": locale, **context}
-    message = _assemble(
+    return assemble(
         envelope, render_subject(locale, name, **ctx),
         text=render(locale, f"{name}.txt", **ctx),
         html=render(locale, f"{name}.html", **ctx),
+        attachments=attachments,
     )
-    for attachment in attachments:
-        message.add_attachment(
-            attachment.content, maintype=attachment.maintype, subtype=attachment.subtype,
-            filename=clean_header(attachment.filename),
-        )
-    return message
 
 
-def _assemble(envelope: Envelope, subject: str, *, text: str, html: str) -> EmailMessage:
-    message = EmailMessage(policy=policy.SMTP)
-    message["From"] = Address(clean_header(envelope.sender_name), addr_spec=clean_header(envelope.sender))
-    message["To"] = ", ".join(clean_header(addr) for addr in envelope.to)
-    message["Subject"] = clean_header(subject)
-    message["Date"] = format_datetime(envelope.date)
-    message["Message-ID"] = clean_header(envelope.message_id)
-    # Tell autoresponders and mail clients this is machine mail (RFC 3834).
-    message["Auto-Submitted"] = "auto-generated"
-    message["X-Auto-Response-Suppress"] = "All"
-    message.set_content(text, cte="base64")
-    message.add_alternative(html, subtype="html", cte="base64")
-    return message
-
-
-def as_raw(message: EmailMessage) -> str:
-    """The message as sent on the wire (CRLF line ends, 7-bit).
+def assemble(envelope: Envelope, subject: str, *, text: str, html: str,
+             attachments: Sequence[Attachment] = ()) -> Mail:
+    """The message as sent: headers, text and HTML alternatives, then the attachments (notifications/mime.py).
 
     MIME boundaries are derived from the Message-ID, so the same data always gives the same bytes.
     """
-    seed = hashlib.sha256(str(message["Message-ID"]).encode()).hexdigest()[:24]
-    for i, part in enumerate(p for p in message.walk() if p.is_multipart()):
-        part.set_boundary(f"=_duban_{seed}_{i}")
-    return message.as_string(policy=policy.SMTP)
+    subject, message_id = clean_header(subject), clean_header(envelope.message_id)
+    headers = [
+        mime.mailbox("From", clean_header(envelope.sender_name), clean_header(envelope.sender)),
+        mime.addresses("To", [clean_header(addr) for addr in envelope.to]),
+        mime.unstructured("Subject", subject),
+        f"Date: {format_datetime(envelope.date)}",
+        f"Message-ID: {message_id}",
+        # Tell autoresponders and mail clients this is machine mail (RFC 3834).
+        "Auto-Submitted: auto-generated",
+        "X-Auto-Response-Suppress: All",
+    ]
+    seed = hashlib.sha256(message_id.encode()).hexdigest()[:24]
+    raw = mime.message(
+        headers,
+        [mime.text_part(text, "plain"), mime.text_part(html, "html")],
+        [mime.attachment_part(f"{a.maintype}/{a.subtype}", clean_header(a.filename), a.content) for a in attachments],
+        boundary=f"=_duban_{seed}",
+    )
+    return Mail(subject=subject, message_id=message_id, raw=raw)

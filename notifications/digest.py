@@ -31,7 +31,6 @@ from notifications.builders import (
     DOCX_TYPE,
     Attachment,
     Envelope,
-    as_raw,
     build_digest,
     message_id_for,
 )
@@ -125,9 +124,9 @@ class _Renderer:
         else:
             envelope = Envelope(sender=settings.mail_from, sender_name=sender_name(digest.locale),
                                 to=[digest.recipient], message_id=message_id, date=self.now)
-            message = build_digest(envelope, audience=digest.audience, locale=digest.locale, context=digest.context,
-                                   attachments=self.attachments(digest))
-            raw, subject = as_raw(message), str(message["Subject"])
+            mail = build_digest(envelope, audience=digest.audience, locale=digest.locale, context=digest.context,
+                                attachments=self.attachments(digest))
+            raw, subject = mail.raw, mail.subject
             self.rendered[same] = (raw, subject, digest.recipient, message_id)
         return OutboxMessage(
             key=key, kind=f"digest_{digest.audience}", locale=digest.locale, recipients=[digest.recipient],

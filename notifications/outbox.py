@@ -29,7 +29,6 @@ from models.tables import Document, Item, ItemCoUnit, Notification, Person, Role
 from notifications.builders import (
     Envelope,
     ItemLine,
-    as_raw,
     build_notice,
     message_id_for,
     ordered_sections,
@@ -134,13 +133,13 @@ def _messages(session: Session, pending: Sequence[Notification], now: datetime, 
             sender=settings.mail_from, sender_name=sender_name(locale), to=[addr],
             message_id=message_id_for(key, settings.mail_from), date=now,
         )
-        message = build_notice(envelope, locale=locale, sections=sections, fyi=fyi, base_url=settings.base_url)
+        mail = build_notice(envelope, locale=locale, sections=sections, fyi=fyi, base_url=settings.base_url)
         kinds = {s.kind for s in (*sections, *fyi)}
         out.append(OutboxMessage(
             key=key, kind=kinds.pop() if len(kinds) == 1 else "notice", locale=locale, recipients=[addr],
             item_ids=sorted({line.item_id for s in (*sections, *fyi) for line in s.lines}),
-            notification_ids=notification_ids, subject=str(message["Subject"]),
-            message_id=envelope.message_id, raw=as_raw(message), status=OutboxStatus.PENDING,
+            notification_ids=notification_ids, subject=mail.subject,
+            message_id=envelope.message_id, raw=mail.raw, status=OutboxStatus.PENDING,
             next_attempt_at=now, created_at=now,
         ))
     return out

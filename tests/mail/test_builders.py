@@ -14,7 +14,6 @@ from notifications.builders import (
     KIND_ORDER,
     Envelope,
     ItemLine,
-    as_raw,
     build_notice,
     message_id_for,
     ordered_sections,
@@ -58,51 +57,51 @@ def test_every_kind_and_digest_has_one_subject_text_and_html_for_all_languages()
 def test_each_kind_renders_its_items_with_deadline_and_link(kind: str, locale: str) -> None:
     message = build_notice(envelope(), locale=locale, sections=ordered_sections({kind: [line(7)]}),
                            base_url="https://duban.example")
-    text, html = bodies(as_raw(message))
+    text, html = bodies(message.raw)
     for body in (text, html):
         assert "新时代意见/7" in body and "2024-06-06" in body and "https://duban.example/items/7" in body
-    assert str(message["Subject"]).strip()
+    assert message.subject.strip()
 
 
 def test_reminder_in_chinese_names_days_left_and_overdue_names_days_overdue() -> None:
     message = build_notice(envelope(), locale="zh-CN", sections=ordered_sections({
         "reminder": [line(1, days_left=3)], "overdue": [line(2, days_left=-5)]}))
-    text, _ = bodies(as_raw(message))
+    text, _ = bodies(message.raw)
     assert "剩余天数：3" in text and "逾期天数：5" in text
-    assert message["Subject"] == "【督办】2项事项需要您关注"
+    assert message.subject == "【督办】2项事项需要您关注"
 
 
 def test_a_periodic_report_notice_names_the_period_and_its_due_day() -> None:
     missed = line(4, period="2024-07-01 – 2024-09-30", period_due="2024-09-30", days_overdue=8)
     message = build_notice(envelope(), locale="zh-CN", sections=ordered_sections({"period_missed": [missed]}))
-    text, html = bodies(as_raw(message))
+    text, html = bodies(message.raw)
     for body in (text, html):
         assert "2024-07-01 – 2024-09-30" in body and "2024-09-30" in body and "逾期未报送" in body
     assert "报送时限：2024-09-30" in text and "逾期天数：8" in text
-    assert message["Subject"] == "【督办】1项定期报送逾期未报送"
+    assert message.subject == "【督办】1项定期报送逾期未报送"
     english = build_notice(envelope(), locale="en", sections=ordered_sections({"period_reminder": [missed]}))
-    assert english["Subject"] == "[duban] Reminder: 1 periodic report due soon"
+    assert english.subject == "[duban] Reminder: 1 periodic report due soon"
 
 
 def test_english_single_kind_mail_uses_that_kinds_subject() -> None:
     message = build_notice(envelope(), locale="en", sections=ordered_sections({"overdue": [line(1), line(2)]}))
-    assert message["Subject"] == "[duban] 2 items overdue"
+    assert message.subject == "[duban] 2 items overdue"
     one = build_notice(envelope(), locale="en", sections=ordered_sections({"overdue": [line(1)]}))
-    assert one["Subject"] == "[duban] 1 item overdue"  # plural forms, not "item(s)"
+    assert one.subject == "[duban] 1 item overdue"  # plural forms, not "item(s)"
 
 
 def test_copied_items_appear_in_a_for_information_section() -> None:
     message = build_notice(envelope(), locale="zh-CN", sections=[],
                            fyi=ordered_sections({"escalated": [line(3, days_left=-9, level=2)]}))
-    text, _ = bodies(as_raw(message))
+    text, _ = bodies(message.raw)
     assert "抄送（供参阅）" in text and "升级督办：第2级" in text
-    assert "抄送" in str(message["Subject"])
+    assert "抄送" in message.subject
 
 
 def test_html_is_autoescaped_and_text_is_not_mangled() -> None:
     message = build_notice(envelope(), locale="zh-CN", sections=ordered_sections(
         {"returned": [line(1, title="<script>alert(1)</script>", reason="材料不全 & <b>重报</b>")]}))
-    text, html = bodies(as_raw(message))
+    text, html = bodies(message.raw)
     assert "<script>" not in html and "&lt;script&gt;" in html and "&lt;b&gt;重报" in html
     assert "<script>alert(1)</script>" in text
 
@@ -121,7 +120,7 @@ INJECTIONS = [
 def test_injection_attempts_in_titles_units_and_names_never_add_a_header_line(evil: str) -> None:
     message = build_notice(envelope(sender_name=evil), locale="zh-CN",
                            sections=ordered_sections({"overdue": [line(1, title=evil, unit=evil)]}))
-    raw = as_raw(message)
+    raw = message.raw
     head = raw.split("\r\n\r\n", 1)[0]
     names = [h.split(":", 1)[0] for h in head.split("\r\n") if h and not h[0].isspace()]
     assert names == EXPECTED_HEADERS
@@ -141,13 +140,13 @@ def test_clean_header_leaves_no_line_break_or_control_character(text: str) -> No
 def test_any_item_title_yields_exactly_the_expected_headers(title: str) -> None:
     message = build_notice(envelope(sender_name=title), locale="en",
                            sections=ordered_sections({"reminder": [line(1, title=title, unit=title)]}))
-    parsed = parse(as_raw(message))
+    parsed = parse(message.raw)
     assert list(parsed.keys()) == EXPECTED_HEADERS
 
 
 def test_building_is_pure_the_same_data_gives_the_same_bytes() -> None:
     def build() -> str:
-        return as_raw(build_notice(envelope(), locale="zh-CN", sections=ordered_sections({"overdue": [line(1)]})))
+        return build_notice(envelope(), locale="zh-CN", sections=ordered_sections({"overdue": [line(1)]})).raw
 
     assert build() == build()
 
@@ -167,7 +166,7 @@ def test_the_edited_mail_names_each_changed_field_in_words(locale: str, deadline
     edited = line(7, deadline={"old": "2024-06-30", "new": "2024-07-31"}, lead_unit={"old": "市发改委", "new": "市商务局"},
                   co_units={"old": ["市财政局"], "new": []}, reason="上级调整",
                   summary="deadline: 2024-06-30 → 2024-07-31; lead_unit: 市发改委 → 市商务局")
-    text, html = bodies(as_raw(build_notice(envelope(), locale=locale, sections=ordered_sections({"edited": [edited]}))))
+    text, html = bodies(build_notice(envelope(), locale=locale, sections=ordered_sections({"edited": [edited]})).raw)
     for body in (text, html):
         assert deadline in body and unit in body and "市财政局 → —" in body
         assert not [word for word in banned if word in body], body
