@@ -2,23 +2,33 @@
 
 from __future__ import annotations
 
+from datetime import datetime
 from typing import Any
 
-from flows.runtime import duban_flow
+from flows.runtime import duban_flow, duban_task, run_logger
 
 
-@duban_flow(name="deliver", flow_run_name="deliver-{now}")
+@duban_flow(name="deliver")
 def deliver(now: str | None = None, database_url: str | None = None) -> dict[str, Any]:
     """Group and send as of `now` (ISO 8601; the clock, read once, when None). Returns the summary."""
     from config import clock
     from config.settings import get_settings
-    from models.db import make_engine
-    from notifications.delivery import deliver as deliver_mail
 
     at = clock.parse_instant(now) if now else clock.now()
-    settings = get_settings()
-    engine = make_engine(database_url or settings.sqlalchemy_url)
+    summary = deliver_mail(database_url or get_settings().sqlalchemy_url, at)
+    run_logger("deliver").info("deliver at %s: %s", at.isoformat(), summary)
+    return summary
+
+
+@duban_task(name="deliver-mail", retries=2, retry_delay_seconds=10, timeout_seconds=1800)
+def deliver_mail(database_url: str, at: datetime) -> dict[str, Any]:
+    """One delivery pass; a retry is harmless: rows are claimed, and a message sent is recorded once."""
+    from config.settings import get_settings
+    from models.db import make_engine
+    from notifications.delivery import deliver as run_delivery
+
+    engine = make_engine(database_url)
     try:
-        return deliver_mail(engine, at, settings).as_dict()
+        return run_delivery(engine, at, get_settings()).as_dict()
     finally:
         engine.dispose()

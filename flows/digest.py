@@ -8,34 +8,45 @@ down goes out when it comes back, within the same week.
 
 from __future__ import annotations
 
+from datetime import datetime
 from typing import Any
 
-from flows.runtime import duban_flow
+from flows.runtime import duban_flow, duban_task, run_logger
 
 
-@duban_flow(name="digest", flow_run_name="digest-{now}")
+@duban_flow(name="digest")
 def digest(now: str | None = None, database_url: str | None = None) -> dict[str, Any]:
     """Compile and queue the weekly digests as of `now` (ISO 8601; the clock when None)."""
     return _run(now, database_url, scheduled=False)
 
 
-@duban_flow(name="weekly-digest", flow_run_name="weekly-digest-{now}")
+@duban_flow(name="weekly-digest")
 def weekly_digest(now: str | None = None, database_url: str | None = None) -> dict[str, Any]:
     """The scheduled digest: queue once this week's digest time has passed, unless done already."""
     return _run(now, database_url, scheduled=True)
 
 
 def _run(now: str | None, database_url: str | None, scheduled: bool) -> dict[str, Any]:
+    from config import clock
+    from config.settings import get_settings
+
+    at = clock.parse_instant(now) if now else clock.now()
+    summary = queue_week(database_url or get_settings().sqlalchemy_url, at, scheduled)
+    run_logger("digest").info("digest at %s: %s", at.isoformat(), summary)
+    return summary
+
+
+@duban_task(name="queue-digests", retries=2, retry_delay_seconds=10, timeout_seconds=1800)
+def queue_week(database_url: str, at: datetime, scheduled: bool) -> dict[str, Any]:
+    """Queue this week's digests in one transaction; a retry is harmless (one row per recipient and week)."""
     from sqlmodel import Session
 
-    from config import clock
     from config.settings import get_settings
     from models.db import make_engine
     from notifications.digest import digest_due, iso_week, queue_digests, week_done
 
-    at = clock.parse_instant(now) if now else clock.now()
     settings = get_settings()
-    engine = make_engine(database_url or settings.sqlalchemy_url)
+    engine = make_engine(database_url)
     try:
         with Session(engine) as session:
             if scheduled:

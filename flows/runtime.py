@@ -7,7 +7,7 @@ Prefect flow only when it is first needed:
     # flows/sweep.py
     from flows.runtime import duban_flow
 
-    @duban_flow(name="sweep", flow_run_name="sweep-{now}")
+    @duban_flow(name="sweep")
     def sweep(now: str) -> dict: ...        # thin: calls models/ and notifications/
 
     # a command
@@ -17,11 +17,16 @@ Prefect flow only when it is first needed:
 `run_flow` runs the plain function in-process ("local") unless a Prefect API is configured
 (PREFECT_API_URL) or engine="prefect" is asked for. `sweep.prefect()` is the real Prefect flow,
 for deployments (prefect.yaml entrypoints point at flows/deployments.py, which materialises them).
+A flow's batch step is a `duban_task`: a plain call in-process, a Prefect task (retries, timeout)
+inside a Prefect run.
 """
 
 from __future__ import annotations
 
+import functools
+import logging
 import os
+import sys
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any, Literal
@@ -71,14 +76,107 @@ class DubanFlow:
 
 
 def duban_flow(**options: Any) -> Callable[[Callable[..., Any]], DubanFlow]:
-    """Declare a flow (options as for `prefect.flow`) without importing Prefect yet."""
+    """Declare a flow (options as for `prefect.flow`) without importing Prefect yet.
+
+    Runs are named by `run_name` unless `flow_run_name` is given.
+    """
     options.setdefault("log_prints", True)
 
     def wrap(fn: Callable[..., Any]) -> DubanFlow:
         options.setdefault("name", fn.__name__.replace("_", "-"))
+        options.setdefault("flow_run_name", functools.partial(run_name, options["name"]))
         return DubanFlow(fn, options)
 
     return wrap
+
+
+class DubanTask:
+    """A step of a flow: the plain function, or inside a Prefect flow run a Prefect task built on demand."""
+
+    def __init__(self, fn: Callable[..., Any], options: dict[str, Any]) -> None:
+        self.fn = fn
+        self.options = options
+        self._task: Any = None
+        self.__doc__ = fn.__doc__
+        self.__wrapped__ = fn
+
+    def prefect(self) -> Any:
+        """The real `prefect.Task` (imports Prefect)."""
+        if self._task is None:
+            configure_prefect_environment()
+            from prefect import task
+
+            self._task = task(**self.options)(self.fn)
+        return self._task
+
+    def __call__(self, *args: Any, **kwargs: Any) -> Any:
+        if in_prefect_run():
+            return self.prefect()(*args, **kwargs)
+        return self.fn(*args, **kwargs)
+
+
+def duban_task(**options: Any) -> Callable[[Callable[..., Any]], DubanTask]:
+    """Declare a step (options as for `prefect.task`: retries, timeout_seconds ...).
+
+    In-process (`run_flow(engine="local")`, embedded `duban serve`) it is a plain call: the next
+    scheduled run is the retry there. Under Prefect it is a task run, with the retries, the timeout
+    and its own line in the run's history. A retried step must be safe to run again: each opens its
+    own session, and duban's claims and unique rows make a second attempt harmless.
+    """
+
+    def wrap(fn: Callable[..., Any]) -> DubanTask:
+        options.setdefault("name", fn.__name__.replace("_", "-"))
+        options.setdefault("retry_condition_fn", _transient)
+        return DubanTask(fn, options)
+
+    return wrap
+
+
+def _transient(task: Any, task_run: Any, state: Any) -> bool:
+    """Retry a step that lost its database or mail connection, not one refused by a rule (LedgerError ...)."""
+    try:
+        state.result()
+    except (OSError, TimeoutError):
+        return True
+    except Exception as exc:
+        from sqlalchemy.exc import DBAPIError
+
+        return isinstance(exc, DBAPIError) or isinstance(getattr(exc, "__cause__", None), DBAPIError)
+    return False
+
+
+def in_prefect_run() -> bool:
+    """Inside a Prefect flow run (never imports Prefect to find out)."""
+    if "prefect.context" not in sys.modules:
+        return False
+    from prefect.context import FlowRunContext
+
+    return FlowRunContext.get() is not None
+
+
+def run_logger(flow_name: str) -> logging.Logger | logging.LoggerAdapter[logging.Logger]:
+    """Prefect's run logger inside a Prefect run (its lines join the run's log), else duban's own."""
+    if in_prefect_run():
+        from prefect import get_run_logger
+
+        return get_run_logger()  # type: ignore[return-value]
+    return logging.getLogger(f"duban.flows.{flow_name}")
+
+
+def run_name(flow_name: str) -> str:
+    """A run's name: the flow and the instant it acts at, in local time ("sweep 2024-10-09 09:00").
+
+    That instant is the run's `now` parameter, or for a scheduled run (which passes none) the time
+    it was scheduled for, so no run is named "sweep-None".
+    """
+    from prefect.runtime import flow_run
+
+    from config import clock
+    from config.settings import get_settings
+
+    now = flow_run.parameters.get("now")
+    at = clock.parse_instant(now) if now else flow_run.scheduled_start_time
+    return f"{flow_name} {at.astimezone(get_settings().tz):%Y-%m-%d %H:%M}"
 
 
 @dataclass(frozen=True)

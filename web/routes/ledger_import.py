@@ -15,15 +15,14 @@ import threading
 from concurrent.futures import ThreadPoolExecutor
 from datetime import datetime, timedelta
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Form, Request
 from fastapi.responses import Response
-from sqlmodel import Session
 
 from config.settings import Settings
 from models.errors import InvalidInput
-from models.ledger import ImportSummary, LedgerError, import_ledger
+from models.ledger import LedgerError
 from models.ledger.problems import Problem
 from web.deps import NowDep, SessionDep, SettingsDep, SupervisorUser, csrf_protect
 from web.i18n import problem_message
@@ -109,26 +108,20 @@ async def check_upload(request: Request, session: SessionDep, user: SupervisorUs
         remove_folder(folder)
         raise
     request.session["upload"] = token
-    return render(request, "import.html", user, nav="import", summary=summary.as_dict(), problems=None,
+    return render(request, "import.html", user, nav="import", summary=summary, problems=None,
                   token=token)
 
 
-async def _dry_run(request: Request, paths: list[Path], now: datetime, settings: Settings) -> ImportSummary:
+async def _dry_run(request: Request, paths: list[Path], now: datetime, settings: Settings) -> dict[str, Any]:
     """The dry run in a worker thread with its own session; stopped after `import_parse_seconds`."""
     stop = threading.Event()
-    engine = request.app.state.engine
 
     def check_time(stage: str, done: int, total: int | None) -> None:
         if stop.is_set():
             raise ReadingStopped
 
-    def work() -> ImportSummary:
-        with Session(engine) as session:
-            try:
-                return import_ledger(session, paths, now=now, dry_run=True, progress=check_time,
-                                     limits=settings.xlsx_limits)
-            finally:
-                session.rollback()
+    def work() -> dict[str, Any]:
+        return _assign(paths, now, settings, dry_run=True, progress=check_time)
 
     running = asyncio.get_running_loop().run_in_executor(_READERS, work)
     try:
@@ -152,17 +145,25 @@ def apply_upload(
     paths = sorted(folder.glob("*")) if folder.is_dir() else []
     if not paths:
         raise _expired()
+    session.commit()  # this request's own writes (the login's), so the flow's transaction waits on nothing
     try:
-        import_ledger(session, paths, now=now, limits=settings.xlsx_limits)
+        _assign(paths, now, settings)
     except LedgerError as exc:  # the database changed since the dry run
-        session.rollback()
         return _refused(request, user, exc.problems)
-    session.commit()
     request.session.pop("upload", None)
     remove_folder(folder)
     remove_old_uploads(settings, now)
     flash(request, "Import applied.")
     return redirect("/items?sort=updated")
+
+
+def _assign(paths: list[Path], now: datetime, settings: Settings, **options: Any) -> dict[str, Any]:
+    """The `assign` flow, as `duban import` runs it; in this process, so a page never waits on a Prefect API."""
+    from flows.assign import assign
+    from flows.runtime import run_flow
+
+    return run_flow(assign, engine="local", files=[str(p) for p in paths], now=now.isoformat(),
+                    database_url=settings.sqlalchemy_url, limits=settings.xlsx_limits, **options).result  # type: ignore[no-any-return]
 
 
 def _refused(request: Request, user: SupervisorUser, problems: list[Problem]) -> Response:
