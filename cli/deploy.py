@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import os
-from pathlib import Path
 from typing import Annotated, Any
 
 import typer
@@ -15,8 +14,6 @@ from cli.words import _
 from config import clock
 from flows.schedules import WORK_POOL, deployments
 from models import schedule_owner
-
-ROOT = Path(__file__).resolve().parent.parent
 
 # Server settings that matter under load; `duban deploy` prints them for the server's host.
 SERVER_SETTINGS = {
@@ -49,8 +46,11 @@ def deploy(
     from flows.runtime import configure_prefect_environment
 
     configure_prefect_environment()
-    from prefect.flows import Flow
+    from prefect import deploy as apply_deployments
     from prefect.schedules import Cron
+    from prefect.types.entrypoint import EntrypointType
+
+    import flows.deployments as entrypoints
 
     _ensure_pool(pool)  # the server answers: claim the schedules for it, then schedule
     try:
@@ -60,22 +60,30 @@ def deploy(
     table = Table(title=_("deployments applied to {url}", url=api), title_justify="left")
     for column in (_("deployment"), _("entrypoint"), _("schedule"), _("work pool")):
         table.add_column(column)
+    runner_deployments = []
     for d in deployments(s, pool):
-        flow: Any = Flow.from_source(source=str(ROOT), entrypoint=d["entrypoint"])
-        schedules = [Cron(c["cron"], timezone=c["timezone"]) for c in d["schedules"]]
-        flow.deploy(
-            name=d["name"], work_pool_name=pool, schedules=schedules, description=d["description"],
-            build=False, push=False, print_next_steps=False, paused=paused or None,
+        attribute = d["entrypoint"].rpartition(":")[2]
+        flow: Any = getattr(entrypoints, attribute)
+        deployment = flow.to_deployment(
+            name=d["name"], description=d["description"], paused=paused or None,
+            schedules=[Cron(c["cron"], timezone=c["timezone"]) for c in d["schedules"]],
+            entrypoint_type=EntrypointType.MODULE_PATH,
         )
+        # A module path, no source: a worker imports duban from its own installation, from any
+        # directory, and nothing records this machine's checkout.
+        deployment.entrypoint = f"{entrypoints.__name__}.{attribute}"
+        runner_deployments.append(deployment)
         crons = ", ".join(f"{c['cron']} ({c['timezone']})" for c in d["schedules"])
-        table.add_row(f"{flow.name}/{d['name']}", d["entrypoint"], crons or _("on demand"), pool)
+        table.add_row(f"{flow.name}/{d['name']}", deployment.entrypoint, crons or _("on demand"), pool)
+    apply_deployments(*runner_deployments, work_pool_name=pool, build=False, push=False,
+                      print_next_steps_message=False, ignore_warnings=True)
     console.print(table)
     console.print(_("Set on the Prefect server's host: {settings}",
                     settings=" ".join(f"{k}={v}" for k, v in SERVER_SETTINGS.items())))
     command = (" ".join(f"{k}={v}" for k, v in WORKER_SETTINGS.items())
                + f" prefect worker start --pool {pool} --type process")
-    console.print(_("Start workers from a checkout of duban at the same path ({root}): {command}",
-                    root=ROOT, command=command))
+    console.print(_("Start workers where duban is installed, with its DUBAN_* settings: {command}",
+                    command=command))
 
 
 def _ensure_pool(name: str) -> None:

@@ -156,8 +156,9 @@ def test_sweep_and_delivery_through_deployments_deliver_each_mail_once(databases
                                   capture_output=True, text=True, timeout=300)
         assert deployed.returncode == 0, deployed.stdout + deployed.stderr
         for name in ("w1", "w2"):
+            # Workers run duban from its installation, in a directory of their own: no checkout needed.
             processes.append(_start([str(BIN / "prefect"), "worker", "start", "--pool", "duban", "--type", "process",
-                                     "--name", name], env, tmp_path / f"{name}.log"))
+                                     "--name", name], env, tmp_path / f"{name}.log", cwd=tmp_path))
 
         sweep = _run_deployments(api, "sweep/sweep", count=1)
         assert sweep == ["COMPLETED"], _logs(tmp_path)
