@@ -4,7 +4,7 @@ title, default supervisor, category, archive). Every change goes through models/
 
 from __future__ import annotations
 
-from typing import Annotated
+from typing import Annotated, Literal
 
 from fastapi import APIRouter, Depends, Form, Request
 from fastapi.responses import Response
@@ -131,19 +131,16 @@ def change_document(request: Request, document_id: DbInt, session: SessionDep, u
     return redirect(f"/admin/documents#document-{document_id}")
 
 
-@router.post("/admin/documents/{document_id}/archive")
-def archive(request: Request, document_id: DbInt, session: SessionDep, user: AdminUser, now: NowDep) -> Response:
-    archive_document(session, now, user.email, _document(session, document_id), archived=True)
+@router.post("/admin/documents/{document_id}/{state}")
+def archive(request: Request, document_id: DbInt, state: Literal["archive", "unarchive"], session: SessionDep,
+            user: AdminUser, now: NowDep) -> Response:
+    """归档 or take out of the archive (models/admin.py archive_document says what that changes)."""
+    archive_document(session, now, user.email, _document(session, document_id), archived=state == "archive")
     session.commit()
-    flash(request, "Archived: its items no longer show in lists, figures and digests; they stay readable.")
-    return redirect(f"/admin/documents#document-{document_id}")
-
-
-@router.post("/admin/documents/{document_id}/unarchive")
-def unarchive(request: Request, document_id: DbInt, session: SessionDep, user: AdminUser, now: NowDep) -> Response:
-    archive_document(session, now, user.email, _document(session, document_id), archived=False)
-    session.commit()
-    flash(request, "Done.")
+    if state == "archive":
+        flash(request, "Archived: its items no longer show in lists, figures and digests; they stay readable.")
+    else:
+        flash(request, "Done.")
     return redirect(f"/admin/documents#document-{document_id}")
 
 
