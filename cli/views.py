@@ -47,6 +47,7 @@ def items(
     due_soon: Annotated[bool, typer.Option("--due-soon", help="Only items due within the reminder window.")] = False,
     unacknowledged: Annotated[bool, typer.Option(
         "--unacknowledged", help="Only items their lead unit has not acknowledged (未签收).")] = False,
+    supervisor: Annotated[str | None, typer.Option(help="Only items this person (email) supervises.")] = None,
     limit: Annotated[int, typer.Option(help="At most this many rows (0: all).")] = 0,
     now: NowOption = None,
     as_json: JsonOption = False,
@@ -56,7 +57,7 @@ def items(
     at, tz = resolve_now(now), settings().tz
     query = ItemQuery(document=document or "", unit=unit or "", unit_role=unit_role, status=status, overdue=overdue,
                       due_soon=due_soon, unacknowledged=unacknowledged, sort="document", per_page=limit or 1,
-                      archived=archived)
+                      archived=archived, supervisor=supervisor or "")
     with open_session() as session:
         data = [row.as_dict() for row in list_rows(session, None, query, at, tz, everything=not limit)]
     if as_json:

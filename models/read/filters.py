@@ -206,6 +206,10 @@ def conditions(session: Session, person: Person | None, f: ItemFilter, today: da
 
     Unknown or ambiguous documents and units are refused (InvalidInput) rather than matching nothing.
     """
+    for text in (f.document, f.unit, f.q, f.supervisor):
+        if "\x00" in text:  # PostgreSQL refuses a NUL in any string: say so rather than fail
+            raise InvalidInput("a filter cannot contain a NUL character", code="filter.nul",
+                               params={"value": text.replace("\x00", "")})
     out: list[Any] = []
     scope = scope_condition(person)
     if scope is not None:

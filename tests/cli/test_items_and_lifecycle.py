@@ -41,6 +41,18 @@ def test_items_filters_by_unit_including_co_units_and_by_overdue(duban, ledger):
     assert [r["ref"] for r in overdue] == ["新时代意见/12"] and overdue[0]["due_state"] == "overdue"
 
 
+def test_items_filters_by_supervisor(duban, ledger, engine):  # type: ignore[no-untyped-def]
+    with Session(engine) as s:
+        supervisor = make_person(s, Role.SUPERVISOR, email="wang@dc.gov.cn")
+        make_item(s, document=make_document(s, "防汛意见"), number="1", lead_unit=make_unit(s, "市水利局"),
+                  supervisor=supervisor)
+        s.commit()
+    assert duban("init").code == 0
+    assert [r["ref"] for r in duban("items", "--supervisor", "wang@dc.gov.cn", "--json").json()] == ["防汛意见/1"]
+    refused = duban("items", "--supervisor", "li@dc.gov.cn")
+    assert refused.code == 1 and "li@dc.gov.cn" in refused.out + refused.err
+
+
 def test_items_finds_a_unit_by_part_of_its_name_or_its_code_and_by_its_role(duban, ledger):
     for text in ("发改委", "fgw", "FGW"):
         refs = [r["ref"] for r in duban("items", "--unit", text, "--json").json()]

@@ -41,6 +41,17 @@ def test_list_filters_like_the_page(api, world):
     assert api("sup", "GET", "/items", params={"per_page": 1}).json()["total"] == 3
 
 
+def test_list_filters_by_supervisor_as_the_page_and_the_digest_links_do(api, world, client_for):
+    mine = api("admin", "GET", "/items", params={"supervisor": "SUP2@dc.gov.cn"}).json()
+    assert [row["id"] for row in mine["items"]] == [world.items["theirs"].id]
+    assert api("admin", "GET", "/items", params={"supervisor": "nobody@dc.gov.cn"}).status_code == 400
+    for field in ("supervisor", "unit", "document", "q"):  # PostgreSQL refuses a NUL: a 400, not a 500
+        assert api("admin", "GET", "/items", params={field: "a\x00b"}).status_code == 400, field
+    page = client_for(world.people["admin"]).get("/items", params={"supervisor": "sup2@dc.gov.cn"}).text
+    assert f'href="/items/{world.items["theirs"].id}"' in page and f'href="/items/{world.items["ours"].id}"' not in page
+    assert '<input type="hidden" name="supervisor" value="sup2@dc.gov.cn">' in page  # kept when a filter changes
+
+
 def test_actions_through_the_api(api, world):
     item_id = world.items["ours"].id
     detail = api("lead", "GET", f"/items/{item_id}").json()

@@ -90,14 +90,17 @@ def items(
     document: str = "", unit: str = "", unit_role: UnitRole = UnitRole.ANY, status: Status | None = None,
     open: bool = False, overdue: bool = False,
     due_soon: bool = False, unacknowledged: bool = False, returned: bool = False, level: Annotated[DbInt | None, Query(ge=0)] = None, q: str = "", archived: bool = False,
+    supervisor: Annotated[str, Query(max_length=320)] = "",
     sort: Annotated[str, Query(pattern="^(" + "|".join(SORTS) + ")$")] = "deadline",
     page: Annotated[DbInt, Query(ge=1, le=100_000)] = 1, per_page: Annotated[int, Query(ge=1, le=500)] = 50,
 ) -> Any:
     """Items the token's person may see, filtered like the /items page (unit: name, part of it or code;
     unit_role: lead, co or any; open: not signed off or cancelled; unacknowledged: 未签收, worked on and
-    not acknowledged by the lead unit; returned: returned by the supervisor, worked on again; archived: items of archived documents too)."""
+    not acknowledged by the lead unit; returned: returned by the supervisor, worked on again; archived: items of archived documents too;
+    supervisor: the email of the items' supervisor)."""
     query = ItemQuery(document=document, unit=unit, unit_role=unit_role, status=status, open=open, overdue=overdue,
-                      due_soon=due_soon, unacknowledged=unacknowledged, returned=returned, level=level, q=q, archived=archived, sort=sort, page=page, per_page=per_page)
+                      due_soon=due_soon, unacknowledged=unacknowledged, returned=returned, level=level, q=q, archived=archived, supervisor=supervisor,
+                      sort=sort, page=page, per_page=per_page)
     found = page_of_items(session, user, query, now, settings.tz)
     return {"total": found.total, "page": page, "per_page": per_page,
             "items": [row.as_dict() for row in found.rows]}
