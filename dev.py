@@ -3,6 +3,7 @@
 
     python3 dev.py demo    # create .venv, install pinned dependencies, run the demo
     python3 dev.py test    # the same setup, then lint and the whole test suite
+    python3 dev.py test --integration   # only the tests that start a Prefect server and workers
     python3 dev.py bench   # the same setup, then every benchmark under bench/
 
 Dependencies are pinned in constraints.txt; the install is skipped when nothing changed.
@@ -70,6 +71,8 @@ def main() -> int:
                   [str(BIN / "mypy"), "config", "models", "notifications", "flows", "cli"]):
         if code := run(*check):
             return code
+    if "--integration" in extra:  # the cluster runbook (tests/integration): Prefect server, workers
+        extra = ["-m", "integration", *(arg for arg in extra if arg != "--integration")]
     return run(str(BIN / "python"), "-m", "pytest", *extra)
 
 

@@ -1,5 +1,10 @@
 """Server mode end to end: a Prefect server on PostgreSQL, deployments, two racing workers.
 
+It follows docs/deploy.md's set-up: a role owning each database, `duban init` as duban's role,
+the Prefect server on loopback with its API's basic authentication, `duban deploy`, two workers
+started outside any checkout, then a sweep and two racing deliveries, `duban doctor`, and an
+embedded `duban serve` refused on the cluster's database.
+
 Run alone with `python -m pytest -m integration`. It starts real processes (the Prefect server,
 two `prefect worker` processes) and takes a minute or two.
 """
@@ -22,7 +27,6 @@ import pytest
 from aiosmtpd.controller import Controller
 from sqlmodel import Session, select
 
-from migrations.runner import upgrade
 from models.db import make_engine
 from models.outbox import OutboxMessage
 from models.tables import Notification
@@ -59,8 +63,13 @@ class Sink:
         return "250 OK"
 
 
+PASSWORD = "it-password"
+AUTH = ("duban", "it-api-secret")  # the Prefect API's basic authentication (docs/deploy.md, step 4)
+
+
 @pytest.fixture(scope="module")
 def databases() -> Iterator[tuple[str, str]]:
+    """As docs/deploy.md step 1: a role owning each database; the duban one not yet migrated."""
     reason = _pg_reason()
     if reason:
         if os.environ.get("CI") == "true":
@@ -70,12 +79,15 @@ def databases() -> Iterator[tuple[str, str]]:
     names = (f"duban_it_{suffix}", f"prefect_it_{suffix}")
     with psycopg.connect(PG_ADMIN_URL, autocommit=True) as conn:
         for name in names:
-            conn.execute(f'CREATE DATABASE "{name}"')
-    base = PG_ADMIN_URL.rsplit("/", 1)[0]
-    yield f"{base}/{names[0]}", f"{base}/{names[1]}".replace("postgresql://", "postgresql+asyncpg://")
+            conn.execute(f"CREATE ROLE \"{name}\" LOGIN PASSWORD '{PASSWORD}'")
+            conn.execute(f'CREATE DATABASE "{name}" OWNER "{name}"')
+    host = PG_ADMIN_URL.split("@", 1)[1].rsplit("/", 1)[0]
+    yield (f"postgresql://{names[0]}@{host}/{names[0]}",
+           f"postgresql+asyncpg://{names[1]}:{PASSWORD}@{host}/{names[1]}")
     with psycopg.connect(PG_ADMIN_URL, autocommit=True) as conn:
         for name in names:
             conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+            conn.execute(f'DROP ROLE IF EXISTS "{name}"')
 
 
 def _wait_healthy(url: str, process: subprocess.Popen[bytes], log: Path, seconds: float = 180) -> None:
@@ -84,7 +96,7 @@ def _wait_healthy(url: str, process: subprocess.Popen[bytes], log: Path, seconds
         if process.poll() is not None:
             pytest.fail(f"prefect server exited: {log.read_text()[-2000:]}")
         try:
-            if httpx.get(f"{url}/health", timeout=2).status_code == 200:
+            if httpx.get(f"{url}/health", timeout=2, auth=AUTH).status_code == 200:
                 return
         except httpx.HTTPError:
             pass
@@ -106,10 +118,15 @@ def _stop(processes: list[subprocess.Popen[bytes]]) -> None:
             p.kill()
 
 
+def _as_superuser(url: str) -> str:
+    return PG_ADMIN_URL.rsplit("/", 1)[0] + "/" + url.rsplit("/", 1)[1]
+
+
 def _seed(duban_url: str) -> int:
-    """Five units, 40 open items: some overdue, some due within the reminder window, some later."""
-    engine = make_engine(duban_url)
-    upgrade(engine)
+    """Five units, 40 open items: some overdue, some due within the reminder window, some later.
+
+    Written as the PostgreSQL superuser into the database `duban init` migrated as its owner."""
+    engine = make_engine(_as_superuser(duban_url))
     today = date(2024, 7, 1)
     with Session(engine) as s:
         document = make_document(s, "新时代意见")
@@ -125,7 +142,9 @@ def _seed(duban_url: str) -> int:
 
 def test_sweep_and_delivery_through_deployments_deliver_each_mail_once(databases, tmp_path):
     duban_url, prefect_db_url = databases
-    _seed(duban_url)
+    password_file = tmp_path / "duban-db-password"
+    password_file.write_text(PASSWORD)
+    password_file.chmod(0o600)
     sink = Sink()
     smtp = Controller(sink, hostname="127.0.0.1", port=_free_port())
     smtp.start()
@@ -140,17 +159,26 @@ def test_sweep_and_delivery_through_deployments_deliver_each_mail_once(databases
         "DO_NOT_TRACK": "1",
         "PREFECT_WORKER_QUERY_SECONDS": "2",
         "DUBAN_DATABASE_URL": duban_url,
+        "DUBAN_DATABASE_PASSWORD_FILE": str(password_file),
+        "PREFECT_SERVER_API_AUTH_STRING": ":".join(AUTH),
+        "PREFECT_API_AUTH_STRING": ":".join(AUTH),
         "DUBAN_SMTP_HOST": "127.0.0.1",
         "DUBAN_SMTP_PORT": str(smtp.port),
         "DUBAN_DATA_DIR": str(tmp_path / "data"),
     }
     env.pop("PREFECT_API_URL", None)
+    # Step 3: `duban init` as duban's own role (no superuser), then the test's data.
+    initialised = subprocess.run([str(BIN / "duban"), "init"], env=env, cwd=tmp_path, capture_output=True, text=True,
+                                 timeout=300)
+    assert initialised.returncode == 0, initialised.stdout + initialised.stderr
+    _seed(duban_url)
     processes: list[subprocess.Popen[bytes]] = []
     try:
         server_log = tmp_path / "server.log"
         processes.append(_start([str(BIN / "prefect"), "server", "start", "--host", "127.0.0.1", "--port", str(port)],
                                 env, server_log))
         _wait_healthy(api, processes[0], server_log)
+        assert httpx.post(f"{api}/deployments/filter", json={}, timeout=10).status_code == 401  # no auth, no API
         env["PREFECT_API_URL"] = api
         deployed = subprocess.run([str(BIN / "duban"), "deploy", "--paused"], env=env, cwd=tmp_path,
                                   capture_output=True, text=True, timeout=300)
@@ -162,13 +190,13 @@ def test_sweep_and_delivery_through_deployments_deliver_each_mail_once(databases
 
         sweep = _run_deployments(api, "sweep/sweep", count=1)
         assert sweep == ["COMPLETED"], _logs(tmp_path)
-        with Session(make_engine(duban_url)) as s:
+        with Session(make_engine(_as_superuser(duban_url))) as s:
             queued = len(s.exec(select(Notification)).all())
         assert queued > 0
 
         # Two delivery runs at once: the two workers race for the same rows.
         assert _run_deployments(api, "deliver/deliver", count=2) == ["COMPLETED", "COMPLETED"], _logs(tmp_path)
-        with Session(make_engine(duban_url)) as s:
+        with Session(make_engine(_as_superuser(duban_url))) as s:
             messages = s.exec(select(OutboxMessage)).all()
             notifications = s.exec(select(Notification)).all()
         assert messages and all(m.status == "sent" for m in messages)
@@ -199,9 +227,9 @@ def _run_deployments(api: str, name: str, count: int, timeout: float = 300) -> l
     """Start `count` runs of a deployment at once and wait for all of them; their final states."""
     from prefect.client.orchestration import get_client
     from prefect.deployments import run_deployment
-    from prefect.settings import PREFECT_API_URL, temporary_settings
+    from prefect.settings import PREFECT_API_AUTH_STRING, PREFECT_API_URL, temporary_settings
 
-    with temporary_settings(updates={PREFECT_API_URL: api}):
+    with temporary_settings(updates={PREFECT_API_URL: api, PREFECT_API_AUTH_STRING: ":".join(AUTH)}):
         runs = [run_deployment(name, parameters={"now": NOW}, timeout=0) for _ in range(count)]
         deadline = time.monotonic() + timeout
         with get_client(sync_client=True) as client:
