@@ -51,25 +51,31 @@ def configure_prefect_environment(data_dir: str | os.PathLike[str] | None = None
     os.environ.setdefault("PREFECT_SERVER_EPHEMERAL_STARTUP_TIMEOUT_SECONDS", "90")
 
 
-class DubanFlow:
-    """A plain function plus the options of the Prefect flow built from it on demand."""
+class _Deferred:
+    """A plain function plus the options of the Prefect object (`kind`: flow or task) built on demand."""
+
+    kind = "flow"
 
     def __init__(self, fn: Callable[..., Any], options: dict[str, Any]) -> None:
         self.fn = fn
         self.options = options
         self.name: str = options["name"]
-        self._flow: Any = None
+        self._built: Any = None
         self.__doc__ = fn.__doc__
         self.__wrapped__ = fn
 
     def prefect(self) -> Any:
-        """The real `prefect.Flow` (imports Prefect)."""
-        if self._flow is None:
+        """The real `prefect.Flow` or `prefect.Task` (imports Prefect)."""
+        if self._built is None:
             configure_prefect_environment()
-            from prefect import flow
+            import prefect
 
-            self._flow = flow(**self.options)(self.fn)
-        return self._flow
+            self._built = getattr(prefect, self.kind)(**self.options)(self.fn)
+        return self._built
+
+
+class DubanFlow(_Deferred):
+    """A flow: calling it runs the Prefect flow; `run_flow` chooses between that and the plain function."""
 
     def __call__(self, **params: Any) -> Any:
         return self.prefect()(**params)
@@ -90,24 +96,10 @@ def duban_flow(**options: Any) -> Callable[[Callable[..., Any]], DubanFlow]:
     return wrap
 
 
-class DubanTask:
-    """A step of a flow: the plain function, or inside a Prefect flow run a Prefect task built on demand."""
+class DubanTask(_Deferred):
+    """A step of a flow: the plain function, or inside a Prefect flow run a Prefect task."""
 
-    def __init__(self, fn: Callable[..., Any], options: dict[str, Any]) -> None:
-        self.fn = fn
-        self.options = options
-        self._task: Any = None
-        self.__doc__ = fn.__doc__
-        self.__wrapped__ = fn
-
-    def prefect(self) -> Any:
-        """The real `prefect.Task` (imports Prefect)."""
-        if self._task is None:
-            configure_prefect_environment()
-            from prefect import task
-
-            self._task = task(**self.options)(self.fn)
-        return self._task
+    kind = "task"
 
     def __call__(self, *args: Any, **kwargs: Any) -> Any:
         if in_prefect_run():
