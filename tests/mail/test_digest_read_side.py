@@ -149,18 +149,25 @@ def test_instructions_read_in_english_for_an_english_reader(session: Session, no
     assert "[Leaders' instructions this week]" in body and "李主任, 2024-06-02: Speed it up" in body
 
 
-def test_a_unit_with_nothing_due_but_an_instruction_still_hears_of_it(session: Session, now: Any) -> None:
+def test_a_unit_and_a_supervisor_with_nothing_due_but_an_instruction_still_hear_of_it(session: Session, now: Any) -> None:
     from datetime import date
 
     from tests.factories import make_document, make_item, make_unit
 
     unit = make_unit(session, "市水利局", contact_emails=["slj@example.gov.cn"])
     leader = make_person(session, Role.LEADER, name="赵主任", email="zhao@dc.gov.cn")
-    item = make_item(session, document=make_document(session, "防汛意见"), lead_unit=unit, deadline=date(2024, 12, 31))
+    supervisor = make_person(session, Role.SUPERVISOR, name="钱督查", email="qian@dc.gov.cn")
+    item = make_item(session, document=make_document(session, "防汛意见"), lead_unit=unit, deadline=date(2024, 12, 31),
+                     supervisor=supervisor)
     apply(session, item, Action.INSTRUCT, leader, now - timedelta(hours=3), text="汛期前完成")
     session.commit()
     queue_digests(session, now, settings())
-    assert "赵主任 2024-06-03批示：汛期前完成" in text(sent(session)[("unit", "slj@example.gov.cn")])
+    mail = sent(session)
+    assert "赵主任 2024-06-03批示：汛期前完成" in text(mail[("unit", "slj@example.gov.cn")])
+    to_supervisor = mail[("supervisor", "qian@dc.gov.cn")]
+    assert to_supervisor["Subject"] == "【督办通报】2024年第23周 您督办事项的领导批示"
+    assert "没有逾期或已升级督办的事项" in text(to_supervisor) and "清单见附件" not in text(to_supervisor)
+    assert "赵主任 2024-06-03批示：汛期前完成" in text(to_supervisor)
 
 
 def test_deactivated_people_get_no_digest_and_are_not_counted(session: Session, now: Any, mail_world: Any) -> None:
