@@ -128,11 +128,13 @@ def test_report_leaves_cancelled_out_and_counts_overdue(duban, ledger):
     assert report["as_of"].startswith("2024-07-03T09:00")
     assert report["documents"] == [
         {"document": "新时代意见", "total": 3, "signed_off": 1, "rate": 33.3, "open": 2, "overdue": 1,
-         "acknowledged": 0, "unacknowledged": 2, "acknowledge_rate": 0.0, "urged": 0},
+         "acknowledged": 0, "unacknowledged": 2, "acknowledge_rate": 0.0, "urged": 0,
+         "periods_due": 0, "periods_on_time": 0, "on_time_rate": 0.0},
     ]
     units = {u["unit"]: u for u in report["units"]}
     assert units["市发改委"] == {"unit": "市发改委", "total": 2, "signed_off": 1, "rate": 50.0, "open": 1, "overdue": 1,
-                              "acknowledged": 0, "unacknowledged": 1, "acknowledge_rate": 0.0, "urged": 0}
+                              "acknowledged": 0, "unacknowledged": 1, "acknowledge_rate": 0.0, "urged": 0,
+                              "periods_due": 0, "periods_on_time": 0, "on_time_rate": 0.0}
     assert units["市财政局"]["total"] == 1 and units["市财政局"]["overdue"] == 0
 
 
