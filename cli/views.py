@@ -110,7 +110,8 @@ def show(
               (_("Supervisor"), detail["supervisor_email"] or "-"),
               (_("Status"), state),
               (_("Deadline"), deadline), (_("Escalation level"), level(detail["escalation_level"])),
-              (_("Acknowledged"), "、".join(f"{a['unit']} ({local(a['at'])})" for a in detail["acknowledgements"])
+              (_("Acknowledged"), "、".join(f"{a['unit']} ({_('ledger import') if a['by_import'] else local(a['at'])})"
+                                                for a in detail["acknowledgements"])
                or _("not yet")),
               (_("Urged"), str(detail["urged"]))]
     for name, value in fields:

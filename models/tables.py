@@ -88,12 +88,15 @@ class ItemCoUnit(SQLModel, table=True):
 
 
 class ItemAcknowledgement(SQLModel, table=True):
-    """签收: a unit (the lead unit or a co-unit) has acknowledged the item, by whom and when."""
+    """签收: a unit (the lead unit or a co-unit) has acknowledged the item, by whom and when.
+
+    No person: the ledger import recorded it, the item being imported as under way (办理中): its lead
+    unit is working on it already and is neither reminded nor counted as 未签收."""
 
     __tablename__ = "item_acknowledgement"
     item_id: int = Field(sa_column=Column(Integer, ForeignKey("item.id", ondelete="CASCADE"), primary_key=True))
     unit_id: int = Field(sa_column=Column(Integer, ForeignKey("unit.id"), primary_key=True))
-    person_id: int = Field(foreign_key="person.id")
+    person_id: int | None = Field(default=None, foreign_key="person.id", nullable=True)
     at: datetime = _utc()
 
 

@@ -33,6 +33,7 @@ from models.tables import (
     OPEN_STATUSES,
     Document,
     Item,
+    ItemAcknowledgement,
     ItemCoUnit,
     ItemEvent,
     Notification,
@@ -231,6 +232,12 @@ def _insert_items(
         links = [{"item_id": item_id, "unit_id": unit_ids[u]} for item_id, p in zip(ids, chunk, strict=True) for u in p.co_units]
         if links:
             session.execute(insert(co_units), links)
+        # 签收: an item imported as under way is acknowledged by the import (no person), as its lead
+        # unit is working on it already; a fresh assignment waits for the unit (acknowledge_due_at).
+        under_way = [{"item_id": item_id, "unit_id": unit_ids[p.lead_unit], "person_id": None, "at": now}
+                     for item_id, p in zip(ids, chunk, strict=True) if p.status == Status.IN_PROGRESS]
+        if under_way:
+            session.execute(insert(ItemAcknowledgement.__table__), under_way)  # type: ignore[attr-defined]
         # An item imported already late is not announced as new: the next sweep catches it up and
         # tells the lead unit it is overdue (and escalates it as far as it has gone).
         told = [(item_id, p, ItemRef(item_id, documents[p.document], unit_ids[p.lead_unit],

@@ -259,7 +259,8 @@ def item_detail(
         "attachments": list(as_listed(attachments_of(session, item))),
         "frequency": item.frequency,
         "periods": [period.as_json() for period in item_periods(session, item.id, now, tz)] if item.id else [],
-        "acknowledgements": [{"unit": unit_names.get(a.unit_id, ""), "at": a.at} for a in acknowledged.values()],
+        "acknowledgements": [{"unit": unit_names.get(a.unit_id, ""), "at": a.at, "by_import": a.person_id is None}
+                             for a in acknowledged.values()],
         "urged": sum(1 for e in events if e.kind == "urged"),
         "pending_extension": None if pending is None else {
             "requested_deadline": pending.requested_deadline, "reason": pending.reason,

@@ -373,3 +373,19 @@ def test_the_frequency_column_in_zh_and_en_is_stored_on_the_item(session, tmp_pa
     assert find_item(session, "新时代意见/1").frequency == "quarterly by month 1 day 10"
     assert events(session, "新时代意见/1")[-1].payload["frequency"] == {
         "old": "quarterly", "new": "quarterly by month 1 day 10"}
+
+
+def test_an_item_imported_as_under_way_is_acknowledged_by_the_import_and_not_unacknowledged(session, tmp_path, now):
+    """进行中 in the ledger: the unit works on it already, so no 签收 reminder (no acknowledge_due_at) and,
+    the same rule on the read side, not 未签收; its 签收 names no person. A fresh assignment is 未签收."""
+    from models.lifecycle import acknowledgements
+    from models.read.views import ItemQuery, list_rows
+
+    run(session, write(tmp_path), now)
+    under_way, fresh = find_item(session, "新时代意见/2"), find_item(session, "新时代意见/1")
+    assert under_way.acknowledge_due_at is None
+    row = acknowledgements(session, under_way)[under_way.lead_unit_id]
+    assert row.person_id is None and row.at == now
+    assert acknowledgements(session, fresh) == {}
+    waiting = list_rows(session, None, ItemQuery(unacknowledged=True), now, ZoneInfo("Asia/Shanghai"), everything=True)
+    assert [r.as_dict()["ref"] for r in waiting] == ["新时代意见/1"]

@@ -32,3 +32,35 @@ def test_unmigrated_database_has_no_revision(tmp_path):
     from models.db import make_engine
 
     assert current_revision(make_engine(f"sqlite:///{tmp_path}/empty.db")) is None
+
+
+def test_items_imported_as_under_way_before_0014_are_acknowledged_by_it(tmp_path):
+    """0014: an item imported as 办理中 and not changed since gets its lead unit's 签收 (no person); one
+    whose lead unit may have changed since (an `updated` event), or imported as 已交办, does not."""
+    from alembic import command
+    from sqlmodel import Session, select
+
+    from migrations.runner import alembic_config
+    from models.db import make_engine
+    from models.tables import ItemAcknowledgement, ItemEvent, Status
+    from tests.factories import make_item
+
+    engine = make_engine(f"sqlite:///{tmp_path}/old.db")
+    cfg = alembic_config()
+    with engine.begin() as connection:
+        cfg.attributes["connection"] = connection
+        command.upgrade(cfg, "0013_schedule_owner")
+    with Session(engine) as session:
+        kept, changed, fresh = (make_item(session, status=status) for status in
+                                (Status.IN_PROGRESS, Status.IN_PROGRESS, Status.ASSIGNED))
+        for item in (kept, changed, fresh):
+            session.add(ItemEvent(item_id=item.id, kind="imported", at=item.created_at, actor_label="台账导入",
+                                  to_status=item.status, payload={}))
+        session.add(ItemEvent(item_id=changed.id, kind="updated", at=changed.created_at, actor_label="台账导入",
+                              payload={}))
+        session.commit()
+        ids = kept.id, kept.lead_unit_id, kept.created_at
+    upgrade(engine)
+    with Session(engine) as session:
+        rows = session.exec(select(ItemAcknowledgement)).all()
+        assert [(r.item_id, r.unit_id, r.person_id, r.at) for r in rows] == [(ids[0], ids[1], None, ids[2])]
