@@ -257,7 +257,7 @@ def play_history(session: Any, now: datetime) -> None:
     """A few weeks of work on the 2023 plan, through the lifecycle, so timelines have something to show."""
     from models.lifecycle import Action, apply
     from models.queries import find_item, find_person
-    from models.tables import Person, Unit
+    from models.tables import Person, Status, Unit
 
     def officer(unit_id: int) -> Person:
         unit = session.get(Unit, unit_id)
@@ -284,6 +284,20 @@ def play_history(session: Any, now: datetime) -> None:
           deadline=third.deadline + timedelta(days=91), reason="需待国家部委年度计划下达后推进")
     apply(session, third, Action.APPROVE_EXTENSION, supervisor(third), now - 14 * day, reason="同意延期一个季度")
     apply(session, fourth, Action.SUBMIT, officer(fourth.lead_unit_id), now - 2 * day, evidence="蓝皮书已完成编撰")
+    # 签收: the lead units acknowledge their new items within a day or two of the import, one of them
+    # late (7); three have not yet (9, 15, 20), so 未签收 and its reminder have something to show.
+    for n in range(5, 22):
+        item = find_item(session, f"{plan}/{n}")
+        if n not in (9, 15, 20) and item.status == Status.ASSIGNED:
+            apply(session, item, Action.ACKNOWLEDGE, officer(item.lead_unit_id),
+                  now - (22 if n == 7 else 29 - n % 2) * day)
+    # 催办 by a supervisor and by a unit's leader (分管领导), and the leader's 批示.
+    leader = find_person(session, "fsz-wang@example.gov.cn")  # 分管 市发改委 and 市苏区办
+    waiting, late = find_item(session, f"{plan}/9"), find_item(session, f"{plan}/5")
+    apply(session, waiting, Action.URGE, supervisor(waiting), now - 3 * day, text="请于本周内签收，并报送工作进展")
+    apply(session, late, Action.URGE, leader, now - 5 * day, text="该事项已逾期，请抓紧推进并书面说明原因")
+    apply(session, second, Action.INSTRUCT, leader, now - 8 * day,
+          text="请加强与省发改委对接，力争6月底前出台，并做好政策宣传解读")
     # 频次: 按季调度 (12) is reported on within its quarter; 走访座谈 (13) is not (docs/periods.md).
     quarterly = find_item(session, f"{plan}/12")
     apply(session, quarterly, Action.REPORT_PROGRESS, officer(quarterly.lead_unit_id), now - 7 * day,

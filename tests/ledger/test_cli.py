@@ -103,8 +103,10 @@ def test_demo_builds_its_own_database_and_shows_the_seed_figures(tmp_path):
     assert leadership == [["zhuren@example.gov.cn"]]
     assert notices and all(n.to_addrs and not n.unreached for n in notices)
     assert kinds["imported"] == sum(totals.values())  # every item once
-    # the history: 11 actions, and the quarterly 按季调度 report made after its due day (频次)
-    assert sum(v for k, v in kinds.items() if k not in SWEEP_EVENTS and k != "imported") == 12
+    # the history: 11 actions, and the quarterly 按季调度 report made after its due day (频次); 14 签收
+    # (3 items left 未签收), 2 催办 and a 批示
+    assert (kinds["acknowledged"], kinds["urged"], kinds["instructed"]) == (14, 2, 1)
+    assert sum(v for k, v in kinds.items() if k not in SWEEP_EVENTS and k != "imported") == 12 + 14 + 2 + 1
     assert kinds["period_late"] == 1
     assert kinds["reminder"] > 0 and kinds["repeat_reminder"] > 0  # the sweep ran at the demo's time
     assert kinds["period_reminder"] > 0 and kinds["period_missed"] == 2  # and handled the recurring items' periods
