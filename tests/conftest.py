@@ -31,6 +31,17 @@ os.environ.setdefault("PREFECT_TASKS_DEFAULT_NO_CACHE", "true")
 os.environ.setdefault("PREFECT_HOME", tempfile.mkdtemp(prefix="duban-prefect-"))
 
 
+@pytest.fixture(autouse=True)
+def _fresh_settings() -> Iterator[None]:
+    """Settings are read from the environment once and cached; every test starts and ends with a fresh
+    read, so one test's environment (a locale, a database URL) never leaks into the next one's."""
+    from config.settings import get_settings
+
+    get_settings.cache_clear()
+    yield
+    get_settings.cache_clear()
+
+
 def _pg_reason() -> str | None:
     try:
         with psycopg.connect(PG_ADMIN_URL, connect_timeout=3):
