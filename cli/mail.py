@@ -47,10 +47,13 @@ def deliver(now: NowOption = None, engine: EngineOption = "auto", json: JsonOpti
     with open_session():  # refuses early when the database is not initialised
         pass
     outcome = run_flow(deliver_flow, engine=_engine(engine), now=at.isoformat())
-    summary = outcome.result
     if json:
-        print_json({**summary, "engine": outcome.engine})
+        print_json({**outcome.result, "engine": outcome.engine})
         return
+    print_delivery(outcome.result, outcome.engine)
+
+
+def print_delivery(summary: dict[str, Any], engine: str) -> None:
     console.print(_("grouped {grouped} new message(s); sent {sent}, retried {retried}, dead {dead}, "
                     "refused recipients {refused_recipients}; {seconds:.2f}s", **summary), highlight=False)
     if summary["window_opens"]:
@@ -60,7 +63,7 @@ def deliver(now: NowOption = None, engine: EngineOption = "auto", json: JsonOpti
                         at=local(parse_instant(summary["window_opens"]))))
     for error in summary["errors"]:
         console.print(f"  [yellow]{error}[/]", highlight=False)
-    console.print(_("engine: {engine}", engine=outcome.engine))
+    console.print(_("engine: {engine}", engine=engine))
 
 
 def outbox(

@@ -5,7 +5,7 @@ from __future__ import annotations
 import os
 import socket
 import stat
-from datetime import timedelta
+from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Annotated, Any, Literal, cast
 
@@ -30,6 +30,7 @@ from cli.words import _, counts, locale, n_, threshold
 
 def register(app: typer.Typer) -> None:
     app.command("sweep")(sweep)
+    app.command("run")(run)
     app.command("forecast")(forecast)
     app.command("doctor")(doctor)
     calendar_app = typer.Typer(help="The working-day calendar.", no_args_is_help=True)
@@ -53,11 +54,38 @@ def sweep(now: NowOption = None, engine: EngineOption = "auto", as_json: JsonOpt
     if as_json:
         print_json(summary)
         return
+    print_sweep(summary, at)
+
+
+def run(now: NowOption = None, engine: EngineOption = "auto", as_json: JsonOption = False) -> None:
+    """Sweep, then group and send the mail that is due: the whole reminder job in one process (for cron)."""
+    from cli.mail import print_delivery
+    from flows.deliver import deliver as deliver_flow
+    from flows.runtime import Engine as FlowEngine
+    from flows.runtime import run_flow
+    from flows.sweep import sweep as sweep_flow
+
+    if engine not in ("auto", "local", "prefect"):
+        raise typer.BadParameter(_("{value!r}: use auto, local or prefect", value=engine), param_hint="--engine")
+    at = resolve_now(now)
+    with open_session():
+        pass  # refuses an uninitialised or outdated database with the fix
+    swept = run_flow(sweep_flow, engine=cast(FlowEngine, engine), now=at.isoformat())
+    delivered = run_flow(deliver_flow, engine=cast(FlowEngine, engine), now=at.isoformat())
+    sweep_summary = {**swept.result, "engine": swept.engine}
+    if as_json:
+        print_json({"sweep": sweep_summary, "deliver": {**delivered.result, "engine": delivered.engine}})
+        return
+    print_sweep(sweep_summary, at)
+    print_delivery(delivered.result, delivered.engine)
+
+
+def print_sweep(summary: dict[str, Any], at: datetime) -> None:
     console.print(
         _("sweep at {at}: examined {examined} items; events: {events}; notifications queued {notifications}; "
           "{seconds:.2f} s; engine {engine}", at=local(at), examined=summary["examined"],
           events=counts(sorted(summary["events"].items())), notifications=summary["notifications"],
-          seconds=summary["seconds"], engine=outcome.engine),
+          seconds=summary["seconds"], engine=summary["engine"]),
         highlight=False, soft_wrap=True,
     )
     for warning in summary["warnings"]:

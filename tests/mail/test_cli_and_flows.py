@@ -98,3 +98,22 @@ def test_the_deliver_flow_runs_under_prefect(sqlite_url: str, smtp_sink: SmtpSin
         get_settings.cache_clear()
     assert outcome.engine == "prefect" and outcome.result["sent"] == 1
     assert len(smtp_sink.handler.received) == 1
+
+
+def test_run_sweeps_and_sends_what_the_sweep_queued_in_one_process(duban: Callable[..., Result], session: Session,
+                                                                   smtp_sink: SmtpSink) -> None:
+    from datetime import UTC, date, datetime
+
+    unit = make_unit(session, contact_emails=["fgw@example.gov.cn"])
+    make_item(session, lead_unit=unit, deadline=date(2024, 5, 31), title="跑一次就送达",
+              next_action_at=datetime(2024, 5, 1, tzinfo=UTC))
+    session.commit()
+    result = duban("run", "--now", "2024-06-03T09:00+08:00")
+    assert result.code == 0, result.err
+    assert "examined 1 items" in result.out and "notifications queued 1" in result.out
+    assert "grouped 1 new message(s); sent 1, retried 0, dead 0" in result.out
+    (received,) = smtp_sink.handler.received
+    assert received.recipients == ["fgw@example.gov.cn"]
+    assert "跑一次就送达" in received.message.get_body(("plain",)).get_content()  # type: ignore[union-attr]
+    again = json.loads(duban("run", "--now", "2024-06-03T09:05+08:00", "--json").out)
+    assert (again["sweep"]["notifications"], again["deliver"]["sent"]) == (0, 0)
