@@ -53,6 +53,8 @@ BENCHES = [
     Bench("digest", "digest", (), ("--units", "200", "--items", "20000"), ("--units", "10", "--items", "500"), None),
     Bench("reminder job", "reminder_job", (), ("--items", "2000", "--units", "100"), ("--items", "200", "--units", "10"),
           ("--postgres",)),
+    Bench("start-up", "startup", (), ("--items", "2000", "--units", "100", "--runs", "3"),
+          ("--items", "200", "--units", "10", "--runs", "1"), None),
     Bench("web", "web", (), ("--items", "20000", "--units", "200", "--seconds", "10"),
           ("--items", "500", "--units", "10", "--seconds", "2", "--clients", "4", "--workers", "1"), None),
     Bench("items export", "export_items", (), ("--items", "2000", "--units", "100"), ("--items", "100", "--units", "10"),
