@@ -73,7 +73,7 @@ def main() -> None:
             runs = [timed([DUBAN, *argv, "--now", NOW.isoformat()], env) for _ in range(args.runs)]
             wall, cpu = statistics.median(w for w, _ in runs), statistics.median(c for _, c in runs)
             print(f"  {label}: {wall:.3f} s wall, {cpu:.3f} s CPU; target <= {TARGET_S} s: "
-                  f"ratio {wall / TARGET_S:.2f} of the target ({'met' if wall <= TARGET_S else 'missed'})")
+                  f"{wall / TARGET_S:.1f}x the target ({'met' if wall <= TARGET_S else 'missed'})")
         breakdown = import_breakdown(["items", "--json", "--now", NOW.isoformat()], env)
         print("  import time of duban items --json by package (ms): "
               + ", ".join(f"{name} {ms:.0f}" for name, ms in breakdown))
