@@ -86,7 +86,7 @@ def ical(
     """An iCalendar (.ics) of open items' deadlines, with alarms at the policy's reminder thresholds."""
     from config.calendar import load_calendar
     from config.policy import load_policy
-    from models.feeds import open_items
+    from models.feeds import open_items, unreported_periods
     from models.ical import feed
     from models.queries import find_person
     from models.read.filters import match_unit
@@ -102,6 +102,6 @@ def ical(
             found_person = find_person(session, person or "")
             rows, name = open_items(session, person=found_person), found_person.name
         data = feed(f"督办 duban · {name}", rows, load_policy(), load_calendar(), config.tz, at, config.base_url,
-                    config.locale)
+                    config.locale, periods=unreported_periods(session, rows))
     out.write_bytes(data)
     console.print(_("{count} deadlines written to {path}", count=len(rows), path=out), highlight=False)

@@ -12,7 +12,7 @@ from models.accounts import hash_token
 from models.db import UTCDateTime
 from models.errors import NotFound
 from models.read.filters import ItemFilter, conditions, sees_everything
-from models.tables import Document, Item, Person, Role, Unit
+from models.tables import Document, Item, ItemPeriod, Person, Role, Unit
 
 FEED_PREFIX = "cal_"
 
@@ -83,3 +83,15 @@ def open_items(session: Session, *, unit: Unit | None = None, person: Person | N
     query = (select(Item, Document, Unit).join(Document, col(Document.id) == Item.document_id)
              .join(Unit, col(Unit.id) == Item.lead_unit_id).where(*where))
     return session.exec(query.order_by(col(Item.deadline), col(Item.id))).all()
+
+
+def unreported_periods(session: Session, rows: Sequence[tuple[Item, Document, Unit]]) -> dict[int, list[ItemPeriod]]:
+    """The periods (报送周期) of `rows`' recurring items not yet reported, by item id, in order."""
+    ids = [item.id for item, _, _ in rows if item.frequency]
+    found: dict[int, list[ItemPeriod]] = {}
+    if ids:
+        for period in session.exec(select(ItemPeriod).where(col(ItemPeriod.item_id).in_(ids),
+                                                             col(ItemPeriod.fulfilled_at).is_(None))
+                                   .order_by(col(ItemPeriod.item_id), col(ItemPeriod.starts))).all():
+            found.setdefault(period.item_id, []).append(period)
+    return found

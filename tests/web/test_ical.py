@@ -80,3 +80,33 @@ def test_the_feed_token_is_stored_hashed(world, client_for, session):
     token = path.removeprefix("/ical/").removesuffix(".ics")
     stored = session.query(CalendarFeed).one()
     assert token not in stored.token_hash and len(stored.token_hash) == 64 and token.startswith(stored.hint)
+
+
+def test_a_recurring_item_s_unreported_periods_are_events_on_their_due_days_with_the_same_alarms(
+        world, client_for, anon, session):
+    from sqlmodel import select
+
+    from models.periods import reschedule_periods
+    from models.tables import Item, ItemPeriod
+
+    item = session.get(Item, world.items["ours"].id)  # due 2024-06-30; 市财政局 is a co-unit
+    item.frequency = "monthly by day 25"
+    reschedule_periods(session, item)
+    periods = session.exec(select(ItemPeriod).where(ItemPeriod.item_id == item.id)
+                           .order_by(ItemPeriod.starts)).all()
+    assert len(periods) >= 2
+    reported, *waiting = periods
+    reported.fulfilled_at = start_of_day(reported.due, TZ)
+    session.add_all([item, reported])
+    session.commit()
+    calendar = Calendar.from_ical(anon.get(_new_feed(client_for(world.people["co"]))).content)
+    events = {str(e["uid"]): e for e in calendar.walk("VEVENT")}
+    expected = {f"period-{item.id}-{p.starts.isoformat()}@duban": p for p in waiting}
+    assert set(events) == {f"item-{item.id}@duban", *expected}  # the reported period is not there
+    work = WorkCalendar()
+    for uid, period in expected.items():
+        event = events[uid]
+        assert event.decoded("dtstart") == period.due and str(event["summary"]).startswith("报送时限: 新时代意见/1 ")
+        assert f"{period.starts.isoformat()} – {period.ends.isoformat()}" in str(event["description"])
+        assert [a.decoded("trigger") for a in event.walk("VALARM")] == [
+            start_of_day(work.add_workdays(period.due, -n), TZ).astimezone(UTC) for n in (7, 1)]

@@ -10,7 +10,7 @@ from sqlmodel import Session
 
 from config.policy import load_policy
 from config.settings import Settings
-from models.feeds import create_feed, feeds_of, open_items, person_for_feed, revoke_feed
+from models.feeds import create_feed, feeds_of, open_items, person_for_feed, revoke_feed, unreported_periods
 from models.ical import feed
 from models.read.due import reminder_window
 from models.tables import Person
@@ -35,8 +35,9 @@ def calendar_feed(token: str, session: SessionDep, now: NowDep, settings: Settin
 
 def person_calendar(session: Session, person: Person, settings: Settings, now: datetime) -> bytes:
     locale = person.locale or settings.locale
-    return feed(f"督办 duban · {person.name}", open_items(session, person=person), load_policy(), reminder_window().calendar,
-                settings.tz, now, settings.base_url, locale)
+    rows = open_items(session, person=person)
+    return feed(f"督办 duban · {person.name}", rows, load_policy(), reminder_window().calendar,
+                settings.tz, now, settings.base_url, locale, periods=unreported_periods(session, rows))
 
 
 def _page(request: Request, session: Session, user: Person, settings: Settings, secret: str = "") -> Response:
