@@ -10,7 +10,14 @@ from sqlmodel import Session
 
 from config.policy import load_policy
 from config.settings import Settings
-from models.feeds import create_feed, feeds_of, open_items, person_for_feed, revoke_feed, unreported_periods
+from models.feeds import (
+    create_feed,
+    feeds_of,
+    open_items,
+    person_for_feed,
+    revoke_feed,
+    unreported_periods,
+)
 from models.ical import feed
 from models.read.due import reminder_window
 from models.tables import Person
