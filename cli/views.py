@@ -145,21 +145,33 @@ def report(now: NowOption = None, as_json: JsonOption = False) -> None:
     render_report(data)
 
 
+WIDE_REPORT = 120  # columns a terminal needs for the report's figures in one table per grouping
+
+
 def render_report(data: dict[str, Any]) -> None:
-    """Print a report built by `models.read.figures.build_report` as two Rich tables."""
+    """Print a report built by `models.read.figures.build_report` as Rich tables: one per document and
+    lead unit, or on a terminal narrower than WIDE_REPORT two each (落实 figures, then 签收/催办/报送),
+    so names and headers are never cut."""
     as_of = local_time(parse_instant(data["as_of"]))
+
+    def cells(row: dict[str, Any]) -> list[str]:
+        overdue = f"[red]{row['overdue']}[/]" if row["overdue"] else "0"
+        waiting = row["acknowledged"] + row["unacknowledged"]
+        return [str(row["total"]), str(row["signed_off"]), f"{row['rate']:.1f}%", str(row["open"]), overdue,
+                str(row["unacknowledged"]), f"{row['acknowledge_rate']:.1f}%" if waiting else "-", str(row["urged"]),
+                f"{row['on_time_rate']:.1f}%" if row["periods_due"] else "-"]
+
+    columns = [_("Total"), _("Signed off"), _("Rate"), _("Open"), _("Overdue"), _("Unacknowledged"),
+               _("Acknowledgement rate"), _("Urged"), _("On-time reporting rate")]
+    parts = [range(len(columns))] if console.width >= WIDE_REPORT else [range(5), range(5, len(columns))]
     for key, title, name in (("documents", _("By document (as of {as_of})", as_of=as_of), _("Document")),
                              ("units", _("By lead unit (as of {as_of})", as_of=as_of), _("Lead unit"))):
-        table = Table(title=title, title_justify="left")
-        table.add_column(name)
-        for column in (_("Total"), _("Signed off"), _("Rate"), _("Open"), _("Overdue"), _("Unacknowledged"),
-                       _("Acknowledgement rate"), _("Urged"), _("On-time reporting rate")):
-            table.add_column(column, justify="right")
-        for row in data[key]:
-            overdue = f"[red]{row['overdue']}[/]" if row["overdue"] else "0"
-            waiting = row["acknowledged"] + row["unacknowledged"]
-            table.add_row(row["unit" if key == "units" else "document"], str(row["total"]), str(row["signed_off"]),
-                          f"{row['rate']:.1f}%", str(row["open"]), overdue, str(row["unacknowledged"]),
-                          f"{row['acknowledge_rate']:.1f}%" if waiting else "-", str(row["urged"]),
-                          f"{row['on_time_rate']:.1f}%" if row["periods_due"] else "-")
-        console.print(table)
+        for number, part in enumerate(parts):
+            table = Table(title=title if number == 0 else None, title_justify="left")
+            table.add_column(name, overflow="fold", min_width=8)
+            for index in part:
+                table.add_column(columns[index], justify="right")
+            for row in data[key]:
+                shown = cells(row)
+                table.add_row(row["unit" if key == "units" else "document"], *(shown[index] for index in part))
+            console.print(table)
