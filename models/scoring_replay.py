@@ -22,13 +22,16 @@ from models.deadlines import start_of_day
 CREATED_KINDS = frozenset({"created", "imported"})
 PLAIN_KINDS = frozenset({"submitted", "returned", "signed_off", "cancelled"})  # read without their payload
 # The events scoring reads; the sweep's reminders and progress reports change nothing it counts.
-SCORED_KINDS = (*CREATED_KINDS, "updated", "submitted", "returned", "signed_off", "cancelled",
+# A change of fields, by the ledger import (`updated`) or on the desk (`edited`, models/edits.py): both
+# name each changed field as {"old", "new"} (the lead unit by name), so both are replayed alike.
+UPDATE_KINDS = frozenset({"updated", "edited"})
+SCORED_KINDS = (*CREATED_KINDS, *sorted(UPDATE_KINDS), "submitted", "returned", "signed_off", "cancelled",
                 "extension_approved", "urged", "acknowledged", "period_late", "period_missed")
 # Rules that deduct once per event of a kind (the unit: the event's `unit_id`, else the lead unit).
 EVENT_RULES = {"returned": "returned", "urged": "urged", "period_late": "late_report",
                "period_missed": "missing_report"}
 LINE_KINDS = frozenset({*EVENT_RULES, "acknowledged", "signed_off"})  # kinds that may make a line
-CHANGE_KINDS = frozenset({"updated", "extension_approved"})  # kinds that may move a deadline or a lead unit
+CHANGE_KINDS = frozenset({*UPDATE_KINDS, "extension_approved"})  # kinds that may move a deadline or a lead unit
 _IN_ORDER = attrgetter("at", "id")
 ACTIVE = frozenset({"assigned", "in_progress"})  # the unit works on it: it can be overdue
 WEEK = 5  # working days
@@ -250,14 +253,14 @@ class Replay:
 
     def _first_unit(self, item: ItemRow, history: list[EventRow]) -> int:
         for event in history:
-            if event.kind == "updated":
+            if event.kind in UPDATE_KINDS:
                 change = event.payload.get("lead_unit")
                 if isinstance(change, dict) and change.get("old") in self.unit_ids:
                     return self.unit_ids[change["old"]]
         return item.lead_unit_id
 
     def _new_unit(self, event: EventRow, unit: int) -> int:
-        change = event.payload.get("lead_unit") if event.kind == "updated" else None
+        change = event.payload.get("lead_unit") if event.kind in UPDATE_KINDS else None
         if isinstance(change, dict):
             return self.unit_ids.get(change.get("new"), unit)  # type: ignore[arg-type]
         return unit
@@ -273,7 +276,7 @@ def iso_date(value: Any) -> date | None:
 def _new_deadline(event: EventRow) -> date | None:
     if event.kind == "extension_approved":
         return iso_date(event.payload.get("new_deadline"))
-    change = event.payload.get("deadline") if event.kind == "updated" else None
+    change = event.payload.get("deadline") if event.kind in UPDATE_KINDS else None
     return iso_date(change.get("new")) if isinstance(change, dict) else None
 
 
@@ -287,7 +290,7 @@ def _first_deadline(item: ItemRow, history: list[EventRow], created: EventRow | 
         if event.kind == "extension_approved":
             old = iso_date(event.payload.get("old_deadline"))
         else:
-            change = event.payload.get("deadline") if event.kind == "updated" else None
+            change = event.payload.get("deadline") if event.kind in UPDATE_KINDS else None
             old = iso_date(change.get("old")) if isinstance(change, dict) else None
         if old is not None:
             return old, None

@@ -8,7 +8,7 @@ order (`at`, `id`, as the replay):
 - what the item's status was before each event (LAG of `to_status`), since when (LAG of `at`),
   and whether the event is its last;
 - which items are *plain*: their first event is their creation and no event moves the deadline or
-  the lead unit (`updated`, `extension_approved`) or leaves the status unsaid. A plain item's
+  the lead unit (`updated`, `edited`, `extension_approved`) or leaves the status unsaid. A plain item's
   deadline and lead unit never change, so only a few of its events matter: the end of a stretch
   the unit worked on it (it may have been overdue), an event that makes a line, and the last event
   when the item is still worked on. The query returns only those, with the item's deadline from

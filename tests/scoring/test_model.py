@@ -234,3 +234,22 @@ def test_a_period_cut_into_months_scores_each_month_as_if_it_were_scored_alone()
         assert board.as_dict()["units"] == ledger.score((first, last), as_of).as_dict()["units"], first
     march = cut[parts.index((date(2024, 3, 1), date(2024, 3, 31)))]
     assert sum(len(u.deductions) for u in march.units) >= 3  # stretches cut at both edges, a return
+
+
+@pytest.mark.parametrize("kind", ["updated", "edited"])
+def test_a_deadline_moved_or_lead_unit_changed_on_the_desk_scores_as_the_same_change_by_import(kind: str):
+    def changed(by: str) -> Scoreboard:
+        ledger = Ledger()
+        moved, handed = ledger.item(1, "2024-03-01"), ledger.item(2, "2024-03-04")
+        ledger.event(moved, by, "2024-03-06", "assigned", "assigned",
+                     deadline={"old": "2024-03-01", "new": "2024-03-20"})
+        ledger.event(handed, by, "2024-03-04", "assigned", "assigned", lead_unit={"old": "市财政局", "new": "市商务局"})
+        return ledger.score()
+
+    board = changed(kind)
+    assert board.as_dict()["units"] == changed("updated").as_dict()["units"]
+    # overdue from 4 March, moved on the 6th to the 20th: weeks again from the 21st; the other item, handed
+    # to the 商务局 on its deadline day, is the 商务局's when it is overdue from the 5th
+    assert [(x.on, x.weeks) for x in unit(board, "市发改委").deductions] == [(date(2024, 3, 4), 1), (date(2024, 3, 21), 2)]
+    assert [x.on for x in unit(board, "市商务局").deductions] == [date(2024, 3, 5)]
+    assert unit(board, "市财政局").deductions == []

@@ -78,7 +78,7 @@ def random_ledger(session: Session, seed: int, items: int = 80) -> None:
         for _ in range(rng.randint(0, 7)):
             at += rng.choice([timedelta(0), timedelta(hours=5), timedelta(days=rng.randint(1, 40))])
             kind = rng.choice(["submitted", "returned", "signed_off", "cancelled", "urged", "acknowledged",
-                               "period_late", "period_missed", "extension_approved", "updated", "submitted"])
+                               "period_late", "period_missed", "extension_approved", "updated", "edited", "submitted"])
             new: str | None = status
             payload: dict[str, Any] = {}
             if kind == "submitted" and status in ACTIVE:
@@ -96,7 +96,7 @@ def random_ledger(session: Session, seed: int, items: int = 80) -> None:
             elif kind == "extension_approved" and status in ACTIVE:
                 later = deadline + timedelta(days=rng.randint(5, 30))
                 payload, deadline = {"old_deadline": deadline.isoformat(), "new_deadline": later.isoformat()}, later
-            elif kind == "updated":
+            elif kind in ("updated", "edited"):
                 if rng.random() < 0.5:
                     moved = rng.randint(1, len(UNITS))
                     payload = {"lead_unit": {"old": UNITS[unit - 1], "new": UNITS[moved - 1]}}
