@@ -176,6 +176,8 @@ def score_parts(
         low, high = replay.workdays.number(first - timedelta(days=1)), replay.workdays.number(last)
         cut = {uid: [piece for line in lines if (piece := _within(line, first, last, low, high, replay.workdays))]
                for uid, lines in replay.lines.items()}
+        for uid, withdrawn in replay.withdrawn.items():  # missing in a part that ends before the late report
+            cut.setdefault(uid, []).extend(line for line, reported in withdrawn if first <= line.on <= last < reported)
         boards.append(_board(first, last, min(as_of, start_of_day(last + timedelta(days=1), tz)), model, units, cut))
     return _board(start, end, as_of, model, units, replay.lines), boards
 

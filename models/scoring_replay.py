@@ -30,6 +30,7 @@ SCORED_KINDS = (*CREATED_KINDS, *sorted(UPDATE_KINDS), "submitted", "returned", 
 # Rules that deduct once per event of a kind (the unit: the event's `unit_id`, else the lead unit).
 EVENT_RULES = {"returned": "returned", "urged": "urged", "period_late": "late_report",
                "period_missed": "missing_report"}
+PERIOD_KINDS = frozenset({"period_missed", "period_late"})
 LINE_KINDS = frozenset({*EVENT_RULES, "acknowledged", "signed_off"})  # kinds that may make a line
 CHANGE_KINDS = frozenset({*UPDATE_KINDS, "extension_approved"})  # kinds that may move a deadline or a lead unit
 _IN_ORDER = attrgetter("at", "id")
@@ -161,6 +162,10 @@ class Replay:
         self.model, self.workdays, self.tz, self.opens, self.cutoff = model, workdays, tz, opens, cutoff
         self.start, self.unit_ids = start, unit_ids
         self.lines: dict[int, list[Line]] = defaultdict(list)
+        # A period reported late deducts once: its missing_report line (by item and period) is withdrawn
+        # by the period_late event, and kept here with that event's day for `score_parts`' earlier months.
+        self._missing: dict[tuple[int, str], tuple[int, Line]] = {}
+        self.withdrawn: dict[int, list[tuple[Line, date]]] = defaultdict(list)
         self._counts_from: dict[date, datetime] = {}  # deadline -> 00:00 of the first day overdue that counts
 
     def local(self, at: datetime) -> tuple[date, bool]:
@@ -205,13 +210,15 @@ class Replay:
             self.overdue(item, weight, since, self.cutoff, deadline, deadline_event, unit)
 
     def _add(self, unit: int, rule_name: str, weight: Decimal, item: ItemRow, event_id: int | None, on: date,
-             weeks: int = 1, until: date | None = None, week_number: int = 0) -> None:
+             weeks: int = 1, until: date | None = None, week_number: int = 0) -> Line | None:
         rule = self.model.rules.get(rule_name)
         if rule is None or not rule.points or not weight:
-            return
+            return None
         per_week = rule.points * weight if rule.addition else -rule.points * weight
-        self.lines[unit].append(Line(rule_name, (per_week * weeks).quantize(CENT), item.ref, item.id, event_id, on,
-                                     weeks, until, False, week_number, per_week))
+        line = Line(rule_name, (per_week * weeks).quantize(CENT), item.ref, item.id, event_id, on, weeks, until, False,
+                    week_number, per_week)
+        self.lines[unit].append(line)
+        return line
 
     def event_lines(self, item: ItemRow, weight: Decimal, event: EventRow, deadline: date, unit: int) -> None:
         on = self.local(event.at)[0]
@@ -220,9 +227,23 @@ class Replay:
             rule = "late_acknowledge"
         if rule is not None:
             named = event.payload.get("unit_id")
-            self._add(named if isinstance(named, int) else unit, rule, weight, item, event.id, on)
+            owner = named if isinstance(named, int) else unit
+            period = reported_period(event.payload) if event.kind in PERIOD_KINDS else None
+            if period is not None and event.kind == "period_late":
+                self._withdraw_missing(item.id, period, on)
+            line = self._add(owner, rule, weight, item, event.id, on)
+            if period is not None and line is not None and event.kind == "period_missed":
+                self._missing[(item.id, period)] = (owner, line)
         elif event.kind == "signed_off" and on <= deadline:
             self._add(unit, "early_sign_off", weight, item, event.id, on)
+
+    def _withdraw_missing(self, item_id: int, period: str, on: date) -> None:
+        """The period, flagged missing, is reported late on `on`: it is late from then on, not also missing."""
+        found = self._missing.pop((item_id, period), None)
+        if found is not None:
+            owner, line = found
+            self.lines[owner] = [x for x in self.lines[owner] if x is not line]
+            self.withdrawn[owner].append((line, on))
 
     def overdue(self, item: ItemRow, weight: Decimal, since: datetime, until: datetime, deadline: date,
                  deadline_event: int | None, unit: int) -> None:
@@ -264,6 +285,13 @@ class Replay:
         if isinstance(change, dict):
             return self.unit_ids.get(change.get("new"), unit)  # type: ignore[arg-type]
         return unit
+
+
+def reported_period(payload: Mapping[str, Any]) -> str | None:
+    """Which period a period_missed / period_late event is about: its first day (the payload's
+    `period` reads "STARTS – ENDS", models/period_sweep.py and models/periods.py); None if unsaid."""
+    period = payload.get("period")
+    return (period.partition(" – ")[0] or None) if isinstance(period, str) else None
 
 
 def iso_date(value: Any) -> date | None:

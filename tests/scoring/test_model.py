@@ -253,3 +253,45 @@ def test_a_deadline_moved_or_lead_unit_changed_on_the_desk_scores_as_the_same_ch
     assert [(x.on, x.weeks) for x in unit(board, "市发改委").deductions] == [(date(2024, 3, 4), 1), (date(2024, 3, 21), 2)]
     assert [x.on for x in unit(board, "市商务局").deductions] == [date(2024, 3, 5)]
     assert unit(board, "市财政局").deductions == []
+
+
+def test_a_period_missed_and_then_reported_late_is_missing_until_the_report_and_late_after_it_not_both():
+    ledger = Ledger()
+    item = ledger.item(1, "2024-12-31")
+    q1, q2 = "2024-01-01 – 2024-03-31", "2024-04-01 – 2024-06-30"
+    ledger.event(item, "period_missed", "2024-03-04", None, None, period="2024-01-01 – 2024-02-29",
+                 period_due="2024-02-29")
+    ledger.event(item, "period_missed", "2024-04-01", None, None, period=q1, period_due="2024-03-31")
+    ledger.event(item, "period_late", "2024-04-09", None, None, period=q1, period_due="2024-03-31")
+    ledger.event(item, "period_late", "2024-07-03", None, None, period=q2, period_due="2024-06-30")
+    april = (date(2024, 4, 1), date(2024, 4, 30))
+
+    def rules(period: tuple[date, date], as_of: datetime) -> list[tuple[str, date]]:
+        return [(x.rule, x.on) for x in unit(ledger.score(period, as_of), "市发改委").deductions]
+
+    assert rules(april, at("2024-04-05")) == [("missing_report", date(2024, 4, 1))]
+    assert rules(april, at("2024-04-30")) == [("late_report", date(2024, 4, 9))]
+    # the other period, flagged missing in March and never reported, stays missing; Q2 was never flagged
+    assert rules((date(2024, 3, 1), date(2024, 7, 31)), at("2024-12-31")) == [
+        ("missing_report", date(2024, 3, 4)), ("late_report", date(2024, 4, 9)), ("late_report", date(2024, 7, 3))]
+
+
+def test_a_period_reported_late_in_a_later_month_is_missing_in_the_earlier_month_scored_as_a_part():
+    from models.scoring import score_parts
+
+    ledger = Ledger()
+    item = ledger.item(1, "2024-12-31")
+    ledger.event(item, "period_missed", "2024-03-04", None, None, period="2024-02-01 – 2024-02-29",
+                 period_due="2024-02-29")
+    ledger.event(item, "period_late", "2024-04-09", None, None, period="2024-02-01 – 2024-02-29",
+                 period_due="2024-02-29")
+    period, as_of = (date(2024, 3, 1), date(2024, 4, 30)), at("2024-05-20")
+    parts = [(date(2024, 3, 1), date(2024, 3, 31)), (date(2024, 4, 1), date(2024, 4, 30))]
+    model = load_scoring(DEFAULT_SCORING_FILE)
+    whole, cut = score_parts(ledger.items, ledger.events, UNITS, model, WorkCalendar(), TZ, *period, as_of, parts)
+    assert [x.rule for x in unit(whole, "市发改委").deductions] == ["late_report"]
+    assert whole.as_dict()["units"] == ledger.score(period, as_of).as_dict()["units"]
+    for (first, last), board in zip(parts, cut, strict=True):
+        assert board.as_dict()["units"] == ledger.score((first, last), as_of).as_dict()["units"], first
+    assert [[x.rule for x in unit(board, "市发改委").deductions] for board in cut] == [["missing_report"],
+                                                                                      ["late_report"]]

@@ -91,6 +91,8 @@ def random_ledger(session: Session, seed: int, items: int = 80) -> None:
                 new = "cancelled"
             elif kind in ("urged", "period_late", "period_missed"):
                 payload = {"unit_id": rng.randint(1, len(UNITS))} if rng.random() < 0.4 else {}
+                if kind != "urged" and rng.random() < 0.8:  # a few periods, so a late report meets its missed one
+                    payload["period"] = rng.choice(["2024-01-01 – 2024-03-31", "2024-04-01 – 2024-06-30"])
             elif kind == "acknowledged":
                 payload = {"late": rng.random() < 0.5}
             elif kind == "extension_approved" and status in ACTIVE:
@@ -108,6 +110,9 @@ def random_ledger(session: Session, seed: int, items: int = 80) -> None:
                 continue
             event(i, kind, at, status, None if rng.random() < 0.02 else new, **payload)
             status = new or status
+            if kind == "period_missed" and "period" in payload and rng.random() < 0.6:  # then reported late
+                at += timedelta(days=rng.choice([0, 3, 30]))
+                event(i, "period_late", at, status, status, period=payload["period"])
         rows[-1].update(status=status, lead_unit_id=unit, deadline=deadline)
     session.execute(insert(tables[Item]), rows)
     rng.shuffle(events)  # ids say nothing of the order: instants do (ties: ids)
