@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, replace
 from datetime import date, datetime, timedelta
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 from zoneinfo import ZoneInfo
 
 from sqlalchemy import ColumnElement, DateTime, Table, cast, delete, func, insert
@@ -124,6 +124,25 @@ def fulfil_period(session: Session, item: Item, event: ItemEvent, now: datetime,
                      "period_due": period.due.isoformat(), "days_overdue": (today - period.due).days,
                      "event_id": event.id}))
     return period
+
+
+def period_named(item_id: int, payload: dict[str, Any]) -> tuple[int, date, date] | None:
+    """(item, starts, due) of the period a period event or notice names (models/period_sweep.py's
+    payload: `period` "STARTS – ENDS" and `period_due`); None when it names none."""
+    try:
+        starts = date.fromisoformat(str(payload["period"]).partition(" – ")[0])
+        return item_id, starts, date.fromisoformat(str(payload["period_due"]))
+    except (KeyError, ValueError):
+        return None
+
+
+def still_due(session: Session, periods: set[tuple[int, date, date]]) -> set[tuple[int, date, date]]:
+    """Those of `periods` (item, starts, due) still not reported and due on that day."""
+    if not periods:
+        return set()
+    rows = session.exec(select(ItemPeriod.item_id, ItemPeriod.starts, ItemPeriod.due).where(
+        col(ItemPeriod.item_id).in_({item_id for item_id, _, _ in periods}), col(ItemPeriod.fulfilled_at).is_(None))).all()
+    return periods & {tuple(row) for row in rows}  # type: ignore[misc]
 
 
 @dataclass(frozen=True)

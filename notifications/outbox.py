@@ -24,6 +24,8 @@ from models.deadlines import ACTIVE_STATUSES
 from models.errors import Forbidden, InvalidInput, NotFound
 from models.notices import THRESHOLD_TEMPLATES, still_true, template_for
 from models.outbox import OutboxMessage, OutboxStatus
+from models.period_sweep import KINDS as PERIOD_KINDS
+from models.periods import period_named, still_due
 from models.queries import find_person
 from models.tables import Document, Item, ItemCoUnit, Notification, Person, Role, Unit
 from notifications.builders import (
@@ -35,6 +37,7 @@ from notifications.builders import (
 )
 
 _GROUPING = -1  # outbox_id while a run is grouping a notification (never committed)
+PERIOD_NOTICES = frozenset(PERIOD_KINDS.values())
 
 
 def sender_name(locale: str) -> str:
@@ -99,7 +102,7 @@ def group_pending(session: Session, now: datetime, settings: Settings, limit: in
 
 def _messages(session: Session, pending: Sequence[Notification], now: datetime, settings: Settings) -> list[OutboxMessage]:
     mailboxes: dict[str, _Mailbox] = defaultdict(_Mailbox)
-    for n in pending:
+    for n in _periods_still_due(session, pending):
         for addr in _addresses(n.to_addrs):
             mailboxes[addr].action[n.kind][n.item_id] = n  # the newest notice of a kind per item wins
         for addr in _addresses(n.cc_addrs):
@@ -170,6 +173,16 @@ def _true_now(by_kind: dict[str, dict[int, Notification]], facts: dict[int, _Ite
             if section not in out or item_id not in out[section] or (out[section][item_id].id or 0) < (n.id or 0):
                 out[section][item_id] = n
     return out
+
+
+def _periods_still_due(session: Session, pending: Sequence[Notification]) -> list[Notification]:
+    """A period's notice (reminded, missed, escalated) is true while that period is not reported and
+    still due on the day it names: one built after the unit reported, or after the due day moved, is
+    left out (as an item's notice whose state moved on, `_true_now`)."""
+    named = {n.id: period for n in pending
+             if n.kind in PERIOD_NOTICES and (period := period_named(n.item_id, n.payload or {})) is not None}
+    due = still_due(session, set(named.values()))
+    return [n for n in pending if n.id not in named or named[n.id] in due]
 
 
 def _addresses(addrs: Iterable[str]) -> list[str]:

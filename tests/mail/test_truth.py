@@ -79,3 +79,31 @@ def test_an_assignment_of_an_item_overdue_by_now_is_announced_as_overdue(session
     group_pending(session, now, smtp_sink.settings())
     message = only_message(session)
     assert message.subject == "【督办】1项事项已逾期" and "新交办" not in text_of(message)
+
+
+
+def test_a_period_notice_built_after_the_unit_reported_is_left_out(session: Session, now: Any, smtp_sink: SmtpSink) -> None:
+    from models.tables import ItemPeriod
+
+    unit = make_unit(session, contact_emails=["u@example.gov.cn"])
+    reported, open_ = (make_item(session, lead_unit=unit, status=Status.IN_PROGRESS, deadline=date(2024, 12, 31),
+                                 frequency="monthly", title=title) for title in ("已报送事项", "未报送事项"))
+    april, may = (date(2024, 4, 1), date(2024, 4, 30)), (date(2024, 5, 1), date(2024, 5, 31))
+    for item, (starts, ends), fulfilled in ((open_, april, None), (reported, may, datetime(2024, 6, 2, 3, tzinfo=UTC)),
+                                            (open_, may, None)):
+        session.add(ItemPeriod(item_id=item.id, starts=starts, ends=ends, due=ends, fulfilled_at=fulfilled, level=1))
+        for kind in ("period_missed", "period_escalated"):
+            notify(session, item, kind, unit.contact_emails, key=f"{kind}:{item.id}:{starts}", at=EARLIER,
+                   period=f"{starts} – {ends}", period_due=ends.isoformat())
+    # The newest notice of a kind wins for an item: here one naming a due day that has moved since (the
+    # item's deadline changed: May's report was due on the 27th, now on the 31st) is no longer true either.
+    notify(session, open_, "period_missed", unit.contact_emails, key="period_missed:moved", at=EARLIER,
+           period="2024-05-01 – 2024-05-31", period_due="2024-05-27")
+    session.commit()
+    assert group_pending(session, now, smtp_sink.settings()) == 1
+    message = only_message(session)
+    assert "已报送事项" not in text_of(message) and message.item_ids == [open_.id]
+    session.expire_all()
+    sent = {n.key for n in session.exec(select(Notification)) if n.outbox_id == message.id}
+    assert sent == {f"period_missed:{open_.id}:2024-05-01", f"period_escalated:{open_.id}:2024-05-01"}
+    assert all(n.outbox_id is not None for n in session.exec(select(Notification)))  # the others are done too
