@@ -148,10 +148,15 @@ def acknowledge(item: ItemArg, by: ByOption, now: NowOption = None) -> None:
     act(item, Action.ACKNOWLEDGE, by, now)
 
 
-def urge(item: ItemArg, by: ByOption, text: Annotated[str, typer.Option("--text", help="What the unit is urged to do.")],
+def urge(items: ItemsArg, by: ByOption,
+         text: Annotated[str, typer.Option("--text", help="What the unit is urged to do (one message for every item).")],
          now: NowOption = None) -> None:
-    """催办: a supervisor or leader urges the lead unit, which is mailed at once (co-units copied)."""
-    act(item, Action.URGE, by, now, text=text)
+    """催办: a supervisor or leader urges the lead units, each mailed at once (co-units copied); several
+    items at once share one message."""
+    if len(items) == 1:
+        act(items[0], Action.URGE, by, now, text=text)
+    else:
+        decide_several(items, Action.URGE, by, now, text)
 
 
 def _deadline(text: str) -> date:

@@ -1,10 +1,11 @@
-"""Bulk decisions on submitted items (销号 and 退回 of a selection), item by item through `apply`.
+"""Acting on a selection, item by item through `apply`: 销号 and 退回 of submitted items, 催办 of open ones.
 
-A supervisor chooses items on /approvals, sees them again on a confirmation step, and confirms:
-`decide` then takes each item as it was when they confirmed (its version) and either applies the
-action through the lifecycle (one event per item, the audit trail) or says why it did not: the item
-changed meanwhile, it is no longer submitted, it is not theirs. One comment (sign-off) or one reason
-(return, required) goes with every item. The caller commits once.
+A supervisor chooses items on /approvals (or an urger on /items), sees them again on a confirmation
+step, and confirms: `decide` then takes each item as it was when they confirmed (its version) and
+either applies the action through the lifecycle (one event per item, the audit trail, its mail) or
+says why it did not: the item changed meanwhile, it is closed or no longer submitted, it is not
+theirs, they may not see it (said exactly as for a missing item). One comment (sign-off), one reason
+(return, required) or one message (urge, required) goes with every item. The caller commits once.
 """
 
 from __future__ import annotations
@@ -17,9 +18,10 @@ from sqlmodel import Session
 
 from models.errors import ConflictError, DubanError, InvalidInput, NotFound
 from models.lifecycle import Action, apply, check, item_ref
+from models.read.filters import may_see
 from models.tables import Item, Person
 
-BULK_ACTIONS = (Action.SIGN_OFF, Action.RETURN)
+BULK_ACTIONS = (Action.SIGN_OFF, Action.RETURN, Action.URGE)
 
 
 @dataclass(frozen=True)
@@ -45,8 +47,8 @@ class Outcome:
 
 
 def check_request(action: Action, item_ids: Sequence[int], text: str) -> None:
-    """Refuse a bulk request before anything is looked up: nothing chosen, an action that is not a
-    bulk decision, a return without a reason."""
+    """Refuse a bulk request before anything is looked up: nothing chosen, an action that is not
+    taken on a selection, a return without a reason, an urge without a message."""
     if action not in BULK_ACTIONS:
         raise InvalidInput(f"{action} is not a decision taken on several items at once",
                            code="bulk.not_bulk", params={"action": action})
@@ -55,17 +57,27 @@ def check_request(action: Action, item_ids: Sequence[int], text: str) -> None:
     if action is Action.RETURN and not text.strip():
         raise InvalidInput("returning items needs a reason, which every returned item is given",
                            code="bulk.return_reason")
+    if action is Action.URGE and not text.strip():
+        raise InvalidInput("urging items needs a message, which every urged item's lead unit is sent",
+                           code="bulk.urge_text")
+
+
+def _payload(action: Action, text: str) -> dict[str, str | None]:
+    """The one text as the action's field: a sign-off's comment, a return's reason, an urge's text."""
+    if action is Action.SIGN_OFF:
+        return {"comment": text.strip() or None}
+    return {"reason": text.strip()} if action is Action.RETURN else {"text": text.strip()}
 
 
 def decide(session: Session, action: Action, actor: Person, now: datetime, chosen: Sequence[Chosen],
            text: str = "") -> list[Outcome]:
-    """Sign off or return each chosen item (`text`: the one comment or reason), or say why not."""
+    """Sign off, return or urge each chosen item (`text`: the one comment, reason or message), or say why not."""
     check_request(action, [c.item_id for c in chosen], text)
-    payload = {"comment": text.strip() or None} if action is Action.SIGN_OFF else {"reason": text.strip()}
+    payload = _payload(action, text)
     outcomes: list[Outcome] = []
     for pick in dict.fromkeys(chosen):
         item = session.get(Item, pick.item_id)
-        if item is None:
+        if item is None or not may_see(session, actor, item):
             missing = NotFound(f"no item with id {pick.item_id}", code="item.not_found", params={"id": pick.item_id})
             outcomes.append(Outcome(pick.item_id, str(pick.item_id), "", missing))
             continue

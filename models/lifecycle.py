@@ -70,6 +70,7 @@ class Transition:
 
 
 _WORKING = frozenset({Status.ASSIGNED, Status.IN_PROGRESS})
+URGER_ROLES = frozenset({Role.SUPERVISOR, Role.LEADER, Role.ADMIN})  # who may 催办 (Who.URGER)
 _OPEN = frozenset({Status.ASSIGNED, Status.IN_PROGRESS, Status.SUBMITTED})
 
 TRANSITIONS: dict[Action, Transition] = {
@@ -105,7 +106,7 @@ def may_act(item: Item, who: Who, actor: Person, co_units: set[int]) -> bool:
     if not actor.active:
         return False
     if who is Who.URGER:
-        return actor.role in (Role.SUPERVISOR, Role.LEADER, Role.ADMIN)
+        return actor.role in URGER_ROLES
     if who is Who.LEADER:
         return actor.role == Role.LEADER
     if who is Who.VIEWER and actor.role != Role.OFFICER:

@@ -12,8 +12,7 @@ from __future__ import annotations
 from sqlmodel import Session
 
 from models.errors import ConflictError, Forbidden, NotFound
-from models.lifecycle import co_unit_ids
-from models.read.filters import scope_units
+from models.read.filters import may_see as may_see
 from models.read.filters import sees_everything as sees_everything
 from models.tables import Item, Person, Role
 
@@ -24,14 +23,6 @@ def visible_item(session: Session, person: Person, item_id: int) -> Item:
     if item is None or not may_see(session, person, item):
         raise NotFound(f"no item with id {item_id}", code="item.not_found", params={"id": item_id})
     return item
-
-
-def may_see(session: Session, person: Person, item: Item) -> bool:
-    """The item-page form of `scope_condition`: the same units, the same rule."""
-    units = scope_units(person)
-    if units is None:
-        return True
-    return item.lead_unit_id in units or not units.isdisjoint(co_unit_ids(session, item))
 
 
 def check_version(item: Item, version: int | None) -> None:

@@ -17,6 +17,7 @@ from config import clock
 from config.settings import Settings
 from models.accounts import person_for_token, person_for_web_session
 from models.errors import DubanError, Forbidden
+from models.lifecycle import URGER_ROLES
 from models.tables import Person, Role
 from web.auth import csrf_matches, new_csrf_token
 
@@ -136,7 +137,20 @@ async def admin_user(person: CurrentUser) -> Person:
     return person
 
 
+def require_urger(person: Person) -> Person:
+    """催办 is for supervisors, leaders and admins (the lifecycle's Who.URGER); officers are refused whole."""
+    if person.role not in URGER_ROLES:
+        raise Forbidden(f"{person.email} ({person.role}): only supervisors, leaders and admins may urge items",
+                        code="role.urger_only", params={"email": person.email, "role": person.role})
+    return person
+
+
+async def urger_user(person: CurrentUser) -> Person:
+    return require_urger(person)
+
+
 SupervisorUser = Annotated[Person, Depends(supervisor_user)]
+UrgerUser = Annotated[Person, Depends(urger_user)]
 AdminUser = Annotated[Person, Depends(admin_user)]
 
 _bearer = HTTPBearer(auto_error=False, description="An API token from `duban token create EMAIL`.")

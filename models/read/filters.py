@@ -95,6 +95,15 @@ def scope_units(person: Person | None) -> frozenset[int] | None:
     return frozenset({person.unit_id}) if person.role == Role.OFFICER and person.unit_id is not None else frozenset()
 
 
+def may_see(session: Session, person: Person | None, item: Item) -> bool:
+    """The one-item form of `scope_condition`: the same units, the same rule."""
+    units = scope_units(person)
+    if units is None:
+        return True
+    co_unit = select(ItemCoUnit.unit_id).where(ItemCoUnit.item_id == item.id, col(ItemCoUnit.unit_id).in_(units))
+    return item.lead_unit_id in units or session.exec(co_unit).first() is not None
+
+
 class UnitRole(StrEnum):
     """Which of a unit's items a unit filter means."""
 

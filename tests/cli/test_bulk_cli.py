@@ -1,4 +1,4 @@
-"""`duban sign-off` and `duban return` with several items: one comment or reason, a line per item."""
+"""`duban sign-off`, `duban return` and `duban urge` with several items: one comment, reason or message, a line per item."""
 
 from __future__ import annotations
 
@@ -50,3 +50,21 @@ def test_several_items_returned_need_a_reason(duban, submitted, engine):
 def test_rejecting_an_extension_on_the_cli_needs_a_reason(duban, submitted):
     result = duban("extension", "reject", "新时代意见/3", "--by", "sup@dc.gov.cn", "--now", NOW)
     assert result.code != 0 and "--reason" in result.err
+
+
+def test_several_items_urged_with_one_message_and_the_closed_one_named(duban, submitted, engine):
+    with Session(engine) as s:
+        closed = s.exec(select(Item).where(Item.number == "2")).one()
+        closed.status = Status.SIGNED_OFF
+        s.add(closed)
+        s.commit()
+    empty = duban("urge", "新时代意见/3", "新时代意见/2", "--by", "sup@dc.gov.cn", "--text", " ", "--now", NOW)
+    assert empty.code == 1 and "urging items needs a message" in empty.err
+    result = duban("urge", "新时代意见/3", "新时代意见/2", "--by", "sup@dc.gov.cn", "--text", "请本周报送", "--now", NOW)
+    assert result.code == 1 and "Traceback" not in result.err
+    assert "新时代意见/3: urged" in result.out
+    assert "新时代意见/2: " in result.out and "allowed only when it is assigned, in_progress" in result.out
+    assert "1 of 2 items were not done" in result.err
+    with Session(engine) as s:
+        events = s.exec(select(ItemEvent).where(ItemEvent.kind == "urged")).all()
+        assert [e.payload["text"] for e in events] == ["请本周报送"]

@@ -20,9 +20,9 @@ def _submitted(session, world, *names):  # type: ignore[no-untyped-def]
     return [session.get(Item, world.items[name].id) for name in names]
 
 
-def _confirm_form(page: str) -> dict[str, list[str]]:
-    """The hidden fields of the confirmation step's form, as a browser would send them."""
-    form = page.split('<form method="post" action="/approvals/', 1)[1].split("</form>", 1)[0]
+def confirm_form(page: str, posts_to: str = "/approvals/") -> dict[str, list[str]]:
+    """The hidden fields of the confirmation step's form (its action starting `posts_to`), as a browser sends them."""
+    form = page.split(f'<form method="post" action="{posts_to}', 1)[1].split("</form>", 1)[0]
     fields: dict[str, list[str]] = {}
     for name, value in re.findall(r'<input type="hidden" name="(\w+)" value="([^"]*)"', form):
         fields.setdefault(name, []).append(value)
@@ -46,7 +46,7 @@ def test_bulk_sign_off_confirms_first_then_signs_off_each_with_the_one_comment(w
     assert "推进营商环境改革" in page.text and "稳外贸稳外资" in page.text and "材料齐全，同意销号" in page.text
     assert _events(session, "signed_off") == []  # the confirmation step changes nothing
 
-    form = _confirm_form(page.text)
+    form = confirm_form(page.text)
     assert form["item"] == [str(ours.id), str(unsupervised.id)] and form["version"] == [str(ours.version)] * 2
     report = sup.post("/approvals/sign-off", data={"csrf_token": CSRF, **form})
     assert report.status_code == 200
@@ -62,7 +62,7 @@ def test_the_report_names_each_refused_item_and_why(world, client_for, session):
     sup = client_for(world.people["sup"])
     page = sup.post("/approvals/confirm", data={"csrf_token": CSRF, "action": "sign_off",
                                                 "item": [str(ours.id), str(theirs.id), str(unsupervised.id)]})
-    form = _confirm_form(page.text)
+    form = confirm_form(page.text)
     # Between the confirmation step and the confirm, the lead unit takes one back (its version moves on).
     changed = session.get(Item, unsupervised.id)
     changed.status = Status.IN_PROGRESS
@@ -98,7 +98,7 @@ def test_bulk_return_needs_a_reason_and_gives_it_to_every_item(world, client_for
     page = sup.post("/approvals/confirm", data={"csrf_token": CSRF, "action": "return", "item": ids,
                                                 "reason": "缺少印发文号"})
     assert "确认退回" in page.text
-    report = sup.post("/approvals/return", data={"csrf_token": CSRF, **_confirm_form(page.text)})
+    report = sup.post("/approvals/return", data={"csrf_token": CSRF, **confirm_form(page.text)})
     assert "已退回：2" in report.text
     events = _events(session, "returned")
     assert len(events) == 2 and {e.payload["reason"] for e in events} == {"缺少印发文号"}

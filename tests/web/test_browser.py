@@ -77,6 +77,15 @@ def _serving(sqlite_url: str, tmp_path: Path) -> Iterator[str]:
         thread.join(timeout=10)
 
 
+def log_in(page, base: str, email: str) -> None:  # type: ignore[no-untyped-def]
+    """Sign in on the login page and wait for the overview."""
+    page.goto(f"{base}/login")
+    page.fill("input[name=email]", email)
+    page.fill("input[name=password]", PASSWORD)
+    page.click("button[type=submit]")
+    page.wait_for_url(f"{base}/")
+
+
 def test_officer_and_supervisor_take_an_item_to_sign_off(chromium_path, live_server):
     from playwright.sync_api import expect, sync_playwright
 
@@ -156,11 +165,7 @@ def test_filters_and_sort_redraw_only_the_item_table_and_keep_the_address(chromi
             args=["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking"],
         )
         page = browser.new_context(viewport={"width": 1280, "height": 900}).new_page()
-        page.goto(f"{base}/login")
-        page.fill("input[name=email]", "sup@dc.gov.cn")
-        page.fill("input[name=password]", PASSWORD)
-        page.click("button[type=submit]")
-        page.wait_for_url(f"{base}/")
+        log_in(page, base, "sup@dc.gov.cn")
         page.goto(f"{base}/items")
         rows = page.locator("#results tbody tr")
         expect(rows).to_have_count(2)

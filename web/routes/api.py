@@ -7,6 +7,7 @@ from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Query, Request
 from pydantic import BaseModel, Field
+from sqlmodel import Session
 
 from models.accounts import find_token, revoke_token, tokens_of
 from models.approvals import Chosen, decide
@@ -15,9 +16,9 @@ from models.lifecycle import Action, apply
 from models.queries import find_person
 from models.read.filters import UnitRole
 from models.read.views import SORTS, ItemQuery, as_json, item_detail, page_of_items
-from models.tables import Role, Status
+from models.tables import Person, Role, Status
 from web.access import check_version, require_sees_everything, visible_item
-from web.deps import ApiUser, DbInt, NowDep, SessionDep, SettingsDep, after_change
+from web.deps import ApiUser, DbInt, NowDep, SessionDep, SettingsDep, after_change, require_urger
 from web.itemview import action_payload
 from web.routes.outbox import outbox_counts
 
@@ -144,7 +145,28 @@ def bulk(request: Request, action: Literal["sign_off", "return"], body: BulkBody
     (e.g. `bulk.changed_meanwhile` when its version moved on). 400 (nothing done) without items or a reason."""
     decision = Action(action)
     text = (body.comment if decision is Action.SIGN_OFF else body.reason) or ""
-    outcomes = decide(session, decision, user, now, [Chosen(c.id, c.version) for c in body.items], text)
+    return _decide(request, session, user, now, decision, body.items, text)
+
+
+class UrgeBody(BaseModel):
+    """Items to urge (催办) at once, with one message `text` (required) for every item's lead unit."""
+
+    items: list[ChosenItem] = Field(max_length=500)
+    text: str = Field(default="", max_length=2000)
+
+
+@router.post("/urge")
+def urge(request: Request, body: UrgeBody, session: SessionDep, user: ApiUser, now: NowDep) -> dict[str, Any]:
+    """Urge several items; each one `done` or refused with its `code`, `params` and `detail` (e.g.
+    `action.wrong_state` for a closed item, `bulk.changed_meanwhile` when its version moved on). 400
+    (nothing done) without items or a message; 403 for officers."""
+    return _decide(request, session, require_urger(user), now, Action.URGE, body.items, body.text)
+
+
+def _decide(request: Request, session: Session, user: Person, now: datetime, action: Action,
+            chosen: list[ChosenItem], text: str) -> dict[str, Any]:
+    """Act on each chosen item (models/approvals.py), commit once, and answer per item."""
+    outcomes = decide(session, action, user, now, [Chosen(c.id, c.version) for c in chosen], text)
     session.commit()
     if any(o.done for o in outcomes):
         after_change(request, now)

@@ -1,9 +1,12 @@
-"""What waits on supervisors (/approvals): submitted items and extension requests, oldest first.
+"""What waits on supervisors (/approvals): submitted items and extension requests, oldest first;
+and 催办 of a selection of the item list (/items).
 
 Signing off or returning a selection takes two posts, no script needed: /approvals/confirm shows
 the chosen items with the one comment (销号) or reason (退回, required), and its button sends them
 with their versions to /approvals/sign-off or /approvals/return, which answer with what became of
-each item (models/approvals.py)."""
+each item (models/approvals.py). Urging a selection goes the same way: /items/urge/confirm, then
+/items/urge, with one message (required) for every item.
+"""
 
 from __future__ import annotations
 
@@ -19,6 +22,7 @@ from models.approvals import Chosen, check_request, decide
 from models.attachments import submitted_files
 from models.errors import InvalidInput, NotFound
 from models.lifecycle import Action
+from models.read.filters import scope_condition
 from models.tables import (
     Document,
     ExtensionRequest,
@@ -30,7 +34,15 @@ from models.tables import (
     Status,
     Unit,
 )
-from web.deps import DbInt, NowDep, SessionDep, SupervisorUser, after_change, csrf_protect
+from web.deps import (
+    DbInt,
+    NowDep,
+    SessionDep,
+    SupervisorUser,
+    UrgerUser,
+    after_change,
+    csrf_protect,
+)
 from web.i18n import error_message
 from web.render import locale_for, render
 
@@ -86,12 +98,19 @@ def approvals(request: Request, session: SessionDep, user: SupervisorUser) -> Re
                   evidence=evidence_of(session, item_ids), files=submitted_files(session, item_ids))
 
 
-def _chosen_items(session: Session, item_ids: list[int]) -> list[tuple[Item, str, str]]:
-    """The chosen items with their document's short name and lead unit, in the order chosen."""
+# Where each bulk action's confirmation posts to and the report leads back to.
+POST_TO = {Action.SIGN_OFF: "/approvals/sign-off", Action.RETURN: "/approvals/return", Action.URGE: "/items/urge"}
+BACK_TO = {Action.SIGN_OFF: "/approvals", Action.RETURN: "/approvals", Action.URGE: "/items"}
+
+
+def _chosen_items(session: Session, user: Person, item_ids: list[int]) -> list[tuple[Item, str, str]]:
+    """The chosen items with their document's short name and lead unit, in the order chosen; one the
+    person may not see is missing to them."""
+    scope = scope_condition(user)
     rows = session.exec(
         select(Item, Document.short_name, Unit.name)
         .join(Document, col(Document.id) == Item.document_id).join(Unit, col(Unit.id) == Item.lead_unit_id)
-        .where(col(Item.id).in_(item_ids))
+        .where(col(Item.id).in_(item_ids), *([scope] if scope is not None else []))
     ).all()
     found = {item.id: (item, document, unit) for item, document, unit in rows}
     for item_id in item_ids:
@@ -108,10 +127,29 @@ def confirm(
 ) -> Response:
     """The step before a bulk decision: the chosen items as they are now, the comment or reason, and
     one button that sends them with their versions (a plain form; no script needed)."""
-    text = comment if action is Action.SIGN_OFF else reason
+    return _confirm(request, session, user, action, item_ids, comment if action is Action.SIGN_OFF else reason)
+
+
+def _confirm(request: Request, session: Session, user: Person, action: Action, item_ids: list[int],
+             text: str) -> Response:
     check_request(action, item_ids, text)
-    return render(request, "approvals_confirm.html", user, nav="approvals", action=action, text=text.strip(),
-                  chosen=_chosen_items(session, item_ids))
+    return render(request, "approvals_confirm.html", user, nav=BACK_TO[action].lstrip("/"), action=action,
+                  text=text.strip(), chosen=_chosen_items(session, user, item_ids), post_to=POST_TO[action],
+                  back=BACK_TO[action])
+
+
+@router.post("/items/urge/confirm")
+def urge_confirm(request: Request, session: SessionDep, user: UrgerUser,
+                 item_ids: ChosenIds = [], text: OneText = "") -> Response:  # noqa: B006 - FastAPI copies defaults
+    """催办 of the items chosen on /items: the step before, as for a bulk decision."""
+    return _confirm(request, session, user, Action.URGE, item_ids, text)
+
+
+@router.post("/items/urge")
+def bulk_urge(request: Request, session: SessionDep, user: UrgerUser, now: NowDep,
+              item_ids: ChosenIds = [], versions: ChosenVersions = [],  # noqa: B006 - FastAPI copies defaults
+              text: OneText = "") -> Response:
+    return _decide(request, session, user, now, Action.URGE, item_ids, versions, text)
 
 
 @router.post("/approvals/sign-off")
@@ -130,7 +168,7 @@ def bulk_return(request: Request, session: SessionDep, user: SupervisorUser, now
 
 def _decide(request: Request, session: Session, user: Person, now: datetime, action: Action, item_ids: list[int],
             versions: list[int], text: str) -> Response:
-    """Sign off or return the confirmed items one by one, then say what became of each."""
+    """Sign off, return or urge the confirmed items one by one, then say what became of each."""
     if len(versions) != len(item_ids):
         raise InvalidInput("confirm the chosen items first (the confirmation step sends each item's version)",
                            code="bulk.not_confirmed")
@@ -139,5 +177,5 @@ def _decide(request: Request, session: Session, user: Person, now: datetime, act
     if any(outcome.done for outcome in outcomes):
         after_change(request, now)
     locale = locale_for(request, user)
-    return render(request, "approvals_report.html", user, nav="approvals", action=action, text=text.strip(),
-                  outcomes=[(o, error_message(o.error, locale) if o.error else "") for o in outcomes])
+    return render(request, "approvals_report.html", user, nav=BACK_TO[action].lstrip("/"), action=action,
+                  text=text.strip(), back=BACK_TO[action], outcomes=[(o, error_message(o.error, locale) if o.error else "") for o in outcomes])

@@ -9,7 +9,7 @@ from fastapi.responses import HTMLResponse, Response
 from sqlmodel import col, select
 
 from models.errors import ConflictError, InvalidInput
-from models.lifecycle import Action, apply
+from models.lifecycle import TRANSITIONS, URGER_ROLES, Action, apply
 from models.read.filters import UnitRole, visible_units
 from models.read.views import SORTS, ItemPage, ItemQuery, item_detail, list_rows, page_of_items
 from models.tables import Document, Status
@@ -71,7 +71,8 @@ def items(request: Request, session: SessionDep, user: CurrentUser, now: NowDep,
     except InvalidInput as exc:  # a unit that is unknown or ambiguous: say so above an empty list
         found, problem = ItemPage([], 0), error_message(exc, locale)
     results = {"rows": found.rows, "total": found.total, "query": query, "unit_shown": found.unit,
-               "problem": problem, "pages": max(1, -(-found.total // query.per_page))}
+               "problem": problem, "pages": max(1, -(-found.total // query.per_page)),
+               "urging": user.role in URGER_ROLES, "urgeable": TRANSITIONS[Action.URGE].sources}
     response: Response
     if wants_fragment(request):
         html = fragment("items_results.html", locale, settings.tz, **results)
