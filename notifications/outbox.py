@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any, cast
 
-from sqlalchemy import CursorResult, func, update
+from sqlalchemy import CursorResult, bindparam, func, update
 from sqlalchemy.exc import IntegrityError, OperationalError
 from sqlmodel import Session, col, select
 
@@ -83,11 +83,15 @@ def group_pending(session: Session, now: datetime, settings: Settings, limit: in
         messages = _messages(session, pending, now, settings)
         session.add_all(messages)
         session.flush()
-        for message in messages:
-            session.execute(
-                update(Notification)
-                .where(col(Notification.id).in_(message.notification_ids), Notification.outbox_id == _GROUPING)
-                .values(outbox_id=message.id).execution_options(synchronize_session=False)
+        # One statement run for every (notification, message) pair, in the messages' order: a
+        # notification in several messages (to one address, copied to another) keeps the first.
+        table = Notification.__table__  # type: ignore[attr-defined]
+        pairs = [{"n": n, "m": message.id} for message in messages for n in message.notification_ids]
+        if pairs:
+            session.connection().execute(
+                update(table).where(table.c.id == bindparam("n"), table.c.outbox_id == _GROUPING)
+                .values(outbox_id=bindparam("m")),
+                pairs,
             )
         # Notifications with nobody to tell are done too: 0 marks them.
         session.execute(update(Notification).where(Notification.outbox_id == _GROUPING).values(outbox_id=0)
