@@ -6,7 +6,10 @@ import os
 from pathlib import Path
 
 import pytest
+from sqlmodel import Session, select
 
+from models.db import make_engine
+from models.tables import Item, Status
 from tests.web.test_browser import ARTIFACTS, chromium_path, live_server, log_in  # noqa: F401 - fixtures
 
 pytestmark = pytest.mark.browser
@@ -14,7 +17,7 @@ SHOTS = Path(os.environ.get("DUBAN_SHOTS", ARTIFACTS / "urge"))
 
 
 @pytest.mark.parametrize("width", [1280, 390])
-def test_a_supervisor_urges_every_item_shown(chromium_path, live_server, width):  # noqa: F811
+def test_a_supervisor_urges_every_item_shown(chromium_path, live_server, sqlite_url, width):  # noqa: F811
     from playwright.sync_api import expect, sync_playwright
 
     base, _item_id = live_server
@@ -33,9 +36,23 @@ def test_a_supervisor_urges_every_item_shown(chromium_path, live_server, width):
         page.click("#urge-selected")
         expect(page.locator("h1")).to_have_text("确认催办以下 2 个事项？")
         page.screenshot(path=str(SHOTS / f"confirm-{width}.png"), full_page=True)
+        _sign_off(sqlite_url, "13")  # meanwhile 新时代意见/13 is signed off: it is left alone, and the report says so
         page.click("#confirm-bulk")
-        expect(page.locator("#report")).to_contain_text("已催办：2")
+        expect(page.locator("#report")).to_contain_text("已催办：1 · 未办理：1")
+        expect(page.locator("#report li.refused")).to_contain_text("在您确认前已有变动")
         page.screenshot(path=str(SHOTS / f"report-{width}.png"), full_page=True)
         page.goto(f"{base}/items")
-        expect(page.locator("#results tbody tr").first.locator("td").last).to_have_text("1")  # the 催办 count
+        urged = page.locator("#results tbody tr", has_text="新时代意见/12")
+        expect(urged.locator("td").last).to_have_text("1")  # the 催办 count
+        expect(page.locator("#results tbody tr", has_text="新时代意见/13").locator("input[name=item]")).to_have_count(0)
         browser.close()
+
+
+def _sign_off(database_url: str, number: str) -> None:
+    engine = make_engine(database_url)
+    with Session(engine) as session:
+        item = session.exec(select(Item).where(Item.number == number)).one()
+        item.status = Status.SIGNED_OFF
+        session.add(item)
+        session.commit()
+    engine.dispose()
