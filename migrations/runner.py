@@ -17,7 +17,7 @@ if TYPE_CHECKING:
     from alembic.config import Config
 
 HERE = Path(__file__).parent
-HEAD_REVISION = "0014_imported_acknowledgement"
+HEAD_REVISION = "0015_period_schedule"
 
 
 def alembic_config(url: str | None = None) -> Config:

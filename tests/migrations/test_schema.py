@@ -64,3 +64,46 @@ def test_items_imported_as_under_way_before_0014_are_acknowledged_by_it(tmp_path
     with Session(engine) as session:
         rows = session.exec(select(ItemAcknowledgement)).all()
         assert [(r.item_id, r.unit_id, r.person_id, r.at) for r in rows] == [(ids[0], ids[1], None, ids[2])]
+
+
+def test_periods_made_before_the_period_sweep_are_swept_from_their_first_threshold_after_0015(tmp_path):
+    """0015: a period not reported, of an open item, never scheduled (next_action_at NULL) is due to
+    the next sweep from an instant before any threshold; one reported, of an item signed off, or
+    already taken by the sweep through its last threshold (a period event names its due day) is not."""
+    from datetime import UTC, date, datetime
+
+    from alembic import command
+    from sqlmodel import Session, col, select
+
+    from migrations.runner import alembic_config
+    from models.db import make_engine
+    from models.tables import ItemEvent, ItemPeriod, Status
+    from tests.factories import make_item
+
+    engine = make_engine(f"sqlite:///{tmp_path}/old.db")
+    cfg = alembic_config()
+    with engine.begin() as connection:
+        cfg.attributes["connection"] = connection
+        command.upgrade(cfg, "0014_imported_acknowledgement")
+    q3, q4 = (date(2024, 7, 1), date(2024, 9, 30)), (date(2024, 10, 1), date(2024, 12, 31))
+    with Session(engine) as session:
+        open_, done = (make_item(session, status=status, frequency="quarterly", deadline=date(2024, 12, 31))
+                       for status in (Status.IN_PROGRESS, Status.SIGNED_OFF))
+        for item in (open_, done):
+            for starts, ends in (q3, q4):
+                session.add(ItemPeriod(item_id=item.id, starts=starts, ends=ends, due=ends, level=0))
+        reported = make_item(session, status=Status.IN_PROGRESS, frequency="quarterly", deadline=date(2024, 12, 31))
+        session.add(ItemPeriod(item_id=reported.id, starts=q3[0], ends=q3[1], due=q3[1], level=0,
+                               fulfilled_at=datetime(2024, 9, 20, tzinfo=UTC)))
+        # open_'s Q3 was swept through its last threshold already: flagged missing, nothing after that.
+        session.add(ItemEvent(item_id=open_.id, kind="period_missed", at=datetime(2024, 10, 8, tzinfo=UTC),
+                              actor_label="duban sweep", payload={"period": f"{q3[0]} – {q3[1]}",
+                                                                  "period_due": q3[1].isoformat()}))
+        session.commit()
+        ids = open_.id, done.id, reported.id
+    upgrade(engine)
+    with Session(engine) as session:
+        rows = session.exec(select(ItemPeriod).order_by(col(ItemPeriod.item_id), col(ItemPeriod.starts))).all()
+        due = [(r.item_id, r.starts) for r in rows if r.next_action_at is not None]
+        assert due == [(ids[0], q4[0])]
+        assert rows[[(r.item_id, r.starts) for r in rows].index(due[0])].next_action_at == datetime(1970, 1, 1, tzinfo=UTC)

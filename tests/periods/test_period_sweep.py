@@ -141,6 +141,26 @@ def test_a_catch_up_records_every_threshold_once_and_tells_each_address_the_most
     assert (period_events(session, QUARTERLY), period_notices(session, QUARTERLY)) == before
 
 
+def test_a_period_made_before_the_sweep_existed_is_caught_up_after_0015_as_one_scheduled_then(
+        session, tmp_path, policy, calendar):
+    """0015 gives a never-scheduled period an instant before any threshold: the next sweep records
+    exactly what it does for a period swept from its first threshold (the catch-up above)."""
+    from importlib import import_module
+
+    from sqlalchemy import update
+
+    import_ledger(session, files(tmp_path), now=MID_YEAR)
+    session.execute(update(ItemPeriod).values(  # what 0015 sets a period the import left unscheduled to
+        next_action_at=import_module("migrations.versions.0015_period_schedule").BEFORE_ANY_THRESHOLD))
+    session.commit()
+    run(session, local("2024-10-14T09:00"), policy, calendar)
+    assert period_events(session, QUARTERLY) == [
+        ("period_reminder", Q3, "before-7"), ("period_reminder", Q3, "before-1"),
+        ("period_missed", Q3, "overdue"), ("period_escalated", Q3, "level-1")]
+    q3, q4 = quarters(session, QUARTERLY)
+    assert q3.level == 1 and q3.next_action_at is not None and q3.next_action_at > local("2024-10-14T09:00")
+    assert q4.next_action_at == start_of_day(calendar.add_workdays(date(2024, 12, 31), -7), TZ)  # its first threshold
+
 def test_each_period_of_a_monthly_item_is_flagged_once(session, tmp_path, policy, calendar):
     import_ledger(session, files(tmp_path), now=MID_YEAR)
     session.commit()
