@@ -30,7 +30,7 @@ from config.policy import Audience, Policy
 from models.deadlines import ACTIVE_STATUSES, days_overdue
 from models.notices import NOTICES, ItemRef, People
 from models.periods import PERIOD, period_rules
-from models.schedule import Plan, Threshold, plan
+from models.schedule import Plan, Threshold, plan, told_of
 from models.sweep_tables import SweepRun
 from models.tables import Item, ItemEvent, Notification, Status
 
@@ -169,7 +169,7 @@ def _handle_batch(session: Session, rows: list[DuePeriod], now: datetime, policy
             events.append({
                 "item_id": row.item_id, "kind": kind, "at": now, "actor_id": None, "actor_label": ACTOR_LABEL,
                 "from_status": row.status, "to_status": row.status,
-                "payload": {**_details(row, threshold, now, tz), "notified": told.get(threshold.key)},
+                "payload": {**_details(row, threshold, now, tz), **told_of(threshold.key, told, step.crossed)},
             })
             result.events[kind] += 1
     if events:

@@ -21,9 +21,10 @@ from __future__ import annotations
 import bisect
 import heapq
 import itertools
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
+from typing import Any
 from zoneinfo import ZoneInfo
 
 from config.calendar import WorkCalendar
@@ -227,3 +228,13 @@ class Schedule:
 
 
 _EARLIEST = datetime.min.replace(tzinfo=UTC)
+
+
+def told_of(key: str, told: dict[str, str], crossed: Sequence[Threshold]) -> dict[str, Any]:
+    """What an event of threshold `key` records of its notice: the notification's key, or, in a
+    catch-up where each address hears once of the most severe threshold crossed, which threshold's
+    notice told of it (`covered_by`), so its timeline line does not say nobody was told."""
+    if key in told:
+        return {"notified": told[key]}
+    covering = next((t.key for t in reversed(crossed) if t.key in told), None)
+    return {"notified": None, **({"covered_by": covering} if covering else {})}

@@ -39,7 +39,7 @@ from models.deadlines import ACTIVE_STATUSES, days_overdue
 from models.errors import DubanError, database_detail
 from models.notices import People, Recipients
 from models.period_sweep import sweep_periods
-from models.schedule import Plan, Threshold, plan
+from models.schedule import Plan, Threshold, plan, told_of
 from models.sweep_tables import SweepRun
 from models.tables import Item, ItemEvent, Notification
 
@@ -229,7 +229,7 @@ def _handle_batch(
             events.append({
                 "item_id": row.id, "kind": threshold.kind, "at": now, "actor_id": None,
                 "actor_label": ACTOR_LABEL, "from_status": row.status, "to_status": row.status,
-                "payload": {**_details(row, threshold, now, tz), "notified": told.get(threshold.key)},
+                "payload": {**_details(row, threshold, now, tz), **told_of(threshold.key, told, step.crossed)},
             })
             result.events[threshold.kind] += 1
     if events:

@@ -96,14 +96,20 @@ def details(kind: str, payload: Mapping[str, Any], _: _Words, tz: ZoneInfo) -> l
         out.append(field_words(_, "imported_as", _(str(payload["imported_as"]))))
     if "threshold" in payload:
         out.append(threshold_words(str(payload["threshold"]), _.locale))
-        out.append(_("notice sent") if payload.get("notified") else _("nobody was told"))
+        if payload.get("notified"):
+            out.append(_("notice sent"))
+        elif payload.get("covered_by"):  # a catch-up: each address heard once, of the most severe
+            out.append(_("told in the notice of {threshold}",
+                         threshold=threshold_words(str(payload["covered_by"]), _.locale)))
+        else:
+            out.append(_("nobody was told"))
         if payload.get("days_overdue"):
             n_ = _.plural
             out.append(n_("{n} day overdue", "{n} days overdue", int(payload["days_overdue"])))
     if "old_deadline" in payload and "new_deadline" in payload:
         out.append(_change(_, "deadline", {"old": payload["old_deadline"], "new": payload["new_deadline"]}))
     for key, value in payload.items():
-        if key in _UNSHOWN or key in ("file", "sheet", "row", "imported_as", "threshold", "notified", "days_overdue",
+        if key in _UNSHOWN or key in ("file", "sheet", "row", "imported_as", "threshold", "notified", "covered_by", "days_overdue",
                                       "old_deadline", "new_deadline"):
             continue
         if key == "requested_deadline" and "new_deadline" in payload:  # approved: the new deadline says it

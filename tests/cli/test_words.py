@@ -212,16 +212,18 @@ def test_show_after_a_sweep_words_the_thresholds(duban, ledger, locale, engine, 
     assert result.code == 0, result.err
     _check(swept.out + result.out, {
         "zh-CN": ["事件：升级督办 2、已逾期 1、提醒 2、再次提醒 1", "升级督办：第2级", "系统自动督办", "到期前7个工作日",
-                  "第1级升级督办", "逾期15个工作日再次提醒", "无人接收通知", "逾期20天"],
+                  "第1级升级督办", "逾期15个工作日再次提醒", "已并入第2级升级督办通知", "逾期20天"],
         "en": ["events: escalated 2, overdue 1, reminder 2, repeat reminder 1", "Escalation level: level 2", "the sweep",
                "7 working days before the deadline", "escalation level 1",
-               "repeat reminder, 15 working days overdue", "nobody was told", "20 days overdue",
+               "repeat reminder, 15 working days overdue", "told in the notice of escalation level 2", "20 days overdue",
                "deadline: 2024-06-30"],
     }, locale)
-    for identifier in ("threshold", "days_overdue", "deadline_version", "level-1", "before-7", "None", "notified"):
+    for identifier in ("threshold", "days_overdue", "deadline_version", "level-1", "before-7", "None", "notified",
+                       "covered_by", "无人接收通知", "nobody was told"):  # the catch-up's one notice told of all
         assert identifier not in result.out
     payload = duban("show", "新时代意见/12", "--json").json()["timeline"][0]["payload"]
     assert payload["threshold"] == "before-7" and payload["notified"] is None  # --json keeps the ids
+    assert payload["covered_by"] == "level-2"
 
 
 def test_option_values_we_check_ourselves_in_the_configured_language(duban, ledger, locale):  # noqa: F811
