@@ -29,7 +29,8 @@ def test_every_form_post_is_listed_here(app):
     # A new POST route must be added to the CSRF test below (and carry the token).
     assert _page_posts(app) == [
         "/account/calendar", "/account/calendar/{feed_id}/revoke", "/account/tokens", "/account/tokens/{token_id}/revoke",
-        "/approvals/confirm", "/approvals/return", "/approvals/sign-off", "/import", "/import/apply", "/items/{item_id}/act", "/lang", "/login",
+        "/approvals/confirm", "/approvals/return", "/approvals/sign-off", "/import", "/import/apply", "/items/urge",
+        "/items/urge/confirm", "/items/{item_id}/act", "/lang", "/login",
         "/logout", "/outbox/{message_id}/retry", "/password",
     ]
 
@@ -48,6 +49,8 @@ def test_every_form_post_without_the_right_csrf_token_is_refused(world, client_f
         "/approvals/sign-off": {"item": str(item.id), "version": "1"},
         "/import": {},
         "/import/apply": {"token": "x" * 32},
+        "/items/urge": {"item": str(item.id), "version": "1", "text": "请报送"},
+        "/items/urge/confirm": {"item": str(item.id), "text": "请报送"},
         f"/items/{item.id}/act": {"action": "cancel", "reason": "重复事项"},
         "/lang": {"lang": "en"},
         "/login": {"email": "admin@dc.gov.cn", "password": PASSWORD},
