@@ -70,6 +70,9 @@ class Settings(BaseSettings):
     # bounds the duplicates a crash can cause (this many plus one, per connection), and costs
     # throughput when commits are slow (notifications/README.md has the figures).
     delivery_max_unrecorded: int = Field(default=32, ge=1, le=10_000)
+    # How long a delivery run's claim on its rows holds: a run killed mid-send leaves them to the
+    # first run after this (notifications/delivery.py:lease). At least 20 SMTP timeouts in any case.
+    delivery_lease_seconds: float = Field(default=600.0, ge=1, le=86_400)
     digest_cron: str = "0 9 * * mon"
     # The weekly digest attaches the weekly 通报 (.docx) for the leadership and the supervisors.
     digest_attach_notice: bool = True

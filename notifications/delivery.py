@@ -105,8 +105,10 @@ def backoff(attempts: int, rng: random.Random | None = None) -> timedelta:
 
 
 def lease(settings: Settings) -> timedelta:
-    """How long a claim holds: longer than any batch can take (each send is bounded by the timeout)."""
-    return max(timedelta(minutes=10), timedelta(seconds=settings.smtp_timeout * 20))
+    """How long a claim holds: longer than any batch can take (each send is bounded by the timeout).
+
+    `DUBAN_DELIVERY_LEASE_SECONDS` (10 minutes), or 20 SMTP timeouts when that is longer."""
+    return timedelta(seconds=max(settings.delivery_lease_seconds, settings.smtp_timeout * 20))
 
 
 def claim_due(session: Session, now: datetime, settings: Settings, limit: int) -> tuple[str, list[Claimed]]:

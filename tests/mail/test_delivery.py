@@ -11,10 +11,11 @@ import pytest
 from sqlalchemy.engine import Engine
 from sqlmodel import Session, select
 
+from config.settings import SettingsError, load_settings
 from models.errors import Forbidden, InvalidInput
 from models.outbox import OutboxMessage, OutboxStatus
 from models.tables import Role
-from notifications.delivery import backoff, claim_due, deliver
+from notifications.delivery import backoff, claim_due, deliver, lease
 from notifications.outbox import retry_dead
 from notifications.transport import SmtpTransport
 from tests.factories import make_item, make_person, make_unit
@@ -168,6 +169,24 @@ def test_the_window_follows_the_office_calendar(smtp_sink: SmtpSink) -> None:
                         end=smtp_sink.settings().delivery_window_end, tz=smtp_sink.settings().tz,
                         is_workday=lambda d: d.weekday() < 5 and d.isoformat() != "2024-06-10")
     assert opens == datetime(2024, 6, 11, 0, 30, tzinfo=UTC)
+
+
+def test_a_claim_holds_for_the_lease_setting_then_the_rows_are_due_again(engine: Engine, now: datetime, smtp_sink: SmtpSink) -> None:
+    """A run killed after claiming leaves its rows to the first run after DUBAN_DELIVERY_LEASE_SECONDS."""
+    with Session(engine) as session:
+        session.add(OutboxMessage(key="k", kind="reminder", recipients=["u@x.cn"], message_id="<k@x>",
+                                  raw="Subject: x\r\n\r\nx\r\n", next_attempt_at=now, created_at=now))
+        session.commit()
+        settings = smtp_sink.settings(delivery_lease_seconds=90, smtp_timeout=2.0)
+        _, batch = claim_due(session, now, settings, limit=10)  # ... and the run dies here
+        assert len(batch) == 1
+        assert claim_due(session, now + timedelta(seconds=89), settings, limit=10)[1] == []
+        assert [c.id for c in claim_due(session, now + timedelta(seconds=90), settings, limit=10)[1]] == [batch[0].id]
+    # never shorter than 20 SMTP timeouts: a batch of slow sends outlives a short lease otherwise
+    assert lease(smtp_sink.settings(delivery_lease_seconds=5, smtp_timeout=3.0)) == timedelta(seconds=60)
+    assert lease(load_settings()) == timedelta(minutes=10)
+    with pytest.raises(SettingsError, match="DUBAN_DELIVERY_LEASE_SECONDS"):
+        load_settings(delivery_lease_seconds=0)
 
 
 def test_parallel_claims_never_hand_out_the_same_row(engine: Engine, now: datetime, smtp_sink: SmtpSink) -> None:
