@@ -64,7 +64,7 @@ def test_the_filter_lists_items_their_lead_unit_has_not_acknowledged(world, ledg
 
 def test_the_list_marks_unacknowledged_rows_and_counts_urges(world, ledger, client_for):
     page = client_for(world.people["sup"]).get("/items").text
-    rows = {m.group(1): m.group(0) for m in re.finditer(r'<tr><td class="light">.*?>(新时代意见/\d+)<.*?</tr>', page, re.S)}
+    rows = {m.group(1): m.group(0) for m in re.finditer(r'<tr><td class="(?:pick|light)">.*?>(新时代意见/\d+)<.*?</tr>', page, re.S)}
     assert "未签收" in rows["新时代意见/2"] and "未签收" not in rows["新时代意见/1"]
     assert re.search(r'data-label="催办">2</td>', rows["新时代意见/2"])
     assert re.search(r'data-label="催办">1</td>', rows["新时代意见/1"])
