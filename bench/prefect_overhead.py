@@ -7,7 +7,9 @@ On one 10,000-item ledger with 1% due (each run on a fresh copy of the same SQLi
                 measured from `run_deployment` to the run's completion.
 Prints the three times and the differences. Starts its own Prefect server (SQLite, a temporary
 home) and one worker; `--server-db postgresql+asyncpg://...` puts the server on PostgreSQL.
-Run: `.venv/bin/python -m bench.prefect_overhead [--items 10000]`.
+`--burst N` then starts N sweep runs at once (each on its own copy) on the one worker and prints
+how many flow runs a minute that worker sustains, and the load average: docs/deploy.md's sizing.
+Run: `.venv/bin/python -m bench.prefect_overhead [--items 10000] [--burst 20]`.
 """
 
 from __future__ import annotations
@@ -19,6 +21,7 @@ import subprocess
 import sys
 import tempfile
 import time
+from collections import Counter
 from pathlib import Path
 
 import httpx
@@ -39,6 +42,7 @@ def _copy(template: Path, name: str) -> str:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--items", type=int, default=10_000)
+    parser.add_argument("--burst", type=int, default=0, help="then N sweep runs at once on the one worker")
     parser.add_argument("--server-db", help="the Prefect server's database URL (default: SQLite in a temp home)")
     args = parser.parse_args()
     tmp = Path(tempfile.mkdtemp(prefix="duban-prefect-bench-"))
@@ -75,6 +79,7 @@ def main() -> None:
         engine = run_flow(sweep, engine="prefect", now=now, database_url=_copy(template, "engine.db"))
         t_engine = time.perf_counter() - started
         t_worker, state = _via_worker(now, _copy(template, "worker.db"))
+        burst = _burst(now, [_copy(template, f"burst{i}.db") for i in range(args.burst)]) if args.burst else None
     finally:
         for p in reversed(processes):
             p.terminate()
@@ -92,6 +97,27 @@ def main() -> None:
     print(f"  Prefect engine, in-process, with server:  {t_engine:7.2f} s   (+{t_engine - t_local:.2f} s)")
     print(f"  deployment via a process worker:          {t_worker:7.2f} s   (+{t_worker - t_local:.2f} s; {state})")
     print("  (the worker figure includes its poll interval (1 s) and starting a Python process for the run)")
+    if burst:
+        seconds, states, load = burst
+        print(f"{args.burst} sweep runs started at once on one process worker: all final after {seconds:.1f} s "
+              f"({args.burst / seconds * 60:.1f} runs/min; {dict(states)}); load average at the end {load}")
+
+
+def _burst(now: str, database_urls: list[str]) -> tuple[float, Counter[str], str]:
+    """Start one sweep run per database at once; seconds until all are final, their states, the load."""
+    from prefect.client.orchestration import get_client
+    from prefect.deployments import run_deployment
+
+    started = time.perf_counter()
+    runs = [run_deployment("sweep/sweep", parameters={"now": now, "database_url": url}, timeout=0).id
+            for url in database_urls]
+    with get_client(sync_client=True) as client:
+        while True:
+            states = [client.read_flow_run(r).state for r in runs]
+            if all(s is not None and s.is_final() for s in states):
+                load = " ".join(Path("/proc/loadavg").read_text().split()[:3])
+                return time.perf_counter() - started, Counter(s.type.value for s in states if s), load
+            time.sleep(0.5)
 
 
 def _via_worker(now: str, database_url: str) -> tuple[float, str]:
