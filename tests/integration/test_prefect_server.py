@@ -254,8 +254,9 @@ def _kill_a_worker_while_it_delivers(api: str, duban_url: str, sink: Sink, proce
     deadline = time.monotonic() + 120
     sender: subprocess.Popen[bytes] | None = None
     while time.monotonic() < deadline and (sender is None or _sent(duban_url) < before + 5 or sink.held == 0):
+        # the worker whose flow-run process runs *this* run (the other may still be ending its last one)
         sender = sender or next((p for p in processes[1:] if any(
-            b"prefect.engine" in _cmdline(child) for child in _descendants(p.pid))), None)
+            f"PREFECT__FLOW_RUN_ID={run}".encode() in _environ(child) for child in _descendants(p.pid))), None)
         time.sleep(0.2)
     assert sender is not None and sink.held > 0, _logs(tmp_path)
     assert len(sink.message_ids) == _sent(duban_url) == before + 5  # what went out is recorded
@@ -346,9 +347,9 @@ def _descendants(pid: int) -> list[int]:
     return found
 
 
-def _cmdline(pid: int) -> bytes:
+def _environ(pid: int) -> bytes:
     try:
-        return Path(f"/proc/{pid}/cmdline").read_bytes()
+        return Path(f"/proc/{pid}/environ").read_bytes()
     except OSError:
         return b""
 
