@@ -37,49 +37,45 @@ def feed(name: str, rows: Iterable[tuple[Item, Document, Unit]], policy: Policy,
     cal.add("x-wr-timezone", str(tz))
     stamp = now.astimezone(UTC)
     for item, document, lead in rows:
-        ref = f"{document.short_name}/{item.number}"
-        event = Event()
-        event.add("uid", f"item-{item.id}@{host}")
-        event.add("sequence", item.deadline_version - 1)
-        event.add("dtstamp", stamp)
-        event.add("dtstart", item.deadline)
-        event.add("dtend", item.deadline + timedelta(days=1))
-        event.add("summary", f"{words('Deadline')}: {ref} {item.title}")
-        event.add("description", "\n".join([
-            f"{words('Item')}: {ref}", f"{words('Lead unit')}: {lead.name}",
-            f"{words('Deadline')}: {item.deadline.isoformat()}", f"{words('Status')}: {words(str(item.status))}",
-            "", item.title]))
-        event.add("url", f"{base_url.rstrip('/')}/items/{item.id}")
-        event.add("transp", "TRANSPARENT")
+        ref, url = f"{document.short_name}/{item.number}", f"{base_url.rstrip('/')}/items/{item.id}"
         reminders = policy.rules_for(document.short_name, item.category).reminders_before
-        _alarms(event, f"{ref} {item.title}", item.deadline, reminders, calendar, tz)
-        cal.add_component(event)
+        cal.add_component(_day_event(
+            f"item-{item.id}@{host}", item.deadline_version - 1, stamp, item.deadline,
+            f"{words('Deadline')}: {ref} {item.title}",
+            [f"{words('Item')}: {ref}", f"{words('Lead unit')}: {lead.name}",
+             f"{words('Deadline')}: {item.deadline.isoformat()}", f"{words('Status')}: {words(str(item.status))}",
+             "", item.title],
+            url, f"{ref} {item.title}", reminders, calendar, tz))
         for period in (periods or {}).get(item.id or 0, ()):
             span = f"{period.starts.isoformat()} – {period.ends.isoformat()}"
-            event = Event()
-            event.add("uid", f"period-{item.id}-{period.starts.isoformat()}@{host}")
-            event.add("sequence", 0)
-            event.add("dtstamp", stamp)
-            event.add("dtstart", period.due)
-            event.add("dtend", period.due + timedelta(days=1))
-            event.add("summary", f"{words('Report due')}: {ref} {item.title}")
-            event.add("description", "\n".join([
-                f"{words('Item')}: {ref}", f"{words('Lead unit')}: {lead.name}",
-                f"{words('Reporting period')}: {span}", f"{words('Report due')}: {period.due.isoformat()}",
-                "", item.title]))
-            event.add("url", f"{base_url.rstrip('/')}/items/{item.id}")
-            event.add("transp", "TRANSPARENT")
-            _alarms(event, f"{ref} {item.title}（{span}）", period.due, reminders, calendar, tz)
-            cal.add_component(event)
+            cal.add_component(_day_event(
+                f"period-{item.id}-{period.starts.isoformat()}@{host}", 0, stamp, period.due,
+                f"{words('Report due')}: {ref} {item.title}",
+                [f"{words('Item')}: {ref}", f"{words('Lead unit')}: {lead.name}",
+                 f"{words('Reporting period')}: {span}", f"{words('Report due')}: {period.due.isoformat()}",
+                 "", item.title],
+                url, f"{ref} {item.title}（{span}）", reminders, calendar, tz))
     return cal.to_ical()
 
 
-def _alarms(event: Event, text: str, due: date, reminders: Iterable[int], calendar: WorkCalendar,
-            tz: ZoneInfo) -> None:
+def _day_event(uid: str, sequence: int, stamp: datetime, day: date, summary: str, description: list[str],
+               url: str, alarm_text: str, reminders: Iterable[int], calendar: WorkCalendar, tz: ZoneInfo) -> Event:
+    """An all-day event on `day`, with an alarm at 00:00 local of each reminder's working day before it."""
+    event = Event()
+    event.add("uid", uid)
+    event.add("sequence", sequence)
+    event.add("dtstamp", stamp)
+    event.add("dtstart", day)
+    event.add("dtend", day + timedelta(days=1))
+    event.add("summary", summary)
+    event.add("description", "\n".join(description))
+    event.add("url", url)
+    event.add("transp", "TRANSPARENT")
     for days in reminders:
         alarm = Alarm()
         alarm.add("action", "DISPLAY")
-        alarm.add("description", text)
-        at = start_of_day(calendar.add_workdays(due, -days), tz).astimezone(UTC)
+        alarm.add("description", alarm_text)
+        at = start_of_day(calendar.add_workdays(day, -days), tz).astimezone(UTC)
         alarm.add("trigger", at, parameters={"VALUE": "DATE-TIME"})
         event.add_component(alarm)
+    return event
