@@ -9,6 +9,8 @@ models.read.filters.scope_condition). Who may *act* is the lifecycle's rule
 
 from __future__ import annotations
 
+from typing import NoReturn
+
 from sqlmodel import Session
 
 from models.errors import ConflictError, Forbidden, NotFound
@@ -37,8 +39,7 @@ def check_version(item: Item, version: int | None) -> None:
 
 def require_sees_everything(person: Person) -> None:
     if not sees_everything(person):
-        raise Forbidden(f"{person.email} ({person.role}) may not see this page", code="page.not_allowed",
-                        params={"email": person.email, "role": person.role})
+        _refuse_page(person)
 
 
 def require_office_papers(person: Person) -> None:
@@ -46,5 +47,9 @@ def require_office_papers(person: Person) -> None:
     supervisors, admins and every leader read them (a unit's leaders the whole city's ranking too), officers
     do not. An item's 督办通知单 still needs the item to be visible (`visible_item`)."""
     if person.role == Role.OFFICER:
-        raise Forbidden(f"{person.email} ({person.role}) may not see this page", code="page.not_allowed",
-                        params={"email": person.email, "role": person.role})
+        _refuse_page(person)
+
+
+def _refuse_page(person: Person) -> NoReturn:
+    raise Forbidden(f"{person.email} ({person.role}) may not see this page", code="page.not_allowed",
+                    params={"email": person.email, "role": person.role})
