@@ -22,7 +22,14 @@ SERVER_SETTINGS = {
     "PREFECT_SERVER_ANALYTICS_ENABLED": "false",
     "DO_NOT_TRACK": "1",
 }
-WORKER_SETTINGS = {"PREFECT_WORKER_QUERY_SECONDS": "5", "PREFECT_TASKS_DEFAULT_NO_CACHE": "true"}
+WORKER_SETTINGS = {"PREFECT_WORKER_QUERY_SECONDS": "5", "PREFECT_TASKS_DEFAULT_NO_CACHE": "true",
+                   "PREFECT_FLOWS_HEARTBEAT_FREQUENCY": "60"}
+# A flow run whose process died (a worker killed, a machine lost) stays RUNNING in Prefect for
+# ever: Prefect's own server marks nothing crashed. This automation, applied by `duban deploy`,
+# marks a run CRASHED when no heartbeat or state change came from it for the given seconds
+# (three heartbeats at WORKER_SETTINGS' frequency by default).
+UNRESPONSIVE_AUTOMATION = "duban: crash unresponsive flow runs"
+UNRESPONSIVE_AFTER_S = 180
 
 
 def register(app: typer.Typer) -> None:
@@ -32,6 +39,9 @@ def register(app: typer.Typer) -> None:
 def deploy(
     pool: Annotated[str, typer.Option(help="Work pool the deployments run on.")] = WORK_POOL,
     paused: Annotated[bool, typer.Option("--paused", help="Create the schedules paused (staging, tests).")] = False,
+    unresponsive_after: Annotated[int, typer.Option(
+        min=30, help="Mark a flow run crashed when its process has sent no heartbeat for this many seconds "
+                     "(workers send one every PREFECT_FLOWS_HEARTBEAT_FREQUENCY seconds).")] = UNRESPONSIVE_AFTER_S,
 ) -> None:
     """Create the process work pool if missing and apply the schedule table (flows/schedules.py) as deployments."""
     if not os.environ.get("PREFECT_API_URL"):
@@ -77,7 +87,10 @@ def deploy(
         table.add_row(f"{flow.name}/{d['name']}", deployment.entrypoint, crons or _("on demand"), pool)
     apply_deployments(*runner_deployments, work_pool_name=pool, build=False, push=False,
                       print_next_steps_message=False, ignore_warnings=True)
+    _ensure_unresponsive_automation(unresponsive_after)
     console.print(table)
+    console.print(_("flow runs with no heartbeat for {seconds} s are marked crashed (automation \"{name}\")",
+                    seconds=unresponsive_after, name=UNRESPONSIVE_AUTOMATION))
     console.print(_("Set on the Prefect server's host: {settings}",
                     settings=" ".join(f"{k}={v}" for k, v in SERVER_SETTINGS.items())))
     command = (" ".join(f"{k}={v}" for k, v in WORKER_SETTINGS.items())
@@ -97,3 +110,34 @@ def _ensure_pool(name: str) -> None:
             console.print(_("created work pool {name} (process)", name=name))
         except ObjectAlreadyExists:
             pass
+
+
+def _ensure_unresponsive_automation(seconds: int) -> None:
+    """Create or update the automation that marks a silent flow run CRASHED (Prefect's documented
+    zombie-run automation): after each heartbeat of a flow run, expect another event of that run
+    (heartbeat or state change) within `seconds`, else change its state to CRASHED."""
+    from datetime import timedelta
+
+    from prefect.client.orchestration import get_client
+    from prefect.client.schemas.objects import StateType
+    from prefect.events.actions import ChangeFlowRunState
+    from prefect.events.schemas.automations import AutomationCore, EventTrigger, Posture
+    from prefect.events.schemas.events import ResourceSpecification
+
+    automation = AutomationCore(
+        name=UNRESPONSIVE_AUTOMATION, enabled=True,
+        trigger=EventTrigger(
+            after={"prefect.flow-run.heartbeat"}, expect={"prefect.flow-run.*"},
+            match=ResourceSpecification({"prefect.resource.id": ["prefect.flow-run.*"]}),
+            for_each={"prefect.resource.id"}, posture=Posture.Proactive, threshold=1,
+            within=timedelta(seconds=seconds),
+        ),
+        actions=[ChangeFlowRunState(state=StateType.CRASHED,
+                                    message=f"no heartbeat for {seconds} s: the flow run's process is gone")],
+    )
+    with get_client(sync_client=True) as client:
+        existing = client.read_automations_by_name(name=UNRESPONSIVE_AUTOMATION)
+        if existing:
+            client.update_automation(automation_id=existing[0].id, automation=automation)
+        else:
+            client.create_automation(automation=automation)

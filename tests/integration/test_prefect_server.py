@@ -5,7 +5,8 @@ the Prefect server on loopback with its API's basic authentication, `duban deplo
 started outside any checkout, then a sweep and two racing deliveries, `duban doctor`, and an
 embedded `duban serve` refused on the cluster's database. Then a worker is killed (SIGKILL, with
 its flow run) in the middle of a delivery: the first `deliver` run after the claim's lease
-(`DUBAN_DELIVERY_LEASE_SECONDS`) sends the rest, each message once. Last, an upgrade in the
+(`DUBAN_DELIVERY_LEASE_SECONDS`) sends the rest, each message once, and the automation `duban
+deploy` applies marks the killed flow run CRASHED once its heartbeats stop. Last, an upgrade in the
 order docs/deploy.md gives (workers, then server, down; `duban init`; server, `duban deploy`,
 workers up) and a sweep after it.
 
@@ -44,6 +45,7 @@ pytestmark = pytest.mark.integration
 ROOT = Path(__file__).resolve().parents[2]
 BIN = Path(sys.executable).parent
 NOW = datetime.fromisoformat("2024-07-01T10:00+08:00")  # a Monday, inside the delivery window
+DEPLOY = ("deploy", "--paused", "--unresponsive-after", "50")  # a silent flow run is marked crashed after 50 s
 LEASE_SECONDS = 120  # DUBAN_DELIVERY_LEASE_SECONDS for the cluster (its SMTP timeout is 5 s: a floor of 100 s)
 
 
@@ -178,6 +180,7 @@ def test_sweep_and_delivery_through_deployments_deliver_each_mail_once(databases
         "PREFECT_UI_ENABLED": "false",
         "DO_NOT_TRACK": "1",
         "PREFECT_WORKER_QUERY_SECONDS": "2",
+        "PREFECT_FLOWS_HEARTBEAT_FREQUENCY": "30",  # Prefect's floor; the automation below waits 50 s
         "DUBAN_DATABASE_URL": duban_url,
         "DUBAN_DATABASE_PASSWORD_FILE": str(password_file),
         "PREFECT_SERVER_API_AUTH_STRING": ":".join(AUTH),
@@ -200,7 +203,7 @@ def test_sweep_and_delivery_through_deployments_deliver_each_mail_once(databases
         _wait_healthy(api, processes[0], server_log)
         assert httpx.post(f"{api}/deployments/filter", json={}, timeout=10).status_code == 401  # no auth, no API
         env["PREFECT_API_URL"] = api
-        _duban(env, tmp_path, "deploy", "--paused")
+        _duban(env, tmp_path, *DEPLOY)
         processes += _start_workers(env, tmp_path, "w1", "w2")
 
         sweep = _run_deployments(api, "sweep/sweep", count=1)
@@ -227,6 +230,7 @@ def test_sweep_and_delivery_through_deployments_deliver_each_mail_once(databases
         assert f"schedules: the Prefect server at {api}" in doctor.stdout, doctor.stdout + doctor.stderr
         assert "deployments: paused: sweep, deliver, digest" in doctor.stdout  # deployed --paused above
         assert "work pool: duban: 2 worker(s) online" in doctor.stdout
+        assert _automations(api) == ["duban: crash unresponsive flow runs"]
 
         # The same database refuses an embedded `duban serve` beside the Prefect server.
         embedded = {k: v for k, v in env.items() if k != "PREFECT_API_URL"}
@@ -281,7 +285,9 @@ def _kill_a_worker_while_it_delivers(api: str, duban_url: str, sink: Sink, proce
     assert all(m.status == "sent" for m in messages), [(m.id, m.status) for m in messages if m.status != "sent"]
     _assert_each_sent_once(sink, messages)
     assert len(sink.message_ids) > before + 5
-    _ = run  # the killed run stays RUNNING in Prefect until its heartbeat lapses; duban does not need it
+    # The killed run itself: no heartbeat since the kill, so `duban deploy`'s automation marks it CRASHED
+    # (Prefect's server alone would leave it RUNNING for ever).
+    assert _final_state(api, run, timeout=150) == "CRASHED", _logs(tmp_path)
 
 
 def _upgrade_in_order(api: str, env: dict[str, str], duban_url: str, port: int,
@@ -298,7 +304,8 @@ def _upgrade_in_order(api: str, env: dict[str, str], duban_url: str, port: int,
     processes.append(_start([str(BIN / "prefect"), "server", "start", "--host", "127.0.0.1", "--port", str(port)],
                             env, server_log))
     _wait_healthy(api, processes[0], server_log)
-    _duban(env, tmp_path, "deploy", "--paused")
+    _duban(env, tmp_path, *DEPLOY)
+    assert _automations(api) == ["duban: crash unresponsive flow runs"]  # updated, not a second one
     processes += _start_workers(env, tmp_path, "w3", "w4")
     _seed(duban_url, title="乡村振兴意见", units=3, items=6, mailbox="village")
     with Session(make_engine(_as_superuser(duban_url))) as s:
@@ -378,6 +385,27 @@ def _run_deployments(api: str, name: str, count: int, at: datetime = NOW, timeou
                 if time.monotonic() > deadline:
                     return [s.type.value if s else "NONE" for s in states]
                 time.sleep(1)
+
+
+def _automations(api: str) -> list[str]:
+    found = httpx.post(f"{api}/automations/filter", json={}, auth=AUTH, timeout=10)
+    found.raise_for_status()
+    return [a["name"] for a in found.json()]
+
+
+def _final_state(api: str, run: uuid.UUID, timeout: float) -> str:
+    """The run's state type once final, or its current one after `timeout` seconds."""
+    from prefect.client.orchestration import get_client
+    from prefect.settings import PREFECT_API_AUTH_STRING, PREFECT_API_URL, temporary_settings
+
+    with temporary_settings(updates={PREFECT_API_URL: api, PREFECT_API_AUTH_STRING: ":".join(AUTH)}):
+        deadline = time.monotonic() + timeout
+        with get_client(sync_client=True) as client:
+            while True:
+                state = client.read_flow_run(run).state
+                if (state is not None and state.is_final()) or time.monotonic() > deadline:
+                    return state.type.value if state else "NONE"
+                time.sleep(2)
 
 
 def _logs(tmp_path: Path) -> str:
