@@ -12,7 +12,7 @@ from cli.common import CliError, console, engine, open_session, settings
 from cli.schedules import refusal, whoami
 from cli.words import _
 from config import clock
-from flows.schedules import WORK_POOL, deployments
+from flows.schedules import UNRESPONSIVE_AUTOMATION, WORK_POOL, deployments
 from models import schedule_owner
 
 # Server settings that matter under load; `duban deploy` prints them for the server's host.
@@ -28,7 +28,6 @@ WORKER_SETTINGS = {"PREFECT_WORKER_QUERY_SECONDS": "5", "PREFECT_TASKS_DEFAULT_N
 # ever: Prefect's own server marks nothing crashed. This automation, applied by `duban deploy`,
 # marks a run CRASHED when no heartbeat or state change came from it for the given seconds
 # (three heartbeats at WORKER_SETTINGS' frequency by default).
-UNRESPONSIVE_AUTOMATION = "duban: crash unresponsive flow runs"
 UNRESPONSIVE_AFTER_S = 180
 
 

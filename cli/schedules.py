@@ -144,7 +144,7 @@ def doctor_checks(record) -> None:  # type: ignore[no-untyped-def]
 
 def _check_prefect(record) -> None:  # type: ignore[no-untyped-def]
     from flows.runtime import configure_prefect_environment
-    from flows.schedules import SCHEDULES, WORK_POOL
+    from flows.schedules import SCHEDULES, UNRESPONSIVE_AUTOMATION, WORK_POOL
 
     configure_prefect_environment()
     from prefect.client.orchestration import get_client
@@ -168,6 +168,15 @@ def _check_prefect(record) -> None:  # type: ignore[no-untyped-def]
                                                   "deploy`", names=", ".join(paused)))
         else:
             record(_("deployments"), "ok", ", ".join(row.name for row in SCHEDULES))
+        automations = client.read_automations_by_name(name=UNRESPONSIVE_AUTOMATION)
+        within = getattr(automations[0].trigger, "within", None) if automations else None
+        if automations and automations[0].enabled and within:
+            record(_("crashed runs"), "ok", _("a flow run silent for {seconds} s is marked crashed",
+                                              seconds=int(within.total_seconds())))
+        else:
+            record(_("crashed runs"), "warning", _("a flow run whose worker died stays running for ever; fix: `duban "
+                                                   "deploy` (it applies the automation \"{name}\")",
+                                                   name=UNRESPONSIVE_AUTOMATION))
         for pool in sorted(p for p in pools if p) or [WORK_POOL]:
             try:
                 workers = client.read_workers_for_work_pool(pool)

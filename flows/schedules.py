@@ -52,6 +52,8 @@ SCHEDULES: list[Schedule] = [
              "Import ledger files (on demand; parameters files=[...], now=...)."),
 ]
 WORK_POOL = "duban"
+# The automation `duban deploy` applies so that a flow run whose process died is marked CRASHED.
+UNRESPONSIVE_AUTOMATION = "duban: crash unresponsive flow runs"
 
 
 def deployments(settings: Settings, pool: str = WORK_POOL) -> list[dict[str, Any]]:

@@ -231,6 +231,7 @@ def test_sweep_and_delivery_through_deployments_deliver_each_mail_once(databases
         assert "deployments: paused: sweep, deliver, digest" in doctor.stdout  # deployed --paused above
         assert "work pool: duban: 2 worker(s) online" in doctor.stdout
         assert _automations(api) == ["duban: crash unresponsive flow runs"]
+        assert "crashed runs: a flow run silent for 50 s is marked crashed" in doctor.stdout
 
         # The same database refuses an embedded `duban serve` beside the Prefect server.
         embedded = {k: v for k, v in env.items() if k != "PREFECT_API_URL"}
