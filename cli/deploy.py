@@ -29,6 +29,7 @@ WORKER_SETTINGS = {"PREFECT_WORKER_QUERY_SECONDS": "5", "PREFECT_TASKS_DEFAULT_N
 # marks a run CRASHED when no heartbeat or state change came from it for the given seconds
 # (three heartbeats at WORKER_SETTINGS' frequency by default).
 UNRESPONSIVE_AFTER_S = 180
+WORKER_LIMIT = 4  # flow runs a worker runs at once (docs/deploy.md, Sizing): bounds its database connections
 
 
 def register(app: typer.Typer) -> None:
@@ -93,7 +94,7 @@ def deploy(
     console.print(_("Set on the Prefect server's host: {settings}",
                     settings=" ".join(f"{k}={v}" for k, v in SERVER_SETTINGS.items())))
     command = (" ".join(f"{k}={v}" for k, v in WORKER_SETTINGS.items())
-               + f" prefect worker start --pool {pool} --type process")
+               + f" prefect worker start --pool {pool} --type process --limit {WORKER_LIMIT}")
     console.print(_("Start workers where duban is installed, with its DUBAN_* settings: {command}",
                     command=command))
 
