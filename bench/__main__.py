@@ -106,6 +106,7 @@ def main() -> int:
               "machine": machine(), "results": results}
     args.out.write_text(json.dumps(report, ensure_ascii=False, indent=2) + "\n", encoding="utf-8")
     _table(results)
+    _targets(results)
     print(f"\nwritten: {args.out}")
     return 1 if any(r["exit_code"] for r in results) else 0
 
@@ -121,6 +122,23 @@ def _table(results: list[dict[str, object]]) -> None:
         lines = [line for line in r["output"] if line.strip()]  # type: ignore[attr-defined]
         table.add_row(str(r["benchmark"]), str(r["database"]), str(r["exit_code"]), str(r["seconds"]),
                       "\n".join(lines[-4:]))
+    Console(width=160).print(table)
+
+
+
+def _targets(results: list[dict[str, object]]) -> None:
+    """Every line a benchmark printed about a target (it names the target and says met or missed,
+    or why it was not measured), gathered in one table after the figures."""
+    from rich.console import Console
+    from rich.table import Table
+
+    table = Table(title="targets (from the issues): each benchmark's own verdict", title_justify="left")
+    for column in ("benchmark", "database", "figure and target"):
+        table.add_column(column, overflow="fold")
+    for r in results:
+        for line in r["output"]:  # type: ignore[attr-defined]
+            if "target" in line:
+                table.add_row(str(r["benchmark"]), str(r["database"]), line.strip())
     Console(width=160).print(table)
 
 
