@@ -17,7 +17,7 @@ if TYPE_CHECKING:
     from alembic.config import Config
 
 HERE = Path(__file__).parent
-HEAD_REVISION = "0015_period_schedule"
+HEAD_REVISION = "0016_scoring_index"
 
 
 def alembic_config(url: str | None = None) -> Config:

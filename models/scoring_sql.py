@@ -92,12 +92,14 @@ def replay_in_sql(
         return weights[key]
 
     # As `load_rows` reads them: a creation event's deadline alone, the plain kinds without payload.
+    # In order from `ix_item_event_item_at` (migration 0016): `kind || ''` keeps SQLite from choosing
+    # the kind index instead and sorting every row in a temporary B-tree.
     created = EVENT.c.kind.in_(CREATED_KINDS)
     rows = session.execute(select(
         EVENT.c.item_id, EVENT.c.id, EVENT.c.kind, type_coerce(EVENT.c.at, String), EVENT.c.from_status,
         EVENT.c.to_status, case((created, EVENT.c.payload["deadline"].as_string())),
         type_coerce(case((or_(created, EVENT.c.kind.in_(PLAIN_KINDS)), None), else_=EVENT.c.payload), String),
-    ).where(EVENT.c.at < cutoff, EVENT.c.kind.in_(SCORED_KINDS)).order_by(EVENT.c.item_id, EVENT.c.at, EVENT.c.id)).all()
+    ).where(EVENT.c.at < cutoff, (EVENT.c.kind + "").in_(SCORED_KINDS)).order_by(EVENT.c.item_id, EVENT.c.at, EVENT.c.id)).all()
     for iid, events in groupby(rows, key=itemgetter(0)):
         item = items.pop(iid, None)
         if item is None:  # created after the cutoff

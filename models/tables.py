@@ -145,7 +145,10 @@ class ItemEvent(SQLModel, table=True):
     """Append-only: database triggers refuse UPDATE and DELETE (see the first migration)."""
 
     __tablename__ = "item_event"
-    __table_args__ = (Index("ix_item_event_kind_at", "kind", "at"),)  # migration 0004 (trend)
+    __table_args__ = (
+        Index("ix_item_event_kind_at", "kind", "at"),  # migration 0004 (trend)
+        Index("ix_item_event_item_at", "item_id", "at", "id"),  # migration 0016 (scoring's read in order)
+    )
     id: int | None = Field(default=None, primary_key=True)
     item_id: int = Field(foreign_key="item.id", index=True)
     kind: str = Field(max_length=40)
