@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import functools
+from collections.abc import Iterable
 from datetime import date, datetime
 from pathlib import Path
 from typing import Any
@@ -11,7 +13,7 @@ import jinja2
 from fastapi import Request
 from fastapi.responses import HTMLResponse, RedirectResponse
 from fastapi.templating import Jinja2Templates
-from markupsafe import Markup
+from markupsafe import Markup, escape
 
 from config.i18n import zone_name
 from models.frequency import parse_frequency
@@ -28,6 +30,20 @@ _env = jinja2.Environment(
     lstrip_blocks=True,
 )
 _env.globals["spark"] = spark
+
+
+def options(values: Iterable[str]) -> Markup:
+    """`<option value="...">` for each value, as a datalist wants them: drawn once per list of values
+    (the item list's 1,000 unit names took 1.2 ms of Jinja on every request)."""
+    return _options(tuple(values))
+
+
+@functools.lru_cache(maxsize=32)
+def _options(values: tuple[str, ...]) -> Markup:
+    return Markup("".join(f'<option value="{escape(value)}">' for value in values))
+
+
+_env.globals["options"] = options
 templates = Jinja2Templates(env=_env)
 
 

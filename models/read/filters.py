@@ -152,7 +152,10 @@ def match_unit(session: Session, text: str) -> Unit:
     ("发改委" and "fgw" find 市发改委). Several or none is refused, naming the closest units."""
     text = text.strip()
     lowered = text.lower()
-    exact = session.exec(select(Unit).where(or_(Unit.name == text, func.lower(Unit.code) == lowered))).first()
+    # The name or code as written first: both are indexed, lower(code) makes SQLite read every unit.
+    exact = session.exec(select(Unit).where(or_(Unit.name == text, Unit.code == text))).first()
+    if exact is None:
+        exact = session.exec(select(Unit).where(or_(Unit.name == text, func.lower(Unit.code) == lowered))).first()
     if exact is not None:
         return exact
     found = session.exec(select(Unit).where(or_(
