@@ -142,13 +142,23 @@ def table(document: Document, columns: Sequence[Column], rows: Sequence[Sequence
 
 
 def signature(document: Document, issuer: str, dated: str) -> None:
-    """The issuer and the date, right-aligned with about four characters of right indent."""
-    document.add_paragraph()
-    for words in (issuer, dated):
+    """The date right-aligned four characters from the margin, the issuer centred over it (GB/T 9704
+    7.3.5.2); both kept on the page of the text above, never a date alone on the next page."""
+    last = document.paragraphs[-1] if document.paragraphs else None
+    ends_blank = last is not None and not last.text and last._p is document.element.body[-2]  # [-1]: sectPr
+    (last if ends_blank and last is not None else document.add_paragraph()).paragraph_format.keep_with_next = True
+    centred = max(0.0, 4 + (width_in_characters(dated) - width_in_characters(issuer)) / 2)
+    for words, indent in ((issuer, centred), (dated, 4.0)):
         paragraph = document.add_paragraph()
         paragraph.alignment = WD_ALIGN_PARAGRAPH.RIGHT
-        paragraph.paragraph_format.right_indent = Pt(BODY_PT * 4)
+        paragraph.paragraph_format.right_indent = Pt(BODY_PT * indent)
+        paragraph.paragraph_format.keep_with_next = words is issuer
         text(paragraph, words, FANGSONG, BODY_PT)
+
+
+def width_in_characters(words: str) -> float:
+    """How many full-width characters `words` takes: half-width digits and Latin letters count half."""
+    return sum(0.5 if ord(char) < 0x2E80 else 1.0 for char in words)
 
 
 def text(paragraph: Paragraph, words: str, east_asian: str, size: float, *, bold: bool = False,

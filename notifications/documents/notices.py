@@ -147,9 +147,9 @@ def weekly_notice(facts: WeeklyFacts) -> Document:
                                  len(facts.overdue)).format(
             day=day_words(facts.as_of, locale, year=False), count=len(facts.overdue), units=units))
         layout.table(document, [
-            Column(_("No."), 9, "center"), Column(_("Lead unit"), 24), Column(_("Document"), 22),
-            Column(_("Item number"), 13, "center"), Column(_("Item"), 46), Column(_("Deadline"), 26, "center"),
-            Column(_("Days overdue"), 16, "center")],
+            Column(_("No."), 12, "center"), Column(_("Lead unit"), 24), Column(_("Document"), 22),
+            Column(_("Item number"), 13, "center"), Column(_("Item"), 40), Column(_("Deadline"), 26, "center"),
+            Column(_("Days overdue"), 19, "center")],
             [[str(n), item.unit, item.document, item.number, item.title, item.deadline.isoformat(),
               str(item.days_overdue)] for n, item in enumerate(facts.overdue, 1)])
     else:
