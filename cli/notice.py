@@ -7,13 +7,16 @@ from typing import Annotated
 
 import typer
 
-from cli.common import NowOption, console, open_session, resolve_now, settings
+from cli.common import CliError, NowOption, console, open_session, resolve_now, settings
 from cli.words import _
 
 notice_app = typer.Typer(help="Write the office's documents as Word files (GB/T 9704 layout), to edit before issue.",
                          no_args_is_help=True)
 
-OutOption = Annotated[Path, typer.Option("--out", help="Where to write the .docx file.", dir_okay=False)]
+OutOption = Annotated[Path, typer.Option(
+    "--out", dir_okay=False,
+    help="Where to write the document: a .docx file, or a .pdf file (converted by LibreOffice, if installed).")]
+SUFFIXES = (".docx", ".pdf")
 
 
 def register(app: typer.Typer) -> None:
@@ -30,6 +33,7 @@ def weekly(
     from notifications.documents.facts import weekly_facts
     from notifications.documents.notices import weekly_notice
 
+    _check_suffix(out)
     with open_session() as session:
         facts = weekly_facts(session, settings(), week, resolve_now(now))
     _save(weekly_notice(facts), out)
@@ -50,12 +54,34 @@ def item(
     from notifications.documents.facts import item_facts
     from notifications.documents.notices import item_notice
 
+    _check_suffix(out)
     with open_session() as session:
         facts = item_facts(session, settings(), find_item(session, ref), resolve_now(now), load_calendar())
     _save(item_notice(facts), out)
     console.print(_("wrote {path}", path=out), highlight=False)
 
 
+def _check_suffix(out: Path) -> None:
+    """A .docx or a .pdf; a PDF only where LibreOffice is installed, refused before any work."""
+    from notifications.documents.pdf import available
+
+    if out.suffix.lower() not in SUFFIXES:
+        raise CliError(_("{path}: write a .docx or a .pdf file", path=out))
+    if out.suffix.lower() == ".pdf" and not available():
+        from notifications.documents.pdf import INSTALL_HINT
+
+        raise CliError(_("a PDF needs LibreOffice, which is not installed: install {install}, or write a .docx",
+                         install=INSTALL_HINT))
+
+
 def _save(document: object, out: Path) -> None:
+    """Write the .docx, or its PDF; nothing is written when the conversion fails."""
+    if out.suffix.lower() == ".pdf":
+        from notifications.documents.pdf import to_pdf
+
+        content = to_pdf(document)
+        out.parent.mkdir(parents=True, exist_ok=True)
+        out.write_bytes(content)
+        return
     out.parent.mkdir(parents=True, exist_ok=True)
     document.save(str(out))  # type: ignore[attr-defined]

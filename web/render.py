@@ -18,6 +18,7 @@ from markupsafe import Markup, escape
 from config.i18n import zone_name
 from models.frequency import parse_frequency
 from models.tables import Person
+from notifications.documents.pdf import available as pdf_available
 from web.charts import spark
 from web.deps import csrf_token
 from web.i18n import LOCALES, actor_text, translator
@@ -44,6 +45,7 @@ def _options(values: tuple[str, ...]) -> Markup:
 
 
 _env.globals["options"] = options
+_env.globals["pdf_available"] = pdf_available  # the PDF links show only where LibreOffice is installed
 templates = Jinja2Templates(env=_env)
 
 

@@ -34,3 +34,30 @@ def test_an_items_supervision_notice_names_its_lead_unit_and_what_is_late(world,
     assert "市商务局：" in text and "已逾期3天" in text
     assert client_for(world.people["other"]).get(f"/items/{item.id}/notice.docx").status_code == 403
     assert sup.get("/notice/weekly.docx?week=2024-W99").status_code == 400
+
+
+def test_the_pdf_is_offered_next_to_the_docx_only_where_libreoffice_is_installed(world, client_for, tmp_path,
+                                                                                 monkeypatch):
+    from notifications.documents import pdf
+
+    sup = client_for(world.people["sup"])
+    item = world.items["theirs"]
+    monkeypatch.setattr(pdf, "COMMANDS", (str(tmp_path / "no-such-soffice"),))
+    assert 'href="/notice/weekly.pdf"' not in sup.get("/").text
+    assert f'href="/items/{item.id}/notice.pdf"' not in sup.get(f"/items/{item.id}").text
+    refused = sup.get("/notice/weekly.pdf")
+    assert refused.status_code == 404 and "LibreOffice" in refused.text and "libreoffice-writer-nogui" in refused.text
+
+    fake = tmp_path / "soffice"  # a converter that writes a PDF where LibreOffice would
+    fake.write_text('#!/bin/sh\nfor last; do :; done\nprintf "%%PDF-1.7 fake" > "${last%.docx}.pdf"\n')
+    fake.chmod(0o755)
+    monkeypatch.setattr(pdf, "COMMANDS", (str(fake),))
+    assert 'href="/notice/weekly.pdf"' in sup.get("/").text
+    assert f'href="/items/{item.id}/notice.pdf"' in sup.get(f"/items/{item.id}").text
+    weekly = sup.get("/notice/weekly.pdf")
+    assert weekly.status_code == 200 and weekly.headers["content-type"] == "application/pdf"
+    assert weekly.content.startswith(b"%PDF-") and "%E9%80%9A%E6%8A%A5-2024-W23.pdf" in weekly.headers["content-disposition"]
+    assert sup.get(f"/items/{item.id}/notice.pdf").content.startswith(b"%PDF-")
+    officer = client_for(world.people["lead"])
+    assert officer.get("/notice/weekly.pdf").status_code == 403
+    assert client_for(world.people["other"]).get(f"/items/{item.id}/notice.pdf").status_code == 403
