@@ -12,6 +12,7 @@ from __future__ import annotations
 
 from collections import defaultdict
 from collections.abc import Iterable, Mapping
+from copy import copy
 from dataclasses import dataclass, field, replace
 from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
@@ -33,6 +34,7 @@ from models.scoring_replay import (
     EventRow,
     ItemRow,
     Line,
+    Replay,
     Workdays,
     number,
     replayed,
@@ -109,11 +111,15 @@ def parts_of(start: date, end: date) -> list[tuple[str, date, date]]:
 
 
 def load_rows(session: Session, cutoff: datetime) -> tuple[list[ItemRow], list[EventRow], dict[int, str]]:
-    """Items created before `cutoff`, their scored events before it, and the units."""
+    """Items created before `cutoff` (each with its lead unit then), their scored events before it, and the units."""
+    from models.scoring_sql import lead_units_then
+
     units: dict[int, str] = {uid: name for uid, name in session.exec(select(Unit.id, Unit.name)).all()}  # type: ignore[misc]
+    then = lead_units_then(session, cutoff, {name: uid for uid, name in units.items()})
     documents = {did: name for did, name in session.exec(select(Document.id, Document.short_name)).all()}
     items = [
-        ItemRow(iid, f"{documents[did]}/{number_}", documents[did], category, lead, original, status, created)
+        ItemRow(iid, f"{documents[did]}/{number_}", documents[did], category, then.get(iid, lead), original, status,
+                created)
         for iid, did, number_, category, lead, original, status, created in session.exec(
             select(Item.id, Item.document_id, Item.number, Item.category, Item.lead_unit_id,  # type: ignore[call-overload]
                    Item.original_deadline, Item.status, Item.created_at).where(col(Item.created_at) < cutoff)
@@ -136,15 +142,23 @@ def load_rows(session: Session, cutoff: datetime) -> tuple[list[ItemRow], list[E
 
 def scoreboard(session: Session, model: ScoringModel, calendar: WorkCalendar, tz: ZoneInfo, start: date, end: date,
                as_of: datetime) -> Scoreboard:
-    """Read what the period needs and score it (the command and the digest).
+    """Read what the period needs and score it (the command, the desk page and the digest).
 
     The same scores and lines as `score(*load_rows(...))`, read and replayed the faster way
     (models/scoring_sql.py; tests/scoring/test_sql.py holds the two equal on random ledgers).
     """
+    return scoreboard_parts(session, model, calendar, tz, start, end, as_of, [])[0]
+
+
+def scoreboard_parts(
+    session: Session, model: ScoringModel, calendar: WorkCalendar, tz: ZoneInfo, start: date, end: date,
+    as_of: datetime, parts: Iterable[tuple[date, date]],
+) -> tuple[Scoreboard, list[Scoreboard]]:
+    """`scoreboard`, and those of `parts` (its months, say) cut from the same replay, as `score_parts`."""
     from models.scoring_sql import replay_in_sql
 
     replay, units = replay_in_sql(session, model, calendar, tz, start, end, *period_bounds(start, end, as_of, tz))
-    return _board(start, end, as_of, model, units, replay.lines)
+    return _with_parts(replay, units, model, tz, start, end, as_of, parts)
 
 
 def _event(row: Any, payload: dict[str, Any]) -> EventRow:
@@ -171,21 +185,26 @@ def score_parts(
     it were scored alone (tests/scoring check both give the same).
     """
     replay = replayed(items, events, units, model, calendar, tz, start, end, *period_bounds(start, end, as_of, tz))
+    return _with_parts(replay, units, model, tz, start, end, as_of, parts)
+
+
+def _with_parts(replay: Replay, units: Mapping[int, str], model: ScoringModel, tz: ZoneInfo, start: date, end: date,
+                as_of: datetime, parts: Iterable[tuple[date, date]]) -> tuple[Scoreboard, list[Scoreboard]]:
     boards = []
     for first, last in parts:
         low, high = replay.workdays.number(first - timedelta(days=1)), replay.workdays.number(last)
         cut = {uid: [piece for line in lines if (piece := _within(line, first, last, low, high, replay.workdays))]
                for uid, lines in replay.lines.items()}
         for uid, withdrawn in replay.withdrawn.items():  # missing in a part that ends before the late report
-            cut.setdefault(uid, []).extend(line for line, reported in withdrawn if first <= line.on <= last < reported)
+            cut.setdefault(uid, []).extend(copy(line) for line, reported in withdrawn if first <= line.on <= last < reported)
         boards.append(_board(first, last, min(as_of, start_of_day(last + timedelta(days=1), tz)), model, units, cut))
     return _board(start, end, as_of, model, units, replay.lines), boards
 
 
 def _within(line: Line, first: date, last: date, low: int, high: int, days: Workdays) -> Line | None:
     """The part of `line` on the days first..last (working-day numbers low+1..high), or None."""
-    if line.until is None:
-        return line if first <= line.on <= last else None
+    if line.until is None:  # a copy: each board caps its own lines
+        return copy(line) if first <= line.on <= last else None
     skip = max(0, -((line.week_number - low - 1) // WEEK))  # weeks that began before `first`
     weeks = min(line.weeks, (high - line.week_number) // WEEK + 1) - skip
     if weeks <= 0:
@@ -216,8 +235,8 @@ def _total(unit_id: int, name: str, lines: list[Line], model: ScoringModel) -> U
         room = min((rule.cap if rule.cap is not None else _NO_CAP) - by_rule[line.rule],
                    (unit_cap if unit_cap is not None else _NO_CAP) - totals[rule.addition])
         size = min(abs(line.points), max(room, Decimal(0)))
-        if size != abs(line.points):
-            line = line.capped_to(size if rule.addition else -size)
+        if size != abs(line.points):  # in place: a board's lines are its own (`_with_parts` cuts copies)
+            line.points, line.capped = (size if rule.addition else -size), True
         by_rule[line.rule] += size
         totals[rule.addition] += size
         result.score += line.points

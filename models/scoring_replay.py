@@ -41,7 +41,7 @@ CENT = Decimal("0.01")
 
 # Rows and lines are plain slotted dataclasses, not frozen ones: a frozen dataclass sets each field
 # through object.__setattr__, which made building them about 7 times slower, and a year's scoring
-# builds some 400,000. Nothing changes one after it is built.
+# builds some 400,000. Only a cap changes a line, in the one board it belongs to (models/scoring.py).
 @dataclass(slots=True)
 class ItemRow:
     id: int
@@ -87,11 +87,6 @@ class Line:
     # so `score_parts` can cut a stretch at the months' edges.
     week_number: int = 0
     per_week: Decimal = Decimal(0)
-
-    def capped_to(self, points: Decimal) -> Line:
-        """This line cut by a cap to `points` (what `dataclasses.replace` does, without its cost)."""
-        return Line(self.rule, points, self.item, self.item_id, self.event_id, self.on, self.weeks, self.until, True,
-                    self.week_number, self.per_week)
 
     def as_dict(self) -> dict[str, Any]:
         data = {"rule": self.rule, "points": number(self.points), "item": self.item, "event_id": self.event_id,

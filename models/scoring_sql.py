@@ -49,6 +49,7 @@ from models.scoring_replay import (
     LINE_KINDS,
     PLAIN_KINDS,
     SCORED_KINDS,
+    UPDATE_KINDS,
     EventRow,
     ItemRow,
     Replay,
@@ -71,6 +72,7 @@ def replay_in_sql(
     documents = {did: name for did, name in session.execute(select(Document.id, Document.short_name))}  # type: ignore[call-overload]
     items: dict[int, ItemRow] = {}
     earliest = start
+    then = lead_units_then(session, cutoff, {name: uid for uid, name in units.items()})
     # Dates and instants as stored (SQLite: text), converted below: far cheaper than a result
     # processor called for each value.
     for iid, did, number_, category, lead, original, status, created in session.execute(select(
@@ -78,7 +80,7 @@ def replay_in_sql(
         type_coerce(ITEM.c.original_deadline, String), ITEM.c.status, type_coerce(ITEM.c.created_at, String),
     ).where(ITEM.c.created_at < cutoff)).all():
         deadline = date.fromisoformat(original) if isinstance(original, str) else original
-        items[iid] = ItemRow(iid, f"{documents[did]}/{number_}", documents[did], category, lead, deadline, status,
+        items[iid] = ItemRow(iid, f"{documents[did]}/{number_}", documents[did], category, then.get(iid, lead), deadline, status,
                              _instant(created))
         earliest = min(earliest, deadline)
     replay = Replay(model, Workdays(calendar, earliest - timedelta(days=1), end), tz, opens, cutoff, start,
@@ -113,6 +115,19 @@ def replay_in_sql(
     for item in items.values():  # no scored event at all (made by hand): the replay of an empty history
         replay.item(item, [])
     return replay, units
+
+
+def lead_units_then(session: Session, cutoff: datetime, unit_ids: dict[str, int]) -> dict[int, int]:
+    """The lead unit at `cutoff` of each item whose lead unit changed since (the item's row holds
+    today's): the `old` of its first change of lead unit at or after `cutoff`. So a period scored
+    again after an item moved to another unit still gives that item's lines to the unit it had then."""
+    found: dict[int, int] = {}
+    for iid, payload in session.execute(select(EVENT.c.item_id, EVENT.c.payload).where(
+            EVENT.c.at >= cutoff, EVENT.c.kind.in_(UPDATE_KINDS)).order_by(EVENT.c.item_id, EVENT.c.at, EVENT.c.id)):
+        change = payload.get("lead_unit") if isinstance(payload, dict) else None
+        if iid not in found and isinstance(change, dict) and change.get("old") in unit_ids:
+            found[iid] = unit_ids[change["old"]]
+    return found
 
 
 def _instant(value: str | datetime) -> datetime:

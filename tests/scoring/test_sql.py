@@ -137,3 +137,41 @@ def test_the_fast_read_scores_a_random_ledger_exactly_as_the_full_replay(session
         assert fast == full, (start, end)
         lines += sum(len(u["deductions"]) + len(u["additions"]) for u in full["units"])
     assert lines > 100  # the ledger is not trivially empty
+
+
+def test_a_period_scored_again_after_the_item_moved_to_another_unit_still_charges_the_unit_it_had(session):
+    """The item's row holds today's lead unit; the change after the period says which unit it had then."""
+    session.execute(insert(Unit.__table__), [{  # type: ignore[attr-defined]
+        "id": n + 1, "name": name, "code": f"U{n}", "parent_id": None, "contact_emails": [], "leader_emails": []}
+        for n, name in enumerate(UNITS)])
+    session.execute(insert(Document.__table__), [{  # type: ignore[attr-defined]
+        "id": 1, "short_name": "新时代意见", "title": "", "issuer": "", "issue_date": None}])
+    deadline, created = date(2024, 3, 1), datetime(2024, 2, 1, 1, tzinfo=UTC)
+    session.execute(insert(Item.__table__), [{  # type: ignore[attr-defined]
+        "id": 1, "document_id": 1, "number": "1", "title": "事项", "category": "", "lead_unit_id": 1,
+        "supervisor_id": None, "original_deadline": deadline, "deadline": deadline, "notes": "", "status": "assigned",
+        "deadline_version": 1, "escalation_level": 0, "next_action_at": None, "version": 1, "created_at": created,
+        "updated_at": created}])
+    session.execute(insert(ItemEvent.__table__), [{  # type: ignore[attr-defined]
+        "item_id": 1, "kind": "imported", "at": created, "actor_id": None, "actor_label": "test",
+        "from_status": "assigned", "to_status": "assigned", "payload": {"deadline": deadline.isoformat()}}])
+    session.commit()
+    model, march = load_scoring(), (date(2024, 3, 1), date(2024, 3, 31))
+
+    def scores(as_of: datetime) -> dict[str, Any]:
+        fast = scoreboard(session, model, WorkCalendar(), TZ, *march, as_of).as_dict()
+        full = score(*load_rows(session, period_bounds(*march, as_of, TZ)[1]), model, WorkCalendar(), TZ, *march,
+                     as_of).as_dict()
+        assert fast == full
+        return {u["unit"]: u["score"] for u in fast["units"]}
+
+    before = scores(datetime(2024, 4, 2, tzinfo=UTC))
+    assert before[UNITS[0]] < 100 and before[UNITS[1]] == 100  # overdue in March: 市发改委's
+    moved = datetime(2024, 4, 10, 2, tzinfo=UTC)
+    session.execute(insert(ItemEvent.__table__), [{  # type: ignore[attr-defined]
+        "item_id": 1, "kind": "edited", "at": moved, "actor_id": None, "actor_label": "test", "from_status": "assigned",
+        "to_status": "assigned", "payload": {"lead_unit": {"old": UNITS[0], "new": UNITS[1]}}}])
+    session.execute(Item.__table__.update().values(lead_unit_id=2))  # type: ignore[attr-defined]
+    session.commit()
+    assert scores(datetime(2024, 5, 6, tzinfo=UTC)) == before
+    assert scores(moved)[UNITS[0]] == before[UNITS[0]]

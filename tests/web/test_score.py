@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import date
+from datetime import date, timedelta
 from io import BytesIO
 
 from openpyxl import load_workbook
@@ -72,3 +72,55 @@ def test_the_page_shows_a_unit_s_first_lines_and_sends_the_rest_to_the_spreadshe
     session.commit()
     html = client_for(world.people["sup"]).get("/score").text
     assert "另有1条，见下载的.xlsx。" in html
+
+
+def test_the_page_and_the_spreadsheet_show_what_duban_score_json_prints(session, client_for, db_url, monkeypatch,
+                                                                        capsys):
+    """One truth: the desk reads the scores the way the command does, for a period and for its months."""
+    import json
+    import re
+
+    from config.settings import get_settings
+    from models.tables import Role
+    from tests.clirun import cli_runner
+    from tests.factories import make_person
+    from tests.scoring.test_sql import random_ledger
+
+    random_ledger(session, seed=4)
+    sup = make_person(session, Role.SUPERVISOR, email="score@dc.gov.cn")
+    session.commit()
+    monkeypatch.setenv("DUBAN_DATABASE_URL", db_url)
+    get_settings.cache_clear()
+    duban = cli_runner(monkeypatch, capsys)
+
+    def printed(start: date, end: date) -> dict:  # type: ignore[type-arg]
+        result = duban("score", "--from", start.isoformat(), "--to", end.isoformat(), "--json")
+        assert result.code == 0, result.err
+        return json.loads(result.out)  # type: ignore[no-any-return]
+
+    def table(data: dict) -> list[tuple]:  # type: ignore[type-arg]
+        return [(u["rank"], u["unit"], u["score"], sum(x["points"] for x in u["deductions"]),
+                 sum(x["points"] for x in u["additions"])) for u in data["units"]]
+
+    client = client_for(sup)
+    try:
+        year = printed(date(2024, 1, 1), date(2024, 12, 31))
+        assert sum(len(u["deductions"]) for u in year["units"]) > 50  # not trivially empty
+        html = client.get("/score?period=year&on=2024-03-01").text
+        rows = re.findall(r'<td class="num">(\d+)</td><td class="name"><a href="#unit-\d+">([^<]+)</a></td>\s*'
+                          r'<td[^>]*><b>([-\d.]+)</b></td>\s*<td[^>]*>([-\d.]+)</td>\s*<td[^>]*>([-\d.]+)</td>', html)
+        assert [(int(r), unit, float(s), float(d), float(a)) for r, unit, s, d, a in rows] == table(year)
+        sheets = _sheets(client.get("/score.xlsx?period=year&on=2024-03-01"))
+        assert [row[:3] for row in sheets["考核得分"][3:]] == [row[:3] for row in table(year)]
+        assert [(row[0], row[2], row[3], row[4]) for row in sheets["得分说明"][2:]] == [
+            (u["unit"], x["points"], x["item"], x["event_id"]) for u in year["units"] for x in u["deductions"] + u["additions"]]
+        parts = sheets["分期得分"]  # the year's quarters, then its months
+        assert parts[1][1:6] == ("2024-01~03", "2024-04~06", "2024-07~09", "2024-10~12", "2024-01")
+        for column, (first, last) in enumerate(
+                [(date(2024, m, 1), date(2024, m + 2, 1) + timedelta(days=40)) for m in (1, 4, 7, 10)]
+                + [(date(2024, m, 1), date(2024, m, 1) + timedelta(days=40)) for m in range(1, 13)], start=1):
+            last = last.replace(day=1) - timedelta(days=1)
+            assert {u["unit"]: u["score"] for u in printed(first, last)["units"]} == {
+                row[0]: row[column] for row in parts[2:]}, parts[1][column]
+    finally:
+        get_settings.cache_clear()

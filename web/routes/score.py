@@ -17,16 +17,7 @@ from config.settings import Settings
 from models.errors import InvalidInput
 from models.read.due import reminder_window
 from models.read.filters import overseen_units
-from models.scoring import (
-    PERIODS,
-    Scoreboard,
-    load_rows,
-    parts_of,
-    period_bounds,
-    period_of,
-    score,
-    score_parts,
-)
+from models.scoring import PERIODS, Scoreboard, parts_of, period_of, scoreboard_parts
 from models.sheets import DATE, XLSX, Column, Table, xlsx
 from web.access import require_office_papers
 from web.deps import CurrentUser, NowDep, SessionDep, SettingsDep, csrf_protect
@@ -81,12 +72,10 @@ def _scores(session: Session, settings: Settings, period: Period, now: datetime,
         model = load_scoring(settings.scoring_file or DEFAULT_SCORING_FILE)  # the app's settings, not the process's
     except ScoringError as exc:
         raise InvalidInput(str(exc), code="score.bad_model", params={"problem": str(exc)}) from None
-    calendar, tz = reminder_window().calendar, settings.tz
-    rows = load_rows(session, period_bounds(period.start, period.end, now, tz)[1])
     within = parts_of(period.start, period.end) if parts else []
-    if len(within) < 2:
-        return score(*rows, model, calendar, tz, period.start, period.end, now), []
-    return score_parts(*rows, model, calendar, tz, period.start, period.end, now, [(a, b) for _, a, b in within])
+    # The same read as `duban score` and the digest (models/scoring_sql.py): one truth.
+    return scoreboard_parts(session, model, reminder_window().calendar, settings.tz, period.start, period.end, now,
+                            [(a, b) for _, a, b in within] if len(within) > 1 else [])
 
 
 Text = Annotated[str, Query(max_length=20)]
