@@ -23,8 +23,9 @@ from models.admin import (
 )
 from models.errors import NotFound
 from models.tables import Document, Person, Role, Unit
+from web.admin_log import ChangeRow, change_rows
 from web.deps import AdminUser, DbInt, NowDep, SessionDep, csrf_protect
-from web.render import flash, redirect, render
+from web.render import flash, locale_for, redirect, render
 
 router = APIRouter(dependencies=[Depends(csrf_protect)], include_in_schema=False)
 CHANGES_SHOWN = 50
@@ -33,8 +34,7 @@ CHANGES_SHOWN = 50
 @router.get("/admin/people")
 def people_page(request: Request, session: SessionDep, user: AdminUser) -> Response:
     units = session.exec(select(Unit).order_by(col(Unit.name))).all()
-    changes = session.exec(select(AdminChange).where(AdminChange.kind == "person")
-                           .order_by(col(AdminChange.id).desc()).limit(CHANGES_SHOWN)).all()
+    changes = _changes(request, session, user, "person")
     return render(request, "admin_people.html", user, nav="admin", people=people(session),
                   units={u.id: u.name for u in units}, roles=list(Role), locales=LOCALES, changes=changes)
 
@@ -69,6 +69,15 @@ def deactivate_person(request: Request, person_id: DbInt, session: SessionDep, u
     return redirect(f"/admin/people#person-{person_id}")
 
 
+def _changes(request: Request, session: SessionDep, user: Person, kind: str) -> list[ChangeRow]:
+    """The latest changes of `kind` (person, unit, document) in the page's words."""
+    changes = session.exec(select(AdminChange).where(AdminChange.kind == kind)
+                           .order_by(col(AdminChange.id).desc()).limit(CHANGES_SHOWN)).all()
+    emails = {change.by for change in changes}
+    names = dict(session.exec(select(Person.email, Person.name).where(col(Person.email).in_(emails))).all())
+    return change_rows(changes, locale_for(request, user), names)
+
+
 def _person(session: SessionDep, person_id: int) -> Person:
     person = session.get(Person, person_id)
     if person is None:
@@ -79,8 +88,7 @@ def _person(session: SessionDep, person_id: int) -> Person:
 @router.get("/admin/units")
 def units_page(request: Request, session: SessionDep, user: AdminUser) -> Response:
     units = session.exec(select(Unit).order_by(col(Unit.name))).all()
-    changes = session.exec(select(AdminChange).where(AdminChange.kind == "unit")
-                           .order_by(col(AdminChange.id).desc()).limit(CHANGES_SHOWN)).all()
+    changes = _changes(request, session, user, "unit")
     return render(request, "admin_units.html", user, nav="admin_units", units=units,
                   names={u.id: u.name for u in units}, changes=changes)
 
@@ -114,8 +122,7 @@ def documents_page(request: Request, session: SessionDep, user: AdminUser) -> Re
     staff = session.exec(select(Person).where(col(Person.role).in_([Role.SUPERVISOR, Role.ADMIN]),
                                               col(Person.active)).order_by(col(Person.email))).all()
     emails = {p.id: p.email for p in session.exec(select(Person)).all()}
-    changes = session.exec(select(AdminChange).where(AdminChange.kind == "document")
-                           .order_by(col(AdminChange.id).desc()).limit(CHANGES_SHOWN)).all()
+    changes = _changes(request, session, user, "document")
     return render(request, "admin_documents.html", user, nav="admin", documents=documents, staff=staff,
                   emails=emails, changes=changes)
 
