@@ -13,7 +13,7 @@ from enum import StrEnum
 from typing import Any
 from urllib.parse import urlencode
 
-from sqlalchemy import and_, false, func, or_, union
+from sqlalchemy import Connection, and_, false, func, or_, union
 from sqlalchemy.orm import object_session
 from sqlmodel import Session, col, select
 
@@ -276,9 +276,18 @@ def visible_units(session: Session, person: Person | None) -> list[str]:
     """Names of the units a person's items involve (everyone's for those who see everything), to pick from."""
     scope = scope_condition(person)
     if scope is None:
-        return list(session.exec(select(Unit.name).order_by(col(Unit.name))).all())
-    leads = select(Item.lead_unit_id).where(scope)
-    cos = select(ItemCoUnit.unit_id).join(Item, col(Item.id) == ItemCoUnit.item_id).where(scope)
-    return list(session.exec(
-        select(Unit.name).where(or_(col(Unit.id).in_(leads), col(Unit.id).in_(cos))).order_by(col(Unit.name))
-    ).all())
+        query = select(Unit.name).order_by(col(Unit.name))
+    else:
+        leads = select(Item.lead_unit_id).where(scope)
+        cos = select(ItemCoUnit.unit_id).join(Item, col(Item.id) == ItemCoUnit.item_id).where(scope)
+        query = select(Unit.name).where(or_(col(Unit.id).in_(leads), col(Unit.id).in_(cos))).order_by(col(Unit.name))
+    # Through the connection: the ORM's row handling cost a third of the time for 1,000 names.
+    return list(plain_rows(session).execute(query).scalars().all())
+
+
+def plain_rows(session: Session) -> Connection:
+    """The session's connection, for queries of columns (no ORM entities), after the flush that
+    `session.exec` would do: the ORM's handling of the rows cost as much as the query itself."""
+    if session.autoflush:
+        session.flush()
+    return session.connection()

@@ -7,7 +7,7 @@ from datetime import date, datetime
 from typing import Any, NamedTuple
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import func
+from sqlalchemy import bindparam, func
 from sqlmodel import Session, col, select
 
 from models.attachments import as_listed, attachments_of
@@ -15,7 +15,7 @@ from models.lifecycle import Action, acknowledgements, allowed_actions, item_ref
 from models.periods import item_periods
 from models.read.due import Day, unacknowledged_condition
 from models.read.figures import names_of
-from models.read.filters import ItemFilter, UnitRole, conditions, match_unit
+from models.read.filters import ItemFilter, UnitRole, conditions, match_unit, plain_rows
 from models.read.timeline import TimelineLine, item_events, timeline_lines
 from models.tables import (
     Document,
@@ -170,7 +170,7 @@ def _rows(session: Session, where: list[Any], query: ItemQuery, day: Day, everyt
         statement = statement.limit(MAX_EXPORT_ROWS)
     else:
         statement = statement.offset((max(query.page, 1) - 1) * query.per_page).limit(query.per_page)
-    found = session.exec(statement).all()
+    found = plain_rows(session).execute(statement).all()
     unacknowledged, urged = _marks(session, [row[0] for row in found])
     out = []
     for row in found:
@@ -182,6 +182,16 @@ def _rows(session: Session, where: list[Any], query: ItemQuery, day: Day, everyt
 
 MARKS_CHUNK = 5000  # ids a query names at once (SQLite allows 32,766 parameters)
 
+# Built once, the ids bound at each call: building them per page (50 ids coerced into bound
+# parameters, the statement's cache key worked out afresh) cost more than running them.
+_UNACKNOWLEDGED_AMONG = select(Item.id).where(col(Item.id).in_(bindparam("ids", expanding=True)),
+                                              unacknowledged_condition())
+_URGED_AMONG = (
+    select(ItemEvent.item_id, func.count()).where(col(ItemEvent.item_id).in_(bindparam("ids", expanding=True)),
+                                                  ItemEvent.kind == "urged")
+    .group_by(ItemEvent.item_id)
+)
+
 
 def _marks(session: Session, ids: list[int]) -> tuple[set[int], dict[int, int]]:
     """Which of the listed items are 未签收 (the one condition) and how often each was urged.
@@ -191,13 +201,11 @@ def _marks(session: Session, ids: list[int]) -> tuple[set[int], dict[int, int]]:
     """
     unacknowledged: set[int] = set()
     urged: dict[int, int] = {}
+    connection = plain_rows(session)
     for start in range(0, len(ids), MARKS_CHUNK):
-        chunk = ids[start:start + MARKS_CHUNK]
-        unacknowledged.update(session.exec(select(Item.id).where(col(Item.id).in_(chunk), unacknowledged_condition())).all())
-        urged.update(session.exec(  # type: ignore[arg-type]
-            select(ItemEvent.item_id, func.count()).where(col(ItemEvent.item_id).in_(chunk), ItemEvent.kind == "urged")
-            .group_by(ItemEvent.item_id)
-        ).all())
+        chunk = {"ids": ids[start:start + MARKS_CHUNK]}
+        unacknowledged.update(connection.execute(_UNACKNOWLEDGED_AMONG, chunk).scalars())
+        urged.update(connection.execute(_URGED_AMONG, chunk).tuples().all())
     return unacknowledged, urged
 
 
