@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from datetime import date
-from decimal import Decimal
 from pathlib import Path
 from typing import Annotated
 
@@ -49,7 +48,8 @@ def score(
 
     model, calendar, tz, as_of = load_scoring(), load_calendar(), settings().tz, resolve_now(now)
     with open_session() as session:
-        board = scoreboard(session, model, calendar, tz, start, end, as_of)
+        # The table alone needs no lines: only --json and --explain build one for each point.
+        board = scoreboard(session, model, calendar, tz, start, end, as_of, explain=as_json or explain)
     if as_json:
         print_json(board.as_dict())
         return
@@ -60,9 +60,8 @@ def score(
     for column in (_("Score"), _("Deductions"), _("Additions")):
         table.add_column(column, justify="right")
     for unit in board.units:
-        table.add_row(str(unit.rank), unit.unit, f"{number(unit.score):g}",
-                      f"{number(sum((x.points for x in unit.deductions), Decimal(0))):g}",
-                      f"{number(sum((x.points for x in unit.additions), Decimal(0))):g}")
+        table.add_row(str(unit.rank), unit.unit, f"{number(unit.score):g}", f"{number(unit.deducted):g}",
+                      f"{number(unit.added):g}")
     console.print(table)
     if explain:
         for unit in board.units:

@@ -52,6 +52,8 @@ class UnitScore:
     rank: int = 0
     deductions: list[Line] = field(default_factory=list)
     additions: list[Line] = field(default_factory=list)
+    deducted: Decimal = Decimal(0)  # the deductions' points after caps (negative), the additions' below
+    added: Decimal = Decimal(0)
 
 
 @dataclass
@@ -141,13 +143,23 @@ def load_rows(session: Session, cutoff: datetime) -> tuple[list[ItemRow], list[E
 
 
 def scoreboard(session: Session, model: ScoringModel, calendar: WorkCalendar, tz: ZoneInfo, start: date, end: date,
-               as_of: datetime) -> Scoreboard:
+               as_of: datetime, explain: bool = True) -> Scoreboard:
     """Read what the period needs and score it (the command, the desk page and the digest).
 
     The same scores and lines as `score(*load_rows(...))`, read and replayed the faster way
     (models/scoring_sql.py; tests/scoring/test_sql.py holds the two equal on random ledgers).
+    Without `explain`, the scores, ranks and totals only, and no lines: the same numbers, without
+    building, sorting and capping a line for each point (`_capped_totals`).
     """
-    return scoreboard_parts(session, model, calendar, tz, start, end, as_of, [])[0]
+    if explain:
+        return scoreboard_parts(session, model, calendar, tz, start, end, as_of, [])[0]
+    from models.scoring_sql import replay_in_sql
+
+    replay, units = replay_in_sql(session, model, calendar, tz, start, end, *period_bounds(start, end, as_of, tz),
+                                  explain=False)
+    assert replay.totals is not None
+    return _ranked(Scoreboard(start, end, as_of, model.base, [
+        _capped_totals(uid, name, replay.totals.get(uid, {}), model) for uid, name in units.items()]))
 
 
 def scoreboard_parts(
@@ -216,12 +228,39 @@ def _within(line: Line, first: date, last: date, low: int, high: int, days: Work
 
 def _board(start: date, end: date, as_of: datetime, model: ScoringModel, units: Mapping[int, str],
            lines: Mapping[int, list[Line]]) -> Scoreboard:
-    scores = [_total(uid, name, lines.get(uid, []), model) for uid, name in units.items()]
+    return _ranked(Scoreboard(start, end, as_of, model.base,
+                              [_total(uid, name, lines.get(uid, []), model) for uid, name in units.items()]))
+
+
+def _ranked(board: Scoreboard) -> Scoreboard:
+    """Highest score first; equal scores share a place (1, 2, 2, 4)."""
+    scores = board.units
     scores.sort(key=lambda s: (-s.score, s.unit))
     for index, unit_score in enumerate(scores):
         tied = index and unit_score.score == scores[index - 1].score
         unit_score.rank = scores[index - 1].rank if tied else index + 1
-    return Scoreboard(start, end, as_of, model.base, scores)
+    return board
+
+
+def _capped_totals(unit_id: int, name: str, by_rule: Mapping[str, Decimal], model: ScoringModel) -> UnitScore:
+    """What `_total` adds up, from each rule's points alone. Cutting lines in time order, a rule keeps
+    min(its points, its cap) until the unit's cap is reached, and then the unit has its cap: so the
+    totals are the same in any order (tests/scoring/test_sql.py compares both)."""
+    result = UnitScore(unit_id, name, model.base)
+    for addition in (False, True):
+        unit_cap = model.addition_cap if addition else model.deduction_cap
+        kept = min(_cap(unit_cap), sum((min(abs(points), _cap(model.rules[rule].cap)) for rule, points in by_rule.items()
+                                        if model.rules[rule].addition is addition), Decimal(0)))
+        if addition:
+            result.added = kept
+        else:
+            result.deducted = Decimal(0) - kept
+    result.score += result.added + result.deducted
+    return result
+
+
+def _cap(cap: Decimal | None) -> Decimal:
+    return _NO_CAP if cap is None else cap
 
 
 def _total(unit_id: int, name: str, lines: list[Line], model: ScoringModel) -> UnitScore:
@@ -239,6 +278,7 @@ def _total(unit_id: int, name: str, lines: list[Line], model: ScoringModel) -> U
             line.points, line.capped = (size if rule.addition else -size), True
         by_rule[line.rule] += size
         totals[rule.addition] += size
-        result.score += line.points
         (result.additions if rule.addition else result.deductions).append(line)
+    result.added, result.deducted = totals[True], Decimal(0) - totals[False]  # 0 - 0 is 0, where -0 shows as -0
+    result.score += result.added + result.deducted
     return result

@@ -37,6 +37,7 @@ _IN_ORDER = attrgetter("at", "id")
 ACTIVE = frozenset({"assigned", "in_progress"})  # the unit works on it: it can be overdue
 WEEK = 5  # working days
 CENT = Decimal("0.01")
+ZERO = Decimal(0)
 
 
 # Rows and lines are plain slotted dataclasses, not frozen ones: a frozen dataclass sets each field
@@ -153,10 +154,13 @@ class Replay:
     """Walks each item's history and collects its lines by unit."""
 
     def __init__(self, model: ScoringModel, workdays: Workdays, tz: ZoneInfo, opens: datetime, cutoff: datetime,
-                 start: date, unit_ids: dict[str, int]) -> None:
+                 start: date, unit_ids: dict[str, int], explain: bool = True) -> None:
         self.model, self.workdays, self.tz, self.opens, self.cutoff = model, workdays, tz, opens, cutoff
         self.start, self.unit_ids = start, unit_ids
         self.lines: dict[int, list[Line]] = defaultdict(list)
+        # Without `explain`, only each unit's points by rule, before caps (`totals`): no line is kept,
+        # but for a missing report's, which a late report may withdraw.
+        self.totals: dict[int, dict[str, Decimal]] | None = None if explain else defaultdict(dict)
         # A period reported late deducts once: its missing_report line (by item and period) is withdrawn
         # by the period_late event, and kept here with that event's day for `score_parts`' earlier months.
         self._missing: dict[tuple[int, str], tuple[int, Line]] = {}
@@ -210,9 +214,15 @@ class Replay:
         if rule is None or not rule.points or not weight:
             return None
         per_week = rule.points * weight if rule.addition else -rule.points * weight
-        line = Line(rule_name, (per_week * weeks).quantize(CENT), item.ref, item.id, event_id, on, weeks, until, False,
-                    week_number, per_week)
-        self.lines[unit].append(line)
+        points = (per_week * weeks).quantize(CENT)
+        if self.totals is not None:
+            by_rule = self.totals[unit]
+            by_rule[rule_name] = by_rule.get(rule_name, ZERO) + points
+            if rule_name != "missing_report":
+                return None
+        line = Line(rule_name, points, item.ref, item.id, event_id, on, weeks, until, False, week_number, per_week)
+        if self.totals is None:
+            self.lines[unit].append(line)
         return line
 
     def event_lines(self, item: ItemRow, weight: Decimal, event: EventRow, deadline: date, unit: int) -> None:
@@ -237,7 +247,10 @@ class Replay:
         found = self._missing.pop((item_id, period), None)
         if found is not None:
             owner, line = found
-            self.lines[owner] = [x for x in self.lines[owner] if x is not line]
+            if self.totals is not None:
+                self.totals[owner]["missing_report"] -= line.points
+            else:
+                self.lines[owner] = [x for x in self.lines[owner] if x is not line]
             self.withdrawn[owner].append((line, on))
 
     def overdue(self, item: ItemRow, weight: Decimal, since: datetime, until: datetime, deadline: date,

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import random
 from datetime import UTC, date, datetime, timedelta
+from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
@@ -133,8 +134,13 @@ def test_the_fast_read_scores_a_random_ledger_exactly_as_the_full_replay(session
     for start, end, as_of in periods:
         full = score(*load_rows(session, period_bounds(start, end, as_of, TZ)[1]), model, calendar, TZ, start, end,
                      as_of).as_dict()
-        fast = scoreboard(session, model, calendar, TZ, start, end, as_of).as_dict()
+        board = scoreboard(session, model, calendar, TZ, start, end, as_of)
+        fast = board.as_dict()
         assert fast == full, (start, end)
+        totals = scoreboard(session, model, calendar, TZ, start, end, as_of, explain=False)
+        assert [(u.unit, u.rank, u.score, u.deducted, u.added, u.deductions, u.additions) for u in totals.units] == [
+            (u.unit, u.rank, u.score, sum((x.points for x in u.deductions), Decimal(0)),
+             sum((x.points for x in u.additions), Decimal(0)), [], []) for u in board.units], (start, end)
         lines += sum(len(u["deductions"]) + len(u["additions"]) for u in full["units"])
     assert lines > 100  # the ledger is not trivially empty
 

@@ -112,8 +112,8 @@ def score_workbook(board: Scoreboard, parts: list[Scoreboard], locale: str) -> b
              [_("Base"), float(board.base)]]
     tables = [Table(_("Scores"), [Column(_("Rank"), 6), Column(_("Unit"), 24), Column(_("Score"), 9),
                                   Column(_("Deductions"), 9), Column(_("Additions"), 9)],
-                    ([u.rank, u.unit, float(u.score), float(sum(x.points for x in u.deductions)),
-                      float(sum(x.points for x in u.additions))] for u in board.units), above=above)]
+                    ([u.rank, u.unit, float(u.score), float(u.deducted), float(u.added)] for u in board.units),
+                    above=above)]
     if parts:
         by_unit = [{u.unit_id: u for u in part.units} for part in parts]
         tables.append(Table(_("Scores by period"), [Column(_("Unit"), 24), *(
