@@ -42,6 +42,21 @@ def actor_text(label: str, locale: str) -> str:
     return label
 
 
+_PERSON = re.compile(r"^(?P<name>.*?) <[^<>@\s]+@[^<>\s]+> \((?P<role>admin|supervisor|officer|leader)\)$")
+
+
+def actor_name(label: str, locale: str, unit: str | None = None) -> str:
+    """Who did it as a clerk says it on a page: the name and, in brackets, the unit for an officer
+    (王科员（市发改委）) or the role for the office's people (李督查（督办人）); no email address,
+    which only the pages about accounts show. Labels of the sweep and imports as actor_text words them."""
+    found = _PERSON.match(label)
+    if found is None:
+        return actor_text(label, locale)
+    role = found.group("role")
+    bracketed = unit if unit and role == "officer" else translator(locale)(role)
+    return f"{found.group('name')}（{bracketed}）" if locale == "zh-CN" else f"{found.group('name')} ({bracketed})"
+
+
 # Params whose values are ids (a status, an action, a field); each shows as its label.
 LABELLED = ("status", "allowed", "options", "action", "field", "role")
 LABEL = "label"  # the msgctxt of an id's label ("text" as a field to fill in, not the progress text)

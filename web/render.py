@@ -21,7 +21,7 @@ from models.tables import Person
 from notifications.documents.pdf import available as pdf_available
 from web.charts import spark
 from web.deps import csrf_token
-from web.i18n import LOCALES, actor_text, translator
+from web.i18n import LOCALES, actor_name, translator
 
 _env = jinja2.Environment(
     loader=jinja2.FileSystemLoader(Path(__file__).parent / "templates"),
@@ -68,7 +68,7 @@ def _helpers(locale: str, tz: ZoneInfo) -> dict[str, Any]:
 
     translate = translator(locale)
     return {"locale": locale, "_": translate, "local": local, "day": _day,
-            "actor": lambda label: actor_text(label, locale), "frequency": lambda code: _frequency(code, locale)}
+            "actor": lambda label, unit=None: actor_name(label, locale, unit), "frequency": lambda code: _frequency(code, locale)}
 
 
 def _frequency(code: str | None, locale: str) -> str:

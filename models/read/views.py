@@ -238,6 +238,10 @@ def item_detail(
     ).first()
     day = Day.at(now, tz)
     events = list(reversed(item_events(session, item)))
+    actors = {e.actor_id for e in events if e.actor_id is not None}
+    actor_units = dict(session.exec(  # each actor's unit, for pages that name an officer by unit
+        select(Person.id, Unit.name).join(Unit, col(Unit.id) == Person.unit_id).where(col(Person.id).in_(actors))
+    ).all()) if actors else {}
     acknowledged = acknowledgements(session, item)  # 签收, by unit id
     unit_names = names_of(session, Unit, acknowledged) if acknowledged else {}
     lines: list[TimelineLine | None] = (
@@ -256,8 +260,8 @@ def item_detail(
         "escalation_level": item.escalation_level, "version": item.version,
         "next_action_at": item.next_action_at,
         "timeline": [
-            {"id": e.id, "kind": e.kind, "at": e.at, "actor": e.actor_label, "from": e.from_status, "to": e.to_status,
-             "payload": e.payload, **({"line": line} if line is not None else {})}
+            {"id": e.id, "kind": e.kind, "at": e.at, "actor": e.actor_label, "actor_unit": actor_units.get(e.actor_id),
+             "from": e.from_status, "to": e.to_status, "payload": e.payload, **({"line": line} if line is not None else {})}
             for e, line in zip(events, lines, strict=True)
         ],
         "progress_reports": [
