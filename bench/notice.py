@@ -41,7 +41,8 @@ def child(url: str, out: str) -> None:
     built = time.perf_counter() - wall - read
     document.save(out)
     print(json.dumps({"read": read, "build": built, "wall": time.perf_counter() - wall,
-                      "cpu": time.process_time() - cpu, "overdue": len(facts.overdue), "units": len(facts.ranking),
+                      "cpu": time.process_time() - cpu, "overdue": facts.overdue_count,
+                      "listed": sum(len(unit.items) for unit in facts.overdue), "units": len(facts.ranking),
                       "documents": len(facts.documents)}))
 
 
@@ -66,7 +67,7 @@ def main() -> None:
     finally:
         shutil.rmtree(workdir, ignore_errors=True)
     print(f"ledger: {args.units} units, {args.items} items; notice: {figures['documents']} documents, "
-          f"{figures['overdue']} overdue items listed, {figures['units']} units ranked, {size_kib:.0f} KiB")
+          f"{figures['overdue']} overdue items ({figures['listed']} listed), {figures['units']} units ranked, {size_kib:.0f} KiB")
     print(f"weekly notice: {figures['wall']:.2f} s wall ({figures['cpu']:.2f} s CPU; read {figures['read']:.2f} s, "
           f"build {figures['build']:.2f} s, then save); peak RSS {peak_mib:.0f} MiB; "
           f"target < {TARGET_SECONDS:.0f} s: {'met' if figures['wall'] < TARGET_SECONDS else 'missed'}")

@@ -38,7 +38,7 @@ def weekly(
         facts = weekly_facts(session, settings(), week, resolve_now(now))
     _save(weekly_notice(facts), out)
     console.print(_("wrote {path}: {documents} document(s), {overdue} overdue item(s), {units} unit(s) ranked",
-                    path=out, documents=len(facts.documents), overdue=len(facts.overdue), units=len(facts.ranking)),
+                    path=out, documents=len(facts.documents), overdue=facts.overdue_count, units=len(facts.ranking)),
                   highlight=False)
 
 

@@ -100,6 +100,8 @@ class Settings(BaseSettings):
     notice_addressee: str = "各有关单位"
     weekly_notice_number: str = "督通〔{year}〕{week}号"  # {year}, {week}: the ISO week's
     item_notice_number: str = "督办〔{year}〕{item}号"  # {year}: the day it is made; {item}: the item's id
+    # The weekly 通报 lists each unit's longest overdue items, this many, and counts the rest (等N项).
+    weekly_notice_items_per_unit: int = Field(default=5, ge=1, le=1000)
 
     # Reverse proxies (addresses or networks) whose X-Forwarded-For is believed. None by default,
     # so no client can choose the address the login throttle counts against. A list in duban.toml;

@@ -5,6 +5,7 @@ from __future__ import annotations
 from datetime import date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
+from sqlalchemy import func
 from sqlmodel import Session, col, select
 
 from config.calendar import WorkCalendar
@@ -14,13 +15,14 @@ from models.deadlines import days_overdue
 from models.errors import InvalidInput
 from models.read.due import Day, today_in
 from models.read.figures import build_figures, ranking
-from models.read.views import ItemQuery, list_rows
+from models.read.filters import ItemFilter, conditions
 from models.tables import Document, Item, ItemCoUnit, Person, ProgressReport, Status, Unit
 from notifications.documents.notices import (
     DocumentFigure,
     Header,
     ItemFacts,
     OverdueItem,
+    OverdueUnit,
     RankedUnit,
     WeeklyFacts,
 )
@@ -55,15 +57,7 @@ def weekly_facts(session: Session, settings: Settings, week: str | None, now: da
     if figures.overall.total == 0:
         raise InvalidInput(f"there are no items to report for week {name}: import a ledger first",
                            code="notice.no_data", params={"week": name})
-    overdue = [
-        OverdueItem(row.lead_unit, row.document, row.item.number, row.item.title, row.item.deadline,
-                    days_overdue(row.item.deadline, now, tz))
-        for row in list_rows(session, None, ItemQuery(overdue=True), now, tz, everything=True)
-    ]
-    per_unit: dict[str, int] = {}
-    for item in overdue:
-        per_unit[item.unit] = per_unit.get(item.unit, 0) + 1
-    overdue.sort(key=lambda i: (-per_unit[i.unit], i.unit, -i.days_overdue, i.document, i.number))
+    overdue = overdue_by_unit(session, now, tz, settings.weekly_notice_items_per_unit)
     return WeeklyFacts(
         header=_header(settings, settings.weekly_notice_number.format(year=year, week=number), today, locale),
         week=name, as_of=today,
@@ -73,6 +67,30 @@ def weekly_facts(session: Session, settings: Settings, week: str | None, now: da
         ranking=[RankedUnit(place, row.name, row.total, row.signed_off, row.rate, row.overdue)
                  for place, row in ranking(figures.units)],
     )
+
+
+def overdue_by_unit(session: Session, now: datetime, tz: ZoneInfo, shown: int) -> list[OverdueUnit]:
+    """Every lead unit with overdue items (the items list's `overdue` filter), most first: its count
+    and its `shown` longest overdue items. One query: a notice never holds more than it lists."""
+    day = Day.at(now, tz)
+    where = conditions(session, None, ItemFilter(overdue=True), day.today, day.soon_until)
+    order = (col(Item.deadline), col(Document.short_name), col(Item.number), col(Item.id))
+    ranked = (
+        select(Unit.name.label("unit"), Document.short_name.label("document"),  # type: ignore[attr-defined]
+               Item.number, Item.title, Item.deadline,
+               func.row_number().over(partition_by=Item.lead_unit_id, order_by=order).label("place"),
+               func.count().over(partition_by=Item.lead_unit_id).label("count"))
+        .join(Document, col(Document.id) == Item.document_id).join(Unit, col(Unit.id) == Item.lead_unit_id)
+        .where(*where).subquery()
+    )
+    units: dict[str, tuple[int, list[OverdueItem]]] = {}
+    for unit, document, number, title, deadline, _, count in session.execute(
+        select(ranked).where(ranked.c.place <= shown).order_by(ranked.c.unit, ranked.c.place)
+    ):
+        units.setdefault(unit, (count, []))[1].append(
+            OverdueItem(unit, document, number, title, deadline, days_overdue(deadline, now, tz)))
+    return sorted((OverdueUnit(unit, count, items) for unit, (count, items) in units.items()),
+                  key=lambda u: (-u.count, u.unit))
 
 
 def item_facts(session: Session, settings: Settings, item: Item, now: datetime, calendar: WorkCalendar,

@@ -43,6 +43,20 @@ class OverdueItem:
 
 
 @dataclass(frozen=True)
+class OverdueUnit:
+    """A lead unit's overdue items as the 通报 lists them: its count and its longest overdue ones."""
+
+    unit: str
+    count: int  # all its overdue items (the figures' count)
+    items: Sequence[OverdueItem]  # the first `weekly_notice_items_per_unit`, longest overdue first
+
+    @property
+    def rest(self) -> int:
+        """Those not listed, counted in the unit's 等N项 line."""
+        return self.count - len(self.items)
+
+
+@dataclass(frozen=True)
 class RankedUnit:
     place: int
     unit: str
@@ -68,8 +82,12 @@ class WeeklyFacts:
     as_of: date
     overall: DocumentFigure
     documents: Sequence[DocumentFigure]
-    overdue: Sequence[OverdueItem]
+    overdue: Sequence[OverdueUnit]  # units with overdue items, most first
     ranking: Sequence[RankedUnit]
+
+    @property
+    def overdue_count(self) -> int:
+        return sum(unit.count for unit in self.overdue)
 
 
 @dataclass(frozen=True)
@@ -140,18 +158,21 @@ def weekly_notice(facts: WeeklyFacts) -> Document:
 
     layout.heading(document, _("2. Overdue items"))
     if facts.overdue:
-        units = len({item.unit for item in facts.overdue})
         n_ = _plural(locale)
         layout.body(document, n_("As of {day}, {count} item is overdue, led by {units} unit(s):",
                                  "As of {day}, {count} items are overdue, led by {units} unit(s):",
-                                 len(facts.overdue)).format(
-            day=day_words(facts.as_of, locale, year=False), count=len(facts.overdue), units=units))
+                                 facts.overdue_count).format(
+            day=day_words(facts.as_of, locale, year=False), count=facts.overdue_count, units=len(facts.overdue)))
+        if any(unit.rest for unit in facts.overdue):
+            shown = max(len(unit.items) for unit in facts.overdue)
+            layout.body(document, n_("For each unit the item longest overdue is listed; the line under it counts "
+                                     "the rest.",
+                                     "For each unit the {shown} items longest overdue are listed; the line under "
+                                     "them counts the rest.", shown).format(shown=shown))
         layout.table(document, [
             Column(_("No."), 12, "center"), Column(_("Lead unit"), 24), Column(_("Document"), 22),
             Column(_("Item number"), 13, "center"), Column(_("Item"), 40), Column(_("Deadline"), 26, "center"),
-            Column(_("Days overdue"), 19, "center")],
-            [[str(n), item.unit, item.document, item.number, item.title, item.deadline.isoformat(),
-              str(item.days_overdue)] for n, item in enumerate(facts.overdue, 1)])
+            Column(_("Days overdue"), 19, "center")], _overdue_rows(facts.overdue, locale))
     else:
         layout.body(document, _("As of {day}, no item is overdue.").format(
             day=day_words(facts.as_of, locale, year=False)))
@@ -172,6 +193,22 @@ def weekly_notice(facts: WeeklyFacts) -> Document:
                                "in time needs an extension request with its reason."))
     layout.signature(document, facts.header.issuer, day_words(facts.header.dated, locale))
     return document
+
+
+def _overdue_rows(units: Sequence[OverdueUnit], locale: str) -> list[list[str]]:
+    """Each unit's listed items, numbered on through the table, then its 等N项 line when some are not listed."""
+    _ = _words(locale)
+    rows: list[list[str]] = []
+    number = 0
+    for unit in units:
+        for item in unit.items:
+            number += 1
+            rows.append([str(number), unit.unit, item.document, item.number, item.title, item.deadline.isoformat(),
+                         str(item.days_overdue)])
+        if unit.rest:
+            rest = _("… {count} items in all ({rest} not listed)").format(count=unit.count, rest=unit.rest)
+            rows.append(["", unit.unit, "", "", rest, "", ""])
+    return rows
 
 
 def item_notice(facts: ItemFacts) -> Document:

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import UTC, date, datetime
+from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -164,3 +164,63 @@ def test_table_rows_keep_their_own_texts_and_drop_control_characters(tmp_path: P
     document.save(str(tmp_path / "t.docx"))
     rows = [[cell.text for cell in row.cells] for row in Document(str(tmp_path / "t.docx")).tables[0].rows]
     assert rows == [["A", "B"], ["一二", "1"], ["<w:p>三</w:p>", "2"], ["  四", "3"]]
+
+
+def test_table_cells_read_in_the_table_font_and_alignment(tmp_path: Path) -> None:
+    from notifications.documents import layout
+
+    document = layout.official_document()
+    layout.table(document, [layout.Column("A", 50), layout.Column("B", 50, "center")], [["一", "1"]])
+    document.save(str(tmp_path / "t.docx"))
+    left, centred = Document(str(tmp_path / "t.docx")).tables[0].rows[1].cells
+    for cell, alignment in ((left, "LEFT"), (centred, "CENTER")):
+        style = cell.paragraphs[0].style
+        assert style.font.size.pt == 10.5 and style.paragraph_format.alignment.name == alignment
+        assert style.element.rPr.find(qn("w:rFonts")).get(qn("w:eastAsia")) == "仿宋"
+
+
+def test_a_unit_with_more_overdue_items_than_listed_shows_the_longest_overdue_and_counts_the_rest(
+    session: Session, tmp_path: Path
+) -> None:
+    from models.read.figures import build_figures
+
+    fgw, jxw = make_unit(session, "市发改委"), make_unit(session, "市经信委")
+    doc = make_document(session, "新时代意见")
+    for n in range(1, 6):  # five overdue, the longest overdue last numbered
+        make_item(session, document=doc, lead_unit=fgw, number=str(n), deadline=date(2024, 10, 1 + n) - timedelta(days=7 * n),
+                  status=Status.IN_PROGRESS)
+    make_item(session, document=doc, lead_unit=jxw, number="9", deadline=date(2024, 9, 30))
+    make_item(session, document=doc, lead_unit=jxw, number="10", deadline=date(2024, 9, 1), status=Status.SIGNED_OFF)
+    session.commit()
+    settings = load_settings(weekly_notice_items_per_unit=2)
+    facts = weekly_facts(session, settings, None, NOW)
+    weekly_notice(facts).save(str(tmp_path / "weekly.docx"))
+    text, (overdue, ranking) = _text(tmp_path / "weekly.docx")
+
+    assert "截至10月8日，共有6项事项逾期未办结，涉及2个牵头单位：" in text
+    assert "各单位列出逾期时间最长的2项，其余项数列于其后。" in text
+    assert overdue[1:] == [
+        ["1", "市发改委", "新时代意见", "5", "推动政策落地见效", "2024-09-01", "37"],
+        ["2", "市发改委", "新时代意见", "4", "推动政策落地见效", "2024-09-07", "31"],
+        ["", "市发改委", "", "", "……等5项（另有3项未列出）", "", ""],
+        ["3", "市经信委", "新时代意见", "9", "推动政策落地见效", "2024-09-30", "8"],
+    ]
+    figures = {row.name: row.overdue for row in build_figures(session, None, NOW, settings.tz).units}
+    assert {unit.unit: unit.count for unit in facts.overdue} == {"市发改委": 5, "市经信委": 1} == {
+        name: n for name, n in figures.items() if n}
+    assert {row[1]: int(row[5]) for row in ranking[1:]} == figures, "the ranking counts every overdue item"
+
+
+def test_a_unit_with_no_more_than_listed_has_no_rest_line(session: Session, ledger: dict[str, Any]) -> None:
+    facts = weekly_facts(session, load_settings(weekly_notice_items_per_unit=1), None, NOW)
+    assert [(u.unit, u.count, u.rest) for u in facts.overdue] == [("市发改委", 1, 0)]
+    document = weekly_notice(facts)
+    assert not any(p.text.startswith("各单位列出") for p in document.paragraphs)
+
+
+def test_the_number_of_items_listed_per_unit_is_a_checked_setting() -> None:
+    from config.settings import SettingsError
+
+    assert load_settings().weekly_notice_items_per_unit == 5
+    with pytest.raises(SettingsError, match="DUBAN_WEEKLY_NOTICE_ITEMS_PER_UNIT"):
+        load_settings(weekly_notice_items_per_unit=0)
