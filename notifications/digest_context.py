@@ -33,6 +33,7 @@ from models.read.figures import (
     document_rows,
     rate_change,
     signed_off_since,
+    supervisors_unit_rows,
     unit_rows,
 )
 from models.read.filters import ItemFilter, conditions, current_documents
@@ -165,6 +166,10 @@ def unit_table(session: Session, day: Day, base: ItemFilter, since: datetime, ba
     rows = unit_rows(session, day, base)
     signed = signed_off_since(session, Item.lead_unit_id, conditions(session, None, base, day.today, day.soon_until),
                               since)
+    return _unit_table(rows, signed, base_url)
+
+
+def _unit_table(rows: dict[int, Row], signed: dict[int, int], base_url: str) -> list[dict[str, Any]]:
     unit_of = {id(row): unit_id for unit_id, row in rows.items()}
     return [{**_figures(row, base_url), "unit": row.name, "rank": place, "signed_this_week": signed.get(unit_of[id(row)], 0)}
             for place, row in enumerate(by_attention(rows.values()), 1)]
@@ -221,6 +226,9 @@ def compile_digests(session: Session, now: datetime, settings: Settings, skip: s
         if item["supervisor_id"] is not None:
             by_supervisor[item["supervisor_id"]].append(item)
     supervisor_of = {i["id"]: i["supervisor_id"] for i in facts.items}
+    # Every supervisor's unit table from grouped queries (as unit_table(ItemFilter(supervisor=…)) gives).
+    tables = supervisors_unit_rows(session, day, facts.since) if any(
+        p.role == Role.SUPERVISOR for p in people.values()) else {}
     for person in people.values():
         if person.role != Role.SUPERVISOR or ("supervisor", person.email.lower()) in skip:
             continue
@@ -234,7 +242,7 @@ def compile_digests(session: Session, now: datetime, settings: Settings, skip: s
         groups: dict[int, dict[str, list[dict[str, Any]]]] = {}
         for li in lines:
             groups.setdefault(li["level"], {}).setdefault(li["lead_unit"], []).append(li)
-        units = unit_table(session, day, ItemFilter(supervisor=person.email.lower()), facts.since, base_url)
+        units = _unit_table(*tables.get(person.id, ({}, {})), base_url)  # type: ignore[arg-type]
         digests.append(Digest("supervisor", person.email.lower(), locale_of.get(person.email.lower(), settings.locale), {
             **common, "name": person.name, "groups": groups, "count": len(lines),
             "overdue": sum(li["overdue"] for li in lines), "units": units, "instructions": instructions,

@@ -92,6 +92,14 @@ def count_rows(
     session: Session, key: Any, where: Iterable[Any], day: Day, names: dict[Any, str] | None = None,
 ) -> dict[Any, Row]:
     """Items within `where` (cancelled ones left out) grouped by the column `key`, counted."""
+    rows = _count_rows(session, (key,), where, day)
+    for (k,), row in rows.items():
+        row.name = str(k) if names is None else names.get(k, str(k))
+    return {k: row for (k,), row in rows.items()}
+
+
+def _count_rows(session: Session, keys: tuple[Any, ...], where: Iterable[Any], day: Day) -> dict[tuple[Any, ...], Row]:
+    """`count_rows` grouped by several columns at once, keyed by their values' tuple; rows unnamed."""
     soon = func.sum(case((due_soon_condition(day.today, day.soon_until), 1), else_=0))
     late = func.sum(case((overdue_condition(day.today), 1), else_=0))
     signed = func.sum(case((Item.status == Status.SIGNED_OFF, 1), else_=0))
@@ -99,15 +107,17 @@ def count_rows(
     acked = func.sum(case((lead_acknowledged(), 1), else_=0))
     unacked = func.sum(case((unacknowledged_condition(), 1), else_=0))
     where = [Item.status != Status.CANCELLED, *where]
-    rows = session.exec(select(key, func.count(), signed, opened, soon, late, acked, unacked).where(*where).group_by(key)).all()
-    urged = dict(session.exec(
-        select(key, func.count()).select_from(ItemEvent).join(Item, col(Item.id) == ItemEvent.item_id)
-        .where(ItemEvent.kind == "urged", *where).group_by(key)
-    ).all())
-    rows_by_key = {k: Row(str(k) if names is None else names.get(k, str(k)), int(total), int(s or 0), int(o or 0),
-                          int(n or 0), int(lt or 0), int(a or 0), int(u or 0), int(urged.get(k, 0)))
-                   for k, total, s, o, n, lt, a, u in rows}
-    for k, (due, on_time) in period_counts(session, key, where, day).items():
+    n = len(keys)
+    rows = session.execute(select(*keys, func.count(), signed, opened, soon, late, acked, unacked)  # type: ignore[call-overload]
+                           .where(*where).group_by(*keys)).all()
+    urged = {tuple(row[:n]): row[n] for row in session.execute(
+        select(*keys, func.count()).select_from(ItemEvent).join(Item, col(Item.id) == ItemEvent.item_id)  # type: ignore[call-overload]
+        .where(ItemEvent.kind == "urged", *where).group_by(*keys)
+    ).all()}
+    rows_by_key = {tuple(k): Row("", int(total), int(s or 0), int(o or 0), int(soon_ or 0), int(lt or 0),
+                                 int(a or 0), int(u or 0), int(urged.get(tuple(k), 0)))
+                   for *k, total, s, o, soon_, lt, a, u in rows}
+    for k, (due, on_time) in _period_counts(session, keys, where, day).items():
         if k in rows_by_key:
             rows_by_key[k].periods_due, rows_by_key[k].periods_on_time = due, on_time
     return rows_by_key
@@ -117,14 +127,19 @@ def period_counts(session: Session, key: Any, where: Iterable[Any], day: Day) ->
     """按时报送率's counts by the column `key`: the periods of the items within `where` whose due
     day is over, and those reported by it. A signed-off item's periods not reported count no more
     (the item ended; the sweep stops chasing them)."""
+    return {k: counts for (k,), counts in _period_counts(session, (key,), where, day).items()}
+
+
+def _period_counts(session: Session, keys: tuple[Any, ...], where: Iterable[Any], day: Day,
+                   ) -> dict[tuple[Any, ...], tuple[int, int]]:
     on_time = func.sum(case((reported_on_time(is_postgres(session), day.tz, day.now), 1), else_=0))
-    rows = session.exec(
-        select(key, func.count(), on_time).select_from(ItemPeriod).join(Item, col(Item.id) == ItemPeriod.item_id)
+    rows = session.execute(
+        select(*keys, func.count(), on_time).select_from(ItemPeriod).join(Item, col(Item.id) == ItemPeriod.item_id)  # type: ignore[call-overload]
         .where(col(ItemPeriod.due) < day.today, *where,
                or_(col(ItemPeriod.fulfilled_at).is_not(None), Item.status != Status.SIGNED_OFF))
-        .group_by(key)
+        .group_by(*keys)
     ).all()
-    return {k: (int(due), int(good or 0)) for k, due, good in rows}
+    return {tuple(k): (int(due), int(good or 0)) for *k, due, good in rows}
 
 
 def names_of(session: Session, model: Any, ids: Iterable[Any] | None = None) -> dict[int, str]:
@@ -284,14 +299,38 @@ def by_attention(units: Iterable[Row]) -> list[Row]:
 def signed_off_since(session: Session, key: Any, where: Iterable[Any], since: datetime) -> dict[Any, int]:
     """Items within `where` signed off from `since` on, grouped by the column `key` (the digests'
     "signed off this week"). Items imported as signed off count from their import."""
+    return {k: n for (k,), n in _signed_off_since(session, (key,), where, since).items()}
+
+
+def _signed_off_since(session: Session, keys: tuple[Any, ...], where: Iterable[Any], since: datetime,
+                      ) -> dict[tuple[Any, ...], int]:
     signed_at = (select(ItemEvent.item_id.label("item_id"), func.max(ItemEvent.at).label("at"))  # type: ignore[attr-defined]
                  .where(ItemEvent.kind == "signed_off").group_by(ItemEvent.item_id).subquery())
     at = func.coalesce(signed_at.c.at, Item.created_at)
     rows = session.execute(
-        select(key, func.count()).select_from(Item).outerjoin(signed_at, signed_at.c.item_id == Item.id)
-        .where(Item.status == Status.SIGNED_OFF, at >= since, *where).group_by(key)
+        select(*keys, func.count()).select_from(Item).outerjoin(signed_at, signed_at.c.item_id == Item.id)
+        .where(Item.status == Status.SIGNED_OFF, at >= since, *where).group_by(*keys)
     ).all()
-    return {k: int(n) for k, n in rows}
+    return {tuple(k): int(n) for *k, n in rows}
+
+
+def supervisors_unit_rows(session: Session, day: Day, since: datetime) -> dict[int, tuple[dict[int, Row], dict[int, int]]]:
+    """For every supervisor at once, what `unit_rows(session, day, ItemFilter(supervisor=email))` and
+    `signed_off_since` over that filter give (the digests' unit tables): per supervisor id, their
+    lead units' rows (named, linked to the unit's items under that supervisor) and per unit the items
+    signed off since `since`. Grouped queries by (supervisor, lead unit), not one set per supervisor."""
+    where = [col(Item.supervisor_id).is_not(None), *conditions(session, None, ItemFilter(), day.today, day.soon_until)]
+    keys = (Item.supervisor_id, Item.lead_unit_id)
+    units = names_of(session, Unit)
+    emails: dict[int, str] = dict(session.exec(select(Person.id, Person.email)).all())  # type: ignore[arg-type]
+    out: dict[int, tuple[dict[int, Row], dict[int, int]]] = {}
+    for (supervisor_id, unit_id), row in _count_rows(session, keys, where, day).items():
+        row.name = units.get(unit_id, str(unit_id))
+        row.link = ItemFilter(supervisor=emails[supervisor_id].lower(), unit=row.name, unit_role=UnitRole.LEAD)
+        out.setdefault(supervisor_id, ({}, {}))[0][unit_id] = row
+    for (supervisor_id, unit_id), n in _signed_off_since(session, keys, where, since).items():
+        out.setdefault(supervisor_id, ({}, {}))[1][unit_id] = n
+    return out
 
 
 def rate_change(session: Session, where: Iterable[Any], since: date, tz: ZoneInfo,
