@@ -153,9 +153,10 @@ def _plain(replay: Replay, item: ItemRow, weight: Decimal, history: list[Any]) -
     found = iso_date(deadline_text)
     deadline, deadline_event = (found, first_id) if found else (item.original_deadline, None)
     since, unit, opens = _instant(first_at), item.lead_unit_id, replay.opens
+    counts_from = replay.counts_from(deadline)  # what `overdue` checks first, checked here without the call
     for iid, eid, kind, text, old, new, _, payload in history[1:]:
         at = _instant(text)
-        if status in ACTIVE:
+        if status in ACTIVE and at > counts_from:
             replay.overdue(item, weight, since, at, deadline, deadline_event, unit)
         if kind in LINE_KINDS and at >= opens:
             replay.event_lines(item, weight, EventRow(eid, iid, kind, at, old, new, _payload(payload)), deadline, unit)

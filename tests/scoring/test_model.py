@@ -295,3 +295,26 @@ def test_a_period_reported_late_in_a_later_month_is_missing_in_the_earlier_month
         assert board.as_dict()["units"] == ledger.score((first, last), as_of).as_dict()["units"], first
     assert [[x.rule for x in unit(board, "市发改委").deductions] for board in cut] == [["missing_report"],
                                                                                       ["late_report"]]
+
+
+@pytest.mark.parametrize(("zone", "first", "last", "fixed"), [
+    ("Asia/Shanghai", date(2024, 1, 1), date(2024, 12, 31), True),
+    ("Europe/Berlin", date(2024, 1, 1), date(2024, 12, 31), False),  # summer time: no one offset
+    ("Europe/Berlin", date(2024, 1, 1), date(2024, 2, 28), True),  # one offset within, others around
+])
+def test_local_days_are_the_zone_s_with_or_without_one_offset(zone: str, first: date, last: date, fixed: bool):
+    from datetime import time, timedelta
+    from zoneinfo import ZoneInfo
+
+    from models.scoring_replay import Replay, Workdays
+
+    tz, opens = ZoneInfo(zone), datetime(2024, 1, 1, tzinfo=UTC)
+    replay = Replay(load_scoring(), Workdays(WorkCalendar(), first, last), tz, opens, opens, first, {})
+    assert (replay._offset is not None) is fixed
+    at, midnights = datetime(2023, 12, 20, tzinfo=UTC), 0
+    while at < datetime(2025, 1, 10, tzinfo=UTC):
+        moment = at.astimezone(tz)
+        assert replay.local(at) == (moment.date(), moment.time() == time.min), at
+        midnights += moment.time() == time.min
+        at += timedelta(minutes=15)
+    assert midnights > 350  # the days' edges were among the instants compared
