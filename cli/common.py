@@ -23,6 +23,14 @@ console = Console()
 err_console = Console(stderr=True)
 
 
+def reset_consoles() -> None:
+    """Make both consoles afresh, in place: Rich reads the terminal's width (COLUMNS), colour
+    settings (NO_COLOR, FORCE_COLOR, TERM) and whether it writes to a terminal when a console is
+    made. The preloaded process (cli/preload.py) calls this in each command's child."""
+    console.__init__()  # type: ignore[misc]
+    err_console.__init__(stderr=True)  # type: ignore[misc]
+
+
 class CliError(Exception):
     """Shown as a one-line message on stderr, exit code 1."""
 
