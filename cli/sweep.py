@@ -88,6 +88,9 @@ def print_sweep(summary: dict[str, Any], at: datetime) -> None:
           seconds=summary["seconds"], engine=summary["engine"]),
         highlight=False, soft_wrap=True,
     )
+    if summary.get("archived"):
+        console.print(_("{n} open item(s) of archived documents were not reminded (unarchive a document to resume)",
+                        n=summary["archived"]), highlight=False)
     for warning in summary["warnings"]:
         console.print(f"[yellow]{_('warning:')}[/] {warning}", highlight=False)
 

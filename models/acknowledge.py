@@ -12,7 +12,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import insert, select, update
+from sqlalchemy import insert, select, true, update
 from sqlmodel import Session
 
 from config.policy import Policy
@@ -28,13 +28,16 @@ ACTOR_LABEL = "duban sweep"  # as the sweep's own events (models/sweep.py)
 
 def remind_unacknowledged(session: Session, now: datetime, policy: Policy, batch_size: int = 1000) -> int:
     """Queue every 签收 reminder due at `now`; returns how many. The caller commits."""
+    from models.sweep import archived_documents
+
     reminded = 0
+    archived = archived_documents(session)  # an archived document's items wait, as in the sweep
     while True:
         rows = session.execute(
             select(ITEM.c.id, ITEM.c.document_id, ITEM.c.lead_unit_id, ITEM.c.supervisor_id,
                    ITEM.c.acknowledge_due_at, ITEM.c.deadline_version, ITEM.c.number, ITEM.c.title,
                    ITEM.c.status)
-            .where(ITEM.c.acknowledge_due_at <= now)
+            .where(ITEM.c.acknowledge_due_at <= now, ITEM.c.document_id.not_in(archived) if archived else true())
             .order_by(ITEM.c.acknowledge_due_at, ITEM.c.id).limit(batch_size)
         ).all()
         if not rows:

@@ -14,7 +14,7 @@ from config.policy import Policy
 from models.deadlines import ACTIVE_STATUSES
 from models.notices import People
 from models.schedule import upcoming
-from models.sweep import DUE_COLUMNS, ITEM, DueRow
+from models.sweep import DUE_COLUMNS, ITEM, DueRow, archived_documents
 
 
 @dataclass(frozen=True)
@@ -41,6 +41,8 @@ def forecast(
         .where(ITEM.c.next_action_at <= until, ITEM.c.status.in_(list(ACTIVE_STATUSES)))
         .order_by(ITEM.c.next_action_at, ITEM.c.id)
     )
+    if archived := archived_documents(session):  # not swept while archived (models/sweep.py)
+        query = query.where(ITEM.c.document_id.not_in(archived))
     rows = [DueRow(*r) for r in session.execute(query)]
     directory = People(session, policy)
     entries: list[ForecastEntry] = []

@@ -16,7 +16,7 @@ repeats across sweeps or between parallel ones. The caller commits.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
 from typing import TYPE_CHECKING, Any
@@ -90,8 +90,11 @@ _COLUMNS = [*(PERIOD.c[n] for n in ("item_id", "starts", "ends", "due", "level",
                                   "supervisor_id", "deadline_version"))]
 
 
-def _due_query(now: datetime, after: tuple[datetime, int, date] | None, limit: int, postgres: bool) -> Any:
+def _due_query(now: datetime, after: tuple[datetime, int, date] | None, limit: int, postgres: bool,
+               archived: Sequence[int] = ()) -> Any:
     query = select(*_COLUMNS).join(ITEM, ITEM.c.id == PERIOD.c.item_id).where(PERIOD.c.next_action_at <= now)
+    if archived:  # an archived document's periods wait, as its items do (models/sweep.py)
+        query = query.where(ITEM.c.document_id.not_in(archived))
     if after is not None:
         # keyset paging on (next_action_at, item_id, starts): a period left due (its item awaits
         # sign-off) is read once a sweep, not again in a loop
@@ -107,6 +110,7 @@ def _due_query(now: datetime, after: tuple[datetime, int, date] | None, limit: i
 def sweep_periods(
     session: Session, *, now: datetime, policy: Policy, calendar: WorkCalendar, tz: ZoneInfo,
     directory: People, result: SweepResult, batch_size: int = 1000, after_batch: Callable[[], None] | None = None,
+    archived: Sequence[int] = (),
 ) -> None:
     """Handle every period due at `now`, adding to `result` (models/sweep.py runs it after the items)."""
     postgres = session.get_bind().dialect.name == "postgresql"
@@ -114,7 +118,7 @@ def sweep_periods(
     while True:
         # A write before the read, as the item batches do: on SQLite it takes the write lock first.
         session.execute(update(RUN).where(RUN.c.id == result.run_id).values(batches=RUN.c.batches))
-        rows = [DuePeriod(*r) for r in session.execute(_due_query(now, after, batch_size, postgres))]
+        rows = [DuePeriod(*r) for r in session.execute(_due_query(now, after, batch_size, postgres, archived))]
         if not rows:
             return
         result.periods += len(rows)

@@ -13,6 +13,11 @@ deadline version, threshold) is the last guard: ON CONFLICT DO NOTHING on both d
 
 Then the periods of recurring items due at `now` get the same treatment (models/period_sweep.py).
 
+Items of an archived document (归档) are not swept: no reminder, overdue notice or escalation, for
+the item or its periods, while the document is archived; `result.archived` counts those whose
+threshold has come. Their `next_action_at` is left as it was, so once the document is unarchived
+the next sweep catches up as after downtime (docs/sweep.md).
+
 Items waiting on the supervisor (submitted) get no thresholds: the lifecycle parks them with
 `next_action_at = None` and sets it to the return time when they are returned, so the next
 sweep recomputes and only thresholds still ahead fire.
@@ -22,13 +27,13 @@ from __future__ import annotations
 
 import time
 from collections import Counter
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import date, datetime
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import Table, bindparam, insert, select, tuple_, update
+from sqlalchemy import Table, bindparam, func, insert, select, tuple_, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.exc import SQLAlchemyError
 from sqlmodel import Session
@@ -41,13 +46,14 @@ from models.notices import People, Recipients
 from models.period_sweep import sweep_periods
 from models.schedule import Plan, Threshold, plan, told_of
 from models.sweep_tables import SweepRun
-from models.tables import Item, ItemEvent, Notification
+from models.tables import Document, Item, ItemEvent, Notification
 
 ACTOR_LABEL = "duban sweep"
 ITEM: Table = Item.__table__  # type: ignore[attr-defined]
 EVENT: Table = ItemEvent.__table__  # type: ignore[attr-defined]
 NOTIFICATION: Table = Notification.__table__  # type: ignore[attr-defined]
 RUN: Table = SweepRun.__table__  # type: ignore[attr-defined]
+DOCUMENT: Table = Document.__table__  # type: ignore[attr-defined]
 
 
 @dataclass
@@ -58,6 +64,7 @@ class SweepResult:
     notifications: int = 0
     lost_races: int = 0
     batches: int = 0
+    archived: int = 0  # open items of archived documents whose threshold has come, left alone
     warnings: list[str] = field(default_factory=list)
     run_id: int | None = None
     seconds: float = 0.0
@@ -100,8 +107,17 @@ class DueRow:
 DUE_COLUMNS = [ITEM.c[name] for name in DueRow.__dataclass_fields__]
 
 
-def due_query(now: datetime, after: tuple[datetime, int] | None, limit: int, postgres: bool) -> Any:
+def archived_documents(session: Session) -> list[int]:
+    """The archived documents' ids, read once a run: usually none, and then the due queries are as
+    they were (a NOT IN subquery made SQLite read every item; docs/benchmarks.md)."""
+    return list(session.execute(select(DOCUMENT.c.id).where(DOCUMENT.c.archived_at.is_not(None))).scalars())
+
+
+def due_query(now: datetime, after: tuple[datetime, int] | None, limit: int, postgres: bool,
+              archived: Sequence[int] = ()) -> Any:
     query = select(*DUE_COLUMNS).where(ITEM.c.next_action_at <= now)
+    if archived:
+        query = query.where(ITEM.c.document_id.not_in(archived))
     if after is not None:
         # keyset paging on (next_action_at, id): every batch goes through the index, none is read twice
         query = query.where(
@@ -135,6 +151,7 @@ def sweep(
     result.run_id = session.execute(
         insert(RUN).values(now=now, events={}, warnings=[], extra={}).returning(RUN.c.id)
     ).scalar_one()
+    archived = archived_documents(session)
     after: tuple[datetime, int] | None = None
     committed = SweepResult()  # what the batches committed so far did, reported if the database fails
 
@@ -148,7 +165,7 @@ def sweep(
         while True:
             if result.batches:
                 session.execute(update(RUN).where(RUN.c.id == result.run_id).values(batches=RUN.c.batches + 1))
-            rows = [DueRow(*r) for r in session.execute(due_query(now, after, batch_size, postgres))]
+            rows = [DueRow(*r) for r in session.execute(due_query(now, after, batch_size, postgres, archived))]
             if not rows:
                 break
             result.batches += 1
@@ -160,7 +177,11 @@ def sweep(
             if len(rows) < batch_size:
                 break
         sweep_periods(session, now=now, policy=policy, calendar=calendar, tz=tz, directory=directory,
-                      result=result, batch_size=batch_size, after_batch=commit_batch)
+                      result=result, batch_size=batch_size, after_batch=commit_batch, archived=archived)
+        if archived:
+            result.archived = session.execute(select(func.count()).select_from(ITEM).where(
+                ITEM.c.next_action_at <= now, ITEM.c.document_id.in_(archived),
+                ITEM.c.status.in_(list(ACTIVE_STATUSES)))).scalar_one()
     except SQLAlchemyError as exc:
         raise SweepInterrupted(committed, exc) from exc
     result.warnings = calendar_warnings(calendar)
@@ -168,7 +189,7 @@ def sweep(
     session.execute(update(RUN).where(RUN.c.id == result.run_id).values(
         examined=result.examined, events=dict(result.events), notifications=result.notifications,
         batches=result.batches, warnings=result.warnings, duration_ms=int(result.seconds * 1000),
-        extra={"lost_races": result.lost_races, "periods": result.periods},
+        extra={"lost_races": result.lost_races, "periods": result.periods, "archived": result.archived},
     ))
     session.expire_all()  # the ORM's copies of swept items are stale now
     return result
