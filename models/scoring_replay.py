@@ -124,30 +124,52 @@ def replayed(
 
 
 class Workdays:
-    """Working days numbered from `first`, to count working weeks overdue without stepping day by day."""
+    """Working days numbered, to count working weeks overdue without stepping day by day.
+
+    `number(day)` counts the working days after `first - 1` up to `day` (0 or less before `first`);
+    a day outside the days covered so far extends them without renumbering any, so numbers kept
+    from earlier (a deadline's, a line's first week) stay right. `nth(n)` is the working day numbered n.
+    """
 
     def __init__(self, calendar: WorkCalendar, first: date, last: date) -> None:
         self.calendar = calendar
-        self._build(first, last)
+        self.first = self.last = first - timedelta(days=1)
+        self.numbers: dict[date, int] = {self.first: 0}
+        self.dates: dict[int, date] = {}
+        if self.calendar.is_workday(self.first):
+            self.dates[0] = self.first
+        self._cover(last)
 
-    def _build(self, first: date, last: date) -> None:
-        self.first, self.last, self.numbers, self.dates = first, last, {}, []
-        day, count = first, 0
-        while day <= last:
-            if self.calendar.is_workday(day):
-                count += 1
-                self.dates.append(day)
-            self.numbers[day] = count
-            day += timedelta(days=1)
+    def _cover(self, day: date) -> None:
+        while self.last < day:
+            self.last += timedelta(days=1)
+            count = self.numbers[self.last - timedelta(days=1)] + self.calendar.is_workday(self.last)
+            self.numbers[self.last] = count
+            if self.calendar.is_workday(self.last):
+                self.dates[count] = self.last
+        while self.first > day:
+            count = self.numbers[self.first] - self.calendar.is_workday(self.first)
+            self.first -= timedelta(days=1)
+            self.numbers[self.first] = count
+            if self.calendar.is_workday(self.first):
+                self.dates[count] = self.first
 
     def number(self, day: date) -> int:
-        """How many working days from `first` to `day` (inclusive)."""
-        if not self.first <= day <= self.last:
-            self._build(min(day, self.first) - timedelta(days=366), max(day, self.last))
-        return self.numbers[day]
+        """How many working days from `first` to `day` (inclusive); 0 or less before `first`."""
+        found = self.numbers.get(day)
+        if found is None:
+            self._cover(day)
+            found = self.numbers[day]
+        return found
 
     def nth(self, n: int) -> date:
-        return self.dates[n - 1]
+        found = self.dates.get(n)
+        for _ in range(50):  # beyond the days covered so far: a year further each time
+            if found is not None:
+                return found
+            self._cover(self.last + timedelta(days=366) if n > 0 else self.first - timedelta(days=366))
+            found = self.dates.get(n)
+        raise ValueError(f"no working day numbered {n} within 50 years: does the calendar have working days?")
 
 
 class Replay:
@@ -165,7 +187,7 @@ class Replay:
         # by the period_late event, and kept here with that event's day for `score_parts`' earlier months.
         self._missing: dict[tuple[int, str], tuple[int, Line]] = {}
         self.withdrawn: dict[int, list[tuple[Line, date]]] = defaultdict(list)
-        self._counts_from: dict[date, datetime] = {}  # deadline -> 00:00 of the first day overdue that counts (UTC)
+        self._due: dict[date, tuple[datetime, int, int]] = {}  # by deadline: see `_due_of`
         # Local days are worked out by adding the offset, when the zone keeps one offset over the
         # days scored (Asia/Shanghai always does): three times faster than `astimezone`.
         self._offset = _fixed_offset(tz, workdays.first - timedelta(days=1), workdays.last + timedelta(days=1))
@@ -182,11 +204,7 @@ class Replay:
 
     def counts_from(self, deadline: date) -> datetime:
         """00:00 (in UTC) of the first day an item due on `deadline` can count as overdue in the period."""
-        found = self._counts_from.get(deadline)
-        if found is None:
-            found = self._counts_from[deadline] = start_of_day(max(deadline + timedelta(days=1), self.start),
-                                                               self.tz).astimezone(UTC)
-        return found
+        return (self._due.get(deadline) or self._due_of(deadline))[0]
 
     def first_day(self, at: datetime) -> date:
         """The first day whose 00:00 is at or after `at`."""
@@ -277,20 +295,29 @@ class Replay:
         """
         if "overdue" not in self.model.rules:
             return
-        if until <= self.counts_from(deadline):  # ends before the first day that could count: no need to work out days
+        counts_from, base, floor = self._due.get(deadline) or self._due_of(deadline)
+        if until <= counts_from:  # ends before the first day that could count: no need to work out days
             return
-        first = max(self.first_day(since), deadline + timedelta(days=1), self.start)
-        last = self.last_day(until)
-        if first > last:
-            return
+        # In working-day numbers from the deadline: the days counted are those after the deadline, from
+        # the period's start, whose 00:00 lies in [since, until); the day before the first of them is the
+        # last whose 00:00 is before `since` (or the deadline, or the day before the start).
         days = self.workdays
-        base = days.number(deadline)
-        low, high = days.number(first - timedelta(days=1)) - base + 1, days.number(last) - base
+        low = max(days.number(self.last_day(since)), floor) - base + 1
+        high = days.number(self.last_day(until)) - base
         k = low + (1 - low) % WEEK
         if k <= high:
             weeks = (high - k) // WEEK + 1
             self._add(unit, "overdue", weight, item, deadline_event, days.nth(base + k), weeks,
                       days.nth(base + k + WEEK * (weeks - 1)), base + k)
+
+    def _due_of(self, deadline: date) -> tuple[datetime, int, int]:
+        """For items due on `deadline`: 00:00 (UTC) of the first day that can count as overdue in the
+        period, the deadline's working-day number, and the number of the day before the first that can count."""
+        found = self._due[deadline] = (
+            start_of_day(max(deadline + timedelta(days=1), self.start), self.tz).astimezone(UTC),
+            self.workdays.number(deadline),
+            max(self.workdays.number(deadline), self.workdays.number(self.start - timedelta(days=1))))
+        return found
 
     def _first_unit(self, item: ItemRow, history: list[EventRow]) -> int:
         for event in history:

@@ -318,3 +318,25 @@ def test_local_days_are_the_zone_s_with_or_without_one_offset(zone: str, first: 
         midnights += moment.time() == time.min
         at += timedelta(minutes=15)
     assert midnights > 350  # the days' edges were among the instants compared
+
+
+def test_working_days_keep_their_numbers_when_days_before_or_after_are_added():
+    from datetime import timedelta
+
+    from models.scoring_replay import Workdays
+
+    calendar = WorkCalendar()
+    days = Workdays(calendar, date(2024, 3, 1), date(2024, 3, 31))
+    known = {day: days.number(day) for day in (date(2024, 3, 1) + timedelta(days=n) for n in range(31))}
+    assert known[date(2024, 3, 1)] == 1 and known[date(2024, 3, 4)] == 2  # Friday, then Monday
+    early, late = days.number(date(2023, 12, 29)), days.number(date(2024, 6, 28))  # both extend the days
+    assert {day: days.number(day) for day in known} == known
+    day = date(2023, 11, 1)
+    while day < date(2024, 8, 1):
+        if calendar.is_workday(day):
+            assert days.nth(days.number(day)) == day
+            assert days.number(day) == days.number(day - timedelta(days=1)) + 1
+        else:
+            assert days.number(day) == days.number(day - timedelta(days=1))
+        day += timedelta(days=1)
+    assert early < 0 < known[date(2024, 3, 29)] < late
