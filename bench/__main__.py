@@ -24,6 +24,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 HERE = Path(__file__).resolve().parent
+NO_REDMINE = "/nonexistent/redmine"  # --smoke: the Redmine rows only check that they say "not measured"
 PG_ADMIN = os.environ.get("DUBAN_TEST_PG_URL", "postgresql://postgres@127.0.0.1:5432/test")
 
 
@@ -53,10 +54,16 @@ BENCHES = [
     Bench("digest", "digest", (), ("--units", "200", "--items", "20000"), ("--units", "10", "--items", "500"), None),
     Bench("reminder job", "reminder_job", (), ("--items", "2000", "--units", "100"), ("--items", "200", "--units", "10"),
           ("--postgres",)),
+    Bench("reminder job vs Redmine", "reminder_job", ("--redmine",),
+          ("--redmine", "--items", "2000", "--units", "100", "--rounds", "1"), ("--redmine", "--redmine-root", NO_REDMINE),
+          None),
     Bench("start-up", "startup", (), ("--items", "2000", "--units", "100", "--runs", "3"),
           ("--items", "200", "--units", "10", "--runs", "1"), None),
     Bench("web", "web", (), ("--items", "20000", "--units", "200", "--seconds", "10"),
           ("--items", "500", "--units", "10", "--seconds", "2", "--clients", "4", "--workers", "1"), None),
+    Bench("web vs Redmine", "web", ("--redmine", "--items", "10000", "--units", "500"),
+          ("--redmine", "--items", "2000", "--units", "100", "--seconds", "10", "--rounds", "1"),
+          ("--redmine", "--redmine-root", NO_REDMINE), None),
     Bench("items export", "export_items", (), ("--items", "2000", "--units", "100"), ("--items", "100", "--units", "10"),
           None),
     Bench("weekly notice", "notice", (), ("--units", "200", "--items", "4000"), ("--units", "10", "--items", "300"),

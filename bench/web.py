@@ -165,9 +165,11 @@ async def _login(base: str, email: str) -> httpx.Cookies:
 
 
 async def load(base: str, n_items: int, n_units: int, clients: int, seconds: float,
-               think: float = 0.0, client: str = "plain") -> tuple[dict[str, list[float]], float]:
-    cookies = {who: await _login(base, f"{who}@bench.gov.cn") for who in ("sup", "officer")}
-    pages = [
+               think: float = 0.0, client: str = "plain", *, pages: list[Any] | None = None,
+               cookies: dict[str, Any] | None = None) -> tuple[dict[str, list[float]], float]:
+    """`pages`, `cookies`: another page mix or server (bench/redmine.py); by default duban's six pages."""
+    cookies = cookies or {who: await _login(base, f"{who}@bench.gov.cn") for who in ("sup", "officer")}
+    pages = pages or [
         ("dashboard", "sup", lambda r: "/"),
         ("items, first page", "sup", lambda r: "/items"),
         ("items, filtered", "sup", lambda r: f"/items?unit=U{r.randint(1, n_units):04d}&overdue=1&sort=level"),
@@ -232,10 +234,20 @@ def main() -> None:
     parser.add_argument("--workers", type=int, default=2, help="server processes (default 2: one a core here)")
     parser.add_argument("--client", choices=("plain", "httpx"), default="plain",
                         help="the load generator's HTTP client (plain: cheap keep-alive connections)")
+    parser.add_argument("--redmine", action="store_true",
+                        help="item list and item page against Redmine under puma (where Debian's redmine is installed)")
+    parser.add_argument("--redmine-root", type=Path, default=Path(os.environ.get("DUBAN_BENCH_REDMINE_ROOT", "/usr/share/redmine")),
+                        help="Redmine's application directory")
+    parser.add_argument("--rounds", type=int, default=2, help="with --redmine: rounds of duban then Redmine")
     parser.add_argument("--serve", nargs=4, metavar=("URL", "PORT", "DATA_DIR", "WORKERS"), help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.serve:
         serve(args.serve[0], int(args.serve[1]), args.serve[2], int(args.serve[3]))
+        return
+    if args.redmine:
+        from bench.redmine import compare_web
+
+        compare_web(args)
         return
     workdir = Path(tempfile.mkdtemp(prefix="duban-bench-web-"))
     url = args.database_url or f"sqlite:///{args.reuse or workdir / 'bench.db'}"
