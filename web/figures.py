@@ -13,7 +13,7 @@ from sqlalchemy import func
 from sqlmodel import Session, select
 
 from models.read.figures import Figures, build_figures
-from models.read.filters import scope_units
+from models.read.filters import plain_rows, scope_units
 from models.tables import Document, Item, ItemEvent, Person
 
 
@@ -72,6 +72,9 @@ def _scope(person: Person) -> tuple[Any, ...]:
     return ("all",) if units is None else (str(person.role), tuple(sorted(units)))
 
 
+_NEWEST = select(*(select(func.max(model.id)).scalar_subquery() for model in (ItemEvent, Item, Document)))
+
+
 def _ledger_stamp(session: Session) -> tuple[Any, ...]:
-    newest = [select(func.max(model.id)).scalar_subquery() for model in (ItemEvent, Item, Document)]
-    return tuple(session.exec(select(*newest)).one())
+    """The newest event, item and document ids (built once: this runs on every dashboard request)."""
+    return tuple(plain_rows(session).execute(_NEWEST).one())

@@ -217,8 +217,11 @@ def _current_documents_of(session: Session) -> Any | None:
     """`current_documents` with the archived documents looked up first: None when there are none
     (the usual case), else a list of ids. As a subquery, SQLite read every item to count the
     unfiltered list (10 ms of 100k items); without it, the count takes an index (docs/benchmarks.md)."""
-    archived = session.exec(select(Document.id).where(col(Document.archived_at).is_not(None))).all()
+    archived = plain_rows(session).execute(_ARCHIVED_DOCUMENTS).scalars().all()
     return col(Item.document_id).not_in(archived) if archived else None
+
+
+_ARCHIVED_DOCUMENTS = select(Document.id).where(col(Document.archived_at).is_not(None))
 
 
 def conditions(session: Session, person: Person | None, f: ItemFilter, today: date, soon_until: date) -> list[Any]:

@@ -116,7 +116,7 @@ def _where(session: Session, person: Person | None, query: ItemFilter, day: Day)
 def count_items(session: Session, person: Person | None, query: ItemFilter, now: datetime, tz: ZoneInfo) -> int:
     """How many items `query` lists for `person`: what a figure linking to that list shows."""
     where = _where(session, person, query, Day.at(now, tz))
-    return int(session.exec(select(func.count()).select_from(Item).where(*where)).one())
+    return int(plain_rows(session).execute(select(func.count()).select_from(Item).where(*where)).scalar_one())
 
 
 def list_rows(
@@ -132,7 +132,7 @@ def page_of_items(session: Session, person: Person | None, query: ItemQuery, now
     """One page of rows and how many match in all (the filters worked out once for both)."""
     day = Day.at(now, tz)
     where = _where(session, person, query, day)
-    total = int(session.exec(select(func.count()).select_from(Item).where(*where)).one())
+    total = int(plain_rows(session).execute(select(func.count()).select_from(Item).where(*where)).scalar_one())
     unit = match_unit(session, query.unit).name if query.unit else ""
     return ItemPage(_rows(session, where, query, day, False), total, unit)
 
@@ -233,7 +233,7 @@ def item_detail(
     document = session.get(Document, item.document_id)
     lead = session.get(Unit, item.lead_unit_id)
     supervisor = session.get(Person, item.supervisor_id) if item.supervisor_id else None
-    co_units = session.exec(
+    co_units = plain_rows(session).execute(
         select(Unit.id, Unit.name).join(ItemCoUnit, col(ItemCoUnit.unit_id) == Unit.id)
         .where(ItemCoUnit.item_id == item.id).order_by(col(Unit.name))
     ).all()

@@ -10,7 +10,7 @@ from sqlmodel import col, select
 
 from models.errors import ConflictError, InvalidInput
 from models.lifecycle import TRANSITIONS, URGER_ROLES, Action, apply
-from models.read.filters import UnitRole, visible_units
+from models.read.filters import UnitRole, plain_rows, visible_units
 from models.read.views import SORTS, ItemPage, ItemQuery, item_detail, list_rows, page_of_items
 from models.tables import Document, Status
 from web.access import check_version, visible_item
@@ -57,6 +57,7 @@ async def item_query(
 
 
 ItemQueryDep = Annotated[ItemQuery, Depends(item_query)]
+_DOCUMENT_NAMES = select(Document.short_name).order_by(col(Document.short_name))
 
 
 @router.get("/items")
@@ -79,7 +80,7 @@ def items(request: Request, session: SessionDep, user: CurrentUser, now: NowDep,
         # The address bar shows the tidy URL the pager and the export use, not every empty field.
         response = HTMLResponse(html, headers={"HX-Push-Url": query.url()})
     else:
-        documents = session.exec(select(Document.short_name).order_by(col(Document.short_name))).all()
+        documents = plain_rows(session).execute(_DOCUMENT_NAMES).scalars().all()
         response = render(request, "items.html", user, nav="items", documents=documents,
                           units=visible_units(session, user), statuses=list(Status), sorts=list(SORTS), **results)
     response.headers["Vary"] = "HX-Request"  # one URL, two answers: caches must keep them apart
