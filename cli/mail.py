@@ -75,6 +75,7 @@ def outbox(
     json: JsonOption = False,
 ) -> None:
     """List outbox messages with their status, or let an admin retry a dead one."""
+    from models.read.timeline import event_word
     from notifications.outbox import list_outbox, retry_dead
 
     with open_session() as session:
@@ -94,7 +95,7 @@ def outbox(
                   _("Last error"))
     for row in rows:
         when = local(row.sent_at) if row.sent_at else local(row.next_attempt_at)
-        table.add_row(str(row.id), _(row.status), _(row.kind), ", ".join(row.recipients), row.subject,
+        table.add_row(str(row.id), _(row.status), event_word(row.kind, locale()), ", ".join(row.recipients), row.subject,
                       str(row.attempts), when, row.last_error[:80])
     console.print(table)
 

@@ -17,6 +17,7 @@ from markupsafe import Markup, escape
 
 from config.i18n import zone_name
 from models.frequency import parse_frequency
+from models.read.timeline import event_word
 from models.tables import Person
 from notifications.documents.pdf import available as pdf_available
 from web.charts import spark
@@ -68,7 +69,8 @@ def _helpers(locale: str, tz: ZoneInfo) -> dict[str, Any]:
 
     translate = translator(locale)
     return {"locale": locale, "_": translate, "local": local, "day": _day,
-            "actor": lambda label, unit=None: actor_name(label, locale, unit), "frequency": lambda code: _frequency(code, locale)}
+            "actor": lambda label, unit=None: actor_name(label, locale, unit),
+            "event_word": lambda kind: event_word(kind, locale), "frequency": lambda code: _frequency(code, locale)}
 
 
 def _frequency(code: str | None, locale: str) -> str:

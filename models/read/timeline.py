@@ -17,9 +17,10 @@ from zoneinfo import ZoneInfo
 from sqlmodel import Session, col, select
 
 from config.clock import parse_instant
-from config.i18n import N_, day_name, gettext, locale_or_default, ngettext
+from config.i18n import N_, day_name, gettext, locale_or_default, lookup, ngettext
 from models.tables import Item, ItemEvent
 
+EVENT = "event"  # msgctxt of an event's kind where it reads differently from the state of the same id
 _THRESHOLD = re.compile(r"(before|level|repeat)-(\d+)")
 # Fields of an event's payload that say nothing a reader needs (ids, the sweep's bookkeeping).
 _UNSHOWN = frozenset({"request_id", "threshold_at", "level", "workdays", "deadline_version", "days_left",
@@ -59,6 +60,14 @@ class _Words:
         return ngettext(self.locale, singular, plural, n).format(n=n)
 
 
+def event_word(kind: str, locale: str) -> str:
+    """An event's or a notice's kind in words. Most read as their id's one word (留言, 退回); where the
+    state of the same id reads differently, the catalog words the event under msgctxt "event":
+    `submitted` is the 销号申请 (submission) in a timeline or the outbox, the state 待销号."""
+    locale = locale_or_default(locale)
+    return lookup(locale, kind, EVENT) or gettext(locale, kind)
+
+
 def threshold_words(key: str, locale: str) -> str:
     """A sweep threshold's key (before-7, overdue, level-1, repeat-10, see models.schedule) in words."""
     _ = _Words(locale)
@@ -81,7 +90,7 @@ def timeline_lines(events: Iterable[ItemEvent], locale: str, tz: ZoneInfo) -> It
         change = ""
         if event.to_status and event.from_status != event.to_status and event.to_status != event.kind:
             change = _(event.to_status)
-        yield TimelineLine(event.at, event.kind, _(event.kind), event.actor_label, change,
+        yield TimelineLine(event.at, event.kind, event_word(event.kind, locale), event.actor_label, change,
                            details(event.kind, event.payload or {}, _, tz))
 
 
