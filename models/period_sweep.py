@@ -29,7 +29,7 @@ from config.calendar import WorkCalendar
 from config.policy import Audience, Policy
 from models.deadlines import ACTIVE_STATUSES, days_overdue
 from models.notices import NOTICES, ItemRef, People
-from models.periods import PERIOD, period_rules
+from models.periods import PERIOD, period_payload, period_rules
 from models.schedule import Plan, Threshold, plan, told_of
 from models.sweep_tables import SweepRun
 from models.tables import Item, ItemEvent, Notification, Status
@@ -209,7 +209,7 @@ def _claim(session: Session, rows: list[DuePeriod], plans: dict[tuple[int, date]
 def _details(row: DuePeriod, threshold: Threshold, now: datetime, tz: ZoneInfo) -> dict[str, Any]:
     return {
         "threshold": threshold.key, "threshold_at": threshold.at.isoformat(), "level": threshold.level,
-        "workdays": threshold.workdays, "period": f"{row.starts.isoformat()} – {row.ends.isoformat()}",
+        "workdays": threshold.workdays, **period_payload(row.starts, row.ends),
         "period_due": row.due.isoformat(), "days_left": max((row.due - now.astimezone(tz).date()).days, 0),
         "days_overdue": days_overdue(row.due, now, tz),
     }

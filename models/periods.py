@@ -8,6 +8,7 @@ the next working day when it falls on a weekend or holiday (节假日顺延), as
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass, replace
 from datetime import date, datetime, timedelta
 from typing import TYPE_CHECKING, Any
@@ -120,18 +121,36 @@ def fulfil_period(session: Session, item: Item, event: ItemEvent, now: datetime,
         session.add(ItemEvent(
             item_id=item.id, kind="period_late", at=now, actor_id=event.actor_id,  # type: ignore[arg-type]
             actor_label=event.actor_label, from_status=event.to_status, to_status=event.to_status,
-            payload={"period": f"{period.starts.isoformat()} – {period.ends.isoformat()}",
+            payload={**period_payload(period.starts, period.ends),
                      "period_due": period.due.isoformat(), "days_overdue": (today - period.due).days,
                      "event_id": event.id}))
     return period
 
 
-def period_named(item_id: int, payload: dict[str, Any]) -> tuple[int, date, date] | None:
-    """(item, starts, due) of the period a period event or notice names (models/period_sweep.py's
-    payload: `period` "STARTS – ENDS" and `period_due`); None when it names none."""
+def period_payload(starts: date, ends: date) -> dict[str, str]:
+    """How a period event or notice names its period: `period_starts` (ISO date, the period's key
+    with the item) to identify it, and `period` "STARTS – ENDS" to show it."""
+    return {"period": f"{starts.isoformat()} – {ends.isoformat()}", "period_starts": starts.isoformat()}
+
+
+def period_starts(payload: Mapping[str, Any]) -> date | None:
+    """The first day of the period a period event or notice names: `period_starts`, or for events
+    written before it existed the start of the `period` display string; None when it names none."""
+    text = payload.get("period_starts")
+    if text is None and isinstance(payload.get("period"), str):
+        text = payload["period"].partition(" – ")[0]
     try:
-        starts = date.fromisoformat(str(payload["period"]).partition(" – ")[0])
-        return item_id, starts, date.fromisoformat(str(payload["period_due"]))
+        return date.fromisoformat(text) if isinstance(text, str) else None
+    except ValueError:
+        return None
+
+
+def period_named(item_id: int, payload: dict[str, Any]) -> tuple[int, date, date] | None:
+    """(item, starts, due) of the period a period event or notice names (`period_starts`, see
+    period_payload, and `period_due`); None when it names none."""
+    starts = period_starts(payload)
+    try:
+        return (item_id, starts, date.fromisoformat(str(payload["period_due"]))) if starts else None
     except (KeyError, ValueError):
         return None
 

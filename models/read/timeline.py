@@ -24,7 +24,8 @@ EVENT = "event"  # msgctxt of an event's kind where it reads differently from th
 _THRESHOLD = re.compile(r"(before|level|repeat)-(\d+)")
 # Fields of an event's payload that say nothing a reader needs (ids, the sweep's bookkeeping).
 _UNSHOWN = frozenset({"request_id", "threshold_at", "level", "workdays", "deadline_version", "days_left",
-                      "event_id", "document", "number", "summary", "old_lead_unit_id", "unit_id", "by_leader"})
+                      "event_id", "document", "number", "summary", "old_lead_unit_id", "unit_id", "by_leader",
+                      "period_starts"})  # `period` shows the same day
 # What an event's `text` is, by the event's kind (a progress report's otherwise).
 _TEXT_NAMES = {"urged": N_("Urging"), "instructed": N_("Instruction"), "commented": N_("Comment text")}
 
