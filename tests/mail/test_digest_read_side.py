@@ -218,3 +218,15 @@ def test_the_weekly_notice_can_be_left_off(session: Session, now: Any, mail_worl
     files = [a.get_filename() for a in sent(session)[("leadership", "leader@dc.gov.cn")].iter_attachments()]
     assert files == ["督办清单-2024年第23周.xlsx"]
 
+
+
+def test_a_supervisor_added_after_the_week_s_run_gets_the_notice_in_their_language(session: Session, now: Any,
+                                                                                  mail_world: Any) -> None:
+    queue_digests(session, now, settings())
+    late = make_person(session, Role.SUPERVISOR, email="late@dc.gov.cn", locale="en")
+    mail_world["items"]["overdue"].supervisor_id = late.id
+    session.commit()
+    summary = queue_digests(session, now + timedelta(hours=2), settings())
+    assert summary.queued == 1
+    files = [a.get_filename() for a in sent(session)[("supervisor", "late@dc.gov.cn")].iter_attachments()]
+    assert len(files) == 2 and any(name.endswith(".docx") and "notice" in name for name in files), files
