@@ -63,6 +63,27 @@ def test_score_json_follows_the_contract_and_explains_every_point(duban, ledger)
     assert again["units"] == data["units"]
 
 
+def test_score_json_puts_each_point_on_its_own_line_whatever_the_item_number_says(duban, engine):
+    from config.calendar import load_calendar
+    from config.clock import parse_instant
+    from config.scoring import load_scoring
+    from models.scoring import scoreboard
+    from tests.conftest import TZ
+
+    with Session(engine) as s:
+        assert duban("score", *MARCH, "--json").json()["units"] == []  # no unit yet: still JSON
+        unit, doc = make_unit(s, "市发改委"), make_document(s, '新时代"意见')
+        for number in ('1}, {"rule": "x', '2], "additions": [{"rule": ', "3\n"):
+            make_item(s, document=doc, number=number, lead_unit=unit, deadline=date(2024, 3, 1))
+        s.commit()
+        result = duban("score", *MARCH, "--json", "--now", "2024-04-02T09:00+08:00")
+        as_of = parse_instant("2024-04-02T09:00+08:00")
+        expected = scoreboard(s, load_scoring(), load_calendar(), TZ, date(2024, 3, 1), date(2024, 3, 31), as_of)
+    assert result.json() == expected.as_dict()
+    assert len(expected.units[0].deductions) == 3
+    assert len(result.out.splitlines()) == 1 + 1 + 3 + 1  # the period, the unit, its points, the end
+
+
 def test_score_prints_a_ranked_table(duban, ledger):
     result = duban("score", *MARCH, "--explain", "--now", "2024-04-02T09:00+08:00")
     assert result.code == 0, result.err
