@@ -152,12 +152,25 @@ class Instance:
                   (today - timedelta(days=60)).isoformat(), n + 1)
                  for n, (unit, status, due) in enumerate(issues)])
         db.execute("ANALYZE")
+        # WAL, as a Redmine on SQLite serving several threads needs: in the default rollback journal the
+        # session token's once-a-minute UPDATE waits behind the list pages' long reads, and the readers
+        # queue behind it until requests fail with "database is locked" (seen with 20 clients)
+        db.execute("PRAGMA journal_mode=WAL")
         db.close()
         shutil.copyfile(self.db, self.template)
 
     def reset(self) -> None:
+        for stale in (self.db.with_name(self.db.name + "-wal"), self.db.with_name(self.db.name + "-shm")):
+            stale.unlink(missing_ok=True)
         shutil.copyfile(self.template, self.db)
         shutil.rmtree(self.dir / "tmp" / "cache", ignore_errors=True)
+
+    def served_times(self) -> list[float]:
+        """Milliseconds of every request Redmine's production.log says it completed, in order."""
+        log = self.dir / "log" / "production.log"
+        if not log.exists():
+            return []
+        return [float(ms) for ms in re.findall(r"Completed \d{3} .*? in (\d+)ms", log.read_text(errors="replace"))]
 
     def reminders_command(self, days: int = 7) -> list[str]:
         return ["rake", "redmine:send_reminders", f"days={days}"]
@@ -256,9 +269,15 @@ def compare_web(args: argparse.Namespace) -> None:
             instance.reset()
             with instance.serving(web._free_port(), args.workers, REDMINE_THREADS) as base:
                 cookies = asyncio.run(login(base))
+                logged = instance.served_times()
                 _report("Redmine", round_, rates, asyncio.run(
                     web.load(base, n, args.units, args.clients, args.seconds, pages=redmine_pages,
                              cookies={"sup": cookies})))
+                served = sorted(instance.served_times()[len(logged):])
+                if served:
+                    print(f"  round {round_}, Redmine's own log: {len(served)} requests completed, time in Rails p50 "
+                          f"{statistics.median(served):.0f} ms, p95 {served[int(0.95 * (len(served) - 1))]:.0f} ms "
+                          "(the rest of the client's time is outside Rails: queued in puma or on the connection)", flush=True)
         for page in ("items, first page", "item page"):
             ours, theirs = statistics.median(rates["duban"][page]), statistics.median(rates["Redmine"][page])
             ratio = ours / max(theirs, 0.001)
