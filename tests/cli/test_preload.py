@@ -8,8 +8,10 @@ went through it.
 from __future__ import annotations
 
 import os
+import shutil
 import subprocess
 import sys
+import tempfile
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -41,10 +43,10 @@ COMMANDS = [
 
 
 @pytest.fixture
-def server(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[subprocess.Popen[bytes]]:
-    """A preloaded server of its own (its socket under tmp_path), stopped at the end."""
-    runtime = tmp_path / "run"
-    runtime.mkdir(mode=0o700)
+def server(monkeypatch: pytest.MonkeyPatch) -> Iterator[subprocess.Popen[bytes]]:
+    """A preloaded server of its own, stopped at the end (its socket in a short temporary
+    directory: a Unix socket's path has at most 107 bytes)."""
+    runtime = Path(tempfile.mkdtemp(prefix="duban-", dir="/tmp"))
     monkeypatch.setenv("XDG_RUNTIME_DIR", str(runtime))
     process = subprocess.Popen([sys.executable, "-m", "cli.preload"], cwd=preload.ROOT,
                                stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
@@ -56,6 +58,7 @@ def server(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[subproce
     yield process
     preload.stop()
     process.wait(timeout=30)
+    shutil.rmtree(runtime)
 
 
 def run(argv: list[str], env: dict[str, str]) -> subprocess.CompletedProcess[bytes]:
@@ -92,8 +95,9 @@ def test_other_commands_and_no_opt_in_never_ask_the_server(server):
     assert not preload.enabled(["duban"], {"DUBAN_PRELOAD": "1"})
 
 
-def test_a_new_build_of_the_code_gets_a_new_server(tmp_path, monkeypatch):
-    monkeypatch.setenv("XDG_RUNTIME_DIR", str(tmp_path))
+def test_a_new_build_of_the_code_gets_a_new_server(monkeypatch):
+    runtime = Path(tempfile.mkdtemp(prefix="duban-", dir="/tmp"))
+    monkeypatch.setenv("XDG_RUNTIME_DIR", str(runtime))
     before = preload.socket_path()
     source = preload.ROOT / "cli" / "launch.py"
     stat = source.stat()
@@ -103,7 +107,16 @@ def test_a_new_build_of_the_code_gets_a_new_server(tmp_path, monkeypatch):
     finally:
         os.utime(source, ns=(stat.st_atime_ns, stat.st_mtime_ns))
     assert preload.socket_path() == before
-    assert (tmp_path / f"duban-preload-{os.getuid()}").stat().st_mode & 0o777 == 0o700
+    assert (runtime / f"duban-preload-{os.getuid()}").stat().st_mode & 0o777 == 0o700
+    shutil.rmtree(runtime)
+
+
+def test_a_socket_path_too_long_is_refused(tmp_path, monkeypatch):
+    monkeypatch.setenv("XDG_RUNTIME_DIR", str(tmp_path / ("x" * 100)))
+    (tmp_path / ("x" * 100)).mkdir()
+    with pytest.raises(OSError, match="too long"):
+        preload.socket_path()
+    assert preload.run(["duban", "items"]) is None
 
 
 def test_a_socket_directory_others_may_enter_is_refused(tmp_path, monkeypatch):
