@@ -9,7 +9,7 @@ from pathlib import Path
 from typing import Annotated, Any
 
 import typer
-from rich.table import Table
+from rich.cells import cell_len
 
 from cli.common import (
     CliError,
@@ -54,27 +54,36 @@ def score(
     if as_json:
         _print_board(board.as_dict())
         return
-    table = Table(title=_("Scores from {start} to {end} (base {base})", start=start, end=end, base=board.base),
-                  title_justify="left")
-    table.add_column(_("Rank"), justify="right")
-    table.add_column(_("Unit"))
-    for column in (_("Score"), _("Deductions"), _("Additions")):
-        table.add_column(column, justify="right")
-    for unit in board.units:
-        table.add_row(str(unit.rank), unit.unit, f"{number(unit.score):g}", f"{number(unit.deducted):g}",
-                      f"{number(unit.added):g}")
-    console.print(table)
+    # Laid out here rather than as a rich Table: rich measures and wraps each cell, about 0.35 s of
+    # CPU for 1,000 units, a fifth of the whole command. Names are shown as written (no markup).
+    rows = [(_("Rank"), _("Unit"), _("Score"), _("Deductions"), _("Additions"))] + [
+        (str(u.rank), u.unit, f"{number(u.score):g}", f"{number(u.deducted):g}", f"{number(u.added):g}")
+        for u in board.units]
+    widths = [max(cell_len(row[column]) for row in rows) for column in range(5)]
+    out = [_("Scores from {start} to {end} (base {base})", start=start, end=end, base=board.base)]
+    for index, row in enumerate(rows):
+        out.append("  ".join(_padded(cell, width, right=column != 1)
+                             for column, (cell, width) in enumerate(zip(row, widths, strict=True))).rstrip())
+        if index == 0:
+            out.append("  ".join("-" * width for width in widths))
     if explain:
         for unit in board.units:
             lines = unit.deductions + unit.additions
             if not lines:
                 continue
-            console.print(f"[bold]{unit.unit}[/] {number(unit.score):g}", highlight=False)
+            out.append(f"{unit.unit} {number(unit.score):g}")
             for line in sorted(lines, key=lambda x: x.on):
                 capped = _(" (capped)") if line.capped else ""
                 days = f"{line.on}~{line.until:%m-%d} x{line.weeks}" if line.until and line.weeks > 1 else str(line.on)
-                console.print(f"  {days}  {_(RULE_WORDS[line.rule])}  {number(line.points):+g}  {line.item}"
-                              f"  #{line.event_id or '-'}{capped}", highlight=False)
+                out.append(f"  {days}  {_(RULE_WORDS[line.rule])}  {number(line.points):+g}  {line.item}"
+                           f"  #{line.event_id or '-'}{capped}")
+    sys.stdout.write("\n".join(out) + "\n")
+
+
+def _padded(text: str, width: int, right: bool) -> str:
+    """`text` padded to `width` terminal cells (a Chinese character takes two)."""
+    gap = " " * (width - cell_len(text))
+    return gap + text if right else text + gap
 
 
 def _print_board(data: dict[str, Any]) -> None:
