@@ -12,6 +12,8 @@ office's own fonts; digits and Latin letters use Times New Roman.
 from __future__ import annotations
 
 import copy
+import itertools
+import math
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -82,10 +84,14 @@ def issuer_mark(document: Document, issuer: str, number: str) -> None:
 
 
 def title(document: Document, words: str) -> None:
+    """The title, centred, broken into balanced lines by `title_lines` (explicit line breaks)."""
     paragraph = document.add_paragraph()
     paragraph.alignment = WD_ALIGN_PARAGRAPH.CENTER
     paragraph.paragraph_format.line_spacing = Pt(35)
-    text(paragraph, words, TITLE_FONT, TITLE_PT, bold=True)
+    *upper, last = title_lines(words, title_capacity())
+    for line in upper:
+        text(paragraph, line, TITLE_FONT, TITLE_PT, bold=True).add_break()
+    text(paragraph, last, TITLE_FONT, TITLE_PT, bold=True)
     document.add_paragraph()
 
 
@@ -263,3 +269,100 @@ def _page_number(paragraph: Paragraph, align: WD_ALIGN_PARAGRAPH) -> None:
             shown.text = code
             run._r.append(shown)
     text(paragraph, " —", FANGSONG, PAGE_NUMBER_PT)
+
+
+# A title's line breaks (GB/T 9704 7.3.3: words kept whole, lines arranged symmetrically).
+TYPE_AREA_WIDTH = Mm(156)
+_GENRES = ("通知单", "通报", "通知", "报告", "意见", "决定", "请示", "批复", "方案", "纪要", "函")
+_OPENING, _CLOSING = "《（(“‘〔【「", "》）)”’〕】」、，。；：！？,.;:!?%"
+_UNIT = re.compile(
+    r"《[^》]*》"  # a quoted document name, never broken
+    r"|第?[0-9０-９]+(?:[.:：／/-][0-9０-９]+)*[年月日周号期次届项个条号%]?"  # a number with its counter
+    r"|[A-Za-z][A-Za-z0-9'’.-]* ?"  # a Latin word and the space after it
+    r"|.", re.DOTALL)
+_GOOD, _FAIR, _POOR = 0, 1, 8  # the cost of breaking at a point: a phrase boundary, likely a word's, maybe inside a word
+
+
+def title_capacity(size_pt: float = TITLE_PT) -> int:
+    """How many full-width characters of a `size_pt` title fit on a line of the type area (二号: 20)."""
+    return int(TYPE_AREA_WIDTH.pt // size_pt)
+
+
+def title_lines(title: str, per_line: int) -> list[str]:
+    """`title` broken into lines of at most `per_line` full-width characters, words kept whole.
+
+    Breaks fall where a phrase ends: after a leading 关于, around a 《…》 name, after a number such as
+    2024年第41周, before the closing 的通报/的通知; never inside 《》 or a number, nor before closing or
+    after opening punctuation. Of the fewest lines that fit, the ones chosen are the most even with
+    each line no longer than the next (梯形), breaking mid-phrase only where nothing else fits."""
+    units = _UNIT.findall(title.strip())
+    widths = [width_in_characters(unit) for unit in units]
+    if sum(widths) <= per_line or len(units) < 2:
+        return [title.strip()]
+    costs = [_break_cost(units, at) for at in range(1, len(units))]  # costs[at - 1]: a break before units[at]
+    limit = max(per_line, *widths)  # a 《》 name longer than a line gets a line of its own, overfull
+    for lines in range(math.ceil(sum(widths) / limit), len(units) + 1):
+        if math.comb(len(units) - 1, lines - 1) > 100_000:
+            break  # a title of several hundred characters: fill the lines instead
+        best = _best_breaks(widths, costs, lines, limit)
+        if best is not None:
+            return _cut(units, best)
+    return _cut(units, _filled(widths, limit))
+
+
+def _cut(units: Sequence[str], breaks: Sequence[int]) -> list[str]:
+    edges = [0, *breaks, len(units)]
+    return ["".join(units[start:end]).strip() for start, end in itertools.pairwise(edges)]
+
+
+def _filled(widths: Sequence[float], limit: float) -> list[int]:
+    """Break points that fill each line in turn (the fallback for an overlong title)."""
+    breaks, used = [], 0.0
+    for at, width in enumerate(widths):
+        if used + width > limit and at:
+            breaks.append(at)
+            used = 0.0
+        used += width
+    return breaks
+
+
+def _break_cost(units: Sequence[str], at: int) -> float | None:
+    before, after = units[at - 1], units[at]
+    if after[0] in _CLOSING or before[-1] in _OPENING:
+        return None
+    rest = "".join(units[at:])
+    if (at == 2 and units[0] + before == "关于") or after.startswith("《") or before.endswith("》"):
+        return _GOOD
+    if rest.startswith("的") and rest[1:] in _GENRES:
+        return _GOOD
+    if any(c.isdigit() for c in before) and (after[0] == "第" or after[0].isdigit()):
+        return _POOR  # 2024年 | 第41周
+    if before.endswith(" ") or before[-1] in "、，；：" or any(c.isdigit() for c in before) or before == "的":
+        return _FAIR
+    if before.isascii() and after.isascii():
+        return None  # inside a Latin word
+    return _POOR
+
+
+def _best_breaks(widths: Sequence[float], costs: Sequence[float | None], lines: int,
+                 per_line: int) -> tuple[int, ...] | None:
+    """The break points (unit indices) of the best `lines`-line layout, or None when none fits.
+
+    A layout whose lines grow downwards (梯形) beats any that does not; among those, the lowest
+    sum of break costs plus the spread between the longest and the shortest line wins."""
+    starts = [0.0]
+    for width in widths:
+        starts.append(starts[-1] + width)
+    best: tuple[tuple[bool, float], tuple[int, ...]] | None = None
+    for breaks in itertools.combinations(range(1, len(widths)), lines - 1):
+        if any(costs[at - 1] is None for at in breaks):
+            continue
+        edges = (0, *breaks, len(widths))
+        spans = [starts[end] - starts[start] for start, end in itertools.pairwise(edges)]
+        if max(spans) > per_line:
+            continue
+        trapezoid = all(upper <= lower for upper, lower in itertools.pairwise(spans))
+        score = (not trapezoid, sum(costs[at - 1] or 0 for at in breaks) + max(spans) - min(spans))
+        if best is None or score < best[0]:
+            best = (score, breaks)
+    return None if best is None else best[1]

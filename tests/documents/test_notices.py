@@ -66,7 +66,7 @@ def test_weekly_notice_says_the_figures_names_the_overdue_and_ranks_the_units(
     text, tables = _text(tmp_path / "weekly.docx")
 
     assert text.startswith("赣州市苏区振兴发展工作办公室\n督通〔2024〕41号")
-    assert "关于2024年第41周督查督办事项落实情况的通报" in text
+    assert "关于2024年第41周\n督查督办事项落实情况的通报" in text, "the title in two lines, the lower longer"
     assert "截至10月8日，全部3项事项已落实1项，占33.3%。" in text
     assert "截至10月8日，《新时代意见》3项事项已落实1项，占33.3%。" in text
     assert "截至10月8日，共有1项事项逾期未办结，涉及1个牵头单位：" in text

@@ -20,7 +20,7 @@ def test_supervisors_download_the_weekly_notice_officers_may_not(world, client_f
     assert response.headers["content-disposition"].startswith("attachment;")
     assert "filename*=UTF-8''%E9%80%9A%E6%8A%A5-2024-W23.docx" in response.headers["content-disposition"]
     text = _text(response)
-    assert "关于2024年第23周督查督办事项落实情况的通报" in text and "《新时代意见》3项事项已落实0项" in text
+    assert "关于2024年第23周\n督查督办事项落实情况的通报" in text and "《新时代意见》3项事项已落实0项" in text
     officer = client_for(world.people["lead"])
     assert 'href="/notice/weekly.docx"' not in officer.get("/").text
     assert officer.get("/notice/weekly.docx").status_code == 403
