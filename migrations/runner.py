@@ -17,7 +17,7 @@ if TYPE_CHECKING:
     from alembic.config import Config
 
 HERE = Path(__file__).parent
-HEAD_REVISION = "0016_scoring_index"
+HEAD_REVISION = "0017_outbox_body"
 
 
 def alembic_config(url: str | None = None) -> Config:

@@ -2,12 +2,24 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable, Sequence
 from datetime import datetime
 from enum import StrEnum
 from typing import Any
 
-from sqlalchemy import JSON, Column, Index, String, Text, UniqueConstraint
-from sqlmodel import Field, SQLModel
+from sqlalchemy import (
+    JSON,
+    Column,
+    ForeignKey,
+    Index,
+    Integer,
+    String,
+    Text,
+    UniqueConstraint,
+    insert,
+    select,
+)
+from sqlmodel import Field, Session, SQLModel
 
 from models.db import UTCDateTime
 
@@ -25,9 +37,10 @@ DUE_STATUSES = (OutboxStatus.PENDING, OutboxStatus.FAILED)
 class OutboxMessage(SQLModel, table=True):
     """One rendered email to one or more addresses, sent at least once and (nearly) at most once.
 
-    The message is rendered when it is queued (`raw`), so every attempt sends the same bytes with
-    the same Message-ID. A claim sets `claim` and pushes `next_attempt_at` out by a lease: a
-    delivery process killed mid-send leaves the row to be claimed again once the lease expires.
+    The message is rendered when it is queued (its `OutboxBody`), so every attempt sends the same
+    bytes with the same Message-ID. A claim sets `claim` and pushes `next_attempt_at` out by a
+    lease: a delivery process killed mid-send leaves the row to be claimed again once the lease
+    expires.
     """
 
     __tablename__ = "outbox_message"
@@ -43,7 +56,6 @@ class OutboxMessage(SQLModel, table=True):
     notification_ids: list[int] = Field(default_factory=list, sa_column=Column(JSON, nullable=False))
     subject: str = Field(default="", max_length=500)
     message_id: str = Field(max_length=250)
-    raw: str = Field(sa_column=Column(Text, nullable=False))
     status: OutboxStatus = Field(default=OutboxStatus.PENDING, sa_type=String(16))
     attempts: int = 0
     next_attempt_at: datetime = Field(sa_type=UTCDateTime)
@@ -51,6 +63,44 @@ class OutboxMessage(SQLModel, table=True):
     last_error: str = Field(default="", sa_column=Column(Text, nullable=False, default=""))
     created_at: datetime = Field(sa_type=UTCDateTime)
     sent_at: datetime | None = Field(default=None, sa_type=UTCDateTime, nullable=True)
+
+
+class OutboxBody(SQLModel, table=True):
+    """A queued message's bytes, apart from its row: claiming it and recording what happened
+    change a few small columns, and a row holding the 7-10 KB body next to them would be written
+    out whole each time (SQLite rewrites the record and its overflow pages)."""
+
+    __tablename__ = "outbox_body"
+
+    outbox_id: int = Field(sa_column=Column(Integer, ForeignKey("outbox_message.id", ondelete="CASCADE"),
+                                            primary_key=True, autoincrement=False))
+    raw: str = Field(sa_column=Column(Text, nullable=False))
+
+
+def queue(session: Session, messages: Sequence[tuple[OutboxMessage, str]]) -> None:
+    """Add outbox messages with their bodies (rendered mail, `raw`); flushes, the caller commits."""
+    if not messages:
+        return
+    session.add_all([message for message, _ in messages])
+    session.flush()
+    session.execute(insert(OutboxBody.__table__),  # type: ignore[attr-defined]
+                    [{"outbox_id": message.id, "raw": raw} for message, raw in messages])
+
+
+def bodies(session: Session, outbox_ids: Iterable[int]) -> dict[int, str]:
+    """The rendered mail of each of these outbox messages, by id."""
+    ids = list(outbox_ids)
+    table = OutboxBody.__table__  # type: ignore[attr-defined]
+    found: dict[int, str] = {}
+    for start in range(0, len(ids), 5000):
+        found.update(session.execute(  # type: ignore[arg-type]
+            select(table.c.outbox_id, table.c.raw).where(table.c.outbox_id.in_(ids[start:start + 5000]))).all())
+    return found
+
+
+def body(session: Session, outbox_id: int) -> str:
+    """One outbox message's rendered mail."""
+    return bodies(session, [outbox_id])[outbox_id]
 
 
 class DigestSent(SQLModel, table=True):

@@ -34,7 +34,7 @@ from sqlmodel import Session, col
 from config.settings import Settings
 from models.db import is_postgres
 from models.errors import DubanError, database_detail
-from models.outbox import DUE_STATUSES, OutboxMessage, OutboxStatus
+from models.outbox import DUE_STATUSES, OutboxMessage, OutboxStatus, bodies
 from notifications.outbox import group_pending
 from notifications.transport import DeliveryError, SmtpConnection, SmtpTransport
 from notifications.window import IsWorkday, window_closed_until
@@ -112,30 +112,38 @@ def lease(settings: Settings) -> timedelta:
 
 
 def claim_due(session: Session, now: datetime, settings: Settings, limit: int) -> tuple[str, list[Claimed]]:
-    """Claim up to `limit` due rows for this run (commits); returns the claim token and the rows."""
+    """Claim up to `limit` due rows for this run (commits); returns the claim token and the rows.
+
+    One `UPDATE ... RETURNING` claims the rows and says which (compare-and-set on status and
+    next_attempt_at; on PostgreSQL the rows are chosen with SKIP LOCKED, so two runs never wait on
+    each other's rows); their bodies are read from outbox_body, which no claim ever rewrites."""
     token = uuid.uuid4().hex
+    table = OutboxMessage.__table__  # type: ignore[attr-defined]
     due = (
-        select(OutboxMessage.id)  # type: ignore[call-overload]
-        .where(col(OutboxMessage.status).in_(DUE_STATUSES), OutboxMessage.next_attempt_at <= now)
-        .order_by(col(OutboxMessage.next_attempt_at), col(OutboxMessage.id))
+        select(table.c.id)
+        .where(table.c.status.in_(DUE_STATUSES), table.c.next_attempt_at <= now)
+        .order_by(table.c.next_attempt_at, table.c.id)
         .limit(limit)
     )
     if is_postgres(session):
-        due = due.with_for_update(skip_locked=True)
-    session.execute(
-        update(OutboxMessage)
-        .where(col(OutboxMessage.id).in_(due.scalar_subquery()),
-               col(OutboxMessage.status).in_(DUE_STATUSES), OutboxMessage.next_attempt_at <= now)
-        .values(claim=token, next_attempt_at=now + lease(settings), attempts=OutboxMessage.attempts + 1)
-        .execution_options(synchronize_session=False)
-    )
-    session.commit()
+        # Chosen once, in a CTE: as `id IN (subquery)` PostgreSQL may run the locking subquery
+        # again for each row, skip the rows this very statement just updated, and so claim rows
+        # past the limit (all the due rows, at worst).
+        chosen = due.with_for_update(skip_locked=True).cte("due").prefix_with("MATERIALIZED")
+        picked = table.c.id == chosen.c.id
+    else:
+        picked = table.c.id.in_(due.scalar_subquery())
     rows = session.execute(
-        select(OutboxMessage.id, OutboxMessage.recipients, OutboxMessage.raw,  # type: ignore[call-overload]
-               OutboxMessage.attempts, OutboxMessage.created_at)
-        .where(OutboxMessage.claim == token).order_by(OutboxMessage.id)
+        update(table)
+        .where(picked, table.c.status.in_(DUE_STATUSES), table.c.next_attempt_at <= now)
+        .values(claim=token, next_attempt_at=now + lease(settings), attempts=table.c.attempts + 1)
+        .returning(table.c.id, table.c.recipients, table.c.attempts, table.c.created_at)
     ).all()
-    return token, [Claimed(*row) for row in rows]
+    session.commit()
+    raws = bodies(session, [row.id for row in rows])
+    session.commit()
+    return token, [Claimed(row.id, row.recipients, raws[row.id], row.attempts, row.created_at)
+                   for row in sorted(rows, key=lambda row: row.id)]
 
 
 def record(session: Session, token: str, outcomes: Sequence[Outcome], now: datetime, settings: Settings,

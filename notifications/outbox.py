@@ -23,7 +23,7 @@ from config.settings import Settings
 from models.deadlines import ACTIVE_STATUSES
 from models.errors import Forbidden, InvalidInput, NotFound
 from models.notices import THRESHOLD_TEMPLATES, still_true, template_for
-from models.outbox import OutboxMessage, OutboxStatus
+from models.outbox import OutboxMessage, OutboxStatus, queue
 from models.period_sweep import KINDS as PERIOD_KINDS
 from models.periods import period_named, still_due
 from models.queries import find_person
@@ -80,9 +80,9 @@ def group_pending(session: Session, now: datetime, settings: Settings, limit: in
         if claimed != len(ids):  # another run is grouping (some of) them
             session.rollback()
             return 0
-        messages = _messages(session, pending, now, settings)
-        session.add_all(messages)
-        session.flush()
+        mails = _messages(session, pending, now, settings)
+        queue(session, mails)
+        messages = [message for message, _ in mails]
         # One statement run for every (notification, message) pair, in the messages' order: a
         # notification in several messages (to one address, copied to another) keeps the first.
         table = Notification.__table__  # type: ignore[attr-defined]
@@ -104,7 +104,8 @@ def group_pending(session: Session, now: datetime, settings: Settings, limit: in
     return len(messages)
 
 
-def _messages(session: Session, pending: Sequence[Notification], now: datetime, settings: Settings) -> list[OutboxMessage]:
+def _messages(session: Session, pending: Sequence[Notification], now: datetime,
+              settings: Settings) -> list[tuple[OutboxMessage, str]]:
     mailboxes: dict[str, _Mailbox] = defaultdict(_Mailbox)
     for n in _periods_still_due(session, pending):
         for addr in _addresses(n.to_addrs):
@@ -142,13 +143,13 @@ def _messages(session: Session, pending: Sequence[Notification], now: datetime, 
         )
         mail = build_notice(envelope, locale=locale, sections=sections, fyi=fyi, base_url=settings.base_url)
         kinds = {s.kind for s in (*sections, *fyi)}
-        out.append(OutboxMessage(
+        out.append((OutboxMessage(
             key=key, kind=kinds.pop() if len(kinds) == 1 else "notice", locale=locale, recipients=[addr],
             item_ids=sorted({line.item_id for s in (*sections, *fyi) for line in s.lines}),
             notification_ids=notification_ids, subject=mail.subject,
-            message_id=envelope.message_id, raw=mail.raw, status=OutboxStatus.PENDING,
+            message_id=envelope.message_id, status=OutboxStatus.PENDING,
             next_attempt_at=now, created_at=now,
-        ))
+        ), mail.raw))
     return out
 
 

@@ -189,3 +189,12 @@ def queue_mail(engine: Any, addresses: list[str], per_address: int = 1, kind: st
             for _ in range(per_address):
                 notify(session, make_item(session, lead_unit=unit), kind, [addr])
         session.commit()
+
+
+def raw_of(message: Any) -> str:
+    """The rendered mail of an outbox message loaded in a session (its body row)."""
+    from sqlmodel import Session
+
+    from models.outbox import body
+
+    return body(Session.object_session(message), message.id)  # type: ignore[arg-type]

@@ -13,7 +13,7 @@ from sqlmodel import Session, select
 
 from config.settings import SettingsError, load_settings
 from models.errors import Forbidden, InvalidInput
-from models.outbox import OutboxMessage, OutboxStatus
+from models.outbox import OutboxMessage, OutboxStatus, queue
 from models.tables import Role
 from notifications.delivery import backoff, claim_due, deliver, lease
 from notifications.outbox import retry_dead
@@ -93,9 +93,10 @@ def test_a_refused_recipient_is_dead_and_others_still_go_out(engine: Engine, now
 
 def test_a_message_refused_for_some_recipients_records_which(engine: Engine, now: datetime, smtp_sink: SmtpSink) -> None:
     with Session(engine) as session:
-        session.add(OutboxMessage(key="digest:x", kind="digest_leadership", recipients=["a@x.cn", "b@x.cn", "c@x.cn"],
-                                  message_id="<m1@x>", raw="Message-ID: <m1@x>\r\nSubject: hi\r\n\r\nbody\r\n",
-                                  next_attempt_at=now, created_at=now))
+        queue(session, [(OutboxMessage(key="digest:x", kind="digest_leadership",
+                                       recipients=["a@x.cn", "b@x.cn", "c@x.cn"], message_id="<m1@x>",
+                                       next_attempt_at=now, created_at=now),
+                         "Message-ID: <m1@x>\r\nSubject: hi\r\n\r\nbody\r\n")])
         session.commit()
     smtp_sink.handler.refuse = {"b@x.cn": "550 5.1.1 Unknown", "c@x.cn": "452 4.2.2 Mailbox full"}
     summary = deliver(engine, now, smtp_sink.settings())
@@ -174,8 +175,8 @@ def test_the_window_follows_the_office_calendar(smtp_sink: SmtpSink) -> None:
 def test_a_claim_holds_for_the_lease_setting_then_the_rows_are_due_again(engine: Engine, now: datetime, smtp_sink: SmtpSink) -> None:
     """A run killed after claiming leaves its rows to the first run after DUBAN_DELIVERY_LEASE_SECONDS."""
     with Session(engine) as session:
-        session.add(OutboxMessage(key="k", kind="reminder", recipients=["u@x.cn"], message_id="<k@x>",
-                                  raw="Subject: x\r\n\r\nx\r\n", next_attempt_at=now, created_at=now))
+        queue(session, [(OutboxMessage(key="k", kind="reminder", recipients=["u@x.cn"], message_id="<k@x>",
+                                       next_attempt_at=now, created_at=now), "Subject: x\r\n\r\nx\r\n")])
         session.commit()
         settings = smtp_sink.settings(delivery_lease_seconds=90, smtp_timeout=2.0)
         _, batch = claim_due(session, now, settings, limit=10)  # ... and the run dies here
@@ -189,11 +190,47 @@ def test_a_claim_holds_for_the_lease_setting_then_the_rows_are_due_again(engine:
         load_settings(delivery_lease_seconds=0)
 
 
+def test_a_claim_takes_only_due_rows_oldest_first_with_their_bodies_and_counts_the_attempt(
+        engine: Engine, now: datetime, smtp_sink: SmtpSink) -> None:
+    """The claim (one UPDATE ... RETURNING, then the bodies): pending and failed rows whose time has
+    come, oldest first up to the limit, each with its own body byte for byte; sent, dead, claimed
+    and later rows stay as they were."""
+    states = [  # (status, next attempt): five due, four not
+        (OutboxStatus.PENDING, now - timedelta(minutes=3)), (OutboxStatus.FAILED, now - timedelta(minutes=2)),
+        (OutboxStatus.PENDING, now), (OutboxStatus.FAILED, now), (OutboxStatus.PENDING, now),
+        (OutboxStatus.PENDING, now + timedelta(seconds=1)), (OutboxStatus.FAILED, now + timedelta(hours=1)),
+        (OutboxStatus.SENT, now - timedelta(hours=1)), (OutboxStatus.DEAD, now - timedelta(hours=1)),
+    ]
+    raws = [f"Message-ID: <{i}@x>\r\nSubject: {i}\r\n\r\n{'正文' * i}\r\n.{i}\r\n" for i in range(len(states))]
+    with Session(engine) as session:
+        queue(session, [(OutboxMessage(key=f"k{i}", kind="reminder", recipients=[f"u{i}@x.cn", "all@x.cn"],
+                                       message_id=f"<{i}@x>", status=status, attempts=i, next_attempt_at=at,
+                                       created_at=now - timedelta(days=1)), raws[i])
+                        for i, (status, at) in enumerate(states)])
+        session.commit()
+        ids = [m.id for m in rows(engine)]
+        settings = smtp_sink.settings(delivery_lease_seconds=600)
+        token, first = claim_due(session, now, settings, limit=3)
+        _, second = claim_due(session, now, settings, limit=10)
+        assert claim_due(session, now, settings, limit=10)[1] == []
+    assert [c.id for c in first] == ids[:3] and [c.id for c in second] == ids[3:5]
+    for c in (*first, *second):
+        i = ids.index(c.id)
+        assert (c.raw, c.recipients, c.attempts) == (raws[i], [f"u{i}@x.cn", "all@x.cn"], i + 1)
+        assert c.created_at == now - timedelta(days=1)
+    after = rows(engine)
+    assert [(r.claim is not None, r.attempts) for r in after] == [(True, i + 1) for i in range(5)] + [
+        (False, i) for i in range(5, 9)]
+    assert {r.claim for r in after[:3]} == {token}
+    assert all(r.next_attempt_at == now + timedelta(seconds=600) for r in after[:5])
+    assert [(r.status, r.next_attempt_at) for r in after[5:]] == states[5:]
+
+
 def test_parallel_claims_never_hand_out_the_same_row(engine: Engine, now: datetime, smtp_sink: SmtpSink) -> None:
     with Session(engine) as session:
-        for i in range(60):
-            session.add(OutboxMessage(key=f"k{i}", kind="reminder", recipients=[f"u{i}@x.cn"], message_id=f"<{i}@x>",
-                                      raw="Subject: x\r\n\r\nx\r\n", next_attempt_at=now, created_at=now))
+        queue(session, [(OutboxMessage(key=f"k{i}", kind="reminder", recipients=[f"u{i}@x.cn"], message_id=f"<{i}@x>",
+                                       next_attempt_at=now, created_at=now), "Subject: x\r\n\r\nx\r\n")
+                        for i in range(60)])
         session.commit()
     settings = smtp_sink.settings()
     claimed: list[int] = []
@@ -228,7 +265,7 @@ def test_parallel_claims_never_hand_out_the_same_row(engine: Engine, now: dateti
 def test_an_admin_may_queue_a_dead_message_again_and_others_may_not(session: Session, now: datetime) -> None:
     admin = make_person(session, Role.ADMIN, email="admin@dc.gov.cn")
     officer = make_person(session, Role.OFFICER, email="officer@dc.gov.cn")
-    message = OutboxMessage(key="k", kind="reminder", recipients=["u@x.cn"], message_id="<1@x>", raw="x",
+    message = OutboxMessage(key="k", kind="reminder", recipients=["u@x.cn"], message_id="<1@x>",
                             status=OutboxStatus.DEAD, attempts=3, last_error="550 no", next_attempt_at=now,
                             created_at=now - timedelta(days=3))
     session.add(message)

@@ -15,7 +15,7 @@ from sqlalchemy.engine import Engine
 from sqlmodel import Session, select
 
 from config.settings import load_settings
-from models.outbox import DigestSent, OutboxMessage
+from models.outbox import DigestSent, OutboxMessage, body
 from models.tables import Role
 from notifications.digest import iso_week, queue_digests, write_previews
 from tests.factories import make_document, make_item, make_person, make_unit
@@ -31,7 +31,7 @@ def digests(session: Session) -> dict[tuple[str, str], email.message.EmailMessag
     session.expire_all()
     out = {}
     for row in session.exec(select(OutboxMessage).where(OutboxMessage.kind.startswith("digest_"))).all():  # type: ignore[attr-defined]
-        out[(row.kind.removeprefix("digest_"), row.recipients[0])] = email.message_from_string(row.raw, policy=policy.default)
+        out[(row.kind.removeprefix("digest_"), row.recipients[0])] = email.message_from_string(body(session, row.id), policy=policy.default)  # type: ignore[arg-type]
     return out  # type: ignore[return-value]
 
 
@@ -209,7 +209,7 @@ def test_contacts_of_one_unit_get_the_same_digest_with_their_own_to_and_message_
     queue_digests(session, now, settings())
     rows = {r.recipients[0]: r for r in session.exec(select(OutboxMessage)).all()}
     first, second = rows["jxw@example.gov.cn"], rows["jxw2@example.gov.cn"]
-    a, b = (email.message_from_string(r.raw, policy=policy.default) for r in (first, second))
+    a, b = (email.message_from_string(body(session, r.id), policy=policy.default) for r in (first, second))  # type: ignore[arg-type]
     assert (a["To"], b["To"]) == ("jxw@example.gov.cn", "jxw2@example.gov.cn")
     assert (a["Message-ID"], b["Message-ID"]) == (first.message_id, second.message_id)
     assert first.message_id != second.message_id
@@ -247,7 +247,7 @@ def test_admins_hear_about_sweep_warnings_silence_and_dead_mail_and_nothing_in_a
     session.add(SweepRun(now=week - timedelta(days=2), examined=5, notifications=1,
                          warnings=["calendar: 2027 is covered neither by the chinese-calendar package"]))
     session.add(OutboxMessage(key="k-dead", kind="reminder", recipients=["gone@example.gov.cn"], subject="【督办提醒】新时代意见/1",
-                              message_id="<dead@x>", raw="x", status=OutboxStatus.DEAD, next_attempt_at=week,
+                              message_id="<dead@x>", status=OutboxStatus.DEAD, next_attempt_at=week,
                               created_at=week - timedelta(days=1), last_error="550 5.1.1 user unknown"))
     session.commit()
     summary = queue_digests(session, week, settings())

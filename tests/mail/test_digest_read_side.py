@@ -21,7 +21,7 @@ from config import clock
 from config.settings import load_settings
 from models.db import make_engine
 from models.lifecycle import Action, apply
-from models.outbox import OutboxMessage
+from models.outbox import OutboxMessage, body
 from models.read.figures import build_figures, build_report, by_attention
 from models.read.filters import ItemFilter
 from models.read.views import count_items
@@ -41,7 +41,7 @@ def settings(**overrides: Any) -> Any:
 
 def sent(session: Session) -> dict[tuple[str, str], Any]:
     session.expire_all()
-    return {(row.kind.removeprefix("digest_"), row.recipients[0]): email.message_from_string(row.raw, policy=policy.default)
+    return {(row.kind.removeprefix("digest_"), row.recipients[0]): email.message_from_string(body(session, row.id), policy=policy.default)  # type: ignore[arg-type]
             for row in session.exec(select(OutboxMessage)).all() if row.kind.startswith("digest_")}
 
 

@@ -15,7 +15,7 @@ from models.outbox import OutboxMessage
 from models.tables import Notification, Role, Status
 from notifications.outbox import group_pending
 from tests.factories import make_item, make_person, make_unit
-from tests.mail.conftest import SmtpSink, notify
+from tests.mail.conftest import SmtpSink, notify, raw_of
 
 
 def messages(session: Session) -> list[OutboxMessage]:
@@ -24,7 +24,7 @@ def messages(session: Session) -> list[OutboxMessage]:
 
 
 def text_of(message: OutboxMessage) -> str:
-    parsed = email.message_from_string(message.raw, policy=policy.default)
+    parsed = email.message_from_string(raw_of(message), policy=policy.default)
     return parsed.get_body(("plain",)).get_content()  # type: ignore[union-attr]
 
 

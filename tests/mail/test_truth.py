@@ -13,7 +13,7 @@ from models.outbox import OutboxMessage
 from models.tables import Notification, Status
 from notifications.outbox import group_pending
 from tests.factories import make_item, make_unit
-from tests.mail.conftest import SmtpSink, notify
+from tests.mail.conftest import SmtpSink, notify, raw_of
 
 EARLIER = datetime(2024, 5, 20, 1, tzinfo=UTC)
 
@@ -25,7 +25,7 @@ def only_message(session: Session) -> OutboxMessage:
 
 
 def text_of(message: OutboxMessage) -> str:
-    parsed = email.message_from_string(message.raw, policy=policy.default)
+    parsed = email.message_from_string(raw_of(message), policy=policy.default)
     return parsed.get_body(("plain",)).get_content()  # type: ignore[union-attr]
 
 

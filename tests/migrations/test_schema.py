@@ -107,3 +107,37 @@ def test_periods_made_before_the_period_sweep_are_swept_from_their_first_thresho
         due = [(r.item_id, r.starts) for r in rows if r.next_action_at is not None]
         assert due == [(ids[0], q4[0])]
         assert rows[[(r.item_id, r.starts) for r in rows].index(due[0])].next_action_at == datetime(1970, 1, 1, tzinfo=UTC)
+
+
+def test_outbox_bodies_move_to_their_own_table_in_0017_and_back_on_downgrade(tmp_path):
+    """0017: every outbox message's rendered mail moves from outbox_message.raw to outbox_body, byte
+    for byte; a downgrade puts it back."""
+    from alembic import command
+    from sqlalchemy import text
+
+    from migrations.runner import alembic_config
+    from models.db import make_engine
+
+    engine = make_engine(f"sqlite:///{tmp_path}/old.db")
+    cfg = alembic_config()
+    raws = {1: "Subject: =?utf-8?b?5Lqk5Yqe?=\r\n\r\n.dot\r\n" + "x" * 9000, 2: "Subject: b\r\n\r\nb\r\n"}
+    with engine.begin() as connection:
+        cfg.attributes["connection"] = connection
+        command.upgrade(cfg, "0016_scoring_index")
+        for outbox_id, raw in raws.items():
+            connection.execute(text(
+                "INSERT INTO outbox_message (id, key, kind, locale, recipients, refused_recipients, item_ids,"
+                " notification_ids, subject, message_id, raw, status, attempts, next_attempt_at, last_error,"
+                " created_at) VALUES (:id, :key, 'reminder', 'zh-CN', '[]', '{}', '[]', '[]', '', :mid, :raw,"
+                " 'sent', 1, '2024-06-03 01:00:00', '', '2024-06-03 01:00:00')"),
+                {"id": outbox_id, "key": f"k{outbox_id}", "mid": f"<{outbox_id}@x>", "raw": raw})
+    upgrade(engine)
+    with engine.connect() as connection:
+        assert dict(connection.execute(text("SELECT outbox_id, raw FROM outbox_body")).all()) == raws  # type: ignore[arg-type]
+        columns = [row[1] for row in connection.execute(text("PRAGMA table_info(outbox_message)"))]
+    assert "raw" not in columns and "status" in columns
+    with engine.begin() as connection:
+        cfg.attributes["connection"] = connection
+        command.downgrade(cfg, "0016_scoring_index")
+    with engine.connect() as connection:
+        assert dict(connection.execute(text("SELECT id, raw FROM outbox_message")).all()) == raws  # type: ignore[arg-type]

@@ -61,7 +61,7 @@ def test_only_ledgers_are_accepted(world, client_for):
 
 def _message(session, now, status, error=""):  # type: ignore[no-untyped-def]
     message = OutboxMessage(key=f"k-{status}", kind="returned", recipients=["fgw@example.gov.cn"],
-                            subject="【督办】事项退回", message_id=f"<{status}@duban>", raw="", status=status,
+                            subject="【督办】事项退回", message_id=f"<{status}@duban>", status=status,
                             attempts=3, next_attempt_at=now - timedelta(hours=1), last_error=error, created_at=now)
     session.add(message)
     session.commit()

@@ -28,7 +28,7 @@ from models.attachments import AttachmentStore, apply_with_files
 from models.db import make_engine
 from models.feeds import create_feed
 from models.lifecycle import Action, apply
-from models.outbox import OutboxMessage, OutboxStatus
+from models.outbox import OutboxMessage, OutboxStatus, bodies
 from models.tables import Item, Person, ProgressReport, Role, Status, Unit
 from tests.web.conftest import PASSWORD, chromium_executable, password_hash
 from web.app import create_app
@@ -128,10 +128,11 @@ def _mail_by_kind(directory: Path) -> dict[str, str]:
     engine = make_engine(f"sqlite:///{directory / 'duban.db'}")
     with Session(engine) as session:
         messages = session.exec(select(OutboxMessage).order_by(OutboxMessage.id)).all()
+        raws = bodies(session, [m.id for m in messages])  # type: ignore[misc]
     engine.dispose()
     mail: dict[str, str] = {}
-    for message in sorted(messages, key=lambda m: len(m.raw)):
-        part = email.message_from_string(message.raw, policy=email.policy.default).get_body(("html",))
+    for message in sorted(messages, key=lambda m: len(raws[m.id])):  # type: ignore[index]
+        part = email.message_from_string(raws[message.id], policy=email.policy.default).get_body(("html",))  # type: ignore[index]
         if part is not None:
             mail[f"{message.kind}-{message.locale}"] = str(part.get_content())  # type: ignore[attr-defined]
     return mail
