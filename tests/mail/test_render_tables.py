@@ -1,0 +1,88 @@
+"""Notice tables and lists look their words up once a table (item_table and item_list in
+notifications/templates/_macros.*), not once a row: every notice still renders byte for byte as
+it did when each row looked them up itself. The macros as they were are kept here and rendered
+through the same environment, on a corpus of every kind with every column, in zh-CN and en, with
+values that look like format placeholders."""
+
+from __future__ import annotations
+
+import re
+from datetime import date
+from typing import Any
+
+import pytest
+from jinja2 import ChoiceLoader, DictLoader, Environment
+
+from notifications.builders import KIND_ORDER, ItemLine, ordered_sections
+from notifications.render import TEMPLATES, environment
+
+OLD_TABLE = '''{% macro item_table(lines, extra) -%}
+<table class="rows">
+<tr class="head"><th>{{ _("Item") }}</th><th>{{ _("Task") }}</th><th>{{ _("Lead unit") }}</th><th>{{ _("Deadline") }}</th>{% for key, label_ in extra %}<th>{{ label_ }}</th>{% endfor %}</tr>
+{% for line in lines %}
+<tr><td class="lead"><a href="{{ line.url }}">{{ line.ref }}</a></td><td>{{ line.title }}</td><td>{{ label(_("Lead unit")) }}{{ line.lead_unit }}</td><td class="num">{{ label(_("Deadline")) }}{{ line.deadline | d }}</td>{% for key, label_ in extra %}<td>{{ label(label_) }}{{ cell(line, key) }}</td>{% endfor %}</tr>
+{% endfor %}
+</table>
+{%- endmacro %}'''
+
+OLD_LIST = '''{% macro item_list(lines, extra) -%}
+{% for line in lines %}
+{{ loop.index }}. {{ line.ref }} {{ line.title }}
+   {{ _("Lead unit: %(lead)s; deadline: %(deadline)s", lead=line.lead_unit, deadline=line.deadline | d) }}{% for key, label in extra %}{{ _("; %(label)s: %(value)s", label=label, value=cell(line, key)) }}{% endfor %}
+
+   {{ line.url }}
+{% endfor %}
+{%- endmacro %}'''
+
+
+def old_environment(locale: str) -> Environment:
+    """The same templates, words and filters, with item_table and item_list as they were."""
+    macros = {}
+    for name, macro, old in (("_macros.html", "item_table", OLD_TABLE), ("_macros.txt", "item_list", OLD_LIST)):
+        text = (TEMPLATES / name).read_text(encoding="utf-8")
+        text, found = re.subn(r"\{% macro " + macro + r"\(.*?\{%- endmacro %\}", old.replace("\\", r"\\"), text, count=1,
+                              flags=re.S)
+        assert found == 1, f"{macro} not found in {name}"
+        macros[name] = text
+    new = environment(locale)
+    return new.overlay(loader=ChoiceLoader([DictLoader(macros), new.loader]))  # type: ignore[list-item]
+
+
+def line(item_id: int, title: str = "推动政策落地见效", unit: str = "市发改委", days_left: int = 3,
+         role: str = "lead", **details: Any) -> ItemLine:
+    return ItemLine(item_id=item_id, ref=f"新时代意见/{item_id}", title=title, lead_unit=unit,
+                    deadline=date(2024, 6, 6), original_deadline=date(2024, 6, 1), days_left=days_left,
+                    url=f"https://duban.example/items/{item_id}", role=role, details=details)
+
+
+EVERY_DETAIL = {
+    "level": 2, "text": "请于本周内报送 <b>进展</b> & 材料", "reason": "材料不全 %(value)s 100%", "evidence": "附件.pdf",
+    "requested_deadline": date(2024, 7, 1), "deadline": date(2024, 7, 2), "new_deadline": date(2024, 7, 3),
+    "period": "2024-07-01 – 2024-09-30", "period_due": "2024-09-30", "days_overdue": 4,
+}
+ODD = [line(1), line(2, title="完成率 100%（%(lead)s）", unit="市%(deadline)s委 & <局>", days_left=-3, role="co",
+                   **EVERY_DETAIL),
+       line(3, title="%s %d %%", unit="%", days_left=0, **EVERY_DETAIL)]
+
+CORPUS = [
+    *[(locale, {kind: ODD}, {}) for locale in ("zh-CN", "en") for kind in (*KIND_ORDER, "a_kind_no_template_has")],
+    *[(locale, {"overdue": ODD[:2], "reminder": ODD[2:]}, {"escalated": ODD, "signed_off": ODD[:1]})
+      for locale in ("zh-CN", "en")],
+    ("zh-CN", {"overdue": [line(i, days_left=-i) for i in range(1, 60)]}, {}),
+]
+
+
+@pytest.mark.parametrize(("locale", "action", "fyi"), CORPUS)
+def test_notices_render_byte_for_byte_as_when_each_row_looked_its_words_up(locale, action, fyi) -> None:
+    sections, others = ordered_sections(action), ordered_sections(fyi)
+    context = {"locale": locale, "sections": sections, "fyi": others,
+               "count": len({n.item_id for s in (*sections, *others) for n in s.lines}),
+               "counts": {s.kind: len(s.lines) for s in sections}, "base_url": "https://duban.example",
+               "only_fyi": not sections}
+    old, new = old_environment(locale), environment(locale)
+    for name in ("notice.html", "notice.txt"):
+        macros = "_macros." + name.rsplit(".", 1)[1]
+        assert old.loader.get_source(old, macros)[0] != new.loader.get_source(new, macros)[0]  # type: ignore[union-attr]
+        rendered = new.get_template(name).render(context)
+        assert "新时代意见/1" in rendered
+        assert rendered == old.get_template(name).render(context)
