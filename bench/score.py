@@ -96,7 +96,7 @@ def timed(url: str, start: date, end: date, fast: bool = True,
     from config.clock import parse_instant
     from config.scoring import load_scoring
     from models.db import make_engine
-    from models.scoring import load_rows, period_bounds, score, scoreboard
+    from models.scoring import cycle_collection_paused, load_rows, period_bounds, score, scoreboard
 
     engine = make_engine(url)
     began, cpu = time.perf_counter(), time.process_time()
@@ -108,10 +108,11 @@ def timed(url: str, start: date, end: date, fast: bool = True,
         else:
             board = score(*load_rows(session, period_bounds(start, end, as_of, TZ)[1]), model, calendar, TZ, start,
                           end, as_of)
-    data = board.as_dict()
-    if explain:
-        json.dumps(data, ensure_ascii=False)
-    else:
+    with cycle_collection_paused():  # as `duban score --json` writes it (cli/score.py)
+        data = board.as_dict()
+        if explain:
+            json.dumps(data, ensure_ascii=False)
+    if not explain:
         data = {"units": [(u["unit"], u["rank"], u["score"]) for u in data["units"]]}
     seconds, cpu = time.perf_counter() - began, time.process_time() - cpu
     engine.dispose()

@@ -10,8 +10,10 @@ rule, item and event; the lines of a unit sum to its score minus the base.
 
 from __future__ import annotations
 
+import gc
 from collections import defaultdict
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Iterator, Mapping
+from contextlib import contextmanager
 from copy import copy
 from dataclasses import dataclass, field, replace
 from datetime import UTC, date, datetime, timedelta
@@ -155,11 +157,12 @@ def scoreboard(session: Session, model: ScoringModel, calendar: WorkCalendar, tz
         return scoreboard_parts(session, model, calendar, tz, start, end, as_of, [])[0]
     from models.scoring_sql import replay_in_sql
 
-    replay, units = replay_in_sql(session, model, calendar, tz, start, end, *period_bounds(start, end, as_of, tz),
-                                  explain=False)
-    assert replay.totals is not None
-    return _ranked(Scoreboard(start, end, as_of, model.base, [
-        _capped_totals(uid, name, replay.totals.get(uid, {}), model) for uid, name in units.items()]))
+    with cycle_collection_paused():
+        replay, units = replay_in_sql(session, model, calendar, tz, start, end, *period_bounds(start, end, as_of, tz),
+                                      explain=False)
+        assert replay.totals is not None
+        return _ranked(Scoreboard(start, end, as_of, model.base, [
+            _capped_totals(uid, name, replay.totals.get(uid, {}), model) for uid, name in units.items()]))
 
 
 def scoreboard_parts(
@@ -169,8 +172,24 @@ def scoreboard_parts(
     """`scoreboard`, and those of `parts` (its months, say) cut from the same replay, as `score_parts`."""
     from models.scoring_sql import replay_in_sql
 
-    replay, units = replay_in_sql(session, model, calendar, tz, start, end, *period_bounds(start, end, as_of, tz))
-    return _with_parts(replay, units, model, tz, start, end, as_of, parts)
+    with cycle_collection_paused():
+        replay, units = replay_in_sql(session, model, calendar, tz, start, end, *period_bounds(start, end, as_of, tz))
+        return _with_parts(replay, units, model, tz, start, end, as_of, parts)
+
+
+@contextmanager
+def cycle_collection_paused() -> Iterator[None]:
+    """Python's cycle collector paused while scoring: a year over 100,000 items makes some 600,000
+    rows, lines and dicts and no reference cycle, yet the collector walks the growing heap again and
+    again as they are made (0.4 s of 2.4 s CPU). Reference counting still frees them all. It is
+    process-wide: another thread's cycles wait the second or two for the next collection."""
+    enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if enabled:
+            gc.enable()
 
 
 def _event(row: Any, payload: dict[str, Any]) -> EventRow:

@@ -340,3 +340,24 @@ def test_working_days_keep_their_numbers_when_days_before_or_after_are_added():
             assert days.number(day) == days.number(day - timedelta(days=1))
         day += timedelta(days=1)
     assert early < 0 < known[date(2024, 3, 29)] < late
+
+
+def test_the_cycle_collector_is_paused_while_scoring_and_left_as_it_was():
+    import gc
+
+    from models.scoring import cycle_collection_paused
+
+    assert gc.isenabled()
+    with cycle_collection_paused():
+        assert not gc.isenabled()
+    assert gc.isenabled()
+    gc.disable()
+    try:
+        with cycle_collection_paused():
+            assert not gc.isenabled()
+        assert not gc.isenabled()
+    finally:
+        gc.enable()
+    with pytest.raises(ValueError), cycle_collection_paused():
+        raise ValueError
+    assert gc.isenabled()
