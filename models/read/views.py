@@ -26,6 +26,7 @@ from models.tables import (
     ItemEvent,
     Person,
     ProgressReport,
+    Role,
     Status,
     Unit,
 )
@@ -142,7 +143,13 @@ MY_WORK_SHOWN = 50  # rows a group of My work shows; its count links to the whol
 
 def my_work(session: Session, person: Person, now: datetime, tz: ZoneInfo) -> list[tuple[str, ItemQuery, ItemPage]]:
     """An officer's own work (/my), each group a filter of the items list, so its count is the list
-    its link opens: 未签收 by their unit as lead unit, returned to them, overdue, due soon."""
+    its link opens: 未签收 by their unit as lead unit, returned to them, overdue, due soon. A
+    supervisor's: the items they supervise that are overdue, and those due soon."""
+    if person.role == Role.SUPERVISOR:
+        mine = [("overdue", ItemQuery(overdue=True, supervisor=person.email)),
+                ("due_soon", ItemQuery(due_soon=True, supervisor=person.email))]
+        return [(name, query, page_of_items(session, person, replace(query, per_page=MY_WORK_SHOWN), now, tz))
+                for name, query in mine]
     unit = session.get(Unit, person.unit_id) if person.unit_id is not None else None
     groups = {
         "unacknowledged": ItemQuery(unit=unit.name if unit else "", unit_role=UnitRole.LEAD, unacknowledged=True),

@@ -101,6 +101,12 @@ def approvals(request: Request, session: SessionDep, user: SupervisorUser) -> Re
 # Where each bulk action's confirmation posts to and the report leads back to.
 POST_TO = {Action.SIGN_OFF: "/approvals/sign-off", Action.RETURN: "/approvals/return", Action.URGE: "/items/urge"}
 BACK_TO = {Action.SIGN_OFF: "/approvals", Action.RETURN: "/approvals", Action.URGE: "/items"}
+URGED_FROM = ("/items", "/my")  # the pages a 催办 of a selection starts from, and its report leads back to
+BackTo = Annotated[str, Form(max_length=2000)]  # any other page: /items
+
+
+def _back(action: Action, back: str) -> str:
+    return back if action is Action.URGE and back in URGED_FROM else BACK_TO[action]
 
 
 def _chosen_items(session: Session, user: Person, item_ids: list[int]) -> list[tuple[Item, str, str]]:
@@ -131,25 +137,26 @@ def confirm(
 
 
 def _confirm(request: Request, session: Session, user: Person, action: Action, item_ids: list[int],
-             text: str) -> Response:
+             text: str, back: str = "") -> Response:
     check_request(action, item_ids, text)
-    return render(request, "approvals_confirm.html", user, nav=BACK_TO[action].lstrip("/"), action=action,
+    back = _back(action, back)
+    return render(request, "approvals_confirm.html", user, nav=back.lstrip("/"), action=action,
                   text=text.strip(), chosen=_chosen_items(session, user, item_ids), post_to=POST_TO[action],
-                  back=BACK_TO[action])
+                  back=back)
 
 
 @router.post("/items/urge/confirm")
 def urge_confirm(request: Request, session: SessionDep, user: UrgerUser,
-                 item_ids: ChosenIds = [], text: OneText = "") -> Response:  # noqa: B006 - FastAPI copies defaults
-    """催办 of the items chosen on /items: the step before, as for a bulk decision."""
-    return _confirm(request, session, user, Action.URGE, item_ids, text)
+                 item_ids: ChosenIds = [], text: OneText = "", back: BackTo = "") -> Response:  # noqa: B006
+    """催办 of the items chosen on /items or /my: the step before, as for a bulk decision."""
+    return _confirm(request, session, user, Action.URGE, item_ids, text, back)
 
 
 @router.post("/items/urge")
 def bulk_urge(request: Request, session: SessionDep, user: UrgerUser, now: NowDep,
               item_ids: ChosenIds = [], versions: ChosenVersions = [],  # noqa: B006 - FastAPI copies defaults
-              text: OneText = "") -> Response:
-    return _decide(request, session, user, now, Action.URGE, item_ids, versions, text)
+              text: OneText = "", back: BackTo = "") -> Response:
+    return _decide(request, session, user, now, Action.URGE, item_ids, versions, text, back)
 
 
 @router.post("/approvals/sign-off")
@@ -167,7 +174,7 @@ def bulk_return(request: Request, session: SessionDep, user: SupervisorUser, now
 
 
 def _decide(request: Request, session: Session, user: Person, now: datetime, action: Action, item_ids: list[int],
-            versions: list[int], text: str) -> Response:
+            versions: list[int], text: str, back: str = "") -> Response:
     """Sign off, return or urge the confirmed items one by one, then say what became of each."""
     if len(versions) != len(item_ids):
         raise InvalidInput("confirm the chosen items first (the confirmation step sends each item's version)",
@@ -177,5 +184,6 @@ def _decide(request: Request, session: Session, user: Person, now: datetime, act
     if any(outcome.done for outcome in outcomes):
         after_change(request, now)
     locale = locale_for(request, user)
-    return render(request, "approvals_report.html", user, nav=BACK_TO[action].lstrip("/"), action=action,
-                  text=text.strip(), back=BACK_TO[action], outcomes=[(o, error_message(o.error, locale) if o.error else "") for o in outcomes])
+    back = _back(action, back)
+    return render(request, "approvals_report.html", user, nav=back.lstrip("/"), action=action,
+                  text=text.strip(), back=back, outcomes=[(o, error_message(o.error, locale) if o.error else "") for o in outcomes])

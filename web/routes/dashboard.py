@@ -14,6 +14,7 @@ from sqlmodel import Session
 from starlette.concurrency import run_in_threadpool
 
 from config.settings import Settings
+from models.lifecycle import TRANSITIONS, URGER_ROLES, Action
 from models.read.figures import Figures, ranked
 from models.read.views import my_work as read_my_work
 from models.tables import Person, Role
@@ -83,10 +84,12 @@ async def report_xlsx(request: Request, session: SessionDep, user: CurrentUser, 
 
 @router.get("/my")
 def my_work(request: Request, session: SessionDep, user: CurrentUser, now: NowDep, settings: SettingsDep) -> Response:
-    """The officer's unit's open work: 未签收, returned to it, overdue, due soon (models.read.views.my_work)."""
-    if user.role != Role.OFFICER:
-        return redirect("/approvals" if user.role in (Role.SUPERVISOR, Role.ADMIN) else "/")
-    return render(request, "my.html", user, nav="my", groups=read_my_work(session, user, now, settings.tz))
+    """The officer's unit's open work: 未签收, returned to it, overdue, due soon; a supervisor's overdue
+    and due-soon items, the overdue ones to 催办 in bulk as on /items (models.read.views.my_work)."""
+    if user.role not in (Role.OFFICER, Role.SUPERVISOR):
+        return redirect("/approvals" if user.role == Role.ADMIN else "/")
+    return render(request, "my.html", user, nav="my", groups=read_my_work(session, user, now, settings.tz),
+                  urging=user.role in URGER_ROLES, urgeable=TRANSITIONS[Action.URGE].sources)
 
 
 def _digests(session: Session, user: Person, now: datetime, settings: Settings, audience: str,
