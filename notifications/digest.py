@@ -46,8 +46,8 @@ __all__ = ["Digest", "DigestSummary", "compile_digests", "digest_due", "iso_week
 
 AUDIENCES = ("supervisor", "leadership", "unit", "admin")
 NOTICE_AUDIENCES = ("leadership", "supervisor")  # those whose digest carries the weekly 通报 (.docx)
-RUN_MARKER = ("run", "*")
-WRITE_BATCH = 100  # messages rendered and written at a time  # a digest_sent row that says this week's run completed
+RUN_MARKER = ("run", "*")  # a digest_sent row that says this week's run completed
+WRITE_BATCH = 20  # messages rendered and written at a time (a supervisor's digest can be over 1 MB)
 
 
 def digest_due(now: datetime, settings: Settings) -> bool:
