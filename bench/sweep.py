@@ -134,6 +134,9 @@ def _pg(statement: str) -> None:
         conn.execute(statement)
 
 
+TARGET_MB = 300  # issue 15, target 6: a 1M-item sweep's peak memory
+
+
 def run_sweep(url: str, memory: bool = False) -> tuple[float, int, int, float, int]:
     """Wall seconds, items examined, peak traced memory (bytes, when `memory`), CPU seconds, periods handled."""
     policy, calendar = load_policy(DEFAULT_POLICY_FILE), load_calendar()
@@ -164,13 +167,19 @@ def run_floor(url: str) -> float:
     return seconds
 
 
-def one_shot(url: str) -> float:
+def one_shot(url: str) -> tuple[float, float]:
+    """A `duban sweep` process from start to exit: wall seconds and its peak RSS in MiB."""
     env = {**os.environ, "DUBAN_DATABASE_URL": url, "DUBAN_CONFIG": "/nonexistent/duban.toml"}
     env.pop("PREFECT_API_URL", None)
     duban = str(Path(sys.executable).with_name("duban"))
     started = time.perf_counter()
-    subprocess.run([duban, "sweep", "--now", NOW.isoformat()], check=True, env=env, capture_output=True)
-    return time.perf_counter() - started
+    process = subprocess.Popen([duban, "sweep", "--now", NOW.isoformat()], env=env,
+                               stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    _, status, usage = os.wait4(process.pid, 0)
+    wall = time.perf_counter() - started
+    if os.waitstatus_to_exitcode(status) != 0:
+        raise SystemExit(f"duban sweep failed: {process.stderr.read().decode() if process.stderr else ''}")
+    return wall, usage.ru_maxrss / 1024
 
 
 def main() -> None:
@@ -202,10 +211,10 @@ def main() -> None:
             _, _, peak, _, _ = run_sweep(copy(template, workdir, "memory.db"), memory=True)
             print(f"{size:>9} {examined:>7} {periods:>7} {built:>8.1f} {floor:>8.3f} {seconds:>8.3f} {cpu:>6.2f} {seconds / floor:>6.1f} "
                   f"{peak / 2**20:>8.1f} {idle:>8.4f}", flush=True)
-            if size == 10000:
-                wall = one_shot(copy(template, workdir, "oneshot.db"))
-                print(f"          one-shot `duban sweep` process on {size} items ({examined} due): {wall:.2f} s wall",
-                      flush=True)
+            wall, rss = one_shot(copy(template, workdir, "oneshot.db"))
+            verdict = "" if size < 1_000_000 else f" (target < {TARGET_MB} MB: {'met' if rss * 1.048576 < TARGET_MB else 'missed'})"
+            print(f"          one-shot `duban sweep` process on {size} items ({examined} due): {wall:.2f} s wall, "
+                  f"peak RSS {rss:.0f} MiB{verdict}", flush=True)
             for name in ("floor.db", "sweep.db", "memory.db", "oneshot.db"):
                 drop(copy_name(template, workdir, name))
             drop(template)
