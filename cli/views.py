@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Annotated, Any
 
 import typer
+from rich.cells import cell_len
 from rich.table import Table
 
 from cli.common import (
@@ -155,23 +156,68 @@ def render_report(data: dict[str, Any]) -> None:
     as_of = local_time(parse_instant(data["as_of"]))
 
     def cells(row: dict[str, Any]) -> list[str]:
-        overdue = f"[red]{row['overdue']}[/]" if row["overdue"] else "0"
         waiting = row["acknowledged"] + row["unacknowledged"]
-        return [str(row["total"]), str(row["signed_off"]), f"{row['rate']:.1f}%", str(row["open"]), overdue,
+        return [str(row["total"]), str(row["signed_off"]), f"{row['rate']:.1f}%", str(row["open"]), str(row["overdue"]),
                 str(row["unacknowledged"]), f"{row['acknowledge_rate']:.1f}%" if waiting else "-", str(row["urged"]),
                 f"{row['on_time_rate']:.1f}%" if row["periods_due"] else "-"]
 
     columns = [_("Total"), _("Signed off"), _("Rate"), _("Open"), _("Overdue"), _("Unacknowledged"),
                _("Acknowledgement rate"), _("Urged"), _("On-time reporting rate")]
+    overdue = columns.index(_("Overdue"))
     parts = [range(len(columns))] if console.width >= WIDE_REPORT else [range(5), range(5, len(columns))]
     for key, title, name in (("documents", _("By document (as of {as_of})", as_of=as_of), _("Document")),
                              ("units", _("By lead unit (as of {as_of})", as_of=as_of), _("Lead unit"))):
         for number, part in enumerate(parts):
+            header = [name, *(columns[index] for index in part)]
+            rows = [[row["unit" if key == "units" else "document"], *(shown[index] for index in part)]
+                    for row in data[key] for shown in [cells(row)]]
+            lines = plain_table(title if number == 0 else None, header, rows)
+            if lines is not None:  # no colours to show: the same text as Rich's, laid out here
+                console.file.write("".join(line + "\n" for line in lines))
+                continue
             table = Table(title=title if number == 0 else None, title_justify="left")
             table.add_column(name, overflow="fold", min_width=8)
             for index in part:
                 table.add_column(columns[index], justify="right")
-            for row in data[key]:
-                shown = cells(row)
-                table.add_row(row["unit" if key == "units" else "document"], *(shown[index] for index in part))
+            red = 1 + list(part).index(overdue) if overdue in part else None
+            for row in rows:
+                if red is not None and row[red] != "0":
+                    row[red] = f"[red]{row[red]}[/]"
+                table.add_row(*row)
             console.print(table)
+
+
+FIRST_COLUMN_MIN = 8  # the name column's least width, padding left out (Rich's min_width)
+
+
+def plain_table(title: str | None, header: list[str], rows: list[list[str]]) -> list[str] | None:
+    """The lines Rich prints for the report's table (first column left, the others right, a left
+    title) when it writes no colours and everything fits; None when Rich must lay it out itself
+    (colours, a table wider than the console, text Rich would read as markup or emoji).
+
+    Rich measures and wraps every cell, about 0.35 s for 500 units; this writes the same
+    characters in a few milliseconds. tests/cli/test_report_table.py compares the two.
+    """
+    if console.color_system is not None or not rows:
+        return None
+    texts = [*header, *(cell for row in rows for cell in row), title or ""]
+    if any("[" in text or "\\" in text or text.count(":") > 1 or "\n" in text for text in texts):
+        return None
+    widths = [max(cell_len(row[column]) for row in (header, *rows)) + 2 for column in range(len(header))]
+    widths[0] = max(widths[0], FIRST_COLUMN_MIN + 2)
+    width = sum(widths) + len(widths) + 1
+    if width > console.width or (title is not None and cell_len(title) > width):
+        return None
+
+    def line(cells: list[str], edge: str, inner: str) -> str:
+        shown = [f" {cells[0]}{' ' * (widths[0] - 2 - cell_len(cells[0]))} ",
+                 *(f" {' ' * (w - 2 - cell_len(c))}{c} " for c, w in zip(cells[1:], widths[1:], strict=True))]
+        return edge + inner.join(shown) + edge
+
+    lines = [] if title is None else [title + " " * (width - cell_len(title))]
+    lines.append("┏" + "┳".join("━" * w for w in widths) + "┓")
+    lines.append(line(header, "┃", "┃"))
+    lines.append("┡" + "╇".join("━" * w for w in widths) + "┩")
+    lines.extend(line(row, "│", "│") for row in rows)
+    lines.append("└" + "┴".join("─" * w for w in widths) + "┘")
+    return lines
