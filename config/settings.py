@@ -32,6 +32,13 @@ _LABEL = r"[^\W_](?:[\w-]*[^\W_])?"
 ADDR_SPEC = re.compile(rf"{_ATOM}(?:\.{_ATOM})*@{_LABEL}(?:\.{_LABEL})*")
 
 
+def smtputf8_needed(address: str) -> bool:
+    """Whether mail from or to `address` would need SMTPUTF8 (RFC 6531), which duban does not use:
+    its part before the @ is not ASCII. A domain that is not ASCII (督办.中国) is fine: it goes in
+    IDNA (notifications/mime.py, ascii_address)."""
+    return not address.rpartition("@")[0].isascii()
+
+
 class SettingsError(Exception):
     """A setting is missing or malformed; the message names the variable."""
 
@@ -163,6 +170,10 @@ class Settings(BaseSettings):
     def _address(cls, value: str) -> str:
         if not EMAIL_RE.fullmatch(value.strip()):
             raise ValueError(f"{value!r} is not an email address")
+        if smtputf8_needed(value.strip()):
+            raise ValueError(f"{value.strip()!r}: the part before the @ is not ASCII, which mail servers take only "
+                             "with SMTPUTF8 (duban does not use it); the domain may be 督办.中国, the part before @ "
+                             "must be ASCII letters, digits or . _ -")
         return value.strip()
 
     @field_validator("database_url")

@@ -86,6 +86,7 @@ def add_person(session: Session, now: datetime, by: str, email: str, name: str, 
     address = email.strip().lower()
     if not EMAIL_RE.fullmatch(address):
         raise InvalidInput(f"{email!r} is not an email address", code="person.bad_email", params={"email": email})
+    _refuse_smtputf8(address)
     if session.exec(select(Person.id).where(Person.email == address)).first() is not None:
         raise InvalidInput(f"{address} is already a person here; change them in their row",
                            code="person.exists", params={"email": address})
@@ -181,6 +182,14 @@ def _unit_fields(session: Session, unit: Unit) -> dict[str, Any]:
             "contact_emails": list(unit.contact_emails), "leader_emails": list(unit.leader_emails)}
 
 
+def _refuse_smtputf8(address: str) -> None:
+    from config.settings import smtputf8_needed
+
+    if smtputf8_needed(address):
+        raise InvalidInput(f"{address}: the part before the @ is not ASCII; mail to it needs SMTPUTF8, which duban "
+                           "does not use", code="person.email_not_ascii", params={"email": address})
+
+
 def _emails(text: str) -> list[str]:
     from config.settings import EMAIL_RE
 
@@ -190,6 +199,7 @@ def _emails(text: str) -> list[str]:
             continue
         if not EMAIL_RE.fullmatch(raw):
             raise InvalidInput(f"{raw!r} is not an email address", code="person.bad_email", params={"email": raw})
+        _refuse_smtputf8(raw)
         if raw.lower() not in out:
             out.append(raw.lower())
     return out

@@ -81,7 +81,7 @@ class Attachment:
 
 def message_id_for(key: str, sender: str) -> str:
     """A Message-ID that depends only on the outbox key: every re-send carries the same one."""
-    domain = sender.rpartition("@")[2] or "localhost"
+    domain = mime.ascii_domain(sender.rpartition("@")[2]) or "localhost"
     return f"<duban.{hashlib.sha256(key.encode()).hexdigest()[:40]}@{clean_header(domain)}>"
 
 

@@ -38,6 +38,7 @@ from notifications.builders import (
     message_id_for,
 )
 from notifications.digest_context import Digest, compile_digests, iso_week
+from notifications.mime import addresses
 from notifications.outbox import sender_name
 from notifications.render import clean_header
 
@@ -208,7 +209,8 @@ def _readdress(raw: str, old_to: str, new_to: str, old_id: str, new_id: str) -> 
     """The same message for another address: only the To and Message-ID header lines change."""
     head, sep, body = raw.partition("\r\n\r\n")
     lines = head.split("\r\n")
-    swap = {f"To: {old_to}": f"To: {clean_header(new_to)}", f"Message-ID: {old_id}": f"Message-ID: {new_id}"}
+    swap = {addresses("To", [clean_header(old_to)]): addresses("To", [clean_header(new_to)]),  # as assemble wrote it
+            f"Message-ID: {old_id}": f"Message-ID: {new_id}"}
     replaced = [swap.get(line, line) for line in lines]
     if sum(a != b for a, b in zip(lines, replaced, strict=True)) != 2:
         raise ValueError("cannot readdress a digest whose To or Message-ID header is folded")

@@ -6,7 +6,10 @@ What is written, and the rule for each:
   a character never split between two words, each line holding encoded words within 76 columns;
 - display names quoted where RFC 5322 specials appear; parameters quoted, or RFC 2231 encoded
   (in numbered sections when long) when not ASCII, as the `email` package writes them;
-- bodies base64 in 76-column lines, text with CRLF line ends (RFC 2045).
+- bodies base64 in 76-column lines, text with CRLF line ends (RFC 2045);
+- an address's domain in IDNA (督办.中国 as xn--...), here and in the SMTP envelope (`ascii_address`),
+  so no SMTPUTF8 is needed; a local part that is not ASCII would need it, and is refused where an
+  address is entered (config.settings.ascii_local_part).
 
 tests/mail/test_mime.py checks the output against the `email` package's on a corpus of every mail.
 """
@@ -53,8 +56,34 @@ def unstructured(name: str, value: str) -> str:
     return _fold_words(f"{name}:", _encoded_words(value, MAX_ENCODED_LINE - len(name) - 2), MAX_ENCODED_LINE)
 
 
+def ascii_domain(domain: str) -> str:
+    """`domain` as DNS and SMTP take it: each label that is not ASCII in IDNA (UTS 46 mapping, so
+    督办。中国 and 督办.中国 are one domain); left as it is where it cannot be encoded (a label too
+    long, a symbol), for the transport to refuse as undeliverable with its own words."""
+    if domain.isascii():
+        return domain
+    try:
+        import idna  # IDNA 2008 where installed (it comes with httpx)
+    except ImportError:  # pragma: no cover - the standard library's IDNA 2003
+        try:
+            return domain.encode("idna").decode("ascii")
+        except UnicodeError:
+            return domain
+    try:
+        return idna.encode(domain, uts46=True).decode("ascii")
+    except idna.IDNAError:
+        return domain
+
+
+def ascii_address(address: str) -> str:
+    """`address` with its domain in IDNA (`ascii_domain`); the local part as it is."""
+    local, at, domain = address.rpartition("@")
+    return f"{local}@{ascii_domain(domain)}" if at and not domain.isascii() else address
+
+
 def mailbox(name: str, display: str, address: str) -> str:
     """`Name: display <address>` (RFC 5322 name-addr); the display name quoted or encoded as needed."""
+    address = ascii_address(address)
     if not display:
         return f"{name}: {address}"
     if not _plain(display):
@@ -66,7 +95,8 @@ def mailbox(name: str, display: str, address: str) -> str:
 
 
 def addresses(name: str, values: Sequence[str]) -> str:
-    """`Name: a, b, c`, folded between addresses."""
+    """`Name: a, b, c`, folded between addresses (each domain in IDNA)."""
+    values = [ascii_address(value) for value in values]
     return _fold_words(f"{name}:", [f"{value}," for value in values[:-1]] + list(values[-1:]))
 
 

@@ -13,6 +13,7 @@ from typing import Literal
 import aiosmtplib
 
 from config.settings import Settings
+from notifications.mime import ascii_address, ascii_domain
 
 Security = Literal["none", "starttls", "tls"]
 
@@ -56,7 +57,7 @@ class SmtpTransport:
             "username": settings.smtp_username,
             "password": settings.smtp_password.get_secret_value() if settings.smtp_password else None,
             "timeout": settings.smtp_timeout,
-            "local_hostname": settings.mail_from.rpartition("@")[2] or "localhost",
+            "local_hostname": ascii_domain(settings.mail_from.rpartition("@")[2]) or "localhost",
         }
         return cls(**{**options, **overrides})  # type: ignore[arg-type]
 
@@ -123,13 +124,18 @@ class SmtpConnection:
         from the same sender (its envelope may go out early; see the class). Raises
         DeliveryError when no recipient accepted it.
         """
+        # Domains go in IDNA (no SMTPUTF8); the refusals name the addresses as the caller gave them.
+        sender = ascii_address(sender)
+        given = {ascii_address(addr): addr for addr in recipients}
+        recipients = list(given)
+        following = None if following is None else [ascii_address(addr) for addr in following]
         # A line break in an address would smuggle SMTP commands onto the connection: such an
         # address is never written; the message still goes to the others.
         if not _ADDRESS.fullmatch(sender):
             raise DeliveryError(f"not a deliverable address: {sender!r}", permanent=True)
         deliverable = _deliverable(recipients)
         if not deliverable:
-            raise DeliveryError("not a deliverable address: " + ", ".join(map(repr, recipients)), permanent=True)
+            raise DeliveryError("not a deliverable address: " + ", ".join(map(repr, given.values())), permanent=True)
         undeliverable = {addr: "not a deliverable address" for addr in recipients if addr not in deliverable}
         recipients = deliverable
         if self.pipeline is not None:
@@ -138,7 +144,7 @@ class SmtpConnection:
             refused = await self._send_pipelined(self.pipeline, sender, recipients, raw, following)
         else:
             refused = await self._send_plain(sender, recipients, raw)
-        return {**undeliverable, **refused}
+        return {given.get(addr, addr): reply for addr, reply in {**undeliverable, **refused}.items()}
 
     async def _send_plain(self, sender: str, recipients: Sequence[str], raw: bytes) -> dict[str, str]:
         try:
