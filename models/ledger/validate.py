@@ -7,7 +7,7 @@ from datetime import date
 from typing import Any
 
 from config.i18n import LOCALES, gettext
-from config.settings import ADDR_SPEC, EMAIL_RE
+from config.settings import ADDR_SPEC, EMAIL_RE, smtputf8_needed
 from models.frequency import FrequencyError, parse_frequency
 from models.ledger.dates import DeadlineError, parse_deadline
 from models.ledger.parse import ParsedFiles, RawRow, split_list
@@ -76,6 +76,9 @@ class _Checker:
 
     def address(self, row: RawRow, column: str, text: str) -> bool:
         """A plain name@domain, as delivery will take it; anything else is a problem with the cell."""
+        if ADDR_SPEC.fullmatch(text) and smtputf8_needed(text):
+            self.problem(row, column, value=text, code="ledger.row.email_not_ascii")
+            return False
         if ADDR_SPEC.fullmatch(text):
             return True
         self.problem(row, column, value=text,

@@ -111,6 +111,16 @@ def test_a_contact_address_must_be_a_plain_addr_spec(address):
     assert "不是单纯的邮箱地址" in problem_message(problem, "zh-CN")
 
 
+def test_a_contact_address_before_the_at_must_be_ascii_its_domain_need_not_be():
+    row = RawRow("units.csv", None, 3, {"name": "市发改委", "emails": "fgw@督办.中国、张三@督办.中国"}, UNIT_COLUMNS)
+    with pytest.raises(LedgerError) as refused:
+        build_plan(ParsedFiles(units=[row], files=["units.csv"]), Snapshot())
+    [problem] = refused.value.problems
+    assert (problem.column, problem.code) == ("联系邮箱", "ledger.row.email_not_ascii")
+    assert "'张三@督办.中国'" in problem.reason and "SMTPUTF8" in problem.reason
+    assert "“张三@督办.中国”的@前部分含非ASCII字符" in problem_message(problem, "zh-CN")
+
+
 def test_a_leader_or_supervisor_address_is_checked_the_same_way():
     row = RawRow("units.csv", None, 2, {"name": "市发改委", "emails": "ok@example.gov.cn",
                                         "leader_emails": "Cc:boss@example.gov.cn"}, UNIT_COLUMNS)
