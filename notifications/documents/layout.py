@@ -294,7 +294,8 @@ def title_lines(title: str, per_line: int) -> list[str]:
     Breaks fall where a phrase ends: after a leading 关于, around a 《…》 name, after a number such as
     2024年第41周, before the closing 的通报/的通知; never inside 《》 or a number, nor before closing or
     after opening punctuation. Of the fewest lines that fit, the ones chosen are the most even with
-    each line no longer than the next (梯形), breaking mid-phrase only where nothing else fits."""
+    each line no longer than the next (梯形), breaking mid-phrase only where nothing else fits; where
+    no 梯形 fits, a line more is tried for a 梯形 or a 菱形 (GB/T 9704 7.3.3 allows both)."""
     units = _UNIT.findall(title.strip())
     widths = [width_in_characters(unit) for unit in units]
     if sum(widths) <= per_line or len(units) < 2:
@@ -305,8 +306,13 @@ def title_lines(title: str, per_line: int) -> list[str]:
         if math.comb(len(units) - 1, lines - 1) > 100_000:
             break  # a title of several hundred characters: fill the lines instead
         best = _best_breaks(widths, costs, lines, limit)
-        if best is not None:
-            return _cut(units, best)
+        if best is None:
+            continue
+        if best[0] > _TRAPEZOID and lines < len(units):  # a line more may give a symmetric shape
+            more = _best_breaks(widths, costs, lines + 1, limit)
+            if more is not None and more[0] < best[0]:
+                best = more
+        return _cut(units, best[1])
     return _cut(units, _filled(widths, limit))
 
 
@@ -344,16 +350,30 @@ def _break_cost(units: Sequence[str], at: int) -> float | None:
     return _POOR
 
 
-def _best_breaks(widths: Sequence[float], costs: Sequence[float | None], lines: int,
-                 per_line: int) -> tuple[int, ...] | None:
-    """The break points (unit indices) of the best `lines`-line layout, or None when none fits.
+_TRAPEZOID, _DIAMOND, _OTHER = 0, 1, 2  # shapes, the better first
 
-    A layout whose lines grow downwards (梯形) beats any that does not; among those, the lowest
-    sum of break costs plus the spread between the longest and the shortest line wins."""
+
+def _shape(spans: Sequence[float]) -> int:
+    """梯形: each line no longer than the next; 菱形: longer to a widest line, then shorter."""
+    if all(upper <= lower for upper, lower in itertools.pairwise(spans)):
+        return _TRAPEZOID
+    widest = spans.index(max(spans))
+    if 0 < widest < len(spans) - 1 and _shape(spans[:widest + 1]) == _TRAPEZOID \
+            and _shape(spans[widest:][::-1]) == _TRAPEZOID:
+        return _DIAMOND
+    return _OTHER
+
+
+def _best_breaks(widths: Sequence[float], costs: Sequence[float | None], lines: int,
+                 per_line: int) -> tuple[int, tuple[int, ...]] | None:
+    """The shape and break points (unit indices) of the best `lines`-line layout, or None when none fits.
+
+    A 梯形 beats a 菱形, which beats any other shape; within a shape, the lowest sum of break costs
+    plus the spread between the longest and the shortest line wins."""
     starts = [0.0]
     for width in widths:
         starts.append(starts[-1] + width)
-    best: tuple[tuple[bool, float], tuple[int, ...]] | None = None
+    best: tuple[tuple[int, float], tuple[int, ...]] | None = None
     for breaks in itertools.combinations(range(1, len(widths)), lines - 1):
         if any(costs[at - 1] is None for at in breaks):
             continue
@@ -361,8 +381,7 @@ def _best_breaks(widths: Sequence[float], costs: Sequence[float | None], lines: 
         spans = [starts[end] - starts[start] for start, end in itertools.pairwise(edges)]
         if max(spans) > per_line:
             continue
-        trapezoid = all(upper <= lower for upper, lower in itertools.pairwise(spans))
-        score = (not trapezoid, sum(costs[at - 1] or 0 for at in breaks) + max(spans) - min(spans))
+        score = (_shape(spans), sum(costs[at - 1] or 0 for at in breaks) + max(spans) - min(spans))
         if best is None or score < best[0]:
             best = (score, breaks)
-    return None if best is None else best[1]
+    return None if best is None else (best[0][0], best[1])

@@ -44,6 +44,8 @@ def test_the_weekly_title_breaks_after_the_week_into_a_trapezoid() -> None:
 def test_a_title_never_breaks_inside_a_quoted_name_or_a_number() -> None:
     assert layout.title_lines("关于认真学习贯彻《赣州市重点工作督查督办实施办法》的通知", 20) == [
         "关于认真学习贯彻", "《赣州市重点工作督查督办实施办法》的通知"]
+    assert layout.title_lines("关于进一步抓好《赣州市督查督办工作办法》贯彻落实工作的通知", 20) == [
+        "关于进一步抓好", "《赣州市督查督办工作办法》", "贯彻落实工作的通知"], "no 梯形 in two lines: a 菱形 in three"
     overlong = "关于进一步抓好《关于新时代推进赣南等原中央苏区振兴发展的意见》贯彻落实的通知"
     assert layout.title_lines(overlong, 20) == [
         "关于进一步抓好", "《关于新时代推进赣南等原中央苏区振兴发展的意见》", "贯彻落实的通知"], "a name wider than a line gets one"
