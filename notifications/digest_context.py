@@ -14,7 +14,6 @@ from __future__ import annotations
 from collections import Counter, defaultdict
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
-from decimal import Decimal
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -379,10 +378,11 @@ def _last_month_scores(session: Session, today: date, now: datetime, settings: S
         model = load_scoring(settings.scoring_file or DEFAULT_SCORING_FILE)
     except ScoringError:
         return None
-    board = scoreboard(session, model, load_calendar(settings.calendar_file), settings.tz, start, end, now)
+    # Totals only (explain=False): the digest shows each unit's sums, not its lines.
+    board = scoreboard(session, model, load_calendar(settings.calendar_file), settings.tz, start, end, now,
+                       explain=False)
     return {"start": start, "end": end, "base": number(board.base),
             "url": f"{settings.base_url.rstrip('/')}/score?period=month&on={start.isoformat()}",
             "units": [{"rank": u.rank, "unit": u.unit, "score": number(u.score),
-                       "deductions": number(-sum((x.points for x in u.deductions), Decimal(0))),
-                       "additions": number(sum((x.points for x in u.additions), Decimal(0)))}
+                       "deductions": number(-u.deducted), "additions": number(u.added)}
                       for u in board.units[:30]]}
