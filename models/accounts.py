@@ -9,8 +9,9 @@ from datetime import datetime, timedelta
 
 from pwdlib import PasswordHash
 from pwdlib.hashers.argon2 import Argon2Hasher
-from sqlalchemy import delete, update
+from sqlalchemy import bindparam, delete, update
 from sqlmodel import Field, Session, SQLModel, col, select
+from sqlmodel.sql.expression import SelectOfScalar
 
 from models.db import UTCDateTime
 from models.errors import InvalidInput, NotFound
@@ -161,12 +162,21 @@ def start_web_session(session: Session, person: Person, now: datetime) -> str:
     return session_id
 
 
+@functools.cache
+def _person_for_web_session_query() -> SelectOfScalar[Person]:
+    """Built once: every page checks the login, and building the joined ORM statement cost more
+    than running it. The session's hash and the time are bound per call."""
+    return (
+        select(Person).join(WebSession, col(WebSession.person_id) == Person.id)
+        .where(col(WebSession.id_hash) == bindparam("id_hash"), col(WebSession.expires_at) > bindparam("now"),
+               col(Person.active).is_(True))
+    )
+
+
 def person_for_web_session(session: Session, session_id: str, now: datetime) -> Person | None:
     """Whose live session this is (None: unknown, ended, expired, or the person deactivated); one lookup."""
     return session.exec(
-        select(Person).join(WebSession, col(WebSession.person_id) == Person.id)
-        .where(WebSession.id_hash == hash_token(session_id), col(WebSession.expires_at) > now,
-               col(Person.active).is_(True))
+        _person_for_web_session_query(), params={"id_hash": hash_token(session_id), "now": now}
     ).first()
 
 
