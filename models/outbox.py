@@ -64,6 +64,13 @@ class OutboxMessage(SQLModel, table=True):
     created_at: datetime = Field(sa_type=UTCDateTime)
     sent_at: datetime | None = Field(default=None, sa_type=UTCDateTime, nullable=True)
 
+    def __init__(self, **data: Any) -> None:
+        # SQLModel's tables take unknown keywords without a word: a body given here would be lost.
+        if "raw" in data:
+            raise TypeError("OutboxMessage has no raw: queue its body with models.outbox.queue(session, "
+                            "[(message, raw)])")
+        super().__init__(**data)
+
 
 class OutboxBody(SQLModel, table=True):
     """A queued message's bytes, apart from its row: claiming it and recording what happened

@@ -295,3 +295,9 @@ def test_a_return_through_the_lifecycle_reaches_the_lead_unit_by_mail(engine: En
     assert received.recipients == ["fgw@example.gov.cn"]
     body = received.message.get_body(("plain",)).get_content()  # type: ignore[union-attr]
     assert "销号申请被退回" in body and "退回理由：请补充印发文件文号" in body
+
+
+def test_a_body_given_to_the_row_is_refused_not_lost() -> None:
+    """The body lives in outbox_body (queue()); SQLModel would otherwise drop an unknown `raw` silently."""
+    with pytest.raises(TypeError, match="queue"):
+        OutboxMessage(key="k", kind="reminder", recipients=["u@x.cn"], message_id="<1@x>", raw="Subject: x\r\n\r\n")
