@@ -98,3 +98,46 @@ def test_every_accepted_connection_has_tcp_nodelay(sqlite_url, tmp_path, workers
         process.send_signal(signal.SIGINT)
         output, _ = process.communicate(timeout=60)
     assert "Traceback" not in output
+
+
+def test_the_server_parses_with_httptools_and_sets_tcp_nodelay_on_a_proto_0_listener():
+    """In process: web/server.py's protocol is uvicorn's httptools one (not the h11 fallback), answers
+    a request, and sets TCP_NODELAY where asyncio would not (a listening socket made with proto 0)."""
+    import asyncio
+
+    import uvicorn
+    from uvicorn.protocols.http.httptools_impl import HttpToolsProtocol
+    from uvicorn.server import ServerState
+
+    from web.server import NoDelayHTTPProtocol
+
+    async def app(scope, receive, send):
+        await send({"type": "http.response.start", "status": 200, "headers": [(b"content-length", b"2")]})
+        await send({"type": "http.response.body", "body": b"ok"})
+
+    async def serve_one() -> tuple[list[asyncio.Protocol], bytes, int]:
+        config = uvicorn.Config(app, http=NoDelayHTTPProtocol, proxy_headers=False, log_level="warning")
+        config.load()
+        state, made = ServerState(), []
+
+        def protocol() -> asyncio.Protocol:
+            made.append(NoDelayHTTPProtocol(config=config, server_state=state, app_state={}))
+            return made[-1]
+
+        listener = socket.socket(socket.AF_INET, socket.SOCK_STREAM, 0)
+        listener.bind(("127.0.0.1", 0))
+        server = await asyncio.get_running_loop().create_server(protocol, sock=listener)
+        reader, writer = await asyncio.open_connection(*listener.getsockname())
+        writer.write(b"GET / HTTP/1.1\r\nHost: x\r\n\r\n")
+        await writer.drain()
+        answer = await reader.readuntil(b"ok")
+        server_end = made[0].transport.get_extra_info("socket")
+        nodelay = server_end.getsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY)
+        writer.close()
+        server.close()
+        return made, answer, nodelay
+
+    made, answer, nodelay = asyncio.run(serve_one())
+    assert isinstance(made[0], HttpToolsProtocol)
+    assert answer.startswith(b"HTTP/1.1 200 OK") and answer.endswith(b"ok")
+    assert nodelay, "TCP_NODELAY is off on the server's end of the connection"
