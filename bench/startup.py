@@ -14,6 +14,7 @@ import argparse
 import collections
 import os
 import re
+import shutil
 import statistics
 import subprocess
 import sys
@@ -58,8 +59,8 @@ def preloaded(commands: dict[str, list[str]], env: dict[str, str], tmp: Path, ru
     """
     from cli import preload
 
-    runtime = tmp / "run"
-    runtime.mkdir(mode=0o700)
+    # A short directory of its own: a Unix socket's path has at most 107 bytes, and `tmp` may be deep.
+    runtime = Path(tempfile.mkdtemp(prefix="duban-", dir="/tmp"))
     os.environ["XDG_RUNTIME_DIR"] = env["XDG_RUNTIME_DIR"] = str(runtime)
     env = {**env, "DUBAN_PRELOAD": "1"}
     server = subprocess.Popen([sys.executable, "-m", "cli.preload"], cwd=preload.ROOT, env=env)
@@ -84,6 +85,7 @@ def preloaded(commands: dict[str, list[str]], env: dict[str, str], tmp: Path, ru
     finally:
         preload.stop()
         server.wait(timeout=30)
+        shutil.rmtree(runtime, ignore_errors=True)
 
 
 def main() -> None:

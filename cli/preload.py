@@ -44,7 +44,10 @@ def enabled(argv: list[str], environ: os._Environ[str] | dict[str, str] = os.env
 
 def build_key() -> str:
     """Names this interpreter and this build of the code: sources, catalogs, installed packages."""
-    digest = hashlib.sha256(f"{sys.executable}\0{ROOT}\0{sys.version}".encode())
+    # The environment and the interpreter's version, not the name it was started by: a console
+    # script's shebang may say python3 where `python -m` says python, and a venv made without
+    # symlinks holds them as two copies of one interpreter.
+    digest = hashlib.sha256(f"{sys.prefix}\0{sys.base_prefix}\0{ROOT}\0{sys.version}".encode())
     for package in PACKAGES:
         for directory, _dirs, files in os.walk(ROOT / package):
             for name in files:
