@@ -11,6 +11,7 @@ from sqlalchemy import bindparam, func
 from sqlmodel import Session, col, select
 
 from models.attachments import as_listed, attachments_of
+from models.errors import InvalidInput
 from models.lifecycle import Action, acknowledgements, allowed_actions, item_ref
 from models.periods import item_periods
 from models.read.due import Day, unacknowledged_condition
@@ -124,7 +125,8 @@ def list_rows(
     session: Session, person: Person | None, query: ItemQuery, now: datetime, tz: ZoneInfo, *,
     everything: bool = False,
 ) -> list[ItemRow]:
-    """One page of rows (or, for the export and the CLI, every row up to MAX_EXPORT_ROWS)."""
+    """One page of rows (or, for the export and the CLI, every row: refused, naming the limit, when
+    there are more than MAX_EXPORT_ROWS, rather than cut short without a word)."""
     day = Day.at(now, tz)
     return _rows(session, _where(session, person, query, day), query, day, everything)
 
@@ -174,10 +176,14 @@ def _rows(session: Session, where: list[Any], query: ItemQuery, day: Day, everyt
         .order_by(*SORTS.get(query.sort, SORTS["deadline"]))
     )
     if everything:
-        statement = statement.limit(MAX_EXPORT_ROWS)
+        statement = statement.limit(MAX_EXPORT_ROWS + 1)
     else:
         statement = statement.offset((max(query.page, 1) - 1) * query.per_page).limit(query.per_page)
     found = plain_rows(session).execute(statement).all()
+    if everything and len(found) > MAX_EXPORT_ROWS:
+        raise InvalidInput(f"this list has more than {MAX_EXPORT_ROWS:,} items, more than one export or listing "
+                           f"holds; narrow it with a filter", code="list.too_long",
+                           params={"limit": f"{MAX_EXPORT_ROWS:,}"})
     unacknowledged, urged = _marks_within(session, where) if everything else _marks(session, [row[0] for row in found])
     out = []
     for row in found:
