@@ -197,12 +197,9 @@ class Instance:
                     time.sleep(0.2)
             yield base
         finally:
-            server.terminate()
-            try:
-                server.wait(timeout=30)
-            except subprocess.TimeoutExpired:
-                server.kill()
-                server.wait()
+            from bench.web import stop
+
+            stop(server, timeout=30)
             log.close()
 
 
@@ -248,8 +245,8 @@ def compare_web(args: argparse.Namespace) -> None:
               f"{REDMINE_THREADS} threads, production, SQLite; {args.clients} clients back to back, {args.seconds:g} s "
               f"a run, {args.rounds} round(s) alternately", flush=True)
         n = args.items
-        duban_pages = [("items, first page", "sup", lambda r: "/items"),
-                       ("item page", "sup", lambda r: f"/items/{r.randint(1, n)}")]
+        duban_pages = [(label, who, path) for key, label, who, path in web.duban_pages(n, args.units)
+                       if key in ("items", "item")]
         redmine_pages = [("items, first page", "sup", lambda r: "/issues"),
                          ("item page", "sup", lambda r: f"/issues/{r.randint(1, n)}")]
         rates: dict[str, dict[str, list[float]]] = {"duban": defaultdict(list), "Redmine": defaultdict(list)}
@@ -264,8 +261,7 @@ def compare_web(args: argparse.Namespace) -> None:
                 _report("duban", round_, rates, asyncio.run(
                     web.load(base, n, args.units, args.clients, args.seconds, pages=duban_pages)))
             finally:
-                server.terminate()
-                server.wait(timeout=30)
+                web.stop(server, timeout=30)
             instance.reset()
             with instance.serving(web._free_port(), args.workers, REDMINE_THREADS) as base:
                 cookies = asyncio.run(login(base))

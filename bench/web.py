@@ -24,6 +24,7 @@ import sys
 import tempfile
 import time
 from collections import defaultdict
+from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -164,19 +165,35 @@ async def _login(base: str, email: str) -> httpx.Cookies:
         return client.cookies
 
 
+def duban_pages(n_items: int, n_units: int) -> list[tuple[str, str, str, Callable[[random.Random], str]]]:
+    """The page mix: (short name, label, who asks, the path for a random generator). bench/web_cpu.py
+    and bench/redmine.py measure these same pages."""
+    return [
+        ("dashboard", "dashboard", "sup", lambda r: "/"),
+        ("items", "items, first page", "sup", lambda r: "/items"),
+        ("filtered", "items, filtered", "sup", lambda r: f"/items?unit=U{r.randint(1, n_units):04d}&overdue=1&sort=level"),
+        ("item", "item page", "sup", lambda r: f"/items/{r.randint(1, n_items)}"),
+        ("off_dash", "officer dashboard", "officer", lambda r: "/"),
+        ("off_items", "officer items", "officer", lambda r: "/items"),
+    ]
+
+
+def stop(server: subprocess.Popen[bytes], timeout: float) -> None:
+    """Terminate a server process; kill it if it has not exited after `timeout` seconds."""
+    server.terminate()
+    try:
+        server.wait(timeout=timeout)
+    except subprocess.TimeoutExpired:
+        server.kill()
+        server.wait()
+
+
 async def load(base: str, n_items: int, n_units: int, clients: int, seconds: float,
                think: float = 0.0, client: str = "plain", *, pages: list[Any] | None = None,
                cookies: dict[str, Any] | None = None) -> tuple[dict[str, list[float]], float]:
     """`pages`, `cookies`: another page mix or server (bench/redmine.py); by default duban's six pages."""
     cookies = cookies or {who: await _login(base, f"{who}@bench.gov.cn") for who in ("sup", "officer")}
-    pages = pages or [
-        ("dashboard", "sup", lambda r: "/"),
-        ("items, first page", "sup", lambda r: "/items"),
-        ("items, filtered", "sup", lambda r: f"/items?unit=U{r.randint(1, n_units):04d}&overdue=1&sort=level"),
-        ("item page", "sup", lambda r: f"/items/{r.randint(1, n_items)}"),
-        ("officer dashboard", "officer", lambda r: "/"),
-        ("officer items", "officer", lambda r: "/items"),
-    ]
+    pages = pages or [(label, who, path) for _key, label, who, path in duban_pages(n_items, n_units)]
     timings: dict[str, list[float]] = defaultdict(list)
     errors: dict[str, int] = defaultdict(int)
     async with httpx.AsyncClient(base_url=base, timeout=120) as first:
@@ -272,12 +289,7 @@ def main() -> None:
                                             args.client))
         load_after = os.getloadavg()
     finally:
-        server.terminate()
-        try:
-            server.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            server.kill()
-            server.wait()
+        stop(server, timeout=10)
     total = sum(len(t) for t in timings.values())
     mode = f"think time ~{args.think:g} s" if args.think else "back to back"
     print(f"{args.clients} clients ({mode}, {args.client} client), {args.workers} server process(es), {elapsed:.0f} s: "

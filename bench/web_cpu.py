@@ -17,14 +17,13 @@ import pstats
 import random
 import tempfile
 import time
-from collections.abc import Callable
 from datetime import UTC
 from pathlib import Path
 from typing import Any
 
 import httpx
 
-from bench.web import PASSWORD, build
+from bench.web import PASSWORD, build, duban_pages
 from config import clock
 
 
@@ -65,14 +64,7 @@ async def measure(n_items: int, n_units: int, requests: int, rounds: int, only: 
 
     app = create_app()
     cookies = {who: await _cookie(app, f"{who}@bench.gov.cn") for who in ("sup", "officer")}
-    pages: list[tuple[str, str, Callable[[random.Random], str]]] = [
-        ("dashboard", "sup", lambda r: "/"),
-        ("items", "sup", lambda r: "/items"),
-        ("filtered", "sup", lambda r: f"/items?unit=U{r.randint(1, n_units):04d}&overdue=1&sort=level"),
-        ("item", "sup", lambda r: f"/items/{r.randint(1, n_items)}"),
-        ("off_dash", "officer", lambda r: "/"),
-        ("off_items", "officer", lambda r: "/items"),
-    ]
+    pages = [(key, who, path) for key, _label, who, path in duban_pages(n_items, n_units)]
     print(f"load average {os.getloadavg()[0]:.2f} before")
     print(f"{'page':<12}{'CPU ms':>8}{'wall ms':>9}{'bytes':>8}   (a request, best of {rounds} x {requests})")
     for name, who, path in pages:
