@@ -81,6 +81,8 @@ class Settings(BaseSettings):
     # first run after this (notifications/delivery.py:lease). At least 20 SMTP timeouts in any case.
     delivery_lease_seconds: float = Field(default=600.0, ge=1, le=86_400)
     digest_cron: str = "0 9 * * mon"
+    # 催办: an item's lead unit is urged at most once in this many hours, from every interface (0: no limit).
+    urge_interval_hours: float = Field(default=24.0, ge=0)
     # The weekly digest attaches the weekly 通报 (.docx) for the leadership and the supervisors.
     digest_attach_notice: bool = True
 

@@ -82,7 +82,7 @@ def decide(session: Session, action: Action, actor: Person, now: datetime, chose
             outcomes.append(Outcome(pick.item_id, str(pick.item_id), "", missing))
             continue
         ref = item_ref(session, item)
-        error = _stale(item, pick, ref) or check(session, item, action, actor, dict(payload))
+        error = _stale(item, pick, ref) or check(session, item, action, actor, now, dict(payload))
         if error is None:
             apply(session, item, action, actor, now, **payload)
         outcomes.append(Outcome(pick.item_id, ref, item.title, error))

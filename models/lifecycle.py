@@ -9,12 +9,12 @@ which the caller commits.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 from enum import StrEnum
 from typing import Any
 
 from sqlalchemy.orm.exc import StaleDataError
-from sqlmodel import Session, select
+from sqlmodel import Session, col, select
 
 from models.edits import comment_recipients, edit_effect, notify_edit
 from models.errors import ConflictError, DubanError, Forbidden, InvalidInput, InvalidTransition
@@ -164,9 +164,11 @@ def allowed_actions(item: Item, actor: Person, co_units: set[int]) -> list[Actio
     return [action for action in Action if _refusal(action, item, actor, co_units) is None]
 
 
-def check(session: Session, item: Item, action: Action, actor: Person, payload: dict[str, Any]) -> DubanError | None:
+def check(session: Session, item: Item, action: Action, actor: Person, now: datetime,
+          payload: dict[str, Any]) -> DubanError | None:
     """The error `apply` would refuse `action` with before changing anything (state, actor, a
-    required field), or None. Bulk decisions (models/approvals.py) report it per item instead."""
+    required field, a 催办 too soon after the last), or None. Bulk decisions (models/approvals.py)
+    report it per item instead."""
     ref = item_ref(session, item)
     refusal = _refusal(action, item, actor, co_unit_ids(session, item))
     if refusal is not None:
@@ -177,7 +179,33 @@ def check(session: Session, item: Item, action: Action, actor: Person, payload: 
         if not str(payload.get(key) or "").strip():
             return InvalidInput(f"{ref}: {action} needs a {key}", code="action.field_required",
                                 params={"ref": ref, "action": action, "field": key})
+    if action is Action.URGE:
+        return _urged_too_soon(session, item, ref, now)
     return None
+
+
+def _urged_too_soon(session: Session, item: Item, ref: str, now: datetime) -> DubanError | None:
+    """催办 at most once in `urge_interval_hours` (settings) per item and lead unit: a later urge of the
+    same unit is refused, naming the last one; a new lead unit may be urged at once."""
+    from config.settings import get_settings
+
+    settings = get_settings()
+    hours = settings.urge_interval_hours
+    if not hours:
+        return None
+    recent = session.exec(
+        select(ItemEvent).where(ItemEvent.item_id == item.id, ItemEvent.kind == "urged",
+                                ItemEvent.at > now - timedelta(hours=hours))
+        .order_by(col(ItemEvent.at).desc(), col(ItemEvent.id).desc())
+    ).all()
+    # Urges recorded before the unit was kept in the event count as the present lead unit's.
+    last = next((e for e in recent if e.payload.get("unit_id", item.lead_unit_id) == item.lead_unit_id), None)
+    if last is None:
+        return None
+    at = last.at.astimezone(settings.tz).strftime("%Y-%m-%d %H:%M")
+    return InvalidTransition(f"{ref} was urged by {last.actor_label} at {at} ({settings.timezone}); its lead unit is "
+                         f"urged at most once in {hours:g} hours, so nothing was done",
+                         code="urge.too_soon", params={"ref": ref, "by": last.actor_label, "at": at, "hours": f"{hours:g}"})
 
 
 def apply(
@@ -194,7 +222,7 @@ def apply(
     """
     transition = TRANSITIONS[action]
     ref, who = item_ref(session, item), actor.email
-    error = check(session, item, action, actor, payload)
+    error = check(session, item, action, actor, now, payload)
     if error is not None:
         raise error
 
@@ -363,8 +391,9 @@ def _acknowledge(session: Session, item: Item, actor: Person, now: datetime, pay
 
 
 def _urge(session: Session, item: Item, actor: Person, now: datetime, payload: dict[str, Any]) -> dict[str, Any]:
-    # A leader's 催办 copies the lead unit's leaders too (models/notices.py, `urged_by_leader`).
-    return {"by_leader": True} if actor.role == Role.LEADER else {}
+    # The unit urged, for the limit on urging it again (`_urged_too_soon`). A leader's 催办 copies
+    # the lead unit's leaders too (models/notices.py, `urged_by_leader`).
+    return {"unit_id": item.lead_unit_id, **({"by_leader": True} if actor.role == Role.LEADER else {})}
 
 
 _EFFECTS = {

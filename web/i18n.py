@@ -59,6 +59,7 @@ def actor_name(label: str, locale: str, unit: str | None = None) -> str:
 
 # Params whose values are ids (a status, an action, a field); each shows as its label.
 LABELLED = ("status", "allowed", "options", "action", "field", "role")
+ACTOR = "by"  # a param holding an audit trail's actor label, shown as `actor_name` words it
 LABEL = "label"  # the msgctxt of an id's label ("text" as a field to fill in, not the progress text)
 
 
@@ -95,10 +96,13 @@ def label(value: object, locale: str) -> str:
 
 
 def _labelled(params: Mapping[str, Any], locale: str) -> dict[str, Any]:
-    """Params named in LABELLED (ids) as their labels in `locale`, lists of them joined; others as is."""
+    """Params named in LABELLED (ids) as their labels in `locale`, lists of them joined; `by` (who did
+    it) as `actor_name` words it; others as is."""
     shown = dict(params)
     for name, value in params.items():
         if name in LABELLED:
             values = value if isinstance(value, list) else [value]
             shown[name] = LIST_SEPARATOR[locale].join(label(v, locale) for v in values)
+        elif name == ACTOR:
+            shown[name] = actor_name(str(value), locale)
     return shown

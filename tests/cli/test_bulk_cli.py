@@ -68,3 +68,12 @@ def test_several_items_urged_with_one_message_and_the_closed_one_named(duban, su
     with Session(engine) as s:
         events = s.exec(select(ItemEvent).where(ItemEvent.kind == "urged")).all()
         assert [e.payload["text"] for e in events] == ["请本周报送"]
+
+
+def test_urging_again_within_a_day_is_skipped_and_named(duban, submitted, engine):
+    assert duban("urge", "新时代意见/3", "--by", "sup@dc.gov.cn", "--text", "请本周报送", "--now", NOW).code == 0
+    again = duban("urge", "新时代意见/3", "--by", "sup@dc.gov.cn", "--text", "请本周报送", "--now", "2024-07-03T15:00+08:00")
+    assert again.code == 1 and "Traceback" not in again.err
+    assert "error: 新时代意见/3 was urged by supervisor" in again.err and "at 2024-07-03 09:00 (Asia/Shanghai)" in again.err
+    with Session(engine) as s:
+        assert len(s.exec(select(ItemEvent).where(ItemEvent.kind == "urged")).all()) == 1

@@ -68,7 +68,7 @@ def test_a_late_acknowledgement_is_marked_late_for_the_scores(session: Session, 
 def test_supervisors_and_leaders_urge_the_lead_unit_in_words(session: Session, cast: dict[str, Any]) -> None:
     item = cast["item"]
     apply(session, item, Action.URGE, cast["sup"], NOW, text="请本周内报送进展")
-    apply(session, item, Action.URGE, cast["leader"], NOW + timedelta(minutes=1), text="抓紧推进")
+    apply(session, item, Action.URGE, cast["leader"], NOW + timedelta(days=1), text="抓紧推进")  # 24 h on: see the limit below
     session.commit()
     notes = session.exec(select(Notification).where(Notification.kind == "urged").order_by(Notification.id)).all()
     assert [n.to_addrs for n in notes] == [["fgw@example.gov.cn"], ["fgw@example.gov.cn"]]

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import re
-from datetime import date
+from datetime import date, timedelta
 from html import unescape
 
 import pytest
@@ -43,8 +43,8 @@ def ledger(world, session, now):  # type: ignore[no-untyped-def]
         make_item(session, document=document, lead_unit=unit, status=status, number=number)
     session.commit()
     for item, times in ((world.items["theirs"], 2), (world.items["ours"], 1)):
-        for _ in range(times):
-            apply(session, item, Action.URGE, people["sup"], now, text="请尽快办理")
+        for days_ago in reversed(range(times)):  # a day apart: a unit is urged at most once in 24 hours
+            apply(session, item, Action.URGE, people["sup"], now - timedelta(days=days_ago), text="请尽快办理")
     session.commit()
     return {"co_acked": co_acked}
 

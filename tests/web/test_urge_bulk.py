@@ -131,3 +131,18 @@ def test_the_api_urges_several_items_and_answers_for_each(world, session, now, a
     officer = post("lead", {"items": chosen[:1], "text": "请加快进度"})
     assert (officer.status_code, officer.json()["code"]) == (403, "role.urger_only")
     assert len(_urged(session)[0]) == 2
+
+
+def test_urging_again_within_a_day_skips_the_items_and_says_who_urged_them_when(world, client_for, session):
+    ours, unsupervised = world.items["ours"], world.items["unsupervised"]
+    sup = client_for(world.people["sup"])
+    first = sup.post("/items/urge/confirm", data={"csrf_token": CSRF, "item": [str(ours.id)], "text": "请抓紧办理"})
+    assert "已催办：1" in sup.post("/items/urge", data={"csrf_token": CSRF, **_confirm_form(first.text)}).text
+    page = sup.post("/items/urge/confirm", data={"csrf_token": CSRF, "item": [str(ours.id), str(unsupervised.id)],
+                                                 "text": "请抓紧办理"})
+    report = sup.post("/items/urge", data={"csrf_token": CSRF, **_confirm_form(page.text)})
+    assert "已催办：1" in report.text and "未办理：1" in report.text
+    skipped = _outcome(report.text, ours.id)
+    assert f"{world.people['sup'].name}（督办人）已于" in skipped and "同一单位24小时内只催办一次，本次未催办" in skipped
+    events, _mails = _urged(session)
+    assert [e.item_id for e in events] == [ours.id, unsupervised.id]
