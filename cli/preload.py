@@ -215,10 +215,13 @@ def serve() -> None:
     import fcntl
 
     path = socket_path()
-    lock = os.open(f"{path}.lock", os.O_CREAT | os.O_RDWR, 0o600)
+    lock_path = f"{path}.lock"
+    lock = os.open(lock_path, os.O_CREAT | os.O_RDWR, 0o600)
     try:
         fcntl.flock(lock, fcntl.LOCK_EX | fcntl.LOCK_NB)
-    except BlockingIOError:
+        if os.stat(lock_path).st_ino != os.fstat(lock).st_ino:
+            return  # a server that just ended removed this lock file: the next command starts one
+    except (BlockingIOError, FileNotFoundError):
         return  # another server for this build is starting or running
     preload()
     listener = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
@@ -271,6 +274,7 @@ def serve() -> None:
     finally:
         path.unlink(missing_ok=True)
         listener.close()
+        os.unlink(lock_path)  # while still holding it (see the check above): no lock file left per build
 
 
 def _reap(children: set[int], *, block: bool) -> None:

@@ -58,6 +58,7 @@ def server(monkeypatch: pytest.MonkeyPatch) -> Iterator[subprocess.Popen[bytes]]
     yield process
     preload.stop()
     process.wait(timeout=30)
+    assert not list(runtime.glob("duban-preload-*/*")), "a stopped server leaves neither its socket nor its lock file"
     shutil.rmtree(runtime)
 
 
