@@ -40,11 +40,9 @@ def add(
     name: Annotated[str | None, typer.Option(help="Their name as shown on pages (default: the email).")] = None,
 ) -> None:
     """Add a person (or update the role, unit and name of an existing one)."""
-    from config.settings import EMAIL_RE
+    from models.admin import checked_email
 
-    address = email.strip().lower()
-    if not EMAIL_RE.fullmatch(address):
-        raise InvalidInput(_("{email!r} is not an email address", email=email))
+    address = checked_email(email)
     if role == Role.OFFICER and not unit:
         raise InvalidInput(_("{email}: an officer needs --unit (the unit whose items they work on)", email=address))
     with open_session() as session:

@@ -81,12 +81,7 @@ def set_person(session: Session, person: Person, now: datetime, by: str, *, role
 def add_person(session: Session, now: datetime, by: str, email: str, name: str, role: Role, unit: str = "",
                locale: str | None = None) -> Person:
     """A new person (refused: a malformed or taken email, and set_person's refusals)."""
-    from config.settings import EMAIL_RE
-
-    address = email.strip().lower()
-    if not EMAIL_RE.fullmatch(address):
-        raise InvalidInput(f"{email!r} is not an email address", code="person.bad_email", params={"email": email})
-    _refuse_smtputf8(address)
+    address = checked_email(email)
     if session.exec(select(Person.id).where(Person.email == address)).first() is not None:
         raise InvalidInput(f"{address} is already a person here; change them in their row",
                            code="person.exists", params={"email": address})
@@ -182,26 +177,25 @@ def _unit_fields(session: Session, unit: Unit) -> dict[str, Any]:
             "contact_emails": list(unit.contact_emails), "leader_emails": list(unit.leader_emails)}
 
 
-def _refuse_smtputf8(address: str) -> None:
-    from config.settings import smtputf8_needed
+def checked_email(text: str) -> str:
+    """An address as people and units' contacts keep it (trimmed, lower case), the one check for every
+    interface: refused when it is not an address, or when the part before the @ is not ASCII."""
+    from config.settings import EMAIL_RE, smtputf8_needed
 
+    address = text.strip().lower()
+    if not EMAIL_RE.fullmatch(address):
+        raise InvalidInput(f"{text!r} is not an email address", code="person.bad_email", params={"email": text})
     if smtputf8_needed(address):
         raise InvalidInput(f"{address}: the part before the @ is not ASCII; mail to it needs SMTPUTF8, which duban "
                            "does not use", code="person.email_not_ascii", params={"email": address})
+    return address
 
 
 def _emails(text: str) -> list[str]:
-    from config.settings import EMAIL_RE
-
     out: list[str] = []
     for raw in re.split(r"[\s,;，；、]+", text.strip()):
-        if not raw:
-            continue
-        if not EMAIL_RE.fullmatch(raw):
-            raise InvalidInput(f"{raw!r} is not an email address", code="person.bad_email", params={"email": raw})
-        _refuse_smtputf8(raw)
-        if raw.lower() not in out:
-            out.append(raw.lower())
+        if raw and (address := checked_email(raw)) not in out:
+            out.append(address)
     return out
 
 

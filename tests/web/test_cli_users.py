@@ -39,6 +39,16 @@ def test_user_add_refuses_an_officer_without_unit_and_unknown_units(duban):  # n
     assert result.code == 1 and "no unit" in result.err
 
 
+def test_user_add_checks_the_address_as_the_admin_page_does(duban, session):  # noqa: F811
+    result = duban("user", "add", "张三@督办.中国", "--role", "supervisor")
+    assert result.code == 1 and "张三@督办.中国: the part before the @ is not ASCII" in result.err
+    result = duban("user", "add", "nope", "--role", "supervisor")
+    assert result.code == 1 and "'nope' is not an email address" in result.err
+    assert session.exec(select(Person)).all() == []
+    assert duban("user", "add", "ZhangSan@督办.中国", "--role", "supervisor").code == 0
+    assert session.exec(select(Person.email)).all() == ["zhangsan@督办.中国"]
+
+
 def test_short_password_is_refused(duban, session, monkeypatch):  # noqa: F811
     assert duban("user", "add", "sup@dc.gov.cn", "--role", "supervisor").code == 0
     monkeypatch.setattr(sys, "stdin", io.StringIO("short\n"))
