@@ -6,11 +6,20 @@ from __future__ import annotations
 import functools
 import re
 import unicodedata
+from collections.abc import Iterable, Sequence
 from datetime import date, datetime
 from pathlib import Path
 from typing import Any
 
-from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoescape
+from jinja2 import (
+    Environment,
+    FileSystemLoader,
+    StrictUndefined,
+    pass_eval_context,
+    select_autoescape,
+)
+from jinja2.nodes import EvalContext
+from markupsafe import Markup
 
 from config.i18n import (
     DEFAULT_LOCALE,
@@ -18,6 +27,7 @@ from config.i18n import (
     N_,
     gettext,
     locale_or_default,
+    pgettext,
     translations,
     week_name,
     zone_name,
@@ -67,6 +77,34 @@ def _changes(details: Any, locale: str) -> str:
     return ("；" if locale == "zh-CN" else "; ").join(change_phrases(details, locale))
 
 
+def _cells(locale: str) -> Any:
+    @pass_eval_context
+    def cells(eval_ctx: EvalContext, lines: Iterable[Any], columns: Sequence[tuple[str, Any]]) -> list[tuple[Any, list[tuple[Any, Any]]]]:
+        """Each line with its extra columns' (label, value), for a notice's table or list (_macros.*):
+        `columns` is (key, label) pairs. One call a table: a macro call a cell was most of the
+        rendering of a long notice. In html the values are escaped where they are shown, and the
+        translated words are not (as `_()` in a template)."""
+        markup = eval_ctx.autoescape
+        words = Markup if markup else str
+        level = words(gettext(locale, N_("level %(n)s")))
+        lead, co = words(pgettext(locale, "role", "lead unit")), words(pgettext(locale, "role", "co-unit"))
+
+        def value(line: Any, key: str) -> Any:
+            if key == "details.level":
+                return level % {"n": line.details.get("level", "")}  # type: ignore[no-any-return]
+            if key == "role":
+                return lead if line.role == "lead" else co
+            if key == "changes":
+                return _changes(line.details, locale)
+            if key.startswith("details."):
+                return _date(line.details.get(key[8:], ""))
+            return getattr(line, key)
+
+        return [(line, [(label, value(line, key)) for key, label in columns]) for line in lines]
+
+    return cells
+
+
 @functools.cache
 def environment(locale: str = DEFAULT_LOCALE) -> Environment:
     """The templates with `locale`'s words (newstyle gettext: `_("... %(name)s", name=...)`, `{% trans %}`)."""
@@ -86,6 +124,7 @@ def environment(locale: str = DEFAULT_LOCALE) -> Environment:
     env.filters["week"] = lambda value: week_name(value, locale)
     env.filters["when"] = _when(locale)
     env.filters["changes"] = lambda details: _changes(details, locale)
+    env.filters["cells"] = _cells(locale)
     return env
 
 

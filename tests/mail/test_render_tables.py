@@ -1,8 +1,9 @@
 """Notice tables and lists look their words up once a table (item_table and item_list in
-notifications/templates/_macros.*), not once a row: every notice still renders byte for byte as
-it did when each row looked them up itself. The macros as they were are kept here and rendered
-through the same environment, on a corpus of every kind with every column, in zh-CN and en, with
-values that look like format placeholders."""
+notifications/templates/_macros.*), not once a row, and their extra columns' values come from one
+`cells` call a table, not a `cell` macro call a cell: every notice still renders byte for byte as
+it did when each row looked them up itself and each cell was a macro. The macros as they were are
+kept here and rendered through the same environment, on a corpus of every kind with every column,
+in zh-CN and en, with values that look like format placeholders or need escaping."""
 
 from __future__ import annotations
 
@@ -15,6 +16,15 @@ from jinja2 import ChoiceLoader, DictLoader, Environment
 
 from notifications.builders import KIND_ORDER, ItemLine, ordered_sections
 from notifications.render import TEMPLATES, environment
+
+OLD_CELL = '''{% macro cell(line, key) -%}
+{%- if key == "details.level" -%}{{ _("level %(n)s", n=line.details.get("level", "")) }}
+{%- elif key == "changes" -%}{{ line.details | changes }}
+{%- elif key.startswith("details.") -%}{{ line.details.get(key[8:], "") | d }}
+{%- elif key == "role" -%}{{ pgettext("role", "lead unit") if line.role == "lead" else pgettext("role", "co-unit") }}
+{%- else -%}{{ line[key] }}{%- endif -%}
+{%- endmacro %}
+'''
 
 OLD_TABLE = '''{% macro item_table(lines, extra) -%}
 <table class="rows">
@@ -36,11 +46,11 @@ OLD_LIST = '''{% macro item_list(lines, extra) -%}
 
 
 def old_environment(locale: str) -> Environment:
-    """The same templates, words and filters, with item_table and item_list as they were."""
+    """The same templates, words and filters, with item_table and item_list (and their cell) as they were."""
     macros = {}
     for name, macro, old in (("_macros.html", "item_table", OLD_TABLE), ("_macros.txt", "item_list", OLD_LIST)):
         text = (TEMPLATES / name).read_text(encoding="utf-8")
-        text, found = re.subn(r"\{% macro " + macro + r"\(.*?\{%- endmacro %\}", old.replace("\\", r"\\"), text, count=1,
+        text, found = re.subn(r"\{% macro " + macro + r"\(.*?\{%- endmacro %\}", (OLD_CELL + old).replace("\\", r"\\"), text, count=1,
                               flags=re.S)
         assert found == 1, f"{macro} not found in {name}"
         macros[name] = text
@@ -59,6 +69,7 @@ EVERY_DETAIL = {
     "level": 2, "text": "请于本周内报送 <b>进展</b> & 材料", "reason": "材料不全 %(value)s 100%", "evidence": "附件.pdf",
     "requested_deadline": date(2024, 7, 1), "deadline": date(2024, 7, 2), "new_deadline": date(2024, 7, 3),
     "period": "2024-07-01 – 2024-09-30", "period_due": "2024-09-30", "days_overdue": 4,
+    "task": {"old": "旧 <任务> & %(x)s", "new": "新任务"}, "status": {"old": "assigned", "new": "in_progress"},
 }
 ODD = [line(1), line(2, title="完成率 100%（%(lead)s）", unit="市%(deadline)s委 & <局>", days_left=-3, role="co",
                    **EVERY_DETAIL),
