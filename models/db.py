@@ -33,13 +33,20 @@ class UTCDateTime(TypeDecorator[datetime]):
 JSONList = JSON().with_variant(JSON(), "postgresql")
 
 
-def make_engine(url: str, **kwargs: Any) -> Engine:
-    """An engine with the settings duban relies on (SQLite: WAL, foreign keys, busy timeout)."""
+def make_engine(url: str, *, sqlite_mmap_bytes: int = 0, **kwargs: Any) -> Engine:
+    """An engine with the settings duban relies on (SQLite: WAL, foreign keys, busy timeout).
+
+    `sqlite_mmap_bytes`: SQLite reads up to that much of the file through a memory map rather than
+    read() calls into each connection's own page cache (the web app: docs/benchmarks.md).
+    """
     if url.startswith("postgresql://"):
         url = "postgresql+psycopg://" + url.removeprefix("postgresql://")
     if url.startswith("sqlite"):
         engine = create_engine(url, connect_args={"timeout": 30}, **kwargs)
         event.listen(engine, "connect", _sqlite_pragmas)
+        if sqlite_mmap_bytes:
+            event.listen(engine, "connect", lambda connection, _record: connection.execute(
+                f"PRAGMA mmap_size={int(sqlite_mmap_bytes)}"))
         return engine
     return create_engine(url, pool_pre_ping=True, **kwargs)
 

@@ -119,3 +119,15 @@ def test_the_leadership_digest_counts_documents_as_the_dashboard_does(world, ses
     assert [(r["document"], r["total"], r["signed_off"], r["overdue"], r["rate"])
             for r in leadership.context["documents"]] == [
         (r.name, r.total, r.signed_off, r.overdue, r.rate) for r in figures.documents]
+
+
+def test_the_desk_reads_a_sqlite_file_through_a_memory_map(app, db_url):  # type: ignore[no-untyped-def]
+    import pytest
+    from sqlalchemy import text
+
+    from web.app import SQLITE_MMAP_BYTES
+
+    if not db_url.startswith("sqlite"):
+        pytest.skip("a SQLite setting")
+    with app.state.engine.connect() as connection:
+        assert connection.execute(text("PRAGMA mmap_size")).scalar_one() == SQLITE_MMAP_BYTES
