@@ -12,7 +12,7 @@ from sqlmodel import Session, col, select
 
 from models.attachments import as_listed, attachments_of
 from models.errors import InvalidInput
-from models.lifecycle import Action, acknowledgements, allowed_actions, item_ref
+from models.lifecycle import Action, acknowledgements, allowed_actions
 from models.periods import item_periods
 from models.read.due import Day, unacknowledged_condition
 from models.read.figures import names_of
@@ -234,6 +234,30 @@ def _marks_within(session: Session, where: list[Any]) -> tuple[set[int], dict[in
     return unacknowledged, urged
 
 
+# An item's page reads these on every view: built once, the ids bound at each call, and read as
+# plain rows (one query for the document, lead unit and supervisor where three ORM loads were).
+_FACTS = (
+    select(Document.short_name, Document.title, Unit.name, Person.name, Person.email).select_from(Item)
+    .outerjoin(Document, col(Document.id) == Item.document_id).outerjoin(Unit, col(Unit.id) == Item.lead_unit_id)
+    .outerjoin(Person, col(Person.id) == Item.supervisor_id).where(Item.id == bindparam("item_id"))
+)
+_CO_UNITS = (
+    select(Unit.id, Unit.name).join(ItemCoUnit, col(ItemCoUnit.unit_id) == Unit.id)
+    .where(ItemCoUnit.item_id == bindparam("item_id")).order_by(col(Unit.name))
+)
+_REPORTS = (
+    select(ProgressReport.at, Unit.name, Person.name, ProgressReport.text, ProgressReport.percent)
+    .join(Unit, col(Unit.id) == ProgressReport.unit_id).join(Person, col(Person.id) == ProgressReport.person_id)
+    .where(ProgressReport.item_id == bindparam("item_id"))
+    .order_by(col(ProgressReport.at).desc(), col(ProgressReport.id).desc())
+)
+_PENDING_EXTENSION = select(ExtensionRequest.requested_deadline, ExtensionRequest.reason,
+                            ExtensionRequest.requested_at).where(
+    ExtensionRequest.item_id == bindparam("item_id"), ExtensionRequest.status == ExtensionStatus.PENDING)
+_ACTOR_UNITS = (select(Person.id, Unit.name).join(Unit, col(Unit.id) == Person.unit_id)
+                .where(col(Person.id).in_(bindparam("ids", expanding=True))))
+
+
 def item_detail(
     session: Session, person: Person | None, item: Item, now: datetime, tz: ZoneInfo,
     locale: str | None = None,
@@ -243,42 +267,28 @@ def item_detail(
 
     With a `locale`, each timeline entry also carries its words (`line`, models.read.timeline).
     """
-    document = session.get(Document, item.document_id)
-    lead = session.get(Unit, item.lead_unit_id)
-    supervisor = session.get(Person, item.supervisor_id) if item.supervisor_id else None
-    co_units = plain_rows(session).execute(
-        select(Unit.id, Unit.name).join(ItemCoUnit, col(ItemCoUnit.unit_id) == Unit.id)
-        .where(ItemCoUnit.item_id == item.id).order_by(col(Unit.name))
-    ).all()
-    reports = session.exec(
-        select(ProgressReport, Unit.name, Person.name)
-        .join(Unit, col(Unit.id) == ProgressReport.unit_id)
-        .join(Person, col(Person.id) == ProgressReport.person_id)
-        .where(ProgressReport.item_id == item.id).order_by(col(ProgressReport.at).desc(), col(ProgressReport.id).desc())
-    ).all()
-    pending = session.exec(
-        select(ExtensionRequest).where(
-            ExtensionRequest.item_id == item.id, ExtensionRequest.status == ExtensionStatus.PENDING
-        )
-    ).first()
+    connection = plain_rows(session)
+    ids = {"item_id": item.id}
+    facts = connection.execute(_FACTS, ids).one_or_none()
+    document, document_title, lead_unit, supervisor, supervisor_email = facts if facts is not None else (None,) * 5
+    co_units = connection.execute(_CO_UNITS, ids).all()
+    reports = connection.execute(_REPORTS, ids).all()
+    pending = connection.execute(_PENDING_EXTENSION, ids).first()
     day = Day.at(now, tz)
     events = list(reversed(item_events(session, item)))
     actors = {e.actor_id for e in events if e.actor_id is not None}
-    actor_units = dict(session.exec(  # each actor's unit, for pages that name an officer by unit
-        select(Person.id, Unit.name).join(Unit, col(Unit.id) == Person.unit_id).where(col(Person.id).in_(actors))
-    ).all()) if actors else {}
+    # each actor's unit, for pages that name an officer by unit
+    actor_units: dict[int, str] = dict(connection.execute(_ACTOR_UNITS, {"ids": list(actors)}).tuples().all()) if actors else {}
     acknowledged = acknowledgements(session, item)  # 签收, by unit id
     unit_names = names_of(session, Unit, acknowledged) if acknowledged else {}
     lines: list[TimelineLine | None] = (
         list(timeline_lines(events, locale, tz)) if locale is not None else [None] * len(events)
     )
     return {
-        "id": item.id, "ref": item_ref(session, item), "document": document.short_name if document else "",
-        "document_title": document.title if document else "", "number": item.number, "title": item.title,
-        "category": item.category, "notes": item.notes, "lead_unit": lead.name if lead else "",
-        "co_units": [name for _, name in co_units],
-        "supervisor": supervisor.name if supervisor else None,
-        "supervisor_email": supervisor.email if supervisor else None,
+        "id": item.id, "ref": f"{item.document_id if document is None else document}/{item.number}",  # as item_ref
+        "document": document or "", "document_title": document_title or "", "number": item.number,
+        "title": item.title, "category": item.category, "notes": item.notes, "lead_unit": lead_unit or "",
+        "co_units": [name for _, name in co_units], "supervisor": supervisor, "supervisor_email": supervisor_email,
         "original_deadline": item.original_deadline, "deadline": item.deadline,
         "status": item.status, "due_state": day.due_state(item.status, item.deadline),
         "light": day.light(item.status, item.deadline),
@@ -290,8 +300,8 @@ def item_detail(
             for e, line in zip(events, lines, strict=True)
         ],
         "progress_reports": [
-            {"at": r.at, "unit": unit, "person": who, "text": r.text, "percent": r.percent}
-            for r, unit, who in reports
+            {"at": at, "unit": unit, "person": who, "text": text, "percent": percent}
+            for at, unit, who, text, percent in reports
         ],
         "attachments": list(as_listed(attachments_of(session, item))),
         "frequency": item.frequency,
