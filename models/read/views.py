@@ -146,8 +146,9 @@ MY_WORK_SHOWN = 50  # rows a group of My work shows; its count links to the whol
 def my_work(session: Session, person: Person, now: datetime, tz: ZoneInfo) -> list[tuple[str, ItemQuery, ItemPage]]:
     """An officer's own work (/my), each group a filter of the items list, so its count is the list
     its link opens: 未签收 by their unit as lead unit, returned to them, overdue, due soon. A
-    supervisor's: the items they supervise that are overdue, and those due soon."""
-    if person.role == Role.SUPERVISOR:
+    supervisor's (or an admin's, who may be an item's 督办人 too): the items they supervise that are
+    overdue, and those due soon."""
+    if person.role in (Role.SUPERVISOR, Role.ADMIN):
         mine = [("overdue", ItemQuery(overdue=True, supervisor=person.email)),
                 ("due_soon", ItemQuery(due_soon=True, supervisor=person.email))]
         return [(name, query, page_of_items(session, person, replace(query, per_page=MY_WORK_SHOWN), now, tz))

@@ -56,3 +56,15 @@ def test_an_unknown_page_to_come_back_to_is_items_and_officers_my_work_has_no_bo
     admin = client_for(world.people["admin"]).get("/my", follow_redirects=False)
     assert admin.status_code in (302, 303) and admin.headers["location"] == "/approvals"
     assert _urged(session) == []
+
+
+def test_an_admin_who_supervises_items_has_a_my_work_of_their_own(world, client_for, session):
+    theirs = session.get(Item, world.items["theirs"].id)  # overdue
+    theirs.supervisor_id = world.people["admin"].id
+    session.add(theirs)
+    session.commit()
+    page = client_for(world.people["admin"]).get("/my", follow_redirects=False)
+    assert page.status_code == 200 and 'href="/my" class="on"' in page.text
+    overdue = page.text.split('id="my-overdue"')[1].split("</section>")[0]
+    assert "扩大对外开放" in overdue and "推进营商环境改革" not in overdue
+    assert f'name="item" value="{theirs.id}"' in overdue and 'action="/items/urge/confirm"' in page.text

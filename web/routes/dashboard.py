@@ -84,11 +84,15 @@ async def report_xlsx(request: Request, session: SessionDep, user: CurrentUser, 
 
 @router.get("/my")
 def my_work(request: Request, session: SessionDep, user: CurrentUser, now: NowDep, settings: SettingsDep) -> Response:
-    """The officer's unit's open work: 未签收, returned to it, overdue, due soon; a supervisor's overdue
-    and due-soon items, the overdue ones to 催办 in bulk as on /items (models.read.views.my_work)."""
-    if user.role not in (Role.OFFICER, Role.SUPERVISOR):
-        return redirect("/approvals" if user.role == Role.ADMIN else "/")
-    return render(request, "my.html", user, nav="my", groups=read_my_work(session, user, now, settings.tz),
+    """The officer's unit's open work: 未签收, returned to it, overdue, due soon; a supervisor's (or an
+    admin's) overdue and due-soon items, the overdue ones to 催办 in bulk as on /items
+    (models.read.views.my_work). An admin with none of those has their work on /approvals."""
+    if user.role not in (Role.OFFICER, Role.SUPERVISOR, Role.ADMIN):
+        return redirect("/")
+    groups = read_my_work(session, user, now, settings.tz)
+    if user.role == Role.ADMIN and not any(found.total for _name, _query, found in groups):
+        return redirect("/approvals")
+    return render(request, "my.html", user, nav="my", groups=groups,
                   urging=user.role in URGER_ROLES, urgeable=TRANSITIONS[Action.URGE].sources)
 
 
