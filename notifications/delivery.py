@@ -40,6 +40,7 @@ from notifications.transport import DeliveryError, SmtpConnection, SmtpTransport
 from notifications.window import IsWorkday, window_closed_until
 
 RECORD_RETRY_DELAYS = (0.2, 1.0, 3.0)  # seconds before each new try to record, after a database failure
+RECORD_DELAY = 0.05  # seconds an outcome may wait for others to be written with it
 BACKOFF_BASE = timedelta(minutes=1)
 BACKOFF_CAP = timedelta(hours=6)
 
@@ -324,9 +325,10 @@ def release(engine: Engine, token: str, ids: Sequence[int] | None = None) -> Non
 
 
 class _Recorder:
-    """Group commit: outcomes are written in a worker thread while sending goes on; whatever
-    arrived during one write goes in the next. The thread keeps one database connection for the
-    run (a checkout per write costs a round trip on PostgreSQL).
+    """Group commit: outcomes are written in a worker thread while sending goes on, once half of
+    `limit` have gathered or the oldest has waited RECORD_DELAY (a write for every outcome or two,
+    a statement and a commit each, cost more CPU than sending them). The thread keeps one database
+    connection for the run (a checkout per write costs a round trip on PostgreSQL).
 
     Senders ask `room()` before each message: it waits while `limit` outcomes are unrecorded, and
     answers False once recording has failed, so sending stops at once. A failed write drops the
@@ -338,9 +340,11 @@ class _Recorder:
                  limit: int) -> None:
         self.engine, self.now, self.settings, self.summary = engine, now, settings, summary
         self.limit = limit
+        self.gathered = max(1, limit // 2)  # outcomes that start a write
         self.pending: list[tuple[str, Outcome]] = []
         self.failed: list[tuple[str, Outcome]] = []  # outcomes whose write failed, to be tried again
         self.writing: asyncio.Future[None] | None = None
+        self.timer: asyncio.TimerHandle | None = None  # starts a write when RECORD_DELAY is up
         self.in_write = 0
         self.error: BaseException | None = None
         self.thread = ThreadPoolExecutor(1, thread_name_prefix="duban-outcomes")
@@ -348,7 +352,20 @@ class _Recorder:
 
     def add(self, token: str, outcome: Outcome) -> None:
         self.pending.append((token, outcome))
-        if self.writing is None and self.error is None:
+        self._write_soon()
+
+    def _write_soon(self) -> None:
+        """Start a write if enough has gathered, or else make sure one starts within RECORD_DELAY."""
+        if self.writing is not None or self.error is not None or not self.pending:
+            return
+        if len(self.pending) >= self.gathered:
+            self._start()
+        elif self.timer is None:
+            self.timer = asyncio.get_running_loop().call_later(RECORD_DELAY, self._delay_up)
+
+    def _delay_up(self) -> None:
+        self.timer = None
+        if self.writing is None and self.error is None and self.pending:
             self._start()
 
     async def room(self) -> bool:
@@ -361,6 +378,9 @@ class _Recorder:
         return self.error is None
 
     def _start(self) -> None:
+        if self.timer is not None:
+            self.timer.cancel()
+            self.timer = None
         batch, self.pending = self.pending, []
         self.in_write = len(batch)
         self.writing = asyncio.get_running_loop().run_in_executor(self.thread, self._record, batch)
@@ -372,8 +392,7 @@ class _Recorder:
         if error is not None:
             self.failed.extend(batch)
             self.error = self.error or error
-        if self.error is None and self.pending:
-            self._start()
+        self._write_soon()
 
     def _record(self, batch: list[tuple[str, Outcome]]) -> None:
         by_token: dict[str, list[Outcome]] = {}
