@@ -14,7 +14,6 @@ from cli.common import CliError, NowOption, console, err_console, open_session, 
 from cli.words import _, actor
 from models.errors import InvalidInput, NotFound
 from models.queries import find_person
-from models.read.filters import match_unit
 from models.tables import Person, Role
 
 
@@ -38,30 +37,27 @@ def add(
     role: Annotated[Role, typer.Option(help="officer, supervisor, leader or admin.")],
     unit: Annotated[str | None, typer.Option(help="Their unit (name or code); officers need one.")] = None,
     name: Annotated[str | None, typer.Option(help="Their name as shown on pages (default: the email).")] = None,
+    now: NowOption = None,
 ) -> None:
-    """Add a person (or update the role, unit and name of an existing one)."""
-    from models.admin import checked_email
+    """Add a person (or update the role, unit and name of an existing one), logged as an administrative
+    change as the admin page's are."""
+    from models.admin import add_person, checked_email, set_person
 
     address = checked_email(email)
     if role == Role.OFFICER and not unit:
         raise InvalidInput(_("{email}: an officer needs --unit (the unit whose items they work on)", email=address))
+    at = resolve_now(now)
     with open_session() as session:
-        unit_id = match_unit(session, unit).id if unit else None
         person = session.exec(select(Person).where(Person.email == address)).first()
-        created = person is None
         if person is None:
-            person = Person(email=address, name=name or address, role=role, unit_id=unit_id)
-        else:
-            person.role, person.unit_id = role, unit_id
-            person.name = name or person.name
-        session.add(person)
-        session.commit()
-        if created:
+            person = add_person(session, at, "cli", address, name or "", role, unit or "")
             said = _("added {person}; set a password with `duban user password {email}`",
                      person=actor(person.label()), email=address)
         else:
+            set_person(session, person, at, "cli", role=role, unit=unit or "", name=name)
             said = _("updated {person}; set a password with `duban user password {email}`",
                      person=actor(person.label()), email=address)
+        session.commit()
         console.print(said, highlight=False)
 
 

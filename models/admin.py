@@ -3,7 +3,7 @@ parent unit, contacts, leaders) and documents (title, default supervisor, catego
 change logged.
 
 Each change is one `AdminChange` row naming who changed what, from which value to which (the log
-the admin pages and `duban user set|deactivate` write; people are never deleted, so history keeps
+the admin pages and `duban user add|set|deactivate` write; people are never deleted, so history keeps
 their names). A deactivated person cannot log in (web.deps), their API tokens and calendar feeds stop
 working (models.accounts), and the outbox queues no mail to them (notifications.outbox).
 """
@@ -43,8 +43,9 @@ def people(session: Session) -> list[Person]:
 
 
 def set_person(session: Session, person: Person, now: datetime, by: str, *, role: Role | None = None,
-               unit: str | None = None, locale: str | None = None) -> AdminChange | None:
-    """Change a person's role, unit (name or code, "" for none) or language; None when nothing changed.
+               unit: str | None = None, locale: str | None = None, name: str | None = None) -> AdminChange | None:
+    """Change a person's role, unit (name or code, "" for none), language or name ("" keeps it); None
+    when nothing changed.
 
     Refused (nothing written): an unknown language or unit (closest names), an officer left without
     a unit, the last active admin losing the admin role.
@@ -70,9 +71,12 @@ def set_person(session: Session, person: Person, now: datetime, by: str, *, role
         if person.role == Role.ADMIN:
             _keep_an_admin(session, person)
         changes["role"] = [str(person.role), str(new_role)]
+    new_name = (name or "").strip() or person.name
+    if new_name != person.name:
+        changes["person_name"] = [person.name, new_name]
     if not changes:
         return None
-    person.role, person.unit_id = new_role, new_unit_id
+    person.role, person.unit_id, person.name = new_role, new_unit_id, new_name
     person.locale = locale if locale is not None else person.locale
     session.add(person)
     return _log(session, now, by, "person", person.email, changes)
@@ -94,7 +98,7 @@ def add_person(session: Session, now: datetime, by: str, email: str, name: str, 
                            code="person.bad_locale", params={"locale": locale, "locales": " / ".join(LOCALES)})
     person = Person(email=address, name=name.strip() or address, role=role, unit_id=unit_id, locale=locale)
     session.add(person)
-    _log(session, now, by, "person", address, {"added": [None, {"role": str(role), "unit": unit.strip() or None}]})
+    _log(session, now, by, "person", address, {"added": [None, {"role": str(role), "unit": _unit_name(session, unit_id)}]})
     return person
 
 

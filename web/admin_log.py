@@ -24,7 +24,7 @@ FIELD_NAMES = {  # field id -> the msgid the admin pages' forms label it with
     "locale": "Language", "role": "Account role", "unit": "Unit", "active": "Status",
     "name": "Unit", "code": "Code", "parent": "Parent unit", "contact_emails": "Contacts",
     "leader_emails": "Unit leaders", "title": "Document title", "default_supervisor": "Default supervisor",
-    "category": "Category",
+    "category": "Category", "person_name": "Name",
 }
 
 

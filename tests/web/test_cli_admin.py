@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import html
+import re
+
 from sqlmodel import select
 
 from models.accounts import create_token, person_for_token
@@ -74,3 +77,24 @@ def test_a_deactivated_person_keeps_their_name_and_loses_their_tokens(duban, ses
     assert person_for_token(session, token, now) is None
     assert "already" in duban("user", "deactivate", "s@dc.gov.cn").out
     assert [c.changes for c in session.exec(select(AdminChange)).all()] == [{"active": [True, False]}]
+
+
+def test_user_add_is_logged_as_the_admin_page_logs_it(duban, session, client_for):  # noqa: F811
+    make_unit(session, "市发改委", code="FGW"), make_unit(session, "市商务局", code="SWJ")
+    admin = make_person(session, Role.ADMIN, email="root@dc.gov.cn", locale="zh-CN")
+    session.commit()
+    assert duban("user", "add", "a@fgw.gov.cn", "--role", "officer", "--unit", "FGW", "--name", "张三").code == 0
+    assert duban("user", "add", "a@fgw.gov.cn", "--role", "officer", "--unit", "SWJ", "--name", "张三丰").code == 0
+    assert duban("user", "add", "a@fgw.gov.cn", "--role", "officer", "--unit", "SWJ").code == 0  # nothing new
+    result = duban("user", "add", "root@dc.gov.cn", "--role", "supervisor")
+    assert result.code == 1 and "last active admin" in result.err, "the page's refusals hold on the command line"
+    session.expire_all()
+    changes = session.exec(select(AdminChange).order_by(AdminChange.id)).all()
+    assert [(c.by, c.target, c.changes) for c in changes] == [
+        ("cli", "a@fgw.gov.cn", {"added": [None, {"role": "officer", "unit": "市发改委"}]}),
+        ("cli", "a@fgw.gov.cn", {"unit": ["市发改委", "市商务局"], "person_name": ["张三", "张三丰"]}),
+    ]
+    assert _person(session, "a@fgw.gov.cn").name == "张三丰"
+    page = html.unescape(re.sub(r"<[^>]+>", "", client_for(admin).get("/admin/people").text))
+    assert "命令行 · a@fgw.gov.cn：已添加（角色 单位联络员、单位 市发改委）" in page
+    assert "命令行 · a@fgw.gov.cn：单位 市发改委 → 市商务局；姓名 张三 → 张三丰" in page
