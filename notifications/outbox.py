@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any, cast
 
-from sqlalchemy import CursorResult, bindparam, func, update
+from sqlalchemy import CursorResult, Row, bindparam, func, update
 from sqlalchemy.exc import IntegrityError, OperationalError
 from sqlmodel import Session, col, select
 
@@ -45,10 +45,16 @@ def sender_name(locale: str) -> str:
     return pgettext(locale, "sender", "duban")
 
 
+# A pending notification as grouping reads it: these columns, not an ORM object (building thousands
+# of those, and decoding columns a mail does not use, was a large part of grouping).
+_PENDING_COLUMNS = [col(getattr(Notification, name)) for name in ("id", "item_id", "kind", "to_addrs", "cc_addrs", "payload")]
+_Pending = Row[Any]
+
+
 @dataclass
 class _Mailbox:
-    action: dict[str, dict[int, Notification]] = field(default_factory=lambda: defaultdict(dict))
-    fyi: dict[str, dict[int, Notification]] = field(default_factory=lambda: defaultdict(dict))
+    action: dict[str, dict[int, _Pending]] = field(default_factory=lambda: defaultdict(dict))
+    fyi: dict[str, dict[int, _Pending]] = field(default_factory=lambda: defaultdict(dict))
 
     def notification_ids(self) -> list[int]:
         return sorted({n.id for group in (*self.action.values(), *self.fyi.values())  # type: ignore[misc]
@@ -66,8 +72,8 @@ def group_pending(session: Session, now: datetime, settings: Settings, limit: in
     every loaded notification made grouping quadratic (60 s for 5,000 notifications). A parallel run that got to the same notifications first makes this one roll back
     and queue nothing (compare-and-set on `outbox_id`).
     """
-    pending = session.exec(
-        select(Notification).where(col(Notification.outbox_id).is_(None)).order_by(col(Notification.id)).limit(limit)
+    pending = session.execute(
+        select(*_PENDING_COLUMNS).where(col(Notification.outbox_id).is_(None)).order_by(col(Notification.id)).limit(limit)
     ).all()
     if not pending:
         return 0
@@ -104,7 +110,7 @@ def group_pending(session: Session, now: datetime, settings: Settings, limit: in
     return len(messages)
 
 
-def _messages(session: Session, pending: Sequence[Notification], now: datetime,
+def _messages(session: Session, pending: Sequence[_Pending], now: datetime,
               settings: Settings) -> list[tuple[OutboxMessage, str]]:
     mailboxes: dict[str, _Mailbox] = defaultdict(_Mailbox)
     for n in _periods_still_due(session, pending):
@@ -130,7 +136,7 @@ def _messages(session: Session, pending: Sequence[Notification], now: datetime,
         locale = locales.get(addr, settings.locale)
         unit_ids = units_by_contact.get(addr, set())
 
-        def section_lines(group: dict[int, Notification], _units: set[int] = unit_ids) -> list[ItemLine]:
+        def section_lines(group: dict[int, _Pending], _units: set[int] = unit_ids) -> list[ItemLine]:
             return [_line(lines[item_id], n, _units, settings.base_url) for item_id, n in sorted(group.items())]
 
         sections = ordered_sections({kind: section_lines(group) for kind, group in box.action.items()})
@@ -153,7 +159,7 @@ def _messages(session: Session, pending: Sequence[Notification], now: datetime,
     return out
 
 
-def _true_now(by_kind: dict[str, dict[int, Notification]], facts: dict[int, _ItemFacts]) -> dict[str, dict[int, Notification]]:
+def _true_now(by_kind: dict[str, dict[int, _Pending]], facts: dict[int, _ItemFacts]) -> dict[str, dict[int, _Pending]]:
     """What one mail says of each item is true when it is built: the item's latest state wins.
 
     Each notice is shown in its kind's template (models/notices.py). A notice no longer true of
@@ -162,12 +168,12 @@ def _true_now(by_kind: dict[str, dict[int, Notification]], facts: dict[int, _Ite
     saying "new" or "due soon" of an item overdue by now is shown as overdue. Days left and days
     overdue are the mail's own (`_item_lines`, at building time), never the queued ones.
     """
-    per_item: dict[int, list[Notification]] = defaultdict(list)
+    per_item: dict[int, list[_Pending]] = defaultdict(list)
     for group in by_kind.values():
         for item_id, n in group.items():
             if item_id in facts and still_true(n.kind, facts[item_id].item.status):
                 per_item[item_id].append(n)
-    out: dict[str, dict[int, Notification]] = defaultdict(dict)
+    out: dict[str, dict[int, _Pending]] = defaultdict(dict)
     for item_id, notices in per_item.items():
         sweeps = [n for n in notices if n.kind in THRESHOLD_TEMPLATES]
         overdue = facts[item_id].days_left < 0 and facts[item_id].item.status in ACTIVE_STATUSES
@@ -180,7 +186,7 @@ def _true_now(by_kind: dict[str, dict[int, Notification]], facts: dict[int, _Ite
     return out
 
 
-def _periods_still_due(session: Session, pending: Sequence[Notification]) -> list[Notification]:
+def _periods_still_due(session: Session, pending: Sequence[_Pending]) -> list[_Pending]:
     """A period's notice (reminded, missed, escalated) is true while that period is not reported and
     still due on the day it names: one built after the unit reported, or after the due day moved, is
     left out (as an item's notice whose state moved on, `_true_now`)."""
@@ -196,17 +202,22 @@ def _addresses(addrs: Iterable[str]) -> list[str]:
 
 @dataclass(frozen=True)
 class _ItemFacts:
-    item: Item
+    item: Row[Any]  # the item's columns a mail shows or decides by (_ITEM_COLUMNS), not an ORM object
     document: str
     lead_unit: str
     co_unit_ids: frozenset[int]
     days_left: int
 
 
+# Columns, not ORM objects: building thousands of Items was most of reading them.
+_ITEM_COLUMNS = [col(getattr(Item, name)) for name in
+                 ("id", "number", "title", "status", "deadline", "original_deadline", "lead_unit_id")]
+
+
 def _item_lines(session: Session, item_ids: set[int], now: datetime, settings: Settings) -> dict[int, _ItemFacts]:
     today = now.astimezone(settings.tz).date()
-    rows = session.exec(
-        select(Item, Document.short_name, Unit.name)
+    rows = session.execute(
+        select(*_ITEM_COLUMNS, col(Document.short_name), col(Unit.name))
         .join(Document, col(Document.id) == Item.document_id)
         .join(Unit, col(Unit.id) == Item.lead_unit_id)
         .where(col(Item.id).in_(item_ids))
@@ -217,19 +228,19 @@ def _item_lines(session: Session, item_ids: set[int], now: datetime, settings: S
     ).all():
         co[item_id].add(unit_id)
     return {
-        item.id: _ItemFacts(item, doc, unit, frozenset(co[item.id]), (item.deadline - today).days)  # type: ignore[index,misc]
-        for item, doc, unit in rows
+        row.id: _ItemFacts(row, row.short_name, row.name, frozenset(co[row.id]), (row.deadline - today).days)
+        for row in rows
     }
 
 
-def _line(facts: _ItemFacts, n: Notification, unit_ids: set[int], base_url: str) -> ItemLine:
+def _line(facts: _ItemFacts, n: _Pending, unit_ids: set[int], base_url: str) -> ItemLine:
     item = facts.item
     role = "co" if unit_ids and item.lead_unit_id not in unit_ids and unit_ids & facts.co_unit_ids else "lead"
     details: dict[str, Any] = dict(n.payload or {})
     return ItemLine(
-        item_id=item.id, ref=f"{facts.document}/{item.number}", title=item.title,  # type: ignore[arg-type]
+        item_id=item.id, ref=f"{facts.document}/{item.number}", title=item.title,
         lead_unit=facts.lead_unit, deadline=item.deadline, original_deadline=item.original_deadline,
-        days_left=facts.days_left, url=item_url(base_url, item.id), role=role, details=details,  # type: ignore[arg-type]
+        days_left=facts.days_left, url=item_url(base_url, item.id), role=role, details=details,
     )
 
 
