@@ -47,7 +47,10 @@ _SPACES = re.compile(r"\s+")
 
 def clean_header(text: str, limit: int = 200) -> str:
     """One line of printable text, safe to put in a header: no CR/LF, no control characters."""
-    cleaned = "".join(" " if unicodedata.category(ch) in _BAD else ch for ch in str(text))
+    text = str(text)
+    # str.isprintable() is False for exactly the characters in _BAD but the plain space (checked
+    # over every code point in tests/mail/test_builders.py): most headers need no look-up per character.
+    cleaned = text if text.isprintable() else "".join(" " if unicodedata.category(ch) in _BAD else ch for ch in text)
     cleaned = _SPACES.sub(" ", cleaned).strip()
     return cleaned if len(cleaned) <= limit else cleaned[: limit - 1] + "…"
 
@@ -117,6 +120,7 @@ def environment(locale: str = DEFAULT_LOCALE) -> Environment:
         lstrip_blocks=True,
         keep_trailing_newline=True,
         extensions=["jinja2.ext.i18n"],
+        auto_reload=False,  # part of the installed code, as the catalogs read once: no stat a template load
     )
     env.install_gettext_translations(translations(locale), newstyle=True)  # type: ignore[attr-defined]
     env.filters["d"] = _date

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import email
+import unicodedata
 from datetime import UTC, date, datetime
 from email import policy
 
@@ -18,7 +19,7 @@ from notifications.builders import (
     message_id_for,
     ordered_sections,
 )
-from notifications.render import TEMPLATES, clean_header
+from notifications.render import _BAD, TEMPLATES, clean_header
 
 AT = datetime(2024, 6, 3, 1, 0, tzinfo=UTC)
 EXPECTED_HEADERS = ["From", "To", "Subject", "Date", "Message-ID", "Auto-Submitted",
@@ -133,6 +134,12 @@ def test_clean_header_leaves_no_line_break_or_control_character(text: str) -> No
     cleaned = clean_header(text)
     assert not any(ch in cleaned for ch in "\r\n\x00\x85\u2028\u2029\x0b\x0c")
     assert all(ch.isprintable() or ch == " " for ch in cleaned)
+
+
+def test_clean_header_takes_printable_text_as_is_exactly_when_no_character_would_be_replaced() -> None:
+    # clean_header's fast path: str.isprintable() is False for exactly the characters of _BAD but the plain space
+    assert [code for code in range(0x110000)
+            if chr(code).isprintable() != (unicodedata.category(chr(code)) not in _BAD or code == 0x20)] == []
 
 
 @settings(max_examples=30, deadline=None)
