@@ -241,16 +241,17 @@ def _handle_batch(
         if row.id not in won or step is None:
             continue
         told: dict[str, str] = {}  # threshold key -> the key of its notification
+        details = {threshold.key: _details(row, threshold, now, tz) for threshold in step.crossed}  # event and notice
         if step.notify is not None:
             for threshold, recipients in directory.catch_up(step.notify, step.crossed, row):
-                notification = _notification(row, threshold, step, now, tz, directory, recipients)
+                notification = _notification(row, threshold, step, details[threshold.key], now, directory, recipients)
                 notifications.append(notification)
                 told[threshold.key] = notification["key"]
         for threshold in step.crossed:
             events.append({
                 "item_id": row.id, "kind": threshold.kind, "at": now, "actor_id": None,
                 "actor_label": ACTOR_LABEL, "from_status": row.status, "to_status": row.status,
-                "payload": {**_details(row, threshold, now, tz), **told_of(threshold.key, told, step.crossed)},
+                "payload": {**details[threshold.key], **told_of(threshold.key, told, step.crossed)},
             })
             result.events[threshold.kind] += 1
     if events:
@@ -305,7 +306,7 @@ def _details(row: DueRow, threshold: Threshold, now: datetime, tz: ZoneInfo) -> 
 
 
 def _notification(
-    row: DueRow, threshold: Threshold, step: Plan, now: datetime, tz: ZoneInfo, directory: People,
+    row: DueRow, threshold: Threshold, step: Plan, details: dict[str, Any], now: datetime, directory: People,
     recipients: Recipients,
 ) -> dict[str, Any]:
     return {
@@ -314,7 +315,7 @@ def _notification(
         "to_addrs": recipients.to, "cc_addrs": recipients.cc, "created_at": now, "outbox_id": None,
         "unreached": recipients.unreached,
         "payload": {
-            **_details(row, threshold, now, tz), **recipients.notes(),
+            **details, **recipients.notes(),
             "document": directory.documents.get(row.document_id, ""), "number": row.number, "title": row.title,
             "caught_up": [t.key for t in step.crossed if t is not threshold],
         },
