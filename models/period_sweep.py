@@ -30,7 +30,7 @@ from config.policy import Audience, Policy
 from models.deadlines import ACTIVE_STATUSES, days_overdue
 from models.notices import NOTICES, ItemRef, People
 from models.periods import PERIOD, period_payload, period_rules
-from models.schedule import Plan, Threshold, plan, told_of
+from models.schedule import Plan, PlanMemo, Threshold, plan_once, told_of
 from models.sweep_tables import SweepRun
 from models.tables import Item, ItemEvent, Notification, Status
 
@@ -115,6 +115,7 @@ def sweep_periods(
     """Handle every period due at `now`, adding to `result` (models/sweep.py runs it after the items)."""
     postgres = session.get_bind().dialect.name == "postgresql"
     after: tuple[datetime, int, date] | None = None
+    memo: PlanMemo = {}
     while True:
         # A write before the read, as the item batches do: on SQLite it takes the write lock first.
         session.execute(update(RUN).where(RUN.c.id == result.run_id).values(batches=RUN.c.batches))
@@ -125,7 +126,7 @@ def sweep_periods(
         last = rows[-1]
         after = (last.next_action_at, last.item_id, last.starts)
         directory.load_documents([r.ref for r in rows])
-        _handle_batch(session, rows, now, policy, calendar, tz, directory, result)
+        _handle_batch(session, rows, now, policy, calendar, tz, directory, result, memo)
         if after_batch is not None:
             after_batch()
         if len(rows) < batch_size:
@@ -133,19 +134,19 @@ def sweep_periods(
 
 
 def _plan(row: DuePeriod, now: datetime, policy: Policy, calendar: WorkCalendar, tz: ZoneInfo,
-          directory: People) -> Plan | None:
+          directory: People, memo: PlanMemo) -> Plan | None:
     """What the sweep does to the period; None leaves it due (its item awaits sign-off)."""
     if row.status in _FINAL:
         return Plan([], None, None, row.level)  # the item ended: its periods are not chased any more
     if row.status not in ACTIVE_STATUSES:
         return None
     rules = period_rules(policy.rules_for(directory.documents.get(row.document_id, ""), row.category))
-    return plan(row.due, rules, calendar, tz, since=row.next_action_at, now=now, level=row.level)
+    return plan_once(memo, row.due, rules, calendar, tz, since=row.next_action_at, now=now, level=row.level)
 
 
 def _handle_batch(session: Session, rows: list[DuePeriod], now: datetime, policy: Policy, calendar: WorkCalendar,
-                  tz: ZoneInfo, directory: People, result: SweepResult) -> None:
-    plans = {(r.item_id, r.starts): _plan(r, now, policy, calendar, tz, directory) for r in rows}
+                  tz: ZoneInfo, directory: People, result: SweepResult, memo: PlanMemo) -> None:
+    plans = {(r.item_id, r.starts): _plan(r, now, policy, calendar, tz, directory, memo) for r in rows}
     won = _claim(session, rows, plans)
     result.lost_races += sum(1 for key, step in plans.items() if step is not None and key not in won)
     handled = [(r, step) for r in rows if (r.item_id, r.starts) in won and (step := plans[(r.item_id, r.starts)])]

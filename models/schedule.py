@@ -147,6 +147,21 @@ def plan(
     return Plan(crossed, notify, next_at, new_level)
 
 
+PlanMemo = dict[tuple[date, int, datetime, int], tuple[Rules, Plan]]  # plans by (deadline, rules, since, level)
+
+
+def plan_once(memo: PlanMemo, deadline: date, rules: Rules, calendar: WorkCalendar, tz: ZoneInfo, *,
+              since: datetime, now: datetime, level: int = 0) -> Plan:
+    """`plan`, remembered in `memo` for one sweep (one `now`). Items, and periods, sharing a deadline
+    and rules usually share `since` too (the last sweep set it to the same threshold instant), so
+    most plans are computed once a sweep. Keyed by the rules' identity, as `_table`."""
+    key = (deadline, id(rules), since, level)
+    found = memo.get(key)
+    if found is None or found[0] is not rules:
+        found = memo[key] = (rules, plan(deadline, rules, calendar, tz, since=since, now=now, level=level))
+    return found[1]
+
+
 def next_action_at(
     deadline: date, rules: Rules, calendar: WorkCalendar, tz: ZoneInfo, *, after: datetime
 ) -> datetime | None:

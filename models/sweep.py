@@ -39,12 +39,12 @@ from sqlalchemy.exc import SQLAlchemyError
 from sqlmodel import Session
 
 from config.calendar import WorkCalendar, coverage
-from config.policy import Policy, Rules
+from config.policy import Policy
 from models.deadlines import ACTIVE_STATUSES, days_overdue
 from models.errors import DubanError, database_detail
 from models.notices import People, Recipients
 from models.period_sweep import sweep_periods
-from models.schedule import Plan, Threshold, plan, told_of
+from models.schedule import Plan, PlanMemo, Threshold, plan_once, told_of
 from models.sweep_tables import SweepRun
 from models.tables import Document, Item, ItemEvent, Notification
 
@@ -146,7 +146,7 @@ def sweep(
     result = SweepResult()
     postgres = session.get_bind().dialect.name == "postgresql"
     directory = People(session, policy)
-    memo: dict[tuple[date, int, datetime, int], tuple[Rules, Plan]] = {}  # plans by (deadline, rules, since, level)
+    memo: PlanMemo = {}
     # The run's log row is the sweep's first write: on SQLite it takes the write lock before any read.
     result.run_id = session.execute(
         insert(RUN).values(now=now, events={}, warnings=[], extra={}).returning(RUN.c.id)
@@ -215,7 +215,7 @@ def _handle_batch(
     tz: ZoneInfo,
     directory: People,
     result: SweepResult,
-    memo: dict[tuple[date, int, datetime, int], tuple[Rules, Plan]],
+    memo: PlanMemo,
 ) -> None:
     plans: dict[int, Plan | None] = {}
     for row in rows:
@@ -223,14 +223,8 @@ def _handle_batch(
             plans[row.id] = None  # submitted (or final): nothing until the lifecycle says so
             continue
         rules = policy.rules_for(directory.documents.get(row.document_id, ""), row.category)
-        # Items sharing a deadline and rules usually share `next_action_at` too (the last sweep set it
-        # to the same threshold instant), so most plans are computed once per sweep.
-        key = (row.deadline, id(rules), row.next_action_at, row.escalation_level)
-        found = memo.get(key)
-        if found is None or found[0] is not rules:
-            found = memo[key] = (rules, plan(row.deadline, rules, calendar, tz, since=row.next_action_at,
-                                             now=now, level=row.escalation_level))
-        plans[row.id] = found[1]
+        plans[row.id] = plan_once(memo, row.deadline, rules, calendar, tz, since=row.next_action_at, now=now,
+                                  level=row.escalation_level)
     won = _claim(session, rows, plans)
     result.lost_races += len(rows) - len(won)
     directory.load([r for r in rows if r.id in won and (step := plans[r.id]) is not None and step.notify])
