@@ -28,7 +28,7 @@ def main() -> None:
     from sqlmodel import Session, col, select
 
     from models.db import make_engine
-    from models.ledger import import_ledger
+    from models.ledger.apply import import_ledger
     from models.ledger.export import ledger_table
     from models.sheets import xlsx
     from models.tables import Item

@@ -87,7 +87,7 @@ def child(database_url: str, files: list[str]) -> None:
     from sqlmodel import Session
 
     from models.db import make_engine
-    from models.ledger import import_ledger
+    from models.ledger.apply import import_ledger
 
     engine = make_engine(database_url)
     baseline = peak_rss_mb()

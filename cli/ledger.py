@@ -85,7 +85,7 @@ def import_(
     with open_session():  # refuses an uninitialised database before any work
         pass
     from flows.assign import assign
-    from models.ledger import LedgerError
+    from models.ledger.plan import LedgerError
 
     chosen = choose_engine(engine.value)  # type: ignore[arg-type]
     # No database URL among the parameters: Prefect stores them, and the URL may hold a password.
@@ -212,7 +212,7 @@ def _play(engine: Any, directory: Path, at: datetime) -> None:
 
     from cli.views import render_report
     from migrations.runner import upgrade
-    from models.ledger import import_ledger
+    from models.ledger.apply import import_ledger
     from models.read.figures import build_report
 
     try:

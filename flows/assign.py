@@ -41,7 +41,7 @@ def apply_ledger(
     from sqlmodel import Session
 
     from models.db import make_engine
-    from models.ledger import import_ledger
+    from models.ledger.apply import import_ledger
 
     engine = make_engine(database_url)
     try:

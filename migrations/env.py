@@ -3,7 +3,7 @@
 from alembic import context
 from sqlmodel import SQLModel
 
-import models  # noqa: F401  (registers every table on SQLModel.metadata)
+import models.schema  # noqa: F401  (registers every table on SQLModel.metadata)
 from models.db import make_engine
 
 config = context.config

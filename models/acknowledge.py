@@ -18,12 +18,12 @@ from sqlmodel import Session
 from config.policy import Policy
 from models.deadlines import ACTIVE_STATUSES
 from models.notices import ItemRef, People
-from models.tables import Item, ItemEvent, Notification
+from models.tables import SWEEP_ACTOR, Item, ItemEvent, Notification
 
 ITEM: Any = Item.__table__  # type: ignore[attr-defined]
 EVENT: Any = ItemEvent.__table__  # type: ignore[attr-defined]
 NOTIFICATION: Any = Notification.__table__  # type: ignore[attr-defined]
-ACTOR_LABEL = "duban sweep"  # as the sweep's own events (models/sweep.py)
+ACTOR_LABEL = SWEEP_ACTOR
 
 
 def remind_unacknowledged(session: Session, now: datetime, policy: Policy, batch_size: int = 1000) -> int:

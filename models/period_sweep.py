@@ -32,14 +32,14 @@ from models.notices import NOTICES, ItemRef, People
 from models.periods import PERIOD, period_payload, period_rules
 from models.schedule import Plan, PlanMemo, Threshold, plan_once, told_of
 from models.sweep_tables import SweepRun
-from models.tables import Item, ItemEvent, Notification, Status
+from models.tables import SWEEP_ACTOR, Item, ItemEvent, Notification, Status
 
 if TYPE_CHECKING:
     from zoneinfo import ZoneInfo
 
     from models.sweep import SweepResult
 
-ACTOR_LABEL = "duban sweep"  # as the sweep's own events (models/sweep.py)
+ACTOR_LABEL = SWEEP_ACTOR
 ITEM: Table = Item.__table__  # type: ignore[attr-defined]
 EVENT: Table = ItemEvent.__table__  # type: ignore[attr-defined]
 NOTIFICATION: Table = Notification.__table__  # type: ignore[attr-defined]

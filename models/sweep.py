@@ -46,9 +46,9 @@ from models.notices import People, Recipients
 from models.period_sweep import sweep_periods
 from models.schedule import Plan, PlanMemo, Threshold, plan_once, told_of
 from models.sweep_tables import SweepRun
-from models.tables import Document, Item, ItemEvent, Notification
+from models.tables import SWEEP_ACTOR, Document, Item, ItemEvent, Notification
 
-ACTOR_LABEL = "duban sweep"
+ACTOR_LABEL = SWEEP_ACTOR
 ITEM: Table = Item.__table__  # type: ignore[attr-defined]
 EVENT: Table = ItemEvent.__table__  # type: ignore[attr-defined]
 NOTIFICATION: Table = Notification.__table__  # type: ignore[attr-defined]

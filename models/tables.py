@@ -160,6 +160,9 @@ class ItemEvent(SQLModel, table=True):
     payload: dict[str, Any] = Field(default_factory=dict, sa_column=Column(JSON, nullable=False))
 
 
+SWEEP_ACTOR = "duban sweep"  # the actor_label of the sweep's own events (models/sweep.py, period_sweep, acknowledge)
+
+
 class ItemPeriod(SQLModel, table=True):
     """One period of a recurring item (频次): an obligation with its own deadline (models.periods).
 

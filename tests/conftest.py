@@ -17,6 +17,7 @@ from sqlalchemy import text
 from sqlalchemy.engine import Engine
 from sqlmodel import Session, SQLModel
 
+import models.schema  # noqa: F401  (every table on the metadata: _truncate_all empties them all)
 from migrations.runner import upgrade
 from models.db import make_engine
 

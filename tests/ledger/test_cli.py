@@ -16,7 +16,7 @@ from sqlmodel import Session, func, select
 from flows.assign import assign
 from flows.runtime import run_flow
 from models.db import make_engine
-from models.ledger import LedgerError
+from models.ledger.plan import LedgerError
 from models.outbox import OutboxMessage
 from models.tables import Item, ItemEvent, Notification
 
@@ -144,7 +144,7 @@ def test_summary_lists_each_updated_item_with_old_and_new_values(session, tmp_pa
                                                                 monkeypatch):
     from cli.ledger import print_summary
     from config.settings import get_settings
-    from models.ledger import import_ledger
+    from models.ledger.apply import import_ledger
     from tests.ledger.conftest import LEDGER, LEDGER_HEADER, write_xlsx
 
     import_ledger(session, ledger_files, now=now)

@@ -10,7 +10,7 @@ import pytest
 from openpyxl import load_workbook
 from sqlmodel import Session, col, select
 
-from models.ledger import import_ledger
+from models.ledger.apply import import_ledger
 from models.ledger.export import COLUMNS, ledger_table
 from models.ledger.parse import HEADERS
 from models.ledger.validate import STATUS_WORDS, STATUSES

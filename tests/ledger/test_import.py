@@ -9,7 +9,8 @@ from zoneinfo import ZoneInfo
 import pytest
 from sqlmodel import Session, func, select
 
-from models.ledger import LedgerError, import_ledger
+from models.ledger.apply import import_ledger
+from models.ledger.plan import LedgerError
 from models.lifecycle import Action, apply
 from models.queries import find_item, find_person
 from models.tables import (

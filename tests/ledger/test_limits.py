@@ -7,9 +7,9 @@ import zipfile
 
 import pytest
 
-from models.ledger import LedgerError, build_plan
 from models.ledger.parse import ParsedFiles, RawRow, XlsxLimits, read_files, xlsx_problem
-from models.ledger.plan import Snapshot
+from models.ledger.plan import LedgerError, Snapshot
+from models.ledger.validate import build_plan
 from tests.ledger.conftest import LEDGER, LEDGER_HEADER, write_csv, write_xlsx
 from web.i18n import problem_message
 

@@ -6,9 +6,9 @@ from datetime import date
 
 import pytest
 
-from models.ledger import LedgerError, build_plan
 from models.ledger.parse import ParsedFiles, RawRow
-from models.ledger.plan import ItemRecord, Snapshot, UnitRecord
+from models.ledger.plan import ItemRecord, LedgerError, Snapshot, UnitRecord
+from models.ledger.validate import build_plan
 from models.tables import Role, Status
 
 COLUMNS = {name: name for name in ("document", "number", "title", "lead_unit", "deadline")}

@@ -6,7 +6,7 @@ from alembic.autogenerate import compare_metadata
 from alembic.runtime.migration import MigrationContext
 from sqlmodel import SQLModel
 
-import models  # noqa: F401  (every table on the metadata)
+import models.schema  # noqa: F401  (every table on the metadata)
 from migrations.runner import current_revision, head_revision, upgrade
 
 

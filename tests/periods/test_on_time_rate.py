@@ -7,7 +7,7 @@ from datetime import UTC, datetime
 
 from sqlmodel import Session
 
-from models.ledger import import_ledger
+from models.ledger.apply import import_ledger
 from models.lifecycle import Action, apply
 from models.queries import find_item, find_person
 from models.read.figures import build_figures, build_report

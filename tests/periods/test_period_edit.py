@@ -9,7 +9,7 @@ import pytest
 from sqlmodel import Session, col, select
 
 from models.errors import InvalidInput
-from models.ledger import import_ledger
+from models.ledger.apply import import_ledger
 from models.lifecycle import Action, apply
 from models.queries import find_item, find_person
 from models.tables import ItemEvent, ItemPeriod, Role

@@ -13,7 +13,7 @@ from sqlmodel import Session, col, select
 from config.calendar import WorkCalendar, load_calendar
 from config.policy import DEFAULT_POLICY_FILE, Policy, load_policy
 from models.deadlines import start_of_day
-from models.ledger import import_ledger
+from models.ledger.apply import import_ledger
 from models.lifecycle import Action, apply
 from models.periods import schedule_periods
 from models.queries import find_item, find_person

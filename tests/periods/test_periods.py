@@ -9,7 +9,7 @@ from zoneinfo import ZoneInfo
 
 from sqlmodel import Session, select
 
-from models.ledger import import_ledger
+from models.ledger.apply import import_ledger
 from models.lifecycle import Action, apply
 from models.periods import item_periods
 from models.queries import find_item, find_person

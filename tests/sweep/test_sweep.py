@@ -7,7 +7,7 @@ from datetime import UTC, date, datetime, timedelta
 from sqlmodel import select
 
 from config.policy import DEFAULT_POLICY_FILE, load_policy
-from models.ledger import import_ledger
+from models.ledger.apply import import_ledger
 from models.lifecycle import Action, apply
 from models.queries import find_item
 from models.schedule import Schedule

@@ -10,7 +10,7 @@ import pytest
 from sqlmodel import select
 
 from config.policy import PolicyError, Recipient, UnitLeadersUp, load_policy
-from models.ledger import import_ledger
+from models.ledger.apply import import_ledger
 from models.ledger.plan import LedgerError
 from models.notices import People
 from models.schedule import thresholds

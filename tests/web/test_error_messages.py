@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-import models.ledger
+import models.ledger.plan
 import web.app  # noqa: F401 - imports every module that defines a DubanError subclass
 from config.i18n import translations
 from models.errors import DubanError, InvalidInput
@@ -131,7 +131,7 @@ def _subclass_names(kind: type) -> set[str]:
 
 def _codes_and_bare_raises() -> tuple[set[str], list[str]]:
     """Every code="..." in the sources, and every raise of a DubanError (or ledger Problem) without one."""
-    assert models.ledger  # LedgerError is defined there
+    assert models.ledger.plan  # LedgerError is defined there
     errors = _subclass_names(DubanError) | {"Refusal"}
     codes: set[str] = set()
     bare = []
@@ -191,7 +191,7 @@ def test_flash_messages_follow_the_page_language(world, client_for):
 
 
 def test_a_ledger_problem_is_worded_in_each_language_with_its_nested_place_and_labels():
-    from models.ledger import Problem
+    from models.ledger.problems import Problem
     from web.i18n import problem_message
 
     where = {"code": "ledger.where.sheet", "file": "units.xlsx", "sheet": "单位", "row": 3}

@@ -22,7 +22,7 @@ from fastapi.responses import Response
 
 from config.settings import Settings
 from models.errors import InvalidInput
-from models.ledger import LedgerError
+from models.ledger.plan import LedgerError
 from models.ledger.problems import Problem
 from web.deps import NowDep, SessionDep, SettingsDep, SupervisorUser, csrf_protect
 from web.i18n import problem_message
