@@ -109,7 +109,25 @@ def open_session() -> Iterator[Session]:
 
 
 def print_json(data: Any) -> None:
-    sys.stdout.write(json.dumps(data, ensure_ascii=False, indent=2, default=str) + "\n")
+    sys.stdout.write(json_text(data) + "\n")
+
+
+# A flat row's members, one a line, as `indent=2` lays them out inside a list.
+_encode_row = json.JSONEncoder(ensure_ascii=False, separators=(",\n    ", ": "), default=str).encode
+
+
+def json_text(data: Any) -> str:
+    """`json.dumps(data, ensure_ascii=False, indent=2, default=str)`, the same characters.
+
+    With an indent the standard library encodes in Python: 0.10 s CPU for `duban items --json`'s
+    10k rows. A list of flat rows (no value a list, tuple or dict) is encoded row by row in C
+    instead, 0.055 s; tests/cli/test_json_text.py compares the two.
+    """
+    if isinstance(data, list) and data and all(
+            type(row) is dict and row and not any(isinstance(value, (list, tuple, dict)) for value in row.values())
+            for row in data):
+        return "[\n  " + ",\n  ".join("{\n    " + _encode_row(row)[1:-1] + "\n  }" for row in data) + "\n]"
+    return json.dumps(data, ensure_ascii=False, indent=2, default=str)
 
 
 def local(at: datetime | None) -> str:
