@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import functools
+import importlib
 import logging
 import sys
 from collections.abc import Callable
@@ -11,44 +12,43 @@ from typing import Any
 import typer
 import typer.main
 
-from cli import (
-    deploy,
-    documents,
-    edit_cmds,
-    ledger,
-    lifecycle_cmds,
-    mail,
-    notice,
-    ops,
-    periods,
-    schedules,
-    score,
-    serve,
-    sweep,
-    users,
-    views,
-)
 from cli.common import CliError, err_console
 from cli.words import _, error_text
 
-app = typer.Typer(
-    name="duban",
-    help="督办 duban: supervise policy items with owners, deadlines, reminders, escalation and sign-off.",
-    no_args_is_help=True,
-    add_completion=False,
-    pretty_exceptions_enable=False,
-)
+HELP = "督办 duban: supervise policy items with owners, deadlines, reminders, escalation and sign-off."
 
-for module in (ops, ledger, views, lifecycle_cmds, edit_cmds, sweep, serve, mail, users, documents, deploy, score,
-               notice, periods, schedules):
-    module.register(app)
+# Each command (or group of commands) and the module in cli/ that registers it, in --help's order.
+# A command line naming one of them imports that module alone, not all fifteen with what they
+# import (approvals, schedules, progress bars ...); tests/cli/test_main.py checks this table.
+COMMANDS = {
+    "init": "ops", "import": "ledger", "demo": "ledger", "items": "views", "show": "views", "report": "views",
+    **dict.fromkeys(("progress", "submit", "sign-off", "return", "cancel", "acknowledge", "urge", "extension"),
+                    "lifecycle_cmds"),
+    "edit": "edit_cmds", "instruct": "edit_cmds", "comment": "edit_cmds",
+    **dict.fromkeys(("sweep", "run", "forecast", "doctor", "calendar"), "sweep"),
+    "serve": "serve", **dict.fromkeys(("deliver", "outbox", "digest", "mailcatcher"), "mail"),
+    "user": "users", "token": "users", "document": "documents", "deploy": "deploy", "score": "score",
+    "ical": "score", "notice": "notice", "periods": "periods", "schedules": "schedules",
+}
+MODULES = tuple(dict.fromkeys(COMMANDS.values()))
+
+
+def app(modules: tuple[str, ...] = MODULES) -> typer.Typer:
+    """The Typer application with the commands of `modules` (cli/<module>.py) registered."""
+    made = typer.Typer(name="duban", help=HELP, no_args_is_help=True, add_completion=False,
+                       pretty_exceptions_enable=False)
+    for module in modules:
+        importlib.import_module(f"cli.{module}").register(made)
+    return made
 
 
 @functools.cache
-def command() -> Callable[[], Any]:
-    """The Click command Typer makes of `app` (what `app()` would make on every call), made once a
-    process: the preloaded process (cli/preload.py) makes it before forking, 0.03 s a command."""
-    return typer.main.get_command(app)
+def command(name: str | None = None) -> Callable[[], Any]:
+    """The Click group for a command line whose first word is `name`: only that command's module
+    registered when `name` is one of COMMANDS, every module otherwise (`duban --help`, a mistyped
+    command). Made once a process: the preloaded process (cli/preload.py) makes the read commands'
+    before forking, 0.03 s a command. A group even with one command, so the command's name is read."""
+    return typer.main.get_group(app((COMMANDS[name],) if name in COMMANDS else MODULES))
 
 
 def main() -> None:
@@ -63,7 +63,7 @@ def main() -> None:
     logging.getLogger("psycopg").setLevel(logging.ERROR)
     # Click handles usage errors itself (exit 2); a user's mistake ends here (exit 1).
     try:
-        command()()
+        command(sys.argv[1] if len(sys.argv) > 1 else None)()
     except (DubanError, CliError, SettingsError, ConfigFileError) as exc:
         err_console.print(f"{_error()}{error_text(exc)}", highlight=False, soft_wrap=True)
         sys.exit(1)

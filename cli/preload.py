@@ -195,7 +195,7 @@ def preload() -> None:
 
     from sqlalchemy.orm import configure_mappers
 
-    import cli.main  # noqa: F401  (every command group, Typer, rich, the words)
+    import cli.main
     import cli.views  # noqa: F401
     import migrations.runner  # noqa: F401
     import models.queries  # noqa: F401
@@ -203,7 +203,8 @@ def preload() -> None:
     import models.read.views  # noqa: F401
 
     configure_mappers()
-    cli.main.command()
+    for name in COMMANDS:
+        cli.main.command(name)
     # Out of the collector's sight: a collection in a child would otherwise walk (and so copy)
     # every page of what was imported here; 0.06 s of `duban items --json`'s 0.3 s.
     gc.collect()
