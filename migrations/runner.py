@@ -17,7 +17,7 @@ if TYPE_CHECKING:
     from alembic.config import Config
 
 HERE = Path(__file__).parent
-HEAD_REVISION = "0017_outbox_body"
+HEAD_REVISION = "0018_drop_item_event_item_index"
 
 
 def alembic_config(url: str | None = None) -> Config:

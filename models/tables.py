@@ -150,7 +150,7 @@ class ItemEvent(SQLModel, table=True):
         Index("ix_item_event_item_at", "item_id", "at", "id"),  # migration 0016 (scoring's read in order)
     )
     id: int | None = Field(default=None, primary_key=True)
-    item_id: int = Field(foreign_key="item.id", index=True)
+    item_id: int = Field(foreign_key="item.id")  # looked up by ix_item_event_item_at (migration 0018)
     kind: str = Field(max_length=40)
     at: datetime = _utc()
     actor_id: int | None = Field(default=None, foreign_key="person.id")

@@ -141,3 +141,31 @@ def test_outbox_bodies_move_to_their_own_table_in_0017_and_back_on_downgrade(tmp
         command.downgrade(cfg, "0016_scoring_index")
     with engine.connect() as connection:
         assert dict(connection.execute(text("SELECT id, raw FROM outbox_message")).all()) == raws  # type: ignore[arg-type]
+
+
+def test_0018_drops_the_single_column_item_index_of_item_event_and_a_downgrade_restores_it(engine):
+    """ix_item_event_item_at (item_id, at, id) serves the lookups by item; 0018 drops ix_item_event_item_id."""
+    from alembic import command
+    from sqlalchemy import inspect, text
+
+    from migrations.runner import alembic_config
+
+    def indexes() -> set[str]:
+        return {index["name"] for index in inspect(engine).get_indexes("item_event")}
+
+    assert "ix_item_event_item_id" not in indexes() and "ix_item_event_item_at" in indexes()
+    if engine.dialect.name == "sqlite":
+        with engine.connect() as connection:
+            plan = " ".join(str(row[-1]) for row in connection.execute(text(
+                "EXPLAIN QUERY PLAN SELECT * FROM item_event WHERE item_id = 1 AND kind = 'urged' ORDER BY at DESC, id DESC")))
+        assert "ix_item_event_item_at" in plan and "TEMP B-TREE" not in plan, plan
+    cfg = alembic_config()
+    try:
+        with engine.begin() as connection:
+            cfg.attributes["connection"] = connection
+            command.downgrade(cfg, "0017_outbox_body")
+        assert {"ix_item_event_item_id", "ix_item_event_item_at"} <= indexes()
+        assert current_revision(engine) == "0017_outbox_body"
+    finally:
+        upgrade(engine)
+    assert "ix_item_event_item_id" not in indexes() and current_revision(engine) == head_revision()
