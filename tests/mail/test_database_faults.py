@@ -140,7 +140,9 @@ def test_the_cli_says_what_was_done_in_one_line_when_the_database_fails(
     queue_mail(engine, [f"unit{i}@example.gov.cn" for i in range(20)])
     record_calls(lambda n: (_ for _ in ()).throw(_cut()) if n > 1 else None)
     for name, value in {"DUBAN_DATABASE_URL": db_url, "DUBAN_SMTP_PORT": str(smtp_sink.port),
-                        "DUBAN_DELIVERY_WINDOW": "false", "DUBAN_LOCALE": "en"}.items():
+                        "DUBAN_DELIVERY_WINDOW": "false", "DUBAN_LOCALE": "en",
+                        # a write per outcome or two, so the second write comes mid-run (half the limit starts one)
+                        "DUBAN_DELIVERY_MAX_UNRECORDED": "2"}.items():
         monkeypatch.setenv(name, value)
     run = cli_runner(monkeypatch, capsys)
     result = run("deliver", "--now", now.isoformat(), "--engine", "local")
