@@ -9,7 +9,7 @@ from typing import Annotated, Any
 import typer
 
 from cli.common import CliError, NowOption, console, open_session, resolve_now, settings
-from cli.words import _, error_text
+from cli.words import _, reason_text
 from models.approvals import Chosen, check_request, decide
 from models.attachments import AttachmentStore, StoredFile, apply_with_files
 from models.lifecycle import TRANSITIONS, Action, item_ref
@@ -109,7 +109,7 @@ def decide_several(refs: list[str], action: Action, by: str, now: str | None, te
         outcomes = decide(session, action, actor, at, [Chosen(i.id, i.version) for i in items], text)  # type: ignore[arg-type]
         session.commit()
     for outcome in outcomes:
-        said = _(str(TRANSITIONS[action].event)) if outcome.done else error_text(outcome.error)  # type: ignore[arg-type]
+        said = _(str(TRANSITIONS[action].event)) if outcome.done else reason_text(outcome.error, outcome.ref)  # type: ignore[arg-type]
         console.print(f"{outcome.ref}: {said}", highlight=False)
     if not all(outcome.done for outcome in outcomes):
         raise CliError(_("{n} of {total} items were not done (above, each with the reason)",

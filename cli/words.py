@@ -59,6 +59,12 @@ def error_text(exc: BaseException) -> str:
     return str(exc)
 
 
+def reason_text(exc: BaseException, ref: str) -> str:
+    """A refusal as error_text words it, on a line that already names its item `ref`: without that
+    reference (web.i18n.without_ref), so a bulk report's line says it once."""
+    return i18n.without_ref(error_text(exc), ref)
+
+
 def problem_text(problem: Problem) -> str:
     """Why a ledger cell or file is refused, in the configured language."""
     return i18n.problem_message(problem, locale())

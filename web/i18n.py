@@ -79,6 +79,21 @@ def error_message(exc: DubanError, locale: str) -> str:
         return str(exc)
 
 
+def reason_message(exc: DubanError, ref: str, locale: str) -> str:
+    """The refusal as the reason on a list's line that already names its item `ref` (a bulk 催办 or
+    decision report): error_message without its leading reference, so the line says it once."""
+    return without_ref(error_message(exc, locale), ref)
+
+
+def without_ref(message: str, ref: str) -> str:
+    """`message` without a leading `ref` and the colon or space after it; as it is when it starts
+    otherwise (新时代意见/3 is not the start of 新时代意见/38)."""
+    rest = message.removeprefix(ref) if ref else message
+    if rest == message or rest[:1] not in (":", "：", " "):
+        return message
+    return rest.lstrip(":：").lstrip() or message
+
+
 def problem_message(problem: Problem, locale: str) -> str:
     """A refused ledger's problem in `locale`'s words; its English reason when the words are missing."""
     locale = locale_or_default(locale)

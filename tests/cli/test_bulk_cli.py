@@ -77,3 +77,14 @@ def test_urging_again_within_a_day_is_skipped_and_named(duban, submitted, engine
     assert "error: 新时代意见/3 was urged by supervisor" in again.err and "at 2024-07-03 09:00 (Asia/Shanghai)" in again.err
     with Session(engine) as s:
         assert len(s.exec(select(ItemEvent).where(ItemEvent.kind == "urged")).all()) == 1
+
+
+def test_a_line_of_the_several_items_report_names_its_item_once(duban, submitted):
+    assert duban("urge", "新时代意见/3", "--by", "sup@dc.gov.cn", "--text", "请本周报送", "--now", NOW).code == 0
+    result = duban("urge", "新时代意见/3", "新时代意见/2", "--by", "sup@dc.gov.cn", "--text", "请本周报送",
+                   "--now", "2024-07-03T15:00+08:00")
+    assert result.code == 1 and "Traceback" not in result.err
+    lines = {line.split(":")[0]: line for line in result.out.splitlines() if line.startswith("新时代意见/")}
+    assert lines["新时代意见/3"].startswith("新时代意见/3: was urged by supervisor"), result.out
+    assert lines["新时代意见/2"].startswith("新时代意见/2: sup@dc.gov.cn (supervisor) cannot urge"), result.out
+    assert all(line.count("新时代意见/") == 1 for line in lines.values()), result.out

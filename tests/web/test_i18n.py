@@ -8,7 +8,7 @@ from pathlib import Path
 from config.i18n import lookup
 from models.lifecycle import TRANSITIONS, Action
 from models.tables import Role, Status
-from web.i18n import translator
+from web.i18n import translator, without_ref
 
 WEB = Path(__file__).resolve().parents[2] / "web"
 
@@ -79,3 +79,12 @@ def test_the_timeline_names_what_each_text_is_and_shows_no_ids(world, client_for
     timeline = client_for(world.people["sup"]).get(f"/items/{item.id}").text.split('class="timeline"')[1]
     assert "催办意见：请抓紧报送" in timeline and "批示：要加快进度" in timeline and "留言内容：材料已补充" in timeline
     assert "进展：" not in timeline and "unit_id" not in timeline and "by_leader" not in timeline
+
+
+def test_a_reason_on_a_line_naming_its_item_drops_the_leading_reference_only():
+    assert without_ref("新时代意见/38：李督查（督办人）已于…催办", "新时代意见/38") == "李督查（督办人）已于…催办"
+    assert without_ref("新时代意见/38: it is signed_off", "新时代意见/38") == "it is signed_off"
+    assert without_ref("新时代意见/38 was urged by 李督查", "新时代意见/38") == "was urged by 李督查"
+    assert without_ref("新时代意见/38：…", "新时代意见/3") == "新时代意见/38：…"  # another item's reference
+    assert without_ref("no item with id 7", "7") == "no item with id 7"
+    assert without_ref("事项新时代意见/3与第4行重复", "新时代意见/3") == "事项新时代意见/3与第4行重复"

@@ -52,6 +52,7 @@ def test_urging_three_items_one_of_them_closed_urges_two_and_says_why_not_the_th
     assert "已催办" in _outcome(report.text, ours.id) and "已催办" in _outcome(report.text, unsupervised.id)
     refused = _outcome(report.text, theirs.id)
     assert "未办理" in refused and "已销号" in refused and "不能催办" in refused
+    assert refused.count("新时代意见/2") == 1, refused  # the line names its item once, not again in the reason
     events, mails = _urged(session)
     assert [e.item_id for e in events] == [ours.id, unsupervised.id]
     assert {e.payload["text"] for e in events} == {"请本周内报送进展"}
@@ -144,5 +145,6 @@ def test_urging_again_within_a_day_skips_the_items_and_says_who_urged_them_when(
     assert "已催办：1" in report.text and "未办理：1" in report.text
     skipped = _outcome(report.text, ours.id)
     assert f"{world.people['sup'].name}（督办人）已于" in skipped and "同一单位24小时内只催办一次，本次未催办" in skipped
+    assert f"未办理</b> — {world.people['sup'].name}（督办人）已于" in skipped  # not "— 新时代意见/…：…" again
     events, _mails = _urged(session)
     assert [e.item_id for e in events] == [ours.id, unsupervised.id]

@@ -43,7 +43,7 @@ from web.deps import (
     after_change,
     csrf_protect,
 )
-from web.i18n import error_message
+from web.i18n import reason_message
 from web.render import locale_for, render
 
 router = APIRouter(dependencies=[Depends(csrf_protect)], include_in_schema=False)
@@ -186,4 +186,4 @@ def _decide(request: Request, session: Session, user: Person, now: datetime, act
     locale = locale_for(request, user)
     back = _back(action, back)
     return render(request, "approvals_report.html", user, nav=back.lstrip("/"), action=action,
-                  text=text.strip(), back=back, outcomes=[(o, error_message(o.error, locale) if o.error else "") for o in outcomes])
+                  text=text.strip(), back=back, outcomes=[(o, reason_message(o.error, o.ref, locale) if o.error else "") for o in outcomes])
