@@ -354,9 +354,13 @@ class _Recorder:
         self.pending.append((token, outcome))
         self._write_soon()
 
+    def _may_start(self) -> bool:
+        """Outcomes wait, no write is under way and recording has not failed."""
+        return self.writing is None and self.error is None and bool(self.pending)
+
     def _write_soon(self) -> None:
         """Start a write if enough has gathered, or else make sure one starts within RECORD_DELAY."""
-        if self.writing is not None or self.error is not None or not self.pending:
+        if not self._may_start():
             return
         if len(self.pending) >= self.gathered:
             self._start()
@@ -365,7 +369,7 @@ class _Recorder:
 
     def _delay_up(self) -> None:
         self.timer = None
-        if self.writing is None and self.error is None and self.pending:
+        if self._may_start():
             self._start()
 
     async def room(self) -> bool:

@@ -301,3 +301,25 @@ def test_a_body_given_to_the_row_is_refused_not_lost() -> None:
     """The body lives in outbox_body (queue()); SQLModel would otherwise drop an unknown `raw` silently."""
     with pytest.raises(TypeError, match="queue"):
         OutboxMessage(key="k", kind="reminder", recipients=["u@x.cn"], message_id="<1@x>", raw="Subject: x\r\n\r\n")
+
+
+def test_the_recorder_starts_a_write_when_its_delay_is_up_only_if_one_may_start():
+    """`_write_soon` and `_delay_up` share one rule: outcomes wait, no write is under way, none failed."""
+    from notifications.delivery import DeliverySummary, _Recorder
+
+    recorder = _Recorder(None, datetime(2024, 7, 3, tzinfo=UTC), None, DeliverySummary(), limit=10)  # type: ignore[arg-type]
+    started: list[int] = []
+    recorder._start = lambda: started.append(len(recorder.pending))  # type: ignore[method-assign]
+    recorder._delay_up()
+    assert started == []  # nothing waits
+    recorder.pending.append(("token", object()))  # type: ignore[arg-type]
+    recorder.writing = object()  # type: ignore[assignment]
+    recorder._delay_up()
+    assert started == []  # a write is under way: its end writes the rest
+    recorder.writing, recorder.error = None, RuntimeError("connection cut")
+    recorder._delay_up()
+    assert started == []  # recording failed: nothing more is written
+    recorder.error = None
+    recorder._delay_up()
+    assert started == [1] and recorder.timer is None
+    recorder.thread.shutdown()
