@@ -189,14 +189,16 @@ def _doctor_checks(at: Any, record: Any) -> None:
         return
     record(_("settings"), "ok", _("database {database}, timezone {timezone}, locale {locale}",
                                   database=s.database_display, timezone=s.timezone, locale=s.locale))
+    deadline_years: dict[int, int] = {}
     if _check_database(s, record):
         from cli.schedules import doctor_checks
 
         doctor_checks(record)
+        deadline_years = _open_deadline_years()
     _check_data_dir(s.data_dir, record)
     _check_policy(record)
     _check_scoring(record)
-    _check_calendar(at.astimezone(s.tz).year, record)
+    _check_calendar(at.astimezone(s.tz).year, record, deadline_years)
     smtp = f"{s.smtp_host}:{s.smtp_port}"
     try:
         with socket.create_connection((s.smtp_host, s.smtp_port), timeout=3):
@@ -325,7 +327,18 @@ def _check_scoring(record: Any) -> None:
                                  rules=len(model.rules)))
 
 
-def _check_calendar(year: int, record: Any) -> None:
+def _open_deadline_years() -> dict[int, int]:
+    from sqlmodel import Session
+
+    from cli.common import engine
+    from models.sweep import open_deadline_years
+
+    with Session(engine()) as session:
+        return open_deadline_years(session)
+
+
+def _check_calendar(year: int, record: Any, deadline_years: dict[int, int] | None = None) -> None:
+    """This year and next, and every later year an open item falls due in: covered, or a problem naming it."""
     from config.calendar import CalendarError, coverage, load_calendar
 
     try:
@@ -341,3 +354,12 @@ def _check_calendar(year: int, record: Any) -> None:
         else:
             how = _("by chinese-calendar") if coverage(calendar, y) == "package" else _("by the overrides file")
             record(_("calendar"), "ok", _("{year} covered ({how})", year=y, how=how))
+    for y, due in sorted((deadline_years or {}).items()):
+        if y > year + 1 and coverage(calendar, y) == "fallback":
+            record(_("calendar"), "problem", n_(
+                "{year}: {n} open item falls due in it, but the calendar does not cover it (Monday-Friday "
+                "fallback); fix: add its holidays and make-up working days to {source} and list {year} under "
+                "complete_years",
+                "{year}: {n} open items fall due in it, but the calendar does not cover it (Monday-Friday "
+                "fallback); fix: add its holidays and make-up working days to {source} and list {year} under "
+                "complete_years", due, year=y, source=calendar.source))

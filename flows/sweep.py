@@ -20,8 +20,11 @@ def sweep(now: str | None = None, database_url: str | None = None) -> dict[str, 
 
     at = clock.parse_instant(now) if now else clock.now()
     result, acknowledge_reminders = sweep_items(database_url or get_settings().sqlalchemy_url, at)
-    run_logger("sweep").info("sweep at %s: %d items examined, %d notifications queued", at.isoformat(),
-                             result.examined, result.notifications + acknowledge_reminders)
+    logger = run_logger("sweep")
+    logger.info("sweep at %s: %d items examined, %d notifications queued", at.isoformat(),
+                result.examined, result.notifications + acknowledge_reminders)
+    for warning in result.warnings:  # a year the calendar does not know, counted Monday-Friday
+        logger.warning("%s", warning)
     return {
         "now": at.isoformat(),
         "examined": result.examined,

@@ -33,10 +33,10 @@ from datetime import date, datetime
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import Table, bindparam, func, insert, select, tuple_, update
+from sqlalchemy import Table, bindparam, extract, func, insert, select, tuple_, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.exc import SQLAlchemyError
-from sqlmodel import Session
+from sqlmodel import Session, col
 
 from config.calendar import WorkCalendar, coverage
 from config.policy import Policy
@@ -46,7 +46,7 @@ from models.notices import People, Recipients
 from models.period_sweep import sweep_periods
 from models.schedule import Plan, PlanMemo, Threshold, plan_once, told_of
 from models.sweep_tables import SweepRun
-from models.tables import SWEEP_ACTOR, Document, Item, ItemEvent, Notification
+from models.tables import OPEN_STATUSES, SWEEP_ACTOR, Document, Item, ItemEvent, Notification
 
 ACTOR_LABEL = SWEEP_ACTOR
 ITEM: Table = Item.__table__  # type: ignore[attr-defined]
@@ -204,6 +204,14 @@ def calendar_warnings(calendar: WorkCalendar, years: Iterable[int] | None = None
         for year in sorted(calendar.fallback_years if years is None else set(years))
         if coverage(calendar, year) == "fallback"
     ]
+
+
+def open_deadline_years(session: Session) -> dict[int, int]:
+    """How many open items fall due in each year, for `duban doctor` to check the calendar covers
+    every year a deadline is counted in, not only this year and next."""
+    year = extract("year", Item.deadline)
+    rows = session.execute(select(year, func.count()).where(col(Item.status).in_(OPEN_STATUSES)).group_by(year))
+    return {int(found): count for found, count in rows}
 
 
 def _handle_batch(

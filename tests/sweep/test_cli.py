@@ -82,6 +82,21 @@ def test_calendar_check_says_which_years_are_covered(run, tmp_path):
     assert filled.returncode == 0 and "2027: covered by the overrides file" in filled.stdout
 
 
+def test_doctor_names_a_later_year_an_open_item_falls_due_in_that_the_calendar_does_not_know(run, sqlite_url):
+    engine = make_engine(sqlite_url)
+    with Session(engine) as session:
+        lead = make_unit(session, "市财政局", contact_emails=["czj@example.gov.cn"])
+        make_item(session, document=make_document(session, "建设方案"), lead_unit=lead, number="9",
+                  deadline=date(2029, 3, 31))
+        session.commit()
+    engine.dispose()
+    doctor = run("doctor", "--now", "2025-06-01T09:00+08:00")
+    assert "2029: 1 open item falls due in it, but the calendar does not cover it" in doctor.stdout, doctor.stdout
+    assert "2024: " not in doctor.stdout  # the other items' year is covered
+    chinese = run("doctor", "--now", "2025-06-01T09:00+08:00", DUBAN_LOCALE="zh-CN")
+    assert "2029年有1个在办事项到期，但工作日历未覆盖该年" in chinese.stdout
+
+
 def test_doctor_names_each_problem_with_its_fix(run, tmp_path):
     with socket.socket() as closed:
         closed.bind(("127.0.0.1", 0))
