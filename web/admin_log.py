@@ -3,7 +3,7 @@
 A row stores field ids and raw values (`{"locale": [None, "en"]}`, `by` an admin's email or "cli");
 here each field is named as the page's form names it and each value shown as the form shows it
 (语言 默认 → English, 角色 督办人 → 管理员, lists joined with 、), and who did it is the admin's name
-and the channel (网页 or 命令行).
+and the channel (网页, 命令行 or 导入: people a ledger import added, the file in the title).
 """
 
 from __future__ import annotations
@@ -14,11 +14,11 @@ from datetime import datetime
 from typing import Any
 
 from config.i18n import CLAUSE_SEPARATOR, LIST_SEPARATOR, N_, locale_or_default
-from models.admin import AdminChange
+from models.admin import IMPORT, AdminChange
 from web.i18n import translator
 
 CLI = "cli"  # AdminChange.by for changes made with `duban user|unit|document ...`
-BY_CLI, BY_WEB, ADDED = N_("command line"), N_("web"), N_("Added")  # the channel; a person added
+BY_CLI, BY_WEB, BY_IMPORT, ADDED = N_("command line"), N_("web"), N_("import"), N_("Added")  # the channel; a person added
 LANGUAGE_NAMES = {"zh-CN": "中文", "en": "English"}  # each language in its own words, as the page's switch
 FIELD_NAMES = {  # field id -> the msgid the admin pages' forms label it with
     "locale": "Language", "role": "Account role", "unit": "Unit", "active": "Status",
@@ -31,8 +31,8 @@ FIELD_NAMES = {  # field id -> the msgid the admin pages' forms label it with
 @dataclass(frozen=True)
 class ChangeRow:
     at: datetime
-    by: str  # 王管理（网页） or 命令行
-    by_email: str  # the admin's address for the title attribute ("" for the command line)
+    by: str  # 王管理（网页）, 命令行 or 导入
+    by_email: str  # the title attribute: the admin's address, the import's file ("" for the command line)
     target: str
     what: str  # 语言 默认 → English；角色 经办人 → 督办人
 
@@ -43,9 +43,13 @@ def change_rows(changes: Iterable[AdminChange], locale: str, names: Mapping[str,
     translate = translator(locale)
     rows = []
     for change in changes:
-        by_email = "" if change.by == CLI else change.by
-        by = translate(BY_CLI) if change.by == CLI else (
-            f"{names.get(change.by, change.by)}{_bracketed(translate(BY_WEB), locale)}")
+        channel, _, file = change.by.partition(":")
+        if change.by == CLI:
+            by, by_email = translate(BY_CLI), ""
+        elif channel == IMPORT:
+            by, by_email = translate(BY_IMPORT), file
+        else:
+            by, by_email = f"{names.get(change.by, change.by)}{_bracketed(translate(BY_WEB), locale)}", change.by
         what = CLAUSE_SEPARATOR[locale].join(
             _field(field, values, translate, locale) for field, values in change.changes.items())
         rows.append(ChangeRow(change.at, by, by_email, change.target, what))

@@ -67,6 +67,7 @@ class PersonPlan:
     name: str
     role: Role
     unit: str | None
+    file: str = ""  # the file that first names them (the people page's log says the import added them)
 
 
 @dataclass

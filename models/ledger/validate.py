@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import difflib
+from dataclasses import replace
 from datetime import date
 from typing import Any
 
@@ -199,6 +200,7 @@ class _Checker:
                 else:
                     self.problem(row, column, code="ledger.row.person_taken_no_unit", **taken)
             return
+        wanted = replace(wanted, file=row.file)
         self.planned_people[wanted.email] = (wanted, row)
         self.plan.new_people.append(wanted)
 

@@ -390,3 +390,24 @@ def test_an_item_imported_as_under_way_is_acknowledged_by_the_import_and_not_una
     assert acknowledgements(session, fresh) == {}
     waiting = list_rows(session, None, ItemQuery(unacknowledged=True), now, ZoneInfo("Asia/Shanghai"), everything=True)
     assert [r.as_dict()["ref"] for r in waiting] == ["新时代意见/1"]
+
+
+def test_people_an_import_adds_are_in_the_people_pages_log_as_imported_from_their_file(session, ledger_files, now):
+    from models.admin import AdminChange
+
+    run(session, ledger_files, now, dry_run=True)
+    assert session.exec(select(AdminChange)).all() == []  # a dry run logs nothing
+    import_ledger(session, ledger_files, now=now)
+    session.rollback()  # the log rows belong to the import's transaction: gone with it
+    assert session.exec(select(AdminChange)).all() == []
+    run(session, ledger_files, now)
+    changes = session.exec(select(AdminChange).order_by(AdminChange.id)).all()
+    people = session.exec(select(Person).order_by(Person.id)).all()
+    assert [c.target for c in changes] == [p.email for p in people] and len(changes) == 6
+    sup = next(c for c in changes if c.target == "sup1@example.gov.cn")
+    assert (sup.kind, sup.by, sup.at) == ("person", "import:ledger.xlsx", now)
+    assert sup.changes == {"added": [None, {"role": "supervisor", "unit": None}]}
+    officer = next(c for c in changes if c.target == "fgw@example.gov.cn")
+    assert officer.by == "import:units.csv" and officer.changes["added"][1] == {"role": "officer", "unit": "市发改委"}
+    run(session, ledger_files, now + timedelta(days=1))  # nobody new: nothing more logged
+    assert len(session.exec(select(AdminChange)).all()) == 6

@@ -36,6 +36,15 @@ def test_fields_are_named_as_the_forms_name_them_and_values_as_the_forms_show_th
         "王管理 (web)", "Language 中文 → default; Account role admin → leader")
 
 
+def test_people_a_ledger_import_added_show_the_import_as_the_channel_and_the_file_as_the_title() -> None:
+    added = {"added": [None, {"role": "supervisor", "unit": None}]}
+    assert _what(added, by="import:ledger.xlsx") == ("导入", "已添加（角色 督办人）")
+    assert _what(added, "en", by="import:ledger.xlsx")[0] == "import"
+    row, = change_rows([AdminChange(at=AT, by="import:台账 2024.xlsx", kind="person", target="s@dc.gov.cn",
+                                    changes=added)], "zh-CN", {})
+    assert row.by_email == "台账 2024.xlsx"
+
+
 def test_an_unknown_admin_email_shows_as_is_and_an_unknown_field_by_its_id() -> None:
     assert _what({"shoe_size": [1, 2]}, by="gone@dc.gov.cn") == ("gone@dc.gov.cn（网页）", "shoe_size 1 → 2")
 
