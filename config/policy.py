@@ -287,12 +287,13 @@ def _section(raw: LineDict, key: str) -> LineDict:
 
 
 def _emails(data: LineDict, key: str) -> list[str]:
-    from config.settings import EMAIL_RE
+    from config.settings import address_problem
 
     values = data.get(key) or LineList()
     if not isinstance(values, list):
         raise PolicyError(f"{where(data, key)}: {key} must be a list of emails")
     for index, value in enumerate(values):
-        if not isinstance(value, str) or not EMAIL_RE.fullmatch(value.strip()):
-            raise PolicyError(f"{where(values, index)}: {value!r} is not an email address")
+        if not isinstance(value, str) or address_problem(value.strip()) is not None:
+            raise PolicyError(f"{where(values, index)}: {value!r} is not a plain email address (name@domain, "
+                              "ASCII before the @)")
     return [v.strip().lower() for v in values]

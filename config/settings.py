@@ -32,6 +32,16 @@ _LABEL = r"[^\W_](?:[\w-]*[^\W_])?"
 ADDR_SPEC = re.compile(rf"{_ATOM}(?:\.{_ATOM})*@{_LABEL}(?:\.{_LABEL})*")
 
 
+def address_problem(address: str) -> str | None:
+    """What is wrong with `address` as one duban keeps and mails, the one rule for the ledger import,
+    the admin pages, `duban user`, the policy file and settings: None for a plain name@domain (ADDR_SPEC)
+    whose part before the @ is ASCII; else "not_plain_email" (an address with more around it: a name,
+    <>, quotes, Bcc:), "email_not_ascii" or "not_email". Callers word it naming their row or field."""
+    if ADDR_SPEC.fullmatch(address):
+        return "email_not_ascii" if smtputf8_needed(address) else None
+    return "not_plain_email" if EMAIL_RE.fullmatch(address) else "not_email"
+
+
 def smtputf8_needed(address: str) -> bool:
     """Whether mail from or to `address` would need SMTPUTF8 (RFC 6531), which duban does not use:
     its part before the @ is not ASCII. A domain that is not ASCII (督办.中国) is fine: it goes in
@@ -170,9 +180,13 @@ class Settings(BaseSettings):
     @field_validator("mail_from")
     @classmethod
     def _address(cls, value: str) -> str:
-        if not EMAIL_RE.fullmatch(value.strip()):
+        problem = address_problem(value.strip())
+        if problem == "not_email":
             raise ValueError(f"{value!r} is not an email address")
-        if smtputf8_needed(value.strip()):
+        if problem == "not_plain_email":
+            raise ValueError(f"{value!r} is not a plain email address; write only name@domain (no display name, "
+                             "<>, quotes or Bcc:)")
+        if problem == "email_not_ascii":
             raise ValueError(f"{value.strip()!r}: the part before the @ is not ASCII, which mail servers take only "
                              "with SMTPUTF8 (duban does not use it); the domain may be 督办.中国, the part before @ "
                              "must be ASCII letters, digits or . _ -")

@@ -165,7 +165,7 @@ def save_unit(session: Session, now: datetime, by: str, unit: Unit | None, *, na
         raise InvalidInput(f"{parent_unit.name} is {name} or one of its own units; it cannot be its parent",
                            code="unit.parent_cycle", params={"unit": name, "parent": parent_unit.name})
     fields = {"name": name, "code": code or None, "parent": parent_unit.name if parent_unit else None,
-              "contact_emails": _emails(contacts), "leader_emails": _emails(leaders)}
+              "contact_emails": _emails(contacts, "contact_emails"), "leader_emails": _emails(leaders, "leader_emails")}
     old = _unit_fields(session, unit) if unit is not None else {}
     changes = {k: [old.get(k), v] for k, v in fields.items() if old.get(k) != v}
     unit = unit or Unit(name=name)
@@ -195,24 +195,31 @@ def _unit_fields(session: Session, unit: Unit) -> dict[str, Any]:
             "contact_emails": list(unit.contact_emails), "leader_emails": list(unit.leader_emails)}
 
 
-def checked_email(text: str) -> str:
-    """An address as people and units' contacts keep it (trimmed, lower case), the one check for every
-    interface: refused when it is not an address, or when the part before the @ is not ASCII."""
-    from config.settings import EMAIL_RE, smtputf8_needed
+def checked_email(text: str, field: str = "email") -> str:
+    """An address as people and units' contacts keep it (trimmed, lower case), checked by the ledger
+    import's rule (config.settings.address_problem); the refusal names the form's `field` (email,
+    contact_emails, leader_emails): not an address, more than name@domain, or not ASCII before the @."""
+    from config.settings import address_problem
 
     address = text.strip().lower()
-    if not EMAIL_RE.fullmatch(address):
-        raise InvalidInput(f"{text!r} is not an email address", code="person.bad_email", params={"email": text})
-    if smtputf8_needed(address):
-        raise InvalidInput(f"{address}: the part before the @ is not ASCII; mail to it needs SMTPUTF8, which duban "
-                           "does not use", code="person.email_not_ascii", params={"email": address})
+    problem = address_problem(address)
+    if problem == "email_not_ascii":
+        raise InvalidInput(f"{field}: {address}: the part before the @ is not ASCII; mail to it needs SMTPUTF8, "
+                           "which duban does not use", code="person.email_not_ascii",
+                           params={"email": address, "field": field})
+    if problem == "not_plain_email":
+        raise InvalidInput(f"{field}: {text.strip()!r} is not a plain email address; write only name@domain",
+                           code="person.not_plain_email", params={"email": text.strip(), "field": field})
+    if problem is not None:
+        raise InvalidInput(f"{field}: {text!r} is not an email address", code="person.bad_email",
+                           params={"email": text, "field": field})
     return address
 
 
-def _emails(text: str) -> list[str]:
+def _emails(text: str, field: str) -> list[str]:
     out: list[str] = []
     for raw in re.split(r"[\s,;，；、]+", text.strip()):
-        if raw and (address := checked_email(raw)) not in out:
+        if raw and (address := checked_email(raw, field)) not in out:
             out.append(address)
     return out
 

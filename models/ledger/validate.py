@@ -8,7 +8,7 @@ from datetime import date
 from typing import Any
 
 from config.i18n import LOCALES, gettext
-from config.settings import ADDR_SPEC, EMAIL_RE, smtputf8_needed
+from config.settings import address_problem
 from models.frequency import FrequencyError, parse_frequency
 from models.ledger.dates import DeadlineError, parse_deadline
 from models.ledger.parse import ParsedFiles, RawRow, split_list
@@ -77,14 +77,10 @@ class _Checker:
 
     def address(self, row: RawRow, column: str, text: str) -> bool:
         """A plain name@domain, as delivery will take it; anything else is a problem with the cell."""
-        if ADDR_SPEC.fullmatch(text) and smtputf8_needed(text):
-            self.problem(row, column, value=text, code="ledger.row.email_not_ascii")
-            return False
-        if ADDR_SPEC.fullmatch(text):
-            return True
-        self.problem(row, column, value=text,
-                     code="ledger.row.not_plain_email" if EMAIL_RE.fullmatch(text) else "ledger.row.not_email")
-        return False
+        problem = address_problem(text)
+        if problem is not None:
+            self.problem(row, column, value=text, code=f"ledger.row.{problem}")
+        return problem is None
 
     def unit(self, row: RawRow, column: str, key: str) -> str | None:
         name = self.unit_keys.get(key)

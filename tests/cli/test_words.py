@@ -157,10 +157,10 @@ def test_user_and_token_commands_in_the_configured_language(duban, ledger, local
     _check(added.out + updated.out + no_unit.err + bad_email.err, {
         "zh-CN": ["已添加张三 <new@fgw.gov.cn>（单位联络员）；请用`duban user password new@fgw.gov.cn`设置密码",
                   "已更新张三 <new@fgw.gov.cn>（单位联络员）", "错误：x@fgw.gov.cn：单位联络员须用--unit指定所在单位",
-                  "错误：“nope”不是有效的邮箱地址"],
+                  "错误：邮箱：“nope”不是有效的邮箱地址"],
         "en": ["added 张三 <new@fgw.gov.cn> (officer); set a password with `duban user password new@fgw.gov.cn`",
                "updated 张三 <new@fgw.gov.cn> (officer)", "error: x@fgw.gov.cn: an officer needs --unit",
-               "error: 'nope' is not an email address"],
+               "error: email: 'nope' is not an email address"],
     }, locale)
 
     none_yet = duban("token", "list", "new@fgw.gov.cn")

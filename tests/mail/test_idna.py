@@ -72,7 +72,7 @@ def test_a_part_before_the_at_that_is_not_ascii_is_refused_where_it_is_entered(s
     now = datetime(2024, 6, 3, tzinfo=UTC)
     with pytest.raises(InvalidInput) as entered:
         add_person(session, now, "admin@dc.gov.cn", "张三@督办.中国", "张三", Role.SUPERVISOR)
-    assert entered.value.code == "person.email_not_ascii" and entered.value.params == {"email": "张三@督办.中国"}
+    assert entered.value.code == "person.email_not_ascii" and entered.value.params == {"email": "张三@督办.中国", "field": "email"}
     assert "“张三@督办.中国”的@前部分含非ASCII字符" in error_message(entered.value, "zh-CN")
     assert "“张三@督办.中国”: the part before the @" in error_message(entered.value, "en")
     assert add_person(session, now, "admin@dc.gov.cn", "zhangsan@督办.中国", "张三", Role.SUPERVISOR).email == \

@@ -138,7 +138,7 @@ def test_extension_request_without_supervisors_goes_to_the_admins(session, offic
 def test_default_supervisors_are_validated_with_their_line(tmp_path):
     path = tmp_path / "policy.yaml"
     path.write_text("leadership_emails: []\ndefault_supervisors:\n  - ok@dc.gov.cn\n  - not-an-email\n", encoding="utf-8")
-    with pytest.raises(PolicyError, match=r"policy.yaml:4: 'not-an-email' is not an email address"):
+    with pytest.raises(PolicyError, match=r"policy.yaml:4: 'not-an-email' is not a plain email address"):
         load_policy(path)
     path.write_text("default_supervisors: [Office@DC.gov.cn]\n", encoding="utf-8")
     assert load_policy(path).default_supervisors == ["office@dc.gov.cn"]

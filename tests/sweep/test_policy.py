@@ -63,7 +63,7 @@ categories:
     ("default:\n  overdue:\n    to: [lead_unit]\n    cc: [mayor]\n", r"policy.yaml:4: unknown recipient kind 'mayor'"),
     ("default:\n  escalations:\n    - level: 1\n      after: 3\n      to: []\n", r"policy.yaml:3: escalation level 1 has no recipients"),
     ("default:\n  escalations:\n    - {level: 2, after: 3, to: [leadership]}\n", r"policy.yaml:3: escalation levels must be 1, 2"),
-    ("leadership_emails: [not-an-email]\n", r"policy.yaml:1: 'not-an-email' is not an email address"),
+    ("leadership_emails: [not-an-email]\n", r"policy.yaml:1: 'not-an-email' is not a plain email address"),
     ("defaults: {}\n", r"policy.yaml:1: unknown key 'defaults'"),
     ("documents:\n  新时代意见:\n    reminder: {before: [3]}\n", r"policy.yaml:3: unknown key 'reminder'"),
 ])
