@@ -5,13 +5,14 @@ from __future__ import annotations
 import io
 import re
 import zipfile
-from datetime import UTC, date, datetime
+from datetime import UTC, date, datetime, time, timedelta
+from decimal import Decimal
 from zoneinfo import ZoneInfo
 
 import pytest
 from openpyxl import load_workbook
 
-from models.sheets import DATE, PERCENT, Column, Table, sheet_title, xlsx
+from models.sheets import DATE, DATETIME, PERCENT, Column, Table, sheet_title, xlsx
 
 # What an attacker (or a careless officer) types into a title or a progress report.
 RISKY = ['=HYPERLINK("http://evil.test","x")', "+1", "-2+3", "@SUM(A1)", "\t=1", "\r=1+1", "=1+1"]
@@ -82,3 +83,95 @@ def test_aware_times_are_shown_in_the_given_zone_and_control_characters_dropped(
 def test_sheet_titles_excel_refuses_are_made_safe() -> None:
     assert sheet_title("a/b:c?[d]") == "a_b_c__d_"
     assert len(sheet_title("长" * 40)) == 31
+
+
+# The direct writer against the openpyxl writer it replaced (tests/models/xlsx_reference.py):
+# every cell, style and sheet setting openpyxl reads back from the two workbooks is equal.
+CORPUS_TEXTS = [
+    "#N/A", "#REF!", "#DIV/0!", "#NULL!", "#VALUE!", "#NAME?", "#NUM!", "#n/a", "#N/A ", "=", "==", "=1+1",
+    "=SUM(A1:A2)", "+", "+86 10 1234", "-", "-5", "@", "@user", "\t=1", "\r=1", "\r", "\t", "0123", "1e5", "3.14",
+    "-0", "TRUE", "2024-06-30", "a\x00b\x08c\x0bd\x0ce\x0ff\x1fg", "\x01", "line\nbreak", "cr\r\nlf", " lead",
+    "trail ", "   ", " ", "", "<b>&amp;</b> \"q\" 'a'", "]]>", "_x0041_ 不是 A", "督办事项：推动政策落地见效，完善配套措施",
+    "单位" * 20000, "=" + "x" * 40000, "😀 emoji", "\u3000全角空格\u3000", "%(x)s %s %%",
+]
+CORPUS_VALUES: list[object] = [
+    None, 0, 1, -7, 2**53 + 1, 10**20, 0.1, 1 / 3, -2.5e-12, 1e300, float("nan"), float("inf"), True, False,
+    Decimal("12.345"), Decimal("1E+3"), date(2024, 6, 30), date(1900, 1, 1), date(1900, 3, 1), date(9999, 12, 31),
+    datetime(2024, 6, 30, 23, 59, 59, 999999), datetime(2024, 6, 30), time(8, 30),  # noqa: DTZ001 - naive, as Excel
+    timedelta(days=2, hours=3),
+]
+
+
+def _snapshot(data: bytes) -> list[dict[str, object]]:
+    """What openpyxl reads back, sheet by sheet: every cell's value, type and style, and the sheet settings."""
+    sheets = []
+    for sheet in load_workbook(io.BytesIO(data)).worksheets:
+        cells = [(c.coordinate, c.value, c.data_type, c.number_format, c.quotePrefix,
+                  *(repr(style) for style in (c.font, c.alignment, c.fill, c.border, c.protection)))
+                 for row in sheet.iter_rows() for c in row]
+        sheets.append({
+            "title": sheet.title, "freeze": sheet.freeze_panes, "filter": sheet.auto_filter.ref,
+            "print_rows": sheet.print_title_rows, "size": (sheet.max_row, sheet.max_column),
+            "widths": {k: (d.width, d.customWidth, d.min, d.max) for k, d in sheet.column_dimensions.items()},
+            "cells": [(a, "nan" if isinstance(v, float) and v != v else v, *rest) for a, v, *rest in cells],
+        })
+    for sheet in load_workbook(io.BytesIO(data), read_only=True).worksheets:
+        sheets.append({"title": sheet.title, "values": [
+            tuple("nan" if isinstance(v, float) and v != v else v for v in row) for row in sheet.values]})
+    return sheets
+
+
+def _corpus_tables() -> list[Table]:
+    values = [*CORPUS_TEXTS, *CORPUS_VALUES]
+    layouts = [Column("事项", 40), Column("完成时限", 12, DATE), Column("落实率", 9.5, PERCENT),
+               Column("进展", 40, wrap=True), Column("时间", 16, DATETIME, wrap=True), Column("=header", 8),
+               Column("#N/A", 10), Column("", 12)]
+    # every value in every kind of column, shifted a column each row
+    rows = [[values[(r + c) % len(values)] for c in range(len(layouts))] for r in range(len(values))]
+    return [
+        Table("台账", layouts, rows, above=[["督办事项台账", None, "截至 2024-06-30"], [], [date(2024, 6, 30), 3, "=1"]]),
+        Table("台账", [Column("a", 12), Column("b", 12), Column("c", 9)], [[1, 2, 3, 4, 5], [], [None, "x"]]),
+        Table("a/b:c?[d]'s \"&<sheet>\" 的名字很长很长很长很长很长很长很长很长很长", [Column("x")], []),
+        Table("empty", [], [["no columns"]]),
+        Table("生成器", [Column("n", 6), Column("text", 30, wrap=True)], ([n, f"第{n}行"] for n in range(3000))),
+    ]
+
+
+@pytest.mark.filterwarnings("ignore:Cell .* is marked as a date")  # 1e300 in a date column, in both
+def test_the_direct_writer_reads_back_as_the_openpyxl_writer_wrote() -> None:
+    from tests.models.xlsx_reference import xlsx as reference_xlsx
+
+    tz = ZoneInfo("Asia/Shanghai")
+    aware = Table("时区", [Column("at", 16, DATETIME)], [[datetime(2024, 6, 30, 17, 30, tzinfo=UTC)], [None]])
+    new, old = xlsx(*_corpus_tables(), aware, tz=tz), reference_xlsx(*_corpus_tables(), aware, tz=tz)
+    assert _snapshot(new) == _snapshot(old)
+    assert_no_formulas(new)
+
+
+def test_the_escalation_list_reads_back_as_the_openpyxl_writer_wrote() -> None:
+    from notifications import digest
+    from tests.models import xlsx_reference
+
+    rows = [{"ref": f"文件{n}〔2024〕{n}号", "title": text, "lead_unit": "单位1", "level": n % 3, "days_overdue": n,
+             "original_deadline": date(2024, 5, 1 + n % 28), "deadline": date(2024, 5, 1 + n % 28),
+             "last_progress": text, "last_progress_at": datetime(2024, 5, 2, 16, 30, tzinfo=UTC) if n % 2 else None,
+             "times_returned": n % 2} for n, text in enumerate(CORPUS_TEXTS)]
+    tz = ZoneInfo("Asia/Shanghai")
+    for locale in ("zh-CN", "en"):
+        new = digest.escalation_xlsx(rows, locale, tz)
+        original, digest.xlsx = digest.xlsx, xlsx_reference.xlsx  # type: ignore[assignment]
+        try:
+            old = digest.escalation_xlsx(rows, locale, tz)
+        finally:
+            digest.xlsx = original
+        assert _snapshot(new) == _snapshot(old)
+
+
+def test_the_comparison_sees_a_difference() -> None:
+    """The snapshot above can fail: a changed width, format, alignment or quote flag shows."""
+    base = _snapshot(xlsx(Table("t", [Column("a", 12, DATETIME)], [[date(2024, 6, 30)], ["=1"]])))
+    assert _snapshot(xlsx(Table("t", [Column("a", 12, DATETIME)], [[date(2024, 6, 30)], ["=1"]]))) == base
+    assert _snapshot(xlsx(Table("t", [Column("a", 13, DATETIME)], [[date(2024, 6, 30)], ["=1"]]))) != base
+    assert _snapshot(xlsx(Table("t", [Column("a", 12, DATE)], [[date(2024, 6, 30)], ["=1"]]))) != base
+    assert _snapshot(xlsx(Table("t", [Column("a", 12, DATETIME, wrap=True)], [[date(2024, 6, 30)], ["=1"]]))) != base
+    assert _snapshot(xlsx(Table("t", [Column("a", 12, DATETIME)], [[date(2024, 6, 30)], ["1"]]))) != base
