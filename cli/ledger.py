@@ -148,6 +148,13 @@ def print_summary(summary: dict[str, Any], engine: str) -> None:
 DEMO_NOW = "2023-06-26T09:00+08:00"  # a Monday: the digest is due and the half-year items fall due
 DEMO_LEADERSHIP = "zhuren@example.gov.cn"  # the office leadership in the demo's policy
 DEMO_DEFAULT_SUPERVISOR = "duban-sup1@example.gov.cn"  # told when an item has no supervisor (models/notices.py)
+# The ledger names people by email only: the import calls a 督办人 by the part before the @ and a unit
+# leader by the first unit listing them. The demo's office people get names, as an admin would give them.
+DEMO_NAMES = {
+    "duban-sup1@example.gov.cn": "李督查", "duban-sup2@example.gov.cn": "张督查", "duban-sup3@example.gov.cn": "孙督查",
+    "fsz-wang@example.gov.cn": "王副市长", "fsz-liu@example.gov.cn": "刘副市长", "fsz-chen@example.gov.cn": "陈副市长",
+    "fsz-zhao@example.gov.cn": "赵副市长", "fsz-zhou@example.gov.cn": "周副市长", "swcw-xu@example.gov.cn": "徐常委",
+}
 
 
 def demo(
@@ -221,6 +228,7 @@ def _play(engine: Any, directory: Path, at: datetime) -> None:
             summary = import_ledger(session, [directory / name for name in SAMPLE_FILES], now=at - timedelta(days=30))
             session.commit()
             print_summary(summary.as_dict(), "local")
+            name_people(session)
             play_history(session, at)
             session.commit()
             sweep_and_digest(session, at)
@@ -233,6 +241,17 @@ def _play(engine: Any, directory: Path, at: datetime) -> None:
                                grouped=mail.grouped, stored=stored, directory=directory), highlight=False)
     finally:
         engine.dispose()
+
+
+def name_people(session: Any) -> None:
+    """Give the demo's supervisors and unit leaders their names (DEMO_NAMES) before any history names them."""
+    from sqlmodel import col, select
+
+    from models.tables import Person
+
+    for person in session.exec(select(Person).where(col(Person.email).in_(list(DEMO_NAMES)))).all():
+        person.name = DEMO_NAMES[person.email]
+        session.add(person)
 
 
 def sweep_and_digest(session: Any, now: datetime) -> None:

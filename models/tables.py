@@ -47,6 +47,17 @@ class Unit(UnitBase, table=True):
     id: int | None = Field(default=None, primary_key=True)
 
 
+def shown_name(name: str, email: str) -> str:
+    """A person as pages and mail name them: their name; someone without one by their address. The
+    name column is never empty: the ledger import names a new 督办人 by the part before the @ and
+    `duban user add` / the admin page without a name store the address, and neither is a name (the
+    part before the @ reads like one, "duban-sup2", yet nobody can tell who it is or write to it)."""
+    name = name.strip()
+    if not name or name.lower() in (email.lower(), email.rpartition("@")[0].lower()):
+        return email
+    return name
+
+
 class PersonBase(SQLModel):
     name: str = Field(max_length=200)
     email: str = Field(unique=True, max_length=320)
@@ -62,6 +73,9 @@ class Person(PersonBase, table=True):
 
     def label(self) -> str:
         return f"{self.name} <{self.email}> ({self.role})"
+
+    def shown_name(self) -> str:
+        return shown_name(self.name, self.email)
 
 
 class DocumentBase(SQLModel):

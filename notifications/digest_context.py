@@ -248,7 +248,7 @@ def compile_digests(session: Session, now: datetime, settings: Settings, skip: s
             groups.setdefault(li["level"], {}).setdefault(li["lead_unit"], []).append(li)
         units = _unit_table(*tables.get(person.id, ({}, {})), base_url)  # type: ignore[arg-type]
         digests.append(Digest("supervisor", person.email.lower(), locale_of.get(person.email.lower(), settings.locale), {
-            **common, "name": person.name, "groups": groups, "count": len(lines),
+            **common, "name": person.shown_name(), "groups": groups, "count": len(lines),
             "overdue": sum(li["overdue"] for li in lines), "units": units, "instructions": instructions,
         }, lines))
 
@@ -321,7 +321,7 @@ def compile_digests(session: Session, now: datetime, settings: Settings, skip: s
                 continue
             email = person.email.lower()
             digests.append(Digest("admin", email, locale_of.get(email, settings.locale),
-                                  {**common, "name": person.name, **health}, []))
+                                  {**common, "name": person.shown_name(), **health}, []))
     return digests, empty
 
 

@@ -12,7 +12,7 @@ from config.i18n import LOCALES as LOCALES  # web.render and the routes import i
 from models.errors import DubanError
 from models.ledger.problems import Problem
 from models.ledger.problems import render as render_problem
-from models.tables import SWEEP_ACTOR
+from models.tables import SWEEP_ACTOR, shown_name
 
 
 def translator(locale: str) -> Callable[[str], str]:
@@ -42,19 +42,20 @@ def actor_text(label: str, locale: str) -> str:
     return label
 
 
-_PERSON = re.compile(r"^(?P<name>.*?) <[^<>@\s]+@[^<>\s]+> \((?P<role>admin|supervisor|officer|leader)\)$")
+_PERSON = re.compile(r"^(?P<name>.*?) <(?P<email>[^<>@\s]+@[^<>\s]+)> \((?P<role>admin|supervisor|officer|leader)\)$")
 
 
 def actor_name(label: str, locale: str, unit: str | None = None) -> str:
     """Who did it as a clerk says it on a page: the name and, in brackets, the unit for an officer
     (王科员（市发改委）) or the role for the office's people (李督查（督办人）); no email address,
-    which only the pages about accounts show. Labels of the sweep and imports as actor_text words them."""
+    which only the pages about accounts show, except for someone without a name (models.tables.shown_name).
+    Labels of the sweep and imports as actor_text words them."""
     found = _PERSON.match(label)
     if found is None:
         return actor_text(label, locale)
-    role = found.group("role")
+    role, name = found.group("role"), shown_name(found.group("name"), found.group("email"))
     bracketed = unit if unit and role == "officer" else translator(locale)(role)
-    return f"{found.group('name')}（{bracketed}）" if locale == "zh-CN" else f"{found.group('name')} ({bracketed})"
+    return f"{name}（{bracketed}）" if locale == "zh-CN" else f"{name} ({bracketed})"
 
 
 # Params whose values are ids (a status, an action, a field); each shows as its label.

@@ -30,6 +30,7 @@ from models.tables import (
     Role,
     Status,
     Unit,
+    shown_name,
 )
 
 SORTS: dict[str, tuple[Any, ...]] = {
@@ -272,6 +273,8 @@ def item_detail(
     ids = {"item_id": item.id}
     facts = connection.execute(_FACTS, ids).one_or_none()
     document, document_title, lead_unit, supervisor, supervisor_email = facts if facts is not None else (None,) * 5
+    if supervisor is not None and supervisor_email is not None:
+        supervisor = shown_name(supervisor, supervisor_email)
     co_units = connection.execute(_CO_UNITS, ids).all()
     reports = connection.execute(_REPORTS, ids).all()
     pending = connection.execute(_PENDING_EXTENSION, ids).first()

@@ -123,7 +123,7 @@ def item_facts(session: Session, settings: Settings, item: Item, now: datetime, 
         deadline=item.deadline, original_deadline=item.original_deadline, state=state,
         days_overdue=late, workdays_left=None if late else _workdays_between(calendar, today, item.deadline),
         latest_progress=latest or "", reply_by=calendar.add_workdays(today, REPLY_WITHIN_WORKDAYS),
-        supervisor=supervisor.name if supervisor else "",
+        supervisor=supervisor.shown_name() if supervisor else "",
     )
 
 

@@ -11,14 +11,14 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
-from sqlmodel import Session, func, select
+from sqlmodel import Session, col, func, select
 
 from flows.assign import assign
 from flows.runtime import run_flow
 from models.db import make_engine
 from models.ledger.plan import LedgerError
 from models.outbox import OutboxMessage
-from models.tables import Item, ItemEvent, Notification
+from models.tables import Item, ItemEvent, Notification, Person, Role
 
 SWEEP_EVENTS = {"reminder", "overdue", "escalated", "repeat_reminder", "period_reminder", "period_missed",
                 "period_escalated"}
@@ -99,7 +99,12 @@ def test_demo_builds_its_own_database_and_shows_the_seed_figures(tmp_path):
         # and every notice reached someone (items without 督办人 fall back to its default supervisor)
         leadership = session.exec(select(OutboxMessage.recipients).where(OutboxMessage.kind == "digest_leadership")).all()
         notices = session.exec(select(Notification)).all()
+        office = session.exec(select(Person).where(col(Person.role).in_([Role.SUPERVISOR, Role.LEADER]))).all()
+        urgers = session.exec(select(ItemEvent.actor_label).where(ItemEvent.kind == "urged")).all()
     engine.dispose()
+    # the office's people have names (the ledger gives only addresses), and so has every 催办 in the history
+    assert office and all(p.shown_name() == p.name and "@" not in p.name for p in office), [p.name for p in office]
+    assert sorted(label.split(" <")[0] for label in urgers) == ["李督查", "王副市长"]
     assert leadership == [["zhuren@example.gov.cn"]]
     assert notices and all(n.to_addrs and not n.unreached for n in notices)
     assert kinds["imported"] == sum(totals.values())  # every item once

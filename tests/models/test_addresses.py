@@ -80,3 +80,4 @@ def test_the_admin_pages_name_the_field_of_a_units_bad_contact(session):
     with pytest.raises(InvalidInput) as person:
         add_person(session, now, "cli", "Bcc:x@fgw.gov.cn", "", Role.SUPERVISOR)
     assert error_message(person.value, "zh-CN").startswith("邮箱：“Bcc:x@fgw.gov.cn”不是单纯的邮箱地址")
+
