@@ -4,20 +4,24 @@ from __future__ import annotations
 
 import contextlib
 import json
+import sqlite3
 import sys
 from collections.abc import Iterator
 from datetime import datetime
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 from rich.console import Console
-from sqlalchemy.engine import Engine
-from sqlmodel import Session
 
 from cli.words import _
 from config import clock
 from config.settings import Settings, get_settings
-from models.db import make_engine
+from migrations.runner import head_revision
+from models.sqlite import connect, sqlite_file
+
+if TYPE_CHECKING:  # SQLAlchemy is imported when a command opens a session, not before (`report`: never)
+    from sqlalchemy.engine import Engine
+    from sqlmodel import Session
 
 console = Console()
 err_console = Console(stderr=True)
@@ -73,6 +77,8 @@ _engines: dict[str, Engine] = {}
 
 
 def engine() -> Engine:
+    from models.db import make_engine
+
     url = settings().sqlalchemy_url
     if url not in _engines:
         _engines[url] = make_engine(url)
@@ -88,24 +94,59 @@ def revision(eng: Engine) -> str | None:
     try:
         return current_revision(eng)
     except OperationalError as exc:
-        reason = str(exc.orig or exc).strip().splitlines()[0]
-        raise CliError(_(
-            "cannot connect to the database at {database}: {reason}; check DUBAN_DATABASE_URL "
-            "(and DUBAN_DATABASE_PASSWORD_FILE) and that the server is running",
-            database=settings().database_display, reason=reason)) from None
+        raise _cannot_connect(exc.orig or exc) from None
+
+
+def _cannot_connect(exc: BaseException) -> CliError:
+    reason = str(exc).strip().splitlines()[0]
+    return CliError(_(
+        "cannot connect to the database at {database}: {reason}; check DUBAN_DATABASE_URL "
+        "(and DUBAN_DATABASE_PASSWORD_FILE) and that the server is running",
+        database=settings().database_display, reason=reason))
 
 
 @contextlib.contextmanager
 def open_session() -> Iterator[Session]:
     """A session on the configured database; the command commits, anything else rolls back."""
-    from migrations.runner import head_revision
+    from sqlmodel import Session
 
     eng = engine()
     if revision(eng) != head_revision():
-        raise CliError(_("the database at {database} is not initialised or not up to date; run `duban init`",
-                         database=settings().database_display))
+        raise _not_up_to_date()
     with Session(eng) as session:
         yield session
+
+
+def _not_up_to_date() -> CliError:
+    return CliError(_("the database at {database} is not initialised or not up to date; run `duban init`",
+                      database=settings().database_display))
+
+
+def sqlite_path() -> str | None:
+    """The configured database's file when it is a plain SQLite file (models.sqlite.sqlite_file),
+    for commands that read it through `open_sqlite`; None otherwise (they open a session)."""
+    configured = settings()
+    return sqlite_file(configured.database_url) if configured.database_password is None else None
+
+
+@contextlib.contextmanager
+def open_sqlite(path: str) -> Iterator[sqlite3.Connection]:
+    """A plain connection to the SQLite file `path`, checked as `open_session` checks (the same
+    messages), without SQLAlchemy: the reading commands that need no ORM (`duban report`)."""
+    try:
+        connection = connect(path)
+    except sqlite3.OperationalError as exc:  # what the engine's connect raises as OperationalError
+        raise _cannot_connect(exc) from None
+    try:
+        try:
+            found = connection.execute("SELECT version_num FROM alembic_version").fetchone()
+        except sqlite3.Error:  # as migrations.runner.current_revision: never migrated
+            found = None
+        if (found[0] if found else None) != head_revision():
+            raise _not_up_to_date()
+        yield connection
+    finally:
+        connection.close()
 
 
 def print_json(data: Any) -> None:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import functools
 import importlib
 import logging
+import sqlite3
 import sys
 from collections.abc import Callable
 from typing import Any
@@ -52,8 +53,6 @@ def command(name: str | None = None) -> Callable[[], Any]:
 
 
 def main() -> None:
-    from sqlalchemy.exc import SQLAlchemyError
-
     from config.settings import SettingsError
     from config.yamlfile import ConfigFileError
     from models.errors import DubanError, database_detail
@@ -67,7 +66,9 @@ def main() -> None:
     except (DubanError, CliError, SettingsError, ConfigFileError) as exc:
         err_console.print(f"{_error()}{error_text(exc)}", highlight=False, soft_wrap=True)
         sys.exit(1)
-    except SQLAlchemyError as exc:  # the database went away or refused: one line, never a traceback
+    except _database_errors() as exc:
+        # the database went away or refused: one line, never a traceback (sqlite3's own errors from
+        # the commands that read a SQLite file without SQLAlchemy: cli.common.open_sqlite)
         err_console.print(f"{_error()}{_('database error: {detail}', detail=database_detail(exc))}",
                           highlight=False, soft_wrap=True)
         sys.exit(1)
@@ -75,6 +76,12 @@ def main() -> None:
         where = f"{exc.filename}: " if exc.filename else ""
         err_console.print(f"{_error()}{where}{exc.strerror or exc}", highlight=False, soft_wrap=True)
         sys.exit(1)
+
+
+def _database_errors() -> tuple[type[Exception], ...]:
+    """sqlite3's errors, and SQLAlchemy's when a command has imported it (`report` on SQLite never does)."""
+    errors = sys.modules.get("sqlalchemy.exc")
+    return (sqlite3.Error, errors.SQLAlchemyError) if errors is not None else (sqlite3.Error,)
 
 
 def _error() -> str:

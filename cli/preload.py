@@ -200,6 +200,7 @@ def preload() -> None:
     import migrations.runner  # noqa: F401
     import models.queries  # noqa: F401
     import models.read.figures  # noqa: F401
+    import models.read.report_sql  # noqa: F401
     import models.read.views  # noqa: F401
 
     configure_mappers()

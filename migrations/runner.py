@@ -2,6 +2,7 @@
 
 Alembic is imported only to migrate: every other command checks the database's revision with
 one plain query against HEAD_REVISION (a test keeps that constant equal to the scripts' head).
+SQLAlchemy is imported only to run that query: HEAD_REVISION is read without it (the CLI's report).
 """
 
 from __future__ import annotations
@@ -9,12 +10,9 @@ from __future__ import annotations
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from sqlalchemy import text
-from sqlalchemy.engine import Engine
-from sqlalchemy.exc import DBAPIError
-
 if TYPE_CHECKING:
     from alembic.config import Config
+    from sqlalchemy.engine import Engine
 
 HERE = Path(__file__).parent
 HEAD_REVISION = "0018_drop_item_event_item_index"
@@ -42,6 +40,9 @@ def upgrade(engine: Engine) -> None:
 
 def current_revision(engine: Engine) -> str | None:
     """The database's revision, or None when it was never migrated (raises when it cannot be reached)."""
+    from sqlalchemy import text
+    from sqlalchemy.exc import DBAPIError
+
     with engine.connect() as connection:
         try:
             return connection.execute(text("SELECT version_num FROM alembic_version")).scalar()

@@ -10,6 +10,8 @@ from sqlalchemy.engine import Engine
 from sqlalchemy.types import TypeDecorator
 from sqlmodel import Session
 
+from models.sqlite import TIMEOUT_S, set_pragmas
+
 
 class UTCDateTime(TypeDecorator[datetime]):
     """Stores instants as naive UTC, hands them back timezone-aware; refuses naive input."""
@@ -42,7 +44,7 @@ def make_engine(url: str, *, sqlite_mmap_bytes: int = 0, **kwargs: Any) -> Engin
     if url.startswith("postgresql://"):
         url = "postgresql+psycopg://" + url.removeprefix("postgresql://")
     if url.startswith("sqlite"):
-        engine = create_engine(url, connect_args={"timeout": 30}, **kwargs)
+        engine = create_engine(url, connect_args={"timeout": TIMEOUT_S}, **kwargs)
         event.listen(engine, "connect", _sqlite_pragmas)
         if sqlite_mmap_bytes:
             event.listen(engine, "connect", lambda connection, _record: connection.execute(
@@ -52,12 +54,7 @@ def make_engine(url: str, *, sqlite_mmap_bytes: int = 0, **kwargs: Any) -> Engin
 
 
 def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
-    cursor = dbapi_connection.cursor()
-    cursor.execute("PRAGMA journal_mode=WAL")
-    cursor.execute("PRAGMA foreign_keys=ON")
-    cursor.execute("PRAGMA busy_timeout=30000")
-    cursor.execute("PRAGMA synchronous=NORMAL")
-    cursor.close()
+    set_pragmas(dbapi_connection)
 
 
 def is_postgres(session_or_engine: Session | Engine) -> bool:

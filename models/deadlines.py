@@ -6,7 +6,7 @@ from datetime import date, datetime, time, timedelta
 from enum import StrEnum
 from zoneinfo import ZoneInfo
 
-from models.tables import Status
+from models.states import Status
 
 ACTIVE_STATUSES = frozenset({Status.ASSIGNED, Status.IN_PROGRESS})
 

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass, replace
-from datetime import date, datetime, timedelta
+from datetime import date, datetime
 from typing import TYPE_CHECKING, Any
 from zoneinfo import ZoneInfo
 
@@ -20,6 +20,7 @@ from sqlmodel import Session, col, select
 from config.calendar import WorkCalendar
 from config.policy import Rules
 from models.frequency import Frequency, parse_frequency
+from models.read.day import due_day_end_shift, sqlite_shift
 from models.tables import Document, Item, ItemEvent, ItemPeriod
 
 if TYPE_CHECKING:
@@ -188,13 +189,20 @@ def reported_on_time(postgres: bool, tz: ZoneInfo, at: datetime) -> ColumnElemen
     """SQL: the period was reported by the end of its due day, local time (`period_state`'s on_time).
 
     The end of day D is D + 1 day less the zone's UTC offset at `at` (China keeps one offset all
-    year); instants are stored as naive UTC.
+    year, models.read.day.due_day_end_shift); instants are stored as naive UTC.
     """
-    shift = timedelta(days=1) - (at.astimezone(tz).utcoffset() or timedelta())
+    shift = due_day_end_shift(tz, at)
+    return reported_by_due_day_end(postgres, shift if postgres else sqlite_shift(shift))
+
+
+def reported_by_due_day_end(postgres: bool, shift: Any) -> ColumnElement[bool]:
+    """`reported_on_time` with the shift given: a timedelta (PostgreSQL) or SQLite's datetime()
+    modifier (models.read.day.sqlite_shift), or a bound parameter for either (the CLI's report
+    compiles its statements once with it: models.read.figures.compiled_report_sql)."""
     if postgres:
         end: ColumnElement[datetime] = cast(col(ItemPeriod.due), DateTime) + shift
     else:
-        end = func.datetime(col(ItemPeriod.due), f"+{int(shift.total_seconds())} seconds")
+        end = func.datetime(col(ItemPeriod.due), shift)
     return col(ItemPeriod.fulfilled_at) < end
 
 

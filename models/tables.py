@@ -10,22 +10,10 @@ from sqlalchemy import JSON, Column, ForeignKey, Index, Integer, String, UniqueC
 from sqlmodel import Field, SQLModel
 
 from models.db import UTCDateTime
-
-
-class Role(StrEnum):
-    ADMIN = "admin"
-    SUPERVISOR = "supervisor"
-    OFFICER = "officer"
-    LEADER = "leader"
-
-
-class Status(StrEnum):
-    ASSIGNED = "assigned"
-    IN_PROGRESS = "in_progress"
-    SUBMITTED = "submitted"
-    SIGNED_OFF = "signed_off"
-    CANCELLED = "cancelled"
-
+from models.states import SWEEP_ACTOR as SWEEP_ACTOR
+from models.states import Role as Role
+from models.states import Status as Status
+from models.states import shown_name as shown_name
 
 OPEN_STATUSES = frozenset({Status.ASSIGNED, Status.IN_PROGRESS, Status.SUBMITTED})
 FINAL_STATUSES = frozenset({Status.SIGNED_OFF, Status.CANCELLED})
@@ -45,17 +33,6 @@ class UnitBase(SQLModel):
 
 class Unit(UnitBase, table=True):
     id: int | None = Field(default=None, primary_key=True)
-
-
-def shown_name(name: str, email: str) -> str:
-    """A person as pages and mail name them: their name; someone without one by their address. The
-    name column is never empty: the ledger import names a new 督办人 by the part before the @ and
-    `duban user add` / the admin page without a name store the address, and neither is a name (the
-    part before the @ reads like one, "duban-sup2", yet nobody can tell who it is or write to it)."""
-    name = name.strip()
-    if not name or name.lower() in (email.lower(), email.rpartition("@")[0].lower()):
-        return email
-    return name
 
 
 class PersonBase(SQLModel):
@@ -174,7 +151,6 @@ class ItemEvent(SQLModel, table=True):
     payload: dict[str, Any] = Field(default_factory=dict, sa_column=Column(JSON, nullable=False))
 
 
-SWEEP_ACTOR = "duban sweep"  # the actor_label of the sweep's own events (models/sweep.py, period_sweep, acknowledge)
 
 
 class ItemPeriod(SQLModel, table=True):

@@ -12,7 +12,7 @@ from config.i18n import LOCALES as LOCALES  # web.render and the routes import i
 from models.errors import DubanError
 from models.ledger.problems import Problem
 from models.ledger.problems import render as render_problem
-from models.tables import SWEEP_ACTOR, shown_name
+from models.states import SWEEP_ACTOR, shown_name
 
 
 def translator(locale: str) -> Callable[[str], str]:

@@ -8,54 +8,22 @@ reminder (7 working days as shipped) on the working-day calendar. Nothing else d
 
 from __future__ import annotations
 
-import functools
-from dataclasses import dataclass
-from datetime import date, datetime
+from datetime import date
 from typing import Any
-from zoneinfo import ZoneInfo
 
 from sqlalchemy import and_, exists
 from sqlmodel import col, select
 
-from config.calendar import WorkCalendar, load_calendar
-from config.policy import Policy, load_policy
-from models.deadlines import ACTIVE_STATUSES, DueState, due_state
+from models.deadlines import ACTIVE_STATUSES
+from models.read.day import DUE_SOON_WORKDAYS as DUE_SOON_WORKDAYS
+from models.read.day import Day as Day
+from models.read.day import ReminderWindow as ReminderWindow
+from models.read.day import due_soon_until as due_soon_until
+from models.read.day import light as light
+from models.read.day import load_reminder_window as load_reminder_window
+from models.read.day import reminder_window as reminder_window
+from models.read.day import today_in as today_in
 from models.tables import Item, ItemAcknowledgement, Status
-
-DUE_SOON_WORKDAYS = 7  # when the policy has no reminders before the deadline
-
-
-@dataclass(frozen=True)
-class ReminderWindow:
-    """How far ahead "due soon" looks: the policy's first reminder, in working days."""
-
-    calendar: WorkCalendar
-    workdays: int
-
-    def until(self, today: date) -> date:
-        """The last deadline day that counts as due soon on `today`."""
-        return self.calendar.add_workdays(today, self.workdays)
-
-
-def load_reminder_window(policy: Policy | None = None, calendar: WorkCalendar | None = None) -> ReminderWindow:
-    """Read from the policy and calendar files (or the ones given)."""
-    policy = policy or load_policy()
-    return ReminderWindow(calendar or load_calendar(), max(policy.default.reminders_before, default=DUE_SOON_WORKDAYS))
-
-
-@functools.cache
-def reminder_window() -> ReminderWindow:
-    """The configured window, loaded once a process (the web app loads it at start)."""
-    return load_reminder_window()
-
-
-def due_soon_until(today: date) -> date:
-    return reminder_window().until(today)
-
-
-def today_in(now: datetime, tz: ZoneInfo) -> date:
-    """The office's calendar day at `now`."""
-    return now.astimezone(tz).date()
 
 
 def active() -> Any:
@@ -83,49 +51,6 @@ def unacknowledged_condition() -> Any:
 def due_soon_condition(today: date, until: date) -> Any:
     """Due soon: worked on, deadline from `today` to `until` (see ReminderWindow.until)."""
     return and_(active(), col(Item.deadline) >= today, col(Item.deadline) <= until)
-
-
-@dataclass(frozen=True)
-class Day:
-    """States and lights of many items at one instant, the day's limits worked out once.
-
-    `models.deadlines.is_overdue` says overdue from 00:00 local of the day after the deadline,
-    so at any instant of local day D exactly the deadlines before D are past (the same
-    condition `overdue_condition` filters on); tests/web/test_lights.py checks both agree.
-    """
-
-    now: datetime
-    tz: ZoneInfo
-    today: date
-    soon_until: date
-
-    @classmethod
-    def at(cls, now: datetime, tz: ZoneInfo, window: ReminderWindow | None = None) -> Day:
-        today = today_in(now, tz)
-        return cls(now, tz, today, (window or reminder_window()).until(today))
-
-    def due_state(self, status: Status | str, deadline: date) -> DueState:
-        if status in ACTIVE_STATUSES:
-            return DueState.OVERDUE if deadline < self.today else DueState.ON_TRACK
-        return due_state(status, deadline, self.now, self.tz)
-
-    def overdue(self, status: Status | str, deadline: date) -> bool:
-        return status in ACTIVE_STATUSES and deadline < self.today
-
-    def due_soon(self, status: Status | str, deadline: date) -> bool:
-        return status in ACTIVE_STATUSES and self.today <= deadline <= self.soon_until
-
-    def light(self, status: Status | str, deadline: date) -> str:
-        """'red', 'yellow', 'green', or '' for items nobody works on any more (submitted, final)."""
-        if status not in ACTIVE_STATUSES:
-            return ""
-        if deadline < self.today:
-            return "red"
-        return "yellow" if deadline <= self.soon_until else "green"
-
-
-def light(status: Status | str, deadline: date, now: datetime, tz: ZoneInfo) -> str:
-    return Day.at(now, tz).light(status, deadline)
 
 
 UNFINISHED_STATUSES = (Status.ASSIGNED, Status.IN_PROGRESS, Status.SUBMITTED)

@@ -12,15 +12,21 @@ from __future__ import annotations
 from collections.abc import Iterable
 from dataclasses import dataclass, field, replace
 from datetime import date, datetime, timedelta
+from enum import Enum
+from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import and_, case, func, or_
+from sqlalchemy import Date, String, and_, bindparam, case, func, or_
 from sqlmodel import Session, col, select
 
 from models.db import is_postgres
 from models.deadlines import start_of_day
-from models.periods import reported_on_time
+from models.periods import reported_by_due_day_end
+from models.read.counts import Row as Row
+from models.read.counts import named, report, rows_by_key
+from models.read.counts import rate as rate
+from models.read.day import due_day_end_shift, sqlite_shift
 from models.read.due import (
     Day,
     due_soon_condition,
@@ -29,117 +35,77 @@ from models.read.due import (
     unacknowledged_condition,
     unfinished_condition,
 )
-from models.read.filters import ItemFilter, UnitRole, conditions, scope_units, sees_everything
+from models.read.filters import (
+    ARCHIVED_DOCUMENTS,
+    ItemFilter,
+    UnitRole,
+    conditions,
+    not_archived,
+    scope_units,
+    sees_everything,
+)
 from models.tables import Document, Item, ItemEvent, ItemPeriod, Person, Role, Status, Unit
 
 TREND_WEEKS = 8
-
-
-def rate(signed_off: int, total: int) -> float:
-    """Percent with one decimal, as offices write it (53 of 103 -> 51.5)."""
-    return round(100.0 * signed_off / total, 1) if total else 0.0
-
-
-@dataclass
-class Row:
-    name: str
-    total: int = 0
-    signed_off: int = 0
-    open: int = 0
-    due_soon: int = 0
-    overdue: int = 0
-    acknowledged: int = 0  # acknowledged by their lead unit (签收)
-    unacknowledged: int = 0  # 未签收: worked on, not acknowledged by their lead unit
-    urged: int = 0  # 催办: `urged` events on these items
-    periods_due: int = 0  # 频次: periods of these items whose due day is over (models/periods.py)
-    periods_on_time: int = 0  # of those, reported by their due day
-    trend: list[float] = field(default_factory=list)
-    link: ItemFilter | None = None  # the list behind the row's counts (None: the reader may not open it)
-
-    @property
-    def rate(self) -> float:
-        return rate(self.signed_off, self.total)
-
-    @property
-    def acknowledge_rate(self) -> float:
-        """签收率: of the items that are or were waiting for their lead unit's 签收, those acknowledged."""
-        return rate(self.acknowledged, self.acknowledged + self.unacknowledged)
-
-    @property
-    def on_time_rate(self) -> float:
-        """按时报送率: of the periods due so far, those reported by their due day."""
-        return rate(self.periods_on_time, self.periods_due)
-
-    @property
-    def light(self) -> str:
-        return "red" if self.overdue else "yellow" if self.due_soon else "green"
-
-    def url(self, **changes: Any) -> str:
-        """The list a count of this row opens: e.g. url(overdue=True) for its overdue count."""
-        return self.link.url(**changes) if self.link is not None else ""
-
-    def as_dict(self) -> dict[str, Any]:
-        return {"name": self.name, "total": self.total, "signed_off": self.signed_off, "rate": self.rate,
-                "open": self.open, "due_soon": self.due_soon, "overdue": self.overdue, "light": self.light,
-                "acknowledged": self.acknowledged, "unacknowledged": self.unacknowledged,
-                "acknowledge_rate": self.acknowledge_rate, "urged": self.urged,
-                "periods_due": self.periods_due, "periods_on_time": self.periods_on_time,
-                "on_time_rate": self.on_time_rate,
-                **({"trend": self.trend} if self.trend else {})}
 
 
 def count_rows(
     session: Session, key: Any, where: Iterable[Any], day: Day, names: dict[Any, str] | None = None,
 ) -> dict[Any, Row]:
     """Items within `where` (cancelled ones left out) grouped by the column `key`, counted."""
-    rows = _count_rows(session, (key,), where, day)
-    for (k,), row in rows.items():
-        row.name = str(k) if names is None else names.get(k, str(k))
-    return {k: row for (k,), row in rows.items()}
+    return named(_count_rows(session, (key,), where, day), names)
 
 
 def _count_rows(session: Session, keys: tuple[Any, ...], where: Iterable[Any], day: Day) -> dict[tuple[Any, ...], Row]:
     """`count_rows` grouped by several columns at once, keyed by their values' tuple; rows unnamed."""
-    soon = func.sum(case((due_soon_condition(day.today, day.soon_until), 1), else_=0))
-    late = func.sum(case((overdue_condition(day.today), 1), else_=0))
+    counted, urged, periods = _count_statements(
+        keys, where, day.today, day.soon_until, _due_day_end_shift(is_postgres(session), day))
+    return rows_by_key(len(keys), session.execute(counted).all(), session.execute(urged).all(),
+                       session.execute(periods).all())
+
+
+def _due_day_end_shift(postgres: bool, day: Day) -> Any:
+    shift = due_day_end_shift(day.tz, day.now)
+    return shift if postgres else sqlite_shift(shift)
+
+
+def _count_statements(keys: tuple[Any, ...], where: Iterable[Any], today: Any, soon_until: Any, shift: Any,
+                      postgres: bool | None = None) -> tuple[Any, Any, Any]:
+    """The three grouped queries `_count_rows` reads (counts, 催办, periods; see rows_by_key), with
+    the day's limits and the due-day end shift as values or bound parameters (compiled_report_sql)."""
+    soon = func.sum(case((due_soon_condition(today, soon_until), 1), else_=0))
+    late = func.sum(case((overdue_condition(today), 1), else_=0))
     signed = func.sum(case((Item.status == Status.SIGNED_OFF, 1), else_=0))
     opened = func.sum(case((unfinished_condition(), 1), else_=0))
     acked = func.sum(case((lead_acknowledged(), 1), else_=0))
     unacked = func.sum(case((unacknowledged_condition(), 1), else_=0))
     where = [Item.status != Status.CANCELLED, *where]
-    n = len(keys)
-    rows = session.execute(select(*keys, func.count(), signed, opened, soon, late, acked, unacked)  # type: ignore[call-overload]
-                           .where(*where).group_by(*keys)).all()
-    urged = {tuple(row[:n]): row[n] for row in session.execute(
-        select(*keys, func.count()).select_from(ItemEvent).join(Item, col(Item.id) == ItemEvent.item_id)  # type: ignore[call-overload]
-        .where(ItemEvent.kind == "urged", *where).group_by(*keys)
-    ).all()}
-    rows_by_key = {tuple(k): Row("", int(total), int(s or 0), int(o or 0), int(soon_ or 0), int(lt or 0),
-                                 int(a or 0), int(u or 0), int(urged.get(tuple(k), 0)))
-                   for *k, total, s, o, soon_, lt, a, u in rows}
-    for k, (due, on_time) in _period_counts(session, keys, where, day).items():
-        if k in rows_by_key:
-            rows_by_key[k].periods_due, rows_by_key[k].periods_on_time = due, on_time
-    return rows_by_key
+    counted = select(*keys, func.count(), signed, opened, soon, late, acked, unacked).where(*where).group_by(*keys)  # type: ignore[call-overload]
+    urged = (select(*keys, func.count()).select_from(ItemEvent).join(Item, col(Item.id) == ItemEvent.item_id)  # type: ignore[call-overload]
+             .where(ItemEvent.kind == "urged", *where).group_by(*keys))
+    return counted, urged, _period_statement(keys, where, today, shift, postgres)
 
 
 def period_counts(session: Session, key: Any, where: Iterable[Any], day: Day) -> dict[Any, tuple[int, int]]:
     """按时报送率's counts by the column `key`: the periods of the items within `where` whose due
     day is over, and those reported by it. A signed-off item's periods not reported count no more
     (the item ended; the sweep stops chasing them)."""
-    return {k: counts for (k,), counts in _period_counts(session, (key,), where, day).items()}
+    statement = _period_statement((key,), where, day.today, _due_day_end_shift(is_postgres(session), day),
+                                  is_postgres(session))
+    return {k: (int(due), int(good or 0)) for k, due, good in session.execute(statement).all()}
 
 
-def _period_counts(session: Session, keys: tuple[Any, ...], where: Iterable[Any], day: Day,
-                   ) -> dict[tuple[Any, ...], tuple[int, int]]:
-    on_time = func.sum(case((reported_on_time(is_postgres(session), day.tz, day.now), 1), else_=0))
-    rows = session.execute(
+def _period_statement(keys: tuple[Any, ...], where: Iterable[Any], today: Any, shift: Any,
+                      postgres: bool | None = None) -> Any:
+    if postgres is None:
+        postgres = not isinstance(shift, str)
+    on_time = func.sum(case((reported_by_due_day_end(postgres, shift), 1), else_=0))
+    return (
         select(*keys, func.count(), on_time).select_from(ItemPeriod).join(Item, col(Item.id) == ItemPeriod.item_id)  # type: ignore[call-overload]
-        .where(col(ItemPeriod.due) < day.today, *where,
+        .where(col(ItemPeriod.due) < today, *where,
                or_(col(ItemPeriod.fulfilled_at).is_not(None), Item.status != Status.SIGNED_OFF))
         .group_by(*keys)
-    ).all()
-    return {tuple(k): (int(due), int(good or 0)) for *k, due, good in rows}
+    )
 
 
 def names_of(session: Session, model: Any, ids: Iterable[Any] | None = None) -> dict[int, str]:
@@ -362,18 +328,61 @@ def ranking(units: list[Row]) -> list[tuple[int, Row]]:
 
 
 def build_report(session: Session, now: datetime, tz: ZoneInfo) -> dict[str, Any]:
-    """`duban report`: per document and per lead unit over every item, sorted by name."""
+    """`duban report`: per document and per lead unit over every item, sorted by name (on SQLite the
+    CLI reads the same through models.read.counts.sqlite_report)."""
     day = Day.at(now, tz)
+    return report(now, tz, document_rows(session, None, ItemFilter(), day), unit_rows(session, day))
 
-    def rows(grouped: dict[int, Row], label: str) -> list[dict[str, Any]]:
-        return [{label: r.name, "total": r.total, "signed_off": r.signed_off, "rate": r.rate, "open": r.open,
-                 "overdue": r.overdue, "acknowledged": r.acknowledged, "unacknowledged": r.unacknowledged,
-                 "acknowledge_rate": r.acknowledge_rate, "urged": r.urged,
-                 "periods_due": r.periods_due, "periods_on_time": r.periods_on_time, "on_time_rate": r.on_time_rate}
-                for r in sorted(grouped.values(), key=lambda r: r.name)]
 
-    return {
-        "as_of": now.astimezone(tz).isoformat(),
-        "documents": rows(document_rows(session, None, ItemFilter(), day), "document"),
-        "units": rows(unit_rows(session, day), "unit"),
-    }
+def report_statements() -> dict[str, Any]:
+    """The statements `build_report` runs, by name, with the day's limits, the due-day end shift and
+    the archived documents' ids as bound parameters (today, soon_until, shift, archived)."""
+    today, soon_until = bindparam("today", type_=Date), bindparam("soon_until", type_=Date)
+    shift = bindparam("shift", type_=String)
+    out: dict[str, Any] = {"archived_documents": ARCHIVED_DOCUMENTS}
+    for name, key, names in (("document", Item.document_id, select(Document.id, Document.short_name)),
+                             ("unit", Item.lead_unit_id, select(Unit.id, Unit.name))):
+        out[f"{name}_names"] = names
+        for suffix, where in (("", []), ("_archived", [not_archived(bindparam("archived", expanding=True))])):
+            counted, urged, periods = _count_statements((key,), where, today, soon_until, shift, False)
+            out.update({f"{name}_counts{suffix}": counted, f"{name}_urged{suffix}": urged,
+                        f"{name}_periods{suffix}": periods})
+    return out
+
+
+def compiled_report_sql() -> str:
+    """models/read/report_sql.py: `report_statements` compiled for SQLite (named parameters), each
+    with its constant parameters' values as SQLAlchemy binds them."""
+    from sqlalchemy.dialects.sqlite import pysqlite
+
+    dialect = pysqlite.dialect(paramstyle="named")
+    lines = ['"""`duban report`\'s statements for SQLite, generated by `python -m models.read.figures` from',
+             "models.read.figures.report_statements (read by models.read.counts); do not edit.\"\"\"", "",
+             "from typing import Any", "", "SQLITE: dict[str, tuple[str, dict[str, Any]]] = {"]
+    for name, statement in report_statements().items():
+        compiled = statement.compile(dialect=dialect)
+        processors = compiled._bind_processors
+        constants = {key: _bound(processors.get(key), value) for key, value in compiled.params.items()
+                     if key not in ("today", "soon_until", "shift", "archived")}
+        lines.append(f"    {name!r}: (")
+        lines.extend(f"        {line!r}" for line in _lines(compiled.string))
+        lines.append(f"        , {constants!r}),")
+    lines.append("}")
+    return "\n".join(lines) + "\n"
+
+
+def _bound(processor: Any, value: Any) -> Any:
+    """A constant as SQLAlchemy binds it (an expanding one's values sorted: set order varies by run)."""
+    if isinstance(value, list | tuple | set | frozenset):
+        return sorted(_bound(processor, v) for v in value)
+    value = processor(value) if processor is not None else value
+    return value.value if isinstance(value, Enum) else value
+
+
+def _lines(sql: str) -> list[str]:
+    parts = sql.splitlines(keepends=True)
+    return [part.replace("\n", " ") if part.endswith("\n") else part for part in parts]
+
+
+if __name__ == "__main__":
+    (Path(__file__).parent / "report_sql.py").write_text(compiled_report_sql(), encoding="utf-8")

@@ -10,7 +10,6 @@ import difflib
 import functools
 from dataclasses import dataclass, replace
 from datetime import date
-from enum import StrEnum
 from typing import Any
 from urllib.parse import quote_plus
 
@@ -26,6 +25,7 @@ from models.read.due import (
     unacknowledged_condition,
     unfinished_condition,
 )
+from models.states import UnitRole as UnitRole
 from models.tables import Document, Item, ItemCoUnit, ItemEvent, Person, Role, Status, Unit
 
 
@@ -103,14 +103,6 @@ def may_see(session: Session, person: Person | None, item: Item) -> bool:
         return True
     co_unit = select(ItemCoUnit.unit_id).where(ItemCoUnit.item_id == item.id, col(ItemCoUnit.unit_id).in_(units))
     return item.lead_unit_id in units or session.exec(co_unit).first() is not None
-
-
-class UnitRole(StrEnum):
-    """Which of a unit's items a unit filter means."""
-
-    ANY = "any"  # as lead unit or as co-unit
-    LEAD = "lead"
-    CO = "co"
 
 
 @dataclass(frozen=True)
@@ -223,11 +215,16 @@ def _current_documents_of(session: Session) -> Any | None:
     """`current_documents` with the archived documents looked up first: None when there are none
     (the usual case), else a list of ids. As a subquery, SQLite read every item to count the
     unfiltered list (10 ms of 100k items); without it, the count takes an index (docs/benchmarks.md)."""
-    archived = plain_rows(session).execute(_ARCHIVED_DOCUMENTS).scalars().all()
-    return col(Item.document_id).not_in(archived) if archived else None
+    archived = plain_rows(session).execute(ARCHIVED_DOCUMENTS).scalars().all()
+    return not_archived(archived) if archived else None
 
 
-_ARCHIVED_DOCUMENTS = select(Document.id).where(col(Document.archived_at).is_not(None))
+def not_archived(archived: Any) -> Any:
+    """Items of none of the documents `archived` (their ids, or a bound parameter for them)."""
+    return col(Item.document_id).not_in(archived)
+
+
+ARCHIVED_DOCUMENTS = select(Document.id).where(col(Document.archived_at).is_not(None))
 
 
 def conditions(session: Session, person: Person | None, f: ItemFilter, today: date, soon_until: date) -> list[Any]:

@@ -54,3 +54,13 @@ def test_duban_report_json_carries_the_on_time_rate(tmp_path, sqlite_url):
     assert (document["periods_due"], document["periods_on_time"], document["on_time_rate"]) == (4, 0, 0.0)
     table = duban(tmp_path, sqlite_url, "report", "--now", "2024-10-08T09:00+08:00", locale="zh-CN")
     assert table.returncode == 0 and "按时报送率" in table.stdout, table.stdout
+
+
+def test_the_cli_report_read_without_sqlalchemy_counts_periods_as_build_report(session, tmp_path):
+    from tests.cli.test_report_plain import assert_plain_report_agrees
+
+    import_ledger(session, files(tmp_path), now=MID_YEAR)
+    session.commit()
+    report(session, "新时代意见/2", "czj@example.gov.cn", "2024-07-25T23:30")
+    report(session, "新时代意见/2", "czj@example.gov.cn", "2024-08-27T00:10")
+    assert_plain_report_agrees(session, local("2024-10-08T09:00"))

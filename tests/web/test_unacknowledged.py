@@ -151,3 +151,13 @@ def test_returned_items_are_a_filter_of_the_list_and_the_api(world, client_for, 
     apply(session, item, Action.SUBMIT, lead, now, evidence="附文号")
     session.commit()
     assert count_items(session, None, ItemFilter(returned=True), now, TZ) == 0
+
+
+def test_the_cli_report_read_without_sqlalchemy_gives_the_same_figures(world, ledger, session, now):
+    from models.admin import archive_document
+    from tests.cli.test_report_plain import assert_plain_report_agrees
+
+    assert_plain_report_agrees(session, now)
+    archive_document(session, now, "test", session.get(Document, world.items["ours"].document_id))
+    session.commit()
+    assert_plain_report_agrees(session, now)
