@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import contextlib
+import itertools
 import json
 import sqlite3
 import sys
@@ -164,11 +165,18 @@ def json_text(data: Any) -> str:
     10k rows. A list of flat rows (no value a list, tuple or dict) is encoded row by row in C
     instead, 0.055 s; tests/cli/test_json_text.py compares the two.
     """
-    if isinstance(data, list) and data and all(
-            type(row) is dict and row and not any(isinstance(value, (list, tuple, dict)) for value in row.values())
-            for row in data):
+    if _flat_rows(data):
         return "[\n  " + ",\n  ".join("{\n    " + _encode_row(row)[1:-1] + "\n  }" for row in data) + "\n]"
     return json.dumps(data, ensure_ascii=False, indent=2, default=str)
+
+
+def _flat_rows(data: Any) -> bool:
+    """A non-empty list of non-empty dicts, no value of which is a list, tuple or dict. The values'
+    types are gathered in C (160k values in 10k rows: a Python test of each cost 0.03 s)."""
+    if not isinstance(data, list) or not data or set(map(type, data)) != {dict} or not all(data):
+        return False
+    kinds = set(map(type, itertools.chain.from_iterable(map(dict.values, data))))
+    return not any(issubclass(kind, (list, tuple, dict)) for kind in kinds)
 
 
 def local(at: datetime | None) -> str:
