@@ -98,15 +98,15 @@ def add_person(session: Session, now: datetime, by: str, email: str, name: str, 
                            code="person.bad_locale", params={"locale": locale, "locales": " / ".join(LOCALES)})
     person = Person(email=address, name=name.strip() or address, role=role, unit_id=unit_id, locale=locale)
     session.add(person)
-    session.add(person_added(now, by, address, role, _unit_name(session, unit_id)))
+    session.add(AdminChange(**person_added(now, by, address, role, _unit_name(session, unit_id))))
     return person
 
 
-def person_added(now: datetime, by: str, email: str, role: Role, unit: str | None) -> AdminChange:
-    """The log's row for a new person: by an admin's email, "cli", or `imported_by(file)` for a ledger
-    import (which adds its rows in the import's own transaction)."""
-    return AdminChange(at=now, by=by, kind="person", target=email,
-                       changes={"added": [None, {"role": str(role), "unit": unit}]})
+def person_added(now: datetime, by: str, email: str, role: Role, unit: str | None) -> dict[str, Any]:
+    """The log's row for a new person, as column values: by an admin's email, "cli", or
+    `imported_by(file)` for a ledger import (which inserts its rows in bulk, in its own transaction)."""
+    return {"at": now, "by": by, "kind": "person", "target": email,
+            "changes": {"added": [None, {"role": str(role), "unit": unit}]}}
 
 
 IMPORT = "import"  # AdminChange.by of a ledger import: "import:<file>"

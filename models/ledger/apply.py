@@ -12,7 +12,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col, select
 
 from config.yamlfile import ConfigFileError
-from models.admin import imported_by, person_added
+from models.admin import AdminChange, imported_by, person_added
 from models.deadlines import ACTIVE_STATUSES, is_overdue
 from models.errors import ConflictError, InvalidInput
 from models.ledger.parse import ProgressFn, XlsxLimits, read_files
@@ -136,7 +136,9 @@ def apply_plan(
         Person(email=p.email, name=p.name, role=p.role, unit_id=unit_ids[p.unit] if p.unit else None)
         for p in plan.new_people
     ])
-    session.add_all([person_added(now, imported_by(p.file), p.email, p.role, p.unit) for p in plan.new_people])
+    if plan.new_people:  # one executemany: ORM objects cost 0.1 s CPU per thousand people
+        session.execute(insert(AdminChange), [person_added(now, imported_by(p.file), p.email, p.role, p.unit)
+                                              for p in plan.new_people])
     session.add_all([Document(short_name=name, title=name) for name in plan.new_documents])
     session.flush()
     people = {email: pid for pid, email in session.exec(select(Person.id, Person.email)).all()}
