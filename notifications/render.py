@@ -56,11 +56,19 @@ def clean_header(text: str, limit: int = 200) -> str:
 
 
 def _date(value: object, fmt: str = "%Y-%m-%d") -> str:
+    if type(value) is date:  # a deadline: the same few hundred days over and over in a digest's rows
+        return _day(value, fmt)
     if value is None or value == "":
         return ""
     if isinstance(value, date | datetime):
         return value.strftime(fmt)
     return str(value)
+
+
+@functools.lru_cache(maxsize=4096)
+def _day(day: date, fmt: str) -> str:
+    """A plain date's text, remembered (a datetime is not: equal instants in two zones read differently)."""
+    return day.strftime(fmt)
 
 
 def _when(locale: str) -> Any:

@@ -97,3 +97,20 @@ def test_notices_render_byte_for_byte_as_when_each_row_looked_its_words_up(local
         rendered = new.get_template(name).render(context)
         assert "新时代意见/1" in rendered
         assert rendered == old.get_template(name).render(context)
+
+
+def test_the_date_filter_remembers_plain_days_only() -> None:
+    """`| d` caches a date's text; datetimes are formatted each time, so equal instants in two zones
+    (equal and hashing alike) still read as their own wall time."""
+    from datetime import UTC, datetime, timedelta
+    from zoneinfo import ZoneInfo
+
+    d = environment("zh-CN").filters["d"]
+    days = [date(2024, 6, 30) + timedelta(days=n) for n in range(-400, 400, 7)]
+    assert [d(day) for day in days] * 2 == [day.strftime("%Y-%m-%d") for day in days] * 2
+    assert d(date(2024, 6, 30), "%d/%m") == "30/06"
+    at = datetime(2024, 6, 30, 17, 30, tzinfo=UTC)
+    local = at.astimezone(ZoneInfo("Asia/Shanghai"))
+    assert at == local and d(at, "%Y-%m-%d %H:%M") == "2024-06-30 17:30"
+    assert d(local, "%Y-%m-%d %H:%M") == "2024-07-01 01:30"
+    assert (d(None), d(""), d("text")) == ("", "", "text")
