@@ -6,12 +6,13 @@ Usage (one call, rows streamed into the archive, so a large table stays small in
 
 A text value starting with `=`, `+`, `-`, `@`, tab or CR (OWASP's CSV-injection list) is stored
 as a string cell with Excel's quote-prefix flag: Excel shows it as typed and does not turn it into
-a formula when the cell is edited. Nothing written here is ever a formula.
+a formula when the cell is edited. Nothing written here is ever a formula, nor an error value: a text such as `#N/A` is stored as
+the text typed (openpyxl's writer made it an error cell).
 
 The workbook is written as its XML parts directly: the same parts, cells and styles openpyxl's
 write-only mode wrote here before (openpyxl reads every workbook back cell for cell equal, see
 tests/models/test_sheets.py), at about a tenth of its cost a cell. openpyxl still lends its rules:
-which characters are dropped, which texts are error values, the default date formats, the serial
+which characters are dropped, the default date formats, the serial
 day numbers and the numbering of duplicate sheet names.
 """
 
@@ -28,7 +29,7 @@ from math import isinf, isnan
 from typing import IO
 from xml.sax.saxutils import escape, quoteattr
 
-from openpyxl.cell.cell import ERROR_CODES, ILLEGAL_CHARACTERS_RE, get_time_format
+from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE, get_time_format
 from openpyxl.styles.colors import COLOR_INDEX
 from openpyxl.styles.numbers import BUILTIN_FORMATS_REVERSE
 from openpyxl.utils import get_column_letter
@@ -215,8 +216,6 @@ class _Cells:
         s = f' s="{style}"' if style else ""
         if not text:
             return f'<c r="{ref}"{s} t="inlineStr"></c>'
-        if text in ERROR_CODES:
-            return f'<c r="{ref}"{s} t="e"><v>{escape(text)}</v></c>'
         space = ' xml:space="preserve"' if text != text.strip() else ""
         return f'<c r="{ref}"{s} t="inlineStr"><is><t{space}>{_escape(text)}</t></is></c>'
 
