@@ -7,6 +7,7 @@ import re
 import zipfile
 from datetime import UTC, date, datetime, time, timedelta
 from decimal import Decimal
+from typing import cast
 from zoneinfo import ZoneInfo
 
 import pytest
@@ -138,9 +139,14 @@ def _texts_stay_text(snapshot: list[dict[str, object]]) -> list[dict[str, object
     """The reference writer's snapshot with its one intended difference undone: openpyxl stored a text
     such as `#N/A` as an error cell ("e"); duban stores it as the text typed ("s"). Only texts: a number
     out of Excel's date range in a date column also reads back as an error, in both, and stays one."""
-    return [{**sheet, "cells": [(a, v, "s" if t == "e" and fmt == "General" else t, fmt, *rest)
-                                for a, v, t, fmt, *rest in sheet["cells"]]}
-            if "cells" in sheet else sheet for sheet in snapshot]
+    undone = []
+    for sheet in snapshot:
+        cells = cast(list[tuple[object, ...]], sheet.get("cells"))
+        if cells is not None:
+            sheet = {**sheet, "cells": [(a, v, "s" if t == "e" and fmt == "General" else t, fmt, *rest)
+                                        for a, v, t, fmt, *rest in cells]}
+        undone.append(sheet)
+    return undone
 
 
 def _corpus_tables() -> list[Table]:
