@@ -116,3 +116,17 @@ def test_scheduler_that_loses_its_lease_stops_scheduling_and_one_that_gets_it_st
     finally:
         one.stop()
         two.stop()
+
+
+def test_the_sweep_flow_logs_a_year_the_calendar_does_not_know(sqlite_url, caplog):
+    engine = make_engine(sqlite_url)
+    try:
+        with Session(engine) as session:  # due in 2031: its reminders are counted in a year chinese-calendar lacks
+            make_item(session, deadline=date(2031, 3, 31), next_action_at=datetime(2024, 9, 1, tzinfo=UTC))
+            session.commit()
+        with caplog.at_level("WARNING", logger="duban.flows.sweep"):
+            outcome = run_flow(sweep_flow, engine="local", now="2024-10-09T09:00+08:00", database_url=sqlite_url)
+        assert outcome.result["warnings"] and "2031" in outcome.result["warnings"][0]
+        assert [r.getMessage() for r in caplog.records if r.name == "duban.flows.sweep"] == outcome.result["warnings"]
+    finally:
+        engine.dispose()
