@@ -21,17 +21,17 @@ from dataclasses import dataclass
 from datetime import date, datetime
 from typing import TYPE_CHECKING, Any
 
-from sqlalchemy import Table, and_, bindparam, insert, or_, select, update
-from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy import Table, and_, bindparam, or_, select, update
 from sqlmodel import Session
 
 from config.calendar import WorkCalendar
 from config.policy import Audience, Policy
+from models.bulk import Many
 from models.deadlines import ACTIVE_STATUSES, days_overdue
 from models.notices import NOTICES, ItemRef, People
 from models.periods import PERIOD, period_payload, period_rules
 from models.schedule import Plan, PlanMemo, Threshold, plan_once, told_of
-from models.sweep_tables import SweepRun
+from models.sweep_tables import INSERT_EVENTS, SweepRun, insert_notifications
 from models.tables import SWEEP_ACTOR, Item, ItemEvent, Notification, Status
 
 if TYPE_CHECKING:
@@ -177,34 +177,36 @@ def _handle_batch(session: Session, rows: list[DuePeriod], now: datetime, policy
                 "payload": {**_details(row, threshold, now, tz), **told_of(threshold.key, told, step.crossed)},
             })
             result.events[kind] += 1
+    connection = session.connection()
     if events:
-        session.execute(insert(EVENT), events)
+        INSERT_EVENTS.run_dicts(connection, events)
     if notifications:
-        dialect = postgresql if session.get_bind().dialect.name == "postgresql" else sqlite
-        statement = dialect.insert(NOTIFICATION).on_conflict_do_nothing(index_elements=["key"])
-        result.notifications += len(session.execute(statement.returning(NOTIFICATION.c.id), notifications).all())
+        result.notifications += insert_notifications(connection.dialect.name).run_dicts(connection, notifications)
 
 
 def _claim(session: Session, rows: list[DuePeriod], plans: dict[tuple[int, date], Plan | None]) -> set[tuple[int, date]]:
     """Compare-and-set each handled period on the values read; the keys whose update went through."""
-    statement = (
-        update(PERIOD)
-        .where(PERIOD.c.item_id == bindparam("b_item"), PERIOD.c.starts == bindparam("b_starts"),
-               PERIOD.c.next_action_at == bindparam("b_seen"), PERIOD.c.due == bindparam("b_due"),
-               PERIOD.c.fulfilled_at.is_(None))
-        .values(next_action_at=bindparam("b_next"), level=bindparam("b_level"))
-    )
-    params: list[dict[str, Any]] = [{"b_item": row.item_id, "b_starts": row.starts, "b_seen": row.next_action_at, "b_due": row.due,
-               "b_next": step.next_action_at, "b_level": step.escalation_level}
+    params = [(row.item_id, row.starts, row.next_action_at, row.due, step.next_action_at, step.escalation_level)
               for row in rows if (step := plans[(row.item_id, row.starts)]) is not None]
     if params and session.get_bind().dialect.supports_sane_multi_rowcount:
         savepoint = session.begin_nested()
-        if session.execute(statement, params).rowcount == len(params):  # type: ignore[attr-defined]
+        if _CLAIM.run(session.connection(), params) == len(params):
             savepoint.commit()
-            return {(p["b_item"], p["b_starts"]) for p in params}
+            return {(p[0], p[1]) for p in params}
         savepoint.rollback()  # someone else changed some of these periods: find out which, one by one
-    return {(p["b_item"], p["b_starts"]) for p in params
-            if session.execute(statement, p).rowcount == 1}  # type: ignore[attr-defined]
+    connection = session.connection()
+    return {(p[0], p[1]) for p in params if _CLAIM.run(connection, [p]) == 1}
+
+
+# One statement for every period of the batch (models/bulk.py).
+_CLAIM = Many(
+    update(PERIOD)
+    .where(PERIOD.c.item_id == bindparam("b_item"), PERIOD.c.starts == bindparam("b_starts"),
+           PERIOD.c.next_action_at == bindparam("b_seen"), PERIOD.c.due == bindparam("b_due"),
+           PERIOD.c.fulfilled_at.is_(None))
+    .values(next_action_at=bindparam("b_next"), level=bindparam("b_level")),
+    ("b_item", "b_starts", "b_seen", "b_due", "b_next", "b_level"),
+)
 
 
 def _details(row: DuePeriod, threshold: Threshold, now: datetime, tz: ZoneInfo) -> dict[str, Any]:

@@ -34,18 +34,18 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from sqlalchemy import Table, bindparam, extract, func, insert, select, tuple_, update
-from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.exc import SQLAlchemyError
 from sqlmodel import Session, col
 
 from config.calendar import WorkCalendar, coverage
 from config.policy import Policy
+from models.bulk import Many
 from models.deadlines import ACTIVE_STATUSES, days_overdue
 from models.errors import DubanError, database_detail
 from models.notices import People, Recipients
 from models.period_sweep import sweep_periods
 from models.schedule import Plan, PlanMemo, Threshold, plan_once, told_of
-from models.sweep_tables import SweepRun
+from models.sweep_tables import INSERT_EVENTS, SweepRun, insert_notifications
 from models.tables import OPEN_STATUSES, SWEEP_ACTOR, Document, Item, ItemEvent, Notification
 
 ACTOR_LABEL = SWEEP_ACTOR
@@ -105,6 +105,19 @@ class DueRow:
 
 
 DUE_COLUMNS = [ITEM.c[name] for name in DueRow.__dataclass_fields__]
+
+# The compare-and-set claim of a batch, one statement for all its rows (models/bulk.py).
+CLAIM = Many(
+    update(ITEM)
+    .where(
+        ITEM.c.id == bindparam("b_id"),
+        ITEM.c.next_action_at == bindparam("b_seen"),
+        ITEM.c.deadline_version == bindparam("b_version"),
+        ITEM.c.status == bindparam("b_status"),
+    )
+    .values(next_action_at=bindparam("b_next"), escalation_level=bindparam("b_level")),
+    ("b_id", "b_seen", "b_version", "b_status", "b_next", "b_level"),
+)
 
 
 def archived_documents(session: Session) -> list[int]:
@@ -256,42 +269,29 @@ def _handle_batch(
                 "payload": {**details[threshold.key], **told_of(threshold.key, told, step.crossed)},
             })
             result.events[threshold.kind] += 1
+    connection = session.connection()
     if events:
-        session.execute(insert(EVENT), events)
+        INSERT_EVENTS.run_dicts(connection, events)
     if notifications:
-        dialect = postgresql if session.get_bind().dialect.name == "postgresql" else sqlite
-        statement = dialect.insert(NOTIFICATION).on_conflict_do_nothing(index_elements=["key"])
-        inserted = session.execute(statement.returning(NOTIFICATION.c.id), notifications).all()
-        result.notifications += len(inserted)
+        result.notifications += insert_notifications(connection.dialect.name).run_dicts(connection, notifications)
 
 
 def _claim(session: Session, rows: list[DueRow], plans: dict[int, Plan | None]) -> set[int]:
     """Compare-and-set each row on the values read; the ids whose update went through."""
-    statement = (
-        update(ITEM)
-        .where(
-            ITEM.c.id == bindparam("b_id"),
-            ITEM.c.next_action_at == bindparam("b_seen"),
-            ITEM.c.deadline_version == bindparam("b_version"),
-            ITEM.c.status == bindparam("b_status"),
-        )
-        .values(next_action_at=bindparam("b_next"), escalation_level=bindparam("b_level"))
-    )
-    params: list[dict[str, Any]] = []
+    params: list[tuple[Any, ...]] = []
     for row in rows:
         step = plans[row.id]
-        params.append({
-            "b_id": row.id, "b_seen": row.next_action_at, "b_version": row.deadline_version,
-            "b_status": row.status, "b_next": step.next_action_at if step else None,
-            "b_level": step.escalation_level if step else row.escalation_level,
-        })
+        params.append((row.id, row.next_action_at, row.deadline_version, row.status,
+                       step.next_action_at if step else None,
+                       step.escalation_level if step else row.escalation_level))
     if session.get_bind().dialect.supports_sane_multi_rowcount:
         savepoint = session.begin_nested()
-        if session.execute(statement, params).rowcount == len(params):  # type: ignore[attr-defined]
+        if CLAIM.run(session.connection(), params) == len(params):
             savepoint.commit()
             return {row.id for row in rows}
         savepoint.rollback()  # someone else changed some of these rows: find out which, one by one
-    return {int(p["b_id"]) for p in params if session.execute(statement, p).rowcount == 1}  # type: ignore[attr-defined]
+    connection = session.connection()
+    return {int(p[0]) for p in params if CLAIM.run(connection, [p]) == 1}
 
 
 def _details(row: DueRow, threshold: Threshold, now: datetime, tz: ZoneInfo) -> dict[str, Any]:

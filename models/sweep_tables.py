@@ -1,14 +1,18 @@
-"""The sweep's own tables: a log of sweep runs (with their warnings), the scheduler lease, the schedules' owner."""
+"""The sweep's own tables: a log of sweep runs (with their warnings), the scheduler lease, the schedules' owner;
+and the statements both sweeps (items, periods) write their events and notifications with."""
 
 from __future__ import annotations
 
+import functools
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import JSON, Column
+from sqlalchemy import JSON, Column, Table, insert
 from sqlmodel import Field, SQLModel
 
+from models.bulk import Many
 from models.db import UTCDateTime
+from models.tables import ItemEvent, Notification
 
 
 class SweepRun(SQLModel, table=True):
@@ -48,3 +52,22 @@ class ScheduleOwner(SQLModel, table=True):
     api_url: str | None = Field(default=None, max_length=500)  # the Prefect API, in server mode
     claimed_by: str = Field(max_length=200)  # the user and host that claimed it
     claimed_at: datetime = Field(sa_type=UTCDateTime)
+
+
+# A sweep batch's events and notifications (a key already queued is skipped), each one statement for
+# all the batch's rows (models/bulk.py).
+EVENT: Table = ItemEvent.__table__  # type: ignore[attr-defined]
+NOTIFICATION: Table = Notification.__table__  # type: ignore[attr-defined]
+EVENT_KEYS = ("item_id", "kind", "at", "actor_id", "actor_label", "from_status", "to_status", "payload")
+INSERT_EVENTS = Many(insert(EVENT), EVENT_KEYS)
+NOTIFICATION_KEYS = ("key", "item_id", "kind", "deadline_version", "to_addrs", "cc_addrs", "created_at", "outbox_id",
+                     "unreached", "payload")
+
+
+@functools.cache
+def insert_notifications(dialect_name: str) -> Many:
+    """The notifications' INSERT ... ON CONFLICT (key) DO NOTHING in `dialect_name`'s words."""
+    from sqlalchemy.dialects import postgresql, sqlite  # on first use: a read command loads neither
+
+    dialect = postgresql if dialect_name == "postgresql" else sqlite
+    return Many(dialect.insert(NOTIFICATION).on_conflict_do_nothing(index_elements=["key"]), NOTIFICATION_KEYS)

@@ -20,6 +20,7 @@ from sqlmodel import Session, col, select
 
 from config.i18n import pgettext
 from config.settings import Settings
+from models.bulk import Many
 from models.deadlines import ACTIVE_STATUSES
 from models.errors import Forbidden, InvalidInput, NotFound
 from models.notices import THRESHOLD_TEMPLATES, still_true, template_for
@@ -37,6 +38,10 @@ from notifications.builders import (
 )
 
 _GROUPING = -1  # outbox_id while a run is grouping a notification (never committed)
+_NOTIFICATION = Notification.__table__  # type: ignore[attr-defined]
+# A grouped notification's message: one statement for every (notification, message) pair (models/bulk.py).
+_LINK = Many(update(_NOTIFICATION).where(_NOTIFICATION.c.id == bindparam("n"), _NOTIFICATION.c.outbox_id == _GROUPING)
+             .values(outbox_id=bindparam("m")), ("n", "m"))
 PERIOD_NOTICES = frozenset(PERIOD_KINDS.values())
 
 
@@ -91,14 +96,7 @@ def group_pending(session: Session, now: datetime, settings: Settings, limit: in
         messages = [message for message, _ in mails]
         # One statement run for every (notification, message) pair, in the messages' order: a
         # notification in several messages (to one address, copied to another) keeps the first.
-        table = Notification.__table__  # type: ignore[attr-defined]
-        pairs = [{"n": n, "m": message.id} for message in messages for n in message.notification_ids]
-        if pairs:
-            session.connection().execute(
-                update(table).where(table.c.id == bindparam("n"), table.c.outbox_id == _GROUPING)
-                .values(outbox_id=bindparam("m")),
-                pairs,
-            )
+        _LINK.run(session.connection(), [(n, message.id) for message in messages for n in message.notification_ids])
         # Notifications with nobody to tell are done too: 0 marks them.
         session.execute(update(Notification).where(Notification.outbox_id == _GROUPING).values(outbox_id=0)
                         .execution_options(synchronize_session=False))
