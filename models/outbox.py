@@ -94,6 +94,28 @@ def queue(session: Session, messages: Sequence[tuple[OutboxMessage, str]]) -> No
                     [{"outbox_id": message.id, "raw": raw} for message, raw in messages])
 
 
+def queue_columns(session: Session, messages: Sequence[tuple[dict[str, Any], str]]) -> list[int]:
+    """`queue` for messages given as their columns, not OutboxMessage objects (building hundreds of
+    those and flushing them through the ORM was a tenth of grouping): OutboxMessage's defaults for
+    the columns not given, as its constructor fills them in. Returns their ids, in order."""
+    if not messages:
+        return []
+    table = OutboxMessage.__table__  # type: ignore[attr-defined]
+    defaults = _message_defaults()
+    ids = list(session.execute(insert(table).returning(table.c.id, sort_by_parameter_order=True),
+                               [{**defaults, **columns} for columns, _ in messages]).scalars())
+    session.execute(insert(OutboxBody.__table__),  # type: ignore[attr-defined]
+                    [{"outbox_id": outbox_id, "raw": raw} for outbox_id, (_, raw) in zip(ids, messages, strict=True)])
+    return ids
+
+
+def _message_defaults() -> dict[str, Any]:
+    """Each column with a default as OutboxMessage(...) fills it in (its default factories called)."""
+    fields = OutboxMessage.model_fields
+    return {name: field.get_default(call_default_factory=True) for name, field in fields.items()
+            if name != "id" and not field.is_required()}
+
+
 def bodies(session: Session, outbox_ids: Iterable[int]) -> dict[int, str]:
     """The rendered mail of each of these outbox messages, by id."""
     ids = list(outbox_ids)

@@ -24,7 +24,7 @@ from models.bulk import Many
 from models.deadlines import ACTIVE_STATUSES
 from models.errors import Forbidden, InvalidInput, NotFound
 from models.notices import THRESHOLD_TEMPLATES, still_true, template_for
-from models.outbox import OutboxMessage, OutboxStatus, queue
+from models.outbox import OutboxMessage, OutboxStatus, queue_columns
 from models.period_sweep import KINDS as PERIOD_KINDS
 from models.periods import period_named, still_due
 from models.queries import find_person
@@ -92,11 +92,11 @@ def group_pending(session: Session, now: datetime, settings: Settings, limit: in
             session.rollback()
             return 0
         mails = _messages(session, pending, now, settings)
-        queue(session, mails)
-        messages = [message for message, _ in mails]
+        ids = queue_columns(session, mails)
         # One statement run for every (notification, message) pair, in the messages' order: a
         # notification in several messages (to one address, copied to another) keeps the first.
-        _LINK.run(session.connection(), [(n, message.id) for message in messages for n in message.notification_ids])
+        _LINK.run(session.connection(),
+                  [(n, outbox_id) for outbox_id, (columns, _) in zip(ids, mails, strict=True) for n in columns["notification_ids"]])
         # Notifications with nobody to tell are done too: 0 marks them.
         session.execute(update(Notification).where(Notification.outbox_id == _GROUPING).values(outbox_id=0)
                         .execution_options(synchronize_session=False))
@@ -105,11 +105,12 @@ def group_pending(session: Session, now: datetime, settings: Settings, limit: in
         # SQLite: another writer changed the snapshot; PostgreSQL: a parallel run queued the same key.
         session.rollback()
         return 0
-    return len(messages)
+    return len(ids)
 
 
 def _messages(session: Session, pending: Sequence[_Pending], now: datetime,
-              settings: Settings) -> list[tuple[OutboxMessage, str]]:
+              settings: Settings) -> list[tuple[dict[str, Any], str]]:
+    """Each message's outbox columns (models.outbox.queue_columns) and its rendered mail."""
     mailboxes: dict[str, _Mailbox] = defaultdict(_Mailbox)
     for n in _periods_still_due(session, pending):
         for addr in _addresses(n.to_addrs):
@@ -147,13 +148,13 @@ def _messages(session: Session, pending: Sequence[_Pending], now: datetime,
         )
         mail = build_notice(envelope, locale=locale, sections=sections, fyi=fyi, base_url=settings.base_url)
         kinds = {s.kind for s in (*sections, *fyi)}
-        out.append((OutboxMessage(
-            key=key, kind=kinds.pop() if len(kinds) == 1 else "notice", locale=locale, recipients=[addr],
-            item_ids=sorted({line.item_id for s in (*sections, *fyi) for line in s.lines}),
-            notification_ids=notification_ids, subject=mail.subject,
-            message_id=envelope.message_id, status=OutboxStatus.PENDING,
-            next_attempt_at=now, created_at=now,
-        ), mail.raw))
+        out.append(({
+            "key": key, "kind": kinds.pop() if len(kinds) == 1 else "notice", "locale": locale, "recipients": [addr],
+            "item_ids": sorted({line.item_id for s in (*sections, *fyi) for line in s.lines}),
+            "notification_ids": notification_ids, "subject": mail.subject,
+            "message_id": envelope.message_id, "status": OutboxStatus.PENDING,
+            "next_attempt_at": now, "created_at": now,
+        }, mail.raw))
     return out
 
 
