@@ -131,3 +131,33 @@ def test_the_desk_reads_a_sqlite_file_through_a_memory_map(app, db_url):  # type
         pytest.skip("a SQLite setting")
     with app.state.engine.connect() as connection:
         assert connection.execute(text("PRAGMA mmap_size")).scalar_one() == SQLITE_MMAP_BYTES
+
+
+def test_the_unit_names_to_pick_from_are_every_unit_in_order_and_follow_a_rename(world, session):
+    """visible_units reads SQLite's names as one string (models/read/filters.py): the same list, in
+    the same order, as the plain query; a name holding its separator falls back to that query."""
+    from sqlmodel import col, select
+
+    from models.read.filters import visible_units
+    from models.tables import Unit
+    from tests.factories import make_unit
+
+    make_unit(session, "Zeta office")
+    make_unit(session, "abc office")
+    make_unit(session, "市A局")
+    session.commit()
+
+    def in_order() -> tuple[str, ...]:
+        return tuple(session.exec(select(Unit.name).order_by(col(Unit.name))).all())
+
+    supervisor = world.people["sup"]
+    assert visible_units(session, supervisor) == in_order()
+    assert len(in_order()) == 6
+    world.units["swj"].name = "市商务委"
+    session.add(world.units["swj"])
+    session.commit()
+    assert "市商务委" in visible_units(session, supervisor) and "市商务局" not in visible_units(session, supervisor)
+    make_unit(session, "分隔\x1f符")
+    session.commit()
+    assert visible_units(session, supervisor) == in_order()
+    assert "分隔\x1f符" in visible_units(session, supervisor)
