@@ -229,6 +229,14 @@ def conditions(session: Session, person: Person | None, f: ItemFilter, today: da
 
     Unknown or ambiguous documents and units are refused (InvalidInput) rather than matching nothing.
     """
+    return conditions_and_unit(session, person, f, today, soon_until)[0]
+
+
+def conditions_and_unit(session: Session, person: Person | None, f: ItemFilter, today: date,
+                        soon_until: date) -> tuple[list[Any], Unit | None]:
+    """`conditions`, and the unit `f.unit` names (None without a unit filter): the list names it
+    above its rows, and looking it up again cost 0.3 ms a page."""
+    unit: Unit | None = None
     for text in (f.document, f.unit, f.q, f.supervisor):
         if "\x00" in text:  # PostgreSQL refuses a NUL in any string: say so rather than fail
             raise InvalidInput("a filter cannot contain a NUL character", code="filter.nul",
@@ -244,7 +252,8 @@ def conditions(session: Session, person: Person | None, f: ItemFilter, today: da
     if f.document:
         out.append(Item.document_id == match_document(session, f.document))
     if f.unit:
-        out.append(unit_condition(match_unit(session, f.unit).id, f.unit_role))  # type: ignore[arg-type]
+        unit = match_unit(session, f.unit)
+        out.append(unit_condition(unit.id, f.unit_role))  # type: ignore[arg-type]
     if f.status:
         out.append(Item.status == f.status)
     if f.open:
@@ -264,7 +273,7 @@ def conditions(session: Session, person: Person | None, f: ItemFilter, today: da
         out.append(or_(col(Item.title).contains(text, autoescape=True), Item.number == text))
     if f.supervisor:
         out.append(Item.supervisor_id == match_supervisor(session, f.supervisor))
-    return out
+    return out, unit
 
 
 def match_supervisor(session: Session, email: str) -> int:

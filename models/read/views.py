@@ -16,7 +16,7 @@ from models.lifecycle import Action, acknowledgements, allowed_actions
 from models.periods import item_periods
 from models.read.due import Day, unacknowledged_condition
 from models.read.figures import names_of
-from models.read.filters import ItemFilter, UnitRole, conditions, match_unit, plain_rows
+from models.read.filters import ItemFilter, UnitRole, conditions, conditions_and_unit, plain_rows
 from models.read.timeline import TimelineLine, item_events, timeline_lines
 from models.tables import (
     Document,
@@ -135,10 +135,9 @@ def list_rows(
 def page_of_items(session: Session, person: Person | None, query: ItemQuery, now: datetime, tz: ZoneInfo) -> ItemPage:
     """One page of rows and how many match in all (the filters worked out once for both)."""
     day = Day.at(now, tz)
-    where = _where(session, person, query, day)
+    where, unit = conditions_and_unit(session, person, query, day.today, day.soon_until)
     total = int(plain_rows(session).execute(select(func.count()).select_from(Item).where(*where)).scalar_one())
-    unit = match_unit(session, query.unit).name if query.unit else ""
-    return ItemPage(_rows(session, where, query, day, False), total, unit)
+    return ItemPage(_rows(session, where, query, day, False), total, unit.name if unit is not None else "")
 
 
 MY_WORK_SHOWN = 50  # rows a group of My work shows; its count links to the whole list
@@ -170,13 +169,7 @@ def my_work(session: Session, person: Person, now: datetime, tz: ZoneInfo) -> li
 
 
 def _rows(session: Session, where: list[Any], query: ItemQuery, day: Day, everything: bool) -> list[ItemRow]:
-    statement = (
-        select(*LISTED_COLUMNS, Document.short_name, Unit.name)
-        .join(Document, col(Document.id) == Item.document_id)
-        .join(Unit, col(Unit.id) == Item.lead_unit_id)
-        .where(*where)
-        .order_by(*SORTS.get(query.sort, SORTS["deadline"]))
-    )
+    statement = _ROWS_IN_ORDER.get(query.sort, _ROWS_IN_ORDER["deadline"]).where(*where)
     if everything:
         statement = statement.limit(MAX_EXPORT_ROWS + 1)
     else:
@@ -194,6 +187,15 @@ def _rows(session: Session, where: list[Any], query: ItemQuery, day: Day, everyt
                            day.light(item.status, item.deadline), item.id in unacknowledged, urged.get(item.id, 0)))
     return out
 
+
+# The rows' columns, joins and order built once for each sort; a page adds its conditions and limits.
+_ROWS_IN_ORDER = {
+    sort: select(*LISTED_COLUMNS, Document.short_name, Unit.name)
+    .join(Document, col(Document.id) == Item.document_id)
+    .join(Unit, col(Unit.id) == Item.lead_unit_id)
+    .order_by(*order)
+    for sort, order in SORTS.items()
+}
 
 MARKS_CHUNK = 5000  # ids a query names at once (SQLite allows 32,766 parameters)
 
@@ -220,7 +222,7 @@ def _marks(session: Session, ids: list[int]) -> tuple[set[int], dict[int, int]]:
     for start in range(0, len(ids), MARKS_CHUNK):
         chunk = {"ids": ids[start:start + MARKS_CHUNK]}
         unacknowledged.update(connection.execute(_UNACKNOWLEDGED_AMONG, chunk).scalars())
-        urged.update(connection.execute(_URGED_AMONG, chunk).tuples().all())
+        urged.update(connection.execute(_URGED_AMONG, chunk).all())
     return unacknowledged, urged
 
 
@@ -232,7 +234,7 @@ def _marks_within(session: Session, where: list[Any]) -> tuple[set[int], dict[in
     urged = dict(connection.execute(
         select(ItemEvent.item_id, func.count()).join(Item, col(Item.id) == ItemEvent.item_id)
         .where(*where, ItemEvent.kind == "urged").group_by(ItemEvent.item_id)
-    ).tuples().all())
+    ).all())
     return unacknowledged, urged
 
 
@@ -282,7 +284,7 @@ def item_detail(
     events = list(reversed(item_events(session, item)))
     actors = {e.actor_id for e in events if e.actor_id is not None}
     # each actor's unit, for pages that name an officer by unit
-    actor_units: dict[int, str] = dict(connection.execute(_ACTOR_UNITS, {"ids": list(actors)}).tuples().all()) if actors else {}
+    actor_units: dict[int, str] = dict(connection.execute(_ACTOR_UNITS, {"ids": list(actors)}).all()) if actors else {}
     acknowledged = acknowledgements(session, item)  # 签收, by unit id
     unit_names = names_of(session, Unit, acknowledged) if acknowledged else {}
     lines: list[TimelineLine | None] = (
