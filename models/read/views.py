@@ -7,7 +7,7 @@ from datetime import date, datetime
 from typing import Any, NamedTuple
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import bindparam, func
+from sqlalchemy import CompoundSelect, bindparam, func, literal_column, union_all
 from sqlmodel import Session, col, select
 
 from models.attachments import as_listed, attachments_of
@@ -200,13 +200,15 @@ _ROWS_IN_ORDER = {
 MARKS_CHUNK = 5000  # ids a query names at once (SQLite allows 32,766 parameters)
 
 # Built once, the ids bound at each call: building them per page (50 ids coerced into bound
-# parameters, the statement's cache key worked out afresh) cost more than running them.
-_UNACKNOWLEDGED_AMONG = select(Item.id).where(col(Item.id).in_(bindparam("ids", expanding=True)),
-                                              unacknowledged_condition())
-_URGED_AMONG = (
+# parameters, the statement's cache key worked out afresh) cost more than running them. One
+# statement for both marks, each half with its own plan: 未签收 rows come with a count of 0 (an
+# urged item's count is at least 1); one round through SQLAlchemy where two cost 0.2 ms more.
+_MARKS_AMONG: CompoundSelect[Any] = union_all(
+    select(Item.id, literal_column("0")).where(col(Item.id).in_(bindparam("ids", expanding=True)),
+                                               unacknowledged_condition()),
     select(ItemEvent.item_id, func.count()).where(col(ItemEvent.item_id).in_(bindparam("ids", expanding=True)),
                                                   ItemEvent.kind == "urged")
-    .group_by(ItemEvent.item_id)
+    .group_by(ItemEvent.item_id),
 )
 
 
@@ -220,9 +222,11 @@ def _marks(session: Session, ids: list[int]) -> tuple[set[int], dict[int, int]]:
     urged: dict[int, int] = {}
     connection = plain_rows(session)
     for start in range(0, len(ids), MARKS_CHUNK):
-        chunk = {"ids": ids[start:start + MARKS_CHUNK]}
-        unacknowledged.update(connection.execute(_UNACKNOWLEDGED_AMONG, chunk).scalars())
-        urged.update(connection.execute(_URGED_AMONG, chunk).all())
+        for item_id, count in connection.execute(_MARKS_AMONG, {"ids": ids[start:start + MARKS_CHUNK]}):
+            if count:
+                urged[item_id] = count
+            else:
+                unacknowledged.add(item_id)
     return unacknowledged, urged
 
 
