@@ -12,7 +12,7 @@ from sqlmodel import Session, col, select
 
 from models.attachments import as_listed, attachments_of
 from models.errors import InvalidInput
-from models.lifecycle import Action, acknowledgements, allowed_actions
+from models.lifecycle import Action, allowed_actions
 from models.periods import item_periods
 from models.read.due import Day, unacknowledged_condition
 from models.read.figures import names_of
@@ -23,6 +23,7 @@ from models.tables import (
     ExtensionRequest,
     ExtensionStatus,
     Item,
+    ItemAcknowledgement,
     ItemCoUnit,
     ItemEvent,
     Person,
@@ -262,6 +263,8 @@ _REPORTS = (
 _PENDING_EXTENSION = select(ExtensionRequest.requested_deadline, ExtensionRequest.reason,
                             ExtensionRequest.requested_at).where(
     ExtensionRequest.item_id == bindparam("item_id"), ExtensionRequest.status == ExtensionStatus.PENDING)
+_ACKNOWLEDGEMENTS = select(ItemAcknowledgement.unit_id, ItemAcknowledgement.person_id, ItemAcknowledgement.at).where(
+    ItemAcknowledgement.item_id == bindparam("item_id"))
 _ACTOR_UNITS = (select(Person.id, Unit.name).join(Unit, col(Unit.id) == Person.unit_id)
                 .where(col(Person.id).in_(bindparam("ids", expanding=True))))
 
@@ -289,7 +292,8 @@ def item_detail(
     actors = {e.actor_id for e in events if e.actor_id is not None}
     # each actor's unit, for pages that name an officer by unit
     actor_units: dict[int, str] = dict(connection.execute(_ACTOR_UNITS, {"ids": list(actors)}).all()) if actors else {}
-    acknowledged = acknowledgements(session, item)  # 签收, by unit id
+    # 签收, by unit id (as models.lifecycle.acknowledgements, read as plain rows)
+    acknowledged = {row.unit_id: row for row in connection.execute(_ACKNOWLEDGEMENTS, ids)}
     unit_names = names_of(session, Unit, acknowledged) if acknowledged else {}
     lines: list[TimelineLine | None] = (
         list(timeline_lines(events, locale, tz)) if locale is not None else [None] * len(events)
