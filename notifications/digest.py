@@ -164,17 +164,17 @@ class _Renderer:
 def weekly_notices(session: Session, locales: set[str], now: datetime, settings: Settings) -> dict[str, Attachment]:
     """The weekly 通报 (`duban notice weekly`) as a .docx in each of `locales`; none when
     `digest_attach_notice` is off or there are no items to report."""
-    from notifications.documents.facts import weekly_facts
+    from notifications.documents.facts import weekly_facts_by_locale
     from notifications.documents.notices import weekly_notice
 
-    if not settings.digest_attach_notice:
+    if not settings.digest_attach_notice or not locales:
+        return {}
+    try:  # counted once; only the words differ between languages
+        by_locale = weekly_facts_by_locale(session, settings, None, now, sorted(locales))
+    except InvalidInput:  # nothing to report yet
         return {}
     out: dict[str, Attachment] = {}
-    for locale in sorted(locales):
-        try:
-            facts = weekly_facts(session, settings, None, now, locale)
-        except InvalidInput:  # nothing to report yet
-            return {}
+    for locale, facts in by_locale.items():
         buffer = io.BytesIO()
         weekly_notice(facts).save(buffer)
         _give_back_freed_memory()

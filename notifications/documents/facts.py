@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
+from dataclasses import replace
 from datetime import date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
@@ -14,7 +16,7 @@ from config.settings import Settings
 from models.deadlines import days_overdue
 from models.errors import InvalidInput
 from models.read.due import Day, today_in
-from models.read.figures import build_figures, ranking
+from models.read.figures import by_attention, document_rows, ranking, unit_rows
 from models.read.filters import ItemFilter, conditions
 from models.tables import Document, Item, ItemCoUnit, Person, ProgressReport, Status, Unit
 from notifications.documents.notices import (
@@ -45,7 +47,15 @@ def parse_week(text: str) -> tuple[int, int]:
 def weekly_facts(session: Session, settings: Settings, week: str | None, now: datetime,
                  locale: str | None = None) -> WeeklyFacts:
     """The weekly 通报 as of `now`, headed with `week` (this week when None), in `locale`'s words."""
-    tz, locale = settings.tz, locale or settings.locale
+    locale = locale or settings.locale
+    return weekly_facts_by_locale(session, settings, week, now, [locale])[locale]
+
+
+def weekly_facts_by_locale(session: Session, settings: Settings, week: str | None, now: datetime,
+                           locales: Iterable[str]) -> dict[str, WeeklyFacts]:
+    """`weekly_facts` in each of `locales`: the figures are counted once, since only the header's
+    language and the overall row's label differ between languages."""
+    tz = settings.tz
     today = today_in(now, tz)
     year, number = parse_week(week) if week else today.isocalendar()[:2]
     monday = date.fromisocalendar(year, number, 1)
@@ -53,20 +63,27 @@ def weekly_facts(session: Session, settings: Settings, week: str | None, now: da
     if monday > today:
         raise InvalidInput(f"week {name} has not begun (today is {today.isoformat()})",
                            code="notice.future_week", params={"week": name, "today": today})
-    figures = build_figures(session, None, now, tz)
-    if figures.overall.total == 0:
+    # The counts `build_figures` gives someone who sees everything, without what the 通报 does not
+    # show (the trend, the escalation levels): per document, and per lead unit for the ranking.
+    day = Day.at(now, tz)
+    documents = sorted(document_rows(session, None, ItemFilter(), day).values(), key=lambda r: r.name)
+    units = by_attention(unit_rows(session, day).values())
+    total = sum(row.total for row in documents)
+    if total == 0:
         raise InvalidInput(f"there are no items to report for week {name}: import a ledger first",
                            code="notice.no_data", params={"week": name})
-    overdue = overdue_by_unit(session, now, tz, settings.weekly_notice_items_per_unit)
-    return WeeklyFacts(
-        header=_header(settings, settings.weekly_notice_number.format(year=year, week=number), today, locale),
-        week=name, as_of=today,
-        overall=_figure(gettext(locale, "Overall"), figures.overall),
-        documents=[_figure(row.name, row) for row in figures.documents],
-        overdue=overdue,
+    overall = DocumentFigure("", total, sum(row.signed_off for row in documents), sum(row.overdue for row in documents))
+    facts = WeeklyFacts(
+        header=_header(settings, settings.weekly_notice_number.format(year=year, week=number), today, ""),
+        week=name, as_of=today, overall=overall,
+        documents=[_figure(row.name, row) for row in documents],
+        overdue=overdue_by_unit(session, now, tz, settings.weekly_notice_items_per_unit),
         ranking=[RankedUnit(place, row.name, row.total, row.signed_off, row.rate, row.overdue)
-                 for place, row in ranking(figures.units)],
+                 for place, row in ranking(units)],
     )
+    return {locale: replace(facts, header=replace(facts.header, locale=locale),
+                            overall=replace(overall, name=gettext(locale, "Overall")))
+            for locale in locales}
 
 
 def overdue_by_unit(session: Session, now: datetime, tz: ZoneInfo, shown: int) -> list[OverdueUnit]:
