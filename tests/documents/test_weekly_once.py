@@ -14,7 +14,13 @@ from config.settings import Settings, load_settings
 from models.read.figures import build_figures, ranking
 from models.tables import Role, Status
 from notifications.digest import weekly_notices
-from notifications.documents.facts import _figure, _header, overdue_by_unit, weekly_facts, weekly_facts_by_locale
+from notifications.documents.facts import (
+    _figure,
+    _header,
+    overdue_by_unit,
+    weekly_facts,
+    weekly_facts_by_locale,
+)
 from notifications.documents.notices import RankedUnit, WeeklyFacts, weekly_notice
 from tests.factories import make_document, make_item, make_person, make_unit
 
