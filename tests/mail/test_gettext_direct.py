@@ -7,17 +7,15 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from functools import partial
-from typing import Any
 
 import jinja2.ext
 import pytest
 from jinja2 import Environment
 
 from config.i18n import translations
-from config.settings import load_settings
-from notifications import builders, digest, render
-from notifications.builders import Envelope, Mail, build_notice, ordered_sections
-from tests.mail.test_mime import NOTICES, envelope
+from notifications import builders, render
+from notifications.builders import Mail, build_notice, ordered_sections
+from tests.mail.test_mime import NOTICES, digest_calls, envelope
 from tests.mail.test_render_tables import CORPUS
 
 _STOCK: dict[str, Environment] = {}
@@ -54,20 +52,8 @@ def test_notices_are_the_same_mail_as_with_jinjas_gettext(locale, action, fyi, m
 
 @pytest.mark.parametrize("locale", ["zh-CN", "en"])
 def test_every_digest_is_the_same_mail_as_with_jinjas_gettext(session, now, mail_world, monkeypatch, locale) -> None:
-    calls: list[tuple[Envelope, dict[str, Any]]] = []
     real = builders.build_digest
-
-    def recording(envelope: Envelope, **kwargs: Any) -> Mail:
-        calls.append((envelope, kwargs))
-        return real(envelope, **kwargs)
-
-    for person in mail_world["people"].values():
-        person.locale = locale
-    session.commit()
-    monkeypatch.setattr(digest, "build_digest", recording)
-    digest.queue_digests(session, now, load_settings(delivery_window=False, base_url="https://duban.example",
-                                                      locale=locale))
-    assert {kwargs["audience"] for _, kwargs in calls} == {"supervisor", "leadership", "unit"}
+    calls = digest_calls(session, now, mail_world, monkeypatch, locale)
     for envelope_, kwargs in calls:
         new, old = both(partial(real, envelope_, **kwargs), monkeypatch)
         assert new.raw == old.raw

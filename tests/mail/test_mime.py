@@ -148,8 +148,10 @@ def test_notices_are_the_same_mail_as_the_email_package_wrote(locale, action, fy
         assert_same(new, old)
 
 
-@pytest.mark.parametrize("locale", ["zh-CN", "en"])
-def test_every_digest_is_the_same_mail_as_the_email_package_wrote(session, now, mail_world, monkeypatch, locale) -> None:
+def digest_calls(session: Any, now: Any, mail_world: Any, monkeypatch: pytest.MonkeyPatch,
+                 locale: str) -> list[tuple[Envelope, dict[str, Any]]]:
+    """Every `build_digest` call of one weekly run with everyone reading `locale`: (envelope, arguments),
+    for comparing two ways of building the same mails (tests/mail/test_gettext_direct.py too)."""
     calls: list[tuple[Envelope, dict[str, Any]]] = []
     real = builders.build_digest
 
@@ -163,7 +165,15 @@ def test_every_digest_is_the_same_mail_as_the_email_package_wrote(session, now, 
     monkeypatch.setattr(digest, "build_digest", recording)
     digest.queue_digests(session, now, load_settings(delivery_window=False, base_url="https://duban.example",
                                                       locale=locale))
+    monkeypatch.setattr(digest, "build_digest", real)
     assert {kwargs["audience"] for _, kwargs in calls} == {"supervisor", "leadership", "unit"}
+    return calls
+
+
+@pytest.mark.parametrize("locale", ["zh-CN", "en"])
+def test_every_digest_is_the_same_mail_as_the_email_package_wrote(session, now, mail_world, monkeypatch, locale) -> None:
+    real = builders.build_digest
+    calls = digest_calls(session, now, mail_world, monkeypatch, locale)
     assert any(kwargs["attachments"] for _, kwargs in calls)  # the escalation list
     more = [Attachment("通报-2024年第23周" * 4 + ".docx", b"PK\x03\x04" + bytes(range(256)) * 9,
                        "application", "vnd.openxmlformats-officedocument.wordprocessingml.document"),
