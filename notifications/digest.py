@@ -28,6 +28,7 @@ from config.settings import Settings
 from models.db import is_postgres
 from models.errors import InvalidInput
 from models.outbox import DigestSent, OutboxMessage, OutboxStatus, queue
+from models.read.figures import CityRows
 from models.sheets import DATE, Column, Table, xlsx
 from models.tables import Person
 from notifications.builders import (
@@ -37,7 +38,7 @@ from notifications.builders import (
     build_digest,
     message_id_for,
 )
-from notifications.digest_context import Digest, compile_digests, iso_week
+from notifications.digest_context import Digest, compile_digests, digest_day, iso_week
 from notifications.mime import addresses
 from notifications.outbox import sender_name
 from notifications.render import clean_header
@@ -161,16 +162,17 @@ class _Renderer:
         return Attachment(name, self.workbooks[ids])
 
 
-def weekly_notices(session: Session, locales: set[str], now: datetime, settings: Settings) -> dict[str, Attachment]:
+def weekly_notices(session: Session, locales: set[str], now: datetime, settings: Settings,
+                   city: CityRows | None = None) -> dict[str, Attachment]:
     """The weekly 通报 (`duban notice weekly`) as a .docx in each of `locales`; none when
-    `digest_attach_notice` is off or there are no items to report."""
+    `digest_attach_notice` is off or there are no items to report. `city`: rows counted already at `now`."""
     from notifications.documents.facts import weekly_facts_by_locale
     from notifications.documents.notices import weekly_notice
 
     if not settings.digest_attach_notice or not locales:
         return {}
     try:  # counted once; only the words differ between languages
-        by_locale = weekly_facts_by_locale(session, settings, None, now, sorted(locales))
+        by_locale = weekly_facts_by_locale(session, settings, None, now, sorted(locales), city)
     except InvalidInput:  # nothing to report yet
         return {}
     out: dict[str, Attachment] = {}
@@ -243,12 +245,14 @@ def queue_digests(session: Session, now: datetime, settings: Settings) -> Digest
     # document tree (~100 MB for 1,000 units) and the digests' contents are then never held together.
     # Once the week's run is done, later runs build it only if a digest still needs it.
     early = not week_done(session, week)
-    notices = weekly_notices(session, _readers_locales(session, settings), now, settings) if early else {}
-    digests, summary.empty = compile_digests(session, now, settings, skip=done)
+    # The city's rows are counted once for the 通报 and the leadership digest.
+    city = CityRows(session, digest_day(now, settings))
+    notices = weekly_notices(session, _readers_locales(session, settings), now, settings, city) if early else {}
+    digests, summary.empty = compile_digests(session, now, settings, skip=done, city=city)
     needed = _notice_locales(digests)
     notices = {locale: notice for locale, notice in notices.items() if locale in needed}
     if not early:
-        notices = weekly_notices(session, needed, now, settings)
+        notices = weekly_notices(session, needed, now, settings, city)
     summary.already_sent = len(done)
     session.rollback()  # end the read: the writes below start a fresh transaction
     insert = pg_insert if is_postgres(session) else sqlite_insert

@@ -27,6 +27,7 @@ from models.notices import unreached_notices as find_unreached
 from models.outbox import OutboxMessage, OutboxStatus
 from models.read.due import Day, active, load_reminder_window
 from models.read.figures import (
+    CityRows,
     Row,
     by_attention,
     document_rows,
@@ -164,10 +165,12 @@ def _line(item: dict[str, Any], facts: _Facts, base_url: str) -> dict[str, Any]:
     }
 
 
-def unit_table(session: Session, day: Day, base: ItemFilter, since: datetime, base_url: str) -> list[dict[str, Any]]:
-    """Per lead unit of the items `base` lists: the read side's figures (`unit_rows`), those needing
-    attention first (as the dashboard lists them), with the items signed off since `since`."""
-    rows = unit_rows(session, day, base)
+def unit_table(session: Session, day: Day, base: ItemFilter, since: datetime, base_url: str,
+               rows: dict[int, Row] | None = None) -> list[dict[str, Any]]:
+    """Per lead unit of the items `base` lists: the read side's figures (`unit_rows`, or `rows` when
+    counted already), those needing attention first (as the dashboard lists them), with the items
+    signed off since `since`."""
+    rows = unit_rows(session, day, base) if rows is None else rows
     signed = signed_off_since(session, Item.lead_unit_id, conditions(session, None, base, day.today, day.soon_until),
                               since)
     return _unit_table(rows, signed, base_url)
@@ -179,9 +182,11 @@ def _unit_table(rows: dict[int, Row], signed: dict[int, int], base_url: str) -> 
             for place, row in enumerate(by_attention(rows.values()), 1)]
 
 
-def document_table(session: Session, day: Day, base_url: str) -> list[dict[str, Any]]:
-    """Per document over every item (`duban report`'s rows), with the rate's change over the past week."""
-    rows = document_rows(session, None, ItemFilter(), day)
+def document_table(session: Session, day: Day, base_url: str,
+                   rows: dict[int, Row] | None = None) -> list[dict[str, Any]]:
+    """Per document over every item (`duban report`'s rows, or `rows` when counted already), with the
+    rate's change over the past week."""
+    rows = document_rows(session, None, ItemFilter(), day) if rows is None else rows
     change = rate_change(session, [], day.today - timedelta(days=7), day.tz, rows)
     return sorted(({**_figures(row, base_url), "document": row.name, "change": change[k]} for k, row in rows.items()),
                   key=lambda r: r["document"])
@@ -193,24 +198,37 @@ def _figures(row: Row, base_url: str) -> dict[str, Any]:
 
 
 def _leadership(session: Session, day: Day, facts: _Facts, attention: list[dict[str, Any]], base_url: str,
-                settings: Settings) -> dict[str, Any]:
-    documents = document_table(session, day, base_url)
+                settings: Settings, city: CityRows) -> dict[str, Any]:
+    documents = document_table(session, day, base_url, city.documents)
     level2 = sorted((_line(i, facts, base_url) for i in attention if i["level"] >= 2),
                     key=lambda li: (-li["level"], -li["days_overdue"], li["ref"]))
-    ranking = [row for row in unit_table(session, day, ItemFilter(), facts.since, base_url) if row["overdue"]]
+    ranking = [row for row in unit_table(session, day, ItemFilter(), facts.since, base_url, city.units)
+               if row["overdue"]]
     return {"documents": documents, "level2": level2, "ranking": ranking[:RANKING_SHOWN],
             "overdue": sum(d["overdue"] for d in documents), "instructions": facts.instructions,
             "scores": _last_month_scores(session, day.today, day.now, settings)}
 
 
-def compile_digests(session: Session, now: datetime, settings: Settings, skip: set[tuple[str, str]] | None = None) -> tuple[list[Digest], int]:
+def digest_day(now: datetime, settings: Settings) -> Day:
+    """The digests' day: `now` with the reminder window of the settings' policy (as compile_digests)."""
+    from config.policy import load_policy
+
+    policy = load_policy(settings.policy_file)  # the settings given: the demo passes its own
+    return Day.at(now, settings.tz, load_reminder_window(policy))
+
+
+def compile_digests(session: Session, now: datetime, settings: Settings, skip: set[tuple[str, str]] | None = None,
+                    city: CityRows | None = None) -> tuple[list[Digest], int]:
     """This week's non-empty digests (leaving out `skip`: (audience, address) already sent); and how many
-    were empty. Deactivated people get none and are not counted."""
+    were empty. Deactivated people get none and are not counted. `city`: the city's rows if already
+    counted on the digests' day (`digest_day`); counted here otherwise."""
     from config.policy import load_policy
 
     policy = load_policy(settings.policy_file)  # the settings given: the demo passes its own
     window = load_reminder_window(policy)
     day = Day.at(now, settings.tz, window)
+    if city is None or city.day != day:
+        city = CityRows(session, day)
     base_url = settings.base_url
     facts = _load(session, day, base_url)
     skip = skip or set()
@@ -258,7 +276,7 @@ def compile_digests(session: Session, now: datetime, settings: Settings, skip: s
                if addr not in deactivated]
     leaders = [addr for addr in leaders if ("leadership", addr) not in skip]
     if leaders:
-        leadership = _leadership(session, day, facts, attention, base_url, settings)
+        leadership = _leadership(session, day, facts, attention, base_url, settings, city)
         for addr in leaders:
             if not leadership["documents"]:
                 empty += 1

@@ -13,6 +13,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field, replace
 from datetime import date, datetime, timedelta
 from enum import Enum
+from functools import cached_property
 from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -132,6 +133,22 @@ def document_rows(session: Session, person: Person | None, base: ItemFilter, day
     for row in rows.values():
         row.link = replace(base, document=row.name)
     return rows
+
+
+class CityRows:
+    """Every document's and every lead unit's figures over all items on `day`, each counted when first
+    asked for, once for all who show them (the leadership digest and the weekly 通报)."""
+
+    def __init__(self, session: Session, day: Day) -> None:
+        self.session, self.day = session, day
+
+    @cached_property
+    def documents(self) -> dict[int, Row]:
+        return document_rows(self.session, None, ItemFilter(), self.day)
+
+    @cached_property
+    def units(self) -> dict[int, Row]:
+        return unit_rows(self.session, self.day)
 
 
 @dataclass

@@ -16,7 +16,7 @@ from config.settings import Settings
 from models.deadlines import days_overdue
 from models.errors import InvalidInput
 from models.read.due import Day, today_in
-from models.read.figures import by_attention, document_rows, ranking, unit_rows
+from models.read.figures import CityRows, by_attention, ranking
 from models.read.filters import ItemFilter, conditions
 from models.tables import Document, Item, ItemCoUnit, Person, ProgressReport, Status, Unit
 from notifications.documents.notices import (
@@ -52,9 +52,11 @@ def weekly_facts(session: Session, settings: Settings, week: str | None, now: da
 
 
 def weekly_facts_by_locale(session: Session, settings: Settings, week: str | None, now: datetime,
-                           locales: Iterable[str]) -> dict[str, WeeklyFacts]:
+                           locales: Iterable[str], city: CityRows | None = None) -> dict[str, WeeklyFacts]:
     """`weekly_facts` in each of `locales`: the figures are counted once, since only the header's
-    language and the overall row's label differ between languages."""
+    language and the overall row's label differ between languages. `city`: rows already counted at
+    `now` (the digests' run); its reminder window may differ, which changes only the due-soon counts,
+    and the 通报 shows none."""
     tz = settings.tz
     today = today_in(now, tz)
     year, number = parse_week(week) if week else today.isocalendar()[:2]
@@ -65,9 +67,10 @@ def weekly_facts_by_locale(session: Session, settings: Settings, week: str | Non
                            code="notice.future_week", params={"week": name, "today": today})
     # The counts `build_figures` gives someone who sees everything, without what the 通报 does not
     # show (the trend, the escalation levels): per document, and per lead unit for the ranking.
-    day = Day.at(now, tz)
-    documents = sorted(document_rows(session, None, ItemFilter(), day).values(), key=lambda r: r.name)
-    units = by_attention(unit_rows(session, day).values())
+    if city is None or city.day.now != now or city.day.tz != tz:
+        city = CityRows(session, Day.at(now, tz))
+    documents = sorted(city.documents.values(), key=lambda r: r.name)
+    units = by_attention(city.units.values())
     total = sum(row.total for row in documents)
     if total == 0:
         raise InvalidInput(f"there are no items to report for week {name}: import a ledger first",

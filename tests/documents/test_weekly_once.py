@@ -5,15 +5,20 @@ from __future__ import annotations
 
 import io
 import zipfile
-from datetime import UTC, date, datetime
+from datetime import UTC, date, datetime, timedelta
+from typing import Any
 
+import pytest
 from sqlmodel import Session
 
+import models.read.figures
 from config.i18n import gettext
 from config.settings import Settings, load_settings
-from models.read.figures import build_figures, ranking
+from models.read.due import Day
+from models.read.figures import CityRows, build_figures, ranking
+from models.read.filters import ItemFilter
 from models.tables import Role, Status
-from notifications.digest import weekly_notices
+from notifications.digest import queue_digests, weekly_notices
 from notifications.documents.facts import (
     _figure,
     _header,
@@ -90,3 +95,36 @@ def test_the_digests_notices_are_the_former_documents_byte_for_byte(session: Ses
     for locale in LOCALES:
         assert _parts(notices[locale].content) == _parts(_docx(_former_weekly_facts(session, settings, NOW, locale)))
     assert weekly_notices(session, set(), NOW, settings) == {}
+
+
+def test_rows_counted_with_another_reminder_window_give_the_same_facts(session: Session) -> None:
+    """The digests' run hands the 通报 the rows it counted on its own day, whose reminder window (the
+    policy's) may be wider: only the due-soon counts differ, and the 通报 shows none."""
+    _ledger(session)
+    settings = load_settings(weekly_notice_items_per_unit=2)
+    today = NOW.astimezone(settings.tz).date()
+    wide = CityRows(session, Day(NOW, settings.tz, today, today + timedelta(days=60)))
+    assert wide.units != CityRows(session, Day.at(NOW, settings.tz)).units, "the window changes the due-soon counts"
+    by_locale = weekly_facts_by_locale(session, settings, None, NOW, LOCALES, wide)
+    for locale in LOCALES:
+        assert by_locale[locale] == _former_weekly_facts(session, settings, NOW, locale)
+    later = CityRows(session, Day.at(NOW + timedelta(days=90), settings.tz))  # another instant (its December deadlines overdue): not used
+    assert weekly_facts_by_locale(session, settings, None, NOW, LOCALES, later) == by_locale
+
+
+def test_a_digest_run_counts_the_city_rows_once(session: Session, monkeypatch: pytest.MonkeyPatch) -> None:
+    _ledger(session)
+    make_person(session, Role.LEADER, name="李领导", email="leader@dc.gov.cn")
+    session.commit()
+    calls: list[str] = []
+    for name in ("document_rows", "unit_rows"):
+        counted = getattr(models.read.figures, name)
+
+        def recorded(*args: Any, _name: str = name, _counted: Any = counted, **kw: Any) -> Any:
+            if not any(isinstance(a, ItemFilter) and a != ItemFilter() for a in (*args, *kw.values())):
+                calls.append(_name)  # the city's rows: over every item
+            return _counted(*args, **kw)
+        monkeypatch.setattr(models.read.figures, name, recorded)
+    summary = queue_digests(session, NOW, load_settings(delivery_window=False))
+    assert summary.as_dict()["leadership"] == 1
+    assert sorted(calls) == ["document_rows", "unit_rows"]
