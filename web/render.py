@@ -16,7 +16,7 @@ from fastapi.templating import Jinja2Templates
 from jinja2.filters import do_truncate
 from markupsafe import Markup, escape
 
-from config.i18n import zone_name
+from config.i18n import COLON, locale_or_default, zone_name
 from models.frequency import parse_frequency
 from models.read.timeline import event_word
 from models.tables import Person
@@ -113,7 +113,7 @@ def _helpers(locale: str, tz: ZoneInfo) -> dict[str, Any]:
         return at.astimezone(tz).strftime(fmt) if at else ""
 
     translate = translator(locale)
-    return {"locale": locale, "_": translate, "local": local, "day": _day,
+    return {"locale": locale, "_": translate, "local": local, "day": _day, "colon": COLON[locale_or_default(locale)],
             "actor": lambda label, unit=None: actor_name(label, locale, unit),
             "event_word": lambda kind: event_word(kind, locale), "frequency": lambda code: _frequency(code, locale)}
 
