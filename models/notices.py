@@ -196,6 +196,11 @@ class People:
         self.emails: dict[int, str] = {}  # active people by id
         self.co_units: dict[int, list[int]] = {}
         self._admins: list[str] | None = None
+        # resolve's and recipients' answers by what they read of a row (its units, supervisor, document):
+        # a sweep asks the same few hundred units' questions for thousands of items. Emptied whenever a
+        # load adds anything (an answer worked out before it may lack what it added). The lists are
+        # shared between the answers: nobody changes a Recipients' lists.
+        self._answers: dict[tuple[Any, ...], Any] = {}
 
     def _office(self, name: str) -> list[str]:
         """The policy's leadership_emails or default_supervisors (none while the policy file is broken:
@@ -252,12 +257,18 @@ class People:
             )
         ))
 
-    @staticmethod
-    def _fill(cache: dict[int, Any], wanted: set[int], fetch: Callable[[list[int]], Iterable[Any]]) -> None:
+    def _fill(self, cache: dict[int, Any], wanted: set[int], fetch: Callable[[list[int]], Iterable[Any]]) -> None:
         missing = sorted(wanted - cache.keys())
+        if missing:
+            self._answers.clear()
         for start in range(0, len(missing), 500):
             for key, value in fetch(missing[start:start + 500]):
                 cache[key] = value
+
+    def _who(self, row: ItemKeys) -> tuple[Any, ...]:
+        """What the audiences read of `row`: the same for two rows, the same addresses."""
+        co_units = self.co_units.get(row.id or 0)
+        return row.lead_unit_id, row.supervisor_id, row.document_id, tuple(co_units) if co_units else ()
 
     def admins(self) -> list[str]:
         if self._admins is None:
@@ -277,8 +288,17 @@ class People:
             unit = self.units.get(unit.parent_id)
         return unit
 
-    def resolve(self, kind: Kind, row: ItemKeys) -> list[str]:
-        """The addresses one recipient kind names for `row` (needs `load([row])` first)."""
+    def resolve(self, kind: Kind, row: ItemKeys, who: tuple[Any, ...] | None = None) -> list[str]:
+        """The addresses one recipient kind names for `row` (needs `load([row])` first); `who` is `_who(row)`."""
+        if self._policy is None:  # the policy file is read (or found broken) on the first office kind
+            return self._resolve(kind, row)
+        key = (kind, who or self._who(row))
+        found: list[str] | None = self._answers.get(key)
+        if found is None:
+            found = self._answers[key] = self._resolve(kind, row)
+        return found
+
+    def _resolve(self, kind: Kind, row: ItemKeys) -> list[str]:
         lead = self.units.get(row.lead_unit_id)
         if kind is R.LEAD_UNIT:
             return _clean(lead.contact_emails) if lead else []
@@ -301,16 +321,24 @@ class People:
             return self._office("default_supervisors")
         return self.admins()
 
-    def recipients(self, audience: Audience, row: ItemKeys) -> Recipients:
+    def recipients(self, audience: Audience, row: ItemKeys, who: tuple[Any, ...] | None = None) -> Recipients:
         """(to, cc) for `audience`; when `to` names nobody, the fallback's first match becomes `to`."""
+        if self._policy is None:
+            return self._recipients(audience, row, None)
+        who = who or self._who(row)
+        found: Recipients | None = self._answers.get((audience, who))
+        if found is None:
+            found = self._answers[audience, who] = self._recipients(audience, row, who)
+        return found
 
+    def _recipients(self, audience: Audience, row: ItemKeys, who: tuple[Any, ...] | None) -> Recipients:
         def emails(kinds: tuple[Kind, ...]) -> list[str]:
-            return _clean(e for kind in kinds for e in self.resolve(kind, row))
+            return _clean(e for kind in kinds for e in self.resolve(kind, row, who))
 
         to, fallback = emails(audience.to), None
         if not to:
             for kind in FALLBACK:
-                to = self.resolve(kind, row)
+                to = self.resolve(kind, row, who)
                 if to:
                     fallback = kind
                     break
@@ -333,17 +361,19 @@ class People:
         most severe thing addressed to it: the lead unit still hears "overdue" when the item jumped
         straight to an escalation addressed to its leaders.
         """
-        first = self.recipients(most_severe.audience, row)
+        who = self._who(row)
+        first = self.recipients(most_severe.audience, row, who)
         notices, told, copied = [(most_severe, first)], set(first.to), set(first.to + first.cc)
         # A repeat reminder repeats the overdue notice: crossed together, the overdue notice is sent.
         overdue = any(getattr(t, "kind", "") == "overdue" for t in crossed)
         for threshold in reversed(crossed):
             if threshold is most_severe or (overdue and getattr(threshold, "kind", "") == "repeat_reminder"):
                 continue
-            to = [e for kind in threshold.audience.to for e in self.resolve(kind, row) if e not in told]
+            to = [e for kind in threshold.audience.to for e in self.resolve(kind, row, who) if e not in told]
             to = list(dict.fromkeys(to))
             if to:
-                cc = [e for kind in threshold.audience.cc for e in self.resolve(kind, row) if e not in copied and e not in to]
+                cc = [e for kind in threshold.audience.cc for e in self.resolve(kind, row, who)
+                      if e not in copied and e not in to]
                 notices.append((threshold, Recipients(to, list(dict.fromkeys(cc)))))
                 told |= set(to)
                 copied |= {*to, *cc}
