@@ -7,9 +7,10 @@ sweep's CPU on the 10k reminder ledger (docs/benchmarks.md, fifth session).
     statement = Many(insert(EVENT), ("item_id", "kind", "at", ...))
     statement.run(session.connection(), [(1, "reminder", now, ...), ...])  # -> rows changed (summed)
 
-Rows are plain tuples in the order of `keys` (the statement's bind parameter names). A value
-repeated row after row (the run's `now`) is converted once. An INSERT must name every column that
-has a Python-side default, or it refuses to compile (the defaults would not be filled in).
+Rows are plain tuples in the order of `keys` (the statement's bind parameter names). An object in
+several rows (the run's `now`, an address list People shares) is converted once. An INSERT must name
+every column that has a Python-side default, or it refuses to compile (the defaults would not be
+filled in).
 """
 
 from __future__ import annotations
@@ -81,10 +82,8 @@ class Many:
 def _convert(values: Sequence[Any], processor: _Processor) -> Sequence[Any]:
     if processor is None:
         return values
-    out = []
-    last, done = object(), None
-    for value in values:
-        if value is not last:  # the same object as the row before (the run's now): converted once
-            last, done = value, processor(value)  # None too, as SQLAlchemy does (JSON's is "null")
-        out.append(done)
-    return out
+    # One object converted once (the run's now, an address list People shares between notifications);
+    # the ids are those of objects `values` holds for the whole call. None too, as SQLAlchemy does
+    # (JSON's is "null").
+    done: dict[int, Any] = {}
+    return [done[key] if (key := id(value)) in done else done.setdefault(key, processor(value)) for value in values]

@@ -110,3 +110,25 @@ def test_refuses_a_statement_whose_defaults_it_would_not_fill(engine: Engine) ->
              ("b_id",)).run(conn, [])
     assert set(EVENT_KEYS) | {"id"} == {c.name for c in EVENT.columns}
     assert set(NOTIFICATION_KEYS) | {"id"} == {c.name for c in NOTIFICATION.columns}
+
+
+def test_one_object_in_several_rows_stores_each_rows_value(engine: Engine, session: Any) -> None:
+    # People shares an address list between notifications, not only row after row: converted once,
+    # stored in every row as SQLAlchemy stores equal copies
+    ids = [i for i in (make_item(session).id for _ in range(2)) if i is not None]
+    session.commit()
+    shared, other = ["unit@example.gov.cn"], ["leader@example.gov.cn", "二@example.gov.cn"]
+    rows = _notifications(ids, ["a", "b", "c", "d", "e"])
+    for n, row in enumerate(rows):
+        row["to_addrs"], row["cc_addrs"] = (shared, other) if n % 2 else (other, shared)
+    with engine.begin() as conn:
+        conn.execute(insert(NOTIFICATION), [{**row, "to_addrs": list(row["to_addrs"]),
+                                              "cc_addrs": list(row["cc_addrs"])} for row in rows])
+        assert insert_notifications(conn.dialect.name).run_dicts(
+            conn, [{**row, "key": row["key"] + "2"} for row in rows]) == 5
+    notifications = _stored(engine, "notification")
+    key = [c.name for c in NOTIFICATION.columns].index("key")
+    for old, new in zip(notifications[:5], notifications[5:], strict=True):
+        assert new[:key] + new[key + 1:] == (new[0], *old[1:key], *old[key + 1:])
+    to = [c.name for c in NOTIFICATION.columns].index("to_addrs")
+    assert len({str(row[to]) for row in notifications}) == 2  # the two lists, in turn
