@@ -21,7 +21,7 @@ from jinja2 import (
 )
 from jinja2.nodes import EvalContext
 from jinja2.runtime import Context
-from markupsafe import Markup
+from markupsafe import Markup, escape
 
 from config.i18n import (
     DEFAULT_LOCALE,
@@ -118,6 +118,61 @@ def _cells(locale: str) -> Any:
     return cells
 
 
+def _shown(value: Any) -> str:
+    """A value as `{{ value }}` shows it in html: a count needs no escaping, anything else is escaped."""
+    return str(value) if type(value) is int else escape(value)
+
+
+def _shown_day(value: Any) -> str:
+    """`{{ value | d }}` in html: a plain date's text needs no escaping."""
+    return _day(value, "%Y-%m-%d") if type(value) is date else escape(_date(value))
+
+
+def supervisor_rows(lines: Iterable[dict[str, Any]], days_overdue: Markup, original_deadline: Markup,
+                    deadline: Markup, last_progress: Markup, progress: Markup, none_reported: Markup,
+                    times_returned: Markup) -> Markup:
+    """A supervisor digest's overdue rows of one unit (digest_supervisor.html), each `<tr>` written
+    whole here, as the template wrote them cell by cell: the words (labels, already Markup) are the
+    template's own, the ledger's text is escaped, counts and days are not (nothing in them to escape)."""
+    out = []
+    for line in lines:
+        at = line["last_progress_at"]
+        shown = progress % {"text": line["last_progress"], "at": _date(at)} if at else none_reported
+        out.append(f'<tr><td class="lead"><a href="{escape(line["url"])}">{escape(line["ref"])}</a></td>'
+                   f'<td>{escape(line["title"])}</td><td class="num">{days_overdue}{_shown(line["days_overdue"])}</td>'
+                   f'<td>{original_deadline}{_shown_day(line["original_deadline"])}</td>'
+                   f'<td>{deadline}{_shown_day(line["deadline"])}</td><td>{last_progress}{shown}</td>'
+                   f'<td class="num">{times_returned}{_shown(line["times_returned"])}</td></tr>\n')
+    return Markup("".join(out))
+
+
+def unit_rank_rows(units: Iterable[dict[str, Any]], open_: Markup, overdue: Markup, signed_off_this_week: Markup,
+                   rate: Markup) -> Markup:
+    """A supervisor digest's lead units ranked (digest_supervisor.html), each `<tr>` written whole here:
+    only the unit's name is escaped; ranks, counts and the rate (`pct`: digits, '.', '%') need none."""
+    return Markup("".join(
+        f'<tr><td class="num rank">{_shown(row["rank"])}</td><td class="lead">{escape(row["unit"])}</td>'
+        f'<td class="num">{open_}{_shown(row["open"])}</td><td class="num">{overdue}{_shown(row["overdue"])}</td>'
+        f'<td class="num">{signed_off_this_week}{_shown(row["signed_this_week"])}</td>'
+        f'<td class="num">{rate}{escape(_pct(row["rate"]))}</td></tr>\n' for row in units))
+
+
+def unit_lines(lines: Iterable[dict[str, Any]], lead_unit: Markup, role: Markup, role_lead: Markup, role_co: Markup,
+               deadline: Markup, days: Markup) -> Markup:
+    """A unit digest's overdue or due-soon rows (digest_unit.html), each `<tr>` written whole here."""
+    return Markup("".join(
+        f'<tr><td class="lead"><a href="{escape(line["url"])}">{escape(line["ref"])}</a></td>'
+        f'<td>{escape(line["title"])}</td><td>{lead_unit}{escape(line["lead_unit"])}</td>'
+        f'<td>{role}{role_lead if line["role"] == "lead" else role_co}</td>'
+        f'<td>{deadline}{_shown_day(line["deadline"])}</td>'
+        f'<td class="num">{days}{_shown(line["days_overdue"] if line["overdue"] else line["days_left"])}</td></tr>\n'
+        for line in lines))
+
+
+def _pct(value: Any) -> str:
+    return f"{float(value):.1f}%"
+
+
 def _direct_gettext(words: Any) -> dict[str, Any]:
     """`_`, `gettext`, `ngettext` and `pgettext` for the templates as Jinja's newstyle i18n makes them
     (jinja2.ext: the text in the locale's words, Markup where autoescaping, always `%`-formatted with
@@ -162,11 +217,12 @@ def environment(locale: str = DEFAULT_LOCALE) -> Environment:
     env.install_gettext_translations(translations(locale), newstyle=True)  # type: ignore[attr-defined]
     env.globals.update(_direct_gettext(translations(locale)))
     env.filters["d"] = _date
-    env.filters["pct"] = lambda value: f"{float(value):.1f}%"
+    env.filters["pct"] = _pct
     env.filters["week"] = lambda value: week_name(value, locale)
     env.filters["when"] = _when(locale)
     env.filters["changes"] = lambda details: _changes(details, locale)
     env.filters["cells"] = _cells(locale)
+    env.globals.update(supervisor_rows=supervisor_rows, unit_rank_rows=unit_rank_rows, unit_lines=unit_lines)
     return env
 
 
