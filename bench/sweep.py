@@ -121,8 +121,10 @@ def copy_name(template: str, workdir: Path, name: str) -> str:
 
 
 def drop(url: str) -> None:
-    if url.startswith("sqlite"):
-        Path(url.removeprefix("sqlite:///")).unlink(missing_ok=True)
+    if url.startswith("sqlite"):  # with its write-ahead log: a stale one would be replayed onto the next copy
+        path = url.removeprefix("sqlite:///")
+        for name in (path, f"{path}-wal", f"{path}-shm"):
+            Path(name).unlink(missing_ok=True)
     else:
         _pg(f'DROP DATABASE IF EXISTS "{url.rsplit("/", 1)[1]}" WITH (FORCE)')
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import atexit
 import contextlib
 import itertools
 import json
@@ -78,11 +79,15 @@ _engines: dict[str, Engine] = {}
 
 
 def engine() -> Engine:
+    """The command's engine for the configured database, closed when the process exits: SQLite folds
+    its write-ahead log back into the file only when the last connection closes, so a command that
+    left one open would leave recent changes in duban.db-wal, where a copy of duban.db alone misses them."""
     from models.db import make_engine
 
     url = settings().sqlalchemy_url
     if url not in _engines:
         _engines[url] = make_engine(url)
+        atexit.register(_engines[url].dispose)
     return _engines[url]
 
 
