@@ -59,8 +59,9 @@ def count_rows(
 
 def _count_rows(session: Session, keys: tuple[Any, ...], where: Iterable[Any], day: Day) -> dict[tuple[Any, ...], Row]:
     """`count_rows` grouped by several columns at once, keyed by their values' tuple; rows unnamed."""
+    postgres = is_postgres(session)
     counted, urged, periods = _count_statements(
-        keys, where, day.today, day.soon_until, _due_day_end_shift(is_postgres(session), day))
+        keys, where, day.today, day.soon_until, _due_day_end_shift(postgres, day), postgres)
     return rows_by_key(len(keys), session.execute(counted).all(), session.execute(urged).all(),
                        session.execute(periods).all())
 
@@ -71,7 +72,7 @@ def _due_day_end_shift(postgres: bool, day: Day) -> Any:
 
 
 def _count_statements(keys: tuple[Any, ...], where: Iterable[Any], today: Any, soon_until: Any, shift: Any,
-                      postgres: bool | None = None) -> tuple[Any, Any, Any]:
+                      postgres: bool) -> tuple[Any, Any, Any]:
     """The three grouped queries `_count_rows` reads (counts, 催办, periods; see rows_by_key), with
     the day's limits and the due-day end shift as values or bound parameters (compiled_report_sql)."""
     soon = func.sum(case((due_soon_condition(today, soon_until), 1), else_=0))
@@ -91,15 +92,12 @@ def period_counts(session: Session, key: Any, where: Iterable[Any], day: Day) ->
     """按时报送率's counts by the column `key`: the periods of the items within `where` whose due
     day is over, and those reported by it. A signed-off item's periods not reported count no more
     (the item ended; the sweep stops chasing them)."""
-    statement = _period_statement((key,), where, day.today, _due_day_end_shift(is_postgres(session), day),
-                                  is_postgres(session))
+    postgres = is_postgres(session)
+    statement = _period_statement((key,), where, day.today, _due_day_end_shift(postgres, day), postgres)
     return {k: (int(due), int(good or 0)) for k, due, good in session.execute(statement).all()}
 
 
-def _period_statement(keys: tuple[Any, ...], where: Iterable[Any], today: Any, shift: Any,
-                      postgres: bool | None = None) -> Any:
-    if postgres is None:
-        postgres = not isinstance(shift, str)
+def _period_statement(keys: tuple[Any, ...], where: Iterable[Any], today: Any, shift: Any, postgres: bool) -> Any:
     on_time = func.sum(case((reported_by_due_day_end(postgres, shift), 1), else_=0))
     return (
         select(*keys, func.count(), on_time).select_from(ItemPeriod).join(Item, col(Item.id) == ItemPeriod.item_id)  # type: ignore[call-overload]
