@@ -24,6 +24,9 @@ from sqlalchemy.sql import ClauseElement
 from sqlalchemy.sql.compiler import SQLCompiler
 
 _Processor = Callable[[Any], Any] | None
+# per dialect: the SQL, the order of its positional parameters (None: named), each key's processor,
+# the values of the parameters written into the statement, and every parameter's name
+_Compiled = tuple[str, tuple[int, ...] | None, list[_Processor], list[Any], tuple[str, ...]]
 
 
 class Many:
@@ -33,10 +36,9 @@ class Many:
         self.statement = statement
         self.keys = tuple(keys)
         self._values = itemgetter(*self.keys) if len(self.keys) > 1 else lambda row: (row[self.keys[0]],)
-        self._compiled: dict[tuple[str, str, Any], tuple[str, tuple[int, ...] | None, list[_Processor], list[Any]]] = {}
-        self._names = self.keys
+        self._compiled: dict[tuple[str, str, Any], _Compiled] = {}
 
-    def _compile(self, dialect: Dialect) -> tuple[str, tuple[int, ...] | None, list[_Processor], list[Any]]:
+    def _compile(self, dialect: Dialect) -> _Compiled:
         key = (dialect.name, dialect.paramstyle, dialect.server_version_info)
         if key not in self._compiled:
             compiled = cast(SQLCompiler, self.statement.compile(dialect=dialect, column_keys=list(self.keys)))
@@ -55,13 +57,12 @@ class Many:
                 values.append(process(binds[name].effective_value) if process else binds[name].effective_value)
             order = (tuple(names.index(name) for name in compiled.positiontup)
                      if compiled.positiontup is not None else None)
-            self._compiled[key] = (compiled.string, order, processors, values)
-            self._names = names
+            self._compiled[key] = (compiled.string, order, processors, values, names)
         return self._compiled[key]
 
     def run(self, connection: Connection, rows: Iterable[Sequence[Any]]) -> int:
         """Run the statement once per row in `connection`'s transaction; the rows it changed, summed."""
-        sql, order, processors, constants = self._compile(connection.dialect)
+        sql, order, processors, constants, names = self._compile(connection.dialect)
         columns = list(zip(*rows, strict=True))
         if not columns:
             return 0
@@ -71,7 +72,7 @@ class Many:
         if order is not None:
             params = list(zip(*(converted[i] for i in order), strict=True))
         else:
-            params = [dict(zip(self._names, row, strict=True)) for row in zip(*converted, strict=True)]
+            params = [dict(zip(names, row, strict=True)) for row in zip(*converted, strict=True)]
         return connection.exec_driver_sql(sql, params).rowcount  # type: ignore[arg-type]
 
     def run_dicts(self, connection: Connection, rows: Iterable[Mapping[str, Any]]) -> int:
