@@ -9,6 +9,7 @@ from __future__ import annotations
 import email
 import email.policy
 import json
+import re
 import socket
 import threading
 import time
@@ -354,6 +355,41 @@ def test_focus_moves_to_the_results_after_a_filter_or_page_is_asked_for(pages, d
     page.locator(".pager a[rel=next]").click()
     expect(page).to_have_url(f"{demo['base']}/items?page=2")
     expect(page.locator("#found")).to_be_focused()
+
+
+def test_leaving_the_text_box_for_the_pager_asks_for_the_page_only(pages, demo):
+    """The text box asks for its list as the person types; leaving it (a click on the pager) must not
+    ask again: a second request for the unpaged list raced the page asked for and could win."""
+    from playwright.sync_api import expect
+
+    page = pages(ADMIN, "desktop")
+    page.goto(f"{demo['base']}/items?q=%E6%8E%A8%E8%BF%9B")
+    page.fill("#q", "")
+    expect(page).to_have_url(f"{demo['base']}/items")
+    asked: list[str] = []
+    page.on("request", lambda request: asked.append(request.url) if "/items" in request.url else None)
+    page.locator(".pager a[rel=next]").click()
+    expect(page).to_have_url(f"{demo['base']}/items?page=2")
+    expect(page.locator("#found")).to_be_focused()
+    page.wait_for_timeout(600)  # longer than the text box's 400 ms wait: a late request would show
+    assert asked == [f"{demo['base']}/items?page=2"]
+
+
+def test_every_other_filter_asks_for_its_list_when_it_changes(pages, demo):
+    from playwright.sync_api import expect
+
+    page = pages(ADMIN, "desktop")
+    page.goto(f"{demo['base']}/items")
+    page.get_by_label("仅逾期").check()
+    expect(page).to_have_url(re.compile(r"overdue=1"))
+    page.fill("input[name=level]", "1")
+    page.keyboard.press("Tab")
+    expect(page).to_have_url(re.compile(r"level=1"))
+    page.select_option("select[name=sort]", "-deadline")
+    expect(page).to_have_url(re.compile(r"sort=-deadline"))
+    page.fill("input[name=unit]", "市发改委")
+    page.keyboard.press("Tab")
+    expect(page).to_have_url(re.compile(r"unit=%E5%B8%82%E5%8F%91%E6%94%B9%E5%A7%94"))
 
 
 def test_select_all_ticks_every_submitted_item(pages, demo):
