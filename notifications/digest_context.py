@@ -277,12 +277,13 @@ def compile_digests(session: Session, now: datetime, settings: Settings, skip: s
     leaders = [addr for addr in leaders if ("leadership", addr) not in skip]
     if leaders:
         leadership = _leadership(session, day, facts, attention, base_url, settings, city)
+        context = {**common, **leadership}  # one object for every leader: the same digest, rendered once
         for addr in leaders:
             if not leadership["documents"]:
                 empty += 1
                 continue
-            digests.append(Digest("leadership", addr, locale_of.get(addr, settings.locale),
-                                  {**common, **leadership}, leadership["level2"]))
+            digests.append(Digest("leadership", addr, locale_of.get(addr, settings.locale), context,
+                                  leadership["level2"]))
 
     # Units: each contact address, its units' overdue and due-soon items (the read side's rules, the
     # policy's first reminder in working days), as lead and as co-unit; the week's 批示 on them.

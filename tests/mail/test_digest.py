@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import email
 import io
+import re
 import threading
 from datetime import date, timedelta
 from email import policy
@@ -17,9 +18,10 @@ from sqlmodel import Session, select
 from config.settings import load_settings
 from models.outbox import DigestSent, OutboxMessage, body
 from models.tables import Role
-from notifications.digest import iso_week, queue_digests, write_previews
+from notifications.digest import _Renderer, compile_digests, iso_week, queue_digests, write_previews
 from tests.factories import make_document, make_item, make_person, make_unit
 
+_BOUNDARY = re.compile(r"=_duban_[0-9a-f]{24}")
 SETTINGS = {"delivery_window": False, "base_url": "https://duban.example"}
 
 
@@ -284,3 +286,24 @@ def test_leadership_gets_last_month_s_scores_each_point_a_click_away(session: Se
     assert "2024-05-01至2024-05-31考核得分（基础分100）：" in body
     assert body.index("1. 市经信委：100分（扣0分，加0分）") < body.index("2. 市发改委：94分（扣6分，加0分）")
     assert 'href="https://duban.example/score?period=month&amp;on=2024-05-01"' in html(message)
+
+
+def test_digests_rendered_once_for_several_addresses_are_each_the_mail_rendered_for_that_address(
+        session: Session, now: Any, mail_world: Any) -> None:
+    """A unit's contacts and the leaders share one digest, rendered once and then readdressed: each
+    queued mail is byte for byte the one rendered for its address alone, but for the MIME boundaries
+    (the first address's, derived from its Message-ID)."""
+    for n, locale in enumerate(["zh-CN", "en", "zh-CN"]):
+        make_person(session, Role.LEADER, email=f"leader{n}@dc.gov.cn", locale=locale)
+    session.commit()
+    plain = load_settings(**SETTINGS, digest_attach_notice=False)  # the 通报 .docx is built anew each time
+    queue_digests(session, now, plain)
+    queued = {(r.kind, r.recipients[0]): (r.key, body(session, r.id))  # type: ignore[arg-type]
+              for r in session.exec(select(OutboxMessage)).all()}
+    compiled, _ = compile_digests(session, now, plain)
+    for digest in compiled:
+        key, raw = queued[(f"digest_{digest.audience}", digest.recipient)]
+        alone = _Renderer(now, plain).message(digest, key)[1]
+        assert _BOUNDARY.sub("=_duban_", raw) == _BOUNDARY.sub("=_duban_", alone)
+    assert sum(d.audience == "leadership" for d in compiled) == 4
+    assert len({id(d.context) for d in compiled if d.audience == "leadership"}) == 1
