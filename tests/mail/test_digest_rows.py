@@ -11,8 +11,12 @@ from datetime import UTC, date, datetime
 from typing import Any
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 from jinja2 import ChoiceLoader, DictLoader, Environment
+from markupsafe import Markup, escape
 
+from notifications import render
 from notifications.render import TEMPLATES, environment
 from tests.mail.test_mime import digest_calls
 
@@ -98,3 +102,19 @@ def test_the_old_loops_are_not_the_new_rows() -> None:
     env = old_environment("zh-CN")
     for name in OLD:
         assert env.loader.get_source(env, name)[0] != (TEMPLATES / name).read_text(encoding="utf-8")  # type: ignore[union-attr]
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.one_of(st.text(), st.text(alphabet="&<>'\"%()s 政策a"), st.integers(), st.none()))
+def test_the_rows_escape_text_as_markupsafe_does(value: Any) -> None:
+    assert render._text(value) == str(escape(value))
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.text(alphabet="&<>'\"%()s 政策a"), st.sampled_from([None, "", date(2024, 5, 31), datetime(2024, 6, 1, 3, 4, tzinfo=UTC),
+                                                         "2024-06-0<1>"]),
+       st.sampled_from(["%(text)s (%(at)s)", "%(text)s（%(at)s）", "<i>%(at)s</i> %% %(text)s"]))
+def test_the_last_progress_cell_is_what_markup_formatting_wrote(text: str, at: Any, words: str) -> None:
+    progress, none_reported = Markup(words), Markup("<i>none</i>")
+    old = progress % {"text": text, "at": render._date(at)} if at else none_reported
+    assert render._progress(progress, none_reported, text, at) == str(old)
