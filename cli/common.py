@@ -17,13 +17,15 @@ from rich.console import Console
 
 from cli.words import _
 from config import clock
-from config.settings import Settings, get_settings
+from config.settings import get_settings
 from migrations.runner import head_revision
 from models.sqlite import connect, sqlite_file
 
 if TYPE_CHECKING:  # SQLAlchemy is imported when a command opens a session, not before (`report`: never)
     from sqlalchemy.engine import Engine
     from sqlmodel import Session
+
+    from config.settings import Settings
 
 console = Console()
 err_console = Console(stderr=True)
@@ -72,7 +74,8 @@ def resolve_now(value: str | None) -> datetime:
 
 
 def settings() -> Settings:
-    return get_settings()
+    """The settings as commands read them: without pydantic when they can be (config.settings_plain)."""
+    return get_settings(plain=True)
 
 
 _engines: dict[str, Engine] = {}

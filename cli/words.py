@@ -30,7 +30,7 @@ def locale() -> str:
     from config.settings import SettingsError, get_settings
 
     try:
-        return get_settings().locale
+        return get_settings(plain=True).locale
     except SettingsError:
         chosen = os.environ.get("DUBAN_LOCALE", "")
         return chosen if chosen in LOCALES else "zh-CN"
@@ -109,7 +109,7 @@ def local_time(at: datetime, *, seconds: bool = False) -> str:
     """An instant (naive ones are UTC, as stored) in the configured timezone, the zone in words."""
     from config.settings import get_settings
 
-    settings = get_settings()
+    settings = get_settings(plain=True)
     aware = at if at.tzinfo else at.replace(tzinfo=UTC)
     shown = aware.astimezone(settings.tz).strftime("%Y-%m-%d %H:%M:%S" if seconds else "%Y-%m-%d %H:%M")
     return f"{shown} {zone_name(settings.timezone, locale())}"
@@ -130,7 +130,7 @@ def _instant(value: Any) -> Any:
     from config.settings import SettingsError, get_settings
 
     try:
-        return parse_instant(str(value)).astimezone(get_settings().tz).strftime("%Y-%m-%d %H:%M")
+        return parse_instant(str(value)).astimezone(get_settings(plain=True).tz).strftime("%Y-%m-%d %H:%M")
     except (ValueError, SettingsError):
         return value
 

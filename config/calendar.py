@@ -85,7 +85,7 @@ def load_calendar(path: Path | None = None) -> WorkCalendar:
     if path is None:
         from config.settings import get_settings
 
-        path = get_settings().calendar_file or DEFAULT_CALENDAR_FILE
+        path = get_settings(plain=True).calendar_file or DEFAULT_CALENDAR_FILE
     try:
         data = load_yaml(path)
     except ConfigFileError as exc:

@@ -115,7 +115,7 @@ def load_policy(path: Path | None = None) -> Policy:
     if path is None:
         from config.settings import get_settings
 
-        path = get_settings().policy_file
+        path = get_settings(plain=True).policy_file
     return _load(path or DEFAULT_POLICY_FILE)
 
 

@@ -61,7 +61,7 @@ def load_scoring(path: Path | None = None) -> ScoringModel:
     if path is None:
         from config.settings import get_settings
 
-        path = get_settings().scoring_file or DEFAULT_SCORING_FILE
+        path = get_settings(plain=True).scoring_file or DEFAULT_SCORING_FILE
     try:
         data = load_yaml(path)
     except ConfigFileError as exc:

@@ -1,4 +1,6 @@
-"""Settings read from DUBAN_* environment variables and an optional duban.toml."""
+"""Settings read from DUBAN_* environment variables and an optional duban.toml: the rules every reading
+applies, and the two readings (the model in config/settings_model.py, and the plain one for commands
+that only read values, config/settings_plain.py) behind `get_settings`."""
 
 from __future__ import annotations
 
@@ -7,21 +9,13 @@ import ipaddress
 import os
 import re
 import string
-from datetime import time
+from collections.abc import Callable
 from pathlib import Path
-from typing import TYPE_CHECKING, Annotated, Any, Literal
+from typing import TYPE_CHECKING, Any, cast
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from pydantic import Field, SecretStr, ValidationError, field_validator, model_validator
-from pydantic_settings import (
-    BaseSettings,
-    NoDecode,
-    PydanticBaseSettingsSource,
-    SettingsConfigDict,
-    TomlConfigSettingsSource,
-)
-
 if TYPE_CHECKING:
+    from config.settings_model import Settings as Settings
     from models.ledger.parse import XlsxLimits
 
 EMAIL_RE = re.compile(r"[^@\s<>,;]+@[^@\s<>,;]+")
@@ -53,164 +47,97 @@ class SettingsError(Exception):
     """A setting is missing or malformed; the message names the variable."""
 
 
-def _toml_path() -> Path:
+def toml_path() -> Path:
     return Path(os.environ.get("DUBAN_CONFIG", "duban.toml"))
 
 
-class Settings(BaseSettings):
-    model_config = SettingsConfigDict(env_prefix="DUBAN_", extra="ignore")
+# The checks of single values beyond their type, each raising ValueError with the words the user
+# sees after "DUBAN_<NAME>: " (the model runs them as validators; the plain reading, to vouch).
 
-    database_url: str = "sqlite:///duban.db"
-    # Kept out of the URL (and so out of every message that shows it): the password alone.
-    database_password: SecretStr | None = None
-    database_password_file: Path | None = None
-    data_dir: Path = Path(".duban")
-    timezone: str = "Asia/Shanghai"
-    locale: Literal["zh-CN", "en"] = "zh-CN"
-    base_url: str = "http://127.0.0.1:8000"
+def known_timezone(value: str) -> str:
+    try:
+        ZoneInfo(value)
+    except (ZoneInfoNotFoundError, ValueError):
+        raise ValueError(f"unknown timezone {value!r}; use an IANA name such as Asia/Shanghai") from None
+    return value
 
-    smtp_host: str = "127.0.0.1"
-    smtp_port: int = Field(default=1025, ge=1, le=65535)
-    smtp_security: Literal["none", "starttls", "tls"] = "none"
-    smtp_username: str | None = None
-    smtp_password: SecretStr | None = None
-    smtp_password_file: Path | None = None
-    smtp_timeout: float = Field(default=30.0, gt=0)
-    mail_from: str = "duban@localhost"
-    # Mail (issue 4): connections per delivery run, when mail may go out, how long to retry.
-    smtp_max_connections: int = Field(default=4, ge=1, le=64)
-    delivery_window: bool = True
-    delivery_window_start: time = time(8, 30)
-    delivery_window_end: time = time(17, 30)
-    delivery_retry_max_age_hours: float = Field(default=48.0, gt=0)
-    # Messages a connection may send ahead of the database recording what the server answered: it
-    # bounds the duplicates a crash can cause (this many plus one, per connection), and costs
-    # throughput when commits are slow (notifications/README.md has the figures).
-    delivery_max_unrecorded: int = Field(default=32, ge=1, le=10_000)
-    # How long a delivery run's claim on its rows holds: a run killed mid-send leaves them to the
-    # first run after this (notifications/delivery.py:lease). At least 20 SMTP timeouts in any case.
-    delivery_lease_seconds: float = Field(default=600.0, ge=1, le=86_400)
-    digest_cron: str = "0 9 * * mon"
-    # 催办: an item's lead unit is urged at most once in this many hours, from every interface (0: no limit).
-    urge_interval_hours: float = Field(default=24.0, ge=0)
-    # The weekly digest attaches the weekly 通报 (.docx) for the leadership and the supervisors.
-    digest_attach_notice: bool = True
 
-    policy_file: Path | None = None
-    calendar_file: Path | None = None
-    scoring_file: Path | None = None  # the 考核 scoring model (config/scoring.yaml when unset)
-    # The sweep (issue 3): its schedule under `duban serve` (cron, in `timezone`).
-    sweep_cron: str = "*/15 * * * *"
+NUMBER_FIELDS = {"weekly_notice_number": {"year", "week"}, "item_notice_number": {"year", "item"}}
 
-    # Uploads (issue 14): limits checked while a file arrives and before it is parsed.
-    import_max_mb: int = Field(default=20, ge=1, le=1024)
-    import_parse_seconds: float = Field(default=120.0, gt=0)
-    xlsx_max_unzipped_mb: int = Field(default=100, ge=1)
-    xlsx_max_shared_strings: int = Field(default=500_000, ge=1)
-    xlsx_max_shared_strings_mb: int = Field(default=50, ge=1)
-    xlsx_max_cells: int = Field(default=2_000_000, ge=1)
-    # Evidence files (佐证材料, issue 11): per-file limit and the kinds accepted (models/attachments.py).
-    attachment_max_mb: int = Field(default=20, ge=1, le=1024)
-    attachment_types: list[str] = Field(default_factory=lambda: ["pdf", "image", "office", "ofd", "zip"])
 
-    # The office's documents (the weekly 通报 and the 督办通知单, notifications/documents/): the name in
-    # the red header and the signature, whom they are addressed to, and their document numbers.
-    office_name: str = "督查督办办公室"
-    notice_addressee: str = "各有关单位"
-    weekly_notice_number: str = "督通〔{year}〕{week}号"  # {year}, {week}: the ISO week's
-    item_notice_number: str = "督办〔{year}〕{item}号"  # {year}: the day it is made; {item}: the item's id
-    # The weekly 通报 lists each unit's longest overdue items, this many, and counts the rest (等N项).
-    weekly_notice_items_per_unit: int = Field(default=5, ge=1, le=1000)
+def known_fields(value: str, allowed: set[str]) -> str:
+    """A document number's pattern uses only the fields `allowed` ({year}, {week} ...)."""
+    try:
+        fields = {name for _, name, _, _ in string.Formatter().parse(value) if name is not None}
+    except ValueError as exc:
+        raise ValueError(f"{value!r} is not a valid pattern ({exc})") from None
+    if not fields <= allowed:
+        raise ValueError(f"{value!r} uses {', '.join(sorted(fields - allowed))}; it may use only "
+                         + ", ".join("{" + f + "}" for f in sorted(allowed)))
+    return value
 
-    # Reverse proxies (addresses or networks) whose X-Forwarded-For is believed. None by default,
-    # so no client can choose the address the login throttle counts against. A list in duban.toml;
-    # DUBAN_TRUSTED_PROXIES takes them comma-separated.
-    trusted_proxies: Annotated[list[str], NoDecode] = []
 
-    # Signs the web app's session cookies; when neither is set, web.auth keeps one in data_dir.
-    secret_key: SecretStr | None = None
-    secret_key_file: Path | None = None
-
-    @classmethod
-    def settings_customise_sources(
-        cls,
-        settings_cls: type[BaseSettings],
-        init_settings: PydanticBaseSettingsSource,
-        env_settings: PydanticBaseSettingsSource,
-        dotenv_settings: PydanticBaseSettingsSource,
-        file_secret_settings: PydanticBaseSettingsSource,
-    ) -> tuple[PydanticBaseSettingsSource, ...]:
-        toml = TomlConfigSettingsSource(settings_cls, toml_file=_toml_path())
-        return (init_settings, env_settings, toml)
-
-    @field_validator("timezone")
-    @classmethod
-    def _known_timezone(cls, value: str) -> str:
+def networks(value: object) -> object:
+    """Trusted proxies: a list, or (from the environment) comma-separated, each an address or network."""
+    if isinstance(value, str):
+        value = [entry.strip() for entry in value.split(",") if entry.strip()]
+    for entry in value if isinstance(value, list) else []:
         try:
-            ZoneInfo(value)
-        except (ZoneInfoNotFoundError, ValueError):
-            raise ValueError(f"unknown timezone {value!r}; use an IANA name such as Asia/Shanghai") from None
-        return value
+            ipaddress.ip_network(str(entry), strict=False)
+        except ValueError:
+            raise ValueError(f"{entry!r} is not an IP address or network (such as 10.0.0.1 or 10.0.0.0/8)") from None
+    return value
 
-    @field_validator("weekly_notice_number", "item_notice_number")
-    @classmethod
-    def _known_fields(cls, value: str, info: Any) -> str:
-        allowed = {"weekly_notice_number": {"year", "week"}, "item_notice_number": {"year", "item"}}[info.field_name]
-        try:
-            fields = {name for _, name, _, _ in string.Formatter().parse(value) if name is not None}
-        except ValueError as exc:
-            raise ValueError(f"{value!r} is not a valid pattern ({exc})") from None
-        if not fields <= allowed:
-            raise ValueError(f"{value!r} uses {', '.join(sorted(fields - allowed))}; it may use only "
-                             + ", ".join("{" + f + "}" for f in sorted(allowed)))
-        return value
 
-    @field_validator("trusted_proxies", mode="before")
-    @classmethod
-    def _networks(cls, value: object) -> object:
-        if isinstance(value, str):
-            value = [entry.strip() for entry in value.split(",") if entry.strip()]
-        for entry in value if isinstance(value, list) else []:
-            try:
-                ipaddress.ip_network(str(entry), strict=False)
-            except ValueError:
-                raise ValueError(f"{entry!r} is not an IP address or network (such as 10.0.0.1 or 10.0.0.0/8)") from None
-        return value
+def sender_address(value: str) -> str:
+    problem = address_problem(value.strip())
+    if problem == "not_email":
+        raise ValueError(f"{value!r} is not an email address")
+    if problem == "not_plain_email":
+        raise ValueError(f"{value!r} is not a plain email address; write only name@domain (no display name, "
+                         "<>, quotes or Bcc:)")
+    if problem == "email_not_ascii":
+        raise ValueError(f"{value.strip()!r}: the part before the @ is not ASCII, which mail servers take only "
+                         "with SMTPUTF8 (duban does not use it); the domain may be 督办.中国, the part before @ "
+                         "must be ASCII letters, digits or . _ -")
+    return value.strip()
 
-    @field_validator("mail_from")
-    @classmethod
-    def _address(cls, value: str) -> str:
-        problem = address_problem(value.strip())
-        if problem == "not_email":
-            raise ValueError(f"{value!r} is not an email address")
-        if problem == "not_plain_email":
-            raise ValueError(f"{value!r} is not a plain email address; write only name@domain (no display name, "
-                             "<>, quotes or Bcc:)")
-        if problem == "email_not_ascii":
-            raise ValueError(f"{value.strip()!r}: the part before the @ is not ASCII, which mail servers take only "
-                             "with SMTPUTF8 (duban does not use it); the domain may be 督办.中国, the part before @ "
-                             "must be ASCII letters, digits or . _ -")
-        return value.strip()
 
-    @field_validator("database_url")
-    @classmethod
-    def _known_database(cls, value: str) -> str:
-        if not value.startswith(("sqlite://", "postgresql://", "postgresql+psycopg://")):
-            raise ValueError("must start with sqlite:// or postgresql://")
-        return value
+def known_database(value: str) -> str:
+    if not value.startswith(("sqlite://", "postgresql://", "postgresql+psycopg://")):
+        raise ValueError("must start with sqlite:// or postgresql://")
+    return value
 
-    @model_validator(mode="after")
-    def _password_from_file(self) -> Settings:
-        for name in ("smtp", "database"):
-            path: Path | None = getattr(self, f"{name}_password_file")
-            if path is None:
-                continue
-            try:
-                secret = path.read_text(encoding="utf-8").strip()
-            except OSError as exc:
-                raise ValueError(f"DUBAN_{name.upper()}_PASSWORD_FILE: cannot read {path}: {exc.strerror}") from None
-            setattr(self, f"{name}_password", SecretStr(secret))
-        return self
+
+# Which check each field gets: after its type is checked, or (BEFORE_CHECKS) on the value as read.
+CHECKS: dict[str, Callable[[Any], Any]] = {
+    "timezone": known_timezone, "mail_from": sender_address, "database_url": known_database,
+    **{name: functools.partial(known_fields, allowed=allowed) for name, allowed in NUMBER_FIELDS.items()},
+}
+BEFORE_CHECKS: dict[str, Callable[[Any], Any]] = {"trusted_proxies": networks}
+
+SECRET_FILES = ("smtp", "database")  # DUBAN_<NAME>_PASSWORD_FILE fills <name>_password
+
+
+def password_from_file(name: str, path: Path) -> str:
+    try:
+        return path.read_text(encoding="utf-8").strip()
+    except OSError as exc:
+        raise ValueError(f"DUBAN_{name.upper()}_PASSWORD_FILE: cannot read {path}: {exc.strerror}") from None
+
+
+class SettingsProperties:
+    """What both readings work out from the values (the fields are declared in config/settings_model.py)."""
+
+    if TYPE_CHECKING:  # declared for the type checker only: pydantic would take them for fields
+        database_url: str
+        database_password: Any  # a SecretStr or config.settings_plain.Secret: get_secret_value()
+        data_dir: Path
+        timezone: str
+        xlsx_max_unzipped_mb: int
+        xlsx_max_shared_strings: int
+        xlsx_max_shared_strings_mb: int
+        xlsx_max_cells: int
 
     @property
     def xlsx_limits(self) -> XlsxLimits:
@@ -259,7 +186,11 @@ class Settings(BaseSettings):
 
 
 def load_settings(**overrides: object) -> Settings:
-    """Read settings; a bad value raises SettingsError naming the DUBAN_* variable."""
+    """Read settings with the model; a bad value raises SettingsError naming the DUBAN_* variable."""
+    from pydantic import ValidationError
+
+    from config.settings_model import Settings
+
     try:
         return Settings(**overrides)  # type: ignore[arg-type]
     except ValidationError as exc:
@@ -273,5 +204,22 @@ def load_settings(**overrides: object) -> Settings:
 
 
 @functools.cache
-def get_settings() -> Settings:
+def get_settings(plain: bool = False) -> Settings:
+    """The settings, read once a process. `plain=True` for code that only reads values (the read
+    commands, the policy and calendar files' paths): the plain reading when it vouches for every
+    value (it imports no pydantic, 0.15 s of a command's start), else the model's. A plain reading
+    hands anything else it is asked for (model_copy ...) to the model's."""
+    if plain:
+        from config.settings_plain import read_plain
+
+        found = read_plain()
+        return cast("Settings", found) if found is not None else get_settings()
     return load_settings()
+
+
+def __getattr__(name: str) -> Any:
+    if name == "Settings":  # the model, imported when a module asks for it (pydantic: 0.15 s)
+        from config.settings_model import Settings
+
+        return Settings
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
