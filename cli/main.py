@@ -8,10 +8,15 @@ import logging
 import sqlite3
 import sys
 from collections.abc import Callable
-from typing import Any
+from dataclasses import dataclass
+from enum import Enum
+from types import UnionType
+from typing import Any, get_args, get_origin
 
 import typer
+import typer.core
 import typer.main
+from typer._coercion import RuntimeParam, TypeDescriptor
 
 from cli.common import CliError, err_console
 from cli.words import _, error_text
@@ -32,6 +37,47 @@ COMMANDS = {
     "ical": "score", "notice": "notice", "periods": "periods", "schedules": "schedules",
 }
 MODULES = tuple(dict.fromkeys(COMMANDS.values()))
+
+
+@dataclass(frozen=True)
+class _AsGiven(RuntimeParam):
+    """A parameter's value kept as click gives it when it already has the parameter's type.
+
+    typer 0.29 coerces every parameter's value through a pydantic TypeAdapter made on first use:
+    importing pydantic and making them cost 0.12 s of each command's start (`duban report` does not
+    otherwise import pydantic; docs/benchmarks.md). For a str given to a str parameter, a member to
+    an Enum one, a whole number to an int one without limits (a default, or click's conversion),
+    typer's adapter returns the value itself; every other value is coerced typer's way.
+    tests/cli/test_as_given.py checks both against typer's.
+    """
+
+    descriptor: TypeDescriptor | None = None
+
+    def _coerce_value(self, value: Any, param: Any, ctx: Any) -> Any:
+        if as_given(self.descriptor, value):
+            return value
+        return _typer_runtime_param(self.descriptor)._coerce_value(value, param=param, ctx=ctx)
+
+
+_typer_runtime_param = typer.core.build_runtime_param
+
+
+def as_given(descriptor: Any, value: Any) -> bool:
+    """Whether typer's coercion of `value` for the parameter `descriptor` gives `value` itself."""
+    annotation, info = descriptor.annotation, descriptor.parameter_info
+    if info.parser is not None or descriptor.is_file:
+        return False
+    if get_origin(annotation) is UnionType and len(get_args(annotation)) == 2 and type(None) in get_args(annotation):
+        annotation = next(arg for arg in get_args(annotation) if arg is not type(None))
+    if annotation is str or (isinstance(annotation, type) and issubclass(annotation, Enum)):
+        return type(value) is annotation
+    if annotation is int:
+        return type(value) is int and info.min is None and info.max is None and not info.clamp
+    return False
+
+
+typer.core.build_runtime_param = lambda descriptor: _AsGiven(descriptor.parameter_info, descriptor.annotation,
+                                                             descriptor)
 
 
 def app(modules: tuple[str, ...] = MODULES) -> typer.Typer:
