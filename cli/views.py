@@ -6,7 +6,6 @@ from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 from rich.cells import cell_len
-from rich.table import Table
 
 from cli.common import (
     JsonOption,
@@ -58,17 +57,27 @@ def items(
     archived: Annotated[bool, typer.Option("--archived", help="Include items of archived documents.")] = False,
 ) -> None:
     """List items, with the filters of the items page."""
-    from models.read.views import ItemQuery, list_rows
-
     at, tz = resolve_now(now), settings().tz
-    query = ItemQuery(document=document or "", unit=unit or "", unit_role=unit_role, status=status, overdue=overdue,
-                      due_soon=due_soon, unacknowledged=unacknowledged, sort="document", per_page=limit or 1,
-                      archived=archived, supervisor=supervisor or "")
-    with open_session() as session:
-        data = [row.as_dict() for row in list_rows(session, None, query, at, tz, everything=not limit)]
+    path = sqlite_path()
+    filtered = document or unit or status or overdue or due_soon or unacknowledged or supervisor
+    if path is not None and not filtered:  # read without SQLAlchemy (models.read.listed)
+        from models.read.listed import sqlite_items
+
+        with open_sqlite(path) as connection:
+            data = [row.as_dict() for row in sqlite_items(connection, at, tz, archived=archived, limit=limit)]
+    else:
+        from models.read.views import ItemQuery, list_rows
+
+        query = ItemQuery(document=document or "", unit=unit or "", unit_role=unit_role, status=status,
+                          overdue=overdue, due_soon=due_soon, unacknowledged=unacknowledged, sort="document",
+                          per_page=limit or 1, archived=archived, supervisor=supervisor or "")
+        with open_session() as session:
+            data = [row.as_dict() for row in list_rows(session, None, query, at, tz, everything=not limit)]
     if as_json:
         print_json(data)
         return
+    from rich.table import Table  # not for --json (0.02 s of its start)
+
     table = Table(title=n_("{n} item", "{n} items", len(data)), title_justify="left")
     for column in (_("Id"), _("Item"), _("Title"), _("Lead unit"), _("Deadline"), _("Status")):
         table.add_column(column, overflow="fold")
@@ -125,6 +134,8 @@ def show(
               (_("Urged"), str(detail["urged"]))]
     for name, value in fields:
         console.print("  " + _("{name}: {value}", name=name, value=value), highlight=False)
+    from rich.table import Table
+
     table = Table(title=_("Timeline"), title_justify="left")
     for column in (_("When"), _("Event"), _("Who"), _("Details")):
         table.add_column(column, overflow="fold")
@@ -192,6 +203,8 @@ def render_report(data: dict[str, Any]) -> None:
             if lines is not None:  # no colours to show: the same text as Rich's, laid out here
                 console.file.write("".join(line + "\n" for line in lines))
                 continue
+            from rich.table import Table
+
             table = Table(title=title if number == 0 else None, title_justify="left")
             table.add_column(name, overflow="fold", min_width=8)
             for index in part:

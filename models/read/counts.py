@@ -113,19 +113,19 @@ def report(now: datetime, tz: ZoneInfo, documents: dict[Any, Row], units: dict[A
 def sqlite_report(connection: sqlite3.Connection, now: datetime, tz: ZoneInfo) -> dict[str, Any]:
     """`models.read.figures.build_report` on a SQLite database, through its DBAPI connection."""
     day = Day.at(now, tz)
-    archived = [document_id for (document_id,) in _run(connection, "archived_documents", {})]
+    archived = [document_id for (document_id,) in run_compiled(connection, "archived_documents", {})]
     params = {"today": day.today, "soon_until": day.soon_until, "archived": archived,
               "shift": sqlite_shift(due_day_end_shift(tz, now))}
     grouped = {}
     for key in ("document", "unit"):
-        names = dict(_run(connection, f"{key}_names", {}))
-        found = [_run(connection, f"{key}_{part}" + ("_archived" if archived else ""), params)
+        names = dict(run_compiled(connection, f"{key}_names", {}))
+        found = [run_compiled(connection, f"{key}_{part}" + ("_archived" if archived else ""), params)
                  for part in ("counts", "urged", "periods")]
         grouped[key] = named(rows_by_key(1, *found), names)
     return report(now, tz, grouped["document"], grouped["unit"])
 
 
-def _run(connection: sqlite3.Connection, name: str, params: dict[str, Any]) -> list[Any]:
+def run_compiled(connection: sqlite3.Connection, name: str, params: dict[str, Any]) -> list[Any]:
     """One statement of models/read/report_sql.py with `params` (dates as SQLAlchemy stores them on
     SQLite, a list for an expanding parameter) and its constants."""
     from models.read.report_sql import SQLITE

@@ -8,17 +8,14 @@ Words come from the shared catalogs (config/i18n) in the reader's locale, so thi
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import date, datetime
-from typing import Any
+from typing import Any, Protocol
 from zoneinfo import ZoneInfo
-
-from sqlmodel import Session, col, select
 
 from config.clock import parse_instant
 from config.i18n import N_, day_name, gettext, locale_or_default, lookup, ngettext
-from models.tables import Item, ItemEvent
 
 EVENT = "event"  # msgctxt of an event's kind where it reads differently from the state of the same id
 _THRESHOLD = re.compile(r"(before|level|repeat)-(\d+)")
@@ -40,11 +37,21 @@ class TimelineLine:
     details: list[str] = field(default_factory=list)  # each a short phrase in words
 
 
-def item_events(session: Session, item: Item) -> Sequence[ItemEvent]:
-    """The item's events, oldest first."""
-    return session.exec(
-        select(ItemEvent).where(ItemEvent.item_id == item.id).order_by(col(ItemEvent.at), col(ItemEvent.id))
-    ).all()
+class Event(Protocol):
+    """What a timeline reads of an event (models.tables.ItemEvent, or a row read without the ORM)."""
+
+    @property
+    def at(self) -> datetime: ...
+    @property
+    def kind(self) -> str: ...
+    @property
+    def actor_label(self) -> str: ...
+    @property
+    def from_status(self) -> str | None: ...
+    @property
+    def to_status(self) -> str | None: ...
+    @property
+    def payload(self) -> dict[str, Any]: ...
 
 
 class _Words:
@@ -84,7 +91,7 @@ def threshold_words(key: str, locale: str) -> str:
     return n_("repeat reminder, {n} working day overdue", "repeat reminder, {n} working days overdue", n)
 
 
-def timeline_lines(events: Iterable[ItemEvent], locale: str, tz: ZoneInfo) -> Iterable[TimelineLine]:
+def timeline_lines(events: Iterable[Event], locale: str, tz: ZoneInfo) -> Iterable[TimelineLine]:
     """Each event as a line in `locale`'s words (times stay instants; callers show them locally)."""
     _ = _Words(locale)
     for event in events:

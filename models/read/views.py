@@ -2,22 +2,37 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass, replace
 from datetime import date, datetime
-from typing import Any, NamedTuple
+from typing import Any
 from zoneinfo import ZoneInfo
 
 from sqlalchemy import CompoundSelect, bindparam, func, literal_column, union_all
 from sqlmodel import Session, col, select
 
 from models.attachments import as_listed, attachments_of
-from models.errors import InvalidInput
 from models.lifecycle import Action, allowed_actions
 from models.periods import item_periods
 from models.read.due import Day, unacknowledged_condition
 from models.read.figures import names_of
-from models.read.filters import ItemFilter, UnitRole, conditions, conditions_and_unit, plain_rows
-from models.read.timeline import TimelineLine, item_events, timeline_lines
+from models.read.filters import (
+    ItemFilter,
+    UnitRole,
+    conditions,
+    conditions_and_unit,
+    not_archived,
+    plain_rows,
+)
+from models.read.listed import (
+    MARKS_CHUNK,
+    MAX_EXPORT_ROWS,
+    ItemRow,
+    ListedItem,
+    item_rows,
+    too_long,
+)
+from models.read.timeline import TimelineLine, timeline_lines
 from models.tables import (
     Document,
     ExtensionRequest,
@@ -29,7 +44,6 @@ from models.tables import (
     Person,
     ProgressReport,
     Role,
-    Status,
     Unit,
     shown_name,
 )
@@ -43,7 +57,6 @@ SORTS: dict[str, tuple[Any, ...]] = {
     "updated": (col(Item.updated_at).desc(), col(Item.id).desc()),
 }
 PER_PAGE = 50
-MAX_EXPORT_ROWS = 100_000
 
 
 @dataclass(frozen=True)
@@ -64,46 +77,7 @@ class ItemQuery(ItemFilter):
         return out
 
 
-class ListedItem(NamedTuple):
-    """The columns of an item that lists show (plain tuples: ORM objects cost more than the query)."""
-
-    id: int
-    number: str
-    title: str
-    status: Status
-    deadline: date
-    original_deadline: date
-    escalation_level: int
-    version: int
-
-
 LISTED_COLUMNS = tuple(col(getattr(Item, name)) for name in ListedItem._fields)
-
-
-@dataclass(frozen=True)
-class ItemRow:
-    item: ListedItem
-    document: str
-    lead_unit: str
-    due_state: str
-    light: str
-    unacknowledged: bool = False  # 未签收 (models.read.due.unacknowledged_condition)
-    urged: int = 0  # 催办: how many times
-
-    @property
-    def ref(self) -> str:
-        return f"{self.document}/{self.item.number}"
-
-    def as_dict(self) -> dict[str, Any]:
-        item = self.item
-        return {
-            "id": item.id, "ref": self.ref, "document": self.document, "number": item.number,
-            "title": item.title, "lead_unit": self.lead_unit, "status": item.status,
-            "due_state": self.due_state, "light": self.light, "deadline": item.deadline.isoformat(),
-            "original_deadline": item.original_deadline.isoformat(),
-            "escalation_level": item.escalation_level, "version": item.version,
-            "unacknowledged": self.unacknowledged, "urged": self.urged,
-        }
 
 
 @dataclass(frozen=True)
@@ -177,16 +151,9 @@ def _rows(session: Session, where: list[Any], query: ItemQuery, day: Day, everyt
         statement = statement.offset((max(query.page, 1) - 1) * query.per_page).limit(query.per_page)
     found = plain_rows(session).execute(statement).all()
     if everything and len(found) > MAX_EXPORT_ROWS:
-        raise InvalidInput(f"this list has more than {MAX_EXPORT_ROWS:,} items, more than one export or listing "
-                           f"holds; narrow it with a filter", code="list.too_long",
-                           params={"limit": f"{MAX_EXPORT_ROWS:,}"})
+        raise too_long()
     unacknowledged, urged = _marks_within(session, where) if everything else _marks(session, [row[0] for row in found])
-    out = []
-    for row in found:
-        item = ListedItem(*row[:-2])
-        out.append(ItemRow(item, row[-2], row[-1], day.due_state(item.status, item.deadline),
-                           day.light(item.status, item.deadline), item.id in unacknowledged, urged.get(item.id, 0)))
-    return out
+    return item_rows(found, day, unacknowledged, urged)
 
 
 # The rows' columns, joins and order built once for each sort; a page adds its conditions and limits.
@@ -197,8 +164,6 @@ _ROWS_IN_ORDER = {
     .order_by(*order)
     for sort, order in SORTS.items()
 }
-
-MARKS_CHUNK = 5000  # ids a query names at once (SQLite allows 32,766 parameters)
 
 # Built once, the ids bound at each call: building them per page (50 ids coerced into bound
 # parameters, the statement's cache key worked out afresh) cost more than running them. One
@@ -234,13 +199,29 @@ def _marks(session: Session, ids: list[int]) -> tuple[set[int], dict[int, int]]:
 def _marks_within(session: Session, where: list[Any]) -> tuple[set[int], dict[int, int]]:
     """`_marks` for every item within `where` (a whole list, not a page), asked with the list's own
     conditions rather than thousands of ids: a third of the time on 10k items (docs/benchmarks.md)."""
+    unacknowledged, urged = _marks_within_statements(where)
     connection = plain_rows(session)
-    unacknowledged = set(connection.execute(select(Item.id).where(*where, unacknowledged_condition())).scalars().all())
-    urged = dict(connection.execute(
-        select(ItemEvent.item_id, func.count()).join(Item, col(Item.id) == ItemEvent.item_id)
-        .where(*where, ItemEvent.kind == "urged").group_by(ItemEvent.item_id)
-    ).all())
-    return unacknowledged, urged
+    return set(connection.execute(unacknowledged).scalars().all()), dict(connection.execute(urged).all())
+
+
+def _marks_within_statements(where: list[Any]) -> tuple[Any, Any]:
+    return (select(Item.id).where(*where, unacknowledged_condition()),
+            select(ItemEvent.item_id, func.count()).join(Item, col(Item.id) == ItemEvent.item_id)
+            .where(*where, ItemEvent.kind == "urged").group_by(ItemEvent.item_id))
+
+
+def list_statements() -> dict[str, Any]:
+    """The statements `list_rows` runs for the CLI's unfiltered list (sorted by document), by name, with
+    the archived documents' ids, a page's limit and offset and the listed ids as bound parameters
+    (archived, limit, offset, ids): models/read/report_sql.py, read by models.read.listed.sqlite_items."""
+    out: dict[str, Any] = {"items_marks_among": _MARKS_AMONG}
+    for suffix, where in (("", []), ("_archived", [not_archived(bindparam("archived", expanding=True))])):
+        rows = _ROWS_IN_ORDER["document"].where(*where)
+        unacknowledged, urged = _marks_within_statements(where)
+        out.update({f"items{suffix}": rows.limit(MAX_EXPORT_ROWS + 1),
+                    f"items_page{suffix}": rows.offset(bindparam("offset")).limit(bindparam("limit")),
+                    f"items_unacknowledged{suffix}": unacknowledged, f"items_urged{suffix}": urged})
+    return out
 
 
 # An item's page reads these on every view: built once, the ids bound at each call, and read as
@@ -267,6 +248,14 @@ _ACKNOWLEDGEMENTS = select(ItemAcknowledgement.unit_id, ItemAcknowledgement.pers
     ItemAcknowledgement.item_id == bindparam("item_id"))
 _ACTOR_UNITS = (select(Person.id, Unit.name).join(Unit, col(Unit.id) == Person.unit_id)
                 .where(col(Person.id).in_(bindparam("ids", expanding=True))))
+
+
+def item_events(session: Session, item: Item) -> Sequence[ItemEvent]:
+    """The item's events, oldest first."""
+    return session.exec(_EVENTS, params={"item_id": item.id}).all()
+
+
+_EVENTS = select(ItemEvent).where(ItemEvent.item_id == bindparam("item_id")).order_by(col(ItemEvent.at), col(ItemEvent.id))
 
 
 def item_detail(

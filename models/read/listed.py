@@ -1,0 +1,106 @@
+"""The item lists' rows as people read them (page, CLI, API, export), without SQLAlchemy: the row,
+its limits, and the CLI's list read through the DBAPI connection of a SQLite file (`sqlite_items`)
+with the statements models.read.views builds, compiled into models/read/report_sql.py.
+
+`duban items` on a SQLite file reads here so that it imports neither SQLAlchemy, SQLModel nor the
+tables (docs/benchmarks.md); tests/cli/test_items_plain.py compares both readings.
+"""
+
+from __future__ import annotations
+
+import sqlite3
+from dataclasses import dataclass
+from datetime import date, datetime
+from typing import Any, NamedTuple
+from zoneinfo import ZoneInfo
+
+from models.errors import InvalidInput
+from models.read.counts import run_compiled
+from models.read.day import Day
+from models.states import Status
+
+MAX_EXPORT_ROWS = 100_000
+MARKS_CHUNK = 5000  # ids a query names at once (SQLite allows 32,766 parameters)
+
+
+class ListedItem(NamedTuple):
+    """The columns of an item that lists show (plain tuples: ORM objects cost more than the query)."""
+
+    id: int
+    number: str
+    title: str
+    status: Status
+    deadline: date
+    original_deadline: date
+    escalation_level: int
+    version: int
+
+
+@dataclass(frozen=True)
+class ItemRow:
+    item: ListedItem
+    document: str
+    lead_unit: str
+    due_state: str
+    light: str
+    unacknowledged: bool = False  # 未签收 (models.read.due.unacknowledged_condition)
+    urged: int = 0  # 催办: how many times
+
+    @property
+    def ref(self) -> str:
+        return f"{self.document}/{self.item.number}"
+
+    def as_dict(self) -> dict[str, Any]:
+        item = self.item
+        return {
+            "id": item.id, "ref": self.ref, "document": self.document, "number": item.number,
+            "title": item.title, "lead_unit": self.lead_unit, "status": item.status,
+            "due_state": self.due_state, "light": self.light, "deadline": item.deadline.isoformat(),
+            "original_deadline": item.original_deadline.isoformat(),
+            "escalation_level": item.escalation_level, "version": item.version,
+            "unacknowledged": self.unacknowledged, "urged": self.urged,
+        }
+
+
+def too_long() -> InvalidInput:
+    """Refusing a whole list (export, CLI) of more than MAX_EXPORT_ROWS rather than cutting it short."""
+    return InvalidInput(f"this list has more than {MAX_EXPORT_ROWS:,} items, more than one export or listing "
+                        f"holds; narrow it with a filter", code="list.too_long",
+                        params={"limit": f"{MAX_EXPORT_ROWS:,}"})
+
+
+def item_rows(found: list[Any], day: Day, unacknowledged: set[int], urged: dict[int, int]) -> list[ItemRow]:
+    """Rows from the list's columns (ListedItem's, then the document's and the lead unit's names)."""
+    out = []
+    for row in found:
+        item = ListedItem(*row[:-2])
+        out.append(ItemRow(item, row[-2], row[-1], day.due_state(item.status, item.deadline),
+                           day.light(item.status, item.deadline), item.id in unacknowledged, urged.get(item.id, 0)))
+    return out
+
+
+def sqlite_items(connection: sqlite3.Connection, now: datetime, tz: ZoneInfo, *, archived: bool,
+                 limit: int) -> list[ItemRow]:
+    """`models.read.views.list_rows` for the CLI's unfiltered list (with --archived, --limit) on a
+    SQLite database, through its DBAPI connection: every row, or the first `limit`."""
+    day = Day.at(now, tz)
+    excluded = [] if archived else [document_id for (document_id,) in run_compiled(connection, "archived_documents", {})]
+    suffix, params = ("_archived", {"archived": excluded}) if excluded else ("", {})
+    if limit:
+        found = run_compiled(connection, f"items_page{suffix}", {**params, "limit": limit, "offset": 0})
+        unacknowledged, urged = set(), {}
+        ids = [row[0] for row in found]
+        for start in range(0, len(ids), MARKS_CHUNK):
+            for item_id, count in run_compiled(connection, "items_marks_among", {"ids": ids[start:start + MARKS_CHUNK]}):
+                if count:
+                    urged[item_id] = count
+                else:
+                    unacknowledged.add(item_id)
+    else:
+        found = run_compiled(connection, f"items{suffix}", params)
+        if len(found) > MAX_EXPORT_ROWS:
+            raise too_long()
+        unacknowledged = {item_id for (item_id,) in run_compiled(connection, f"items_unacknowledged{suffix}", params)}
+        urged = dict(run_compiled(connection, f"items_urged{suffix}", params))
+    return item_rows([(*row[:4], date.fromisoformat(row[4]), date.fromisoformat(row[5]), *row[6:]) for row in found],
+                     day, unacknowledged, urged)
