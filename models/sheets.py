@@ -49,6 +49,7 @@ RISKY_STARTS = ("=", "+", "-", "@", "\t", "\r")
 _SHEET_TITLE_BAD = re.compile(r"[\[\]:*?/\\]")
 _MAX_TEXT = 32767  # Excel's limit of a cell's text
 _FLUSH_ROWS = 2000  # rows of XML held before they go into the archive
+_EXACT = 2**53  # an int below this in size is a float exactly, so "%.16g" writes its digits
 
 
 @dataclass(frozen=True)
@@ -168,6 +169,7 @@ class _Cells:
     def __init__(self, styles: _Styles, tz: tzinfo | None) -> None:
         self.styles, self.tz = styles, tz
         self.serials: dict[object, str] = {}  # a date or time -> its serial day number, as written
+        self.attributes: dict[tuple[bool, str, bool, bool], str] = {}  # a format -> its cells' style attribute
 
     def row(self, number: int, values: Iterable[object], letters: list[str],
             columns: list[Column] | None, bold: bool) -> str:
@@ -179,7 +181,13 @@ class _Cells:
                     cells.append(self.cell(_letter(letters, index) + suffix, value, None, bold))
         else:
             for letter, value, column in zip(letters, values, columns, strict=False):
-                if value is not None:
+                kind = type(value)
+                if kind is str:  # the common cells written here, as `cell` writes them, without its checks
+                    cells.append(self.text(letter + suffix, value, bold, column.wrap))
+                elif kind is int and -_EXACT < value < _EXACT:  # type: ignore[operator]
+                    style = self.style(bold, column.number_format or "General", column.wrap, False)
+                    cells.append(f'<c r="{letter}{suffix}"{style} t="n"><v>{value}</v></c>')
+                elif value is not None:
                     cells.append(self.cell(letter + suffix, value, column, bold))
         return f'<row r="{number}">{"".join(cells)}</row>' if cells else f'<row r="{number}"/>'
 
@@ -189,7 +197,10 @@ class _Cells:
         kind = type(value)
         if kind is str or isinstance(value, (str, bytes)):
             return self.text(ref, value, bold, wrap)  # type: ignore[arg-type]
-        if kind is bool:
+        if kind is int and -_EXACT < value < _EXACT:  # type: ignore[operator]
+            body, data_type = str(value), "n"  # what _number writes of it
+            number_format = number_format or "General"
+        elif kind is bool:
             body, data_type = ("1" if value else "0"), "b"
             number_format = number_format or "General"
         elif isinstance(value, (int, float, Decimal)):
@@ -200,9 +211,16 @@ class _Cells:
             number_format = number_format or get_time_format(type(value))
         else:
             raise ValueError(f"Cannot convert {value!r} to Excel")
-        style = self.styles.id(bold, number_format, wrap, False)
-        s = f' s="{style}"' if style else ""
-        return f'<c r="{ref}"{s} t="{data_type}"><v>{body}</v></c>'
+        return f'<c r="{ref}"{self.style(bold, number_format, wrap, False)} t="{data_type}"><v>{body}</v></c>'
+
+    def style(self, bold: bool, number_format: str, wrap: bool, quote: bool) -> str:
+        """The cell's ` s="n"` attribute ("" for the plain format), remembered per format."""
+        key = (bold, number_format, wrap, quote)
+        found = self.attributes.get(key)
+        if found is None:
+            style = self.styles.id(bold, number_format, wrap, quote)
+            found = self.attributes[key] = f' s="{style}"' if style else ""
+        return found
 
     def text(self, ref: str, value: str | bytes, bold: bool, wrap: bool) -> str:
         if isinstance(value, bytes):
@@ -212,8 +230,7 @@ class _Cells:
         text = ILLEGAL_CHARACTERS_RE.sub("", value)
         quote = text.startswith(RISKY_STARTS)
         text = str(text)[:_MAX_TEXT]
-        style = self.styles.id(bold, "General", wrap, quote)
-        s = f' s="{style}"' if style else ""
+        s = self.style(bold, "General", wrap, quote)
         if not text:
             return f'<c r="{ref}"{s} t="inlineStr"></c>'
         space = ' xml:space="preserve"' if text != text.strip() else ""

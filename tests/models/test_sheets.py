@@ -109,7 +109,7 @@ CORPUS_TEXTS = [
     "单位" * 20000, "=" + "x" * 40000, "😀 emoji", "\u3000全角空格\u3000", "%(x)s %s %%",
 ]
 CORPUS_VALUES: list[object] = [
-    None, 0, 1, -7, 2**53 + 1, 10**20, 0.1, 1 / 3, -2.5e-12, 1e300, float("nan"), float("inf"), True, False,
+    None, 0, 1, -7, 2**53 + 1, 2**53 - 1, -(2**53) + 1, 10**20, 0.1, 1 / 3, -2.5e-12, 1e300, float("nan"), float("inf"), True, False,
     Decimal("12.345"), Decimal("1E+3"), date(2024, 6, 30), date(1900, 1, 1), date(1900, 3, 1), date(9999, 12, 31),
     datetime(2024, 6, 30, 23, 59, 59, 999999), datetime(2024, 6, 30), time(8, 30),  # noqa: DTZ001 - naive, as Excel
     timedelta(days=2, hours=3),
