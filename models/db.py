@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import json
 from datetime import UTC, datetime
+from json.encoder import JSONEncoder, c_make_encoder, encode_basestring_ascii  # type: ignore[attr-defined]
 from typing import Any
 
 from sqlalchemy import JSON, DateTime, create_engine, event
@@ -34,6 +36,20 @@ class UTCDateTime(TypeDecorator[datetime]):
 
 JSONList = JSON().with_variant(JSON(), "postgresql")
 
+# json.dumps with its default settings makes a new C encoder at every call: about half of the time it
+# takes for a small payload, and the sweep of 10k items writes some 33,000 (events, notifications,
+# address lists). One encoder made once writes the same text. It does not check for cycles (nothing
+# stored has one; a cyclic value fails with RecursionError instead of ValueError).
+_ENCODER = (c_make_encoder(None, JSONEncoder().default, encode_basestring_ascii, None, ": ", ", ", False, False, True)
+            if c_make_encoder is not None else None)
+
+
+def json_text(value: Any) -> str:
+    """`json.dumps(value)`, the same text, faster: every JSON column's serializer (`make_engine`)."""
+    if _ENCODER is None:
+        return json.dumps(value)
+    return "".join(_ENCODER(value, 0))
+
 
 def make_engine(url: str, *, sqlite_mmap_bytes: int = 0, **kwargs: Any) -> Engine:
     """An engine with the settings duban relies on (SQLite: WAL, foreign keys, busy timeout).
@@ -43,6 +59,7 @@ def make_engine(url: str, *, sqlite_mmap_bytes: int = 0, **kwargs: Any) -> Engin
     """
     if url.startswith("postgresql://"):
         url = "postgresql+psycopg://" + url.removeprefix("postgresql://")
+    kwargs.setdefault("json_serializer", json_text)
     if url.startswith("sqlite"):
         engine = create_engine(url, connect_args={"timeout": TIMEOUT_S}, **kwargs)
         event.listen(engine, "connect", _sqlite_pragmas)
