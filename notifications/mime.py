@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import binascii
 import itertools
+import re
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from urllib.parse import quote
@@ -25,6 +26,7 @@ from urllib.parse import quote
 CRLF = "\r\n"
 MAX_LINE = 78  # RFC 5322's "should"; 998 is the "must"
 MAX_ENCODED_LINE = 76  # RFC 2047: a line holding encoded words
+_BASE64_LINE = re.compile(".{1,76}")  # base64 text has no line breaks: one match a body line (RFC 2045)
 _CHROME = len("=?utf-8?b?") + len("?=")
 _SPECIALS = frozenset('()<>@,:;."[]\\')
 
@@ -138,7 +140,7 @@ def _leaf(part: Part) -> str:
 def base64_body(data: bytes) -> str:
     """Base64 in lines of 76 characters, each ended by CRLF."""
     text = binascii.b2a_base64(data, newline=False).decode("ascii")
-    return "".join(text[i:i + 76] + CRLF for i in range(0, len(text), 76))
+    return CRLF.join(_BASE64_LINE.findall(text)) + CRLF if text else ""
 
 
 def _with_params(line: str, params: Sequence[tuple[str, str]]) -> str:

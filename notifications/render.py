@@ -16,10 +16,8 @@ from jinja2 import (
     FileSystemLoader,
     StrictUndefined,
     pass_context,
-    pass_eval_context,
     select_autoescape,
 )
-from jinja2.nodes import EvalContext
 from jinja2.runtime import Context
 from markupsafe import Markup, escape
 
@@ -90,36 +88,66 @@ def _changes(details: Any, locale: str) -> str:
     return ("；" if locale == "zh-CN" else "; ").join(change_phrases(details, locale))
 
 
-def _cells(locale: str) -> Any:
-    @pass_eval_context
-    def cells(eval_ctx: EvalContext, lines: Iterable[Any], columns: Sequence[tuple[str, Any]]) -> list[tuple[Any, list[tuple[Any, Any]]]]:
-        """Each line with its extra columns' (label, value), for a notice's table or list (_macros.*):
-        `columns` is (key, label) pairs. One call a table: a macro call a cell was most of the
-        rendering of a long notice. In html the values are escaped where they are shown, and the
-        translated words are not (as `_()` in a template)."""
-        markup = eval_ctx.autoescape
-        words = Markup if markup else str
-        level = words(gettext(locale, N_("level %(n)s")))
-        lead, co = words(pgettext(locale, "role", "lead unit")), words(pgettext(locale, "role", "co-unit"))
+def _cell_values(locale: str, markup: bool) -> Any:
+    """A function of (line, key) giving a notice's extra column's value (its days left, escalation
+    level, role, reason, ...); in html the translated words are Markup (as `_()` in a template) and
+    the values are escaped where they are shown."""
+    words = Markup if markup else str
+    level = words(gettext(locale, N_("level %(n)s")))
+    lead, co = words(pgettext(locale, "role", "lead unit")), words(pgettext(locale, "role", "co-unit"))
 
-        def value(line: Any, key: str) -> Any:
-            if key == "details.level":
-                return level % {"n": line.details.get("level", "")}  # type: ignore[no-any-return]
-            if key == "role":
-                return lead if line.role == "lead" else co
-            if key == "changes":
-                return _changes(line.details, locale)
-            if key.startswith("details."):
-                return _date(line.details.get(key[8:], ""))
-            return getattr(line, key)
+    def value(line: Any, key: str) -> Any:
+        if key == "details.level":
+            return level % {"n": line.details.get("level", "")}
+        if key == "role":
+            return lead if line.role == "lead" else co
+        if key == "changes":
+            return _changes(line.details, locale)
+        if key.startswith("details."):
+            return _date(line.details.get(key[8:], ""))
+        return getattr(line, key)
 
-        return [(line, [(label, value(line, key)) for key, label in columns]) for line in lines]
+    return value
 
-    return cells
+
+def _item_rows(locale: str) -> Any:
+    def item_rows(lines: Iterable[Any], columns: Sequence[tuple[str, Any]], lead_unit_label: Markup,
+                  deadline_label: Markup) -> Markup:
+        """A notice table's rows (item_table in _macros.html), each `<tr>` written whole here as the
+        template wrote it cell by cell: the labels are the template's own (Markup), the ledger's
+        text and the extra columns' values escaped as `{{ }}` escapes them."""
+        value = _cell_values(locale, True)
+        lead_label, deadline = _text(lead_unit_label), _text(deadline_label)
+        labels = [(key, _text(label)) for key, label in columns]
+        out = []
+        for line in lines:
+            extra = "".join([f"<td>{label}{_text(value(line, key))}</td>" for key, label in labels])
+            out.append(f'<tr><td class="lead"><a href="{_text(line.url)}">{_text(line.ref)}</a></td>'
+                       f'<td>{_text(line.title)}</td><td>{lead_label}{_text(line.lead_unit)}</td>'
+                       f'<td class="num">{deadline}{_shown_day(line.deadline)}</td>{extra}</tr>\n')
+        return Markup("".join(out))
+
+    return item_rows
+
+
+def _list_rows(locale: str) -> Any:
+    def list_rows(lines: Iterable[Any], columns: Sequence[tuple[str, Any]], first: str, more: str) -> str:
+        """A notice list's entries (item_list in _macros.txt), written here as the template wrote them:
+        `first` and `more` are the translated patterns, filled in for each line."""
+        value = _cell_values(locale, False)
+        out = []
+        for number, line in enumerate(lines, 1):
+            extra = "".join(more % {"label": label, "value": value(line, key)} for key, label in columns)
+            out.append(f"{number}. {line.ref!s} {line.title!s}\n"
+                       f"   {first % {'lead': line.lead_unit, 'deadline': _date(line.deadline)}}{extra}\n"
+                       f"   {line.url!s}\n")
+        return "".join(out)
+
+    return list_rows
 
 
 def _text(value: Any) -> str:
-    """`escape(value)`'s text, for the ledger's text in a digest's rows: a str's escaping done here
+    """`escape(value)`'s text, for the ledger's text in a digest's or notice's rows: a str's escaping done here
     (markupsafe's entities), without making a Markup of each (escape() cost ten times as much a value)."""
     if type(value) is not str:
         return escape(value)
@@ -246,7 +274,8 @@ def environment(locale: str = DEFAULT_LOCALE) -> Environment:
     env.filters["week"] = lambda value: week_name(value, locale)
     env.filters["when"] = _when(locale)
     env.filters["changes"] = lambda details: _changes(details, locale)
-    env.filters["cells"] = _cells(locale)
+    env.filters["item_rows"] = _item_rows(locale)
+    env.filters["list_rows"] = _list_rows(locale)
     env.globals.update(supervisor_rows=supervisor_rows, unit_rank_rows=unit_rank_rows, unit_lines=unit_lines)
     return env
 

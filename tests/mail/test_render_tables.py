@@ -1,6 +1,6 @@
 """Notice tables and lists look their words up once a table (item_table and item_list in
-notifications/templates/_macros.*), not once a row, and their extra columns' values come from one
-`cells` call a table, not a `cell` macro call a cell: every notice still renders byte for byte as
+notifications/templates/_macros.*), not once a row, and their rows are written in one Python call a
+table (item_rows, list_rows), not a `cell` macro call a cell: every notice still renders byte for byte as
 it did when each row looked them up itself and each cell was a macro. The macros as they were are
 kept here and rendered through the same environment, on a corpus of every kind with every column,
 in zh-CN and en, with values that look like format placeholders or need escaping."""
@@ -73,7 +73,9 @@ EVERY_DETAIL = {
 }
 ODD = [line(1), line(2, title="完成率 100%（%(lead)s）", unit="市%(deadline)s委 & <局>", days_left=-3, role="co",
                    **EVERY_DETAIL),
-       line(3, title="%s %d %%", unit="%", days_left=0, **EVERY_DETAIL)]
+       line(3, title="%s %d %%", unit="%", days_left=0, **EVERY_DETAIL),
+       line(4, title='引号 "双" \'单\' &amp; <i>', unit="<b>'单位'</b>", days_left=-1, role="co",
+            **{**EVERY_DETAIL, "text": 'a "quoted" \'text\'', "level": "<3>"})]
 
 CORPUS = [
     *[(locale, {kind: ODD}, {}) for locale in ("zh-CN", "en") for kind in (*KIND_ORDER, "a_kind_no_template_has")],
@@ -114,3 +116,4 @@ def test_the_date_filter_remembers_plain_days_only() -> None:
     assert at == local and d(at, "%Y-%m-%d %H:%M") == "2024-06-30 17:30"
     assert d(local, "%Y-%m-%d %H:%M") == "2024-07-01 01:30"
     assert (d(None), d(""), d("text")) == ("", "", "text")
+
