@@ -97,12 +97,19 @@ def show(
     as_json: JsonOption = False,
 ) -> None:
     """Show one item with its timeline."""
-    from models.queries import find_item
-    from models.read.views import item_detail
-
     at, tz = resolve_now(now), settings().tz
-    with open_session() as session:
-        detail = item_detail(session, None, find_item(session, item_ref), at, tz, locale())
+    path = sqlite_path()
+    if path is not None:  # read without SQLAlchemy (models.read.shown)
+        from models.read.shown import sqlite_item_detail
+
+        with open_sqlite(path) as connection:
+            detail = sqlite_item_detail(connection, item_ref, at, tz, locale())
+    else:
+        from models.queries import find_item
+        from models.read.views import item_detail
+
+        with open_session() as session:
+            detail = item_detail(session, None, find_item(session, item_ref), at, tz, locale())
     events = list(reversed(detail["timeline"]))  # oldest first, as a log reads
     if as_json:
         keys = ("id", "ref", "document", "number", "title", "category", "lead_unit", "co_units")

@@ -4,30 +4,26 @@ from __future__ import annotations
 
 from sqlmodel import Session, select
 
-from models.errors import InvalidInput, NotFound
+from models.errors import NotFound
+from models.read.item_ref import no_document, no_item_numbered, no_item_with_id, parse_ref
 from models.tables import Document, Item, Person
 
 
 def find_item(session: Session, ref: str) -> Item:
     """An item by `DOCUMENT/NUMBER` (e.g. `新时代意见/12`) or by its numeric id."""
     ref = ref.strip()
-    if ref.isdigit():
-        item = session.get(Item, int(ref))
+    item_id, document_name, number = parse_ref(ref)
+    if item_id is not None:
+        item = session.get(Item, item_id)
         if item is None:
-            raise NotFound(f"no item with id {ref}", code="item.not_found", params={"id": ref})
+            raise no_item_with_id(ref)
         return item
-    document_name, sep, number = ref.rpartition("/")
-    if not sep or not document_name or not number:
-        raise InvalidInput(f"{ref!r} is not an item reference; write DOCUMENT/NUMBER (e.g. 新时代意见/12) or an id",
-                           code="item.bad_ref", params={"ref": ref})
     document = session.exec(select(Document).where(Document.short_name == document_name)).first()
     if document is None:
-        raise NotFound(f"no document named {document_name!r} (item {ref})", code="document.not_found",
-                       params={"document": document_name})
+        raise no_document(document_name, ref)
     item = session.exec(select(Item).where(Item.document_id == document.id, Item.number == number)).first()
     if item is None:
-        raise NotFound(f"document {document_name!r} has no item {number!r}", code="document.no_item",
-                       params={"document": document_name, "number": number})
+        raise no_item_numbered(document_name, number)
     return item
 
 

@@ -366,7 +366,7 @@ def report_statements() -> dict[str, Any]:
 
 
 def compiled_report_sql() -> str:
-    """models/read/report_sql.py: `report_statements` and models.read.views.list_statements compiled
+    """models/read/report_sql.py: `report_statements` and models.read.views' list_ and show_statements compiled
     for SQLite (named parameters), each with its constant parameters' values as SQLAlchemy binds them."""
     from sqlalchemy.dialects.sqlite import pysqlite
 
@@ -375,13 +375,14 @@ def compiled_report_sql() -> str:
              "from models.read.figures.report_statements and models.read.views.list_statements (read by",
              "models.read.counts and models.read.listed); do not edit.\"\"\"", "",
              "from typing import Any", "", "SQLITE: dict[str, tuple[str, dict[str, Any]]] = {"]
-    from models.read.views import list_statements
+    from models.read.views import list_statements, show_statements
 
-    for name, statement in {**report_statements(), **list_statements()}.items():
+    for name, statement in {**report_statements(), **list_statements(), **show_statements()}.items():
         compiled = statement.compile(dialect=dialect)
         processors = compiled._bind_processors
         constants = {key: _bound(processors.get(key), value) for key, value in compiled.params.items()
-                     if key not in ("today", "soon_until", "shift", "archived", "limit", "offset", "ids")}
+                     if key not in ("today", "soon_until", "shift", "archived", "limit", "offset", "ids", "item_id",
+                                 "document", "document_id", "number")}
         lines.append(f"    {name!r}: (")
         lines.extend(f"        {line!r}" for line in _lines(compiled.string))
         lines.append(f"        , {constants!r}),")

@@ -149,4 +149,49 @@ SQLITE: dict[str, tuple[str, dict[str, Any]]] = {
         'FROM item_event JOIN item ON item.id = item_event.item_id  '
         'WHERE (item.document_id NOT IN (__[POSTCOMPILE_archived])) AND item_event.kind = :kind_1 GROUP BY item_event.item_id'
         , {'kind_1': 'urged'}),
+    'item_by_id': (
+        'SELECT item.id, item.document_id, item.number, item.title, item.category, item.status, item.deadline, item.original_deadline, item.escalation_level, item.version, item.next_action_at  '
+        'FROM item  '
+        'WHERE item.id = :item_id'
+        , {}),
+    'document_by_name': (
+        'SELECT document.id  '
+        'FROM document  '
+        'WHERE document.short_name = :document'
+        , {}),
+    'item_by_number': (
+        'SELECT item.id, item.document_id, item.number, item.title, item.category, item.status, item.deadline, item.original_deadline, item.escalation_level, item.version, item.next_action_at  '
+        'FROM item  '
+        'WHERE item.document_id = :document_id AND item.number = :number'
+        , {}),
+    'item_facts': (
+        'SELECT document.short_name, document.title, unit.name, person.name AS name_1, person.email  '
+        'FROM item LEFT OUTER JOIN document ON document.id = item.document_id LEFT OUTER JOIN unit ON unit.id = item.lead_unit_id LEFT OUTER JOIN person ON person.id = item.supervisor_id  '
+        'WHERE item.id = :item_id'
+        , {}),
+    'item_co_units': (
+        'SELECT unit.id, unit.name  '
+        'FROM unit JOIN item_co_unit ON item_co_unit.unit_id = unit.id  '
+        'WHERE item_co_unit.item_id = :item_id ORDER BY unit.name'
+        , {}),
+    'item_acknowledgements': (
+        'SELECT item_acknowledgement.unit_id, item_acknowledgement.person_id, item_acknowledgement.at  '
+        'FROM item_acknowledgement  '
+        'WHERE item_acknowledgement.item_id = :item_id'
+        , {}),
+    'item_events': (
+        'SELECT item_event.id, item_event.kind, item_event.at, item_event.actor_id, item_event.actor_label, item_event.from_status, item_event.to_status, item_event.payload  '
+        'FROM item_event  '
+        'WHERE item_event.item_id = :item_id ORDER BY item_event.at, item_event.id'
+        , {}),
+    'unit_names_among': (
+        'SELECT unit.id, unit.name  '
+        'FROM unit  '
+        'WHERE unit.id IN (__[POSTCOMPILE_ids])'
+        , {}),
+    'item_attachments': (
+        'SELECT attachment.id, attachment.name, attachment.size, attachment.sha256, attachment.content_type, attachment.event_id, attachment.at  '
+        'FROM attachment  '
+        'WHERE attachment.item_id = :item_id ORDER BY attachment.id'
+        , {}),
 }

@@ -258,6 +258,31 @@ def item_events(session: Session, item: Item) -> Sequence[ItemEvent]:
 _EVENTS = select(ItemEvent).where(ItemEvent.item_id == bindparam("item_id")).order_by(col(ItemEvent.at), col(ItemEvent.id))
 
 
+def show_statements() -> dict[str, Any]:
+    """What `duban show` reads of `find_item` and `item_detail`, by name, with the item's id (or its
+    document's short name and its number) and the acknowledging units' ids as bound parameters:
+    models/read/report_sql.py, read by models.read.shown.sqlite_item_detail."""
+    from models.attachments import Attachment
+
+    shown = (Item.id, Item.document_id, Item.number, Item.title, Item.category, Item.status, Item.deadline,
+             Item.original_deadline, Item.escalation_level, Item.version, Item.next_action_at)
+    item_id: Any = bindparam("item_id")
+    return {
+        "item_by_id": select(*shown).where(Item.id == item_id),
+        "document_by_name": select(Document.id).where(Document.short_name == bindparam("document")),
+        "item_by_number": select(*shown).where(Item.document_id == bindparam("document_id"),
+                                               Item.number == bindparam("number")),
+        "item_facts": _FACTS, "item_co_units": _CO_UNITS, "item_acknowledgements": _ACKNOWLEDGEMENTS,
+        "item_events": select(ItemEvent.id, ItemEvent.kind, ItemEvent.at, ItemEvent.actor_id, ItemEvent.actor_label,
+                              ItemEvent.from_status, ItemEvent.to_status, ItemEvent.payload)
+        .where(ItemEvent.item_id == item_id).order_by(col(ItemEvent.at), col(ItemEvent.id)),
+        "unit_names_among": select(Unit.id, Unit.name).where(col(Unit.id).in_(bindparam("ids", expanding=True))),
+        "item_attachments": select(Attachment.id, Attachment.name, Attachment.size, Attachment.sha256,
+                                   Attachment.content_type, Attachment.event_id, Attachment.at)
+        .where(Attachment.item_id == item_id).order_by(col(Attachment.id)),
+    }
+
+
 def item_detail(
     session: Session, person: Person | None, item: Item, now: datetime, tz: ZoneInfo,
     locale: str | None = None,
