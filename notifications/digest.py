@@ -27,7 +27,7 @@ from config.i18n import N_, gettext, week_name
 from config.settings import Settings
 from models.db import is_postgres
 from models.errors import InvalidInput
-from models.outbox import DigestSent, OutboxMessage, OutboxStatus, queue
+from models.outbox import DigestSent, OutboxStatus, queue_columns
 from models.read.figures import CityRows
 from models.sheets import DATE, Column, Table, xlsx
 from models.tables import Person
@@ -122,8 +122,8 @@ class _Renderer:
         # (_rendering_order), so no more is held.
         self.rendered: dict[tuple[str, str, int], tuple[str, str, str, str]] = {}
 
-    def message(self, digest: Digest, key: str) -> tuple[OutboxMessage, str]:
-        """The outbox row of one digest and its rendered mail."""
+    def message(self, digest: Digest, key: str) -> tuple[dict[str, Any], str]:
+        """The outbox row's columns of one digest (models.outbox.queue_columns) and its rendered mail."""
         settings = self.settings
         message_id = message_id_for(key, settings.mail_from)
         same = (digest.audience, digest.locale, id(digest.context))
@@ -137,12 +137,12 @@ class _Renderer:
                                 attachments=self.attachments(digest))
             raw, subject = mail.raw, mail.subject
             self.rendered = {same: (raw, subject, digest.recipient, message_id)}
-        return OutboxMessage(
-            key=key, kind=f"digest_{digest.audience}", locale=digest.locale, recipients=[digest.recipient],
-            item_ids=[r["id"] for r in digest.escalation_rows][:1000], notification_ids=[],
-            subject=subject, message_id=message_id,
-            status=OutboxStatus.PENDING, next_attempt_at=self.now, created_at=self.now,
-        ), raw
+        return {
+            "key": key, "kind": f"digest_{digest.audience}", "locale": digest.locale, "recipients": [digest.recipient],
+            "item_ids": [r["id"] for r in digest.escalation_rows][:1000], "notification_ids": [],
+            "subject": subject, "message_id": message_id,
+            "status": OutboxStatus.PENDING, "next_attempt_at": self.now, "created_at": self.now,
+        }, raw
 
     def attachments(self, digest: Digest) -> list[Attachment]:
         escalation = self.escalation_list(digest)
@@ -277,11 +277,10 @@ def queue_digests(session: Session, now: datetime, settings: Settings) -> Digest
     for start in range(0, len(queued), WRITE_BATCH):
         batch = [(d, renderer.message(d, digest_key(d.audience, d.recipient, week)))
                  for d in queued[start:start + WRITE_BATCH]]
-        queue(session, [mail for _, mail in batch])
-        for d, (message, _) in batch:
-            sent.append({"b_id": won[(d.audience, d.recipient)], "b_outbox": message.id,
+        ids = queue_columns(session, [mail for _, mail in batch])  # rows, not ORM objects to build and flush
+        for (d, _), outbox_id in zip(batch, ids, strict=True):
+            sent.append({"b_id": won[(d.audience, d.recipient)], "b_outbox": outbox_id,
                          "b_summary": {k: d.context[k] for k in ("overdue", "count", "due_soon") if k in d.context}})
-            session.expunge(message)
     if sent:
         session.connection().execute(
             update(table).where(table.c.id == bindparam("b_id"))

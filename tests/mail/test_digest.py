@@ -311,3 +311,20 @@ def test_digests_rendered_once_for_several_addresses_are_each_the_mail_rendered_
         assert _BOUNDARY.sub("=_duban_", raw) == _BOUNDARY.sub("=_duban_", alone)
     assert sum(d.audience == "leadership" for d in compiled) == 4
     assert len({id(d.context) for d in compiled if d.audience == "leadership"}) == 1
+
+
+def test_digests_are_queued_with_every_column_an_outbox_message_fills_in(session: Session, now: Any, mail_world: Any) -> None:
+    """The digests' rows are inserted as columns (models.outbox.queue_columns), not built as OutboxMessage
+    objects: each has what the constructor gave it, and the items its escalation list names."""
+    queue_digests(session, now, settings())
+    rows = session.exec(select(OutboxMessage).where(OutboxMessage.kind.startswith("digest_"))).all()  # type: ignore[attr-defined]
+    assert {r.kind for r in rows} == {"digest_supervisor", "digest_leadership", "digest_unit"}
+    for row in rows:
+        assert (row.status, row.attempts, row.claim, row.last_error, row.sent_at, row.refused_recipients,
+                row.notification_ids) == ("pending", 0, None, "", None, {}, [])
+        assert row.next_attempt_at == row.created_at == now and row.locale == "zh-CN" and len(row.recipients) == 1
+        assert row.key.startswith(f"{row.kind.replace('_', ':')}:") and row.subject and row.message_id
+    supervisor = next(r for r in rows if r.kind == "digest_supervisor")
+    assert supervisor.item_ids and all(isinstance(i, int) for i in supervisor.item_ids)
+    sent = {d.outbox_id for d in session.exec(select(DigestSent)).all() if d.recipient != "*"}
+    assert sent == {r.id for r in rows}
