@@ -45,14 +45,25 @@ OLD_LIST = '''{% macro item_list(lines, extra) -%}
 {%- endmacro %}'''
 
 
+# A notice's sections as they were written: each its kind's template included (notifications/sections.py).
+OLD_SECTION = '{% with lines = section.lines %}{% include section.kind ~ "EXT" %}{% endwith %}\n'
+
+
 def old_environment(locale: str) -> Environment:
-    """The same templates, words and filters, with item_table and item_list (and their cell) as they were."""
+    """The same templates, words and filters, with item_table and item_list (and their cell) as they
+    were, and each notice's sections included."""
     macros = {}
     for name, macro, old in (("_macros.html", "item_table", OLD_TABLE), ("_macros.txt", "item_list", OLD_LIST)):
         text = (TEMPLATES / name).read_text(encoding="utf-8")
         text, found = re.subn(r"\{% macro " + macro + r"\(.*?\{%- endmacro %\}", (OLD_CELL + old).replace("\\", r"\\"), text, count=1,
                               flags=re.S)
         assert found == 1, f"{macro} not found in {name}"
+        macros[name] = text
+    for name, extension in (("notice.html", ".html"), ("notice.txt", ".txt")):
+        text = (TEMPLATES / name).read_text(encoding="utf-8")
+        text, found = re.subn(r'\{\{ notice_section\(section, "' + re.escape(extension) + r'"\) -?\}\}\n',
+                              OLD_SECTION.replace("EXT", extension) + ("\n" if extension == ".txt" else ""), text)
+        assert found == 2, f"the sections are not written by notice_section in {name}"
         macros[name] = text
     new = environment(locale)
     return new.overlay(loader=ChoiceLoader([DictLoader(macros), new.loader]))  # type: ignore[list-item]
@@ -117,3 +128,33 @@ def test_the_date_filter_remembers_plain_days_only() -> None:
     assert d(local, "%Y-%m-%d %H:%M") == "2024-07-01 01:30"
     assert (d(None), d(""), d("text")) == ("", "", "text")
 
+
+def included_and_written(templates: dict[str, str]) -> tuple[Environment, Environment]:
+    """Two fresh zh-CN environments with `templates` besides the others: sections included (as they
+    were) and sections written by notice_section."""
+    old_notices = old_environment("zh-CN").loader.loaders[0].mapping  # type: ignore[union-attr]
+    included, written = environment.__wrapped__("zh-CN"), environment.__wrapped__("zh-CN")  # type: ignore[attr-defined]
+    included.loader = ChoiceLoader([DictLoader({**templates, "notice.html": old_notices["notice.html"],
+                                                "notice.txt": old_notices["notice.txt"]}), included.loader])
+    written.loader = ChoiceLoader([DictLoader(templates), written.loader])
+    return included, written
+
+
+def test_a_section_that_reads_its_lines_otherwise_is_rendered_each_time_as_included() -> None:
+    """A section template that uses its lines (or the notice's context) other than through its one
+    table or list cannot be written once: notice_section renders it for each notice as the include
+    did, with the notice's context, and the other kinds are still written once."""
+    included, written = included_and_written({
+        "generic.html": '{% from "_macros.html" import item_table %}\n<h2>{{ lines | length }} / {{ count }}</h2>\n'
+                        "{{ item_table(lines, []) }}\n",
+        "generic.txt": "{% for line in lines %}{{ line.ref }}; {% endfor %}{{ section.kind }}\n",
+        "signed_off.txt": '{% from "_macros.txt" import item_list %}{{ item_list(lines, []) }}{{ item_list(lines, []) }}\n',
+    })
+    for lines in (ODD, ODD[:2], ODD[3:]):
+        sections = ordered_sections({"a_kind_no_template_has": lines, "overdue": lines[:1], "signed_off": lines})
+        context = {"locale": "zh-CN", "sections": sections, "fyi": [], "count": len(lines), "counts": {},
+                   "base_url": "https://duban.example", "only_fyi": False}
+        for name in ("notice.html", "notice.txt"):
+            rendered = written.get_template(name).render(context)
+            assert rendered == included.get_template(name).render(context)
+            assert (f"<h2>{len(lines)} / {len(lines)}</h2>" if name == "notice.html" else f"{lines[-1].ref}; generic") in rendered
