@@ -251,12 +251,15 @@ def _handle_batch(
     directory.load([r for r in rows if r.id in won and (step := plans[r.id]) is not None and step.notify])
     events: list[dict[str, Any]] = []
     notifications: list[dict[str, Any]] = []
+    # Items due on the same day cross the same thresholds: their details are worked out once (each
+    # event's and notification's payload is a copy with its own keys added).
+    known: dict[tuple[Any, ...], dict[str, Any]] = {}
     for row in rows:
         step = plans[row.id]
         if row.id not in won or step is None:
             continue
         told: dict[str, str] = {}  # threshold key -> the key of its notification
-        details = {threshold.key: _details(row, threshold, now, tz) for threshold in step.crossed}  # event and notice
+        details = {threshold.key: _details(known, row, threshold, now, tz) for threshold in step.crossed}  # event and notice
         if step.notify is not None:
             for threshold, recipients in directory.catch_up(step.notify, step.crossed, row):
                 notification = _notification(row, threshold, step, details[threshold.key], now, directory, recipients)
@@ -294,7 +297,17 @@ def _claim(session: Session, rows: list[DueRow], plans: dict[int, Plan | None]) 
     return {int(p[0]) for p in params if CLAIM.run(connection, [p]) == 1}
 
 
-def _details(row: DueRow, threshold: Threshold, now: datetime, tz: ZoneInfo) -> dict[str, Any]:
+def _details(known: dict[tuple[Any, ...], dict[str, Any]], row: DueRow, threshold: Threshold, now: datetime,
+             tz: ZoneInfo) -> dict[str, Any]:
+    """What an event and its notice record of a crossed threshold; `known` keeps the answers by what they read."""
+    key = (threshold.key, threshold.at, threshold.level, threshold.workdays, row.deadline, row.deadline_version)
+    found = known.get(key)
+    if found is None:
+        found = known[key] = _threshold_details(row, threshold, now, tz)
+    return found
+
+
+def _threshold_details(row: DueRow, threshold: Threshold, now: datetime, tz: ZoneInfo) -> dict[str, Any]:
     return {
         "threshold": threshold.key,
         "threshold_at": threshold.at.isoformat(),
