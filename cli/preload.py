@@ -193,14 +193,18 @@ def preload() -> None:
     the clock or the database (each command's child does that for itself)."""
     import gc
 
+    import rich.table  # noqa: F401  (cli.views imports it where it prints a table)
     from sqlalchemy.orm import configure_mappers
 
     import cli.main
     import cli.views  # noqa: F401
+    import config.settings_plain  # noqa: F401
     import migrations.runner  # noqa: F401
     import models.queries  # noqa: F401
     import models.read.figures  # noqa: F401
+    import models.read.listed  # noqa: F401  (the read commands on a SQLite file: no ORM)
     import models.read.report_sql  # noqa: F401
+    import models.read.shown  # noqa: F401
     import models.read.views  # noqa: F401
 
     configure_mappers()
