@@ -23,7 +23,7 @@ from typing import Any
 
 import httpx
 
-from bench.web import PASSWORD, build, duban_pages
+from bench.web import PASSWORD, build, duban_pages, settled_cookies
 from config import clock
 
 
@@ -56,7 +56,7 @@ async def _cookie(app: Any, email: str) -> str:
         token = page.text.split('name="csrf_token" value="')[1].split('"')[0]
         response = await client.post("/login", data={"csrf_token": token, "email": email, "password": PASSWORD})
         assert response.status_code == 303, response.text[:300]
-        return "; ".join(f"{name}={value}" for name, value in client.cookies.items())
+        return "; ".join(f"{name}={value}" for name, value in (await settled_cookies(client)).items())
 
 
 async def measure(n_items: int, n_units: int, requests: int, rounds: int, only: set[str], profile: bool) -> None:
