@@ -31,14 +31,22 @@ from web.render import flash, fragment, locale_for, redirect, render, wants_frag
 from web.workbooks import XLSX, items_workbook
 
 router = APIRouter(dependencies=[Depends(csrf_protect)], include_in_schema=False)
+_TEXT_FIELDS = ("document", "unit", "unit_role", "status", "open", "overdue", "due_soon", "unacknowledged", "returned",
+                "level", "q", "supervisor", "archived")
 
 
-async def item_query(
-    document: str = "", unit: str = "", unit_role: str = "", status: str = "", open: str = "", overdue: str = "",
-    due_soon: str = "", unacknowledged: str = "", returned: str = "", level: str = "", q: str = "", sort: str = "deadline",
-    page: Annotated[int, Query(ge=1, le=100_000)] = 1, supervisor: str = "", archived: str = "",
-) -> ItemQuery:
-    """The list's filters from the URL; empty fields (as plain forms send them) mean 'any'."""
+async def item_query(request: Request, page: Annotated[int, Query(ge=1, le=100_000)] = 1) -> ItemQuery:
+    """The list's filters from the URL; empty fields (as plain forms send them) mean 'any'.
+
+    The text fields are read from the query string here, as FastAPI reads a `str` parameter (the
+    last of repeated ones, missing as its default): declared one by one, their validation cost
+    0.4 ms of every list page. `page`, the one field that can be malformed, stays declared, so
+    its refusals are FastAPI's as before.
+    """
+    given = request.query_params
+    document, unit, unit_role, status, open, overdue, due_soon, unacknowledged, returned, level, q, supervisor, \
+        archived = (given.get(name, "") for name in _TEXT_FIELDS)
+    sort = given.get("sort", "deadline")
     if status and status not in Status.__members__.values():
         raise InvalidInput(f"unknown status {status!r}; use one of {', '.join(Status)}", code="filter.unknown_status",
                            params={"status": status, "options": list(Status)})
