@@ -16,6 +16,7 @@ from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
+from typing import Any
 
 from sqlalchemy import BigInteger, Column, func
 from sqlmodel import Field, Session, SQLModel, col, select
@@ -263,10 +264,6 @@ def apply_with_files(session: Session, item: Item, action: Action, actor: Person
 FILE_ACTIONS = (Action.REPORT_PROGRESS, Action.SUBMIT)
 
 
-def attachments_of(session: Session, item: Item) -> list[Attachment]:
-    return list(session.exec(select(Attachment).where(Attachment.item_id == item.id).order_by(col(Attachment.id))).all())
-
-
 def submitted_files(session: Session, item_ids: list[int]) -> dict[int, list[Attachment]]:
     """Each item's files from its latest submission (what a supervisor judges it by)."""
     if not item_ids:
@@ -279,8 +276,9 @@ def submitted_files(session: Session, item_ids: list[int]) -> dict[int, list[Att
     return found
 
 
-def as_listed(attachments: Iterable[Attachment]) -> Iterator[dict[str, object]]:
-    """What the API and `duban show --json` list: id, name, size, sha256, content type, event, when."""
+def as_listed(attachments: Iterable[Any]) -> Iterator[dict[str, object]]:
+    """What the API and `duban show --json` list: id, name, size, sha256, content type, event, when
+    (of Attachment objects or rows of those columns)."""
     for a in attachments:
         yield {"id": a.id, "name": a.name, "size": a.size, "sha256": a.sha256, "content_type": a.content_type,
                "event_id": a.event_id, "at": a.at}

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
 from dataclasses import dataclass, replace
 from datetime import date, datetime
 from typing import Any
@@ -11,7 +10,7 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import CompoundSelect, bindparam, func, literal_column, union_all
 from sqlmodel import Session, col, select
 
-from models.attachments import as_listed, attachments_of
+from models.attachments import Attachment, as_listed
 from models.lifecycle import Action, allowed_actions
 from models.periods import item_periods
 from models.read.due import Day, unacknowledged_condition
@@ -250,12 +249,17 @@ _ACTOR_UNITS = (select(Person.id, Unit.name).join(Unit, col(Unit.id) == Person.u
                 .where(col(Person.id).in_(bindparam("ids", expanding=True))))
 
 
-def item_events(session: Session, item: Item) -> Sequence[ItemEvent]:
-    """The item's events, oldest first."""
-    return session.exec(_EVENTS, params={"item_id": item.id}).all()
-
-
-_EVENTS = select(ItemEvent).where(ItemEvent.item_id == bindparam("item_id")).order_by(col(ItemEvent.at), col(ItemEvent.id))
+# The timeline and the files as plain rows: loading them as ORM objects cost 0.2 ms a page each.
+_EVENTS = (
+    select(ItemEvent.id, ItemEvent.kind, ItemEvent.at, ItemEvent.actor_id, ItemEvent.actor_label,
+           ItemEvent.from_status, ItemEvent.to_status, ItemEvent.payload)
+    .where(ItemEvent.item_id == bindparam("item_id")).order_by(col(ItemEvent.at).desc(), col(ItemEvent.id).desc())
+)
+_ATTACHMENTS = (
+    select(Attachment.id, Attachment.name, Attachment.size, Attachment.sha256, Attachment.content_type,
+           Attachment.event_id, Attachment.at)
+    .where(Attachment.item_id == bindparam("item_id")).order_by(col(Attachment.id))
+)
 
 
 def show_statements() -> dict[str, Any]:
@@ -302,7 +306,7 @@ def item_detail(
     reports = connection.execute(_REPORTS, ids).all()
     pending = connection.execute(_PENDING_EXTENSION, ids).first()
     day = Day.at(now, tz)
-    events = list(reversed(item_events(session, item)))
+    events = connection.execute(_EVENTS, ids).all()  # newest first
     actors = {e.actor_id for e in events if e.actor_id is not None}
     # each actor's unit, for pages that name an officer by unit
     actor_units: dict[int, str] = dict(connection.execute(_ACTOR_UNITS, {"ids": list(actors)}).all()) if actors else {}
@@ -331,7 +335,7 @@ def item_detail(
             {"at": at, "unit": unit, "person": who, "text": text, "percent": percent}
             for at, unit, who, text, percent in reports
         ],
-        "attachments": list(as_listed(attachments_of(session, item))),
+        "attachments": list(as_listed(connection.execute(_ATTACHMENTS, ids))),
         "frequency": item.frequency,
         "periods": [period.as_json() for period in item_periods(session, item.id, now, tz)] if item.id else [],
         "acknowledgements": [{"unit": unit_names.get(a.unit_id, ""), "at": a.at, "by_import": a.person_id is None}
