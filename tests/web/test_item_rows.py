@@ -8,12 +8,13 @@ import itertools
 from datetime import date
 
 import pytest
+from markupsafe import escape
 
 from models.lifecycle import TRANSITIONS, Action
 from models.read.views import ItemRow, ListedItem
 from models.tables import Status
 from web.i18n import LOCALES, translator
-from web.render import _day, _env
+from web.render import _day, _env, _text
 
 # items_results.html's rows before item_rows, cell by cell (as of 96fc898).
 PER_CELL = """\
@@ -68,3 +69,9 @@ def test_the_rows_are_the_bytes_the_per_cell_template_gave(locale: str, urging: 
         rows=rows, _=translate, urging=urging, urgeable=urgeable)
     assert len(rows) >= 100 and "&lt;b&gt;" in new and "…" in new and "&amp;" in new
     assert new == old
+
+
+@pytest.mark.parametrize("text", ["", "plain", "推进<营商>环境", "a & b", "'quoted' \"twice\"", "&amp; already", "<>&'\"" * 3,
+                                  "\x00\n\t", "🙂 <script>alert('x')</script>"])
+def test_the_rows_escape_text_as_markupsafe_does(text: str) -> None:
+    assert _text(text) == str(escape(text))
