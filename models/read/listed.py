@@ -62,11 +62,11 @@ class ItemRow:
         }
 
 
-def too_long() -> InvalidInput:
-    """Refusing a whole list (export, CLI) of more than MAX_EXPORT_ROWS rather than cutting it short."""
-    return InvalidInput(f"this list has more than {MAX_EXPORT_ROWS:,} items, more than one export or listing "
-                        f"holds; narrow it with a filter", code="list.too_long",
-                        params={"limit": f"{MAX_EXPORT_ROWS:,}"})
+def too_long(limit: int) -> InvalidInput:
+    """Refusing a whole list (export, CLI) of more than `limit` rows (MAX_EXPORT_ROWS) rather than
+    cutting it short."""
+    return InvalidInput(f"this list has more than {limit:,} items, more than one export or listing "
+                        f"holds; narrow it with a filter", code="list.too_long", params={"limit": f"{limit:,}"})
 
 
 def item_rows(found: list[Any], day: Day, unacknowledged: set[int], urged: dict[int, int]) -> list[ItemRow]:
@@ -99,7 +99,7 @@ def sqlite_items(connection: sqlite3.Connection, now: datetime, tz: ZoneInfo, *,
     else:
         found = run_compiled(connection, f"items{suffix}", params)
         if len(found) > MAX_EXPORT_ROWS:
-            raise too_long()
+            raise too_long(MAX_EXPORT_ROWS)
         unacknowledged = {item_id for (item_id,) in run_compiled(connection, f"items_unacknowledged{suffix}", params)}
         urged = dict(run_compiled(connection, f"items_urged{suffix}", params))
     return item_rows([(*row[:4], date.fromisoformat(row[4]), date.fromisoformat(row[5]), *row[6:]) for row in found],
