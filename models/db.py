@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 from datetime import UTC, datetime
 from json.encoder import JSONEncoder, c_make_encoder, encode_basestring_ascii  # type: ignore[attr-defined]
+from json.scanner import make_scanner  # type: ignore[attr-defined]
 from typing import Any
 
 from sqlalchemy import JSON, DateTime, create_engine, event
@@ -51,6 +52,22 @@ def json_text(value: Any) -> str:
     return "".join(_ENCODER(value, 0))
 
 
+_SCAN = make_scanner(json.JSONDecoder())
+
+
+def json_value(text: Any) -> Any:
+    """`json.loads(text)`, the same value, faster for text as `json_text` writes it: one scan, without
+    the checks loads and decode make around it for whitespace and a BOM (grouping reads ~20,000 JSON
+    values of the 10k reminder job); any other text goes through json.loads, as PostgreSQL's bytes do."""
+    if type(text) is not str:
+        return json.loads(text)
+    try:
+        value, end = _SCAN(text, 0)
+    except StopIteration:
+        return json.loads(text)  # leading whitespace, or no JSON: loads says which
+    return value if end == len(text) else json.loads(text)
+
+
 def make_engine(url: str, *, sqlite_mmap_bytes: int = 0, **kwargs: Any) -> Engine:
     """An engine with the settings duban relies on (SQLite: WAL, foreign keys, busy timeout).
 
@@ -60,6 +77,7 @@ def make_engine(url: str, *, sqlite_mmap_bytes: int = 0, **kwargs: Any) -> Engin
     if url.startswith("postgresql://"):
         url = "postgresql+psycopg://" + url.removeprefix("postgresql://")
     kwargs.setdefault("json_serializer", json_text)
+    kwargs.setdefault("json_deserializer", json_value)
     if url.startswith("sqlite"):
         engine = create_engine(url, connect_args={"timeout": TIMEOUT_S}, **kwargs)
         event.listen(engine, "connect", _sqlite_pragmas)

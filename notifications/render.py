@@ -89,6 +89,7 @@ def _changes(details: Any, locale: str) -> str:
     return ("；" if locale == "zh-CN" else "; ").join(change_phrases(details, locale))
 
 
+@functools.cache
 def _cell_values(locale: str, markup: bool) -> Any:
     """A function of (line, key) giving a notice's extra column's value (its days left, escalation
     level, role, reason, ...); in html the translated words are Markup (as `_()` in a template) and
@@ -124,7 +125,7 @@ def _item_rows(locale: str) -> Any:
         labels = [(key, _text(label)) for key, label in columns]
         out = []
         for line in lines:
-            extra = "".join([f"<td>{label}{_text(value(line, key))}</td>" for key, label in labels])
+            extra = "".join([f"<td>{label}{_shown(value(line, key))}</td>" for key, label in labels])
             out.append(f'<tr><td class="lead"><a href="{_text(line.url)}">{_text(line.ref)}</a></td>'
                        f'<td>{_text(line.title)}</td><td>{lead_label}{_text(line.lead_unit)}</td>'
                        f'<td class="num">{deadline}{_shown_day(line.deadline)}</td>{extra}</tr>\n')
