@@ -16,6 +16,7 @@ from urllib.parse import parse_qsl, urlsplit
 import pytest
 from docx import Document as read_docx
 from sqlmodel import Session, select
+from starlette.requests import Request
 
 from config import clock
 from config.settings import load_settings
@@ -69,7 +70,8 @@ def demo(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[Session, An
 def _listed(session: Session, url: str) -> int:
     """How many items the list at `url` (a digest's link) shows, read as the items page reads it."""
     params = dict(parse_qsl(urlsplit(url).query))
-    query = asyncio.run(item_query(**params))
+    request = Request({"type": "http", "query_string": urlsplit(url).query.encode(), "headers": []})
+    query = asyncio.run(item_query(request, page=int(params.get("page", 1))))
     return count_items(session, None, query, DEMO_AT, load_settings().tz)
 
 
