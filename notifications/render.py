@@ -121,13 +121,13 @@ def _item_rows(locale: str) -> Any:
         if isinstance(lines, RowsSlot):
             return Markup(lines.fill(item_rows, columns, lead_unit_label, deadline_label))
         value = _cell_values(locale, True)
-        lead_label, deadline = _text(lead_unit_label), _text(deadline_label)
-        labels = [(key, _text(label)) for key, label in columns]
+        lead_label, deadline = escape_text(lead_unit_label), escape_text(deadline_label)
+        labels = [(key, escape_text(label)) for key, label in columns]
         out = []
         for line in lines:
             extra = "".join([f"<td>{label}{_shown(value(line, key))}</td>" for key, label in labels])
-            out.append(f'<tr><td class="lead"><a href="{_text(line.url)}">{_text(line.ref)}</a></td>'
-                       f'<td>{_text(line.title)}</td><td>{lead_label}{_text(line.lead_unit)}</td>'
+            out.append(f'<tr><td class="lead"><a href="{escape_text(line.url)}">{escape_text(line.ref)}</a></td>'
+                       f'<td>{escape_text(line.title)}</td><td>{lead_label}{escape_text(line.lead_unit)}</td>'
                        f'<td class="num">{deadline}{_shown_day(line.deadline)}</td>{extra}</tr>\n')
         return Markup("".join(out))
 
@@ -152,9 +152,10 @@ def _list_rows(locale: str) -> Any:
     return list_rows
 
 
-def _text(value: Any) -> str:
-    """`escape(value)`'s text, for the ledger's text in a digest's or notice's rows: a str's escaping done here
-    (markupsafe's entities), without making a Markup of each (escape() cost ten times as much a value)."""
+def escape_text(value: Any) -> str:
+    """`escape(value)`'s text, for the ledger's text in rows written in Python (a digest's, a notice's,
+    the desk's lists): a str's escaping done here (markupsafe's entities), without making a Markup of
+    each (escape() cost ten times as much a value)."""
     if type(value) is not str:
         return escape(value)
     if "&" in value:
@@ -172,12 +173,12 @@ def _text(value: Any) -> str:
 
 def _shown(value: Any) -> str:
     """A value as `{{ value }}` shows it in html: a count needs no escaping, anything else is escaped."""
-    return str(value) if type(value) is int else _text(value)
+    return str(value) if type(value) is int else escape_text(value)
 
 
 def _shown_day(value: Any) -> str:
     """`{{ value | d }}` in html: a plain date's text needs no escaping."""
-    return _day(value, "%Y-%m-%d") if type(value) is date else _text(_date(value))
+    return _day(value, "%Y-%m-%d") if type(value) is date else escape_text(_date(value))
 
 
 def _progress(progress: Markup, none_reported: Markup, text: Any, at: Any) -> str:
@@ -185,7 +186,7 @@ def _progress(progress: Markup, none_reported: Markup, text: Any, at: Any) -> st
     escapes each value), or `none_reported`: the values escaped here, the words formatted as a str."""
     if not at:
         return none_reported
-    return str.__mod__(progress, {"text": _text(text), "at": _text(_date(at))})
+    return str.__mod__(progress, {"text": escape_text(text), "at": escape_text(_date(at))})
 
 
 def supervisor_rows(lines: Iterable[dict[str, Any]], days_overdue: Markup, original_deadline: Markup,
@@ -197,8 +198,8 @@ def supervisor_rows(lines: Iterable[dict[str, Any]], days_overdue: Markup, origi
     out = []
     for line in lines:
         shown = _progress(progress, none_reported, line["last_progress"], line["last_progress_at"])
-        out.append(f'<tr><td class="lead"><a href="{_text(line["url"])}">{_text(line["ref"])}</a></td>'
-                   f'<td>{_text(line["title"])}</td><td class="num">{days_overdue}{_shown(line["days_overdue"])}</td>'
+        out.append(f'<tr><td class="lead"><a href="{escape_text(line["url"])}">{escape_text(line["ref"])}</a></td>'
+                   f'<td>{escape_text(line["title"])}</td><td class="num">{days_overdue}{_shown(line["days_overdue"])}</td>'
                    f'<td>{original_deadline}{_shown_day(line["original_deadline"])}</td>'
                    f'<td>{deadline}{_shown_day(line["deadline"])}</td><td>{last_progress}{shown}</td>'
                    f'<td class="num">{times_returned}{_shown(line["times_returned"])}</td></tr>\n')
@@ -210,18 +211,18 @@ def unit_rank_rows(units: Iterable[dict[str, Any]], open_: Markup, overdue: Mark
     """A supervisor digest's lead units ranked (digest_supervisor.html), each `<tr>` written whole here:
     only the unit's name is escaped; ranks, counts and the rate (`pct`: digits, '.', '%') need none."""
     return Markup("".join(
-        f'<tr><td class="num rank">{_shown(row["rank"])}</td><td class="lead">{_text(row["unit"])}</td>'
+        f'<tr><td class="num rank">{_shown(row["rank"])}</td><td class="lead">{escape_text(row["unit"])}</td>'
         f'<td class="num">{open_}{_shown(row["open"])}</td><td class="num">{overdue}{_shown(row["overdue"])}</td>'
         f'<td class="num">{signed_off_this_week}{_shown(row["signed_this_week"])}</td>'
-        f'<td class="num">{rate}{_text(_pct(row["rate"]))}</td></tr>\n' for row in units))
+        f'<td class="num">{rate}{escape_text(_pct(row["rate"]))}</td></tr>\n' for row in units))
 
 
 def unit_lines(lines: Iterable[dict[str, Any]], lead_unit: Markup, role: Markup, role_lead: Markup, role_co: Markup,
                deadline: Markup, days: Markup) -> Markup:
     """A unit digest's overdue or due-soon rows (digest_unit.html), each `<tr>` written whole here."""
     return Markup("".join(
-        f'<tr><td class="lead"><a href="{_text(line["url"])}">{_text(line["ref"])}</a></td>'
-        f'<td>{_text(line["title"])}</td><td>{lead_unit}{_text(line["lead_unit"])}</td>'
+        f'<tr><td class="lead"><a href="{escape_text(line["url"])}">{escape_text(line["ref"])}</a></td>'
+        f'<td>{escape_text(line["title"])}</td><td>{lead_unit}{escape_text(line["lead_unit"])}</td>'
         f'<td>{role}{role_lead if line["role"] == "lead" else role_co}</td>'
         f'<td>{deadline}{_shown_day(line["deadline"])}</td>'
         f'<td class="num">{days}{_shown(line["days_overdue"] if line["overdue"] else line["days_left"])}</td></tr>\n'

@@ -13,8 +13,9 @@ from markupsafe import escape
 from models.lifecycle import TRANSITIONS, Action
 from models.read.views import ItemRow, ListedItem
 from models.tables import Status
+from notifications.render import escape_text
 from web.i18n import LOCALES, translator
-from web.render import _day, _env, _text
+from web.render import _day, _env
 
 # items_results.html's rows before item_rows, cell by cell (as of 96fc898).
 PER_CELL = """\
@@ -74,4 +75,4 @@ def test_the_rows_are_the_bytes_the_per_cell_template_gave(locale: str, urging: 
 @pytest.mark.parametrize("text", ["", "plain", "推进<营商>环境", "a & b", "'quoted' \"twice\"", "&amp; already", "<>&'\"" * 3,
                                   "\x00\n\t", "🙂 <script>alert('x')</script>"])
 def test_the_rows_escape_text_as_markupsafe_does(text: str) -> None:
-    assert _text(text) == str(escape(text))
+    assert escape_text(text) == str(escape(text))
