@@ -21,17 +21,17 @@ SQLITE: dict[str, tuple[str, dict[str, Any]]] = {
         'FROM item_acknowledgement  '
         'WHERE item_acknowledgement.item_id = item.id AND item_acknowledgement.unit_id = item.lead_unit_id))) THEN :param_11 ELSE :param_12 END) AS sum_6  '
         'FROM item  '
-        'WHERE item.status != :status_6 GROUP BY item.document_id'
+        'WHERE item.status != :status_6 GROUP BY + item.document_id'
         , {'status_1': 'signed_off', 'param_1': 1, 'param_2': 0, 'status_2': ['assigned', 'in_progress', 'submitted'], 'param_3': 1, 'param_4': 0, 'status_3': ['assigned', 'in_progress'], 'param_5': 1, 'param_6': 0, 'status_4': ['assigned', 'in_progress'], 'param_7': 1, 'param_8': 0, 'param_9': 1, 'param_10': 0, 'status_5': ['assigned', 'in_progress'], 'param_11': 1, 'param_12': 0, 'status_6': 'cancelled'}),
     'document_urged': (
         'SELECT item.document_id, count(*) AS count_1  '
         'FROM item_event JOIN item ON item.id = item_event.item_id  '
-        'WHERE item_event.kind = :kind_1 AND item.status != :status_1 GROUP BY item.document_id'
+        'WHERE item_event.kind = :kind_1 AND item.status != :status_1 GROUP BY + item.document_id'
         , {'kind_1': 'urged', 'status_1': 'cancelled'}),
     'document_periods': (
         'SELECT item.document_id, count(*) AS count_1, sum(CASE WHEN (item_period.fulfilled_at < datetime(item_period.due, :shift)) THEN :param_1 ELSE :param_2 END) AS sum_1  '
         'FROM item_period JOIN item ON item.id = item_period.item_id  '
-        'WHERE item_period.due < :today AND item.status != :status_1 AND (item_period.fulfilled_at IS NOT NULL OR item.status != :status_2) GROUP BY item.document_id'
+        'WHERE item_period.due < :today AND item.status != :status_1 AND (item_period.fulfilled_at IS NOT NULL OR item.status != :status_2) GROUP BY + item.document_id'
         , {'param_1': 1, 'param_2': 0, 'status_1': 'cancelled', 'status_2': 'signed_off'}),
     'document_counts_archived': (
         'SELECT item.document_id, count(*) AS count_1, sum(CASE WHEN (item.status = :status_1) THEN :param_1 ELSE :param_2 END) AS sum_1, sum(CASE WHEN (item.status IN (__[POSTCOMPILE_status_2])) THEN :param_3 ELSE :param_4 END) AS sum_2, sum(CASE WHEN (item.status IN (__[POSTCOMPILE_status_3]) AND item.deadline >= :today AND item.deadline <= :soon_until) THEN :param_5 ELSE :param_6 END) AS sum_3, sum(CASE WHEN (item.status IN (__[POSTCOMPILE_status_4]) AND item.deadline < :today) THEN :param_7 ELSE :param_8 END) AS sum_4, sum(CASE WHEN (EXISTS (SELECT item_acknowledgement.item_id  '
@@ -40,17 +40,17 @@ SQLITE: dict[str, tuple[str, dict[str, Any]]] = {
         'FROM item_acknowledgement  '
         'WHERE item_acknowledgement.item_id = item.id AND item_acknowledgement.unit_id = item.lead_unit_id))) THEN :param_11 ELSE :param_12 END) AS sum_6  '
         'FROM item  '
-        'WHERE item.status != :status_6 AND (item.document_id NOT IN (__[POSTCOMPILE_archived])) GROUP BY item.document_id'
+        'WHERE item.status != :status_6 AND (item.document_id NOT IN (__[POSTCOMPILE_archived])) GROUP BY + item.document_id'
         , {'status_1': 'signed_off', 'param_1': 1, 'param_2': 0, 'status_2': ['assigned', 'in_progress', 'submitted'], 'param_3': 1, 'param_4': 0, 'status_3': ['assigned', 'in_progress'], 'param_5': 1, 'param_6': 0, 'status_4': ['assigned', 'in_progress'], 'param_7': 1, 'param_8': 0, 'param_9': 1, 'param_10': 0, 'status_5': ['assigned', 'in_progress'], 'param_11': 1, 'param_12': 0, 'status_6': 'cancelled'}),
     'document_urged_archived': (
         'SELECT item.document_id, count(*) AS count_1  '
         'FROM item_event JOIN item ON item.id = item_event.item_id  '
-        'WHERE item_event.kind = :kind_1 AND item.status != :status_1 AND (item.document_id NOT IN (__[POSTCOMPILE_archived])) GROUP BY item.document_id'
+        'WHERE item_event.kind = :kind_1 AND item.status != :status_1 AND (item.document_id NOT IN (__[POSTCOMPILE_archived])) GROUP BY + item.document_id'
         , {'kind_1': 'urged', 'status_1': 'cancelled'}),
     'document_periods_archived': (
         'SELECT item.document_id, count(*) AS count_1, sum(CASE WHEN (item_period.fulfilled_at < datetime(item_period.due, :shift)) THEN :param_1 ELSE :param_2 END) AS sum_1  '
         'FROM item_period JOIN item ON item.id = item_period.item_id  '
-        'WHERE item_period.due < :today AND item.status != :status_1 AND (item.document_id NOT IN (__[POSTCOMPILE_archived])) AND (item_period.fulfilled_at IS NOT NULL OR item.status != :status_2) GROUP BY item.document_id'
+        'WHERE item_period.due < :today AND item.status != :status_1 AND (item.document_id NOT IN (__[POSTCOMPILE_archived])) AND (item_period.fulfilled_at IS NOT NULL OR item.status != :status_2) GROUP BY + item.document_id'
         , {'param_1': 1, 'param_2': 0, 'status_1': 'cancelled', 'status_2': 'signed_off'}),
     'unit_names': (
         'SELECT unit.id, unit.name  '
@@ -63,17 +63,17 @@ SQLITE: dict[str, tuple[str, dict[str, Any]]] = {
         'FROM item_acknowledgement  '
         'WHERE item_acknowledgement.item_id = item.id AND item_acknowledgement.unit_id = item.lead_unit_id))) THEN :param_11 ELSE :param_12 END) AS sum_6  '
         'FROM item  '
-        'WHERE item.status != :status_6 GROUP BY item.lead_unit_id'
+        'WHERE item.status != :status_6 GROUP BY + item.lead_unit_id'
         , {'status_1': 'signed_off', 'param_1': 1, 'param_2': 0, 'status_2': ['assigned', 'in_progress', 'submitted'], 'param_3': 1, 'param_4': 0, 'status_3': ['assigned', 'in_progress'], 'param_5': 1, 'param_6': 0, 'status_4': ['assigned', 'in_progress'], 'param_7': 1, 'param_8': 0, 'param_9': 1, 'param_10': 0, 'status_5': ['assigned', 'in_progress'], 'param_11': 1, 'param_12': 0, 'status_6': 'cancelled'}),
     'unit_urged': (
         'SELECT item.lead_unit_id, count(*) AS count_1  '
         'FROM item_event JOIN item ON item.id = item_event.item_id  '
-        'WHERE item_event.kind = :kind_1 AND item.status != :status_1 GROUP BY item.lead_unit_id'
+        'WHERE item_event.kind = :kind_1 AND item.status != :status_1 GROUP BY + item.lead_unit_id'
         , {'kind_1': 'urged', 'status_1': 'cancelled'}),
     'unit_periods': (
         'SELECT item.lead_unit_id, count(*) AS count_1, sum(CASE WHEN (item_period.fulfilled_at < datetime(item_period.due, :shift)) THEN :param_1 ELSE :param_2 END) AS sum_1  '
         'FROM item_period JOIN item ON item.id = item_period.item_id  '
-        'WHERE item_period.due < :today AND item.status != :status_1 AND (item_period.fulfilled_at IS NOT NULL OR item.status != :status_2) GROUP BY item.lead_unit_id'
+        'WHERE item_period.due < :today AND item.status != :status_1 AND (item_period.fulfilled_at IS NOT NULL OR item.status != :status_2) GROUP BY + item.lead_unit_id'
         , {'param_1': 1, 'param_2': 0, 'status_1': 'cancelled', 'status_2': 'signed_off'}),
     'unit_counts_archived': (
         'SELECT item.lead_unit_id, count(*) AS count_1, sum(CASE WHEN (item.status = :status_1) THEN :param_1 ELSE :param_2 END) AS sum_1, sum(CASE WHEN (item.status IN (__[POSTCOMPILE_status_2])) THEN :param_3 ELSE :param_4 END) AS sum_2, sum(CASE WHEN (item.status IN (__[POSTCOMPILE_status_3]) AND item.deadline >= :today AND item.deadline <= :soon_until) THEN :param_5 ELSE :param_6 END) AS sum_3, sum(CASE WHEN (item.status IN (__[POSTCOMPILE_status_4]) AND item.deadline < :today) THEN :param_7 ELSE :param_8 END) AS sum_4, sum(CASE WHEN (EXISTS (SELECT item_acknowledgement.item_id  '
@@ -82,17 +82,17 @@ SQLITE: dict[str, tuple[str, dict[str, Any]]] = {
         'FROM item_acknowledgement  '
         'WHERE item_acknowledgement.item_id = item.id AND item_acknowledgement.unit_id = item.lead_unit_id))) THEN :param_11 ELSE :param_12 END) AS sum_6  '
         'FROM item  '
-        'WHERE item.status != :status_6 AND (item.document_id NOT IN (__[POSTCOMPILE_archived])) GROUP BY item.lead_unit_id'
+        'WHERE item.status != :status_6 AND (item.document_id NOT IN (__[POSTCOMPILE_archived])) GROUP BY + item.lead_unit_id'
         , {'status_1': 'signed_off', 'param_1': 1, 'param_2': 0, 'status_2': ['assigned', 'in_progress', 'submitted'], 'param_3': 1, 'param_4': 0, 'status_3': ['assigned', 'in_progress'], 'param_5': 1, 'param_6': 0, 'status_4': ['assigned', 'in_progress'], 'param_7': 1, 'param_8': 0, 'param_9': 1, 'param_10': 0, 'status_5': ['assigned', 'in_progress'], 'param_11': 1, 'param_12': 0, 'status_6': 'cancelled'}),
     'unit_urged_archived': (
         'SELECT item.lead_unit_id, count(*) AS count_1  '
         'FROM item_event JOIN item ON item.id = item_event.item_id  '
-        'WHERE item_event.kind = :kind_1 AND item.status != :status_1 AND (item.document_id NOT IN (__[POSTCOMPILE_archived])) GROUP BY item.lead_unit_id'
+        'WHERE item_event.kind = :kind_1 AND item.status != :status_1 AND (item.document_id NOT IN (__[POSTCOMPILE_archived])) GROUP BY + item.lead_unit_id'
         , {'kind_1': 'urged', 'status_1': 'cancelled'}),
     'unit_periods_archived': (
         'SELECT item.lead_unit_id, count(*) AS count_1, sum(CASE WHEN (item_period.fulfilled_at < datetime(item_period.due, :shift)) THEN :param_1 ELSE :param_2 END) AS sum_1  '
         'FROM item_period JOIN item ON item.id = item_period.item_id  '
-        'WHERE item_period.due < :today AND item.status != :status_1 AND (item.document_id NOT IN (__[POSTCOMPILE_archived])) AND (item_period.fulfilled_at IS NOT NULL OR item.status != :status_2) GROUP BY item.lead_unit_id'
+        'WHERE item_period.due < :today AND item.status != :status_1 AND (item.document_id NOT IN (__[POSTCOMPILE_archived])) AND (item_period.fulfilled_at IS NOT NULL OR item.status != :status_2) GROUP BY + item.lead_unit_id'
         , {'param_1': 1, 'param_2': 0, 'status_1': 'cancelled', 'status_2': 'signed_off'}),
     'items_marks_among': (
         'SELECT item.id, 0  '
