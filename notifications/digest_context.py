@@ -96,7 +96,9 @@ def _load(session: Session, day: Day, base_url: str) -> _Facts:
     listed = and_(active(), or_(col(Item.deadline) <= day.soon_until, col(Item.escalation_level) > 0))
     instructed = select(ItemEvent.item_id).where(ItemEvent.kind == "instructed", col(ItemEvent.at) >= since,
                                                  col(ItemEvent.at) <= day.now)
-    for row in session.execute(select(*cols).where(*current, or_(listed, col(Item.id).in_(instructed)))).all():  # type: ignore[call-overload]
+    # Plain columns, read through the connection: the ORM's result layer only wraps the same rows.
+    read = session.connection().execute
+    for row in read(select(*cols).where(*current, or_(listed, col(Item.id).in_(instructed)))).all():  # type: ignore[call-overload]
         item = dict(zip(("id", "document_id", "number", "title", "lead_unit_id", "supervisor_id",
                          "original_deadline", "deadline", "status", "level", "created_at"), row, strict=True))
         item["overdue"] = day.overdue(item["status"], item["deadline"])
@@ -107,7 +109,7 @@ def _load(session: Session, day: Day, base_url: str) -> _Facts:
     instructions = _instructions(session, since, day.now, by_id)
     wanted = {i["id"] for i in items if i["status"] in ACTIVE_STATUSES} | {n["item_id"] for n in instructions}
     co_units: dict[int, set[int]] = defaultdict(set)
-    for item_id, unit_id in session.execute(select(ItemCoUnit.item_id, ItemCoUnit.unit_id)).all():  # type: ignore[call-overload]
+    for item_id, unit_id in read(select(ItemCoUnit.item_id, ItemCoUnit.unit_id)).all():  # type: ignore[call-overload]
         if item_id in wanted:
             co_units[item_id].add(unit_id)
     facts = _Facts(day, since, items, documents, units, co_units, instructions)
