@@ -3,12 +3,12 @@
 from __future__ import annotations
 
 import functools
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
 from datetime import datetime
 from typing import Annotated, Any, TypeVar
 
 import annotated_types
-from fastapi import Depends, Request
+from fastapi import APIRouter, Depends, Request, params
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from sqlmodel import Session
 from starlette.concurrency import run_in_threadpool
@@ -48,9 +48,18 @@ async def get_session(request: Request) -> AsyncIterator[Session]:
         yield session
 
 
-async def get_now() -> datetime:
+async def get_now(request: Request) -> datetime:
     """A request reads the clock once, here, and passes the instant down."""
-    return clock.now()
+    return request_now(request)
+
+
+def request_now(request: Request) -> datetime:
+    """The request's instant: the clock read at the first ask, the same instant at every later one
+    (the login check asks without a dependency of its own, see current_user)."""
+    now: datetime | None = request.scope.get("duban.now")
+    if now is None:
+        now = request.scope["duban.now"] = clock.now()
+    return now
 
 
 # Every whole number a request carries (ids, versions, pages, levels) is one of these: the
@@ -86,6 +95,21 @@ async def csrf_protect(request: Request) -> None:
                         code="csrf.expired")
 
 
+_SAFE_METHODS = frozenset(("GET", "HEAD", "OPTIONS"))
+
+
+class PageRouter(APIRouter):
+    """The pages' router: each route that takes a form checks its CSRF token (csrf_protect) before its
+    other dependencies. The others do without: csrf_protect passes a safe method untouched, and each
+    dependency costs FastAPI about 30 µs a request to solve (docs/benchmarks.md)."""
+
+    def add_api_route(self, path: str, endpoint: Callable[..., Any], *, methods: Any = None,
+                      dependencies: Sequence[params.Depends] | None = None, **kwargs: Any) -> None:
+        if set(methods or ("GET",)) - _SAFE_METHODS:
+            dependencies = [Depends(csrf_protect), *(dependencies or ())]
+        super().add_api_route(path, endpoint, methods=methods, dependencies=dependencies, **kwargs)
+
+
 def inline_on_sqlite(route: Callable[..., R]) -> Callable[..., Awaitable[R]]:
     """A page's synchronous work, run in the event loop on SQLite and in the thread pool otherwise.
 
@@ -103,7 +127,10 @@ def inline_on_sqlite(route: Callable[..., R]) -> Callable[..., Awaitable[R]]:
     return endpoint
 
 
-async def current_user(request: Request, session: SessionDep, now: NowDep) -> Person:
+async def current_user(request: Request, session: SessionDep) -> Person:
+    # The time comes from request_now, not NowDep: FastAPI solves each dependency again wherever it
+    # is named (about 30 µs each, docs/benchmarks.md), and a page names the login check and the time both.
+    now = request_now(request)
     if request.app.state.inline_db:
         return _logged_in(request, session, now)
     return await run_in_threadpool(_logged_in, request, session, now)

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 
 import pytest
 from fastapi.routing import APIRoute
@@ -33,6 +33,31 @@ def test_every_form_post_is_listed_here(app):
         "/items/urge/confirm", "/items/{item_id}/act", "/lang", "/login",
         "/logout", "/outbox/{message_id}/retry", "/password",
     ]
+
+
+def test_every_page_route_that_takes_a_form_checks_its_csrf_token_first():
+    # PageRouter adds csrf_protect to the routes with an unsafe method only (it passes safe ones untouched).
+    from web.deps import PageRouter, csrf_protect
+    from web.routes import admin, approvals, auth, dashboard, ical, items, outbox, score
+
+    routers = [m.router for m in (admin, approvals, auth, dashboard, items, outbox, score)] + [ical.pages]
+    assert all(isinstance(router, PageRouter) for router in routers)
+    routes = [route for router in routers for route in router.routes if isinstance(route, APIRoute)]
+    for route in routes:
+        first = route.dependant.dependencies[0].call if route.dependant.dependencies else None
+        assert (first is csrf_protect) == bool(route.methods - {"GET", "HEAD", "OPTIONS"}), route.path
+    assert sum(bool(route.methods - {"GET"}) for route in routes) >= 20
+
+
+def test_a_request_reads_the_clock_once(monkeypatch):
+    from starlette.requests import Request
+
+    from web.deps import request_now
+
+    readings = iter([datetime(2026, 1, 1, tzinfo=UTC), datetime(2026, 1, 2, tzinfo=UTC)])
+    monkeypatch.setattr("config.clock.now", lambda: next(readings))
+    request = Request({"type": "http", "method": "GET", "path": "/", "headers": []})
+    assert request_now(request) == request_now(request) == datetime(2026, 1, 1, tzinfo=UTC)
 
 
 @pytest.mark.parametrize("token", [None, "forged-token"])

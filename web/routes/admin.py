@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from typing import Annotated, Literal
 
-from fastapi import APIRouter, Depends, Form, Request
+from fastapi import Form, Request
 from fastapi.responses import Response
 from sqlmodel import col, select
 
@@ -24,10 +24,10 @@ from models.admin import (
 from models.errors import NotFound
 from models.tables import Document, Person, Role, Unit
 from web.admin_log import ChangeRow, change_rows
-from web.deps import AdminUser, DbInt, NowDep, SessionDep, csrf_protect
+from web.deps import AdminUser, DbInt, NowDep, PageRouter, SessionDep
 from web.render import flash, locale_for, redirect, render
 
-router = APIRouter(dependencies=[Depends(csrf_protect)], include_in_schema=False)
+router = PageRouter(include_in_schema=False)
 CHANGES_SHOWN = 50
 
 

@@ -13,7 +13,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Depends, Form, Request
+from fastapi import Form, Request
 from fastapi.responses import Response
 from sqlalchemy import or_
 from sqlmodel import Session, col, select
@@ -37,16 +37,16 @@ from models.tables import (
 from web.deps import (
     DbInt,
     NowDep,
+    PageRouter,
     SessionDep,
     SupervisorUser,
     UrgerUser,
     after_change,
-    csrf_protect,
 )
 from web.i18n import reason_message
 from web.render import locale_for, render
 
-router = APIRouter(dependencies=[Depends(csrf_protect)], include_in_schema=False)
+router = PageRouter(include_in_schema=False)
 SHOWN = 500
 ChosenIds = Annotated[list[DbInt], Form(alias="item")]
 ChosenVersions = Annotated[list[DbInt], Form(alias="version")]

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, Form, Request
+from fastapi import Form, Request
 from fastapi.responses import Response
 from sqlmodel import Session
 
@@ -19,11 +19,11 @@ from models.accounts import (
 from models.errors import DubanError
 from models.tables import Person
 from web.auth import BadCredentials, authenticate, change_password, client_address
-from web.deps import CurrentUser, DbInt, NowDep, SessionDep, csrf_protect
+from web.deps import CurrentUser, DbInt, NowDep, PageRouter, SessionDep
 from web.i18n import LOCALES, error_message
 from web.render import flash, locale_for, redirect, render
 
-router = APIRouter(dependencies=[Depends(csrf_protect)], include_in_schema=False)
+router = PageRouter(include_in_schema=False)
 
 
 def _safe_next(target: str | None) -> str:

@@ -7,7 +7,7 @@ from datetime import datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from fastapi import APIRouter, Depends, Request
+from fastapi import Request
 from fastapi.responses import HTMLResponse, Response
 from markupsafe import Markup
 from sqlmodel import Session
@@ -19,11 +19,11 @@ from models.read.figures import Figures, ranked
 from models.read.views import my_work as read_my_work
 from models.tables import Person, Role
 from web.access import require_sees_everything
-from web.deps import CurrentUser, NowDep, SessionDep, SettingsDep, csrf_protect
+from web.deps import CurrentUser, NowDep, PageRouter, SessionDep, SettingsDep
 from web.render import fragment, locale_for, redirect, render
 from web.workbooks import XLSX, figures_workbook
 
-router = APIRouter(dependencies=[Depends(csrf_protect)], include_in_schema=False)
+router = PageRouter(include_in_schema=False)
 UNITS_SHOWN = 30
 
 

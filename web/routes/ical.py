@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from fastapi import APIRouter, Depends, Request
+from fastapi import APIRouter, Request
 from fastapi.responses import Response
 from sqlmodel import Session
 
@@ -21,11 +21,11 @@ from models.feeds import (
 from models.ical import feed
 from models.read.due import reminder_window
 from models.tables import Person
-from web.deps import CurrentUser, DbInt, NowDep, SessionDep, SettingsDep, csrf_protect
+from web.deps import CurrentUser, DbInt, NowDep, PageRouter, SessionDep, SettingsDep
 from web.render import flash, redirect, render
 
 router = APIRouter(include_in_schema=False)
-pages = APIRouter(dependencies=[Depends(csrf_protect)], include_in_schema=False)
+pages = PageRouter(include_in_schema=False)
 ICS = "text/calendar; charset=utf-8"
 
 

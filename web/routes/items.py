@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, Form, Query, Request
+from fastapi import Depends, Form, Query, Request
 from fastapi.responses import HTMLResponse, Response
 from sqlmodel import col, select
 
@@ -19,10 +19,10 @@ from web.deps import (
     CurrentUser,
     DbInt,
     NowDep,
+    PageRouter,
     SessionDep,
     SettingsDep,
     after_change,
-    csrf_protect,
     inline_on_sqlite,
 )
 from web.i18n import error_message
@@ -30,7 +30,7 @@ from web.itemview import action_payload
 from web.render import flash, fragment, locale_for, redirect, render, wants_fragment
 from web.workbooks import XLSX, items_workbook
 
-router = APIRouter(dependencies=[Depends(csrf_protect)], include_in_schema=False)
+router = PageRouter(include_in_schema=False)
 _TEXT_FIELDS = ("document", "unit", "unit_role", "status", "open", "overdue", "due_soon", "unacknowledged", "returned",
                 "level", "q", "supervisor", "archived")
 

@@ -9,17 +9,17 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from fastapi import APIRouter, Depends, Request
+from fastapi import Request
 from fastapi.responses import Response
 from sqlmodel import Session, col, func, select
 
 from models.errors import NotFound
 from models.tables import Notification
 from web.access import require_sees_everything
-from web.deps import AdminUser, CurrentUser, DbInt, NowDep, SessionDep, csrf_protect
+from web.deps import AdminUser, CurrentUser, DbInt, NowDep, PageRouter, SessionDep
 from web.render import flash, redirect, render
 
-router = APIRouter(dependencies=[Depends(csrf_protect)], include_in_schema=False)
+router = PageRouter(include_in_schema=False)
 SHOWN = 200
 
 

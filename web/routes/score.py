@@ -7,7 +7,7 @@ from datetime import date, datetime
 from typing import Annotated
 from urllib.parse import urlencode
 
-from fastapi import APIRouter, Depends, Query, Request
+from fastapi import Query, Request
 from fastapi.responses import Response
 from sqlmodel import Session
 
@@ -20,11 +20,11 @@ from models.read.filters import overseen_units
 from models.scoring import PERIODS, Scoreboard, parts_of, period_of, scoreboard_parts
 from models.sheets import DATE, XLSX, Column, Table, xlsx
 from web.access import require_office_papers
-from web.deps import CurrentUser, NowDep, SessionDep, SettingsDep, csrf_protect
+from web.deps import CurrentUser, NowDep, PageRouter, SessionDep, SettingsDep
 from web.i18n import translator
 from web.render import locale_for, render
 
-router = APIRouter(dependencies=[Depends(csrf_protect)], include_in_schema=False)
+router = PageRouter(include_in_schema=False)
 SHOWN_LINES = 50  # a unit's lines on the page; the spreadsheet has them all
 PERIOD_WORDS = {"month": N_("Month"), "quarter": N_("Quarter"), "year": N_("Year"), "custom": N_("Custom")}
 
