@@ -2,7 +2,8 @@
 """Set up and run duban from a fresh clone, with only Python 3.11+.
 
     python3 dev.py demo    # create .venv, install pinned dependencies, run the demo
-    python3 dev.py test    # the same setup, then lint and the whole test suite
+    python3 dev.py test    # the same setup, then lint and the whole test suite (in parallel)
+    python3 dev.py test tests/web -x   # arguments go to pytest as given (one process)
     python3 dev.py test --integration   # only the tests that start a Prefect server and workers
     python3 dev.py bench   # the same setup, then every benchmark under bench/
 
@@ -71,9 +72,17 @@ def main() -> int:
                   [str(BIN / "mypy"), "config", "models", "notifications", "flows", "cli"]):
         if code := run(*check):
             return code
+    pytest = [str(BIN / "python"), "-m", "pytest"]
     if "--integration" in extra:  # the cluster runbook (tests/integration): Prefect server, workers
-        extra = ["-m", "integration", *(arg for arg in extra if arg != "--integration")]
-    return run(str(BIN / "python"), "-m", "pytest", *extra)
+        return run(*pytest, "-m", "integration", *(arg for arg in extra if arg != "--integration"))
+    if extra:
+        return run(*pytest, *extra)
+    # The whole suite: every test but the cluster's spread over up to four processes (pytest-xdist;
+    # each has its own databases, mail sinks and ports), then the cluster tests on their own, since
+    # they start a Prefect server and workers and would otherwise compete with a second process.
+    workers = min(os.cpu_count() or 1, 4)
+    parallel = ["-n", str(workers)] if workers > 1 else []
+    return run(*pytest, *parallel, "-m", "not integration") or run(*pytest, "-m", "integration")
 
 
 if __name__ == "__main__":

@@ -23,11 +23,16 @@ class Result:
 
 def cli_runner(monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]) -> Callable[..., Result]:
     """`run("items", "--json")` as a user would type `duban items --json`; settings read afresh."""
+    from cli.common import reset_consoles
     from cli.main import main
 
     def run(*args: str) -> Result:
         capsys.readouterr()
         monkeypatch.setattr(sys, "argv", ["duban", *args])
+        # A command starts in a fresh process, whose consoles read COLUMNS (and the colour settings)
+        # as the test set them; made once at import, they would keep whatever the first test that
+        # imported cli.common had set, and the output's width would depend on the tests' order.
+        reset_consoles()
         code = 0
         try:
             main()

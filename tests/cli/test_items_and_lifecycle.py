@@ -205,9 +205,7 @@ def test_acknowledge_and_urge_from_the_command_line(duban, ledger):
 
 
 def test_report_on_a_narrow_terminal_splits_its_tables_and_cuts_no_name_or_header(duban, ledger, monkeypatch):
-    from cli.common import console
-
-    monkeypatch.setattr(console, "_width", 80)  # Rich reads COLUMNS once, when the console is made
+    monkeypatch.setenv("COLUMNS", "80")  # each command's consoles read it, as a new process's do
     out = duban("report", "--now", NOW).out
     assert "…" not in out and max(len(line) for line in out.splitlines()) <= 80
     assert out.count("新时代意见") == 2 and "On-time" in out and "Unacknowledged" in out  # headers wrap, whole
