@@ -10,7 +10,14 @@ from email.utils import format_datetime
 from typing import Any
 
 from notifications import mime
-from notifications.render import clean_header, locale_or_default, render, render_subject
+from notifications.render import (
+    clean_header,
+    environment,
+    locale_or_default,
+    render,
+    render_subject,
+)
+from notifications.sections import write_notice
 
 # The order sections appear in a grouped mail: what needs action first.
 KIND_ORDER = (
@@ -109,11 +116,11 @@ def build_notice(
         "only_fyi": not sections,
     }
     subject_template = next(iter(kinds)) if len(kinds) == 1 and sections else "notice"
-    subject = render_subject(locale, subject_template, **context)
+    env = environment(locale)  # each text written around its sections once for such a notice (sections.py)
     return assemble(
-        envelope, subject,
-        text=render(locale, "notice.txt", **context),
-        html=render(locale, "notice.html", **context),
+        envelope, clean_header(write_notice(env, f"{subject_template}.subject.txt", context)),
+        text=write_notice(env, "notice.txt", context),
+        html=write_notice(env, "notice.html", context),
     )
 
 
