@@ -59,6 +59,13 @@ def sweep(now: NowOption = None, engine: EngineOption = "auto", as_json: JsonOpt
 
 def run(now: NowOption = None, engine: EngineOption = "auto", as_json: JsonOption = False) -> None:
     """Sweep, then group and send the mail that is due: the whole reminder job in one process (for cron)."""
+    from models.cycles import cycle_collection_paused
+
+    with cycle_collection_paused():  # the job's imports (SQLAlchemy's, the models') too, not only its tasks
+        _run(now, engine, as_json)
+
+
+def _run(now: str | None, engine: str, as_json: bool) -> None:
     from cli.mail import print_delivery
     from flows.deliver import deliver as deliver_flow
     from flows.runtime import Engine as FlowEngine

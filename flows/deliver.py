@@ -24,11 +24,13 @@ def deliver(now: str | None = None, database_url: str | None = None) -> dict[str
 def deliver_mail(database_url: str, at: datetime) -> dict[str, Any]:
     """One delivery pass; a retry is harmless: rows are claimed, and a message sent is recorded once."""
     from config.settings import get_settings
+    from models.cycles import cycle_collection_paused
     from models.db import make_engine
     from notifications.delivery import deliver as run_delivery
 
     engine = make_engine(database_url)
     try:
-        return run_delivery(engine, at, get_settings()).as_dict()
+        with cycle_collection_paused():  # thousands of rows and mails, few cycles (models/db.py)
+            return run_delivery(engine, at, get_settings()).as_dict()
     finally:
         engine.dispose()

@@ -53,13 +53,14 @@ def sweep_items(database_url: str, at: datetime) -> tuple[SweepResult, int]:
     from config.policy import load_policy
     from config.settings import get_settings
     from models.acknowledge import remind_unacknowledged
+    from models.cycles import cycle_collection_paused
     from models.db import make_engine
     from models.sweep import sweep as run_sweep
 
     policy, calendar = load_policy(), load_calendar()
     engine = make_engine(database_url)
     try:
-        with Session(engine) as session:
+        with cycle_collection_paused(), Session(engine) as session:
             result = run_sweep(session, now=at, policy=policy, calendar=calendar, tz=get_settings().tz,
                                after_batch=session.commit)
             session.commit()

@@ -10,10 +10,8 @@ rule, item and event; the lines of a unit sum to its score minus the base.
 
 from __future__ import annotations
 
-import gc
 from collections import defaultdict
-from collections.abc import Iterable, Iterator, Mapping
-from contextlib import contextmanager
+from collections.abc import Iterable, Mapping
 from copy import copy
 from dataclasses import dataclass, field, replace
 from datetime import UTC, date, datetime, timedelta
@@ -25,6 +23,7 @@ from sqlmodel import Session, col, select
 
 from config.calendar import WorkCalendar
 from config.scoring import ScoringModel
+from models.cycles import cycle_collection_paused
 from models.deadlines import start_of_day
 from models.errors import InvalidInput
 from models.scoring_replay import (
@@ -175,21 +174,6 @@ def scoreboard_parts(
     with cycle_collection_paused():
         replay, units = replay_in_sql(session, model, calendar, tz, start, end, *period_bounds(start, end, as_of, tz))
         return _with_parts(replay, units, model, tz, start, end, as_of, parts)
-
-
-@contextmanager
-def cycle_collection_paused() -> Iterator[None]:
-    """Python's cycle collector paused while scoring: a year over 100,000 items makes some 600,000
-    rows, lines and dicts and no reference cycle, yet the collector walks the growing heap again and
-    again as they are made (0.4 s of 2.4 s CPU). Reference counting still frees them all. It is
-    process-wide: another thread's cycles wait the second or two for the next collection."""
-    enabled = gc.isenabled()
-    gc.disable()
-    try:
-        yield
-    finally:
-        if enabled:
-            gc.enable()
 
 
 def _event(row: Any, payload: dict[str, Any]) -> EventRow:
