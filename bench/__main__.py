@@ -93,6 +93,12 @@ def main() -> int:
     parser.add_argument("--out", type=Path, default=HERE / "results.json")
     args = parser.parse_args()
     wanted = set(args.only.split(",")) if args.only else None
+    # An installation keeps its compiled modules (pip compiles what it installs; Python writes the
+    # project's .pyc on first import): a start-up measured under PYTHONDONTWRITEBYTECODE, as some
+    # sandboxes set it, pays for compiling the project's modules on every start instead.
+    env = {name: value for name, value in os.environ.items() if name != "PYTHONDONTWRITEBYTECODE"}
+    if "PYTHONDONTWRITEBYTECODE" in os.environ:
+        print("PYTHONDONTWRITEBYTECODE is set here: the benchmarks run without it, as an installation does", flush=True)
     results = []
     for bench in BENCHES:
         if wanted and bench.name not in wanted:
@@ -102,7 +108,7 @@ def main() -> int:
                 continue
             print(f"== {bench.name} on {database}: {' '.join(command[1:])}", flush=True)
             started = time.perf_counter()
-            done = subprocess.run(command, capture_output=True, text=True, cwd=HERE.parent)
+            done = subprocess.run(command, capture_output=True, text=True, cwd=HERE.parent, env=env)
             seconds = round(time.perf_counter() - started, 1)
             output = (done.stdout + ("\n" + done.stderr if done.returncode else "")).strip()
             print(output + "\n", flush=True)
