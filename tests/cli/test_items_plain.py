@@ -64,3 +64,31 @@ def test_the_plain_list_refuses_a_database_as_the_orm_did(tmp_path):
     plain, orm = _items(tmp_path, "--json", orm=False), _items(tmp_path, "--json", orm=True)
     assert plain.returncode == orm.returncode == 1
     assert plain.stdout == orm.stdout and plain.stderr.splitlines()[:-1] == orm.stderr.splitlines()[:-1]
+
+
+def test_the_json_written_from_the_columns_is_json_text_of_the_rows(demo):
+    """`sqlite_items_json` against json_text of `sqlite_items`' rows, also on values of an unexpected
+    type (SQLite keeps what it is given) and with every due state and light at some instant."""
+    from cli.common import json_text
+    from config.clock import parse_instant
+    from models.read.listed import sqlite_items, sqlite_items_json
+    from tests.conftest import TZ
+
+    _awkward(demo / "duban.db")
+    with sqlite3.connect(demo / "duban.db") as connection:
+        ids = [row[0] for row in connection.execute("SELECT id FROM item ORDER BY id LIMIT 8")]
+        connection.execute("UPDATE item SET escalation_level = '2.5x', version = 3.0 WHERE id = ?", (ids[3],))
+        connection.execute("UPDATE item SET title = 12, number = 70007 WHERE id = ?", (ids[4],))
+        connection.execute("UPDATE item SET status = 'signed_off' WHERE id = ?", (ids[5],))
+        connection.execute("UPDATE item SET status = 'submitted' WHERE id = ?", (ids[6],))
+        connection.execute("UPDATE item SET status = 'cancelled' WHERE id = ?", (ids[7],))
+    connection = sqlite3.connect(demo / "duban.db")
+    try:
+        for now in ("2023-06-26T09:00+08:00", "2023-07-20T23:30+08:00", "2030-01-01T00:00Z"):
+            for archived, limit in ((False, 0), (True, 0), (False, 5), (True, 1)):
+                at = parse_instant(now)
+                rows = sqlite_items(connection, at, TZ, archived=archived, limit=limit)
+                assert sqlite_items_json(connection, at, TZ, archived=archived, limit=limit) == \
+                    json_text([row.as_dict() for row in rows])
+    finally:
+        connection.close()
