@@ -4,16 +4,18 @@
 from __future__ import annotations
 
 import gc
+import os
 import sys
 
 
 def main() -> None:
-    from cli import preload
+    if os.environ.get("DUBAN_PRELOAD", "") == "1":  # cli.preload imports socket and hashlib: only when asked
+        from cli import preload
 
-    if preload.enabled(sys.argv):
-        code = preload.run(sys.argv)
-        if code is not None:
-            sys.exit(code)
+        if preload.enabled(sys.argv):
+            code = preload.run(sys.argv)
+            if code is not None:
+                sys.exit(code)
     # The modules imported here live as long as the process: the collector need not walk them,
     # neither while they are imported nor each time the command's objects trigger a collection
     # (a quarter of `duban items --json`'s CPU time on 10k items; docs/benchmarks.md).
