@@ -42,7 +42,7 @@ def timed(argv: list[str], env: dict[str, str]) -> tuple[float, float]:
 
 def import_breakdown(argv: list[str], env: dict[str, str], top: int = 8) -> list[tuple[str, float]]:
     """Milliseconds of import time per top-level package for one run (python -X importtime)."""
-    script = f"import sys; sys.argv = {['duban', *argv]!r}; from cli.main import main; main()"
+    script = f"import sys; sys.argv = {['duban', *argv]!r}; from cli.launch import main; main()"
     done = subprocess.run([sys.executable, "-X", "importtime", "-c", script], env=env, capture_output=True, text=True)
     per_package: collections.Counter[str] = collections.Counter()
     for line in done.stderr.splitlines():

@@ -8,14 +8,13 @@ import itertools
 import json
 import sqlite3
 import sys
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from datetime import datetime
-from typing import TYPE_CHECKING, Annotated, Any
+from typing import TYPE_CHECKING, Any
 
-import typer
 from rich.console import Console
 
-from cli.words import _
+from cli.words import _, error_text
 from config import clock
 from config.settings import get_settings
 from migrations.runner import head_revision
@@ -53,19 +52,13 @@ def _parse_now(value: str | None) -> datetime | None:
     try:
         datetime.fromisoformat(value.strip())
     except ValueError:
+        import typer  # not imported by a read command given a good --now (cli.launch.plain_command)
+
         raise typer.BadParameter(_("{value!r} is not an ISO 8601 time; write e.g. 2024-06-30T09:00+08:00",
                                    value=value)) from None
+    import typer
+
     raise typer.BadParameter(_("{value!r} has no UTC offset; write e.g. 2024-06-30T09:00+08:00", value=value))
-
-
-NowOption = Annotated[
-    str | None,
-    typer.Option("--now", help="Act as if it were this time (ISO 8601 with offset, e.g. 2024-06-30T09:00+08:00)."),
-]
-JsonOption = Annotated[bool, typer.Option("--json", help="Print JSON for scripts instead of tables.")]
-EngineOption = Annotated[
-    str, typer.Option("--engine", help="auto (Prefect only if PREFECT_API_URL is set), local or prefect."),
-]
 
 
 def resolve_now(value: str | None) -> datetime:
@@ -192,3 +185,39 @@ def local(at: datetime | None) -> str:
     if at is None:
         return ""
     return at.astimezone(settings().tz).strftime("%Y-%m-%d %H:%M")
+
+
+def reporting_errors(run: Callable[[], Any]) -> None:
+    """`run()` a command, a user's mistake, a database that went away or a path that cannot be read
+    or written shown as one line on stderr and exit 1 (cli.main, and cli.launch's plain read commands)."""
+    from config.settings import SettingsError
+    from config.yamlfile import ConfigFileError
+    from models.errors import DubanError, database_detail
+
+    try:
+        run()
+    except (DubanError, CliError, SettingsError, ConfigFileError) as exc:
+        err_console.print(f"{_error()}{error_text(exc)}", highlight=False, soft_wrap=True)
+        sys.exit(1)
+    except _database_errors() as exc:
+        # the database went away or refused: one line, never a traceback (sqlite3's own errors from
+        # the commands that read a SQLite file without SQLAlchemy: open_sqlite)
+        err_console.print(f"{_error()}{_('database error: {detail}', detail=database_detail(exc))}",
+                          highlight=False, soft_wrap=True)
+        sys.exit(1)
+    except OSError as exc:  # a path the user gave that cannot be written or read, a full disk
+        where = f"{exc.filename}: " if exc.filename else ""
+        err_console.print(f"{_error()}{where}{exc.strerror or exc}", highlight=False, soft_wrap=True)
+        sys.exit(1)
+
+
+def _database_errors() -> tuple[type[Exception], ...]:
+    """sqlite3's errors, and SQLAlchemy's when a command has imported it (`report` on SQLite never does)."""
+    errors = sys.modules.get("sqlalchemy.exc")
+    return (sqlite3.Error, errors.SQLAlchemyError) if errors is not None else (sqlite3.Error,)
+
+
+def _error() -> str:
+    """The red "error:" before a message ("错误：" needs no space after it)."""
+    word = _("error:")
+    return f"[bold red]{word}[/]" + ("" if word.endswith("：") else " ")

@@ -7,7 +7,8 @@ from typing import Annotated
 
 import typer
 
-from cli.common import CliError, NowOption, console, open_session, resolve_now
+from cli.common import CliError, console, open_session, resolve_now
+from cli.options import NowOption
 from cli.words import _
 
 

@@ -6,8 +6,8 @@ from typing import Annotated
 
 import typer
 
-from cli.common import NowOption
 from cli.lifecycle_cmds import ByOption, ItemArg, _deadline, act
+from cli.options import NowOption
 from models.lifecycle import Action
 
 TextOption = Annotated[str, typer.Option("--text")]

@@ -1,11 +1,94 @@
 """The `duban` console script: a read command goes to the preloaded process when asked to
-(DUBAN_PRELOAD=1, cli/preload.py); everything else, and that when no server answers, runs here."""
+(DUBAN_PRELOAD=1, cli/preload.py); a plain command line of `items`, `show` or `report` runs here
+without Typer (`plain_command`); everything else goes through Typer (cli.main)."""
 
 from __future__ import annotations
 
 import gc
 import os
 import sys
+from typing import Any
+
+# The plain command lines: each read command's flags, options taking a value and how many ITEM
+# arguments, as cli/view_cmds.py declares them for Typer (tests/cli/test_launch.py compares).
+PLAIN: dict[str, tuple[dict[str, str], dict[str, str], int]] = {
+    "items": ({"--json": "as_json", "--archived": "archived"}, {"--now": "now", "--limit": "limit"}, 0),
+    "show": ({"--json": "as_json"}, {"--now": "now"}, 1),
+    "report": ({"--json": "as_json"}, {"--now": "now"}, 0),
+}
+
+
+def plain_command(argv: list[str], environ: Any = os.environ) -> tuple[str, dict[str, Any]] | None:
+    """The read command and its arguments when `argv` (sys.argv) is a command line that Typer would
+    run as given: each known option at most once, a value that is no option, a whole --limit, a
+    --now that parses, no --help, no shell completion asked for. None for anything else, which
+    Typer parses (and words its errors) as ever: importing Typer costs a read command 0.03-0.05 s."""
+    if len(argv) < 2 or argv[1] not in PLAIN or any(name.endswith("_COMPLETE") for name in environ):
+        return None
+    flags, valued, wanted = PLAIN[argv[1]]
+    given: dict[str, Any] = {}
+    positional: list[str] = []
+    words = iter(argv[2:])
+    for word in words:
+        found: Any
+        name, equals, value = word.partition("=")
+        if word in flags:
+            key, found = flags[word], True
+        elif word in valued:
+            key, found = valued[word], next(words, None)
+            if found is None or found.startswith("-"):
+                return None
+        elif equals and name in valued and not value.startswith("-"):
+            key, found = valued[name], value
+        elif word.startswith("-") or len(positional) == wanted:
+            return None
+        else:
+            positional.append(word)
+            continue
+        if key in given:
+            return None
+        given[key] = found
+    if len(positional) != wanted:
+        return None
+    if "limit" in given:
+        if not given["limit"].isascii() or not given["limit"].isdigit():
+            return None
+        given["limit"] = int(given["limit"])
+    if "now" in given:
+        from config.clock import parse_instant
+
+        try:
+            parse_instant(given["now"])
+        except ValueError:  # Typer's path words it (cli.common.resolve_now)
+            return None
+    if positional:
+        given["item_ref"] = positional[0]
+    return argv[1], given
+
+
+def run_plain(name: str, arguments: dict[str, Any]) -> None:
+    """Run read command `name` as Typer's command group would: a user's mistake as cli.main shows it,
+    a closed pipe and Ctrl-C as Typer ends them (exit 1 and 130)."""
+    import errno
+
+    from cli import views
+    from cli.common import reporting_errors
+
+    def run() -> None:
+        try:
+            getattr(views, name)(**arguments)
+        except KeyboardInterrupt:
+            sys.exit(130)
+        except OSError as exc:
+            if exc.errno != errno.EPIPE:
+                raise
+            from typer._click.utils import PacifyFlushWrapper
+
+            sys.stdout = PacifyFlushWrapper(sys.stdout)  # type: ignore[assignment]
+            sys.stderr = PacifyFlushWrapper(sys.stderr)  # type: ignore[assignment]
+            sys.exit(1)
+
+    reporting_errors(run)
 
 
 def main() -> None:
@@ -21,8 +104,15 @@ def main() -> None:
     # (a quarter of `duban items --json`'s CPU time on 10k items; docs/benchmarks.md).
     gc.disable()
     try:
-        from cli.main import main as run_here
+        plain = plain_command(sys.argv)
+        if plain is not None:
+            import cli.views  # noqa: F401
+        else:
+            from cli.main import main as run_here
     finally:
         gc.freeze()
         gc.enable()
-    run_here()
+    if plain is not None:
+        run_plain(*plain)
+    else:
+        run_here()

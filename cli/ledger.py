@@ -21,16 +21,8 @@ from rich.progress import (
 )
 from rich.table import Table
 
-from cli.common import (
-    JsonOption,
-    NowOption,
-    console,
-    err_console,
-    open_session,
-    print_json,
-    resolve_now,
-    settings,
-)
+from cli.common import console, err_console, open_session, print_json, resolve_now, settings
+from cli.options import JsonOption, NowOption
 from cli.words import _, counts, details, locale, n_, problem_text
 from config.i18n import week_name
 

@@ -8,7 +8,8 @@ from typing import Annotated, Any
 
 import typer
 
-from cli.common import CliError, NowOption, console, open_session, resolve_now, settings
+from cli.common import CliError, console, open_session, resolve_now, settings
+from cli.options import NowOption
 from cli.words import _, reason_text
 from models.approvals import Chosen, check_request, decide
 from models.attachments import AttachmentStore, StoredFile, apply_with_files

@@ -9,18 +9,8 @@ from typing import Annotated, Any
 import typer
 from rich.table import Table
 
-from cli.common import (
-    CliError,
-    EngineOption,
-    JsonOption,
-    NowOption,
-    console,
-    local,
-    open_session,
-    print_json,
-    resolve_now,
-    settings,
-)
+from cli.common import CliError, console, local, open_session, print_json, resolve_now, settings
+from cli.options import EngineOption, JsonOption, NowOption
 from cli.words import _, locale, n_
 from config.i18n import week_name
 

@@ -5,7 +5,6 @@ from __future__ import annotations
 import functools
 import importlib
 import logging
-import sqlite3
 import sys
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -18,8 +17,7 @@ import typer.core
 import typer.main
 from typer._coercion import RuntimeParam, TypeDescriptor
 
-from cli.common import CliError, err_console
-from cli.words import _, error_text
+from cli.common import reporting_errors
 
 HELP = "督办 duban: supervise policy items with owners, deadlines, reminders, escalation and sign-off."
 
@@ -27,7 +25,8 @@ HELP = "督办 duban: supervise policy items with owners, deadlines, reminders, 
 # A command line naming one of them imports that module alone, not all fifteen with what they
 # import (approvals, schedules, progress bars ...); tests/cli/test_main.py checks this table.
 COMMANDS = {
-    "init": "ops", "import": "ledger", "demo": "ledger", "items": "views", "show": "views", "report": "views",
+    "init": "ops", "import": "ledger", "demo": "ledger", "items": "view_cmds", "show": "view_cmds",
+    "report": "view_cmds",
     **dict.fromkeys(("progress", "submit", "sign-off", "return", "cancel", "acknowledge", "urge", "extension"),
                     "lifecycle_cmds"),
     "edit": "edit_cmds", "instruct": "edit_cmds", "comment": "edit_cmds",
@@ -99,38 +98,8 @@ def command(name: str | None = None) -> Callable[[], Any]:
 
 
 def main() -> None:
-    from config.settings import SettingsError
-    from config.yamlfile import ConfigFileError
-    from models.errors import DubanError, database_detail
-
     # psycopg warns on stderr about connections it closes after the server cut them ("error ignored
     # terminating ..."): noise beside the one line that says what happened.
     logging.getLogger("psycopg").setLevel(logging.ERROR)
     # Click handles usage errors itself (exit 2); a user's mistake ends here (exit 1).
-    try:
-        command(sys.argv[1] if len(sys.argv) > 1 else None)()
-    except (DubanError, CliError, SettingsError, ConfigFileError) as exc:
-        err_console.print(f"{_error()}{error_text(exc)}", highlight=False, soft_wrap=True)
-        sys.exit(1)
-    except _database_errors() as exc:
-        # the database went away or refused: one line, never a traceback (sqlite3's own errors from
-        # the commands that read a SQLite file without SQLAlchemy: cli.common.open_sqlite)
-        err_console.print(f"{_error()}{_('database error: {detail}', detail=database_detail(exc))}",
-                          highlight=False, soft_wrap=True)
-        sys.exit(1)
-    except OSError as exc:  # a path the user gave that cannot be written or read, a full disk
-        where = f"{exc.filename}: " if exc.filename else ""
-        err_console.print(f"{_error()}{where}{exc.strerror or exc}", highlight=False, soft_wrap=True)
-        sys.exit(1)
-
-
-def _database_errors() -> tuple[type[Exception], ...]:
-    """sqlite3's errors, and SQLAlchemy's when a command has imported it (`report` on SQLite never does)."""
-    errors = sys.modules.get("sqlalchemy.exc")
-    return (sqlite3.Error, errors.SQLAlchemyError) if errors is not None else (sqlite3.Error,)
-
-
-def _error() -> str:
-    """The red "error:" before a message ("错误：" needs no space after it)."""
-    word = _("error:")
-    return f"[bold red]{word}[/]" + ("" if word.endswith("：") else " ")
+    reporting_errors(lambda: command(sys.argv[1] if len(sys.argv) > 1 else None)())

@@ -7,7 +7,8 @@ from typing import Annotated
 
 import typer
 
-from cli.common import CliError, NowOption, console, open_session, resolve_now, settings
+from cli.common import CliError, console, open_session, resolve_now, settings
+from cli.options import NowOption
 from cli.words import _
 
 notice_app = typer.Typer(help="Write the office's documents as Word files (GB/T 9704 layout), to edit before issue.",

@@ -7,15 +7,8 @@ from typing import Annotated
 import typer
 from rich.table import Table
 
-from cli.common import (
-    JsonOption,
-    NowOption,
-    console,
-    open_session,
-    print_json,
-    resolve_now,
-    settings,
-)
+from cli.common import console, open_session, print_json, resolve_now, settings
+from cli.options import JsonOption, NowOption
 from cli.words import _
 from models.periods import item_periods
 from models.queries import find_item

@@ -11,15 +11,8 @@ from typing import Annotated, Any
 import typer
 from rich.cells import cell_len
 
-from cli.common import (
-    CliError,
-    JsonOption,
-    NowOption,
-    console,
-    open_session,
-    resolve_now,
-    settings,
-)
+from cli.common import CliError, console, open_session, resolve_now, settings
+from cli.options import JsonOption, NowOption
 from cli.words import _
 
 

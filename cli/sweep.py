@@ -13,18 +13,8 @@ import typer
 from rich.markup import escape
 from rich.table import Table
 
-from cli.common import (
-    CliError,
-    EngineOption,
-    JsonOption,
-    NowOption,
-    console,
-    local,
-    open_session,
-    print_json,
-    resolve_now,
-    settings,
-)
+from cli.common import CliError, console, local, open_session, print_json, resolve_now, settings
+from cli.options import EngineOption, JsonOption, NowOption
 from cli.words import _, counts, locale, n_, threshold
 
 

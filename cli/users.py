@@ -10,7 +10,8 @@ from typing import Annotated
 import typer
 from sqlmodel import select
 
-from cli.common import CliError, NowOption, console, err_console, open_session, resolve_now
+from cli.common import CliError, console, err_console, open_session, resolve_now
+from cli.options import NowOption
 from cli.words import _, actor
 from models.errors import InvalidInput, NotFound
 from models.queries import find_person

@@ -1,16 +1,14 @@
-"""Looking at the ledger: `duban items`, `duban show`, `duban report`."""
+"""Looking at the ledger: `duban items`, `duban show`, `duban report` (declared for Typer in
+cli/view_cmds.py; cli.launch runs a plain command line of them without Typer)."""
 
 from __future__ import annotations
 
 import sys
-from typing import TYPE_CHECKING, Annotated, Any
+from typing import TYPE_CHECKING, Any
 
-import typer
 from rich.cells import cell_len
 
 from cli.common import (
-    JsonOption,
-    NowOption,
     console,
     local,
     open_session,
@@ -34,29 +32,10 @@ if TYPE_CHECKING:
 STATE_STYLE = {"overdue": "bold red", "awaiting_sign_off": "yellow", "signed_off": "green", "cancelled": "dim"}
 
 
-def register(app: typer.Typer) -> None:
-    app.command("items")(items)
-    app.command("show")(show)
-    app.command("report")(report)
-
-
-def items(
-    document: Annotated[str | None, typer.Option(help="Only this document (short name).")] = None,
-    unit: Annotated[str | None, typer.Option(
-        help="Only items of this unit: its name, part of it or its code (发改委, fgw).")] = None,
-    unit_role: Annotated[UnitRole, typer.Option(
-        help="With --unit: items it leads (lead), works on as a co-unit (co), or either (any).")] = UnitRole.ANY,
-    status: Annotated[Status | None, typer.Option(help="Only items in this state.")] = None,
-    overdue: Annotated[bool, typer.Option("--overdue", help="Only overdue items.")] = False,
-    due_soon: Annotated[bool, typer.Option("--due-soon", help="Only items due within the reminder window.")] = False,
-    unacknowledged: Annotated[bool, typer.Option(
-        "--unacknowledged", help="Only items their lead unit has not acknowledged (未签收).")] = False,
-    supervisor: Annotated[str | None, typer.Option(help="Only items this person (email) supervises.")] = None,
-    limit: Annotated[int, typer.Option(help="At most this many rows (0: all).")] = 0,
-    now: NowOption = None,
-    as_json: JsonOption = False,
-    archived: Annotated[bool, typer.Option("--archived", help="Include items of archived documents.")] = False,
-) -> None:
+def items(document: str | None = None, unit: str | None = None, unit_role: UnitRole = UnitRole.ANY,
+          status: Status | None = None, overdue: bool = False, due_soon: bool = False, unacknowledged: bool = False,
+          supervisor: str | None = None, limit: int = 0, now: str | None = None, as_json: bool = False,
+          archived: bool = False) -> None:
     """List items, with the filters of the items page."""
     at, tz = resolve_now(now), settings().tz
     path = sqlite_path()
@@ -95,11 +74,7 @@ def items(
     console.print(table)
 
 
-def show(
-    item_ref: Annotated[str, typer.Argument(metavar="ITEM", help="DOCUMENT/NUMBER (e.g. 新时代意见/12) or id.")],
-    now: NowOption = None,
-    as_json: JsonOption = False,
-) -> None:
+def show(item_ref: str, now: str | None = None, as_json: bool = False) -> None:
     """Show one item with its timeline."""
     at, tz = resolve_now(now), settings().tz
     path = sqlite_path()
@@ -165,7 +140,7 @@ def timeline_row(line: TimelineLine) -> tuple[str, str, str, str]:
     return local(line.at), event, actor(line.actor_label), separator.join(line.details)
 
 
-def report(now: NowOption = None, as_json: JsonOption = False) -> None:
+def report(now: str | None = None, as_json: bool = False) -> None:
     """The figures per document and per lead unit: total, signed off, rate, open, overdue, 未签收, 签收率, 催办, 按时报送率."""
     at = resolve_now(now)
     path = sqlite_path()

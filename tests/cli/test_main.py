@@ -29,4 +29,5 @@ def test_a_read_command_imports_no_other_command_module():
               "try:\n    main()\nexcept SystemExit:\n    pass\n"
               "print(sorted(m for m in sys.modules if m.startswith('cli.')))")
     done = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, check=True)
-    assert done.stdout.splitlines()[-1] == str(["cli.common", "cli.main", "cli.views", "cli.words"])
+    assert done.stdout.splitlines()[-1] == str(["cli.common", "cli.main", "cli.options", "cli.view_cmds", "cli.views",
+                                                 "cli.words"])
