@@ -12,8 +12,6 @@ from collections.abc import Callable, Iterator
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
-from rich.console import Console
-
 from cli.words import _, error_text
 from config import clock
 from config.settings import get_settings
@@ -21,21 +19,40 @@ from migrations.runner import head_revision
 from models.sqlite import connect, sqlite_file
 
 if TYPE_CHECKING:  # SQLAlchemy is imported when a command opens a session, not before (`report`: never)
+    from rich.console import Console
     from sqlalchemy.engine import Engine
     from sqlmodel import Session
 
     from config.settings import Settings
 
-console = Console()
-err_console = Console(stderr=True)
+    console: Console  # Rich's consoles for stdout and stderr, made on first use (`consoles`)
+    err_console: Console
+
+
+def __getattr__(name: str) -> Any:
+    if name in ("console", "err_console"):
+        return consoles()[name == "err_console"]
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+
+
+def consoles() -> tuple[Console, Console]:
+    """`console` and `err_console`, made when first asked for: `duban items --json` prints nothing
+    through Rich and imports none of it (0.02 s of its start)."""
+    made = globals()
+    if "console" not in made:
+        from rich.console import Console
+
+        made["console"], made["err_console"] = Console(), Console(stderr=True)
+    return made["console"], made["err_console"]
 
 
 def reset_consoles() -> None:
     """Make both consoles afresh, in place: Rich reads the terminal's width (COLUMNS), colour
     settings (NO_COLOR, FORCE_COLOR, TERM) and whether it writes to a terminal when a console is
     made. The preloaded process (cli/preload.py) calls this in each command's child."""
-    console.__init__()  # type: ignore[misc]
-    err_console.__init__(stderr=True)  # type: ignore[misc]
+    out, err = consoles()
+    out.__init__()  # type: ignore[misc]
+    err.__init__(stderr=True)  # type: ignore[misc]
 
 
 class CliError(Exception):
@@ -197,17 +214,17 @@ def reporting_errors(run: Callable[[], Any]) -> None:
     try:
         run()
     except (DubanError, CliError, SettingsError, ConfigFileError) as exc:
-        err_console.print(f"{_error()}{error_text(exc)}", highlight=False, soft_wrap=True)
+        consoles()[1].print(f"{_error()}{error_text(exc)}", highlight=False, soft_wrap=True)
         sys.exit(1)
     except _database_errors() as exc:
         # the database went away or refused: one line, never a traceback (sqlite3's own errors from
         # the commands that read a SQLite file without SQLAlchemy: open_sqlite)
-        err_console.print(f"{_error()}{_('database error: {detail}', detail=database_detail(exc))}",
+        consoles()[1].print(f"{_error()}{_('database error: {detail}', detail=database_detail(exc))}",
                           highlight=False, soft_wrap=True)
         sys.exit(1)
     except OSError as exc:  # a path the user gave that cannot be written or read, a full disk
         where = f"{exc.filename}: " if exc.filename else ""
-        err_console.print(f"{_error()}{where}{exc.strerror or exc}", highlight=False, soft_wrap=True)
+        consoles()[1].print(f"{_error()}{where}{exc.strerror or exc}", highlight=False, soft_wrap=True)
         sys.exit(1)
 
 

@@ -6,10 +6,7 @@ from __future__ import annotations
 import sys
 from typing import TYPE_CHECKING, Any
 
-from rich.cells import cell_len
-
 from cli.common import (
-    console,
     local,
     open_session,
     open_sqlite,
@@ -61,6 +58,8 @@ def items(document: str | None = None, unit: str | None = None, unit_role: UnitR
         return
     from rich.table import Table  # not for --json (0.02 s of its start)
 
+    from cli.common import console
+
     table = Table(title=n_("{n} item", "{n} items", len(data)), title_justify="left")
     for column in (_("Id"), _("Item"), _("Title"), _("Lead unit"), _("Deadline"), _("Status")):
         table.add_column(column, overflow="fold")
@@ -103,6 +102,8 @@ def show(item_ref: str, now: str | None = None, as_json: bool = False) -> None:
             "attachments": [{**a, "at": a["at"].isoformat()} for a in detail["attachments"]],
         })
         return
+    from cli.common import console
+
     console.print(f"[bold]{detail['ref']}[/]  {detail['title']}")
     deadline = detail["deadline"].isoformat()
     if detail["deadline"] != detail["original_deadline"]:
@@ -167,6 +168,8 @@ def render_report(data: dict[str, Any]) -> None:
     """Print a report built by `models.read.figures.build_report` as Rich tables: one per document and
     lead unit, or on a terminal narrower than WIDE_REPORT two each (落实 figures, then 签收/催办/报送),
     so names and headers are never cut."""
+    from cli.common import console
+
     as_of = local_time(parse_instant(data["as_of"]))
 
     def cells(row: dict[str, Any]) -> list[str]:
@@ -214,6 +217,10 @@ def plain_table(title: str | None, header: list[str], rows: list[list[str]]) -> 
     Rich measures and wraps every cell, about 0.35 s for 500 units; this writes the same
     characters in a few milliseconds. tests/cli/test_report_table.py compares the two.
     """
+    from rich.cells import cell_len
+
+    from cli.common import console
+
     if console.color_system is not None or not rows:
         return None
     texts = [*header, *(cell for row in rows for cell in row), title or ""]

@@ -11,7 +11,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from rich.console import Console
 
-from cli import views
+from cli import common, views
 from config.settings import get_settings
 
 names = st.text(alphabet=st.sampled_from(list("市发改委财政局单位ABCxyz 0123-_（）·") + ["[", "]", ":", "\\", "é"]),
@@ -27,7 +27,7 @@ figures = st.fixed_dictionaries({
 def printed(data: dict[str, Any], width: int, *, rich_only: bool) -> str:
     out = io.StringIO()
     with pytest.MonkeyPatch.context() as monkeypatch:
-        monkeypatch.setattr(views, "console", Console(file=out, width=width))
+        monkeypatch.setattr(common, "console", Console(file=out, width=width))
         if rich_only:
             monkeypatch.setattr(views, "plain_table", lambda *args: None)
         views.render_report(data)
@@ -52,9 +52,9 @@ def test_the_same_text_as_rich(documents, units, numbers, width, locale) -> None
 
 
 def test_the_fast_layout_is_taken_when_nothing_needs_rich(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(views, "console", Console(file=io.StringIO(), width=200))
+    monkeypatch.setattr(common, "console", Console(file=io.StringIO(), width=200))
     rows = [["市发改委", "12", "0"], ["单位0001", "3", "1"]]
     assert views.plain_table("按牵头单位统计", ["牵头单位", "总数", "超期"], rows) is not None
     assert views.plain_table("按牵头单位统计", ["牵头单位", "总数", "超期"], [["[b]单位[/b]", "1", "0"]]) is None
-    monkeypatch.setattr(views, "console", Console(file=io.StringIO(), width=200, force_terminal=True))
+    monkeypatch.setattr(common, "console", Console(file=io.StringIO(), width=200, force_terminal=True))
     assert views.plain_table("按牵头单位统计", ["牵头单位", "总数", "超期"], rows) is None  # colours: Rich's
