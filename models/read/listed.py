@@ -8,8 +8,10 @@ tables (docs/benchmarks.md); tests/cli/test_items_plain.py compares both reading
 
 from __future__ import annotations
 
+import itertools
 import json
 import sqlite3
+from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any, NamedTuple
@@ -128,31 +130,41 @@ def sqlite_items_json(connection: sqlite3.Connection, now: datetime, tz: ZoneInf
     found, unacknowledged, urged = sqlite_found(connection, archived=archived, limit=limit)
     if not found:
         return "[]"
-    text, number = _json_text, _json_number
-    states: dict[tuple[Any, Any], str] = {}  # (status, deadline as stored): from "status" to "deadline"
-    days: dict[Any, str] = {}  # an original deadline as stored: as printed
-    names: dict[Any, str] = {}  # a document's or unit's name: as printed
-    rows = []
-    for item_id, item_number, title, status, deadline, original, level, version, document, lead_unit in found:
-        state = states.get((status, deadline))
-        if state is None:
-            due = date.fromisoformat(deadline)
-            state = states[status, deadline] = (
-                f'{text(status)},\n    "due_state": {text(day.due_state(status, due))},\n    '
-                f'"light": {text(day.light(status, due))},\n    "deadline": {text(due.isoformat())}')
-        original_text = days.get(original)
-        if original_text is None:
-            original_text = days[original] = text(date.fromisoformat(original).isoformat())
-        document_text = names.get(document) or names.setdefault(document, text(document))
-        unit_text = names.get(lead_unit) or names.setdefault(lead_unit, text(lead_unit))
-        rows.append(
-            f'{{\n    "id": {number(item_id)},\n    "ref": {text(f"{document}/{item_number}")},\n    '
-            f'"document": {document_text},\n    "number": {text(item_number)},\n    "title": {text(title)},\n    '
-            f'"lead_unit": {unit_text},\n    "status": {state},\n    "original_deadline": {original_text},\n    '
-            f'"escalation_level": {number(level)},\n    "version": {number(version)},\n    '
-            f'"unacknowledged": {"true" if item_id in unacknowledged else "false"},\n    '
-            f'"urged": {number(urged.get(item_id, 0))}\n  }}')
-    return "[\n  " + ",\n  ".join(rows) + "\n]"
+    ids, numbers, titles, statuses, deadlines, originals, levels, versions, documents, units = zip(*found, strict=True)
+    states = {}  # (status, deadline as stored): the row's text from "status" to "deadline"
+    for status, deadline in set(zip(statuses, deadlines, strict=True)):
+        due = date.fromisoformat(deadline)
+        states[status, deadline] = (
+            f'{_json_text(status)},\n    "due_state": {_json_text(day.due_state(status, due))},\n    '
+            f'"light": {_json_text(day.light(status, due))},\n    "deadline": {_json_text(due.isoformat())}')
+    days = {stored: _json_text(date.fromisoformat(stored).isoformat()) for stored in set(originals)}
+    names = {name: _json_text(name) for name in {*documents, *units}}
+    marks = {True: "true", False: "false"}
+    # Column by column in C (map), each row one %-format: half the time of a loop over the rows.
+    columns = (_numbers(ids), _texts(map("{}/{}".format, documents, numbers)), map(names.__getitem__, documents),
+               _texts(numbers), _texts(titles), map(names.__getitem__, units),
+               map(states.__getitem__, zip(statuses, deadlines, strict=True)), map(days.__getitem__, originals),
+               _numbers(levels), _numbers(versions), map(marks.__getitem__, map(unacknowledged.__contains__, ids)),
+               _numbers(map(urged.get, ids, itertools.repeat(0))))
+    return "[\n  " + ",\n  ".join(map(_ROW.__mod__, zip(*columns, strict=True))) + "\n]"
+
+
+# One row of `duban items --json` (ItemRow.as_dict's keys in order, json_text's layout).
+_ROW = ('{\n    "id": %s,\n    "ref": %s,\n    "document": %s,\n    "number": %s,\n    "title": %s,\n    '
+        '"lead_unit": %s,\n    "status": %s,\n    "original_deadline": %s,\n    "escalation_level": %s,\n    '
+        '"version": %s,\n    "unacknowledged": %s,\n    "urged": %s\n  }')
+
+
+def _texts(values: Iterable[Any]) -> list[str]:
+    """Each value as json_text writes it, strings (all, as a rule) in C."""
+    values = list(values)
+    return list(map(_encode_str if set(map(type, values)) <= {str} else _json_text, values))
+
+
+def _numbers(values: Iterable[Any]) -> list[str]:
+    """Each value as json_text writes it, whole numbers (all, as a rule) in C."""
+    values = list(values)
+    return list(map(int.__repr__ if set(map(type, values)) <= {int} else _json_number, values))
 
 
 _encode = json.JSONEncoder(ensure_ascii=False, default=str).encode  # one value as json_text writes it
