@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import os
 import re
-import tomllib
 from datetime import time
 from pathlib import Path
 from typing import Any
@@ -100,6 +99,8 @@ def _values() -> dict[str, Any]:
     path = toml_path().expanduser()
     try:
         if path.is_file():
+            import tomllib  # only with a file to read
+
             with path.open("rb") as file:
                 table = tomllib.load(file)
             for key, value in table.items():
