@@ -42,7 +42,8 @@ def items(document: str | None = None, unit: str | None = None, unit_role: UnitR
 
         with open_sqlite(path) as connection:
             if as_json:  # written from the rows' columns (0.2 s less for 10k rows), print_json's characters
-                sys.stdout.write(sqlite_items_json(connection, at, tz, archived=archived, limit=limit) + "\n")
+                sys.stdout.writelines(sqlite_items_json(connection, at, tz, archived=archived, limit=limit))
+                sys.stdout.write("\n")
                 return
             data = [row.as_dict() for row in sqlite_items(connection, at, tz, archived=archived, limit=limit)]
     else:

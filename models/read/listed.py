@@ -11,7 +11,7 @@ from __future__ import annotations
 import itertools
 import json
 import sqlite3
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any, NamedTuple
@@ -118,10 +118,11 @@ def sqlite_items(connection: sqlite3.Connection, now: datetime, tz: ZoneInfo, *,
 
 
 def sqlite_items_json(connection: sqlite3.Connection, now: datetime, tz: ZoneInfo, *, archived: bool,
-                      limit: int) -> str:
-    """`sqlite_items`' rows as `duban items --json` prints them: the characters of
-    `json.dumps([row.as_dict() for row in rows], ensure_ascii=False, indent=2, default=str)`
-    (cli.common.json_text), written from the rows' columns without making the rows.
+                      limit: int) -> Iterator[str]:
+    """`sqlite_items`' rows as `duban items --json` prints them, in pieces of a thousand rows (the
+    whole text at once doubled the command's memory): the characters of `json.dumps([row.as_dict() for
+    row in rows], ensure_ascii=False, indent=2, default=str)` (cli.common.json_text), written from the
+    rows' columns without making the rows. The queries run before the first piece.
 
     ItemRow, as_dict and the encoder's walk of 10k dicts cost 0.2 s of `duban items --json`'s
     start (docs/benchmarks.md); tests/cli/test_items_plain.py compares both.
@@ -129,8 +130,10 @@ def sqlite_items_json(connection: sqlite3.Connection, now: datetime, tz: ZoneInf
     day = Day.at(now, tz)
     found, unacknowledged, urged = sqlite_found(connection, archived=archived, limit=limit)
     if not found:
-        return "[]"
+        yield "[]"
+        return
     ids, numbers, titles, statuses, deadlines, originals, levels, versions, documents, units = zip(*found, strict=True)
+    del found  # 10k tuples the rows' strings can take the place of
     states = {}  # (status, deadline as stored): the row's text from "status" to "deadline"
     for status, deadline in set(zip(statuses, deadlines, strict=True)):
         due = date.fromisoformat(deadline)
@@ -146,7 +149,12 @@ def sqlite_items_json(connection: sqlite3.Connection, now: datetime, tz: ZoneInf
                map(states.__getitem__, zip(statuses, deadlines, strict=True)), map(days.__getitem__, originals),
                _numbers(levels), _numbers(versions), map(marks.__getitem__, map(unacknowledged.__contains__, ids)),
                _numbers(map(urged.get, ids, itertools.repeat(0))))
-    return "[\n  " + ",\n  ".join(map(_ROW.__mod__, zip(*columns, strict=True))) + "\n]"
+    rows = map(_ROW.__mod__, zip(*columns, strict=True))
+    before = "[\n  "
+    while piece := list(itertools.islice(rows, 1000)):
+        yield before + ",\n  ".join(piece)
+        before = ",\n  "
+    yield "\n]"
 
 
 # One row of `duban items --json` (ItemRow.as_dict's keys in order, json_text's layout).

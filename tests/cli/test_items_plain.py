@@ -88,7 +88,7 @@ def test_the_json_written_from_the_columns_is_json_text_of_the_rows(demo):
             for archived, limit in ((False, 0), (True, 0), (False, 5), (True, 1)):
                 at = parse_instant(now)
                 rows = sqlite_items(connection, at, TZ, archived=archived, limit=limit)
-                assert sqlite_items_json(connection, at, TZ, archived=archived, limit=limit) == \
+                assert "".join(sqlite_items_json(connection, at, TZ, archived=archived, limit=limit)) == \
                     json_text([row.as_dict() for row in rows])
     finally:
         connection.close()
