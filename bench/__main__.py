@@ -61,7 +61,7 @@ BENCHES = [
           ("--items", "200", "--units", "10", "--runs", "1"), None),
     Bench("web", "web", (), ("--items", "20000", "--units", "200", "--seconds", "10"),
           ("--items", "500", "--units", "10", "--seconds", "2", "--clients", "4", "--workers", "1"), None),
-    Bench("web vs Redmine", "web", ("--redmine", "--items", "10000", "--units", "500"),
+    Bench("web vs Redmine", "web", ("--redmine", "--items", "10000", "--units", "500", "--rounds", "3"),
           ("--redmine", "--items", "2000", "--units", "100", "--seconds", "10", "--rounds", "1"),
           ("--redmine", "--redmine-root", NO_REDMINE), None),
     Bench("items export", "export_items", (), ("--items", "2000", "--units", "100"), ("--items", "100", "--units", "10"),
