@@ -20,6 +20,7 @@ from models.sqlite import connect, sqlite_file
 
 if TYPE_CHECKING:  # SQLAlchemy is imported when a command opens a session, not before (`report`: never)
     from rich.console import Console
+    from rich.text import Text
     from sqlalchemy.engine import Engine
     from sqlmodel import Session
 
@@ -42,8 +43,14 @@ def consoles() -> tuple[Console, Console]:
     if "console" not in made:
         from rich.console import Console
 
-        made["console"], made["err_console"] = Console(), Console(stderr=True)
+        made["console"], made["err_console"] = Console(**AS_WRITTEN), Console(stderr=True, **AS_WRITTEN)
     return made["console"], made["err_console"]
+
+
+# What duban prints is shown as written: a title, a unit's name or an error naming a ledger cell may hold
+# "[...]" or ":name:", which Rich would otherwise read as markup (dropping the text, or failing on a stray
+# "[/]") or as an emoji. Colours are given as styles (rich.text.Text), never as markup.
+AS_WRITTEN = {"markup": False, "emoji": False}
 
 
 def reset_consoles() -> None:
@@ -51,8 +58,8 @@ def reset_consoles() -> None:
     settings (NO_COLOR, FORCE_COLOR, TERM) and whether it writes to a terminal when a console is
     made. The preloaded process (cli/preload.py) calls this in each command's child."""
     out, err = consoles()
-    out.__init__()  # type: ignore[misc]
-    err.__init__(stderr=True)  # type: ignore[misc]
+    out.__init__(**AS_WRITTEN)  # type: ignore[misc]
+    err.__init__(stderr=True, **AS_WRITTEN)  # type: ignore[misc]
 
 
 class CliError(Exception):
@@ -214,17 +221,17 @@ def reporting_errors(run: Callable[[], Any]) -> None:
     try:
         run()
     except (DubanError, CliError, SettingsError, ConfigFileError) as exc:
-        consoles()[1].print(f"{_error()}{error_text(exc)}", highlight=False, soft_wrap=True)
+        consoles()[1].print(_error(error_text(exc)), highlight=False, soft_wrap=True)
         sys.exit(1)
     except _database_errors() as exc:
         # the database went away or refused: one line, never a traceback (sqlite3's own errors from
         # the commands that read a SQLite file without SQLAlchemy: open_sqlite)
-        consoles()[1].print(f"{_error()}{_('database error: {detail}', detail=database_detail(exc))}",
+        consoles()[1].print(_error(_("database error: {detail}", detail=database_detail(exc))),
                           highlight=False, soft_wrap=True)
         sys.exit(1)
     except OSError as exc:  # a path the user gave that cannot be written or read, a full disk
         where = f"{exc.filename}: " if exc.filename else ""
-        consoles()[1].print(f"{_error()}{where}{exc.strerror or exc}", highlight=False, soft_wrap=True)
+        consoles()[1].print(_error(f"{where}{exc.strerror or exc}"), highlight=False, soft_wrap=True)
         sys.exit(1)
 
 
@@ -234,7 +241,9 @@ def _database_errors() -> tuple[type[Exception], ...]:
     return (sqlite3.Error, errors.SQLAlchemyError) if errors is not None else (sqlite3.Error,)
 
 
-def _error() -> str:
-    """The red "error:" before a message ("错误：" needs no space after it)."""
+def _error(message: str) -> Text:
+    """The message after a red "error:" ("错误：" needs no space after it)."""
+    from rich.text import Text
+
     word = _("error:")
-    return f"[bold red]{word}[/]" + ("" if word.endswith("：") else " ")
+    return Text.assemble((word, "bold red"), "" if word.endswith("：") else " ", message)

@@ -8,6 +8,7 @@ from typing import Annotated, Any
 
 import typer
 from rich.table import Table
+from rich.text import Text
 
 from cli.common import CliError, console, local, open_session, print_json, resolve_now, settings
 from cli.options import EngineOption, JsonOption, NowOption
@@ -52,7 +53,7 @@ def print_delivery(summary: dict[str, Any], engine: str) -> None:
         console.print(_("outside the delivery window: mail waits until {at}",
                         at=local(parse_instant(summary["window_opens"]))))
     for error in summary["errors"]:
-        console.print(f"  [yellow]{error}[/]", highlight=False)
+        console.print(Text.assemble("  ", (str(error), "yellow")), highlight=False)
     console.print(_("engine: {engine}", engine=engine))
 
 

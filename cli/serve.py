@@ -8,7 +8,7 @@ import threading
 from typing import TYPE_CHECKING, Annotated
 
 import typer
-from rich.markup import escape
+from rich.text import Text
 
 from cli.common import CliError, console, engine, open_session, settings
 from cli.schedules import refusal
@@ -133,6 +133,6 @@ def _web_app():  # type: ignore[no-untyped-def]
     try:
         from web.app import create_app
     except ImportError as exc:
-        console.print("[yellow]" + escape(_("web app not available ({error})", error=exc)) + "[/]", highlight=False)
+        console.print(Text(_("web app not available ({error})", error=exc), style="yellow"), highlight=False)
         return None
     return create_app()

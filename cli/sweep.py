@@ -10,8 +10,8 @@ from pathlib import Path
 from typing import Annotated, Any, Literal, cast
 
 import typer
-from rich.markup import escape
 from rich.table import Table
+from rich.text import Text
 
 from cli.common import CliError, console, local, open_session, print_json, resolve_now, settings
 from cli.options import EngineOption, JsonOption, NowOption
@@ -89,7 +89,7 @@ def print_sweep(summary: dict[str, Any], at: datetime) -> None:
         console.print(_("{n} open item(s) of archived documents were not reminded (unarchive a document to resume)",
                         n=summary["archived"]), highlight=False)
     for warning in summary["warnings"]:
-        console.print(f"[yellow]{_('warning:')}[/] {warning}", highlight=False)
+        console.print(Text.assemble((_("warning:"), "yellow"), " ", warning), highlight=False)
 
 
 def forecast(
@@ -116,10 +116,10 @@ def forecast(
         table.add_column(column, overflow="fold")
     separator = "、" if locale() == "zh-CN" else ", "
     for e in entries:
-        what = escape(threshold(e.threshold))
+        what = Text(threshold(e.threshold))
         if e.also:  # crossed in the same catch-up: each address hears the most severe addressed to it
-            what += f" [dim]+ {escape(separator.join(threshold(t) for t in e.also))}[/]"
-        table.add_row(local(e.when), e.ref, what, ", ".join(e.to) or f"[red]{_('nobody')}[/]", ", ".join(e.cc))
+            what.append(" + " + separator.join(threshold(t) for t in e.also), style="dim")
+        table.add_row(local(e.when), e.ref, what, ", ".join(e.to) or Text(_("nobody"), style="red"), ", ".join(e.cc))
     console.print(table)
 
 
@@ -168,8 +168,8 @@ def doctor(now: NowOption = None) -> None:
     styles = {"ok": "green", "problem": "bold red", "warning": "yellow"}
     for name, state, text in checks:
         word = {"ok": _("ok"), "problem": _("problem"), "warning": _("warning")}[state]
-        console.print(f"{' ' * max(0, 9 - cell_len(word))}[{styles[state]}]{word}[/]  "
-                      + _("{name}: {value}", name=name, value=text), highlight=False, soft_wrap=True)
+        console.print(Text.assemble(" " * max(0, 9 - cell_len(word)), (word, styles[state]), "  ",
+                                    _("{name}: {value}", name=name, value=text)), highlight=False, soft_wrap=True)
     problems = sum(1 for check in checks if check[1] == "problem")
     if problems:
         raise CliError(n_("{n} problem found; fix it and run `duban doctor` again",
@@ -269,7 +269,7 @@ def _check_unreached(record: Any) -> None:
     separator = "；" if locale() == "zh-CN" else "; "
     for item_id, notices in by_item.items():
         ref, title = items[item_id]
-        record(_("notices"), "warning", _("{ref} {title}: {notices}", ref=escape(ref), title=escape(title),
+        record(_("notices"), "warning", _("{ref} {title}: {notices}", ref=ref, title=title,
                                           notices=separator.join(notices)))
 
 

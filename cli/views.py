@@ -58,6 +58,7 @@ def items(document: str | None = None, unit: str | None = None, unit_role: UnitR
         print_json(data)
         return
     from rich.table import Table  # not for --json (0.02 s of its start)
+    from rich.text import Text
 
     from cli.common import console
 
@@ -70,7 +71,7 @@ def items(document: str | None = None, unit: str | None = None, unit_role: UnitR
         if row["unacknowledged"]:
             shown = f"{shown} · {_('Unacknowledged')}"
         table.add_row(str(row["id"]), row["ref"], row["title"][:40], row["lead_unit"], row["deadline"],
-                      f"[{style}]{shown}[/]" if style else shown)
+                      Text(shown, style=style) if style else shown)
     console.print(table)
 
 
@@ -103,9 +104,11 @@ def show(item_ref: str, now: str | None = None, as_json: bool = False) -> None:
             "attachments": [{**a, "at": a["at"].isoformat()} for a in detail["attachments"]],
         })
         return
+    from rich.text import Text
+
     from cli.common import console
 
-    console.print(f"[bold]{detail['ref']}[/]  {detail['title']}")
+    console.print(Text.assemble((detail["ref"], "bold"), "  ", detail["title"]))
     deadline = detail["deadline"].isoformat()
     if detail["deadline"] != detail["original_deadline"]:
         deadline += _(" (originally {deadline})", deadline=detail["original_deadline"].isoformat())
@@ -194,6 +197,7 @@ def render_report(data: dict[str, Any]) -> None:
                 console.file.write("".join(line + "\n" for line in lines))
                 continue
             from rich.table import Table
+            from rich.text import Text
 
             table = Table(title=title if number == 0 else None, title_justify="left")
             table.add_column(name, overflow="fold", min_width=8)
@@ -202,7 +206,7 @@ def render_report(data: dict[str, Any]) -> None:
             red = 1 + list(part).index(overdue) if overdue in part else None
             for row in rows:
                 if red is not None and row[red] != "0":
-                    row[red] = f"[red]{row[red]}[/]"
+                    row[red] = Text(row[red], style="red")
                 table.add_row(*row)
             console.print(table)
 
@@ -213,7 +217,7 @@ FIRST_COLUMN_MIN = 8  # the name column's least width, padding left out (Rich's 
 def plain_table(title: str | None, header: list[str], rows: list[list[str]]) -> list[str] | None:
     """The lines Rich prints for the report's table (first column left, the others right, a left
     title) when it writes no colours and everything fits; None when Rich must lay it out itself
-    (colours, a table wider than the console, text Rich would read as markup or emoji).
+    (colours, a table wider than the console, a line break in a cell).
 
     Rich measures and wraps every cell, about 0.35 s for 500 units; this writes the same
     characters in a few milliseconds. tests/cli/test_report_table.py compares the two.
@@ -225,7 +229,7 @@ def plain_table(title: str | None, header: list[str], rows: list[list[str]]) -> 
     if console.color_system is not None or not rows:
         return None
     texts = [*header, *(cell for row in rows for cell in row), title or ""]
-    if any("[" in text or "\\" in text or text.count(":") > 1 or "\n" in text for text in texts):
+    if any("\n" in text for text in texts):  # markup and emoji are off (cli.common.AS_WRITTEN)
         return None
     widths = [max(cell_len(row[column]) for row in (header, *rows)) + 2 for column in range(len(header))]
     widths[0] = max(widths[0], FIRST_COLUMN_MIN + 2)

@@ -27,7 +27,7 @@ figures = st.fixed_dictionaries({
 def printed(data: dict[str, Any], width: int, *, rich_only: bool) -> str:
     out = io.StringIO()
     with pytest.MonkeyPatch.context() as monkeypatch:
-        monkeypatch.setattr(common, "console", Console(file=out, width=width))
+        monkeypatch.setattr(common, "console", Console(file=out, width=width, **common.AS_WRITTEN))
         if rich_only:
             monkeypatch.setattr(views, "plain_table", lambda *args: None)
         views.render_report(data)
@@ -52,9 +52,10 @@ def test_the_same_text_as_rich(documents, units, numbers, width, locale) -> None
 
 
 def test_the_fast_layout_is_taken_when_nothing_needs_rich(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(common, "console", Console(file=io.StringIO(), width=200))
+    monkeypatch.setattr(common, "console", Console(file=io.StringIO(), width=200, **common.AS_WRITTEN))
     rows = [["市发改委", "12", "0"], ["单位0001", "3", "1"]]
     assert views.plain_table("按牵头单位统计", ["牵头单位", "总数", "超期"], rows) is not None
-    assert views.plain_table("按牵头单位统计", ["牵头单位", "总数", "超期"], [["[b]单位[/b]", "1", "0"]]) is None
-    monkeypatch.setattr(common, "console", Console(file=io.StringIO(), width=200, force_terminal=True))
+    assert views.plain_table("按牵头单位统计", ["牵头单位", "总数", "超期"], [["[b]单位[/b] :x:", "1", "0"]]) is not None
+    assert views.plain_table("按牵头单位统计", ["牵头单位", "总数", "超期"], [["单位\n二", "1", "0"]]) is None
+    monkeypatch.setattr(common, "console", Console(file=io.StringIO(), width=200, force_terminal=True, **common.AS_WRITTEN))
     assert views.plain_table("按牵头单位统计", ["牵头单位", "总数", "超期"], rows) is None  # colours: Rich's
