@@ -75,11 +75,14 @@ class PlainSettings(SettingsProperties):
         self.__dict__.update(values)
 
     def __getattr__(self, name: str) -> Any:
-        if name.startswith("__"):
+        if name.startswith("__") or name == "_model":
             raise AttributeError(name)
-        from config.settings import load_settings
+        model = self.__dict__.get("_model")
+        if model is None:  # read once: each reading is a whole pydantic validation of the settings
+            from config.settings import load_settings
 
-        return getattr(load_settings(), name)
+            model = self.__dict__["_model"] = load_settings()
+        return getattr(model, name)
 
     def __repr__(self) -> str:
         return "PlainSettings(" + ", ".join(f"{name}={self.__dict__[name]!r}" for name in FIELDS) + ")"

@@ -126,3 +126,16 @@ def test_a_read_command_imports_no_pydantic(tmp_path):
     done = subprocess.run([sys.executable, "-c", code], cwd=Path(__file__).parents[2], capture_output=True, text=True,
                           env={"PATH": "/usr/bin:/bin", "DUBAN_CONFIG": str(tmp_path / "none.toml")})
     assert done.returncode == 0, done.stderr
+
+
+def test_the_model_is_read_once_for_what_the_plain_reading_lacks(monkeypatch):
+    import config.settings
+
+    plain = read_plain()
+    assert plain is not None
+    readings = []
+    real = config.settings.load_settings
+    monkeypatch.setattr(config.settings, "load_settings", lambda: readings.append(1) or real())
+    assert plain.model_copy(update={"locale": "en"}).locale == "en"
+    assert plain.model_dump()["locale"] == plain.locale
+    assert len(readings) == 1
