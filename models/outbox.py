@@ -85,19 +85,18 @@ class OutboxBody(SQLModel, table=True):
 
 
 def queue(session: Session, messages: Sequence[tuple[OutboxMessage, str]]) -> None:
-    """Add outbox messages with their bodies (rendered mail, `raw`); flushes, the caller commits."""
-    if not messages:
-        return
-    session.add_all([message for message, _ in messages])
-    session.flush()
-    session.execute(insert(OutboxBody.__table__),  # type: ignore[attr-defined]
-                    [{"outbox_id": message.id, "raw": raw} for message, raw in messages])
+    """Add outbox messages with their bodies (rendered mail, `raw`), each message given its id; the
+    caller commits. The rows are written as `queue_columns` writes them: one way in for every message."""
+    ids = queue_columns(session, [(message.model_dump(exclude={"id"}), raw) for message, raw in messages])
+    for (message, _), outbox_id in zip(messages, ids, strict=True):
+        message.id = outbox_id
 
 
 def queue_columns(session: Session, messages: Sequence[tuple[dict[str, Any], str]]) -> list[int]:
-    """`queue` for messages given as their columns, not OutboxMessage objects (building hundreds of
-    those and flushing them through the ORM was a tenth of grouping): OutboxMessage's defaults for
-    the columns not given, as its constructor fills them in. Returns their ids, in order."""
+    """Add outbox messages given as their columns with their bodies (rendered mail); the caller commits.
+    Columns, not OutboxMessage objects (building hundreds of those and flushing them through the ORM
+    was a tenth of grouping): OutboxMessage's defaults for the columns not given, as its constructor
+    fills them in. Returns their ids, in order."""
     if not messages:
         return []
     table = OutboxMessage.__table__  # type: ignore[attr-defined]

@@ -323,3 +323,27 @@ def test_the_recorder_starts_a_write_when_its_delay_is_up_only_if_one_may_start(
     recorder._delay_up()
     assert started == [1] and recorder.timer is None
     recorder.thread.shutdown()
+
+
+def test_queue_and_queue_columns_write_the_same_rows_and_bodies(engine: Engine, now: datetime) -> None:
+    """One way into the outbox: a message queued as an OutboxMessage and the same one as its columns
+    give the same row and body, byte for byte (but the id and key), and queue gives each message its id."""
+    from sqlalchemy import text
+
+    from models.outbox import queue_columns
+
+    raw = "Message-ID: <1@x>\r\nSubject: 督办\r\n\r\n正文\r\n"
+    given = {"kind": "reminder", "locale": "en", "recipients": ["u@x.cn", "v@x.cn"], "item_ids": [3, 1],
+             "subject": "督办 [x]", "message_id": "<1@x>", "next_attempt_at": now, "created_at": now}
+    with Session(engine) as session:
+        message = OutboxMessage(key="as-object", **given)
+        queue(session, [(message, raw)])
+        (column_id,) = queue_columns(session, [({"key": "as-columns", **given}, raw)])
+        session.commit()
+        assert message.id is not None and message.id != column_id
+        found = {row[0]: row[1:] for row in session.execute(text(
+            "SELECT m.id, m.*, b.raw FROM outbox_message m JOIN outbox_body b ON b.outbox_id = m.id")).all()}
+    columns = [c for c in OutboxMessage.__table__.columns.keys()]  # type: ignore[attr-defined]
+    skip = {columns.index("id"), columns.index("key")}
+    as_object, as_columns = ([v for n, v in enumerate(found[i]) if n not in skip] for i in (message.id, column_id))
+    assert as_object == as_columns and as_object[-1] == raw
