@@ -23,7 +23,7 @@ from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlmodel import Session, col, select
 
-from config.i18n import N_, gettext, week_name
+from config.i18n import N_, gettext, locale_or_default, week_name
 from config.settings import Settings
 from models.db import is_postgres
 from models.errors import InvalidInput
@@ -43,8 +43,8 @@ from notifications.mime import addresses
 from notifications.outbox import sender_name
 from notifications.render import clean_header
 
-__all__ = ["Digest", "DigestSummary", "compile_digests", "digest_due", "iso_week", "queue_digests",
-           "week_done", "write_previews"]
+__all__ = ["Digest", "DigestSummary", "compile_digests", "digest_due", "digest_html", "iso_week", "preview_digests",
+           "queue_digests", "week_done", "write_previews"]
 
 AUDIENCES = ("supervisor", "leadership", "unit", "admin")
 NOTICE_AUDIENCES = ("leadership", "supervisor")  # those whose digest carries the weekly 通报 (.docx)
@@ -245,8 +245,7 @@ def queue_digests(session: Session, now: datetime, settings: Settings) -> Digest
     # document tree (~100 MB for 1,000 units) and the digests' contents are then never held together.
     # Once the week's run is done, later runs build it only if a digest still needs it.
     early = not week_done(session, week)
-    # The city's rows are counted once for the 通报 and the leadership digest.
-    city = CityRows(session, digest_day(now, settings))
+    city = week_city(session, now, settings)
     notices = weekly_notices(session, _readers_locales(session, settings), now, settings, city) if early else {}
     digests, summary.empty = compile_digests(session, now, settings, skip=done, city=city)
     needed = _notice_locales(digests)
@@ -297,18 +296,34 @@ def queue_digests(session: Session, now: datetime, settings: Settings) -> Digest
     return summary
 
 
-def write_previews(session: Session, now: datetime, settings: Settings, directory: Path) -> list[Path]:
-    """Write each digest's HTML to `directory` (nothing is queued)."""
+def week_city(session: Session, now: datetime, settings: Settings) -> CityRows:
+    """The city's rows on the digests' day, counted once for the 通报 and the leadership digest."""
+    return CityRows(session, digest_day(now, settings))
+
+
+def preview_digests(session: Session, now: datetime, settings: Settings) -> list[Digest]:
+    """This week's digests as queue_digests compiles them (the same call, on the same city's rows),
+    for every address, those already sent too; nothing is queued and the read is ended."""
+    digests, _ = compile_digests(session, now, settings, city=week_city(session, now, settings))
+    session.rollback()
+    return digests
+
+
+def digest_html(digest: Digest) -> str:
+    """A digest's HTML as its mail carries it (notifications.builders.build_digest renders it so)."""
     from notifications.render import render
 
-    digests, _ = compile_digests(session, now, settings)
+    locale = locale_or_default(digest.locale)
+    return render(locale, f"digest_{digest.audience}.html", **{"locale": locale, **digest.context})
+
+
+def write_previews(session: Session, now: datetime, settings: Settings, directory: Path) -> list[Path]:
+    """Write each digest's HTML to `directory` (nothing is queued)."""
     directory.mkdir(parents=True, exist_ok=True)
     written = []
-    for digest in digests:
+    for digest in preview_digests(session, now, settings):
         safe = "".join(ch if ch.isalnum() or ch in "-_." else "_" for ch in digest.recipient)
         path = directory / f"{digest.audience}-{safe}.html"
-        path.write_text(render(digest.locale, f"digest_{digest.audience}.html", locale=digest.locale, **digest.context),
-                        encoding="utf-8")
+        path.write_text(digest_html(digest), encoding="utf-8")
         written.append(path)
-    session.rollback()
     return written

@@ -232,3 +232,20 @@ def test_a_supervisor_added_after_the_week_s_run_gets_the_notice_in_their_langua
     assert summary.queued == 1
     files = [a.get_filename() for a in sent(session)[("supervisor", "late@dc.gov.cn")].iter_attachments()]
     assert len(files) == 2 and any(name.endswith(".docx") and "notice" in name for name in files), files
+
+
+def test_the_previewed_digests_are_those_mailed_word_for_word(session: Session, now: Any, mail_world: Any) -> None:
+    """The dashboard's /digest and `duban digest --preview` show each digest as queue_digests mails it:
+    the same compile call on the same city's rows, the HTML as build_digest renders it."""
+    from notifications.digest import digest_html, preview_digests
+
+    mail_world["people"]["supervisor"].locale = "en"
+    apply(session, mail_world["items"]["later"], Action.INSTRUCT, mail_world["people"]["leader"],
+          now - timedelta(days=1), text="请加快进度")
+    session.commit()
+    previews = {(d.audience, d.recipient): digest_html(d) for d in preview_digests(session, now, settings())}
+    queue_digests(session, now, settings())
+    mailed = {key: html(message).replace("\r\n", "\n") for key, message in sent(session).items()}
+    assert {"supervisor", "leadership", "unit"} <= {audience for audience, _ in mailed}
+    assert previews == mailed
+    assert 'lang="en"' in previews[("supervisor", "sup@dc.gov.cn")]

@@ -208,3 +208,26 @@ def test_an_export_longer_than_the_limit_is_refused_not_cut_short(world, client_
     refused = sup.get("/items.xlsx")
     assert refused.status_code == 400 and "text/html" in refused.headers["content-type"]
     assert f"该列表超过{whole - 1:,}项" in refused.text and "缩小范围" in refused.text
+
+
+def test_the_digest_page_frames_each_digest_as_it_is_mailed(world, session, now, client_for, web_settings):
+    """/digest/mail shows the chosen digest's HTML as queue_digests renders it into the mail."""
+    import email
+    from email import policy
+
+    from sqlmodel import select
+
+    from models.outbox import OutboxMessage, body
+    from notifications.digest import queue_digests
+
+    queue_digests(session, now, web_settings)
+    session.expire_all()
+    mailed = {}
+    for row in session.exec(select(OutboxMessage)).all():
+        message = email.message_from_string(body(session, row.id), policy=policy.default)
+        mailed[(row.kind.removeprefix("digest_"), row.recipients[0])] = message.get_body(("html",)).get_content()
+    assert {"supervisor", "leadership"} <= {audience for audience, _ in mailed}
+    client = client_for(world.people["sup"])
+    for (audience, recipient), html in mailed.items():
+        page = client.get("/digest/mail", params={"audience": audience, "recipient": recipient}).text
+        assert page == html.replace("\r\n", "\n"), (audience, recipient)

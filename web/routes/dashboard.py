@@ -100,16 +100,12 @@ def _digests(session: Session, user: Person, now: datetime, settings: Settings, 
              recipient: str) -> tuple[list[Any], Any, str | None]:
     """This week's digests (nothing is queued), the one asked for (else one's own, else the first) as mailed."""
     require_sees_everything(user)
-    from notifications.digest_context import compile_digests
-    from notifications.render import render as render_mail
+    from notifications.digest import digest_html, preview_digests
 
-    digests, _ = compile_digests(session, now, settings)
-    session.rollback()
+    digests = preview_digests(session, now, settings)
     chosen = next((d for d in digests if (d.audience, d.recipient) == (audience, recipient)), None)
     chosen = chosen or next((d for d in digests if d.recipient == user.email), None) or (digests[0] if digests else None)
-    html = None if chosen is None else render_mail(
-        chosen.locale, f"digest_{chosen.audience}.html", locale=chosen.locale, **chosen.context
-    )
+    html = None if chosen is None else digest_html(chosen)
     return digests, chosen, html
 
 
