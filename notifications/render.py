@@ -209,12 +209,31 @@ def supervisor_rows(lines: Iterable[dict[str, Any]], days_overdue: Markup, origi
 def unit_rank_rows(units: Iterable[dict[str, Any]], open_: Markup, overdue: Markup, signed_off_this_week: Markup,
                    rate: Markup) -> Markup:
     """A supervisor digest's lead units ranked (digest_supervisor.html), each `<tr>` written whole here:
-    only the unit's name is escaped; ranks, counts and the rate (`pct`: digits, '.', '%') need none."""
-    return Markup("".join(
-        f'<tr><td class="num rank">{_shown(row["rank"])}</td><td class="lead">{escape_text(row["unit"])}</td>'
-        f'<td class="num">{open_}{_shown(row["open"])}</td><td class="num">{overdue}{_shown(row["overdue"])}</td>'
-        f'<td class="num">{signed_off_this_week}{_shown(row["signed_this_week"])}</td>'
-        f'<td class="num">{rate}{escape_text(_pct(row["rate"]))}</td></tr>\n' for row in units))
+    only the unit's name and its list's address are escaped; ranks, counts and the rate (`pct`: digits,
+    '.', '%') need none. The open and overdue counts link to the lists they count (count_link)."""
+    out = []
+    for row in units:
+        url = escape_text(row["url"]) if "?" in row["url"] else ""
+        out.append(f'<tr><td class="num rank">{_shown(row["rank"])}</td><td class="lead">{escape_text(row["unit"])}</td>'
+                   f'<td class="num">{open_}{_linked(row["open"], url, "open=1")}</td>'
+                   f'<td class="num">{overdue}{_linked(row["overdue"], url, "overdue=1")}</td>'
+                   f'<td class="num">{signed_off_this_week}{_shown(row["signed_this_week"])}</td>'
+                   f'<td class="num">{rate}{escape_text(_pct(row["rate"]))}</td></tr>\n')
+    return Markup("".join(out))
+
+
+def count_link(count: Any, url: str, narrowed: str) -> Markup:
+    """A digest's count linked to the desk's list it counts: the row's list (`url`, absolute, from the
+    configured base URL) narrowed by `narrowed` ("overdue=1", "open=1"). A 0, or a row whose list the
+    reader may not open (no address), is not linked."""
+    return Markup(_linked(count, escape_text(url) if "?" in url else "", narrowed))
+
+
+def _linked(count: Any, url: str, narrowed: str) -> str:
+    """`count_link` for a row's address already escaped ("" when it has none)."""
+    if not count or not url:
+        return _shown(count)
+    return f'<a href="{url}&amp;{narrowed}">{_shown(count)}</a>'
 
 
 def unit_lines(lines: Iterable[dict[str, Any]], lead_unit: Markup, role: Markup, role_lead: Markup, role_co: Markup,
@@ -293,7 +312,8 @@ def environment(locale: str = DEFAULT_LOCALE) -> Environment:
     env.filters["item_rows"] = _item_rows(locale)
     env.filters["list_rows"] = _list_rows(locale)
     env.globals["notice_section"] = section_writer(env)
-    env.globals.update(supervisor_rows=supervisor_rows, unit_rank_rows=unit_rank_rows, unit_lines=unit_lines)
+    env.globals.update(supervisor_rows=supervisor_rows, unit_rank_rows=unit_rank_rows, unit_lines=unit_lines,
+                       count_link=count_link)
     return env
 
 

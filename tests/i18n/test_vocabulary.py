@@ -32,7 +32,8 @@ def test_the_rate_is_luoshilv_on_pages_in_mail_and_in_the_cli():
     assert translator("zh-CN")("Rate over the past weeks") == "近几周落实率"
     context = {"week": "2023-W26", "as_of": datetime(2023, 6, 26, 1, 0, tzinfo=UTC).astimezone(_shanghai()),
                "overdue": 0, "documents": [], "level2": [], "ranking": [
-                   {"rank": 1, "unit": "市发改委", "overdue": 1, "open": 2, "signed_this_week": 0, "rate": 50.0}],
+                   {"rank": 1, "unit": "市发改委", "overdue": 1, "open": 2, "signed_this_week": 0, "rate": 50.0,
+                    "url": "/items?unit=%E5%B8%82%E5%8F%91%E6%94%B9%E5%A7%94&unit_role=lead"}],
                "base_url": "", "scores": None}
     for name in ("digest_leadership.txt", "digest_leadership.html"):
         text = render("zh-CN", name, **context)

@@ -6,6 +6,7 @@ from __future__ import annotations
 import asyncio
 import email
 import io
+import re
 from collections.abc import Iterator
 from datetime import timedelta
 from email import policy
@@ -107,6 +108,41 @@ def test_a_supervisor_s_unit_table_counts_the_list_each_row_links_to(demo: tuple
             assert f"supervisor={digest.recipient.replace('@', '%40')}" in row["url"]
             assert _listed(session, row["url"]) == row["total"]
             assert _listed(session, row["url"] + "&overdue=1") == row["overdue"]
+
+
+def _count_links(page: str) -> list[tuple[str, int]]:
+    """The counts a digest's HTML links, with the address each opens."""
+    from html import unescape
+
+    return [(unescape(href), int(count)) for href, count in re.findall(r'<a href="([^"]+)">(\d+)</a>', page)]
+
+
+@pytest.mark.parametrize("locale", ["zh-CN", "en"])
+def test_the_html_digests_counts_open_the_lists_they_count(demo: tuple[Session, Any], locale: str) -> None:
+    """A clerk who clicks "3 overdue" in a supervisor's unit table, the leadership's documents or its
+    ranking gets the desk's list of those 3 items: the link is absolute (the configured base URL), in
+    either language; a 0 is not linked."""
+    from notifications.digest import digest_html
+
+    session, demo_settings = demo
+    digests, _ = compile_digests(session, DEMO_AT, demo_settings.model_copy(update={"locale": locale}))
+    checked = 0
+    for digest in (d for d in digests if d.audience in ("supervisor", "leadership")):
+        page = digest_html(digest)
+        links = _count_links(page)
+        rows = digest.context["units"] if digest.audience == "supervisor" else [
+            *digest.context["documents"], *digest.context["ranking"]]
+        narrowings = ("open", "overdue") if digest.audience == "supervisor" else ("overdue",)
+        wanted = {(f"{row['url']}&{name}=1", row[name]) for row in rows for name in narrowings if row[name]}
+        if digest.audience == "leadership":
+            wanted |= {(f"{row['url']}&open=1", row["open"]) for row in digest.context["ranking"] if row["open"]}
+        assert wanted <= set(links), digest.recipient
+        for url, count in set(links) & wanted:
+            assert url.startswith("https://duban.example/items?")
+            assert _listed(session, url) == count, url
+            checked += 1
+        assert '">0</a>' not in page
+    assert checked > 30
 
 
 def test_the_supervisor_filter_lists_that_supervisor_s_items_and_refuses_an_unknown_one(demo: tuple[Session, Any]) -> None:

@@ -29,7 +29,7 @@ OLD = {
 '''),
         ('''{{ unit_rank_rows(units, lbl_open, lbl_overdue, lbl_signed_off_this_week, lbl_rate) -}}
 ''', '''{% for row in units %}
-<tr><td class="num rank">{{ row["rank"] }}</td><td class="lead">{{ row["unit"] }}</td><td class="num">{{ lbl_open }}{{ row["open"] }}</td><td class="num">{{ lbl_overdue }}{{ row["overdue"] }}</td><td class="num">{{ lbl_signed_off_this_week }}{{ row["signed_this_week"] }}</td><td class="num">{{ lbl_rate }}{{ row["rate"] | pct }}</td></tr>
+<tr><td class="num rank">{{ row["rank"] }}</td><td class="lead">{{ row["unit"] }}</td><td class="num">{{ lbl_open }}{% if row["open"] and "?" in row["url"] %}<a href="{{ row["url"] }}&amp;open=1">{{ row["open"] }}</a>{% else %}{{ row["open"] }}{% endif %}</td><td class="num">{{ lbl_overdue }}{% if row["overdue"] and "?" in row["url"] %}<a href="{{ row["url"] }}&amp;overdue=1">{{ row["overdue"] }}</a>{% else %}{{ row["overdue"] }}{% endif %}</td><td class="num">{{ lbl_signed_off_this_week }}{{ row["signed_this_week"] }}</td><td class="num">{{ lbl_rate }}{{ row["rate"] | pct }}</td></tr>
 {% endfor %}
 '''),
     ],
