@@ -17,7 +17,6 @@ from cli.common import (
 )
 from cli.words import _, actor, level, local_time, locale, n_
 from config.clock import parse_instant
-from config.i18n import CLAUSE_SEPARATOR
 from models.states import Status, UnitRole
 
 if TYPE_CHECKING:
@@ -116,7 +115,7 @@ def show(item_ref: str, now: str | None = None, as_json: bool = False) -> None:
     if detail["due_state"] != detail["status"]:
         state = _("{status} ({due_state})", status=state, due_state=_(detail["due_state"]))
     fields = [(_("Lead unit"), detail["lead_unit"]), (_("Co-units"), "、".join(detail["co_units"]) or "-"),
-              (_("Supervisor"), detail["supervisor_email"] or "-"),
+              (_("Supervisor"), detail["supervisor"] or "-"),  # as the item page: the name, else the address
               (_("Status"), state),
               (_("Deadline"), deadline), (_("Escalation level"), level(detail["escalation_level"])),
               (_("Acknowledged"), "、".join(f"{a['unit']} ({_('ledger import') if a['by_import'] else local(a['at'])})"
@@ -127,9 +126,13 @@ def show(item_ref: str, now: str | None = None, as_json: bool = False) -> None:
         console.print("  " + _("{name}: {value}", name=name, value=value), highlight=False)
     from rich.table import Table
 
-    table = Table(title=_("Timeline"), title_justify="left")
-    for column in (_("When"), _("Event"), _("Who"), _("Details")):
-        table.add_column(column, overflow="fold")
+    # The time is never folded; who and the details share the rest (an address with its role fits in
+    # 120 columns, a detail such as "时限：2023-06-30" too).
+    table = Table(title=_("Timeline"), title_justify="left", expand=True)
+    table.add_column(_("When"), no_wrap=True)
+    table.add_column(_("Event"), overflow="fold")
+    table.add_column(_("Who"), overflow="fold", ratio=1)
+    table.add_column(_("Details"), overflow="fold", ratio=1)
     for event in events:
         table.add_row(*timeline_row(event["line"]))
     console.print(table)
@@ -139,10 +142,11 @@ def show(item_ref: str, now: str | None = None, as_json: bool = False) -> None:
 
 
 def timeline_row(line: TimelineLine) -> tuple[str, str, str, str]:
-    """One timeline entry as the table's columns (the words: models.read.timeline)."""
-    separator = CLAUSE_SEPARATOR[locale()]
+    """One timeline entry as the table's columns (the words: models.read.timeline). Each detail on a
+    line of its own: run together (with no space in Chinese) they were folded wherever the column
+    ended, a date ("时限：20" / "23-06-30") as well as a sentence."""
     event = f"{line.event} → {line.change}" if line.change else line.event
-    return local(line.at), event, actor(line.actor_label), separator.join(line.details)
+    return local(line.at), event, actor(line.actor_label), "\n".join(line.details)
 
 
 def report(now: str | None = None, as_json: bool = False) -> None:

@@ -16,6 +16,7 @@ from models.read.counts import run_compiled
 from models.read.day import Day
 from models.read.item_ref import no_document, no_item_numbered, no_item_with_id, parse_ref
 from models.read.timeline import timeline_lines
+from models.states import shown_name
 
 
 class ShownEvent(NamedTuple):
@@ -56,7 +57,7 @@ def sqlite_item_detail(connection: sqlite3.Connection, ref: str, now: datetime, 
      next_action_at) = found[0]
     ids = {"item_id": item_id}
     facts: list[Any] = run_compiled(connection, "item_facts", ids) or [(None,) * 5]
-    document, _, lead_unit, _, supervisor_email = facts[0]
+    document, _, lead_unit, supervisor, supervisor_email = facts[0]
     co_units = [name for _, name in run_compiled(connection, "item_co_units", ids)]
     events = [ShownEvent(row[0], row[1], instant(row[2]), row[3], row[4], row[5], row[6], json.loads(row[7]))
               for row in reversed(run_compiled(connection, "item_events", ids))]
@@ -67,7 +68,9 @@ def sqlite_item_detail(connection: sqlite3.Connection, ref: str, now: datetime, 
     return {
         "id": item_id, "ref": f"{document_id if document is None else document}/{number}",
         "document": document or "", "number": number, "title": title, "category": category,
-        "lead_unit": lead_unit or "", "co_units": co_units, "supervisor_email": supervisor_email,
+        "lead_unit": lead_unit or "", "co_units": co_units,
+        "supervisor": None if supervisor is None or supervisor_email is None else shown_name(supervisor, supervisor_email),
+        "supervisor_email": supervisor_email,
         "original_deadline": date.fromisoformat(original_deadline), "deadline": deadline, "status": status,
         "due_state": Day.at(now, tz).due_state(status, deadline), "escalation_level": level, "version": version,
         "next_action_at": instant(next_action_at),

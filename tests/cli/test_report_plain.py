@@ -47,14 +47,15 @@ def _report(cwd: Path, *args: str, orm: bool, locale: str = "en") -> subprocess.
     return read_command(cwd, "report", *args, orm=orm, locale=locale)
 
 
-def read_command(cwd: Path, name: str, *args: str, orm: bool, locale: str = "en") -> subprocess.CompletedProcess[str]:
+def read_command(cwd: Path, name: str, *args: str, orm: bool, locale: str = "en",
+                 columns: int = 200) -> subprocess.CompletedProcess[str]:
     """`duban NAME` in `cwd` (the demo's duban.toml: a relative sqlite:///duban.db), through the plain
     reading or, with `orm`, through the ORM as before; and whether SQLAlchemy was imported."""
     script = ("import sys; import cli.views; from cli.main import main\n"
               f"if {orm!r}: cli.views.sqlite_path = lambda: None\n"
               f"sys.argv = ['duban', {name!r}, *{list(args)!r}]\n"
               "try:\n    main()\nfinally:\n    print('sqlalchemy' in sys.modules, file=sys.stderr)\n")
-    env = {"PATH": "/usr/bin:/bin", "COLUMNS": "200", "DUBAN_LOCALE": locale, "HOME": str(cwd)}
+    env = {"PATH": "/usr/bin:/bin", "COLUMNS": str(columns), "DUBAN_LOCALE": locale, "HOME": str(cwd)}
     return subprocess.run([sys.executable, "-c", script], cwd=cwd, env=env, capture_output=True, text=True,
                           timeout=120)
 

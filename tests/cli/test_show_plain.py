@@ -14,8 +14,8 @@ from tests.cli.test_report_plain import demo as demo
 from tests.cli.test_report_plain import read_command
 
 
-def _show(cwd: Path, *args: str, orm: bool, locale: str = "en") -> subprocess.CompletedProcess[str]:
-    return read_command(cwd, "show", *args, orm=orm, locale=locale)
+def _show(cwd: Path, *args: str, orm: bool, locale: str = "en", columns: int = 200) -> subprocess.CompletedProcess[str]:
+    return read_command(cwd, "show", *args, orm=orm, locale=locale, columns=columns)
 
 
 def _awkward(database: Path) -> list[str]:
@@ -61,3 +61,31 @@ def test_a_reference_to_no_item_is_refused_as_it_was(demo):
             plain, orm = _show(demo, ref, orm=False, locale=locale), _show(demo, ref, orm=True, locale=locale)
             assert plain.returncode == orm.returncode, (ref, plain.stderr, orm.stderr)
             assert plain.stdout == orm.stdout and plain.stderr.splitlines()[:-1] == orm.stderr.splitlines()[:-1], ref
+
+
+def test_show_names_the_supervisor_as_the_item_page_does(demo):
+    """The demo's 督办人 by name (李督查), not by address; one without a name by their whole address,
+    as the item page shows them (models.states.shown_name), through either reading."""
+    at = ("--now", "2023-06-26T09:00+08:00")
+    for orm in (False, True):
+        assert "督办人：李督查\n" in _show(demo, "2023年工作计划/2", *at, orm=orm, locale="zh-CN").stdout
+    with sqlite3.connect(demo / "duban.db") as connection:
+        connection.execute("UPDATE person SET name = 'duban-sup1' WHERE email = 'duban-sup1@example.gov.cn'")
+    for orm in (False, True):
+        shown = _show(demo, "2023年工作计划/2", *at, orm=orm, locale="zh-CN").stdout
+        assert "督办人：duban-sup1@example.gov.cn\n" in shown
+        assert '"supervisor": "duban-sup1@example.gov.cn"' in _show(demo, "2023年工作计划/2", *at, "--json", orm=orm).stdout
+
+
+def test_the_timeline_at_120_columns_keeps_each_detail_whole(demo):
+    """Each detail on its own line: a deadline is never folded ("时限：20" / "23-06-30")."""
+    import re
+
+    at = ("--now", "2023-06-26T09:00+08:00")
+    for locale, label in (("zh-CN", "时限："), ("en", "deadline: ")):
+        shown = _show(demo, "2023年工作计划/2", *at, orm=False, locale=locale, columns=120).stdout
+        assert max(len(line) for line in shown.splitlines()) <= 120
+        cells = [re.sub(r"\s*│\s*$", "", line.rsplit("│", 2)[-2]).strip() for line in shown.splitlines()
+                 if line.count("│") == 5]
+        assert f"{label}2023-06-30" in cells, cells
+        assert not any(cell.endswith(label.strip()) or cell.endswith(f"{label}20") for cell in cells)
