@@ -91,7 +91,14 @@ def run_plain(name: str, arguments: dict[str, Any]) -> None:
     reporting_errors(run)
 
 
+# True once the console script runs (`main`): the process ends when its one command does. A command
+# may then leave what it made to the exit (`duban run`: cli/sweep.py); tests call cli.main in process.
+script = False
+
+
 def main() -> None:
+    global script
+    script = True
     if os.environ.get("DUBAN_PRELOAD", "") == "1":  # cli.preload imports socket and hashlib: only when asked
         from cli import preload
 

@@ -10,10 +10,10 @@ from pathlib import Path
 from typing import Annotated, Any, Literal, cast
 
 import typer
-from rich.table import Table
-from rich.text import Text
 
-from cli.common import CliError, console, local, open_session, print_json, resolve_now, settings
+# Rich (its console, tables, text) is imported where a command prints with it, not here: `duban run
+# --json`, the cron job, prints none of it (about 0.015 s of its start; docs/benchmarks.md).
+from cli.common import CliError, local, open_session, print_json, resolve_now, settings
 from cli.options import EngineOption, JsonOption, NowOption
 from cli.words import _, counts, locale, n_, threshold
 
@@ -49,14 +49,22 @@ def sweep(now: NowOption = None, engine: EngineOption = "auto", as_json: JsonOpt
 
 def run(now: NowOption = None, engine: EngineOption = "auto", as_json: JsonOption = False) -> None:
     """Sweep, then group and send the mail that is due: the whole reminder job in one process (for cron)."""
+    import gc
+
+    from cli import launch
     from models.cycles import cycle_collection_paused
 
     with cycle_collection_paused():  # the job's imports (SQLAlchemy's, the models') too, not only its tasks
         _run(now, engine, as_json)
+        if launch.script:
+            # The job is done and the process ends with it: what it made goes to the permanent generation,
+            # so that neither the collection due once the collector is back on nor the one at exit walks
+            # it all again (0.08-0.1 s of the 10k job's CPU; docs/benchmarks.md). Reference counting frees
+            # it as ever; a test calling the command in process keeps its collector's view.
+            gc.freeze()
 
 
 def _run(now: str | None, engine: str, as_json: bool) -> None:
-    from cli.mail import print_delivery
     from flows.deliver import deliver as deliver_flow
     from flows.runtime import Engine as FlowEngine
     from flows.runtime import run_flow
@@ -73,11 +81,17 @@ def _run(now: str | None, engine: str, as_json: bool) -> None:
     if as_json:
         print_json({"sweep": sweep_summary, "deliver": {**delivered.result, "engine": delivered.engine}})
         return
+    from cli.mail import print_delivery
+
     print_sweep(sweep_summary, at)
     print_delivery(delivered.result, delivered.engine)
 
 
 def print_sweep(summary: dict[str, Any], at: datetime) -> None:
+    from rich.text import Text
+
+    from cli.common import console
+
     console.print(
         _("sweep at {at}: examined {examined} items; events: {events}; notifications queued {notifications}; "
           "{seconds:.2f} s; engine {engine}", at=local(at), examined=summary["examined"],
@@ -98,6 +112,10 @@ def forecast(
     as_json: JsonOption = False,
 ) -> None:
     """What will be reminded, flagged or escalated in the next N days, and to whom (writes nothing)."""
+    from rich.table import Table
+    from rich.text import Text
+
+    from cli.common import console
     from config.calendar import load_calendar
     from config.policy import load_policy
     from models.forecast import forecast as build_forecast
@@ -128,6 +146,7 @@ def calendar_check(
     now: NowOption = None,
 ) -> None:
     """Which years the calendar covers, and whether the overrides fill the gap. Exit 1 on a gap."""
+    from cli.common import console
     from config.calendar import PACKAGE_YEARS, coverage, load_calendar
 
     calendar = load_calendar()
@@ -158,6 +177,9 @@ def calendar_check(
 def doctor(now: NowOption = None) -> None:
     """Check what must work before trusting duban; print each problem with its fix. Exit 1 if any."""
     from rich.cells import cell_len
+    from rich.text import Text
+
+    from cli.common import console
 
     checks: list[tuple[str, Literal["ok", "problem", "warning"], str]] = []
 

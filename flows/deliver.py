@@ -15,7 +15,7 @@ def deliver(now: str | None = None, database_url: str | None = None) -> dict[str
     from config.settings import get_settings
 
     at = clock.parse_instant(now) if now else clock.now()
-    summary = deliver_mail(database_url or get_settings().sqlalchemy_url, at)
+    summary = deliver_mail(database_url or get_settings(plain=True).sqlalchemy_url, at)
     run_logger("deliver").info("deliver at %s: %s", at.isoformat(), summary)
     return summary
 
@@ -31,6 +31,6 @@ def deliver_mail(database_url: str, at: datetime) -> dict[str, Any]:
     engine = make_engine(database_url)
     try:
         with cycle_collection_paused():  # thousands of rows and mails, few cycles (models/db.py)
-            return run_delivery(engine, at, get_settings()).as_dict()
+            return run_delivery(engine, at, get_settings(plain=True)).as_dict()
     finally:
         engine.dispose()

@@ -19,7 +19,7 @@ def sweep(now: str | None = None, database_url: str | None = None) -> dict[str, 
     from config.settings import get_settings
 
     at = clock.parse_instant(now) if now else clock.now()
-    result, acknowledge_reminders = sweep_items(database_url or get_settings().sqlalchemy_url, at)
+    result, acknowledge_reminders = sweep_items(database_url or get_settings(plain=True).sqlalchemy_url, at)
     logger = run_logger("sweep")
     logger.info("sweep at %s: %d items examined, %d notifications queued", at.isoformat(),
                 result.examined, result.notifications + acknowledge_reminders)
@@ -61,7 +61,7 @@ def sweep_items(database_url: str, at: datetime) -> tuple[SweepResult, int]:
     engine = make_engine(database_url)
     try:
         with cycle_collection_paused(), Session(engine) as session:
-            result = run_sweep(session, now=at, policy=policy, calendar=calendar, tz=get_settings().tz,
+            result = run_sweep(session, now=at, policy=policy, calendar=calendar, tz=get_settings(plain=True).tz,
                                after_batch=session.commit)
             session.commit()
             acknowledge_reminders = remind_unacknowledged(session, at, policy)
