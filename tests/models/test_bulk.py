@@ -6,6 +6,7 @@ from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta, timezone
 from typing import Any
+from zoneinfo import ZoneInfo
 
 import pytest
 from sqlalchemy import bindparam, insert, update
@@ -132,3 +133,32 @@ def test_one_object_in_several_rows_stores_each_rows_value(engine: Engine, sessi
         assert new[:key] + new[key + 1:] == (new[0], *old[1:key], *old[key + 1:])
     to = [c.name for c in NOTIFICATION.columns].index("to_addrs")
     assert len({str(row[to]) for row in notifications}) == 2  # the two lists, in turn
+
+
+def test_equal_instants_and_empty_lists_store_each_rows_value(engine: Engine, session: Any) -> None:
+    # Many converts a UTCDateTime column's equal instants once and every empty list once: stored as
+    # SQLAlchemy stores each row's own value, also for the wall time a DST zone repeats (equal in
+    # Python whatever the fold, yet two instants an hour apart)
+    new_york = ZoneInfo("America/New_York")
+    repeated = datetime(2024, 11, 3, 1, 30, tzinfo=new_york)
+    instants = [NOW, NOW.astimezone(EAST8), NOW + timedelta(0), repeated, repeated.replace(fold=1),
+                datetime(2024, 11, 3, 1, 30, fold=1, tzinfo=new_york), repeated.astimezone(UTC)]
+    assert repeated == repeated.replace(fold=1)
+    assert repeated.astimezone(UTC) != repeated.replace(fold=1).astimezone(UTC)
+    ids = [i for i in (make_item(session).id for _ in range(2)) if i is not None]
+    session.commit()
+    rows = [{**row, "created_at": instants[n % len(instants)], "cc_addrs": [], "to_addrs": [] if n % 2 else ["a@b.cn"]}
+            for n, row in enumerate(_notifications(ids, [f"k{n}" for n in range(2 * len(instants))]))]
+    with engine.begin() as conn:
+        conn.execute(insert(NOTIFICATION), rows)
+        assert insert_notifications(conn.dialect.name).run_dicts(
+            conn, [{**row, "key": row["key"] + "-again"} for row in rows]) == len(rows)
+    notifications = _stored(engine, "notification")
+    key = [c.name for c in NOTIFICATION.columns].index("key")
+    for old, new in zip(notifications[:len(rows)], notifications[len(rows):], strict=True):
+        assert new[key] == old[key] + "-again"
+        assert new[:key] + new[key + 1:] == (new[0], *old[1:key], *old[key + 1:])
+    created = [c.name for c in NOTIFICATION.columns].index("created_at")
+    stored = [row[created] for row in notifications[len(rows):]]
+    assert stored[3] != stored[4]  # the repeated wall time: two instants, as SQLAlchemy stores them
+    assert stored[4] == stored[5] and stored[0] == stored[1] == stored[2]
