@@ -1,6 +1,6 @@
 """The `duban` console script: a read command goes to the preloaded process when asked to
-(DUBAN_PRELOAD=1, cli/preload.py); a plain command line of `items`, `show` or `report` runs here
-without Typer (`plain_command`); everything else goes through Typer (cli.main)."""
+(DUBAN_PRELOAD=1, cli/preload.py); a plain command line of `items`, `show`, `report` or `run` runs
+here without Typer (`plain_command`); everything else goes through Typer (cli.main)."""
 
 from __future__ import annotations
 
@@ -9,20 +9,24 @@ import os
 import sys
 from typing import Any
 
-# The plain command lines: each read command's flags, options taking a value and how many ITEM
-# arguments, as cli/view_cmds.py declares them for Typer (tests/cli/test_launch.py compares).
+# The plain command lines: each command's flags, options taking a value and how many ITEM arguments,
+# as cli/view_cmds.py and cli/sweep.py declare them for Typer (tests/cli/test_launch.py compares), and
+# the module whose function of the command's name runs it.
 PLAIN: dict[str, tuple[dict[str, str], dict[str, str], int]] = {
     "items": ({"--json": "as_json", "--archived": "archived"}, {"--now": "now", "--limit": "limit"}, 0),
     "show": ({"--json": "as_json"}, {"--now": "now"}, 1),
     "report": ({"--json": "as_json"}, {"--now": "now"}, 0),
+    "run": ({"--json": "as_json"}, {"--now": "now", "--engine": "engine"}, 0),
 }
+RUNS = {"items": "cli.views", "show": "cli.views", "report": "cli.views", "run": "cli.job"}
+ENGINES = ("auto", "local", "prefect")  # cli.job.ENGINES: any other --engine Typer's path refuses
 
 
 def plain_command(argv: list[str], environ: Any = os.environ) -> tuple[str, dict[str, Any]] | None:
-    """The read command and its arguments when `argv` (sys.argv) is a command line that Typer would
-    run as given: each known option at most once, a value that is no option, a whole --limit, a
-    --now that parses, no --help, no shell completion asked for. None for anything else, which
-    Typer parses (and words its errors) as ever: importing Typer costs a read command 0.03-0.05 s."""
+    """The command and its arguments when `argv` (sys.argv) is a command line that Typer would run
+    as given: each known option at most once, a value that is no option, a whole --limit, a --now
+    that parses, a known --engine, no --help, no shell completion asked for. None for anything else,
+    which Typer parses (and words its errors) as ever: importing Typer costs a read command 0.03-0.05 s."""
     if len(argv) < 2 or argv[1] not in PLAIN or any(name.endswith("_COMPLETE") for name in environ):
         return None
     flags, valued, wanted = PLAIN[argv[1]]
@@ -54,6 +58,8 @@ def plain_command(argv: list[str], environ: Any = os.environ) -> tuple[str, dict
         if not given["limit"].isascii() or not given["limit"].isdigit():
             return None
         given["limit"] = int(given["limit"])
+    if given.get("engine", "auto") not in ENGINES:
+        return None
     if "now" in given:
         from config.clock import parse_instant
 
@@ -67,16 +73,17 @@ def plain_command(argv: list[str], environ: Any = os.environ) -> tuple[str, dict
 
 
 def run_plain(name: str, arguments: dict[str, Any]) -> None:
-    """Run read command `name` as Typer's command group would: a user's mistake as cli.main shows it,
+    """Run command `name` as Typer's command group would: a user's mistake as cli.main shows it,
     a closed pipe and Ctrl-C as Typer ends them (exit 1 and 130)."""
     import errno
 
-    from cli import views
     from cli.common import reporting_errors
+
+    command = getattr(sys.modules[RUNS[name]], name)
 
     def run() -> None:
         try:
-            getattr(views, name)(**arguments)
+            command(**arguments)
         except KeyboardInterrupt:
             sys.exit(130)
         except OSError as exc:
@@ -92,7 +99,7 @@ def run_plain(name: str, arguments: dict[str, Any]) -> None:
 
 
 # True once the console script runs (`main`): the process ends when its one command does. A command
-# may then leave what it made to the exit (`duban run`: cli/sweep.py); tests call cli.main in process.
+# may then leave what it made to the exit (`duban run`: cli/job.py); tests call cli.main in process.
 script = False
 
 
@@ -113,7 +120,7 @@ def main() -> None:
     try:
         plain = plain_command(sys.argv)
         if plain is not None:
-            import cli.views  # noqa: F401
+            __import__(RUNS[plain[0]])
         else:
             from cli.main import main as run_here
     finally:

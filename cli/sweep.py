@@ -5,7 +5,7 @@ from __future__ import annotations
 import os
 import socket
 import stat
-from datetime import datetime, timedelta
+from datetime import timedelta
 from pathlib import Path
 from typing import Annotated, Any, Literal, cast
 
@@ -13,9 +13,11 @@ import typer
 
 # Rich (its console, tables, text) is imported where a command prints with it, not here: `duban run
 # --json`, the cron job, prints none of it (about 0.015 s of its start; docs/benchmarks.md).
+from cli import job
 from cli.common import CliError, local, open_session, print_json, resolve_now, settings
+from cli.job import ENGINES, print_sweep
 from cli.options import EngineOption, JsonOption, NowOption
-from cli.words import _, counts, locale, n_, threshold
+from cli.words import _, locale, n_, threshold
 
 
 def register(app: typer.Typer) -> None:
@@ -34,7 +36,7 @@ def sweep(now: NowOption = None, engine: EngineOption = "auto", as_json: JsonOpt
     from flows.runtime import run_flow
     from flows.sweep import sweep as sweep_flow
 
-    if engine not in ("auto", "local", "prefect"):
+    if engine not in ENGINES:
         raise typer.BadParameter(_("{value!r}: use auto, local or prefect", value=engine), param_hint="--engine")
     at = resolve_now(now)
     with open_session():
@@ -49,61 +51,9 @@ def sweep(now: NowOption = None, engine: EngineOption = "auto", as_json: JsonOpt
 
 def run(now: NowOption = None, engine: EngineOption = "auto", as_json: JsonOption = False) -> None:
     """Sweep, then group and send the mail that is due: the whole reminder job in one process (for cron)."""
-    import gc
-
-    from cli import launch
-    from models.cycles import cycle_collection_paused
-
-    with cycle_collection_paused():  # the job's imports (SQLAlchemy's, the models') too, not only its tasks
-        _run(now, engine, as_json)
-        if launch.script:
-            # The job is done and the process ends with it: what it made goes to the permanent generation,
-            # so that neither the collection due once the collector is back on nor the one at exit walks
-            # it all again (0.08-0.1 s of the 10k job's CPU; docs/benchmarks.md). Reference counting frees
-            # it as ever; a test calling the command in process keeps its collector's view.
-            gc.freeze()
-
-
-def _run(now: str | None, engine: str, as_json: bool) -> None:
-    from flows.deliver import deliver as deliver_flow
-    from flows.runtime import Engine as FlowEngine
-    from flows.runtime import run_flow
-    from flows.sweep import sweep as sweep_flow
-
-    if engine not in ("auto", "local", "prefect"):
+    if engine not in ENGINES:
         raise typer.BadParameter(_("{value!r}: use auto, local or prefect", value=engine), param_hint="--engine")
-    at = resolve_now(now)
-    with open_session():
-        pass  # refuses an uninitialised or outdated database with the fix
-    swept = run_flow(sweep_flow, engine=cast(FlowEngine, engine), now=at.isoformat())
-    delivered = run_flow(deliver_flow, engine=cast(FlowEngine, engine), now=at.isoformat())
-    sweep_summary = {**swept.result, "engine": swept.engine}
-    if as_json:
-        print_json({"sweep": sweep_summary, "deliver": {**delivered.result, "engine": delivered.engine}})
-        return
-    from cli.mail import print_delivery
-
-    print_sweep(sweep_summary, at)
-    print_delivery(delivered.result, delivered.engine)
-
-
-def print_sweep(summary: dict[str, Any], at: datetime) -> None:
-    from rich.text import Text
-
-    from cli.common import console
-
-    console.print(
-        _("sweep at {at}: examined {examined} items; events: {events}; notifications queued {notifications}; "
-          "{seconds:.2f} s; engine {engine}", at=local(at), examined=summary["examined"],
-          events=counts(sorted(summary["events"].items())), notifications=summary["notifications"],
-          seconds=summary["seconds"], engine=summary["engine"]),
-        highlight=False, soft_wrap=True,
-    )
-    if summary.get("archived"):
-        console.print(_("{n} open item(s) of archived documents were not reminded (unarchive a document to resume)",
-                        n=summary["archived"]), highlight=False)
-    for warning in summary["warnings"]:
-        console.print(Text.assemble((_("warning:"), "yellow"), " ", warning), highlight=False)
+    job.run(now, engine, as_json)
 
 
 def forecast(
