@@ -26,7 +26,8 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import bindparam, select, update
+from sqlalchemy import Integer, String, bindparam, func, select, tuple_, update
+from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.engine import Connection, Engine
 from sqlalchemy.exc import SQLAlchemyError
 from sqlmodel import Session, col
@@ -41,6 +42,7 @@ from notifications.window import IsWorkday, window_closed_until
 
 RECORD_RETRY_DELAYS = (0.2, 1.0, 3.0)  # seconds before each new try to record, after a database failure
 RECORD_DELAY = 0.05  # seconds an outcome may wait for others to be written with it
+WRITERS_POSTGRES = 2  # outcome writes under way at once on PostgreSQL (_Recorder)
 BACKOFF_BASE = timedelta(minutes=1)
 BACKOFF_CAP = timedelta(hours=6)
 
@@ -204,6 +206,34 @@ def record(session: Session, token: str, outcomes: Sequence[Outcome], now: datet
     summary.errors.extend(tally.errors)
 
 
+_TABLE = OutboxMessage.__table__  # type: ignore[attr-defined]
+# Rows sent to every recipient, each under its own claim, recorded in one statement: (id, claim)
+# pairs given as two arrays. PostgreSQL only (arrays); the rows are found through the primary key.
+_SENT = (
+    update(_TABLE)
+    .where(tuple_(_TABLE.c.id, _TABLE.c.claim).in_(
+        select(func.unnest(bindparam("ids", type_=ARRAY(Integer))),
+               func.unnest(bindparam("claims", type_=ARRAY(String))))))
+    .values(status=OutboxStatus.SENT, sent_at=bindparam("now"), claim=None, next_attempt_at=bindparam("now"),
+            last_error="", refused_recipients={})
+)
+
+
+def plainly_sent(outcomes: Sequence[tuple[str, Outcome]]) -> bool:
+    """Every one of these was accepted for all its recipients: the common case."""
+    return all(o.error is None and not o.refused for _, o in outcomes)
+
+
+def record_sent(connection: Connection, outcomes: Sequence[tuple[str, Outcome]], now: datetime,
+                summary: DeliverySummary) -> None:
+    """`record` for outcomes that are all plainly sent, as one statement on an autocommit
+    connection (PostgreSQL): one round trip, where a transaction of its own costs three (BEGIN, the
+    UPDATE, COMMIT). A single statement is atomic and durable once it returns, as that transaction was."""
+    connection.execute(_SENT, {"ids": [o.claimed.id for _, o in outcomes],
+                               "claims": [token for token, _ in outcomes], "now": now})
+    summary.sent += len(outcomes)
+
+
 async def send_batch(pool: ConnectionPool, sender: str, batch: Sequence[Claimed],
                      done: Callable[[Outcome], None],
                      proceed: Callable[[], Awaitable[bool]] | None = None) -> list[Claimed]:
@@ -325,38 +355,46 @@ def release(engine: Engine, token: str, ids: Sequence[int] | None = None) -> Non
 
 
 class _Recorder:
-    """Group commit: outcomes are written in a worker thread while sending goes on, once half of
-    `limit` have gathered or the oldest has waited RECORD_DELAY (a write for every outcome or two,
-    a statement and a commit each, cost more CPU than sending them). The thread keeps one database
+    """Group commit: outcomes are written in worker threads while sending goes on, once `gathered`
+    have gathered or the oldest has waited RECORD_DELAY (a write for every outcome or two, a
+    statement and a commit each, cost more CPU than sending them). Each thread keeps one database
     connection for the run (a checkout per write costs a round trip on PostgreSQL).
 
-    Senders ask `room()` before each message: it waits while `limit` outcomes are unrecorded, and
-    answers False once recording has failed, so sending stops at once. A failed write drops the
-    connection (never reused with a broken transaction) and is tried again on a new one; what
-    still cannot be written is counted as unrecorded: those rows keep their claim and go out again
-    when it expires."""
+    On PostgreSQL two writes may be under way at once, each on its own connection, so that a write
+    does not wait for the previous one's commit (a few ms each, most of a write's time); a write of
+    outcomes all plainly sent is one autocommit statement (`record_sent`). SQLite writes one at a
+    time (its writers queue for one lock anyway), each as a transaction.
+
+    Senders ask `room()` before each message: it waits while `limit` outcomes are unrecorded (the
+    writes under way included, however many), and answers False once recording has failed, so
+    sending stops at once. A failed write drops its connection (never reused with a broken
+    transaction) and is tried again on a new one; what still cannot be written is counted as
+    unrecorded: those rows keep their claim and go out again when it expires."""
 
     def __init__(self, engine: Engine, now: datetime, settings: Settings, summary: DeliverySummary,
                  limit: int) -> None:
         self.engine, self.now, self.settings, self.summary = engine, now, settings, summary
         self.limit = limit
-        self.gathered = max(1, limit // 2)  # outcomes that start a write
+        self.postgres = engine is not None and engine.dialect.name == "postgresql"
+        self.writers = WRITERS_POSTGRES if self.postgres else 1
+        self.gathered = max(1, limit // (2 * self.writers))  # outcomes that start a write
         self.pending: list[tuple[str, Outcome]] = []
         self.failed: list[tuple[str, Outcome]] = []  # outcomes whose write failed, to be tried again
-        self.writing: asyncio.Future[None] | None = None
+        self.writing: set[asyncio.Future[None]] = set()
         self.timer: asyncio.TimerHandle | None = None  # starts a write when RECORD_DELAY is up
-        self.in_write = 0
+        self.in_write = 0  # outcomes in the writes under way
         self.error: BaseException | None = None
-        self.thread = ThreadPoolExecutor(1, thread_name_prefix="duban-outcomes")
-        self.connection: Connection | None = None
+        self.thread = ThreadPoolExecutor(self.writers, thread_name_prefix="duban-outcomes")
+        self.connections: list[Connection | None] = [None] * self.writers  # one a writer, made when first used
+        self.free = list(range(self.writers))  # writers not writing
 
     def add(self, token: str, outcome: Outcome) -> None:
         self.pending.append((token, outcome))
         self._write_soon()
 
     def _may_start(self) -> bool:
-        """Outcomes wait, no write is under way and recording has not failed."""
-        return self.writing is None and self.error is None and bool(self.pending)
+        """Outcomes wait, a writer is free and recording has not failed."""
+        return bool(self.free) and self.error is None and bool(self.pending)
 
     def _write_soon(self) -> None:
         """Start a write if enough has gathered, or else make sure one starts within RECORD_DELAY."""
@@ -375,10 +413,9 @@ class _Recorder:
     async def room(self) -> bool:
         """Wait until fewer than `limit` outcomes are unrecorded; False once recording failed."""
         while self.error is None and len(self.pending) + self.in_write >= self.limit:
-            if self.writing is None:
+            if self._may_start():
                 self._start()
-            assert self.writing is not None
-            await asyncio.wait([self.writing])
+            await asyncio.wait(self.writing, return_when=asyncio.FIRST_COMPLETED)
         return self.error is None
 
     def _start(self) -> None:
@@ -386,37 +423,57 @@ class _Recorder:
             self.timer.cancel()
             self.timer = None
         batch, self.pending = self.pending, []
-        self.in_write = len(batch)
-        self.writing = asyncio.get_running_loop().run_in_executor(self.thread, self._record, batch)
-        self.writing.add_done_callback(functools.partial(self._written, batch))
+        slot = self.free.pop()
+        self.in_write += len(batch)
+        writing = asyncio.get_running_loop().run_in_executor(self.thread, self._record, batch, slot)
+        self.writing.add(writing)
+        writing.add_done_callback(functools.partial(self._written, batch, slot))
 
-    def _written(self, batch: list[tuple[str, Outcome]], future: asyncio.Future[None]) -> None:
-        self.writing, self.in_write = None, 0
+    def _written(self, batch: list[tuple[str, Outcome]], slot: int, future: asyncio.Future[None]) -> None:
+        self.writing.discard(future)
+        self.free.append(slot)
+        self.in_write -= len(batch)
         error = future.exception()
         if error is not None:
             self.failed.extend(batch)
             self.error = self.error or error
         self._write_soon()
 
-    def _record(self, batch: list[tuple[str, Outcome]]) -> None:
+    def _record(self, batch: list[tuple[str, Outcome]], slot: int) -> None:
+        sent_only = self.postgres and plainly_sent(batch)
         by_token: dict[str, list[Outcome]] = {}
         for token, outcome in batch:
             by_token.setdefault(token, []).append(outcome)
+
+        def write(connection: Connection) -> None:
+            if sent_only:
+                record_sent(connection, batch, self.now, self.summary)
+                return
+            with Session(bind=connection) as session:
+                for token, outcomes in by_token.items():
+                    record(session, token, outcomes, self.now, self.settings, self.summary)
+
         for attempt in (1, 2):  # a cut connection: once more on a new one
             try:
-                if self.connection is None:
-                    self.connection = self.engine.connect()
-                with Session(bind=self.connection) as session:
-                    for token, outcomes in by_token.items():
-                        record(session, token, outcomes, self.now, self.settings, self.summary)
+                if self.postgres and not sent_only:
+                    # The writer's own connection commits each statement: these need a transaction.
+                    with self.engine.connect() as connection:
+                        write(connection)
+                    return
+                kept = self.connections[slot]
+                if kept is None:
+                    kept = self.connections[slot] = self.engine.connect()
+                    if self.postgres:
+                        kept.execution_options(isolation_level="AUTOCOMMIT")
+                write(kept)
                 return
             except SQLAlchemyError:
-                self._disconnect()
+                self._disconnect(slot)
                 if attempt == 2:
                     raise
 
-    def _disconnect(self) -> None:
-        connection, self.connection = self.connection, None
+    def _disconnect(self, slot: int) -> None:
+        connection, self.connections[slot] = self.connections[slot], None
         if connection is not None:
             try:
                 connection.invalidate()  # never returned to the pool with a failed transaction in it
@@ -428,27 +485,26 @@ class _Recorder:
         """Wait for every outcome to be written. After a failure, what was not written is tried
         again a few times; what still is not gets counted as unrecorded and the failure raised."""
         loop = asyncio.get_running_loop()
-        while self.error is None and (self.writing is not None or self.pending):
-            if self.writing is None:
+        while self.error is None and (self.writing or self.pending):
+            if self._may_start():
                 self._start()
-            writing = self.writing
-            assert writing is not None
-            await asyncio.wait([writing])
+            await asyncio.wait(self.writing, return_when=asyncio.FIRST_COMPLETED)
         if self.error is not None:
-            if self.writing is not None:
-                await asyncio.wait([self.writing])
+            if self.writing:
+                await asyncio.wait(self.writing)
             left, self.failed, self.pending = self.failed + self.pending, [], []
             for delay in RECORD_RETRY_DELAYS:
                 if not left:
                     break
                 await asyncio.sleep(delay)
                 try:
-                    await loop.run_in_executor(self.thread, self._record, left)
+                    await loop.run_in_executor(self.thread, self._record, left, 0)
                     left = []
                 except SQLAlchemyError:
                     continue
             self.summary.unrecorded = sum(1 for _, o in left if o.error is None)
-        await loop.run_in_executor(self.thread, self._disconnect)
+        for slot in range(self.writers):
+            await loop.run_in_executor(self.thread, self._disconnect, slot)
         self.thread.shutdown()
         if self.error is not None:
             raise self.error

@@ -304,7 +304,7 @@ def test_a_body_given_to_the_row_is_refused_not_lost() -> None:
 
 
 def test_the_recorder_starts_a_write_when_its_delay_is_up_only_if_one_may_start():
-    """`_write_soon` and `_delay_up` share one rule: outcomes wait, no write is under way, none failed."""
+    """`_write_soon` and `_delay_up` share one rule: outcomes wait, a writer is free, none failed."""
     from notifications.delivery import DeliverySummary, _Recorder
 
     recorder = _Recorder(None, datetime(2024, 7, 3, tzinfo=UTC), None, DeliverySummary(), limit=10)  # type: ignore[arg-type]
@@ -313,10 +313,10 @@ def test_the_recorder_starts_a_write_when_its_delay_is_up_only_if_one_may_start(
     recorder._delay_up()
     assert started == []  # nothing waits
     recorder.pending.append(("token", object()))  # type: ignore[arg-type]
-    recorder.writing = object()  # type: ignore[assignment]
+    recorder.free = []
     recorder._delay_up()
-    assert started == []  # a write is under way: its end writes the rest
-    recorder.writing, recorder.error = None, RuntimeError("connection cut")
+    assert started == []  # every writer is writing: the first to end writes the rest
+    recorder.free, recorder.error = [0], RuntimeError("connection cut")
     recorder._delay_up()
     assert started == []  # recording failed: nothing more is written
     recorder.error = None
