@@ -35,15 +35,17 @@ from sqlmodel import Session, col
 from config.settings import Settings
 from models.db import is_postgres
 from models.errors import DubanError, database_detail
-from models.outbox import DUE_STATUSES, OutboxMessage, OutboxStatus, bodies
+from models.outbox import DUE_STATUSES, OutboxBody, OutboxMessage, OutboxStatus, bodies
 from notifications.outbox import group_pending
 from notifications.transport import DeliveryError, SmtpConnection, SmtpTransport
 from notifications.window import IsWorkday, window_closed_until
 
 RECORD_RETRY_DELAYS = (0.2, 1.0, 3.0)  # seconds before each new try to record, after a database failure
 RECORD_DELAY = 0.05  # seconds an outcome may wait for others to be written with it
+FIRST_CLAIM = 64  # rows the first claim of a run takes; later claims double up to the batch size
 WRITERS_POSTGRES = 2  # outcome writes under way at once on PostgreSQL (_Recorder)
 BACKOFF_BASE = timedelta(minutes=1)
+_BODY = OutboxBody.__table__  # type: ignore[attr-defined]
 BACKOFF_CAP = timedelta(hours=6)
 
 
@@ -136,15 +138,25 @@ def claim_due(session: Session, now: datetime, settings: Settings, limit: int) -
         picked = table.c.id == chosen.c.id
     else:
         picked = table.c.id.in_(due.scalar_subquery())
-    rows = session.execute(
+    claim = (
         update(table)
         .where(picked, table.c.status.in_(DUE_STATUSES), table.c.next_attempt_at <= now)
         .values(claim=token, next_attempt_at=now + lease(settings), attempts=table.c.attempts + 1)
         .returning(table.c.id, table.c.recipients, table.c.attempts, table.c.created_at)
-    ).all()
-    session.commit()
-    raws = bodies(session, [row.id for row in rows])
-    session.commit()
+    )
+    if is_postgres(session):
+        # The bodies come back with the claim: one statement, not a second one naming 500 ids.
+        claimed = claim.cte("claimed")
+        rows = session.execute(
+            select(claimed, _BODY.c.raw).select_from(claimed.outerjoin(_BODY, _BODY.c.outbox_id == claimed.c.id))
+        ).all()
+        session.commit()
+        raws = {row.id: row.raw for row in rows if row.raw is not None}
+    else:
+        rows = session.execute(claim).all()
+        session.commit()
+        raws = bodies(session, [row.id for row in rows])
+        session.commit()
     return token, [Claimed(row.id, row.recipients, raws[row.id], row.attempts, row.created_at)
                    for row in sorted(rows, key=lambda row: row.id)]
 
@@ -512,20 +524,26 @@ class _Recorder:
 
 async def _send_all(engine: Engine, now: datetime, settings: Settings, transport: SmtpTransport,
                     batch_size: int, summary: DeliverySummary) -> None:
-    """Claim a batch, send it; the next batch is claimed while this one is being sent."""
+    """Claim a batch, send it; the next batch is claimed while this one is being sent.
+
+    The first claims are small and double up to `batch_size`: sending starts once FIRST_CLAIM rows
+    are claimed (a claim of 500 takes 30-50 ms on PostgreSQL), and each claim is about as quick
+    as sending the batch before it."""
     pool = ConnectionPool(transport, settings.smtp_max_connections)
     recorder = _Recorder(engine, now, settings, summary, settings.delivery_max_unrecorded * pool.size)
     untried: list[tuple[str, list[int]]] = []  # (claim, ids of its rows never tried)
+    asked = min(FIRST_CLAIM, batch_size)
     upcoming: asyncio.Future[tuple[str, list[Claimed]]] | None = asyncio.ensure_future(
-        asyncio.to_thread(_claim, engine, now, settings, batch_size))
+        asyncio.to_thread(_claim, engine, now, settings, asked))
     try:
         while upcoming is not None:
             token, batch = await upcoming
             upcoming = None
             if not batch:
                 break
-            if len(batch) == batch_size:
-                upcoming = asyncio.ensure_future(asyncio.to_thread(_claim, engine, now, settings, batch_size))
+            if len(batch) == asked:
+                asked = min(2 * asked, batch_size)
+                upcoming = asyncio.ensure_future(asyncio.to_thread(_claim, engine, now, settings, asked))
             left = await send_batch(pool, settings.mail_from, batch, functools.partial(recorder.add, token),
                                     proceed=recorder.room)
             if left:
