@@ -13,6 +13,7 @@ from sqlmodel import Session, col, select
 from models.attachments import Attachment, as_listed
 from models.lifecycle import Action, allowed_actions
 from models.periods import item_periods
+from models.read import listed
 from models.read.due import Day, unacknowledged_condition
 from models.read.figures import names_of
 from models.read.filters import (
@@ -25,7 +26,6 @@ from models.read.filters import (
 )
 from models.read.listed import (
     MARKS_CHUNK,
-    MAX_EXPORT_ROWS,
     ItemRow,
     ListedItem,
     item_rows,
@@ -145,12 +145,12 @@ def my_work(session: Session, person: Person, now: datetime, tz: ZoneInfo) -> li
 def _rows(session: Session, where: list[Any], query: ItemQuery, day: Day, everything: bool) -> list[ItemRow]:
     statement = _ROWS_IN_ORDER.get(query.sort, _ROWS_IN_ORDER["deadline"]).where(*where)
     if everything:
-        statement = statement.limit(MAX_EXPORT_ROWS + 1)
+        statement = statement.limit(listed.MAX_EXPORT_ROWS + 1)
     else:
         statement = statement.offset((max(query.page, 1) - 1) * query.per_page).limit(query.per_page)
     found = plain_rows(session).execute(statement).all()
-    if everything and len(found) > MAX_EXPORT_ROWS:
-        raise too_long(MAX_EXPORT_ROWS)  # views' own, which tests set
+    if everything and len(found) > listed.MAX_EXPORT_ROWS:  # read when used: one binding, which tests set
+        raise too_long(listed.MAX_EXPORT_ROWS)
     unacknowledged, urged = _marks_within(session, where) if everything else _marks(session, [row[0] for row in found])
     return item_rows(found, day, unacknowledged, urged)
 
@@ -217,7 +217,7 @@ def list_statements() -> dict[str, Any]:
     for suffix, where in (("", []), ("_archived", [not_archived(bindparam("archived", expanding=True))])):
         rows = _ROWS_IN_ORDER["document"].where(*where)
         unacknowledged, urged = _marks_within_statements(where)
-        out.update({f"items{suffix}": rows.limit(MAX_EXPORT_ROWS + 1),
+        out.update({f"items{suffix}": rows.limit(listed.MAX_EXPORT_ROWS + 1),
                     f"items_page{suffix}": rows.offset(bindparam("offset")).limit(bindparam("limit")),
                     f"items_unacknowledged{suffix}": unacknowledged, f"items_urged{suffix}": urged})
     return out

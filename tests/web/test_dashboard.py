@@ -194,10 +194,8 @@ def test_figures_export_needs_a_login(world, anon):
 
 def test_an_export_longer_than_the_limit_is_refused_not_cut_short(world, client_for, monkeypatch):
     import models.read.listed as listed
-    import models.read.views as views
 
-    def limit(rows: int) -> None:  # views counts against its copy, listed.too_long names its own
-        monkeypatch.setattr(views, "MAX_EXPORT_ROWS", rows)
+    def limit(rows: int) -> None:  # one binding: the views and the CLI's lists read listed's
         monkeypatch.setattr(listed, "MAX_EXPORT_ROWS", rows)
 
     sup = client_for(world.people["sup"])
