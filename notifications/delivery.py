@@ -392,7 +392,7 @@ class _Recorder:
         self.gathered = max(1, limit // (2 * self.writers))  # outcomes that start a write
         self.pending: list[tuple[str, Outcome]] = []
         self.failed: list[tuple[str, Outcome]] = []  # outcomes whose write failed, to be tried again
-        self.writing: set[asyncio.Future[None]] = set()
+        self.writing: set[asyncio.Future[DeliverySummary]] = set()
         self.timer: asyncio.TimerHandle | None = None  # starts a write when RECORD_DELAY is up
         self.in_write = 0  # outcomes in the writes under way
         self.error: BaseException | None = None
@@ -441,7 +441,7 @@ class _Recorder:
         self.writing.add(writing)
         writing.add_done_callback(functools.partial(self._written, batch, slot))
 
-    def _written(self, batch: list[tuple[str, Outcome]], slot: int, future: asyncio.Future[None]) -> None:
+    def _written(self, batch: list[tuple[str, Outcome]], slot: int, future: asyncio.Future[DeliverySummary]) -> None:
         self.writing.discard(future)
         self.free.append(slot)
         self.in_write -= len(batch)
@@ -449,40 +449,53 @@ class _Recorder:
         if error is not None:
             self.failed.extend(batch)
             self.error = self.error or error
+        else:
+            self._count(future.result())
         self._write_soon()
 
-    def _record(self, batch: list[tuple[str, Outcome]], slot: int) -> None:
+    def _count(self, tally: DeliverySummary) -> None:
+        """Add a write's tally to the run's, in the event loop's thread (two writer threads adding to
+        the same counters could lose an addition)."""
+        self.summary.sent += tally.sent
+        self.summary.refused_recipients += tally.refused_recipients
+        self.summary.dead += tally.dead
+        self.summary.retried += tally.retried
+        self.summary.errors.extend(tally.errors)
+
+    def _record(self, batch: list[tuple[str, Outcome]], slot: int) -> DeliverySummary:
+        """Write a batch of outcomes; returns their tally (counted once the whole batch is written)."""
         sent_only = self.postgres and plainly_sent(batch)
         by_token: dict[str, list[Outcome]] = {}
         for token, outcome in batch:
             by_token.setdefault(token, []).append(outcome)
 
-        def write(connection: Connection) -> None:
+        def write(connection: Connection) -> DeliverySummary:
+            tally = DeliverySummary()  # afresh at each try: a write tried again counts once
             if sent_only:
-                record_sent(connection, batch, self.now, self.summary)
-                return
+                record_sent(connection, batch, self.now, tally)
+                return tally
             with Session(bind=connection) as session:
                 for token, outcomes in by_token.items():
-                    record(session, token, outcomes, self.now, self.settings, self.summary)
+                    record(session, token, outcomes, self.now, self.settings, tally)
+            return tally
 
         for attempt in (1, 2):  # a cut connection: once more on a new one
             try:
                 if self.postgres and not sent_only:
                     # The writer's own connection commits each statement: these need a transaction.
                     with self.engine.connect() as connection:
-                        write(connection)
-                    return
+                        return write(connection)
                 kept = self.connections[slot]
                 if kept is None:
                     kept = self.connections[slot] = self.engine.connect()
                     if self.postgres:
                         kept.execution_options(isolation_level="AUTOCOMMIT")
-                write(kept)
-                return
+                return write(kept)
             except SQLAlchemyError:
                 self._disconnect(slot)
                 if attempt == 2:
                     raise
+        raise AssertionError("unreachable")
 
     def _disconnect(self, slot: int) -> None:
         connection, self.connections[slot] = self.connections[slot], None
@@ -510,7 +523,7 @@ class _Recorder:
                     break
                 await asyncio.sleep(delay)
                 try:
-                    await loop.run_in_executor(self.thread, self._record, left, 0)
+                    self._count(await loop.run_in_executor(self.thread, self._record, left, 0))
                     left = []
                 except SQLAlchemyError:
                     continue
