@@ -8,7 +8,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any, cast
 
-from cli.common import local, open_session, print_json, resolve_now
+from cli.common import local, open_session, print_json, resolve_now, settings
 from cli.words import _, counts
 
 ENGINES = ("auto", "local", "prefect")
@@ -40,6 +40,12 @@ def _run(now: str | None, engine: str, as_json: bool) -> None:
     at = resolve_now(now)
     with open_session():
         pass  # refuses an uninitialised or outdated database with the fix
+    from cli import launch
+
+    if launch.script:  # cron's job: its templates compiled once, in the data directory (tests compile them)
+        from notifications.render import cache_compiled_templates
+
+        cache_compiled_templates(settings().data_dir / "cache")
     swept = run_flow(sweep_flow, engine=cast(FlowEngine, engine), now=at.isoformat())
     delivered = run_flow(deliver_flow, engine=cast(FlowEngine, engine), now=at.isoformat())
     sweep_summary = {**swept.result, "engine": swept.engine}

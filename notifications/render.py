@@ -12,12 +12,15 @@ from pathlib import Path
 from typing import Any
 
 from jinja2 import (
+    BytecodeCache,
     Environment,
+    FileSystemBytecodeCache,
     FileSystemLoader,
     StrictUndefined,
     pass_context,
     select_autoescape,
 )
+from jinja2.bccache import Bucket
 from jinja2.runtime import Context
 from markupsafe import Markup, escape
 
@@ -279,6 +282,44 @@ def _direct_gettext(words: Any) -> dict[str, Any]:
     return {"_": gettext, "gettext": gettext, "ngettext": ngettext, "pgettext": pgettext}
 
 
+_compiled_in: list[Path] = []  # where cache_compiled_templates keeps the compiled templates, if anywhere
+
+
+def cache_compiled_templates(directory: Path) -> None:
+    """Keep the mail templates compiled in `directory` (made if missing) for the environments made
+    after this call, as Python keeps .pyc files: a process loads them instead of compiling the 15
+    templates a notice needs (0.02 s of the 10k reminder job, `duban run`, which asks for it; docs/
+    benchmarks.md). Each template is compiled again when its text changed (Jinja compares a
+    checksum), and the files live under a name of Jinja's and Python's versions and of this module's
+    text, which sets how templates compile. Nothing changes if the directory cannot be written."""
+    _compiled_in[:] = [directory]
+
+
+def _bytecode_cache() -> BytecodeCache | None:
+    if not _compiled_in:
+        return None
+    import hashlib
+    import sys
+
+    import jinja2
+
+    made_by = f"{jinja2.__version__} {sys.version}".encode() + Path(__file__).read_bytes()
+    directory = _compiled_in[0] / f"mail-templates-{hashlib.sha256(made_by).hexdigest()[:16]}"
+    try:
+        directory.mkdir(mode=0o700, parents=True, exist_ok=True)
+    except OSError:
+        return None
+    return _CompiledTemplates(str(directory))
+
+
+class _CompiledTemplates(FileSystemBytecodeCache):
+    def dump_bytecode(self, bucket: Bucket) -> None:
+        try:
+            super().dump_bytecode(bucket)
+        except OSError:  # a full or read-only disk: the template is compiled again next time
+            pass
+
+
 class _Environment(Environment):
     def make_globals(self, d: Any = None) -> Any:
         """A template's globals as one dict, not Jinja's ChainMap over the environment's: each render
@@ -301,6 +342,7 @@ def environment(locale: str = DEFAULT_LOCALE) -> Environment:
         keep_trailing_newline=True,
         extensions=["jinja2.ext.i18n"],
         auto_reload=False,  # part of the installed code, as the catalogs read once: no stat a template load
+        bytecode_cache=_bytecode_cache(),
     )
     env.install_gettext_translations(translations(locale), newstyle=True)  # type: ignore[attr-defined]
     env.globals.update(_direct_gettext(translations(locale)))
