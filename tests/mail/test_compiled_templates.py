@@ -38,6 +38,8 @@ def test_a_stored_template_renders_as_a_compiled_one(tmp_path: Path, locale: str
         storing = render.environment.__wrapped__(locale)  # type: ignore[attr-defined]
         assert _renders(storing, locale) == expected
         stored = sorted(path.name for path in (tmp_path / "cache").rglob("*.cache"))
+        assert {oct(path.stat().st_mode & 0o777) for path in (tmp_path / "cache").rglob("*") if path.is_dir()} \
+            == {oct(0o700)}
         assert len(stored) >= 10  # notice, subject, section and macro templates
         loading = render.environment.__wrapped__(locale)  # type: ignore[attr-defined]
 
