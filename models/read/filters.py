@@ -8,8 +8,10 @@ from __future__ import annotations
 
 import difflib
 import functools
+from collections.abc import Mapping
 from dataclasses import dataclass, replace
 from datetime import date
+from enum import Enum
 from typing import Any
 from urllib.parse import quote_plus
 
@@ -80,7 +82,7 @@ def scope_condition(person: Person | None) -> Any | None:
         unit_ids = [person.unit_id]
     else:
         return false()
-    return _scope_within(unit_ids)
+    return scope_within(unit_ids)
 
 
 def scope_units(person: Person | None) -> frozenset[int] | None:
@@ -225,8 +227,15 @@ def _current_documents_of(session: Session) -> Any | None:
     """`current_documents` with the archived documents looked up first: None when there are none
     (the usual case), else a list of ids. As a subquery, SQLite read every item to count the
     unfiltered list (10 ms of 100k items); without it, the count takes an index (docs/benchmarks.md)."""
-    archived = plain_rows(session).execute(ARCHIVED_DOCUMENTS).scalars().all()
+    archived = archived_documents(plain_rows(session))
     return not_archived(archived) if archived else None
+
+
+def archived_documents(connection: Connection) -> list[int]:
+    """The ids of the archived documents (ARCHIVED_DOCUMENTS), asked on every list page."""
+    if connection.dialect.name == "sqlite":
+        return [document_id for (document_id,) in sqlite_rows(connection, ARCHIVED_DOCUMENTS)]
+    return list(connection.execute(ARCHIVED_DOCUMENTS).scalars().all())
 
 
 def not_archived(archived: Any) -> Any:
@@ -302,21 +311,24 @@ def visible_units(session: Session, person: Person | None) -> tuple[str, ...]:
     units = scope_units(person)
     # Through the connection: the ORM's row handling cost a third of the time for 1,000 names.
     connection = plain_rows(session)
+    sqlite = connection.dialect.name == "sqlite"
     if units is not None:
+        if sqlite:
+            return tuple(name for (name,) in sqlite_rows(connection, _SCOPED_UNIT_NAMES, {"units": sorted(units)}))
         return tuple(connection.execute(_SCOPED_UNIT_NAMES, {"units": sorted(units)}).scalars().all())
-    if connection.dialect.name == "sqlite":
+    if sqlite:
         # One string from SQLite, sorted here once per distinct answer: the item list asks on every
         # request, and 1,000 rows through SQLAlchemy cost 1.1 ms (docs/benchmarks.md). Python's
         # order of str is SQLite's BINARY collation's (UTF-8 bytes sort as code points); a name
         # holding the separator makes the count disagree, and then the plain query answers.
-        count, joined = connection.execute(_ALL_UNIT_NAMES_JOINED).one()
+        ((count, joined),) = sqlite_rows(connection, _ALL_UNIT_NAMES_JOINED)
         found = _sorted_names(joined or "")
         if len(found) == count:
             return found
     return tuple(connection.execute(_ALL_UNIT_NAMES).scalars().all())
 
 
-def _scope_within(units: Any) -> Any:
+def scope_within(units: Any) -> Any:
     """`scope_condition`'s rule for the units `units` (a list, or a bound parameter)."""
     # A UNION of two index lookups: `lead = u OR id IN (...)` makes both databases scan every item.
     led = select(Item.id).where(col(Item.lead_unit_id).in_(units))
@@ -327,7 +339,7 @@ def _scope_within(units: Any) -> Any:
 # Built once, the units bound at each call (the item list asks on every request).
 _ALL_UNIT_NAMES = select(Unit.name).order_by(col(Unit.name))
 _ALL_UNIT_NAMES_JOINED = select(func.count(Unit.name), func.group_concat(Unit.name, "\x1f"))
-_SCOPED = _scope_within(bindparam("units", expanding=True))
+_SCOPED = scope_within(bindparam("units", expanding=True))
 _SCOPED_UNIT_NAMES = select(Unit.name).where(or_(
     col(Unit.id).in_(select(Item.lead_unit_id).where(_SCOPED)),
     col(Unit.id).in_(select(ItemCoUnit.unit_id).join(Item, col(Item.id) == ItemCoUnit.item_id).where(_SCOPED)),
@@ -345,3 +357,56 @@ def plain_rows(session: Session) -> Connection:
     if session.autoflush:
         session.flush()
     return session.connection()
+
+
+def sqlite_rows(connection: Connection, statement: Any, params: Mapping[str, Any] | None = None) -> list[Any]:
+    """`connection.execute(statement, params).all()` on SQLite, run on its DBAPI connection: the
+    statement compiled once (by SQLAlchemy, for SQLite) and kept, its rows as sqlite3 gives them.
+    SQLAlchemy's own round (the statement's cache key, its execution context, the result's
+    processing) cost 10-100 µs a statement more than SQLite's work on the desk's list pages
+    (docs/benchmarks.md). For module-level statements whose columns SQLite gives as SQLAlchemy
+    does (numbers, text; no dates, no JSON), with numbers, text or lists of them as parameters."""
+    compiled = _SQLITE_COMPILED.get(id(statement))
+    if compiled is None or compiled[0] is not statement:
+        compiled = _SQLITE_COMPILED[id(statement)] = (statement, *compiled_for_sqlite(statement))
+    _, sql, constants = compiled
+    return run_sqlite(connection.connection.driver_connection, sql, {**constants, **(params or {})})
+
+
+_SQLITE_COMPILED: dict[int, tuple[Any, str, dict[str, Any]]] = {}
+
+
+def compiled_for_sqlite(statement: Any) -> tuple[str, dict[str, Any]]:
+    """`statement` as SQLite text with named parameters, and its constant parameters' values as
+    SQLAlchemy binds them (as models.read.figures compiles models/read/report_sql.py)."""
+    from sqlalchemy.dialects.sqlite import pysqlite
+
+    compiled = statement.compile(dialect=pysqlite.dialect(paramstyle="named"))
+    processors = compiled._bind_processors
+
+    def bound(processor: Any, value: Any) -> Any:
+        value = processor(value) if processor is not None else value
+        return value.value if isinstance(value, Enum) else value
+
+    constants: dict[str, Any] = {}
+    for key, value in compiled.params.items():
+        if value is None:  # a parameter given at each call
+            continue
+        processor = processors.get(key)
+        constants[key] = ([bound(processor, v) for v in value] if isinstance(value, list | tuple)
+                          else bound(processor, value))
+    return compiled.string, constants
+
+
+def run_sqlite(connection: Any, sql: str, params: Mapping[str, Any]) -> list[Any]:
+    """`sql` (compiled_for_sqlite's) on a sqlite3 connection, each list parameter spread into its
+    own markers as SQLAlchemy expands them."""
+    values: dict[str, Any] = {}
+    for key, value in params.items():
+        marker = f"(__[POSTCOMPILE_{key}])"
+        if marker in sql:
+            sql = sql.replace(marker, "(" + ", ".join(f":{key}_{i}" for i in range(1, len(value) + 1)) + ")")
+            values.update((f"{key}_{i}", v) for i, v in enumerate(value, 1))
+        else:
+            values[key] = value
+    return connection.execute(sql, values).fetchall()

@@ -2,15 +2,16 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, fields, replace
 from datetime import date, datetime
-from typing import Any
+from typing import Any, NamedTuple
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import CompoundSelect, bindparam, func, literal_column, union_all
+from sqlalchemy import CompoundSelect, Connection, bindparam, func, literal_column, union_all
 from sqlmodel import Session, col, select
 
 from models.attachments import Attachment, as_listed
+from models.db import json_value
 from models.lifecycle import Action, allowed_actions
 from models.periods import item_periods
 from models.read import listed
@@ -19,10 +20,14 @@ from models.read.figures import names_of
 from models.read.filters import (
     ItemFilter,
     UnitRole,
+    archived_documents,
     conditions,
     conditions_and_unit,
     not_archived,
     plain_rows,
+    scope_units,
+    scope_within,
+    sqlite_rows,
 )
 from models.read.listed import (
     MARKS_CHUNK,
@@ -31,6 +36,7 @@ from models.read.listed import (
     item_rows,
     too_long,
 )
+from models.read.shown import ShownEvent, instant
 from models.read.timeline import TimelineLine, timeline_lines
 from models.tables import (
     Document,
@@ -109,9 +115,72 @@ def list_rows(
 def page_of_items(session: Session, person: Person | None, query: ItemQuery, now: datetime, tz: ZoneInfo) -> ItemPage:
     """One page of rows and how many match in all (the filters worked out once for both)."""
     day = Day.at(now, tz)
+    if _unfiltered(query):
+        page = _sqlite_unfiltered_page(plain_rows(session), person, query, day)
+        if page is not None:
+            return page
     where, unit = conditions_and_unit(session, person, query, day.today, day.soon_until)
     total = int(plain_rows(session).execute(select(func.count()).select_from(Item).where(*where)).scalar_one())
     return ItemPage(_rows(session, where, query, day, False), total, unit.name if unit is not None else "")
+
+
+_NO_FILTER = ItemFilter()
+_FILTER_FIELDS = tuple(field.name for field in fields(ItemFilter) if field.name != "archived")
+
+
+def _unfiltered(query: ItemFilter) -> bool:
+    """No filter set but (or not) 含已归档: the list as it opens, what most requests for it are."""
+    return all(getattr(query, name) == getattr(_NO_FILTER, name) for name in _FILTER_FIELDS)
+
+
+def _sqlite_unfiltered_page(connection: Connection, person: Person | None, query: ItemQuery, day: Day) -> ItemPage | None:
+    """`page_of_items` of an unfiltered list (`_unfiltered`) on SQLite, run on the DBAPI connection
+    (`sqlite_rows`); None elsewhere, and for a person who sees no item (the general path says so).
+
+    Its statements are the general path's for the same conditions (the person's units and the
+    archived documents as lists), compiled once for each sort, scope and archive: through
+    SQLAlchemy the count, the rows and their marks cost 0.3-0.4 ms more of every such page
+    (docs/benchmarks.md). tests/web/test_list_plain.py compares both paths.
+    """
+    if connection.dialect.name != "sqlite":
+        return None
+    units = scope_units(person)
+    if units is not None and not units:
+        return None
+    archived = [] if query.archived else archived_documents(connection)
+    count, rows = _unfiltered_statements(query.sort if query.sort in SORTS else "deadline", units is not None,
+                                         bool(archived))
+    params: dict[str, Any] = {}
+    if units is not None:
+        params["units"] = sorted(units)
+    if archived:
+        params["archived"] = archived
+    ((total,),) = sqlite_rows(connection, count, params)
+    found = [(*row[:4], date.fromisoformat(row[4]), date.fromisoformat(row[5]), *row[6:])
+             for row in sqlite_rows(connection, rows, {**params, "limit": query.per_page,
+                                                      "offset": (max(query.page, 1) - 1) * query.per_page})]
+    unacknowledged, urged = _marks_of(connection, [row[0] for row in found])
+    return ItemPage(item_rows(found, day, unacknowledged, urged), int(total))
+
+
+def _unfiltered_statements(sort: str, scoped: bool, archived: bool) -> tuple[Any, Any]:
+    """The count and the rows of an unfiltered list: for a person who sees some units' items only
+    (`scoped`, the units bound as "units") and without the archived documents (bound as "archived")."""
+    key = (sort, scoped, archived)
+    statements = _UNFILTERED.get(key)
+    if statements is None:
+        where = []
+        if scoped:
+            where.append(scope_within(bindparam("units", expanding=True)))
+        if archived:
+            where.append(not_archived(bindparam("archived", expanding=True)))
+        statements = _UNFILTERED[key] = (
+            select(func.count()).select_from(Item).where(*where),
+            _ROWS_IN_ORDER[sort].where(*where).offset(bindparam("offset")).limit(bindparam("limit")))
+    return statements
+
+
+_UNFILTERED: dict[tuple[str, bool, bool], tuple[Any, Any]] = {}
 
 
 MY_WORK_SHOWN = 50  # rows a group of My work shows; its count links to the whole list
@@ -183,11 +252,17 @@ def _marks(session: Session, ids: list[int]) -> tuple[set[int], dict[int, int]]:
     Asked of the listed ids after the page is found: as columns of the page's query, PostgreSQL
     worked them out for every matching item before sorting (1.8 ms became 140 ms on 100k items).
     """
+    return _marks_of(plain_rows(session), ids)
+
+
+def _marks_of(connection: Connection, ids: list[int]) -> tuple[set[int], dict[int, int]]:
     unacknowledged: set[int] = set()
     urged: dict[int, int] = {}
-    connection = plain_rows(session)
+    sqlite = connection.dialect.name == "sqlite"
     for start in range(0, len(ids), MARKS_CHUNK):
-        for item_id, count in connection.execute(_MARKS_AMONG, {"ids": ids[start:start + MARKS_CHUNK]}):
+        chunk = {"ids": ids[start:start + MARKS_CHUNK]}
+        for item_id, count in (sqlite_rows(connection, _MARKS_AMONG, chunk) if sqlite
+                               else connection.execute(_MARKS_AMONG, chunk)):
             if count:
                 urged[item_id] = count
             else:
@@ -298,20 +373,21 @@ def item_detail(
     """
     connection = plain_rows(session)
     ids = {"item_id": item.id}
-    facts = connection.execute(_FACTS, ids).one_or_none()
+    reads = _SqliteReads(connection) if connection.dialect.name == "sqlite" else _Reads(connection)
+    facts = reads.facts(ids)
     document, document_title, lead_unit, supervisor, supervisor_email = facts if facts is not None else (None,) * 5
     if supervisor is not None and supervisor_email is not None:
         supervisor = shown_name(supervisor, supervisor_email)
-    co_units = connection.execute(_CO_UNITS, ids).all()
-    reports = connection.execute(_REPORTS, ids).all()
-    pending = connection.execute(_PENDING_EXTENSION, ids).first()
+    co_units = reads.rows(_CO_UNITS, ids)
+    reports = reads.reports(ids)
+    pending = reads.pending_extension(ids)
     day = Day.at(now, tz)
-    events = connection.execute(_EVENTS, ids).all()  # newest first
+    events = reads.events(ids)  # newest first
     actors = {e.actor_id for e in events if e.actor_id is not None}
     # each actor's unit, for pages that name an officer by unit
-    actor_units: dict[int, str] = dict(connection.execute(_ACTOR_UNITS, {"ids": list(actors)}).all()) if actors else {}
+    actor_units: dict[int, str] = dict(reads.rows(_ACTOR_UNITS, {"ids": list(actors)})) if actors else {}
     # 签收, by unit id (as models.lifecycle.acknowledgements, read as plain rows)
-    acknowledged = {row.unit_id: row for row in connection.execute(_ACKNOWLEDGEMENTS, ids)}
+    acknowledged = {row.unit_id: row for row in reads.acknowledgements(ids)}
     unit_names = names_of(session, Unit, acknowledged) if acknowledged else {}
     lines: list[TimelineLine | None] = (
         list(timeline_lines(events, locale, tz)) if locale is not None else [None] * len(events)
@@ -335,7 +411,7 @@ def item_detail(
             {"at": at, "unit": unit, "person": who, "text": text, "percent": percent}
             for at, unit, who, text, percent in reports
         ],
-        "attachments": list(as_listed(connection.execute(_ATTACHMENTS, ids))),
+        "attachments": list(as_listed(reads.attachments(ids))),
         "frequency": item.frequency,
         "periods": [period.as_json() for period in item_periods(session, item.id, now, tz)] if item.id else [],
         "acknowledgements": [{"unit": unit_names.get(a.unit_id, ""), "at": a.at, "by_import": a.person_id is None}
@@ -350,6 +426,92 @@ def item_detail(
             if not (a is Action.ACKNOWLEDGE and person.unit_id in acknowledged)  # each unit acknowledges once
         ],
     }
+
+
+class _Reads:
+    """What `item_detail` reads of an item, as SQLAlchemy's rows."""
+
+    def __init__(self, connection: Connection) -> None:
+        self.connection = connection
+
+    def rows(self, statement: Any, params: dict[str, Any]) -> list[Any]:
+        return list(self.connection.execute(statement, params).all())
+
+    def facts(self, ids: dict[str, Any]) -> Any:
+        return self.connection.execute(_FACTS, ids).one_or_none()
+
+    def reports(self, ids: dict[str, Any]) -> list[Any]:
+        return self.rows(_REPORTS, ids)
+
+    def pending_extension(self, ids: dict[str, Any]) -> Any:
+        return self.connection.execute(_PENDING_EXTENSION, ids).first()
+
+    def events(self, ids: dict[str, Any]) -> list[Any]:
+        return self.rows(_EVENTS, ids)
+
+    def acknowledgements(self, ids: dict[str, Any]) -> list[Any]:
+        return self.rows(_ACKNOWLEDGEMENTS, ids)
+
+    def attachments(self, ids: dict[str, Any]) -> list[Any]:
+        return self.rows(_ATTACHMENTS, ids)
+
+
+class _PendingExtension(NamedTuple):
+    requested_deadline: date
+    reason: str
+    requested_at: datetime | None
+
+
+class _Acknowledgement(NamedTuple):
+    unit_id: int
+    person_id: int | None
+    at: datetime | None
+
+
+class _ListedFile(NamedTuple):
+    id: int
+    name: str
+    size: int
+    sha256: str
+    content_type: str
+    event_id: int | None
+    at: datetime | None
+
+
+class _SqliteReads(_Reads):
+    """`_Reads` on SQLite through the DBAPI connection (`sqlite_rows`), each value as SQLAlchemy's
+    types give it (dates, aware UTC instants, JSON payloads: models.read.shown's readings): the item
+    page's nine reads cost 0.2-0.3 ms more through SQLAlchemy (docs/benchmarks.md).
+    tests/web/test_item_detail_rows.py compares both."""
+
+    def rows(self, statement: Any, params: dict[str, Any]) -> list[Any]:
+        return sqlite_rows(self.connection, statement, params)
+
+    def facts(self, ids: dict[str, Any]) -> Any:
+        found = self.rows(_FACTS, ids)
+        return found[0] if found else None
+
+    def reports(self, ids: dict[str, Any]) -> list[Any]:
+        return [(instant(at), unit, who, text, percent) for at, unit, who, text, percent in self.rows(_REPORTS, ids)]
+
+    def pending_extension(self, ids: dict[str, Any]) -> Any:
+        found = self.rows(_PENDING_EXTENSION, ids)
+        if not found:
+            return None
+        deadline, reason, at = found[0]
+        return _PendingExtension(date.fromisoformat(deadline), reason, instant(at))
+
+    def events(self, ids: dict[str, Any]) -> list[Any]:
+        return [ShownEvent(event_id, kind, instant(at), actor_id, label, before, after, json_value(payload))
+                for event_id, kind, at, actor_id, label, before, after, payload in self.rows(_EVENTS, ids)]
+
+    def acknowledgements(self, ids: dict[str, Any]) -> list[Any]:
+        return [_Acknowledgement(unit_id, person_id, instant(at))
+                for unit_id, person_id, at in self.rows(_ACKNOWLEDGEMENTS, ids)]
+
+    def attachments(self, ids: dict[str, Any]) -> list[Any]:
+        return [_ListedFile(file_id, name, size, sha256, content_type, event_id, instant(at))
+                for file_id, name, size, sha256, content_type, event_id, at in self.rows(_ATTACHMENTS, ids)]
 
 
 def as_json(detail: dict[str, Any]) -> dict[str, Any]:

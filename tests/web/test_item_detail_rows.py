@@ -2,15 +2,16 @@
 
 from __future__ import annotations
 
-from datetime import timedelta
+from datetime import date, timedelta
 from typing import Any
 
 from sqlmodel import Session, col, select
 
 from config.settings import get_settings
 from models.attachments import Attachment, as_listed
+from models.read import views
 from models.read.views import item_detail
-from models.tables import ItemEvent
+from models.tables import ExtensionRequest, ItemAcknowledgement, ItemEvent
 from tests.web.test_evidence import PDF, PNG, _report
 
 
@@ -102,3 +103,31 @@ def test_the_timeline_and_files_are_those_the_orm_read(world, client_for, sessio
     assert detail["urged"] == 1
     page = sup.get(f"/items/{item.id}").text
     assert page.count('href="/attachments/') >= 3 and "同一时刻" in page
+    # On SQLite the page reads on the DBAPI connection (models.read.views._SqliteReads): every value
+    # as SQLAlchemy's rows give it, with a pending extension and 签收 (one by import) besides.
+    session.add(ExtensionRequest(item_id=item.id, requester_id=world.people["lead"].id,
+                                 requested_deadline=date(2024, 8, 1), reason="申请延期 <理由>", requested_at=now))
+    session.add(ItemAcknowledgement(item_id=item.id, unit_id=world.units["swj"].id, person_id=None, at=now))
+    session.add(ItemAcknowledgement(item_id=item.id, unit_id=world.units["czj"].id,
+                                    person_id=world.people["co"].id, at=now - timedelta(hours=1)))
+    session.commit()
+    plain = item_detail(session, world.people["sup"], item, now, get_settings().tz, "zh-CN")
+    original = views._SqliteReads
+    views._SqliteReads = views._Reads  # type: ignore[misc]
+    try:
+        general = item_detail(session, world.people["sup"], item, now, get_settings().tz, "zh-CN")
+    finally:
+        views._SqliteReads = original  # type: ignore[misc]
+    assert plain == general
+    assert plain["pending_extension"]["requested_deadline"] == date(2024, 8, 1)
+    assert len(plain["acknowledgements"]) == 3 and plain["progress_reports"] and len(plain["attachments"]) == 3
+    assert _same_types(plain, general)
+
+
+def _same_types(plain: Any, general: Any) -> bool:
+    """The same values of the same types, all the way down (a Row and a tuple compare equal)."""
+    if isinstance(general, dict):
+        return plain.keys() == general.keys() and all(_same_types(plain[k], general[k]) for k in general)
+    if isinstance(general, list):
+        return len(plain) == len(general) and all(_same_types(p, g) for p, g in zip(plain, general, strict=True))
+    return type(plain) is type(general) and plain == general
