@@ -24,7 +24,7 @@ from collections.abc import Awaitable, Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import Integer, String, bindparam, func, select, tuple_, update
 from sqlalchemy.dialects.postgresql import ARRAY
@@ -32,13 +32,15 @@ from sqlalchemy.engine import Connection, Engine
 from sqlalchemy.exc import SQLAlchemyError
 from sqlmodel import Session, col
 
-from config.settings import Settings
 from models.db import is_postgres
 from models.errors import DubanError, database_detail
 from models.outbox import DUE_STATUSES, OutboxBody, OutboxMessage, OutboxStatus, bodies
 from notifications.outbox import group_pending
 from notifications.transport import DeliveryError, SmtpConnection, SmtpTransport
 from notifications.window import IsWorkday, window_closed_until
+
+if TYPE_CHECKING:  # the model (pydantic-settings) is built only where settings are read with it
+    from config.settings import Settings
 
 RECORD_RETRY_DELAYS = (0.2, 1.0, 3.0)  # seconds before each new try to record, after a database failure
 RECORD_DELAY = 0.05  # seconds an outcome may wait for others to be written with it

@@ -12,14 +12,13 @@ from collections import defaultdict
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Any, cast
+from typing import TYPE_CHECKING, Any, cast
 
 from sqlalchemy import CursorResult, Row, bindparam, func, update
 from sqlalchemy.exc import IntegrityError, OperationalError
 from sqlmodel import Session, col, select
 
 from config.i18n import pgettext
-from config.settings import Settings
 from models.bulk import Many
 from models.deadlines import ACTIVE_STATUSES
 from models.errors import Forbidden, InvalidInput, NotFound
@@ -36,6 +35,9 @@ from notifications.builders import (
     message_id_for,
     ordered_sections,
 )
+
+if TYPE_CHECKING:  # the model (pydantic-settings) is built only where settings are read with it
+    from config.settings import Settings
 
 _GROUPING = -1  # outbox_id while a run is grouping a notification (never committed)
 _NOTIFICATION = Notification.__table__  # type: ignore[attr-defined]

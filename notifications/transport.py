@@ -8,12 +8,14 @@ import re
 import ssl
 from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Literal
+from typing import TYPE_CHECKING, Literal
 
 import aiosmtplib
 
-from config.settings import Settings
 from notifications.mime import ascii_address, ascii_domain
+
+if TYPE_CHECKING:  # the model (pydantic-settings) is built only where settings are read with it
+    from config.settings import Settings
 
 Security = Literal["none", "starttls", "tls"]
 

@@ -4,9 +4,11 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from datetime import date, datetime, time, timedelta
+from typing import TYPE_CHECKING
 from zoneinfo import ZoneInfo
 
-from config.settings import Settings
+if TYPE_CHECKING:  # the model (pydantic-settings) is built only where settings are read with it
+    from config.settings import Settings
 
 IsWorkday = Callable[[date], bool]
 

@@ -48,3 +48,18 @@ def test_the_read_commands_import_no_pydantic(tmp_path, argv):
             f"sys.argv = ['duban', *{argv!r}, '--now', '2024-06-03T02:00Z']; from cli.main import main; main()")
     done = subprocess.run([sys.executable, "-c", code], cwd=root, capture_output=True, text=True, env=env)
     assert done.returncode == 0 and done.stderr.strip() == "False", done.stderr
+
+
+def test_the_job_builds_no_settings_model(tmp_path):
+    """`duban run` reads its settings without pydantic-settings' model (config.settings_plain): the
+    model's import and build are about 15-20 ms of the job's start (docs/benchmarks.md)."""
+    env = {"PATH": "/usr/bin:/bin", "DUBAN_CONFIG": str(tmp_path / "none.toml"),
+           "DUBAN_DATABASE_URL": f"sqlite:///{tmp_path / 'duban.db'}", "DUBAN_DATA_DIR": str(tmp_path)}
+    root = Path(__file__).parents[2]
+    init = "import sys; sys.argv = ['duban', 'init']; from cli.main import main; main()"
+    subprocess.run([sys.executable, "-c", init], cwd=root, env=env, check=True, capture_output=True)
+    code = ("import atexit, sys; atexit.register(lambda: print('pydantic_settings' in sys.modules, file=sys.stderr)); "
+            "sys.argv = ['duban', 'run', '--json', '--now', '2024-06-03T02:00Z']; from cli.launch import main; main()")
+    done = subprocess.run([sys.executable, "-c", code], cwd=root, capture_output=True, text=True, env=env)
+    assert done.returncode == 0 and done.stderr.strip().endswith("False"), done.stderr
+    assert '"sweep"' in done.stdout
