@@ -104,3 +104,26 @@ def test_visible_units_read_plainly_are_the_same(session: Session) -> None:
             assert visible_units(session, person) == through_sqlalchemy
     assert "单位1" in visible_units(session, people["officer"])
     assert visible_units(session, people["co-unit officer"]) == ("单位1", "单位2", "单位3", "单位4")  # its items lead units
+
+
+def test_a_filters_unit_read_plainly_is_match_units(session: Session) -> None:
+    """The unit a list's filter names (filters._unit_named): match_unit's answer for names, codes, parts
+    of them, another case, and a name that is another unit's code (both rows: match_unit chooses)."""
+    from models.errors import InvalidInput
+    from models.read.filters import _unit_named, match_unit
+
+    _ledger(session)
+    make_unit(session, "U1", code="X9")  # its name is 单位1's code
+    make_unit(session, "发改委", code="FGW")
+    session.commit()
+    for text in ("单位3", "U2", " U2 ", "U1", "X9", "发改委", "fgw", "FGW", "改委", "单位", "无此单位"):
+        try:
+            expected = match_unit(session, text)
+        except InvalidInput as exc:
+            with pytest.raises(InvalidInput) as raised:
+                _unit_named(session, text)
+            assert raised.value.code == exc.code, text
+        else:
+            assert _unit_named(session, text) == (expected.id, expected.name), text
+    page = page_of_items(session, None, ItemQuery(unit="U3"), NOW, TZ)
+    assert page.unit == "单位3" and page.rows and page == _general(session, None, ItemQuery(unit="U3"))
