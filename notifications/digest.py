@@ -49,7 +49,8 @@ __all__ = ["Digest", "DigestSummary", "compile_digests", "digest_due", "digest_h
 AUDIENCES = ("supervisor", "leadership", "unit", "admin")
 NOTICE_AUDIENCES = ("leadership", "supervisor")  # those whose digest carries the weekly 通报 (.docx)
 RUN_MARKER = ("run", "*")  # a digest_sent row that says this week's run completed
-WRITE_BATCH = 20  # messages rendered and written at a time (a supervisor's digest can be over 1 MB)
+WRITE_BATCH = 20  # messages rendered and written at a time, at most,
+WRITE_CHARS = 2_000_000  # and as soon as their bodies reach this (a supervisor's digest can be over 1 MB)
 
 
 def digest_due(now: datetime, settings: Settings) -> bool:
@@ -261,32 +262,41 @@ def queue_digests(session: Session, now: datetime, settings: Settings) -> Digest
     digests.sort(key=lambda d: (d.audience, d.recipient))
     won: dict[tuple[str, str], int] = {}
     for start in range(0, len(digests), 500):
-        chunk = digests[start:start + 500]
         rows = session.execute(
             insert(table).values([{"audience": d.audience, "recipient": d.recipient, "week": week,
-                                   "created_at": now, "summary": {}} for d in chunk])
+                                   "created_at": now, "summary": {}} for d in digests[start:start + 500]])
             .on_conflict_do_nothing(index_elements=["audience", "recipient", "week"])
             .returning(table.c.id, table.c.audience, table.c.recipient)
         ).all()
         won.update({(audience, recipient): row_id for row_id, audience, recipient in rows})
+    claimed = len(digests)
     renderer = _Renderer(now, settings, notices)
     queued = _rendering_order([d for d in digests if (d.audience, d.recipient) in won])
+    summary.already_sent += claimed - len(queued)  # parallel runs queued those first
+    summary.queued = len(queued)
+    summary.by_audience.update(d.audience for d in queued)
+    # Rendered and written in batches that are then let go (the bodies of 2,000 digests are ~120 MB),
+    # and each digest's contents with them: `queued` is the one list left holding them, popped from.
+    del digests
+    queued.reverse()
     sent: list[dict[str, Any]] = []
-    # Written in batches that are then let go: the bodies of 2,000 digests are ~120 MB.
-    for start in range(0, len(queued), WRITE_BATCH):
-        batch = [(d, renderer.message(d, digest_key(d.audience, d.recipient, week)))
-                 for d in queued[start:start + WRITE_BATCH]]
-        ids = queue_columns(session, [mail for _, mail in batch])  # rows, not ORM objects to build and flush
-        for (d, _), outbox_id in zip(batch, ids, strict=True):
-            sent.append({"b_id": won[(d.audience, d.recipient)], "b_outbox": outbox_id,
-                         "b_summary": {k: d.context[k] for k in ("overdue", "count", "due_soon") if k in d.context}})
+    batch: list[tuple[int, dict[str, Any], tuple[dict[str, Any], str]]] = []
+    size = 0
+    while queued:
+        d = queued.pop()
+        mail = renderer.message(d, digest_key(d.audience, d.recipient, week))
+        batch.append((won[(d.audience, d.recipient)],
+                      {k: d.context[k] for k in ("overdue", "count", "due_soon") if k in d.context}, mail))
+        size += len(mail[1])
+        if len(batch) >= WRITE_BATCH or size >= WRITE_CHARS or not queued:
+            ids = queue_columns(session, [m for _, _, m in batch])  # rows, not ORM objects to build and flush
+            sent += [{"b_id": claim, "b_outbox": outbox_id, "b_summary": figures}
+                     for (claim, figures, _), outbox_id in zip(batch, ids, strict=True)]
+            batch, size = [], 0
     if sent:
         session.connection().execute(
             update(table).where(table.c.id == bindparam("b_id"))
             .values(outbox_id=bindparam("b_outbox"), summary=bindparam("b_summary")), sent)
-    summary.already_sent += len(digests) - len(queued)  # parallel runs queued those first
-    summary.queued = len(queued)
-    summary.by_audience.update(d.audience for d in queued)
     session.execute(
         insert(table).values(audience=RUN_MARKER[0], recipient=RUN_MARKER[1], week=week,
                              created_at=now, summary=summary.as_dict())

@@ -243,6 +243,13 @@ def compile_digests(session: Session, now: datetime, settings: Settings, skip: s
 
     attention = [i for i in facts.items if i["overdue"] or (i["level"] > 0 and i["status"] in ACTIVE_STATUSES)]
     _attention(session, attention)
+    # The leadership's contents first: counting last month's scores needs ~75 MB for a while
+    # (100k items), freed before the other digests' contents are built rather than on top of them
+    # (bench.digest's peak RSS). Listed after the supervisors' digests, as before.
+    leaders = [addr for addr in digest_leadership(policy, [email for email, p in people.items() if p.role == Role.LEADER])
+               if addr not in deactivated]
+    leaders = [addr for addr in leaders if ("leadership", addr) not in skip]
+    leadership = _leadership(session, day, facts, attention, base_url, settings, city) if leaders else {}
 
     # Supervisors: their overdue and escalated items, by level and lead unit; the week's 批示 on them.
     by_supervisor: dict[int, list[dict[str, Any]]] = defaultdict(list)
@@ -271,14 +278,11 @@ def compile_digests(session: Session, now: datetime, settings: Settings, skip: s
             **common, "name": person.shown_name(), "groups": groups, "count": len(lines),
             "overdue": sum(li["overdue"] for li in lines), "units": units, "instructions": instructions,
         }, lines))
+    del tables, by_supervisor  # ~25 MB for 1,000 units: let go before the units' digests are built
 
     # Leadership: rate per document with the change over the week, level 2+ items, the units with
     # overdue items (as the dashboard lists them), last month's scores, the week's 批示.
-    leaders = [addr for addr in digest_leadership(policy, [email for email, p in people.items() if p.role == Role.LEADER])
-               if addr not in deactivated]
-    leaders = [addr for addr in leaders if ("leadership", addr) not in skip]
     if leaders:
-        leadership = _leadership(session, day, facts, attention, base_url, settings, city)
         context = {**common, **leadership}  # one object for every leader: the same digest, rendered once
         for addr in leaders:
             if not leadership["documents"]:

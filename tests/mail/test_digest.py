@@ -328,3 +328,33 @@ def test_digests_are_queued_with_every_column_an_outbox_message_fills_in(session
     assert supervisor.item_ids and all(isinstance(i, int) for i in supervisor.item_ids)
     sent = {d.outbox_id for d in session.exec(select(DigestSent)).all() if d.recipient != "*"}
     assert sent == {r.id for r in rows}
+
+
+def test_digests_are_written_once_their_bodies_reach_the_batch_size_and_let_go_once_written(
+        session: Session, now: Any, mail_world: Any, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Each batch is written once its bodies reach WRITE_CHARS (here: one message each), and a digest's
+    contents are no longer held once its mail is written (bench.digest's peak memory)."""
+    import weakref
+
+    order = digest_module._rendering_order
+    rendered: list[weakref.ref[Any]] = []
+    written: list[tuple[int, list[bool]]] = []
+
+    def rendering_order(found: list[Any]) -> list[Any]:
+        ordered = order(found)
+        rendered.extend(weakref.ref(d) for d in ordered)
+        return ordered
+
+    def queue_columns(session: Session, messages: Any) -> list[int]:
+        before = sum(n for n, _ in written)
+        written.append((len(messages), [ref() is None for ref in rendered[:before]]))
+        return write(session, messages)
+
+    write = digest_module.queue_columns
+    monkeypatch.setattr(digest_module, "WRITE_CHARS", 1)
+    monkeypatch.setattr(digest_module, "_rendering_order", rendering_order)
+    monkeypatch.setattr(digest_module, "queue_columns", queue_columns)
+    summary = queue_digests(session, now, settings())
+    assert summary.queued == len(rendered) == len(written) >= 4
+    assert all(n == 1 and all(gone) for n, gone in written)
+    assert len(digests(session)) == summary.queued
