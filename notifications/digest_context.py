@@ -69,6 +69,16 @@ class Digest:
     context: dict[str, Any]
     escalation_rows: list[dict[str, Any]]
 
+    @property
+    def shown_to(self) -> str:
+        """The recipient as a clerk knows them: the person's name (a supervisor's or an admin's digest, as
+        the digest greets them), the units a contact address writes for, else the address itself."""
+        name = self.context.get("name")
+        if name:
+            return str(name)
+        units = [section["unit"] for section in self.context.get("sections", ())]
+        return "、".join(units) if units else self.recipient
+
 
 @dataclass
 class _Facts:

@@ -229,3 +229,32 @@ def test_the_digest_page_frames_each_digest_as_it_is_mailed(world, session, now,
     for (audience, recipient), html in mailed.items():
         page = client.get("/digest/mail", params={"audience": audience, "recipient": recipient}).text
         assert page == html.replace("\r\n", "\n"), (audience, recipient)
+
+
+def test_the_digest_page_names_each_recipient_as_a_clerk_knows_them(world, session, now, client_for, web_settings):
+    """The chips and the heading name a supervisor by name and a contact address by its units (the address
+    stays as the chip's title), not by the bare address."""
+    import html
+    import re
+
+    from notifications.digest import preview_digests
+
+    swj = world.units["swj"]  # the one unit with a digest in this world
+    swj.contact_emails = [*(swj.contact_emails or []), "second@swj.gov.cn"]  # one unit, two contacts: one name
+    session.add(swj)
+    session.commit()
+    digests = preview_digests(session, now, web_settings)
+    page = client_for(world.people["sup"]).get("/digest").text
+    assert 'title="second@swj.gov.cn"' in page
+    found = re.findall(r'title="([^"]+)">[^<]* · ([^<]+?)(?: <small>([^<]*)</small>)?</a></li>', page)
+    chips = {recipient: label for recipient, label, _ in found}
+    labels = [label for _, label, _ in found]
+    for recipient, label, address in found:  # a name two recipients share carries each one's address
+        assert address == (recipient if labels.count(label) > 1 else ""), (recipient, label)
+    assert sum(1 for *_, address in found if address) == 2  # 市商务局's two contacts
+    supervisor = next(d for d in digests if d.audience == "supervisor")
+    person = next(p for p in world.people.values() if p.email.lower() == supervisor.recipient)
+    assert person.name and html.unescape(chips[supervisor.recipient]) == person.name
+    unit = next(d for d in digests if d.audience == "unit")
+    assert html.unescape(chips[unit.recipient]) == "、".join(s["unit"] for s in unit.context["sections"])
+    assert unit.recipient not in html.unescape(chips[unit.recipient])
