@@ -21,6 +21,7 @@ from typing import Any
 from sqlalchemy import BigInteger, Column, func
 from sqlmodel import Field, Session, SQLModel, col, select
 
+from config.datadir import make_private
 from models.db import UTCDateTime
 from models.errors import InvalidInput
 from models.lifecycle import Action, apply
@@ -126,8 +127,7 @@ class AttachmentStore:
         Files a killed server left there go an hour later, when the next file comes in.
         """
         folder = self.root / "incoming"
-        for missing in [f for f in [*reversed(folder.parents), folder] if not f.exists()]:
-            missing.mkdir(mode=0o700, exist_ok=True)  # the data directory too, on first use: private
+        make_private(folder)  # the data directory too, on first use
         for left in folder.iterdir():
             stamp = left.name.partition("-")[0]
             if not stamp.isdigit() or now.timestamp() - int(stamp) > 3600:
@@ -164,7 +164,7 @@ class AttachmentStore:
     def put(self, path: Path, sha256: str) -> None:
         """Move a checked file into the store under its hash (a file already there is kept once)."""
         target = self.path_of(sha256)
-        target.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
+        make_private(target.parent)
         if target.exists():
             path.unlink(missing_ok=True)
         else:
@@ -216,7 +216,7 @@ def thumbnail(store: AttachmentStore, sha256: str) -> Path | None:
                 flat = Image.new("RGB", small.size, "white")
                 flat.paste(small, mask=small.getchannel("A"))
                 small = flat
-            target.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
+            make_private(target.parent)
             partial = target.with_name(f"{target.name}.{secrets.token_hex(4)}")
             small.save(partial, "JPEG", quality=80)
             os.replace(partial, target)  # two viewers at once: each writes its own, the last one stays

@@ -303,11 +303,12 @@ def _bytecode_cache() -> BytecodeCache | None:
 
     import jinja2
 
+    from config.datadir import make_private
+
     made_by = f"{jinja2.__version__} {sys.version}".encode() + Path(__file__).read_bytes()
     directory = _compiled_in[0] / f"mail-templates-{hashlib.sha256(made_by).hexdigest()[:16]}"
     try:  # the data directory too, if missing, closed to other users as `duban doctor` wants it
-        for path in reversed([path for path in (directory, *directory.parents) if not path.is_dir()]):
-            path.mkdir(mode=0o700, exist_ok=True)
+        make_private(directory)
     except OSError:
         return None
     return _CompiledTemplates(str(directory))

@@ -12,6 +12,7 @@ from pathlib import Path
 
 from sqlmodel import Session, select
 
+from config.datadir import make_private
 from config.settings import Settings
 from models.accounts import record_attempt, set_password, verify_password
 from models.errors import DubanError, Forbidden, InvalidInput
@@ -101,7 +102,7 @@ def secret_key(settings: Settings) -> str:
         return key
     path = settings.secret_key_file or Path(settings.data_dir) / "secret_key"
     if not path.exists() and settings.secret_key_file is None:
-        path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)  # the data directory: private (duban doctor)
+        make_private(path.parent)  # the data directory: private (duban doctor)
         try:
             fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
         except FileExistsError:  # another process made it first

@@ -31,16 +31,6 @@ _FIELD_LIMIT = 64 * 1024  # a progress text is at most 8000 characters
 _SAFE_NAME = re.compile(r"[^\w.\-\u4e00-\u9fff]+")
 
 
-def private_folder(path: Path) -> Path:
-    """`path` made 0700 (only duban's user reads it), with any missing folder above it (the data
-    directory itself, on first use) made 0700 too."""
-    for folder in [*reversed(path.parents), path]:
-        if not folder.exists():
-            folder.mkdir(mode=0o700, exist_ok=True)
-    os.chmod(path, 0o700)
-    return path
-
-
 def safe_name(filename: str, default: str = "file") -> str:
     """A file name that is safe on disk: no folders, no leading dot, only word characters and . -."""
     return _SAFE_NAME.sub("_", Path(filename.replace("\\", "/")).name).lstrip(".")[:120] or default

@@ -20,6 +20,7 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Depends, Form, Request
 from fastapi.responses import Response
 
+from config.datadir import private_folder
 from config.settings import Settings
 from models.errors import InvalidInput
 from models.ledger.plan import LedgerError
@@ -27,7 +28,7 @@ from models.ledger.problems import Problem
 from web.deps import NowDep, SessionDep, SettingsDep, SupervisorUser, csrf_protect
 from web.i18n import problem_message
 from web.render import flash, locale_for, redirect, render
-from web.uploads import MB, private_folder, receive, remove_folder, safe_name
+from web.uploads import MB, receive, remove_folder, safe_name
 
 router = APIRouter(include_in_schema=False)
 KEPT = timedelta(hours=1)
