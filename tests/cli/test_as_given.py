@@ -37,29 +37,28 @@ def test_a_value_kept_as_given_is_what_typer_makes_of_it(name, cmd, param):
         assert made == value and type(made) is type(value), (name, value, made)
 
 
-@pytest.mark.parametrize("argv", [["report"], ["report", "--json"]])
-def test_the_read_commands_import_no_pydantic(tmp_path, argv):
+def _run_on_a_new_ledger(tmp_path: Path, argv: list[str], module: str, entry: str) -> subprocess.CompletedProcess[str]:
+    """`duban init` then `duban ARGV --now ...` through `entry`, each in a fresh process; the command's
+    stderr ends with whether `module` was imported by the end."""
     env = {"PATH": "/usr/bin:/bin", "DUBAN_CONFIG": str(tmp_path / "none.toml"),
            "DUBAN_DATABASE_URL": f"sqlite:///{tmp_path / 'duban.db'}", "DUBAN_DATA_DIR": str(tmp_path)}
     root = Path(__file__).parents[2]
     init = "import sys; sys.argv = ['duban', 'init']; from cli.main import main; main()"
     subprocess.run([sys.executable, "-c", init], cwd=root, env=env, check=True, capture_output=True)
-    code = ("import atexit, sys; atexit.register(lambda: print('pydantic' in sys.modules, file=sys.stderr)); "
-            f"sys.argv = ['duban', *{argv!r}, '--now', '2024-06-03T02:00Z']; from cli.main import main; main()")
-    done = subprocess.run([sys.executable, "-c", code], cwd=root, capture_output=True, text=True, env=env)
+    code = (f"import atexit, sys; atexit.register(lambda: print({module!r} in sys.modules, file=sys.stderr)); "
+            f"sys.argv = ['duban', *{argv!r}, '--now', '2024-06-03T02:00Z']; from {entry} import main; main()")
+    return subprocess.run([sys.executable, "-c", code], cwd=root, capture_output=True, text=True, env=env)
+
+
+@pytest.mark.parametrize("argv", [["report"], ["report", "--json"]])
+def test_the_read_commands_import_no_pydantic(tmp_path, argv):
+    done = _run_on_a_new_ledger(tmp_path, argv, "pydantic", "cli.main")
     assert done.returncode == 0 and done.stderr.strip() == "False", done.stderr
 
 
 def test_the_job_builds_no_settings_model(tmp_path):
     """`duban run` reads its settings without pydantic-settings' model (config.settings_plain): the
     model's import and build are about 15-20 ms of the job's start (docs/benchmarks.md)."""
-    env = {"PATH": "/usr/bin:/bin", "DUBAN_CONFIG": str(tmp_path / "none.toml"),
-           "DUBAN_DATABASE_URL": f"sqlite:///{tmp_path / 'duban.db'}", "DUBAN_DATA_DIR": str(tmp_path)}
-    root = Path(__file__).parents[2]
-    init = "import sys; sys.argv = ['duban', 'init']; from cli.main import main; main()"
-    subprocess.run([sys.executable, "-c", init], cwd=root, env=env, check=True, capture_output=True)
-    code = ("import atexit, sys; atexit.register(lambda: print('pydantic_settings' in sys.modules, file=sys.stderr)); "
-            "sys.argv = ['duban', 'run', '--json', '--now', '2024-06-03T02:00Z']; from cli.launch import main; main()")
-    done = subprocess.run([sys.executable, "-c", code], cwd=root, capture_output=True, text=True, env=env)
+    done = _run_on_a_new_ledger(tmp_path, ["run", "--json"], "pydantic_settings", "cli.launch")
     assert done.returncode == 0 and done.stderr.strip().endswith("False"), done.stderr
     assert '"sweep"' in done.stdout
