@@ -11,9 +11,10 @@ of its start-up (docs/benchmarks.md).
 from __future__ import annotations
 
 import sqlite3
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime
+from enum import Enum
 from typing import TYPE_CHECKING, Any
 from zoneinfo import ZoneInfo
 
@@ -131,12 +132,28 @@ def run_compiled(connection: sqlite3.Connection, name: str, params: dict[str, An
     from models.read.report_sql import SQLITE
 
     sql, constants = SQLITE[name]
+    return run_sqlite(connection, sql, {**constants, **params})
+
+
+def run_sqlite(connection: sqlite3.Connection, sql: str, params: Mapping[str, Any]) -> list[Any]:
+    """`sql` (SQLAlchemy's text for SQLite, named parameters) on a sqlite3 connection: each list
+    parameter spread into its own markers as SQLAlchemy expands them, dates as SQLAlchemy stores them
+    on SQLite; names the statement does not use are left to sqlite3, which ignores them."""
     values: dict[str, Any] = {}
-    for key, value in {**constants, **params}.items():
+    for key, value in params.items():
         marker = f"(__[POSTCOMPILE_{key}])"
         if marker in sql:
             sql = sql.replace(marker, "(" + ", ".join(f":{key}_{i}" for i in range(1, len(value) + 1)) + ")")
             values.update((f"{key}_{i}", v) for i, v in enumerate(value, 1))
-        elif f":{key}" in sql:
+        else:
             values[key] = value.isoformat() if isinstance(value, date) else value
     return connection.execute(sql, values).fetchall()
+
+
+def bound_constant(processor: Any, value: Any) -> Any:
+    """A statement's constant parameter as SQLAlchemy binds it (`processor`: the type's bind
+    processor), an expanding one's values sorted (set order varies by run)."""
+    if isinstance(value, list | tuple | set | frozenset):
+        return sorted(bound_constant(processor, v) for v in value)
+    value = processor(value) if processor is not None else value
+    return value.value if isinstance(value, Enum) else value

@@ -12,7 +12,6 @@ from __future__ import annotations
 from collections.abc import Iterable
 from dataclasses import dataclass, field, replace
 from datetime import date, datetime, timedelta
-from enum import Enum
 from functools import cached_property
 from pathlib import Path
 from typing import Any
@@ -27,7 +26,7 @@ from models.db import is_postgres
 from models.deadlines import start_of_day
 from models.periods import reported_by_due_day_end
 from models.read.counts import Row as Row
-from models.read.counts import named, report, rows_by_key
+from models.read.counts import bound_constant, named, report, rows_by_key
 from models.read.counts import rate as rate
 from models.read.day import due_day_end_shift, sqlite_shift
 from models.read.due import (
@@ -398,7 +397,7 @@ def compiled_report_sql() -> str:
     for name, statement in {**report_statements(), **list_statements(), **show_statements()}.items():
         compiled = statement.compile(dialect=dialect)
         processors = compiled._bind_processors
-        constants = {key: _bound(processors.get(key), value) for key, value in compiled.params.items()
+        constants = {key: bound_constant(processors.get(key), value) for key, value in compiled.params.items()
                      if key not in ("today", "soon_until", "shift", "archived", "limit", "offset", "ids", "item_id",
                                  "document", "document_id", "number")}
         lines.append(f"    {name!r}: (")
@@ -406,14 +405,6 @@ def compiled_report_sql() -> str:
         lines.append(f"        , {constants!r}),")
     lines.append("}")
     return "\n".join(lines) + "\n"
-
-
-def _bound(processor: Any, value: Any) -> Any:
-    """A constant as SQLAlchemy binds it (an expanding one's values sorted: set order varies by run)."""
-    if isinstance(value, list | tuple | set | frozenset):
-        return sorted(_bound(processor, v) for v in value)
-    value = processor(value) if processor is not None else value
-    return value.value if isinstance(value, Enum) else value
 
 
 def _lines(sql: str) -> list[str]:

@@ -11,7 +11,6 @@ import functools
 from collections.abc import Mapping
 from dataclasses import dataclass, replace
 from datetime import date
-from enum import Enum
 from typing import Any, NamedTuple
 from urllib.parse import quote_plus
 
@@ -20,6 +19,7 @@ from sqlalchemy.orm import object_session
 from sqlmodel import Session, col, select
 
 from models.errors import InvalidInput, NotFound
+from models.read.counts import bound_constant, run_sqlite
 from models.read.due import (
     active,
     due_soon_condition,
@@ -233,9 +233,7 @@ def _current_documents_of(session: Session) -> Any | None:
 
 def archived_documents(connection: Connection) -> list[int]:
     """The ids of the archived documents (ARCHIVED_DOCUMENTS), asked on every list page."""
-    if connection.dialect.name == "sqlite":
-        return [document_id for (document_id,) in sqlite_rows(connection, ARCHIVED_DOCUMENTS)]
-    return list(connection.execute(ARCHIVED_DOCUMENTS).scalars().all())
+    return first_column(connection, ARCHIVED_DOCUMENTS)
 
 
 def not_archived(archived: Any) -> Any:
@@ -335,12 +333,9 @@ def visible_units(session: Session, person: Person | None) -> tuple[str, ...]:
     units = scope_units(person)
     # Through the connection: the ORM's row handling cost a third of the time for 1,000 names.
     connection = plain_rows(session)
-    sqlite = connection.dialect.name == "sqlite"
     if units is not None:
-        if sqlite:
-            return tuple(name for (name,) in sqlite_rows(connection, _SCOPED_UNIT_NAMES, {"units": sorted(units)}))
-        return tuple(connection.execute(_SCOPED_UNIT_NAMES, {"units": sorted(units)}).scalars().all())
-    if sqlite:
+        return tuple(first_column(connection, _SCOPED_UNIT_NAMES, {"units": sorted(units)}))
+    if connection.dialect.name == "sqlite":
         # One string from SQLite, sorted here once per distinct answer: the item list asks on every
         # request, and 1,000 rows through SQLAlchemy cost 1.1 ms (docs/benchmarks.md). Python's
         # order of str is SQLite's BINARY collation's (UTF-8 bytes sort as code points); a name
@@ -400,6 +395,13 @@ def sqlite_rows(connection: Connection, statement: Any, params: Mapping[str, Any
 _SQLITE_COMPILED: dict[int, tuple[Any, str, dict[str, Any]]] = {}
 
 
+def first_column(connection: Connection, statement: Any, params: Mapping[str, Any] | None = None) -> list[Any]:
+    """`connection.execute(statement, params).scalars().all()`, through `sqlite_rows` on SQLite."""
+    if connection.dialect.name == "sqlite":
+        return [row[0] for row in sqlite_rows(connection, statement, params)]
+    return list(connection.execute(statement, params).scalars().all())
+
+
 def compiled_for_sqlite(statement: Any) -> tuple[str, dict[str, Any]]:
     """`statement` as SQLite text with named parameters, and its constant parameters' values as
     SQLAlchemy binds them (as models.read.figures compiles models/read/report_sql.py)."""
@@ -407,30 +409,6 @@ def compiled_for_sqlite(statement: Any) -> tuple[str, dict[str, Any]]:
 
     compiled = statement.compile(dialect=pysqlite.dialect(paramstyle="named"))
     processors = compiled._bind_processors
-
-    def bound(processor: Any, value: Any) -> Any:
-        value = processor(value) if processor is not None else value
-        return value.value if isinstance(value, Enum) else value
-
-    constants: dict[str, Any] = {}
-    for key, value in compiled.params.items():
-        if value is None:  # a parameter given at each call
-            continue
-        processor = processors.get(key)
-        constants[key] = ([bound(processor, v) for v in value] if isinstance(value, list | tuple)
-                          else bound(processor, value))
+    constants = {key: bound_constant(processors.get(key), value) for key, value in compiled.params.items()
+                 if value is not None}  # None: a parameter given at each call
     return compiled.string, constants
-
-
-def run_sqlite(connection: Any, sql: str, params: Mapping[str, Any]) -> list[Any]:
-    """`sql` (compiled_for_sqlite's) on a sqlite3 connection, each list parameter spread into its
-    own markers as SQLAlchemy expands them."""
-    values: dict[str, Any] = {}
-    for key, value in params.items():
-        marker = f"(__[POSTCOMPILE_{key}])"
-        if marker in sql:
-            sql = sql.replace(marker, "(" + ", ".join(f":{key}_{i}" for i in range(1, len(value) + 1)) + ")")
-            values.update((f"{key}_{i}", v) for i, v in enumerate(value, 1))
-        else:
-            values[key] = value
-    return connection.execute(sql, values).fetchall()

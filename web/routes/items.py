@@ -10,7 +10,7 @@ from sqlmodel import col, select
 
 from models.errors import ConflictError, InvalidInput
 from models.lifecycle import TRANSITIONS, URGER_ROLES, Action, apply
-from models.read.filters import UnitRole, plain_rows, sqlite_rows, visible_units
+from models.read.filters import UnitRole, first_column, plain_rows, visible_units
 from models.read.views import SORTS, ItemPage, ItemQuery, item_detail, list_rows, page_of_items
 from models.tables import Document, Status
 from web.access import check_version, visible_item
@@ -88,9 +88,7 @@ def items(request: Request, session: SessionDep, user: CurrentUser, now: NowDep,
         # The address bar shows the tidy URL the pager and the export use, not every empty field.
         response = HTMLResponse(html, headers={"HX-Push-Url": query.url()})
     else:
-        connection = plain_rows(session)
-        documents = ([name for (name,) in sqlite_rows(connection, _DOCUMENT_NAMES)] if connection.dialect.name == "sqlite"
-                     else connection.execute(_DOCUMENT_NAMES).scalars().all())
+        documents = first_column(plain_rows(session), _DOCUMENT_NAMES)
         response = render(request, "items.html", user, nav="items", documents=documents,
                           units=visible_units(session, user), statuses=list(Status), sorts=list(SORTS), **results)
     response.headers["Vary"] = "HX-Request"  # one URL, two answers: caches must keep them apart
