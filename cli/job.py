@@ -8,17 +8,17 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any, cast
 
+from cli import launch
 from cli.common import local, open_session, print_json, resolve_now, settings
 from cli.words import _, counts
 
-ENGINES = ("auto", "local", "prefect")
+ENGINES = launch.ENGINES  # `run --engine`'s, declared where its plain path (cli.launch) reads them
 
 
 def run(now: str | None = None, engine: str = "auto", as_json: bool = False) -> None:
     """Sweep, then group and send the mail that is due, as of `now` (`engine`: one of ENGINES)."""
     import gc
 
-    from cli import launch
     from models.cycles import cycle_collection_paused
 
     with cycle_collection_paused():  # the job's imports (SQLAlchemy's, the models') too, not only its tasks
@@ -40,8 +40,6 @@ def _run(now: str | None, engine: str, as_json: bool) -> None:
     at = resolve_now(now)
     with open_session():
         pass  # refuses an uninitialised or outdated database with the fix
-    from cli import launch
-
     if launch.script:  # cron's job: its templates compiled once, in the data directory (tests compile them)
         from notifications.render import cache_compiled_templates
 

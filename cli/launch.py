@@ -19,7 +19,7 @@ PLAIN: dict[str, tuple[dict[str, str], dict[str, str], int]] = {
     "run": ({"--json": "as_json"}, {"--now": "now", "--engine": "engine"}, 0),
 }
 RUNS = {"items": "cli.views", "show": "cli.views", "report": "cli.views", "run": "cli.job"}
-ENGINES = ("auto", "local", "prefect")  # cli.job.ENGINES: any other --engine Typer's path refuses
+ENGINES = ("auto", "local", "prefect")  # `run --engine`: any other, Typer's path refuses (cli/sweep.py)
 
 
 def plain_command(argv: list[str], environ: Any = os.environ) -> tuple[str, dict[str, Any]] | None:

@@ -15,7 +15,8 @@ import typer
 # --json`, the cron job, prints none of it (about 0.015 s of its start; docs/benchmarks.md).
 from cli import job
 from cli.common import CliError, local, open_session, print_json, resolve_now, settings
-from cli.job import ENGINES, print_sweep
+from cli.job import print_sweep
+from cli.launch import ENGINES
 from cli.options import EngineOption, JsonOption, NowOption
 from cli.words import _, locale, n_, threshold
 
