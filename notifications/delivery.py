@@ -47,8 +47,9 @@ RECORD_DELAY = 0.05  # seconds an outcome may wait for others to be written with
 FIRST_CLAIM = 64  # rows the first claim of a run takes; later claims double up to the batch size
 WRITERS_POSTGRES = 2  # outcome writes under way at once on PostgreSQL (_Recorder)
 BACKOFF_BASE = timedelta(minutes=1)
-_BODY = OutboxBody.__table__  # type: ignore[attr-defined]
 BACKOFF_CAP = timedelta(hours=6)
+_TABLE = OutboxMessage.__table__  # type: ignore[attr-defined]
+_BODY = OutboxBody.__table__  # type: ignore[attr-defined]
 
 
 @dataclass
@@ -72,6 +73,14 @@ class DeliverySummary:
             "window_opens": self.window_opens.isoformat() if self.window_opens else None,
             "errors": self.errors[:5],
         }
+
+    def add(self, tally: DeliverySummary) -> None:
+        """Count a write's outcomes (`tally`) in this run's."""
+        self.sent += tally.sent
+        self.refused_recipients += tally.refused_recipients
+        self.dead += tally.dead
+        self.retried += tally.retried
+        self.errors.extend(tally.errors)
 
 
 class DeliveryInterrupted(DubanError):
@@ -125,7 +134,7 @@ def claim_due(session: Session, now: datetime, settings: Settings, limit: int) -
     next_attempt_at; on PostgreSQL the rows are chosen with SKIP LOCKED, so two runs never wait on
     each other's rows); their bodies are read from outbox_body, which no claim ever rewrites."""
     token = uuid.uuid4().hex
-    table = OutboxMessage.__table__  # type: ignore[attr-defined]
+    table = _TABLE
     due = (
         select(table.c.id)
         .where(table.c.status.in_(DUE_STATUSES), table.c.next_attempt_at <= now)
@@ -195,7 +204,7 @@ def record(session: Session, token: str, outcomes: Sequence[Outcome], now: datet
         params.append(row)
     if not params and not plainly_sent:
         return
-    table = OutboxMessage.__table__  # type: ignore[attr-defined]
+    table = _TABLE
     if plainly_sent:
         session.connection().execute(
             update(table)
@@ -213,14 +222,9 @@ def record(session: Session, token: str, outcomes: Sequence[Outcome], now: datet
         )
         session.connection().execute(statement, params)
     session.commit()
-    summary.sent += tally.sent
-    summary.refused_recipients += tally.refused_recipients
-    summary.dead += tally.dead
-    summary.retried += tally.retried
-    summary.errors.extend(tally.errors)
+    summary.add(tally)
 
 
-_TABLE = OutboxMessage.__table__  # type: ignore[attr-defined]
 # Rows sent to every recipient, each under its own claim, recorded in one statement: (id, claim)
 # pairs given as two arrays. PostgreSQL only (arrays); the rows are found through the primary key.
 _SENT = (
@@ -458,11 +462,7 @@ class _Recorder:
     def _count(self, tally: DeliverySummary) -> None:
         """Add a write's tally to the run's, in the event loop's thread (two writer threads adding to
         the same counters could lose an addition)."""
-        self.summary.sent += tally.sent
-        self.summary.refused_recipients += tally.refused_recipients
-        self.summary.dead += tally.dead
-        self.summary.retried += tally.retried
-        self.summary.errors.extend(tally.errors)
+        self.summary.add(tally)
 
     def _record(self, batch: list[tuple[str, Outcome]], slot: int) -> DeliverySummary:
         """Write a batch of outcomes; returns their tally (counted once the whole batch is written)."""
